@@ -1,0 +1,160 @@
+/*
+ * vox.h — the public API of libvox: text in, audio out.
+ *
+ * Ownership: every vox_*_load / vox_*_start that succeeds hands the caller a handle
+ * that the caller frees with the matching vox_*_free. Pointers inside a vox_chunk stay
+ * valid until the next vox_synth_next or vox_synth_free on the same synthesis.
+ *
+ * Threads: a loaded vox_voice is read-only after load; any number of threads may run
+ * syntheses on one voice at once, each with its own vox_synth. One vox_synth is used by
+ * one thread at a time, except vox_synth_cancel, which any thread may call.
+ * libespeak-ng keeps process-global state, so every call vox makes into it runs under one
+ * process-wide lock: espeak voices and Piper phonemization serialize on that lock (neural
+ * inference does not).
+ */
+#ifndef VOX_H
+#define VOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VOX_VERSION "0.1.0"
+
+/* Error codes: 0 is success, every error is negative. */
+enum {
+    VOX_OK = 0,
+    VOX_ERR_ARG = -1,          /* invalid argument or option value */
+    VOX_ERR_NOMEM = -2,        /* allocation failed or a size limit was hit */
+    VOX_ERR_IO = -3,           /* file could not be read or written */
+    VOX_ERR_UTF8 = -4,         /* input text is not valid UTF-8 */
+    VOX_ERR_TOO_LONG = -5,     /* input exceeds an explicit limit */
+    VOX_ERR_NOT_FOUND = -6,    /* voice, speaker or file not found */
+    VOX_ERR_MODEL = -7,        /* model file malformed or unsupported */
+    VOX_ERR_CONFIG = -8,       /* voice config malformed */
+    VOX_ERR_ESPEAK = -9,       /* libespeak-ng failed */
+    VOX_ERR_CANCELLED = -10,   /* vox_synth_cancel was called */
+    VOX_ERR_UNSUPPORTED = -11, /* valid, but not supported by this build */
+    VOX_ERR_INTERNAL = -12,    /* a bug: please report */
+    VOX_ERR_EMPTY = -13,       /* input text has nothing to speak */
+};
+
+/* A short static description of an error code. */
+const char *vox_strerror(int code);
+const char *vox_version(void);
+
+/* Explicit limits. */
+#define VOX_MAX_TEXT_BYTES (1u << 20) /* one synthesis: 1 MiB of UTF-8 */
+
+/* ---------------------------------------------------------------- voices */
+
+typedef struct vox_voice vox_voice;
+
+typedef struct vox_load_options {
+    const char *config_path;     /* Piper: .onnx.json; NULL = beside the model */
+    const char *espeak_data;     /* espeak-ng data dir; NULL = the system's */
+    const char *const *data_dirs;/* where voice names are looked up; NULL = defaults */
+    int n_data_dirs;
+    int threads;                 /* inference threads per synthesis; 0 = all cores */
+} vox_load_options;
+
+void vox_load_options_init(vox_load_options *o);
+
+/*
+ * Load a voice by name: "espeak:<name>" (e.g. "espeak:en-us") for a built-in espeak-ng
+ * voice, a path to a Piper ".onnx", or a Piper voice name found in the data dirs.
+ * On failure returns an error code and writes a one-line message to err (if non-NULL).
+ */
+int vox_voice_load(const char *name, const vox_load_options *opt, vox_voice **out,
+                   char *err, size_t errlen);
+void vox_voice_free(vox_voice *v);
+
+typedef struct vox_voice_info {
+    const char *name;      /* as loaded, e.g. "espeak:en-us" or "en_US-lessac-medium" */
+    const char *kind;      /* "espeak" or "piper" */
+    const char *language;  /* e.g. "en-us" */
+    const char *quality;   /* Piper's "x_low".."high", or "espeak" */
+    int sample_rate;
+    int num_speakers;      /* 1 for single-speaker voices */
+} vox_voice_info;
+
+void vox_voice_get_info(const vox_voice *v, vox_voice_info *out);
+/* Name of speaker id (0-based), or NULL when it has none. */
+const char *vox_voice_speaker_name(const vox_voice *v, int id);
+
+/* Enumerate installed espeak-ng voices; fn returns non-zero to stop. */
+int vox_list_espeak_voices(const char *espeak_data,
+                           int (*fn)(const char *name, const char *language, void *user),
+                           void *user);
+
+/* ------------------------------------------------------------- synthesis */
+
+typedef struct vox_synth_options {
+    int speaker_id;          /* -1: by name or the voice's default */
+    const char *speaker;     /* speaker name, or NULL */
+    float length_scale;      /* <= 0: voice default; larger is slower */
+    float noise_scale;       /* < 0: voice default */
+    float noise_w;           /* < 0: voice default */
+    float rate;              /* espeak: speed factor (1 = normal); neural: 1/length_scale if length_scale unset */
+    float pitch;             /* espeak: 0..2, 1 = normal */
+    float volume;            /* output gain, 1 = unchanged */
+    float sentence_silence;  /* seconds of silence after each sentence */
+    int normalize;           /* neural: peak-normalize each sentence (Piper's default: 1) */
+    uint64_t seed;           /* noise seed; 0 = a fixed default */
+    int timings;             /* fill word/phoneme timings in chunks */
+} vox_synth_options;
+
+void vox_synth_options_init(vox_synth_options *o);
+
+typedef struct vox_timing {
+    size_t text_offset;      /* byte span in the input text (words); phonemes: their word */
+    size_t text_length;
+    double start, end;       /* seconds from the start of the whole synthesis */
+    const char *phoneme;     /* phoneme (UTF-8) for phoneme timings; NULL for words */
+} vox_timing;
+
+typedef struct vox_chunk {
+    const float *samples;    /* n_samples floats in [-1, 1] */
+    const int16_t *pcm16;    /* the same audio as int16 */
+    size_t n_samples;
+    int sample_rate;
+    int last;                /* 1 on the final chunk of the synthesis */
+    int sentence_index;      /* 0-based sentence this chunk belongs to */
+    size_t text_offset;      /* byte span of the input text this chunk speaks */
+    size_t text_length;
+    const vox_timing *words;    size_t n_words;    /* when options.timings */
+    const vox_timing *phonemes; size_t n_phonemes;
+} vox_chunk;
+
+typedef struct vox_synth vox_synth;
+
+/* Validate text (UTF-8, limits), split it into sentences and get ready. Synthesis
+ * itself happens in vox_synth_next, one sentence per call, so audio streams. */
+int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_options *o,
+                    vox_synth **out);
+/* Produce the next chunk. Returns VOX_OK and fills *chunk; after the chunk with last=1,
+ * further calls return VOX_OK with an empty last chunk. Errors are negative codes. */
+int vox_synth_next(vox_synth *s, vox_chunk *chunk);
+/* Stop at the next safe point; thread-safe. vox_synth_next then returns VOX_ERR_CANCELLED. */
+void vox_synth_cancel(vox_synth *s);
+/* The last error message of this synthesis ("" if none). */
+const char *vox_synth_error(const vox_synth *s);
+void vox_synth_free(vox_synth *s);
+
+/* Sentence spans of text as the voice's front end defines them (espeak-ng clauses);
+ * *spans is malloc'd, the caller frees it. For servers that synthesize sentences in
+ * parallel, one vox_synth per sentence. */
+typedef struct vox_span { size_t offset, length; } vox_span;
+int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **spans,
+                        size_t *n, char *err, size_t errlen);
+
+/* Validate UTF-8; on error returns VOX_ERR_UTF8 and sets *bad_offset. */
+int vox_utf8_check(const char *text, size_t len, size_t *bad_offset);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,49 @@
+#include "text/espeak.h"
+#include "vox.h"
+#include <espeak-ng/speak_lib.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Mirrors libespeak-ng's own global state; see espeak.h. */
+static pthread_mutex_t g_espeak_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_espeak_rate;                /* 0 = not initialized */
+static char g_espeak_dir[1024];          /* data dir it was initialized with ("" = system) */
+static char g_espeak_voice[128];         /* voice currently selected */
+
+void vx_espeak_lock(void) { pthread_mutex_lock(&g_espeak_mu); }
+void vx_espeak_unlock(void) { pthread_mutex_unlock(&g_espeak_mu); }
+
+int vx_espeak_init_locked(const char *data_dir, char *err, size_t errlen) {
+    const char *dir = data_dir ? data_dir : "";
+    if (strlen(dir) >= sizeof g_espeak_dir) {
+        snprintf(err, errlen, "espeak-ng data path too long");
+        return VOX_ERR_ARG;
+    }
+    if (g_espeak_rate > 0 && !strcmp(dir, g_espeak_dir)) return g_espeak_rate;
+    if (g_espeak_rate > 0) espeak_Terminate();
+    g_espeak_rate = 0;
+    g_espeak_voice[0] = 0;
+    /* DONT_EXIT: espeak must report a missing data dir, not exit() our process. */
+    int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, *dir ? dir : NULL,
+                                 espeakINITIALIZE_DONT_EXIT);
+    if (rate <= 0) {
+        snprintf(err, errlen, "cannot initialize espeak-ng with data dir '%s'",
+                 *dir ? dir : "(system default)");
+        return VOX_ERR_ESPEAK;
+    }
+    g_espeak_rate = rate;
+    memcpy(g_espeak_dir, dir, strlen(dir) + 1);
+    return rate;
+}
+
+int vx_espeak_set_voice_locked(const char *name, char *err, size_t errlen) {
+    if (!strcmp(name, g_espeak_voice)) return 0;
+    if (strlen(name) >= sizeof g_espeak_voice || espeak_SetVoiceByName(name) != EE_OK) {
+        snprintf(err, errlen, "unknown espeak-ng voice '%s'", name);
+        g_espeak_voice[0] = 0;
+        return VOX_ERR_NOT_FOUND;
+    }
+    memcpy(g_espeak_voice, name, strlen(name) + 1);
+    return 0;
+}
