@@ -1,0 +1,127 @@
+/*
+ * The graph executor: an ONNX model compiled once into a read-only plan, then run by
+ * any number of threads at once.
+ *
+ * Load (vx_graph_load / vx_graph_from_model):
+ *   - every value name gets a slot; every node is checked against the op registry
+ *     (unknown op or non-default domain -> VOX_ERR_UNSUPPORTED naming the node);
+ *   - nodes are sorted topologically (file order does not matter; a cycle or an input
+ *     nobody produces -> VOX_ERR_MODEL naming the value);
+ *   - constants are found (initializers, Constant nodes, and every deterministic node whose
+ *     inputs are all constant) and folded by running their kernels once at load;
+ *   - the last use of every value is computed so that the run frees each intermediate
+ *     right after its last consumer.
+ *
+ * Run (vx_graph_run): the graph is never written; each run has its own value table and
+ * RNG, so concurrent runs on one graph are safe.
+ *
+ * Tensor lifetime rule (what kernels may rely on and must respect):
+ *   - Kernel inputs are read-only. Constants reach kernels as non-owned views of graph
+ *     memory; graph inputs as non-owned views of the caller's tensors.
+ *   - A kernel's outputs should be owned (allocated with vx_op_alloc). A kernel MAY instead
+ *     return a non-owned view whose data pointer lies inside one of its inputs (Reshape,
+ *     Squeeze, Identity...). The executor then keeps it safe: a view of a constant or of a
+ *     caller input is kept as is; a view of a run-owned tensor whose data pointer equals
+ *     that tensor's takes over its buffer when this node is the tensor's last use;
+ *     anything else is copied. So a value in the table is always either owned by the run
+ *     or a view of memory that outlives the run.
+ *   - Outputs handed to the caller are always owned (copied if needed); the caller frees
+ *     them with vx_tensor_release.
+ */
+#ifndef VX_GRAPH_H
+#define VX_GRAPH_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "engine/op.h"
+#include "engine/tensor.h"
+#include "onnx/model.h"
+
+typedef struct vx_graph vx_graph;
+
+/* Explicit executor limits. */
+#define VX_GRAPH_MAX_EXTRA_OUTPUTS 64
+#define VX_GRAPH_MAX_NODE_IO 4096   /* inputs or outputs of one node */
+
+/* Load an .onnx file (vx_model_load) and compile it. */
+int vx_graph_load(const char *onnx_path, vx_graph **out, char *err, size_t errlen);
+/* Compile an already loaded model. model_free (may be NULL) is called on m when the
+ * graph is freed, and also when compilation fails; with NULL the caller keeps m and
+ * must keep it alive until vx_graph_free. */
+int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **out,
+                        char *err, size_t errlen);
+/* The same with extra kernels (NULL-terminated table, searched before the registry):
+ * custom ops, and tests that must not register anything globally. The table must
+ * outlive the graph. */
+int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
+                            vx_graph **out, char *err, size_t errlen);
+void vx_graph_free(vx_graph *g);
+
+/* Query helpers. Declared dtype 0 / ndim -1 / dim -1 mean "unknown". */
+const vx_model *vx_graph_model(const vx_graph *g);
+int vx_graph_n_inputs(const vx_graph *g);
+int vx_graph_n_outputs(const vx_graph *g);
+const vx_value_info *vx_graph_input(const vx_graph *g, int i);
+const vx_value_info *vx_graph_output(const vx_graph *g, int i);
+int vx_graph_find_input(const vx_graph *g, const char *name);   /* index or -1 */
+int vx_graph_has_value(const vx_graph *g, const char *name);     /* any named value */
+/* Name of the first output of the first node (in execution order) of op_type, or NULL.
+ * E.g. "Ceil" gives the Piper duration tensor. */
+const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type);
+
+typedef struct vx_graph_stats {
+    int n_nodes;        /* nodes in the model */
+    int n_steps;        /* nodes left to run per run */
+    int n_folded;       /* nodes folded at load (Constant nodes included) */
+    int n_values;       /* named values (slots) */
+    int n_consts;       /* values that are constant (initializers + folded) */
+} vx_graph_stats;
+void vx_graph_get_stats(const vx_graph *g, vx_graph_stats *s);
+
+/* Per-node timing accumulated over runs. Not thread-safe: one profile per thread. */
+typedef struct vx_profile {
+    int n_steps;
+    double *step_ms;    /* indexed by execution step */
+    int64_t *step_calls;
+    int64_t runs;
+} vx_profile;
+vx_profile *vx_profile_new(const vx_graph *g);
+void vx_profile_free(vx_profile *p);
+/* Time per op type (sorted, with share) and the top_nodes slowest nodes. */
+void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_nodes);
+
+/* Run statistics filled by vx_graph_run when vx_run_opts.stats is set. */
+typedef struct vx_run_stats {
+    int steps_run;
+    int peak_live;      /* most run-owned tensors alive at once */
+    size_t peak_bytes;  /* most bytes in run-owned tensors at once */
+    int live_at_end;    /* run-owned tensors alive after the last node (= kept values) */
+} vx_run_stats;
+
+typedef struct vx_run_opts {
+    int threads;                      /* threads kernels may use; <= 0 means 1 */
+    void *pool;                       /* thread pool for kernels (vx_op_ctx.pool), or NULL */
+    uint64_t seed;                    /* RNG seed of this run (RandomNormalLike etc.) */
+    const char *const *extra_outputs; /* names of intermediates to return too */
+    int n_extra_outputs;
+    volatile int *cancel;             /* checked before every node; non-zero -> CANCELLED */
+    vx_profile *profile;              /* accumulate per-node time, or NULL */
+    vx_run_stats *stats;              /* or NULL */
+    char *err;                        /* message buffer, or NULL */
+    size_t errlen;
+} vx_run_opts;
+
+void vx_run_opts_init(vx_run_opts *o);
+
+/*
+ * Run the graph. inputs[i] is graph input i (vx_graph_input order); n_inputs must equal
+ * vx_graph_n_inputs. Inputs are checked against declared dtype, rank and fixed dims.
+ * outputs must hold vx_graph_n_outputs + o->n_extra_outputs tensors: the graph outputs
+ * in order, then the extra outputs in the order asked. They arrive in any state that
+ * vx_tensor_release accepts (empty); on success each is owned by the caller. On error
+ * they are left empty. Returns 0 or a negative VOX_ERR_*; kernel failures are reported
+ * as "node 'name' (OpType): message".
+ */
+int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs,
+                 int n_inputs, vx_tensor *outputs);
+#endif

@@ -1,0 +1,44 @@
+/* The compiled graph's layout, shared by graph.c (compile) and exec.c (run). */
+#ifndef VX_GRAPH_INTERNAL_H
+#define VX_GRAPH_INTERNAL_H
+#include "engine/graph.h"
+
+/* One node left to run at run time, in execution order. */
+typedef struct vx_step {
+    const vx_node *node;
+    const vx_op_def *def;
+    int n_in, n_out;
+    int *in;        /* slot per input; -1 = omitted optional input */
+    int *out;       /* slot per output; -1 = output not named ("") */
+    int n_free;
+    int *free;      /* slots whose last use is this step: released right after it */
+} vx_step;
+
+struct vx_graph {
+    vx_model *model;
+    void (*model_free)(vx_model *);
+
+    int n_values;              /* slots */
+    const char **names;        /* slot -> value name (model arena) */
+    int hash_cap;              /* power of two */
+    int *hash;                 /* slot + 1, 0 = empty */
+
+    unsigned char *is_const;   /* slot is constant: its tensor is consts[slot] */
+    vx_tensor *consts;         /* views of initializers/attrs, or owned folded tensors */
+    int *last_use;             /* slot -> last step that reads it; -1 = none */
+    unsigned char *is_output;  /* slot is a graph output (never released early) */
+
+    int *in_slots;             /* graph input i -> slot */
+    int *out_slots;            /* graph output i -> slot */
+
+    int n_steps;
+    vx_step *steps;
+    int *step_ints;            /* backing store of the steps' slot arrays */
+    int max_in, max_out;
+
+    int n_folded, n_consts;
+};
+
+/* Slot of a value name, or -1. */
+int vx_graph_slot(const vx_graph *g, const char *name);
+#endif

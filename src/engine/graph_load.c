@@ -1,0 +1,11 @@
+/* vx_graph_load lives apart from graph.c so that programs compiling hand-built models
+ * (tests) do not pull in the ONNX loader. */
+#include "engine/graph.h"
+
+int vx_graph_load(const char *onnx_path, vx_graph **out, char *err, size_t errlen) {
+    vx_model *m = NULL;
+    if (out) *out = NULL;
+    int rc = vx_model_load(onnx_path, &m, err, errlen);
+    if (rc) return rc;
+    return vx_graph_from_model(m, vx_model_free, out, err, errlen);
+}

@@ -1,0 +1,994 @@
+/* ONNX model loader: our own protobuf wire-format reader over an mmap of the file.
+ *
+ * Why not protobuf-c or nanopb: onnx.proto is small (we read ~12 message types), and
+ *  - weights must stay zero-copy: an initializer's raw_data is a view into the mapping
+ *    (protobuf-c would copy every initializer into malloc'ed memory, 63+ MB per voice);
+ *  - every count and length comes from an untrusted file, so each one is checked
+ *    against the bytes that remain before anything is allocated;
+ *  - no generated code and no extra dependency.
+ *
+ * The wire format: a message is a sequence of (tag varint = field << 3 | wire type,
+ * payload); payloads are a varint (0), 8 bytes (1), a length-prefixed blob (2) or
+ * 4 bytes (5). Groups (3, 4) are obsolete and refused. Repeated scalars may be packed
+ * (one blob) or not (one tag per value); both are accepted everywhere.
+ *
+ * Arrays are sized by a counting pass over a message before a filling pass, so every
+ * allocation is exactly what the file describes (and bounded by its size). The reader
+ * only recurses into the message types it knows, so nesting is bounded by the schema
+ * (checked against VX_MODEL_MAX_NESTING anyway); unknown fields are skipped unparsed.
+ *
+ * Assumes a little-endian host (raw_data is little-endian and is used in place). */
+#include "onnx/model.h"
+#include "util/arena.h"
+#include "vox.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the ONNX loader uses raw_data in place and needs a little-endian host"
+#endif
+
+/* Everything the model's arena may hold (strings, node and attribute arrays, int lists).
+ * Initializer payloads are not counted: they are views or separate aligned buffers. */
+#define VX_MODEL_MAX_META_BYTES ((size_t)1 << 30)
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_I32 = 5 };
+
+typedef struct { const uint8_t *p, *end; } pb;
+
+/* One level of "where are we" for error messages. */
+typedef struct {
+    const char *what;        /* "graph", "node", "attribute", ... */
+    long index;              /* -1: none */
+    const char *name;        /* may be NULL */
+    const char *op;          /* op_type of a node, or NULL */
+} frame;
+
+typedef struct {
+    vx_arena *arena;
+    const uint8_t *base;     /* start of the buffer: errors report byte offsets */
+    char *err;
+    size_t errlen;
+    int depth;
+    frame fr[VX_MODEL_MAX_NESTING];
+} loader;
+
+/* ---------------------------------------------------------------- errors */
+
+static int fail(loader *L, int code, const uint8_t *at, const char *fmt, ...) {
+    if (!L->err || !L->errlen) return code;
+    size_t k = 0;
+    int n;
+#define APPEND(...) do { n = snprintf(L->err + k, L->errlen - k, __VA_ARGS__); \
+        if (n > 0) k = (size_t)n < L->errlen - k ? k + (size_t)n : L->errlen - 1; } while (0)
+    APPEND("onnx: ");
+    for (int i = 0; i < L->depth && i < VX_MODEL_MAX_NESTING; i++) {
+        const frame *f = &L->fr[i];
+        APPEND("%s", f->what);
+        if (f->index >= 0) APPEND("[%ld]", f->index);
+        if (f->name && *f->name) APPEND(" '%.80s'", f->name);
+        if (f->op) APPEND(" (%.40s)", f->op);
+        APPEND(" > ");
+    }
+    if (k >= 3 && L->depth > 0) { k -= 3; L->err[k] = 0; APPEND(": "); }
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(L->err + k, L->errlen - k, fmt, ap);
+    va_end(ap);
+    if (n > 0) k = (size_t)n < L->errlen - k ? k + (size_t)n : L->errlen - 1;
+    if (at && L->base && at >= L->base) APPEND(" (at byte %zu)", (size_t)(at - L->base));
+#undef APPEND
+    return code;
+}
+
+static int push(loader *L, const char *what, long index, const char *name, const char *op) {
+    if (L->depth >= VX_MODEL_MAX_NESTING)
+        return fail(L, VOX_ERR_MODEL, NULL, "messages nested deeper than %d", VX_MODEL_MAX_NESTING);
+    L->fr[L->depth++] = (frame){what, index, name, op};
+    return 0;
+}
+static void pop(loader *L) { L->depth--; }
+
+static int nomem(loader *L) { return fail(L, VOX_ERR_NOMEM, NULL, "out of memory (or model metadata over %zu MiB)", VX_MODEL_MAX_META_BYTES >> 20); }
+
+/* ---------------------------------------------------------------- wire format */
+
+static size_t left(const pb *b) { return (size_t)(b->end - b->p); }
+
+static int rd_varint(loader *L, pb *b, uint64_t *v, const char *field) {
+    uint64_t r = 0;
+    const uint8_t *start = b->p;
+    for (int i = 0; i < 10; i++) {
+        if (b->p >= b->end) return fail(L, VOX_ERR_MODEL, start, "%s: truncated varint", field);
+        uint8_t c = *b->p++;
+        r |= (uint64_t)(c & 0x7f) << (7 * i);  /* bits beyond 64 are dropped, as protobuf does */
+        if (!(c & 0x80)) { *v = r; return 0; }
+    }
+    return fail(L, VOX_ERR_MODEL, start, "%s: varint longer than 10 bytes", field);
+}
+
+static int rd_tag(loader *L, pb *b, uint32_t *field, int *wt, const char *msg) {
+    const uint8_t *at = b->p;
+    uint64_t v = 0;
+    int rc = rd_varint(L, b, &v, msg);
+    if (rc) return rc;
+    *wt = (int)(v & 7);
+    if ((v >> 3) == 0 || (v >> 3) > 0x1fffffff)
+        return fail(L, VOX_ERR_MODEL, at, "%s: invalid field number %llu", msg, (unsigned long long)(v >> 3));
+    *field = (uint32_t)(v >> 3);
+    if (*wt == WT_SGROUP || *wt == WT_EGROUP)
+        return fail(L, VOX_ERR_MODEL, at, "%s: field %u uses protobuf groups (wire type %d), not supported",
+                    msg, *field, *wt);
+    if (*wt != WT_VARINT && *wt != WT_I64 && *wt != WT_LEN && *wt != WT_I32)
+        return fail(L, VOX_ERR_MODEL, at, "%s: field %u has invalid wire type %d", msg, *field, *wt);
+    return 0;
+}
+
+static int rd_len(loader *L, pb *b, pb *sub, const char *field) {
+    const uint8_t *at = b->p;
+    uint64_t n = 0;
+    int rc = rd_varint(L, b, &n, field);
+    if (rc) return rc;
+    if (n > left(b))
+        return fail(L, VOX_ERR_MODEL, at, "%s: length %llu runs past the end of its message (%zu bytes left)",
+                    field, (unsigned long long)n, left(b));
+    sub->p = b->p;
+    sub->end = b->p + n;
+    b->p += n;
+    return 0;
+}
+
+static int rd_fixed(loader *L, pb *b, void *out, size_t n, const char *field) {
+    if (left(b) < n) return fail(L, VOX_ERR_MODEL, b->p, "%s: truncated %zu-byte value", field, n);
+    memcpy(out, b->p, n);
+    b->p += n;
+    return 0;
+}
+
+static int skip(loader *L, pb *b, int wt, const char *msg) {
+    uint64_t v;
+    pb sub;
+    switch (wt) {
+    case WT_VARINT: return rd_varint(L, b, &v, msg);
+    case WT_I64: return rd_fixed(L, b, &v, 8, msg);
+    case WT_I32: return rd_fixed(L, b, &v, 4, msg);
+    default: return rd_len(L, b, &sub, msg);
+    }
+}
+
+static int want(loader *L, const pb *b, int wt, int expected, const char *field) {
+    static const char *names[] = {"varint", "fixed64", "length-delimited", "?", "?", "fixed32"};
+    if (wt == expected) return 0;
+    return fail(L, VOX_ERR_MODEL, b->p, "%s: wrong wire type %d (%s), expected %s", field, wt,
+                names[wt], names[expected]);
+}
+
+static int rd_int(loader *L, pb *b, int wt, int64_t *out, const char *field) {
+    uint64_t v = 0;
+    int rc = want(L, b, wt, WT_VARINT, field);
+    if (!rc) rc = rd_varint(L, b, &v, field);
+    if (!rc) *out = (int64_t)v;
+    return rc;
+}
+
+/* int32 / enum field: a varint whose value must fit in int32 (negatives are sign-extended). */
+static int rd_int32(loader *L, pb *b, int wt, int64_t *out, const char *field) {
+    const uint8_t *at = b->p;
+    *out = 0;
+    int rc = rd_int(L, b, wt, out, field);
+    if (!rc && (*out < INT32_MIN || *out > INT32_MAX))
+        return fail(L, VOX_ERR_MODEL, at, "%s: value %lld out of int32 range", field, (long long)*out);
+    return rc;
+}
+
+static int rd_str(loader *L, pb *b, int wt, const char **out, size_t *len, const char *field) {
+    pb s;
+    int rc = want(L, b, wt, WT_LEN, field);
+    if (!rc) rc = rd_len(L, b, &s, field);
+    if (rc) return rc;
+    char *d = vx_arena_strndup(L->arena, (const char *)s.p, left(&s));
+    if (!d) return nomem(L);
+    *out = d;
+    if (len) *len = left(&s);
+    return 0;
+}
+
+static int rd_msg(loader *L, pb *b, int wt, pb *sub, const char *field) {
+    int rc = want(L, b, wt, WT_LEN, field);
+    return rc ? rc : rd_len(L, b, sub, field);
+}
+
+/* Repeated scalars: kind says how one value is encoded. */
+enum { K_VARINT, K_F32, K_F64 };
+
+/* Number of values in one occurrence of a repeated scalar field (packed or not);
+ * consumes it. The count can never exceed the bytes consumed. */
+static int rep_count(loader *L, pb *b, int wt, int kind, int64_t *n, const char *field) {
+    static const int unpacked_wt[] = {WT_VARINT, WT_I32, WT_I64};
+    static const size_t width[] = {0, 4, 8};
+    if (wt == WT_LEN) {
+        pb s;
+        int rc = rd_len(L, b, &s, field);
+        if (rc) return rc;
+        if (kind == K_VARINT) {
+            size_t c = 0;
+            for (const uint8_t *q = s.p; q < s.end; q++) c += !(*q & 0x80);
+            if (s.p < s.end && (s.end[-1] & 0x80))
+                return fail(L, VOX_ERR_MODEL, s.end, "%s: packed varints end mid-value", field);
+            /* a varint may be at most 10 bytes; rep_read re-checks while decoding */
+            *n += (int64_t)c;
+        } else {
+            if (left(&s) % width[kind])
+                return fail(L, VOX_ERR_MODEL, s.p, "%s: packed length %zu is not a multiple of %zu",
+                            field, left(&s), width[kind]);
+            *n += (int64_t)(left(&s) / width[kind]);
+        }
+        return 0;
+    }
+    int rc = want(L, b, wt, unpacked_wt[kind], field);
+    if (!rc) rc = skip(L, b, wt, field);
+    if (!rc) (*n)++;
+    return rc;
+}
+
+/* Store one integer as dtype (the typed-data conversions of TensorProto). */
+static void put_int(void *dst, int dtype, int64_t i, uint64_t v) {
+    switch (dtype) {
+    case VX_INT64: ((int64_t *)dst)[i] = (int64_t)v; break;
+    case VX_UINT64: ((uint64_t *)dst)[i] = v; break;
+    case VX_INT32: ((int32_t *)dst)[i] = (int32_t)(uint32_t)v; break;
+    case VX_UINT32: ((uint32_t *)dst)[i] = (uint32_t)v; break;
+    case VX_INT16: ((int16_t *)dst)[i] = (int16_t)(uint16_t)v; break;
+    case VX_UINT16: case VX_FLOAT16: ((uint16_t *)dst)[i] = (uint16_t)v; break;  /* fp16: the bits */
+    case VX_INT8: ((int8_t *)dst)[i] = (int8_t)(uint8_t)v; break;
+    case VX_UINT8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
+    case VX_BOOL: ((uint8_t *)dst)[i] = v != 0; break;
+    default: break;
+    }
+}
+
+/* Decode one occurrence of a repeated scalar field into dst (elements of dtype for
+ * varints, float for K_F32, double for K_F64), at index *k, never past cap. */
+static int rep_read(loader *L, pb *b, int wt, int kind, void *dst, int dtype, int64_t *k,
+                    int64_t cap, const char *field) {
+    pb s, *src = b;
+    int one = wt != WT_LEN;
+    if (!one) {
+        int rc = rd_len(L, b, &s, field);
+        if (rc) return rc;
+        src = &s;
+    }
+    while (one ? one-- : src->p < src->end) {
+        if (*k >= cap) return fail(L, VOX_ERR_MODEL, src->p, "%s: more values than expected (%lld)", field, (long long)cap);
+        int rc;
+        if (kind == K_VARINT) {
+            uint64_t v = 0;
+            if ((rc = rd_varint(L, src, &v, field))) return rc;
+            put_int(dst, dtype, *k, v);
+        } else if (kind == K_F32) {
+            if ((rc = rd_fixed(L, src, (float *)dst + *k, 4, field))) return rc;
+        } else {
+            if ((rc = rd_fixed(L, src, (double *)dst + *k, 8, field))) return rc;
+        }
+        (*k)++;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- tensors */
+
+typedef struct {
+    int64_t dims[VX_MAX_DIMS];
+    int64_t ndim;
+    int64_t dtype;
+    const char *name;
+    pb raw;
+    int has_raw, has_ext, has_segment;
+    int64_t location;
+    int64_t n_float, n_i32, n_i64, n_f64, n_u64, n_str;
+} tinfo;
+
+/* Which typed field holds values of dtype, and how they are encoded. */
+static int typed_field(int dtype, int *kind) {
+    switch (dtype) {
+    case VX_FLOAT: *kind = K_F32; return 4;
+    case VX_DOUBLE: *kind = K_F64; return 10;
+    case VX_INT64: *kind = K_VARINT; return 7;
+    case VX_UINT32: case VX_UINT64: *kind = K_VARINT; return 11;
+    default: *kind = K_VARINT; return 5;  /* int32_data: int32/16/8, uint16/8, bool, float16 */
+    }
+}
+
+static int tensor_scan(loader *L, pb m, tinfo *ti) {
+    const char *M = "TensorProto";
+    memset(ti, 0, sizeof *ti);
+    ti->name = "";
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt, rc = rd_tag(L, &m, &f, &wt, M);
+        int64_t k = ti->ndim;
+        if (rc) return rc;
+        switch (f) {
+        case 1:
+            rc = rep_read(L, &m, wt, K_VARINT, ti->dims, VX_INT64, &k, VX_MAX_DIMS, "TensorProto.dims");
+            ti->ndim = k;
+            break;
+        case 2: rc = rd_int32(L, &m, wt, &ti->dtype, "TensorProto.data_type"); break;
+        case 3: ti->has_segment = 1; rc = skip(L, &m, wt, M); break;
+        case 4: rc = rep_count(L, &m, wt, K_F32, &ti->n_float, "TensorProto.float_data"); break;
+        case 5: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_i32, "TensorProto.int32_data"); break;
+        case 6: ti->n_str++; rc = skip(L, &m, wt, M); break;
+        case 7: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_i64, "TensorProto.int64_data"); break;
+        case 8: rc = rd_str(L, &m, wt, &ti->name, NULL, "TensorProto.name"); break;
+        case 9:
+            rc = rd_msg(L, &m, wt, &ti->raw, "TensorProto.raw_data");
+            ti->has_raw = 1;
+            break;
+        case 10: rc = rep_count(L, &m, wt, K_F64, &ti->n_f64, "TensorProto.double_data"); break;
+        case 11: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_u64, "TensorProto.uint64_data"); break;
+        case 13: ti->has_ext = 1; rc = skip(L, &m, wt, M); break;
+        case 14: rc = rd_int32(L, &m, wt, &ti->location, "TensorProto.data_location"); break;
+        default: rc = skip(L, &m, wt, M); break;
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Parse a TensorProto into t (zeroed by the caller). On failure t owns nothing.
+ * *name_out (optional) gets the tensor's name. */
+static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
+    tinfo ti;
+    const uint8_t *at = m.p;
+    int rc = tensor_scan(L, m, &ti);
+    if (rc) return rc;
+    const char *nm = ti.name;
+    if (name_out) *name_out = nm;
+    if (ti.has_ext || ti.location == 1)
+        return fail(L, VOX_ERR_MODEL, at, "external data not supported (tensor '%.80s')", nm);
+    if (ti.has_segment)
+        return fail(L, VOX_ERR_MODEL, at, "segmented tensors not supported (tensor '%.80s')", nm);
+    if (ti.dtype == VX_STRING || ti.n_str)
+        return fail(L, VOX_ERR_MODEL, at, "string tensors not supported (tensor '%.80s')", nm);
+    size_t es = vx_dtype_size((int)ti.dtype);
+    if (!es)
+        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': data type %lld not supported", nm, (long long)ti.dtype);
+    for (int i = 0; i < ti.ndim; i++)
+        if (ti.dims[i] < 0)
+            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': negative dimension %lld", nm, (long long)ti.dims[i]);
+    if (vx_tensor_set_shape(t, (int)ti.ndim, ti.dims))
+        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': more than %lld elements", nm, (long long)VX_MAX_ELEMS);
+    t->dtype = (int)ti.dtype;
+    int64_t typed = ti.n_float + ti.n_i32 + ti.n_i64 + ti.n_f64 + ti.n_u64;
+    size_t bytes = (size_t)t->numel * es;  /* numel <= 2^32, es <= 8: no overflow */
+    if (ti.has_raw) {
+        if (typed)
+            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has both raw_data and typed data", nm);
+        if (left(&ti.raw) != bytes)
+            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': raw_data has %zu bytes, %s%s needs %zu",
+                        nm, left(&ti.raw), "dims x ", vx_dtype_name(t->dtype), bytes);
+        if (!bytes) return 0;
+        if ((uintptr_t)ti.raw.p % es == 0) {
+            /* Zero-copy: the tensor is a read-only view of the file mapping. */
+            t->data = (void *)(uintptr_t)ti.raw.p;
+        } else {
+            /* Misaligned for its element type: copy so kernels can use aligned access. */
+            t->data = vx_aligned_alloc(bytes);
+            if (!t->data) return nomem(L);
+            memcpy(t->data, ti.raw.p, bytes);
+            t->owned = 1;
+        }
+        return 0;
+    }
+    int kind, field = typed_field(t->dtype, &kind);
+    int64_t have = field == 4 ? ti.n_float : field == 5 ? ti.n_i32 : field == 7 ? ti.n_i64
+                 : field == 10 ? ti.n_f64 : ti.n_u64;
+    if (have != typed)
+        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': typed data in a field that does not match %s",
+                    nm, vx_dtype_name(t->dtype));
+    if (have != t->numel)
+        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has %lld values, dims need %lld",
+                    nm, (long long)have, (long long)t->numel);
+    if (!bytes) return 0;
+    t->data = vx_aligned_alloc(bytes);
+    if (!t->data) return nomem(L);
+    t->owned = 1;
+    int64_t k = 0;
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        if ((rc = rd_tag(L, &m, &f, &wt, "TensorProto"))) break;
+        if ((int)f == field) rc = rep_read(L, &m, wt, kind, t->data, t->dtype, &k, t->numel, "TensorProto typed data");
+        else rc = skip(L, &m, wt, "TensorProto");
+        if (rc) break;
+    }
+    if (rc) {
+        vx_tensor_release(t);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- attributes */
+
+static int parse_attr(loader *L, pb m, vx_attr *a, const char *node_op) {
+    const char *M = "AttributeProto";
+    pb scan = m;
+    int64_t type = 0, n_floats = 0, n_ints = 0, n_strings = 0, n_tensors = 0;
+    int has_f = 0, has_i = 0, has_s = 0, has_t = 0, has_g = 0, has_sparse = 0, has_tp = 0, has_ref = 0;
+    size_t str_bytes = 0;
+    pb s_val = {0}, t_val = {0};
+    int rc = 0;
+    a->name = "";
+    while (scan.p < scan.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        switch (f) {
+        case 1: rc = rd_str(L, &scan, wt, &a->name, NULL, "AttributeProto.name"); break;
+        case 2:
+            if (!(rc = want(L, &scan, wt, WT_I32, "AttributeProto.f")))
+                rc = rd_fixed(L, &scan, &a->f, 4, "AttributeProto.f");
+            has_f = 1;
+            break;
+        case 3: rc = rd_int(L, &scan, wt, &a->i, "AttributeProto.i"); has_i = 1; break;
+        case 4: rc = rd_msg(L, &scan, wt, &s_val, "AttributeProto.s"); has_s = 1; break;
+        case 5: rc = rd_msg(L, &scan, wt, &t_val, "AttributeProto.t"); has_t = 1; break;
+        case 6: case 11: has_g = 1; rc = skip(L, &scan, wt, M); break;
+        case 7: rc = rep_count(L, &scan, wt, K_F32, &n_floats, "AttributeProto.floats"); break;
+        case 8: rc = rep_count(L, &scan, wt, K_VARINT, &n_ints, "AttributeProto.ints"); break;
+        case 9:
+            if (!(rc = rd_msg(L, &scan, wt, &sub, "AttributeProto.strings"))) {
+                n_strings++;
+                str_bytes += left(&sub) + 1;
+            }
+            break;
+        case 10: rc = rd_msg(L, &scan, wt, &sub, "AttributeProto.tensors"); n_tensors++; break;
+        case 14: case 15: has_tp = 1; rc = skip(L, &scan, wt, M); break;
+        case 20: rc = rd_int32(L, &scan, wt, &type, "AttributeProto.type"); break;
+        case 21: has_ref = 1; rc = skip(L, &scan, wt, M); break;
+        case 22: case 23: has_sparse = 1; rc = skip(L, &scan, wt, M); break;
+        default: rc = skip(L, &scan, wt, M); break;
+        }
+        if (rc) return rc;
+    }
+    L->fr[L->depth - 1].name = a->name;
+    if (!*a->name) return fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.name is missing");
+    if (has_g || type == VX_ATTR_GRAPH || type == VX_ATTR_GRAPHS)
+        return fail(L, VOX_ERR_MODEL, m.p, "subgraphs (If/Loop/Scan) not supported (node op %s)", node_op);
+    if (has_sparse || type == 11 || type == 12)
+        return fail(L, VOX_ERR_MODEL, m.p, "sparse tensor attributes not supported");
+    if (has_tp || type == 13 || type == 14)
+        return fail(L, VOX_ERR_MODEL, m.p, "type-proto attributes not supported");
+    if (has_ref)
+        return fail(L, VOX_ERR_MODEL, m.p, "ref_attr_name is only valid inside functions");
+    if (type == 0) {  /* IR v1 files have no type: infer it from the field present */
+        type = n_tensors ? VX_ATTR_TENSORS : has_t ? VX_ATTR_TENSOR : n_strings ? VX_ATTR_STRINGS
+             : has_s ? VX_ATTR_STRING : n_ints ? VX_ATTR_INTS : n_floats ? VX_ATTR_FLOATS
+             : has_i ? VX_ATTR_INT : has_f ? VX_ATTR_FLOAT : 0;
+        if (!type) return fail(L, VOX_ERR_MODEL, m.p, "attribute has neither a type nor a value");
+    }
+    if (type < VX_ATTR_FLOAT || type > VX_ATTR_GRAPHS)
+        return fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.type %lld not supported", (long long)type);
+    a->type = (int)type;
+    switch (type) {
+    case VX_ATTR_STRING: {
+        char *d = vx_arena_strndup(L->arena, (const char *)s_val.p, left(&s_val));
+        if (!d) return nomem(L);
+        a->s = d;
+        a->s_len = left(&s_val);
+        return 0;
+    }
+    case VX_ATTR_TENSOR:
+        if (!has_t) return fail(L, VOX_ERR_MODEL, m.p, "TENSOR attribute without AttributeProto.t");
+        if (!(a->t = vx_arena_alloc(L->arena, sizeof *a->t))) return nomem(L);
+        a->n = 1;
+        return parse_tensor(L, t_val, a->t, NULL);
+    case VX_ATTR_FLOAT: case VX_ATTR_INT: return 0;
+    default: break;
+    }
+    /* Repeated kinds: allocate exactly, then fill in a second pass. */
+    float *floats = NULL;
+    int64_t *ints = NULL;
+    char *strs = NULL;
+    vx_tensor *tensors = NULL;
+    if (type == VX_ATTR_FLOATS && n_floats && !(floats = vx_arena_array(L->arena, (size_t)n_floats, sizeof *floats)))
+        return nomem(L);
+    if (type == VX_ATTR_INTS && n_ints && !(ints = vx_arena_array(L->arena, (size_t)n_ints, sizeof *ints)))
+        return nomem(L);
+    if (type == VX_ATTR_STRINGS && !(strs = vx_arena_alloc(L->arena, str_bytes)))
+        return nomem(L);
+    if (type == VX_ATTR_TENSORS && n_tensors && !(tensors = vx_arena_array(L->arena, (size_t)n_tensors, sizeof *tensors)))
+        return nomem(L);
+    a->floats = floats;
+    a->ints = ints;
+    a->t = tensors;
+    a->s = strs;
+    int64_t k = 0;
+    size_t soff = 0;
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 7 && type == VX_ATTR_FLOATS)
+            rc = rep_read(L, &m, wt, K_F32, floats, 0, &k, n_floats, "AttributeProto.floats");
+        else if (f == 8 && type == VX_ATTR_INTS)
+            rc = rep_read(L, &m, wt, K_VARINT, ints, VX_INT64, &k, n_ints, "AttributeProto.ints");
+        else if (f == 9 && type == VX_ATTR_STRINGS) {
+            /* STRINGS: n strings stored back to back, each NUL-terminated, s_len bytes in all */
+            if (!(rc = rd_len(L, &m, &sub, "AttributeProto.strings"))) {
+                if (left(&sub)) memcpy(strs + soff, sub.p, left(&sub));
+                soff += left(&sub) + 1;
+                k++;
+            }
+        } else if (f == 10 && type == VX_ATTR_TENSORS) {
+            if (!(rc = rd_len(L, &m, &sub, "AttributeProto.tensors"))) {
+                rc = parse_tensor(L, sub, &tensors[k], NULL);
+                if (!rc) a->n = ++k;  /* a->n counts parsed tensors so free() sees them */
+            }
+        } else
+            rc = skip(L, &m, wt, M);
+        if (rc) return rc;
+    }
+    a->n = k;
+    a->s_len = type == VX_ATTR_STRINGS ? str_bytes : 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static int parse_node(loader *L, pb m, vx_node *n, long index) {
+    const char *M = "NodeProto";
+    pb scan = m;
+    int64_t n_in = 0, n_out = 0, n_attr = 0;
+    int rc;
+    n->name = n->domain = "";
+    n->op_type = NULL;
+    if ((rc = push(L, "node", index, NULL, NULL))) return rc;
+    while (scan.p < scan.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        switch (f) {
+        case 1: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.input"); n_in++; break;
+        case 2: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.output"); n_out++; break;
+        case 3: rc = rd_str(L, &scan, wt, &n->name, NULL, "NodeProto.name"); break;
+        case 4: rc = rd_str(L, &scan, wt, &n->op_type, NULL, "NodeProto.op_type"); break;
+        case 5: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.attribute"); n_attr++; break;
+        case 7: rc = rd_str(L, &scan, wt, &n->domain, NULL, "NodeProto.domain"); break;
+        default: rc = skip(L, &scan, wt, M); break;
+        }
+        if (rc) return rc;
+    }
+    L->fr[L->depth - 1].name = n->name;
+    L->fr[L->depth - 1].op = n->op_type;
+    if (!n->op_type || !*n->op_type) return fail(L, VOX_ERR_MODEL, m.p, "NodeProto.op_type is missing");
+    /* counts are bounded by the message size (>= 2 bytes per entry), so they fit in int */
+    if (n_in && !(n->inputs = vx_arena_array(L->arena, (size_t)n_in, sizeof *n->inputs))) return nomem(L);
+    if (n_out && !(n->outputs = vx_arena_array(L->arena, (size_t)n_out, sizeof *n->outputs))) return nomem(L);
+    if (n_attr && !(n->attrs = vx_arena_array(L->arena, (size_t)n_attr, sizeof *n->attrs))) return nomem(L);
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 1) rc = rd_str(L, &m, wt, &n->inputs[n->n_inputs++], NULL, "NodeProto.input");
+        else if (f == 2) rc = rd_str(L, &m, wt, &n->outputs[n->n_outputs++], NULL, "NodeProto.output");
+        else if (f == 5) {
+            if (!(rc = rd_msg(L, &m, wt, &sub, "NodeProto.attribute"))) {
+                if (!(rc = push(L, "attribute", n->n_attrs, NULL, NULL))) {
+                    /* counted before parsing so vx_model_free releases a partly parsed tensor */
+                    rc = parse_attr(L, sub, &n->attrs[n->n_attrs++], n->op_type);
+                    if (!rc) pop(L);
+                }
+            }
+        } else rc = skip(L, &m, wt, M);
+        if (rc) return rc;
+    }
+    pop(L);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- value infos */
+
+static int parse_dims(loader *L, pb m, vx_value_info *v) {
+    while (m.p < m.end) {  /* TensorShapeProto */
+        uint32_t f;
+        int wt;
+        pb dim;
+        int rc = rd_tag(L, &m, &f, &wt, "TensorShapeProto");
+        if (rc) return rc;
+        if (f != 1) { if ((rc = skip(L, &m, wt, "TensorShapeProto"))) return rc; continue; }
+        if ((rc = rd_msg(L, &m, wt, &dim, "TensorShapeProto.dim"))) return rc;
+        if (v->ndim >= VX_MAX_DIMS)
+            return fail(L, VOX_ERR_MODEL, dim.p, "more than %d dimensions", VX_MAX_DIMS);
+        int64_t d = -1;
+        while (dim.p < dim.end) {  /* Dimension: dim_value=1 | dim_param=2 */
+            int64_t val;
+            if ((rc = rd_tag(L, &dim, &f, &wt, "TensorShapeProto.Dimension"))) return rc;
+            if (f == 1) {
+                if ((rc = rd_int(L, &dim, wt, &val, "Dimension.dim_value"))) return rc;
+                d = val >= 0 ? val : -1;
+            } else if (f == 2) {
+                d = -1;  /* symbolic */
+                rc = skip(L, &dim, wt, "Dimension.dim_param");
+            } else rc = skip(L, &dim, wt, "TensorShapeProto.Dimension");
+            if (rc) return rc;
+        }
+        v->dims[v->ndim++] = d;
+    }
+    return 0;
+}
+
+static int parse_value_info(loader *L, pb m, vx_value_info *v) {
+    int rc;
+    v->name = "";
+    v->ndim = -1;
+    v->dtype = 0;
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        pb type;
+        if ((rc = rd_tag(L, &m, &f, &wt, "ValueInfoProto"))) return rc;
+        if (f == 1) { rc = rd_str(L, &m, wt, &v->name, NULL, "ValueInfoProto.name"); L->fr[L->depth - 1].name = v->name; }
+        else if (f == 2 && !(rc = rd_msg(L, &m, wt, &type, "ValueInfoProto.type"))) {
+            while (type.p < type.end) {  /* TypeProto: only tensor_type=1 is read */
+                pb tt;
+                if ((rc = rd_tag(L, &type, &f, &wt, "TypeProto"))) return rc;
+                if (f != 1) { if ((rc = skip(L, &type, wt, "TypeProto"))) return rc; continue; }
+                if ((rc = rd_msg(L, &type, wt, &tt, "TypeProto.tensor_type"))) return rc;
+                while (tt.p < tt.end) {  /* TypeProto.Tensor: elem_type=1 shape=2 */
+                    int64_t et;
+                    pb shape;
+                    if ((rc = rd_tag(L, &tt, &f, &wt, "TypeProto.Tensor"))) return rc;
+                    if (f == 1) {
+                        if ((rc = rd_int32(L, &tt, wt, &et, "TypeProto.Tensor.elem_type"))) return rc;
+                        v->dtype = (int)et;
+                    } else if (f == 2) {
+                        if ((rc = rd_msg(L, &tt, wt, &shape, "TypeProto.Tensor.shape"))) return rc;
+                        v->ndim = 0;
+                        if ((rc = parse_dims(L, shape, v))) return rc;
+                    } else if ((rc = skip(L, &tt, wt, "TypeProto.Tensor"))) return rc;
+                }
+            }
+        } else if (f != 2) rc = skip(L, &m, wt, "ValueInfoProto");
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- graph */
+
+static uint64_t hash_str(const char *s) {
+    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+    while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* Open-addressing set of initializer names: rejects duplicates, then drops graph
+ * inputs that are initializers (old exporters list every weight as an input). */
+static int init_set(loader *L, vx_model *md, const char ***tab_out, size_t *cap_out) {
+    size_t cap = 16;
+    while (cap < (size_t)md->n_inits * 2) cap *= 2;
+    const char **tab = vx_arena_array(L->arena, cap, sizeof *tab);
+    if (!tab) return nomem(L);
+    for (int i = 0; i < md->n_inits; i++) {
+        const char *nm = md->init_names[i];
+        size_t h = (size_t)hash_str(nm) & (cap - 1);
+        while (tab[h]) {
+            if (!strcmp(tab[h], nm))
+                return fail(L, VOX_ERR_MODEL, NULL, "graph: duplicate initializer '%.80s'", nm);
+            h = (h + 1) & (cap - 1);
+        }
+        tab[h] = nm;
+    }
+    *tab_out = tab;
+    *cap_out = cap;
+    return 0;
+}
+
+static int in_set(const char **tab, size_t cap, const char *nm) {
+    for (size_t h = (size_t)hash_str(nm) & (cap - 1); tab[h]; h = (h + 1) & (cap - 1))
+        if (!strcmp(tab[h], nm)) return 1;
+    return 0;
+}
+
+static int parse_graph(loader *L, pb m, vx_model *md) {
+    const char *M = "GraphProto";
+    pb scan = m;
+    int64_t n_node = 0, n_init = 0, n_in = 0, n_out = 0;
+    int rc;
+    md->graph_name = "";
+    if ((rc = push(L, "graph", -1, NULL, NULL))) return rc;
+    while (scan.p < scan.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        switch (f) {
+        case 1: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.node"); n_node++; break;
+        case 2: rc = rd_str(L, &scan, wt, &md->graph_name, NULL, "GraphProto.name"); break;
+        case 5: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.initializer"); n_init++; break;
+        case 11: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.input"); n_in++; break;
+        case 12: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.output"); n_out++; break;
+        case 15: return fail(L, VOX_ERR_MODEL, scan.p, "sparse initializers not supported");
+        default: rc = skip(L, &scan, wt, M); break;
+        }
+        if (rc) return rc;
+    }
+    L->fr[L->depth - 1].name = md->graph_name;
+    if (n_node > VX_MODEL_MAX_NODES)
+        return fail(L, VOX_ERR_MODEL, NULL, "%lld nodes, more than the limit %d", (long long)n_node, VX_MODEL_MAX_NODES);
+    if (n_init > VX_MODEL_MAX_NODES)
+        return fail(L, VOX_ERR_MODEL, NULL, "%lld initializers, more than the limit %d", (long long)n_init, VX_MODEL_MAX_NODES);
+    if (n_in > VX_MODEL_MAX_NODES || n_out > VX_MODEL_MAX_NODES)
+        return fail(L, VOX_ERR_MODEL, NULL, "too many graph inputs/outputs");
+    if (!n_out) return fail(L, VOX_ERR_MODEL, NULL, "GraphProto has no outputs");
+    vx_arena *A = L->arena;
+    if ((n_node && !(md->nodes = vx_arena_array(A, (size_t)n_node, sizeof *md->nodes))) ||
+        (n_init && !(md->inits = vx_arena_array(A, (size_t)n_init, sizeof *md->inits))) ||
+        (n_init && !(md->init_names = vx_arena_array(A, (size_t)n_init, sizeof *md->init_names))) ||
+        (n_in && !(md->inputs = vx_arena_array(A, (size_t)n_in, sizeof *md->inputs))) ||
+        !(md->outputs = vx_arena_array(A, (size_t)n_out, sizeof *md->outputs)))
+        return nomem(L);
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 1 || f == 5 || f == 11 || f == 12) {
+            if ((rc = rd_len(L, &m, &sub, M))) return rc;
+            if (f == 1) {
+                /* counted before parsing so vx_model_free sees partly parsed attributes */
+                rc = parse_node(L, sub, &md->nodes[md->n_nodes], md->n_nodes);
+                md->n_nodes++;
+            } else if (f == 5) {
+                int i = md->n_inits;
+                if (!(rc = push(L, "initializer", i, NULL, NULL))) {
+                    rc = parse_tensor(L, sub, &md->inits[i], &md->init_names[i]);
+                    if (!rc && !*md->init_names[i])
+                        rc = fail(L, VOX_ERR_MODEL, sub.p, "TensorProto.name is missing");
+                    md->n_inits++;
+                    if (!rc) pop(L);
+                }
+            } else {
+                vx_value_info *v = f == 11 ? &md->inputs[md->n_inputs] : &md->outputs[md->n_outputs];
+                if (!(rc = push(L, f == 11 ? "input" : "output", f == 11 ? md->n_inputs : md->n_outputs, NULL, NULL))) {
+                    rc = parse_value_info(L, sub, v);
+                    if (!rc && !*v->name) rc = fail(L, VOX_ERR_MODEL, sub.p, "ValueInfoProto.name is missing");
+                    if (!rc) pop(L);
+                }
+                if (f == 11) md->n_inputs++; else md->n_outputs++;
+            }
+        } else rc = skip(L, &m, wt, M);
+        if (rc) return rc;
+    }
+    const char **tab = NULL;
+    size_t cap = 0;
+    if ((rc = init_set(L, md, &tab, &cap))) return rc;
+    int k = 0;
+    for (int i = 0; i < md->n_inputs; i++)
+        if (!in_set(tab, cap, md->inputs[i].name)) md->inputs[k++] = md->inputs[i];
+    md->n_inputs = k;
+    pop(L);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- model */
+
+static int parse_opset(loader *L, pb m, vx_model *md, int *found) {
+    const char *domain = "";
+    int64_t version = 0;
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt, rc = rd_tag(L, &m, &f, &wt, "OperatorSetIdProto");
+        if (rc) return rc;
+        if (f == 1) rc = rd_str(L, &m, wt, &domain, NULL, "OperatorSetIdProto.domain");
+        else if (f == 2) rc = rd_int(L, &m, wt, &version, "OperatorSetIdProto.version");
+        else rc = skip(L, &m, wt, "OperatorSetIdProto");
+        if (rc) return rc;
+    }
+    if (!*domain || !strcmp(domain, "ai.onnx")) {
+        if (version < 1 || version > 1000)
+            return fail(L, VOX_ERR_MODEL, m.p, "opset version %lld out of range", (long long)version);
+        md->opset = version;
+        *found = 1;
+    }
+    return 0;
+}
+
+static int parse_meta(loader *L, pb m, vx_meta *e) {
+    e->key = e->value = "";
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt, rc = rd_tag(L, &m, &f, &wt, "StringStringEntryProto");
+        if (rc) return rc;
+        if (f == 1) rc = rd_str(L, &m, wt, &e->key, NULL, "StringStringEntryProto.key");
+        else if (f == 2) rc = rd_str(L, &m, wt, &e->value, NULL, "StringStringEntryProto.value");
+        else rc = skip(L, &m, wt, "StringStringEntryProto");
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* A friendlier message for files that are plainly something else. */
+static const char *sniff(const uint8_t *b, size_t n) {
+    if (n >= 4 && !memcmp(b, "RIFF", 4)) return "a RIFF/WAV file";
+    if (n >= 4 && !memcmp(b, "\x7f" "ELF", 4)) return "an ELF executable";
+    if (n >= 4 && !memcmp(b, "PK\x03\x04", 4)) return "a zip archive";
+    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return "a gzip file";
+    size_t i = 0;
+    while (i < n && i < 64 && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) i++;
+    if (i < n && (b[i] == '{' || b[i] == '[')) return "JSON text (a voice config?)";
+    return NULL;
+}
+
+static int parse_model(loader *L, pb m, vx_model *md) {
+    const char *M = "ModelProto";
+    pb scan = m, graph = {0};
+    int64_t n_meta = 0;
+    int has_graph = 0, has_opset = 0, rc;
+    md->producer_name = md->producer_version = md->graph_name = "";
+    const char *what = sniff(m.p, left(&m));
+    if (!left(&m)) return fail(L, VOX_ERR_MODEL, NULL, "empty file, not an ONNX model");
+    if (what) return fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model: this looks like %s", what);
+    while (scan.p < scan.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        switch (f) {
+        case 1: rc = rd_int(L, &scan, wt, &md->ir_version, "ModelProto.ir_version"); break;
+        case 2: rc = rd_str(L, &scan, wt, &md->producer_name, NULL, "ModelProto.producer_name"); break;
+        case 3: rc = rd_str(L, &scan, wt, &md->producer_version, NULL, "ModelProto.producer_version"); break;
+        case 7:
+            if (has_graph) return fail(L, VOX_ERR_MODEL, scan.p, "ModelProto.graph appears twice");
+            rc = rd_msg(L, &scan, wt, &graph, "ModelProto.graph");
+            has_graph = 1;
+            break;
+        case 8: rc = rd_msg(L, &scan, wt, &sub, "ModelProto.opset_import"); break;
+        case 14: rc = rd_msg(L, &scan, wt, &sub, "ModelProto.metadata_props"); n_meta++; break;
+        default: rc = skip(L, &scan, wt, M); break;
+        }
+        if (rc) return rc;
+    }
+    if (!has_graph) return fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model (ModelProto.graph is missing)");
+    if (n_meta && !(md->meta = vx_arena_array(L->arena, (size_t)n_meta, sizeof *md->meta))) return nomem(L);
+    while (m.p < m.end) {
+        uint32_t f;
+        int wt;
+        pb sub;
+        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 8 && !(rc = rd_len(L, &m, &sub, M))) {
+            if (!(rc = push(L, "opset_import", -1, NULL, NULL))) {
+                rc = parse_opset(L, sub, md, &has_opset);
+                if (!rc) pop(L);
+            }
+        } else if (f == 14 && !(rc = rd_len(L, &m, &sub, M))) {
+            if (!(rc = push(L, "metadata_props", md->n_meta, NULL, NULL))) {
+                rc = parse_meta(L, sub, &md->meta[md->n_meta++]);
+                if (!rc) pop(L);
+            }
+        } else if (f != 8 && f != 14) rc = skip(L, &m, wt, M);
+        if (rc) return rc;
+    }
+    if (!has_opset) {
+        /* IR versions before 3 predate opset_import and mean opset 1 */
+        if (md->ir_version >= 3)
+            return fail(L, VOX_ERR_MODEL, NULL, "ModelProto.opset_import has no entry for the default domain");
+        md->opset = 1;
+    }
+    return parse_graph(L, graph, md);
+}
+
+/* ---------------------------------------------------------------- public API */
+
+void vx_model_free(vx_model *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_inits; i++) vx_tensor_release(&m->inits[i]);
+    for (int i = 0; i < m->n_nodes; i++) {
+        vx_node *n = &m->nodes[i];
+        for (int j = 0; j < n->n_attrs; j++) {
+            vx_attr *a = &n->attrs[j];
+            if (a->t && (a->type == VX_ATTR_TENSOR || a->type == VX_ATTR_TENSORS))
+                for (int64_t k = 0; k < a->n; k++) vx_tensor_release(&a->t[k]);
+        }
+    }
+    if (m->arena) {
+        vx_arena_free(m->arena);
+        free(m->arena);
+    }
+    if (m->map_base) munmap(m->map_base, m->map_size);
+    free(m);
+}
+
+int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    if (!out) return VOX_ERR_ARG;
+    *out = NULL;
+    if (!buf && len) return VOX_ERR_ARG;
+    vx_model *md = calloc(1, sizeof *md);
+    vx_arena *arena = malloc(sizeof *arena);
+    if (!md || !arena) {
+        free(md);
+        free(arena);
+        if (err && errlen) snprintf(err, errlen, "onnx: out of memory");
+        return VOX_ERR_NOMEM;
+    }
+    vx_arena_init(arena, (size_t)256 << 10, VX_MODEL_MAX_META_BYTES);
+    md->arena = arena;
+    loader L = {.arena = arena, .base = buf, .err = err, .errlen = errlen};
+    int rc;
+    if (len > VX_MODEL_MAX_BYTES)
+        rc = fail(&L, VOX_ERR_MODEL, NULL, "model is %zu bytes, over the %zu MiB limit", len, VX_MODEL_MAX_BYTES >> 20);
+    else
+        rc = parse_model(&L, (pb){buf ? buf : (const uint8_t *)"", (const uint8_t *)(buf ? buf : "") + len}, md);
+    if (rc) {
+        vx_model_free(md);
+        return rc;
+    }
+    *out = md;
+    return 0;
+}
+
+int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    if (!out || !path) return VOX_ERR_ARG;
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (err && errlen) snprintf(err, errlen, "onnx: cannot open '%s': %s", path, strerror(e));
+        return e == ENOENT ? VOX_ERR_NOT_FOUND : VOX_ERR_IO;
+    }
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st)) why = strerror(errno);
+    else if (S_ISDIR(st.st_mode)) why = "is a directory, not an ONNX model";
+    else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+    else if (st.st_size == 0) why = "empty file, not an ONNX model";
+    else if ((uint64_t)st.st_size > VX_MODEL_MAX_BYTES) why = "file larger than the 2 GiB model limit";
+    if (why) {
+        close(fd);
+        if (err && errlen) snprintf(err, errlen, "onnx: '%s': %s", path, why);
+        return VOX_ERR_MODEL;
+    }
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        if (err && errlen) snprintf(err, errlen, "onnx: cannot map '%s': %s", path, strerror(e));
+        return VOX_ERR_IO;
+    }
+    vx_model *md;
+    int rc = vx_model_load_buffer(map, size, &md, err, errlen);
+    if (rc) {
+        munmap(map, size);
+        /* name the file: prepend "path: " if there is room */
+        if (err && errlen > 1) {
+            size_t pl = strlen(path), el = strlen(err);
+            if (pl + 2 + el < errlen && pl < 200) {
+                memmove(err + pl + 2, err, el + 1);
+                memcpy(err, path, pl);
+                err[pl] = ':';
+                err[pl + 1] = ' ';
+            }
+        }
+        return rc;
+    }
+    md->map_base = map;
+    md->map_size = size;
+    *out = md;
+    return 0;
+}
