@@ -31,7 +31,6 @@ typedef struct cli {
     vox_synth_options so;
 } cli;
 
-static int quiet_flag;
 
 static void die_usage(const char *fmt, ...) {
     va_list ap;
@@ -314,7 +313,8 @@ static int speak(vox_voice *v, const char *text, size_t len, const vox_synth_opt
     }
     vox_chunk ch;
     double t = now_s();
-    for (;;) {
+    for (int k = 0;; k++) {
+        if (c->debug) fprintf(stderr, "vox: synthesizing sentence %d\n", k);
         rc = vox_synth_next(s, &ch);
         if (rc) { int r = fail("%s", vox_synth_error(s)); vox_synth_free(s); return r; }
         if (ch.n_samples) {
@@ -340,49 +340,75 @@ static FILE *open_out(const char *path) {
     return fopen(path, "wb");
 }
 
-static int run_text_mode(vox_voice *v, const cli *c) {
-    size_t len = 0;
-    char *text = NULL;
-    int too_long = 0;
-    if (c->text) { text = strdup(c->text); len = strlen(c->text); }
-    else text = read_all(stdin, &len, &too_long);
-    if (!text) return fail("out of memory reading input");
-    if (too_long) { free(text); return fail("input longer than %u bytes", MAX_STDIN_BYTES); }
-    size_t bad;
-    if (vox_utf8_check(text, len, &bad)) { free(text); return fail("invalid UTF-8 in input at byte offset %zu", bad); }
-    if (is_blank(text, len)) { free(text); return fail("empty input: nothing to speak"); }
+/* Raw mode reads stdin line by line and speaks each line as it arrives, so a
+ * producer can feed text interactively (as with Piper's --output-raw). */
+static int run_raw_stream(vox_voice *v, const cli *c, sink *out) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, spoke = 0, lineno = 0;
+    size_t total = 0;
+    while (!rc && (n = getline(&line, &cap, stdin)) > 0) {
+        lineno++;
+        total += (size_t)n;
+        if (total > MAX_STDIN_BYTES) { rc = fail("input longer than %u bytes", MAX_STDIN_BYTES); break; }
+        size_t bad;
+        if (vox_utf8_check(line, (size_t)n, &bad)) {
+            rc = fail("invalid UTF-8 in input line %d at byte offset %zu", lineno, bad);
+            break;
+        }
+        if (is_blank(line, (size_t)n)) continue;
+        rc = speak(v, line, (size_t)n, &c->so, out, c);
+        spoke = 1;
+    }
+    free(line);
+    if (!rc && !spoke) rc = fail("empty input: nothing to speak");
+    return rc;
+}
 
+static int run_text_mode(vox_voice *v, const cli *c) {
     vox_voice_info info;
     vox_voice_get_info(v, &info);
     sink out = {0};
     vx_timings_out tim;
     if (c->timings_path || c->subtitles_path) { vx_timings_init(&tim); out.tim = &tim; }
     int rc = 0;
+    char *text = NULL;
+    if (c->output_raw && !c->text) {
+        sink_open(&out, stdout, c->raw_f32 ? 2 : 1, info.sample_rate);
+        rc = run_raw_stream(v, c, &out);
+        if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
+        goto done;
+    }
+    size_t len = 0;
+    int too_long = 0;
+    if (c->text) { text = strdup(c->text); len = strlen(c->text); }
+    else text = read_all(stdin, &len, &too_long);
+    if (!text) { rc = fail("out of memory reading input"); goto done; }
+    size_t bad;
+    if (too_long) rc = fail("input longer than %u bytes", MAX_STDIN_BYTES);
+    else if (vox_utf8_check(text, len, &bad)) rc = fail("invalid UTF-8 in input at byte offset %zu", bad);
+    else if (is_blank(text, len)) rc = fail("empty input: nothing to speak");
+    if (rc) goto done;
     if (c->output_raw) {
         sink_open(&out, stdout, c->raw_f32 ? 2 : 1, info.sample_rate);
-        /* Raw mode speaks each input line as it arrives (Piper streams lines too). */
-        char *line = text;
-        while (!rc && line < text + len) {
-            char *nl = memchr(line, '\n', text + len - line);
-            size_t n = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
-            if (!is_blank(line, n)) rc = speak(v, line, n, &c->so, &out, c);
-            line += n + (nl ? 1 : 0);
-        }
+        rc = speak(v, text, len, &c->so, &out, c);
+        if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
     } else {
         const char *path = c->output_file ? c->output_file : "-";
         if (!c->output_file && isatty(STDOUT_FILENO)) {
-            free(text);
-            return fail("no output chosen: use -f FILE.wav, -d DIR or --output-raw");
+            rc = fail("no output chosen: use -f FILE.wav, -d DIR or --output-raw");
+            goto done;
         }
         FILE *f = open_out(path);
-        if (!f) { free(text); return fail("cannot open output file '%s': %s", path, strerror(errno)); }
+        if (!f) { rc = fail("cannot open output file '%s': %s", path, strerror(errno)); goto done; }
         if (sink_open(&out, f, 0, info.sample_rate)) rc = fail("cannot write '%s'", path);
         if (!rc) rc = speak(v, text, len, &c->so, &out, c);
         if (sink_close(&out) && !rc) rc = fail("cannot write '%s': %s", path, strerror(errno));
         if (f != stdout && fclose(f) && !rc) rc = fail("cannot write '%s'", path);
         if (!rc && !c->quiet && f != stdout) fprintf(stderr, "vox: wrote %s\n", path);
     }
-    if (c->output_raw && sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
+done:
     if (!rc && out.tim) rc = vx_timings_write(&tim, c->timings_path, c->subtitles_path);
     if (out.tim) vx_timings_free(&tim);
     free(text);
@@ -434,7 +460,6 @@ int main(int argc, char **argv) {
     cli c = {0};
     vox_synth_options_init(&c.so);
     parse_args(argc, argv, &c);
-    quiet_flag = c.quiet;
     if (c.phonemes_only == -1) return list_voices(&c);
 
     const char *model = c.model && *c.model ? c.model : "espeak:en-us";

@@ -258,14 +258,18 @@ static void put_int(void *dst, int dtype, int64_t i, uint64_t v) {
  * varints, float for K_F32, double for K_F64), at index *k, never past cap. */
 static int rep_read(loader *L, pb *b, int wt, int kind, void *dst, int dtype, int64_t *k,
                     int64_t cap, const char *field) {
+    static const int unpacked_wt[] = {WT_VARINT, WT_I32, WT_I64};
     pb s, *src = b;
-    int one = wt != WT_LEN;
-    if (!one) {
+    int single = wt != WT_LEN;
+    if (single) {
+        int rc = want(L, b, wt, unpacked_wt[kind], field);
+        if (rc) return rc;
+    } else {
         int rc = rd_len(L, b, &s, field);
         if (rc) return rc;
         src = &s;
     }
-    while (one ? one-- : src->p < src->end) {
+    for (int first = 1; single ? first : src->p < src->end; first = 0) {
         if (*k >= cap) return fail(L, VOX_ERR_MODEL, src->p, "%s: more values than expected (%lld)", field, (long long)cap);
         int rc;
         if (kind == K_VARINT) {

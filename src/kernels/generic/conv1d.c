@@ -110,8 +110,8 @@ int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
     int64_t cig = p->c_in / p->group, cog = p->c_out / p->group, kd = cig * p->k;
     if (p->t_end <= p->t_begin || p->c_out <= 0) return 0;
     if (cog < 4) { conv1d_direct(p, x, w, bias, y); return 0; }
-    /* Pointwise conv: x itself is the B matrix. */
-    int pointwise = p->k == 1 && p->stride == 1 && p->pad == 0;
+    /* Pointwise conv: x itself is the B matrix (unless end padding adds outputs). */
+    int pointwise = p->k == 1 && p->stride == 1 && p->pad == 0 && p->t_end <= p->t_in;
     int64_t tile = SCRATCH_FLOATS / (kd > 0 ? kd : 1);
     if (tile < MIN_TILE) tile = MIN_TILE;
     if (tile > p->t_end - p->t_begin) tile = p->t_end - p->t_begin;

@@ -70,6 +70,8 @@ int vx_sh_merge(int nd, const int64_t *dims, const int64_t *sstr, int64_t *d, in
 void vx_sh_strided_copy(void *dst, const void *src, size_t es, int nd, const int64_t *dims,
                         const int64_t *sstr);
 
+/* dst[0..n) = the element at elem. */
+void vx_sh_fill(void *dst, const void *elem, size_t es, int64_t n);
 /* Store v converted to dtype at dst (float, double, float16, ints, bool). */
 void vx_sh_store_f64(int dtype, void *dst, double v);
 /* Load element i of any numeric tensor as double (float16 included). */

@@ -249,3 +249,12 @@ double vx_sh_load_f64(const vx_tensor *t, int64_t i) {
     if (t->dtype == VX_FLOAT16) return vx_sh_f16_to_f32(((const uint16_t *)t->data)[i]);
     return vx_tensor_get_f64(t, i);
 }
+
+void vx_sh_fill(void *dst, const void *elem, size_t es, int64_t n) {
+    if (n <= 0) return;
+    char *o = dst;
+    memcpy(o, elem, es);
+    size_t total = (size_t)n * es;
+    for (size_t done = es; done < total; done *= 2)   /* doubling copies */
+        memcpy(o + done, o, done < total - done ? done : total - done);
+}

@@ -1,0 +1,184 @@
+/* Model-level check: every case of ../shared/reference/manifest.json (onnxruntime's
+ * outputs) must give the same sample count and SNR >= 60 dB with our engine.
+ * VOX_TEST_THREADS sets kernel threads (default 1). */
+#include "engine/graph.h"
+#include "test.h"
+#include "vox.h"
+#include <cjson/cJSON.h>
+#include <time.h>
+
+#define MAX_MODELS 8
+
+static char *slurp(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (!fseek(f, 0, SEEK_END)) {
+        long n = ftell(f);
+        if (n >= 0 && n < (1L << 30) && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
+            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+            else { buf[n] = 0; if (len) *len = n; }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* SNR in dB with the reference's mean removed. */
+static double snr_db(const float *ref, const float *out, size_t n) {
+    double mean = 0, sig = 0, noise = 0;
+    for (size_t i = 0; i < n; i++) mean += ref[i];
+    mean /= n ? (double)n : 1;
+    for (size_t i = 0; i < n; i++) {
+        double r = ref[i] - mean, e = (double)out[i] - ref[i];
+        sig += r * r;
+        noise += e * e;
+    }
+    if (noise == 0) return 999;
+    return 10 * log10(sig / noise);
+}
+
+typedef struct model_slot { char path[2048]; vx_graph *g; } model_slot;
+
+static vx_graph *get_model(model_slot *ms, int *n, const char *path) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(ms[i].path, path)) return ms[i].g;
+    if (*n == MAX_MODELS) return NULL;
+    char err[512] = "";
+    vx_graph *g = NULL;
+    double t0 = now_s();
+    int rc = vx_graph_load(path, &g, err, sizeof err);
+    CHECKF(rc == 0, "load %s: %s", path, err);
+    if (rc) return NULL;
+    vx_graph_stats st;
+    vx_graph_get_stats(g, &st);
+    printf("loaded %s in %.2f s: %d nodes, %d folded, %d steps\n", path, now_s() - t0, st.n_nodes,
+           st.n_folded, st.n_steps);
+    snprintf(ms[*n].path, sizeof ms[*n].path, "%s", path);
+    ms[(*n)++].g = g;
+    return g;
+}
+
+static int parse_ids(const char *text, int64_t *ids, int cap) {
+    int n = 0;
+    const char *p = text;
+    while (*p && n < cap) {
+        char *e;
+        long long v = strtoll(p, &e, 10);
+        if (e == p) { p++; continue; }
+        ids[n++] = v;
+        p = e;
+    }
+    return n;
+}
+
+static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_models, int threads) {
+    const char *model = cJSON_GetStringValue(cJSON_GetObjectItem(c, "model"));
+    const char *idsf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "ids"));
+    const char *outf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "output"));
+    const cJSON *sidj = cJSON_GetObjectItem(c, "sid"), *sc = cJSON_GetObjectItem(c, "scales");
+    const cJSON *nsj = cJSON_GetObjectItem(c, "samples");
+    CHECK(model && idsf && outf && cJSON_IsArray(sc) && cJSON_GetArraySize(sc) == 3 && cJSON_IsNumber(nsj));
+    if (!model || !idsf || !outf || !cJSON_IsArray(sc) || cJSON_GetArraySize(sc) != 3 || !cJSON_IsNumber(nsj)) return;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, model);
+    vx_graph *g = get_model(ms, n_models, path);
+    if (!g) return;
+    snprintf(path, sizeof path, "%s/%s", dir, idsf);
+    char *idtext = slurp(path, NULL);
+    CHECKF(idtext != NULL, "cannot read %s", path);
+    if (!idtext) return;
+    static int64_t ids[100000];
+    int n = parse_ids(idtext, ids, 100000);
+    free(idtext);
+    snprintf(path, sizeof path, "%s/%s", dir, outf);
+    long ref_bytes = 0;
+    float *ref = (float *)slurp(path, &ref_bytes);
+    CHECKF(ref != NULL, "cannot read %s", path);
+    if (!ref) return;
+    int64_t ref_n = ref_bytes / 4;
+    CHECK_EQ_INT(ref_n, (int64_t)nsj->valuedouble);
+
+    int64_t len = n, sid = cJSON_IsNumber(sidj) ? (int64_t)sidj->valuedouble : 0;
+    float scales[3];
+    for (int i = 0; i < 3; i++) scales[i] = (float)cJSON_GetArrayItem(sc, i)->valuedouble;
+    vx_tensor in[4];
+    int ni = vx_graph_n_inputs(g);
+    CHECK(ni >= 3 && ni <= 4);
+    for (int i = 0; i < ni && i < 4; i++) {
+        const char *nm = vx_graph_input(g, i)->name;
+        int64_t d[2] = { 1, n };
+        memset(&in[i], 0, sizeof in[i]);
+        if (!strcmp(nm, "input")) { vx_tensor_set_shape(&in[i], 2, d); in[i].dtype = VX_INT64; in[i].data = ids; }
+        else if (!strcmp(nm, "input_lengths")) { vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_INT64; in[i].data = &len; }
+        else if (!strcmp(nm, "sid")) { vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_INT64; in[i].data = &sid; }
+        else if (!strcmp(nm, "scales")) { d[0] = 3; vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_FLOAT; in[i].data = scales; }
+        else CHECKF(0, "unexpected input %s", nm);
+    }
+    /* Also fetch the durations (Ceil output): their sum times the hop is the sample count. */
+    const char *dur_name = vx_graph_first_output_of(g, "Ceil");
+    CHECK(dur_name != NULL);
+    const char *extra[1] = { dur_name };
+    char err[512] = "";
+    vx_run_opts o;
+    vx_run_opts_init(&o);
+    o.threads = threads;
+    o.err = err;
+    o.errlen = sizeof err;
+    o.extra_outputs = extra;
+    o.n_extra_outputs = dur_name ? 1 : 0;
+    vx_tensor outs[8] = {{0}};
+    CHECK(vx_graph_n_outputs(g) + 1 <= 8);
+    double t0 = now_s();
+    int rc = vx_graph_run(g, &o, in, ni, outs);
+    double secs = now_s() - t0;
+    CHECKF(rc == 0, "%s: %s", outf, err);
+    if (!rc) {
+        vx_tensor *y = &outs[0];
+        CHECK_EQ_INT(y->dtype, VX_FLOAT);
+        CHECK_EQ_INT(y->numel, ref_n);
+        double snr = y->numel == ref_n && y->dtype == VX_FLOAT ? snr_db(ref, y->data, (size_t)ref_n) : -999;
+        double dsum = 0;
+        if (dur_name) {
+            vx_tensor *d = &outs[vx_graph_n_outputs(g)];
+            for (int64_t i = 0; i < d->numel; i++) dsum += vx_tensor_get_f64(d, i);
+            CHECKF(dsum > 0 && fmod((double)ref_n, dsum) == 0, "durations sum %.0f does not divide %lld", dsum,
+                   (long long)ref_n);
+        }
+        printf("%-40s ids %4d samples %8lld (ref %8lld) frames %6.0f  SNR %7.2f dB  %.2f s\n",
+               outf, n, (long long)y->numel, (long long)ref_n, dsum, snr, secs);
+        CHECKF(snr >= 60, "%s: SNR %.2f dB < 60", outf, snr);
+    }
+    for (int i = 0; i < 8; i++) vx_tensor_release(&outs[i]);
+    free(ref);
+}
+
+int main(void) {
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/reference", test_shared_dir());
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char *text = slurp(path, NULL);
+    CHECKF(text != NULL, "cannot read %s", path);
+    if (!text) TEST_SUMMARY();
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    const cJSON *cases = cJSON_GetObjectItem(j, "cases");
+    CHECK(cJSON_IsArray(cases) && cJSON_GetArraySize(cases) > 0);
+    const char *th = getenv("VOX_TEST_THREADS");
+    int threads = th && atoi(th) > 0 ? atoi(th) : 1;
+    model_slot ms[MAX_MODELS];
+    int n_models = 0;
+    double t0 = now_s();
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cases) run_case(dir, c, ms, &n_models, threads);
+    printf("total %.1f s\n", now_s() - t0);
+    for (int i = 0; i < n_models; i++) vx_graph_free(ms[i].g);
+    cJSON_Delete(j);
+    TEST_SUMMARY();
+}
