@@ -673,37 +673,22 @@ static int parse_value_info(loader *L, pb m, vx_value_info *v) {
 
 /* ---------------------------------------------------------------- graph */
 
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
-    while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-    return h;
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Open-addressing set of initializer names: rejects duplicates, then drops graph
- * inputs that are initializers (old exporters list every weight as an input). */
-static int init_set(loader *L, vx_model *md, const char ***tab_out, size_t *cap_out) {
-    size_t cap = 16;
-    while (cap < (size_t)md->n_inits * 2) cap *= 2;
-    const char **tab = vx_arena_array(L->arena, cap, sizeof *tab);
-    if (!tab) return nomem(L);
-    for (int i = 0; i < md->n_inits; i++) {
-        const char *nm = md->init_names[i];
-        size_t h = (size_t)hash_str(nm) & (cap - 1);
-        while (tab[h]) {
-            if (!strcmp(tab[h], nm))
-                return fail(L, VOX_ERR_MODEL, NULL, "graph: duplicate initializer '%.80s'", nm);
-            h = (h + 1) & (cap - 1);
-        }
-        tab[h] = nm;
-    }
-    *tab_out = tab;
-    *cap_out = cap;
-    return 0;
-}
-
-static int in_set(const char **tab, size_t cap, const char *nm) {
-    for (size_t h = (size_t)hash_str(nm) & (cap - 1); tab[h]; h = (h + 1) & (cap - 1))
-        if (!strcmp(tab[h], nm)) return 1;
+/* Sorted initializer names: rejects duplicates, then drops graph inputs that are
+ * initializers (old exporters list every weight as an input). Sorting rather than
+ * hashing keeps the worst case O(n log n) whatever names a hostile file picks. */
+static int init_sorted(loader *L, vx_model *md, const char ***out) {
+    const char **v = vx_arena_array(L->arena, (size_t)md->n_inits + 1, sizeof *v);
+    if (!v) return nomem(L);
+    if (md->n_inits) memcpy(v, md->init_names, (size_t)md->n_inits * sizeof *v);
+    qsort(v, (size_t)md->n_inits, sizeof *v, cmp_str);
+    for (int i = 1; i < md->n_inits; i++)
+        if (!strcmp(v[i - 1], v[i]))
+            return fail(L, VOX_ERR_MODEL, NULL, "duplicate initializer '%.80s'", v[i]);
+    *out = v;
     return 0;
 }
 
@@ -777,12 +762,12 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
         } else rc = skip(L, &m, wt, M);
         if (rc) return rc;
     }
-    const char **tab = NULL;
-    size_t cap = 0;
-    if ((rc = init_set(L, md, &tab, &cap))) return rc;
+    const char **sorted = NULL;
+    if ((rc = init_sorted(L, md, &sorted))) return rc;
     int k = 0;
     for (int i = 0; i < md->n_inputs; i++)
-        if (!in_set(tab, cap, md->inputs[i].name)) md->inputs[k++] = md->inputs[i];
+        if (!md->n_inits || !bsearch(&md->inputs[i].name, sorted, (size_t)md->n_inits, sizeof *sorted, cmp_str))
+            md->inputs[k++] = md->inputs[i];
     md->n_inputs = k;
     pop(L);
     return 0;

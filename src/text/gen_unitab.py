@@ -97,12 +97,12 @@ for c in range(MAXCP):
     if d != chr(c):
         assert len(d) <= 4
         decomp.append((c, [ord(x) for x in d]))
-print("const vx_uni_decomp vx_uni_nfd[] = {")
+print("const vx_uni_decomp vx_uni_nfd_tab[] = {")
 for c, d in decomp:
     dd = d + [0] * (4 - len(d))
     print("    {0x%X, {0x%X, 0x%X, 0x%X, 0x%X}}," % (c, *dd))
 print("};")
-print("const size_t vx_uni_nfd_n = %d;\n" % len(decomp))
+print("const size_t vx_uni_nfd_tab_n = %d;\n" % len(decomp))
 
 ccc = []
 for c in range(MAXCP):
@@ -112,7 +112,7 @@ for c in range(MAXCP):
             ccc[-1][1] = c
         else:
             ccc.append([c, c, k])
-print("const vx_uni_ccc vx_uni_ccc_tab[] = {")
+print("const vx_uni_ccc_range vx_uni_ccc_tab[] = {")
 for i in range(0, len(ccc), 4):
     print("    " + " ".join("{0x%X, 0x%X, %d}," % tuple(x) for x in ccc[i:i + 4]))
 print("};")

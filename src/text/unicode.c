@@ -75,12 +75,12 @@ int vx_uni_ccc(uint32_t c) {
 }
 
 static const vx_uni_decomp *find_decomp(uint32_t c) {
-    size_t lo = 0, hi = vx_uni_nfd_n;
+    size_t lo = 0, hi = vx_uni_nfd_tab_n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (c < vx_uni_nfd[mid].cp) hi = mid;
-        else if (c > vx_uni_nfd[mid].cp) lo = mid + 1;
-        else return &vx_uni_nfd[mid];
+        if (c < vx_uni_nfd_tab[mid].cp) hi = mid;
+        else if (c > vx_uni_nfd_tab[mid].cp) lo = mid + 1;
+        else return &vx_uni_nfd_tab[mid];
     }
     return NULL;
 }

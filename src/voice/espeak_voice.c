@@ -3,10 +3,7 @@
  * then each sentence is synthesized by espeak_Synth under the process-wide lock. */
 #include "voice/voice.h"
 #include "text/espeak.h"
-#if __has_include("text/phonemize.h")
 #include "text/phonemize.h"
-#define HAVE_PHONEMIZE 1
-#endif
 #include "util/utf8.h"
 #include <espeak-ng/speak_lib.h>
 #include <stdio.h>
@@ -98,17 +95,6 @@ static void finish_word_timings(synth_sink *k, const char *s, size_t len, size_t
 
 static int ev_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, char *err,
                    size_t errlen) {
-#ifndef HAVE_PHONEMIZE
-    (void)v; (void)err; (void)errlen;
-    size_t a = 0, b = len;
-    while (a < b && (text[a] == ' ' || text[a] == '\n' || text[a] == '\t' || text[a] == '\r')) a++;
-    while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\n' || text[b - 1] == '\t' || text[b - 1] == '\r')) b--;
-    out->spans = calloc(1, sizeof *out->spans);
-    if (!out->spans) return VOX_ERR_NOMEM;
-    out->spans[0] = (vox_span){ a, b - a };
-    out->n = b > a;
-    return VOX_OK;
-#else
     espeak_voice *ev = v->impl;
     vx_phonemize_opts po = { .espeak_voice = ev->espeak_name, .espeak_data = data_dir_or_null(ev) };
     vx_sentence *ss = NULL;
@@ -125,7 +111,6 @@ static int ev_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, cha
     out->impl = NULL;
     vx_sentences_free(ss, n);
     return VOX_OK;
-#endif
 }
 
 static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text,
