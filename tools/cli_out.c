@@ -1,5 +1,6 @@
 #include "cli_out.h"
 #include "audio/wav.h"
+#include "voice/voice.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,7 +173,27 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
 }
 
 int vx_cli_phonemes(vox_voice *v, const char *text) {
-    (void)v; (void)text;
-    fprintf(stderr, "vox: error: --phonemes needs a Piper voice\n");
-    return 1;
+    size_t len = 0;
+    char *buf = NULL;
+    if (text) { buf = strdup(text); len = strlen(text); }
+    else {
+        size_t cap = 0;
+        FILE *m = open_memstream(&buf, &cap);
+        char tmp[65536];
+        size_t k;
+        while (m && (k = fread(tmp, 1, sizeof tmp, stdin)) > 0 && len < VOX_MAX_TEXT_BYTES) {
+            fwrite(tmp, 1, k, m);
+            len += k;
+        }
+        if (m) fclose(m);
+    }
+    if (!buf) { fprintf(stderr, "vox: error: out of memory\n"); return 1; }
+    size_t bad;
+    char err[512];
+    int rc = 0;
+    if (len > VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: input too long\n"); rc = 1; }
+    else if (vox_utf8_check(buf, len, &bad)) { fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad); rc = 1; }
+    else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
+    free(buf);
+    return rc;
 }

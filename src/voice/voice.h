@@ -4,6 +4,7 @@
 #ifndef VX_VOICE_H
 #define VX_VOICE_H
 #include "vox.h"
+#include <stdio.h>
 
 /* Audio of one sentence. Samples are malloc'd floats; timings are relative to the
  * sentence start and owned by the struct (vx_audio_free). */
@@ -46,4 +47,7 @@ int vx_espeak_voice_load(const char *espeak_name, const vox_load_options *o, vox
                          char *err, size_t errlen);
 int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_voice **out,
                         char *err, size_t errlen);
+/* Print each sentence's phonemes and ids (tab-separated, one line per sentence). */
+int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FILE *f,
+                                  char *err, size_t errlen);
 #endif
