@@ -28,7 +28,7 @@ run: setup
 asan: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVOX_SANITIZE=ON -DCMAKE_C_COMPILER=clang $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 VOX_TEST_SLOW=0 \
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:suppressions=$(CURDIR)/tests/fuzz/asan.supp UBSAN_OPTIONS=print_stacktrace=1 VOX_TEST_SLOW=0 \
 	  ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer targets; FUZZ_SECONDS each.

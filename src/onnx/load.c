@@ -376,8 +376,8 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
         if (typed)
             return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has both raw_data and typed data", nm);
         if (left(&ti.raw) != bytes)
-            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': raw_data has %zu bytes, %s%s needs %zu",
-                        nm, left(&ti.raw), "dims x ", vx_dtype_name(t->dtype), bytes);
+            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': raw_data has %zu bytes, its shape needs %zu (%lld x %s)",
+                        nm, left(&ti.raw), bytes, (long long)t->numel, vx_dtype_name(t->dtype));
         if (!bytes) return 0;
         if ((uintptr_t)ti.raw.p % es == 0) {
             /* Zero-copy: the tensor is a read-only view of the file mapping. */
@@ -934,7 +934,8 @@ int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!out || !path) return VOX_ERR_ARG;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (err && errlen) snprintf(err, errlen, "onnx: cannot open '%s': %s", path, strerror(e));

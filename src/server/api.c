@@ -39,7 +39,7 @@ char *vx_api_error_json(const vx_api_error *err) {
     return s;
 }
 
-int vx_utf8_count(const char *s, size_t len, size_t *chars) {
+int vx_api_utf8_count(const char *s, size_t len, size_t *chars) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, n = 0;
     while (i < len) {
@@ -210,7 +210,7 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
                                             "'input' is required");
     if (!cJSON_IsString(in)) return BAD("input", "invalid_type", "'input' must be a string");
     size_t len = strlen(in->valuestring), chars;
-    if (vx_utf8_count(in->valuestring, len, &chars))
+    if (vx_api_utf8_count(in->valuestring, len, &chars))
         return BAD("input", "invalid_value", "'input' is not valid UTF-8");
     if (chars == 0) return BAD("input", "invalid_value", "'input' is empty");
     if (chars > cfg->max_input_chars)
@@ -258,7 +258,7 @@ static void put32(uint8_t *p, uint32_t v) {
     p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24;
 }
 
-void vx_wav_header(uint8_t h[44], int sample_rate, uint32_t data_bytes) {
+void vx_api_wav_header(uint8_t h[44], int sample_rate, uint32_t data_bytes) {
     memcpy(h, "RIFF", 4);
     /* Streaming convention: unknown sizes are 0xFFFFFFFF (ffmpeg, sox and browsers accept). */
     put32(h + 4, data_bytes == UINT32_MAX ? UINT32_MAX : 36 + data_bytes);

@@ -42,6 +42,7 @@ struct vx_req {
     int h2_n_headers;
     vx_buf *body;
     int body_overflow;
+    size_t discarded;             /* h2: body bytes dropped after an early answer */
     int route;
     int status;                   /* sent status, 0 before */
     int head_sent;

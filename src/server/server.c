@@ -27,6 +27,7 @@ extern const size_t vx_web_index_html_len;
 #define VX_WBLOCK_POOL_MAX 64
 #define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
 #define VX_H2_MAX_STREAMS 100
+#define VX_H2_DISCARD_MAX (16u << 20) /* request body bytes we drop after answering early */
 
 void vx_conn_read_start(vx_conn *c);
 
@@ -781,7 +782,15 @@ static int h2_on_data(nghttp2_session *h2, uint8_t flags, int32_t sid, const uin
                       size_t len, void *user) {
     vx_conn *c = user;
     vx_req *r = h2_req(c, sid);
-    if (!r || r->body_overflow || r->head_sent) return 0;
+    if (!r) return 0;
+    if (r->body_overflow || r->head_sent) {
+        /* Answered already (413): discard the upload so the client can read the answer,
+         * but not forever. */
+        r->discarded += len;
+        if (r->discarded > VX_H2_DISCARD_MAX)
+            nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+        return 0;
+    }
     size_t have = r->body ? r->body->len : 0;
     if (have + len > c->srv->cfg.max_body) {
         r->body_overflow = 1;
@@ -809,18 +818,6 @@ static int h2_on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *u
     return 0;
 }
 
-static int h2_on_frame_send(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
-    vx_conn *c = user;
-    if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-        (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-        vx_req *r = h2_req(c, f->hd.stream_id);
-        /* We answered before the request body ended (413): stop the upload. */
-        if (r && r->body_overflow)
-            nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_NO_ERROR);
-    }
-    return 0;
-}
-
 static int h2_on_stream_close(nghttp2_session *h2, int32_t sid, uint32_t code, void *user) {
     vx_conn *c = user;
     if (c->closing) return 0;
@@ -843,7 +840,6 @@ static void h2_init_callbacks(void) {
     nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
-    nghttp2_session_callbacks_set_on_frame_send_callback(cb, h2_on_frame_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_stream_close);
     h2_callbacks = cb;
 }

@@ -285,7 +285,7 @@ static void on_prepared(vx_server *s, vx_job *j) {
     vx_resp_start(r, 200, h, nh, -1);
     if (j->sp.format == VX_FMT_WAV) {
         uint8_t wh[44];
-        vx_wav_header(wh, j->voice->meta.sample_rate, UINT32_MAX);
+        vx_api_wav_header(wh, j->voice->meta.sample_rate, UINT32_MAX);
         vx_resp_body(r, wh, sizeof(wh));
     }
 }
@@ -307,7 +307,7 @@ static void complete(vx_server *s, vx_job *j) {
         vx_resp_start(r, 200, h, nh, (long long)j->audio_bytes + (wav ? 44 : 0));
         if (wav) {
             uint8_t wh[44];
-            vx_wav_header(wh, j->voice->meta.sample_rate, (uint32_t)j->audio_bytes);
+            vx_api_wav_header(wh, j->voice->meta.sample_rate, (uint32_t)j->audio_bytes);
             vx_resp_body(r, wh, sizeof(wh));
         }
         observe_first_byte(s, j);

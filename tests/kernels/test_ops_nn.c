@@ -320,6 +320,28 @@ static void test_conv_errors(void) {
 
 /* ------------------------------------------------------------ ConvTranspose */
 
+static void naive_convtr_nd(const vx_tensor *x, const vx_tensor *w, const float *bias, int64_t group,
+                            const int64_t *s, const int64_t *d, const int64_t *pb, const vx_tensor *y, double *out) {
+    int nsp = x->ndim - 2;
+    int64_t n = x->dims[0], c = x->dims[1], m = y->dims[1], cig = c / group, cog = m / group;
+    int64_t O[2] = { 1, 1 }, I[2] = { 1, 1 }, K[2] = { 1, 1 }, S[2] = { 1, 1 }, D[2] = { 1, 1 }, P[2] = { 0, 0 };
+    for (int i = 0; i < nsp; i++) { O[i] = y->dims[2 + i]; I[i] = x->dims[2 + i]; K[i] = w->dims[2 + i]; S[i] = s[i]; D[i] = d[i]; P[i] = pb[i]; }
+    int64_t ol = O[0] * O[1], il = I[0] * I[1], kl = K[0] * K[1];
+    const float *xv = x->data, *wv = w->data;
+    for (int64_t i = 0; i < n * m * ol; i++) out[i] = bias ? bias[(i / ol) % m] : 0;
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t ci = 0; ci < c; ci++)
+            for (int64_t cc = 0; cc < cog; cc++)
+                for (int64_t i0 = 0; i0 < I[0]; i0++) for (int64_t i1 = 0; i1 < I[1]; i1++)
+                    for (int64_t k0 = 0; k0 < K[0]; k0++) for (int64_t k1 = 0; k1 < K[1]; k1++) {
+                        int64_t o0 = i0 * S[0] + k0 * D[0] - P[0], o1 = i1 * S[1] + k1 * D[1] - P[1];
+                        if (o0 < 0 || o0 >= O[0] || o1 < 0 || o1 >= O[1]) continue;
+                        int64_t co = (ci / cig) * cog + cc;
+                        out[(b * m + co) * ol + o0 * O[1] + o1] +=
+                            (double)xv[(b * c + ci) * il + i0 * I[1] + i1] * wv[(ci * cog + cc) * kl + k0 * K[1] + k1];
+                    }
+}
+
 static void test_convtr_hand(void) {
     nodebuf b; vx_tensor o[1];
     /* 1-D: x = [1,2,3], w = [1,1,1]: y = [1,3,6,5,3] */
@@ -375,7 +397,7 @@ static void test_convtr_hand(void) {
     vx_tensor *inb[3] = { &x, &w, &bias };
     nb_init(&b, "ConvTranspose"); a_ints(&b, "dilations", d2, 1);
     CHECK_EQ_INT(run(&b, 13, inb, 3, o, 1), 0);
-    { float want[7] = { 1.5f, 2.5f, 4.5f, 2.5f, 6.5f, 0.5f, 3.5f }; check_vals(&o[0], want, 7, 0, "convtr dilation"); }
+    { float want[7] = { 1.5f, 2.5f, 4.5f, 2.5f, 4.5f, 2.5f, 3.5f }; check_vals(&o[0], want, 7, 0, "convtr dilation"); }
     rel(o, 1);
     vx_tensor_release(&x); vx_tensor_release(&w); vx_tensor_release(&bias);
 
@@ -396,45 +418,34 @@ static void test_convtr_hand(void) {
         check_vals(&o[0], want, 42, 0, "convtr2d pads");
     }
     rel(o, 1);
-    /* output_shape [10, 8] equals pads giving the same size: ONNX test_convtranspose_output_shape vs kernel_shape */
-    static const int64_t os2[2] = { 10, 8 }, s32[2] = { 3, 2 };
+    /* output_shape [10, 8] is larger than the natural 9x7 (ONNX test_convtranspose_output_shape):
+     * total padding -1 per axis; floor(-1/2) = -1 puts it at the end for NOTSET, so the
+     * natural output is extended by a row and column of zeros. */
+    static const int64_t os2[2] = { 10, 8 }, s32[2] = { 3, 2 }, zero2[2] = { 0, 0 }, dil1[2] = { 1, 1 };
     nb_init(&b, "ConvTranspose"); a_ints(&b, "strides", s32, 2); a_ints(&b, "output_shape", os2, 2);
     CHECK_EQ_INT(run(&b, 11, in2, 2, o, 1), 0);
     {
-        /* natural size 9x7 is smaller than 10x8: total padding -1 each, start -1+... : compare naive */
         int64_t od[4] = { 1, 2, 10, 8 };
         check_dims(&o[0], 4, od, "convtr2d output_shape");
-        /* NOTSET: pb = total - total/2 = -1 - 0 = -1 -> y[i] = natural[i - 1], first row/col only bias */
-        const float *v = o[0].data;
-        CHECK_NEAR(v[0], 0, 0);
-        CHECK_NEAR(v[1 * 8 + 1], 0, 0);             /* natural[0][0] = x[0][0] = 0 */
-        CHECK_NEAR(v[1 * 8 + 3], 1, 0);             /* natural[0][2] = x[0][0] + x[0][1] */
-        CHECK_NEAR(v[9 * 8 + 7], 0, 0);             /* beyond the natural 9x7 (stride gap) */
+        double ref[160];
+        naive_convtr_nd(&x2, &w2, NULL, 1, s32, dil1, zero2, &o[0], ref);
+        float want[160];
+        for (int i = 0; i < 160; i++) want[i] = (float)ref[i];
+        check_vals(&o[0], want, 160, 0, "convtr2d output_shape");
+        CHECK_NEAR(((float *)o[0].data)[9 * 8 + 7], 0, 0);
+        CHECK_NEAR(((float *)o[0].data)[8 * 8 + 6], 8, 0);   /* natural[8][6] = x[2][2] */
+    }
+    rel(o, 1);
+    /* SAME_UPPER with the same output_shape shifts by one instead (pads begin = -1) */
+    nb_init(&b, "ConvTranspose"); a_ints(&b, "strides", s32, 2); a_ints(&b, "output_shape", os2, 2);
+    a_str(&b, "auto_pad", "SAME_UPPER");
+    CHECK_EQ_INT(run(&b, 11, in2, 2, o, 1), 0);
+    if (o[0].numel == 160) {
+        CHECK_NEAR(((float *)o[0].data)[0], 0, 0);
+        CHECK_NEAR(((float *)o[0].data)[9 * 8 + 7], 8, 0);
     }
     rel(o, 1);
     vx_tensor_release(&x2); vx_tensor_release(&w2);
-}
-
-static void naive_convtr_nd(const vx_tensor *x, const vx_tensor *w, const float *bias, int64_t group,
-                            const int64_t *s, const int64_t *d, const int64_t *pb, const vx_tensor *y, double *out) {
-    int nsp = x->ndim - 2;
-    int64_t n = x->dims[0], c = x->dims[1], m = y->dims[1], cig = c / group, cog = m / group;
-    int64_t O[2] = { 1, 1 }, I[2] = { 1, 1 }, K[2] = { 1, 1 }, S[2] = { 1, 1 }, D[2] = { 1, 1 }, P[2] = { 0, 0 };
-    for (int i = 0; i < nsp; i++) { O[i] = y->dims[2 + i]; I[i] = x->dims[2 + i]; K[i] = w->dims[2 + i]; S[i] = s[i]; D[i] = d[i]; P[i] = pb[i]; }
-    int64_t ol = O[0] * O[1], il = I[0] * I[1], kl = K[0] * K[1];
-    const float *xv = x->data, *wv = w->data;
-    for (int64_t i = 0; i < n * m * ol; i++) out[i] = bias ? bias[(i / ol) % m] : 0;
-    for (int64_t b = 0; b < n; b++)
-        for (int64_t ci = 0; ci < c; ci++)
-            for (int64_t cc = 0; cc < cog; cc++)
-                for (int64_t i0 = 0; i0 < I[0]; i0++) for (int64_t i1 = 0; i1 < I[1]; i1++)
-                    for (int64_t k0 = 0; k0 < K[0]; k0++) for (int64_t k1 = 0; k1 < K[1]; k1++) {
-                        int64_t o0 = i0 * S[0] + k0 * D[0] - P[0], o1 = i1 * S[1] + k1 * D[1] - P[1];
-                        if (o0 < 0 || o0 >= O[0] || o1 < 0 || o1 >= O[1]) continue;
-                        int64_t co = (ci / cig) * cog + cc;
-                        out[(b * m + co) * ol + o0 * O[1] + o1] +=
-                            (double)xv[(b * c + ci) * il + i0 * I[1] + i1] * wv[(ci * cog + cc) * kl + k0 * K[1] + k1];
-                    }
 }
 
 static void test_convtr_random(void) {

@@ -181,6 +181,8 @@ static void test_reshape_family(void) {
     vx_tensor *sq[2] = { y, vi(2, I(0, -1)) };
     CHECK_F(run1("Squeeze", NULL, 0, sq, 2), 1, D(3), F(1, 2, 3));
     CHECK_F(run1("Squeeze", NULL, 0, &y, 1), 1, D(3), F(1, 2, 3));
+    sq[1] = vi(0, NULL);   /* empty axes input: squeeze every 1 */
+    CHECK_F(run1("Squeeze", NULL, 0, sq, 2), 1, D(3), F(1, 2, 3));
     sq[1] = vi(1, I(1));
     expect_fail("Squeeze", NULL, 0, sq, 2, VOX_ERR_MODEL);   /* dim 3 is not 1 */
     sq[1] = vi(1, I(3));
@@ -217,6 +219,9 @@ static void test_concat_split(void) {
     CHECK_EQ_INT(run("Split", NULL, 0, sin, 2, o, 2), 0);
     CHECK_F(o[0], 2, D(1, 2), F(1, 2));
     CHECK_F(o[1], 2, D(2, 2), F(3, 4, 5, 6));
+    sin[1] = vi(0, NULL);   /* empty split input: equal parts */
+    CHECK_EQ_INT(run("Split", NULL, 0, sin, 2, o, 3), 0);
+    CHECK_F(o[1], 2, D(1, 2), F(3, 4));
     sin[1] = vi(2, I(1, 1));
     CHECKF(run("Split", NULL, 0, sin, 2, o, 2) == VOX_ERR_MODEL, "bad split sum");
     ctx.opset = 11;

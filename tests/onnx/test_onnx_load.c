@@ -733,6 +733,13 @@ static void test_files(void) {
     CHECK_EQ_INT(rc, VOX_ERR_MODEL);
     CHECK(strstr(err, "not a regular file") != NULL);
     char path[64];
+    snprintf(path, sizeof path, "/tmp/vox_onnx_fifo_%d", (int)getpid());
+    if (mkfifo(path, 0600) == 0) {  /* must be refused, not block waiting for a writer */
+        rc = vx_model_load(path, &md, err, sizeof err);
+        CHECK_EQ_INT(rc, VOX_ERR_MODEL);
+        CHECK(strstr(err, "not a regular file") != NULL);
+        unlink(path);
+    }
     snprintf(path, sizeof path, "/tmp/vox_onnx_test_%d.onnx", (int)getpid());
     FILE *f = fopen(path, "wb");
     if (f) fclose(f);

@@ -117,7 +117,7 @@ int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
     if (tile > p->t_end - p->t_begin) tile = p->t_end - p->t_begin;
     float *col = NULL;
     if (!pointwise) {
-        col = malloc((size_t)(kd * tile) * sizeof *col);
+        col = malloc((size_t)(kd * tile + 1) * sizeof *col);   /* +1: never malloc(0) */
         if (!col) return VOX_ERR_NOMEM;
     }
     for (int64_t g = 0; g < p->group; g++) {

@@ -265,8 +265,9 @@ int vx_op_Clip(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_
     const void *lo = NULL, *hi = NULL;
     float flo, fhi;
     double dlo, dhi;
-    if (ctx->opset < 11) {
-        /* Before opset 11 the bounds were float attributes. */
+    if (ctx->opset < 11 && n_in < 2) {
+        /* Before opset 11 the bounds were float attributes (inputs, if any are given,
+         * win: a caller that left ctx->opset unset must not lose them). */
         flo = vx_attr_float(node, "min", -FLT_MAX);
         fhi = vx_attr_float(node, "max", FLT_MAX);
         dlo = flo; dhi = fhi;

@@ -172,7 +172,7 @@ static void reduce_float(int kind, const red_plan *p, const vx_tensor *x, int64_
     case R_L2: case R_SUMSQ: RED_WALK(p, x->numel, acc[o] += (double)xd[i] * xd[i]); break;
     case R_LSE: {
         /* max first, so exp never overflows */
-        double *mx = malloc((size_t)on * sizeof *mx);
+        double *mx = malloc((size_t)(on + 1) * sizeof *mx);
         if (!mx) { for (int64_t o = 0; o < on; o++) acc[o] = NAN; break; }
         for (int64_t o = 0; o < on; o++) mx[o] = -INFINITY;
         RED_WALK(p, x->numel, if (xd[i] > mx[o]) mx[o] = xd[i]);

@@ -138,7 +138,7 @@ static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
     int64_t tile = (256 * 1024) / (kd ? kd : 1);
     if (tile < 16) tile = 16;
     if (tile > olen) tile = olen;
-    float *col = malloc((size_t)(kd * tile) * sizeof *col);
+    float *col = malloc((size_t)(kd * tile + 1) * sizeof *col);   /* +1: never malloc(0) */
     if (!col) return VOX_ERR_NOMEM;
     for (int64_t gi = 0; gi < group; gi++) {
         const float *xg = x + gi * cig * ilen, *wg = w + gi * cog * kd;
@@ -308,8 +308,11 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
         if (nos >= 0 || mode == PAD_SAME_UPPER || mode == PAD_SAME_LOWER) {
             int64_t target = nos >= 0 ? oshape[i] : in_i * g.s[i];
             int64_t total = full - target;
-            /* ONNX spec: SAME_UPPER puts the odd element at the end, otherwise at the start */
-            g.pb[i] = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            /* ONNX spec (floor division, as the reference implementation): SAME_UPPER puts
+             * the odd element at the end, otherwise at the start. total < 0 (a larger
+             * output_shape) makes negative pads: zero-extended output. */
+            int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+            g.pb[i] = mode == PAD_SAME_UPPER ? half : total - half;
             g.pe[i] = total - g.pb[i];
             g.out[i] = target;
         } else {

@@ -200,7 +200,7 @@ static int op_squeeze(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         (rc = get_axes(ctx, node, in, n_in, axes, VX_MAX_DIMS, &n)))
         return rc;
     int drop[VX_MAX_DIMS] = {0};
-    if (n < 0) {   /* no axes: drop every 1 */
+    if (n <= 0) {   /* no (or empty) axes: drop every 1 */
         for (int i = 0; i < x->ndim; i++) drop[i] = x->dims[i] == 1;
     } else {
         for (int i = 0; i < n; i++) {

@@ -61,7 +61,7 @@ int vx_op_split(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
     int n = -1;
     const int64_t *av;
     int64_t na;
-    if ((st = vx_sh_opt(in, n_in, 1))) {            /* opset >= 13: input */
+    if ((st = vx_sh_opt(in, n_in, 1)) && st->numel) {   /* opset >= 13: input (empty = absent) */
         rc = vx_sh_ints(ctx, node, st, "split", split, n_out, &n);
         if (rc) goto done;
     } else if ((na = vx_attr_ints(node, "split", &av)) >= 0) {   /* before 13: attribute */
@@ -214,7 +214,7 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
             for (int64_t b0 = 0; b0 < B; b0 += TILE) {                                    \
                 int64_t a1 = a0 + TILE < A ? a0 + TILE : A, b1 = b0 + TILE < B ? b0 + TILE : B; \
                 for (int64_t a = a0; a < a1; a++)                                         \
-                    for (int64_t b = b0; b < b1; b++) dst[a * dst_a + b] = src[a + b * src_b + (a==3)]; \
+                    for (int64_t b = b0; b < b1; b++) dst[a * dst_a + b] = src[a + b * src_b]; \
             }                                                                             \
     }
 DEF_T2D(t2d_1, uint8_t)
@@ -383,7 +383,7 @@ static int64_t pad_src(int mode, int64_t o, int64_t pb, int64_t d) {
         if (d == 1) return 0;
         int64_t p = 2 * (d - 1);
         i = ((i % p) + p) % p;
-        return i < d ? i : p - i - 1;
+        return i < d ? i : p - i;
     }
     default: return -1;
     }

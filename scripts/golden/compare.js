@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Oracle check for scripts/golden/confirm.sh: runs onnxruntime (the ortref install)
+// on vox's phoneme ids, one run per sentence, concatenates each corpus line's audio
+// and compares it with sherpa-onnx's audio for the same line (piper_tts.js output).
+// Same ids => same audio, so a line agrees iff sample counts match and samples are
+// equal to within float noise.
+//   node compare.js --model M.onnx --ids ids.txt --sherpa out.f32 --sherpa-json run.json
+//                   --corpus corpus.txt [--report report.txt]
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+function loadOrt() {
+  const d = path.join(process.env.VOX_ORTREF_DIR || path.join(process.env.HOME || '/root', '.cache', 'vox-ortref'),
+                      'node_modules', 'onnxruntime-node');
+  try { return require(d); } catch (e) { console.error('run /work/shared/tools/ortref/setup.sh first'); process.exit(2); }
+}
+
+(async () => {
+  const a = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) a[argv[i].replace(/^--/, '')] = argv[i + 1];
+  const ort = loadOrt();
+  const session = await ort.InferenceSession.create(a.model, { intraOpNumThreads: 2, interOpNumThreads: 1 });
+  const idLines = fs.readFileSync(a.ids, 'utf8').split('\n');
+  const corpus = fs.readFileSync(a.corpus, 'utf8').split('\n');
+  const sherpaRun = JSON.parse(fs.readFileSync(a['sherpa-json'], 'utf8').trim().split('\n').pop());
+  const sherpa = new Float32Array(fs.readFileSync(a.sherpa).buffer.slice(0));
+  // piper_tts.js speaks only non-empty lines; keep the same indexing.
+  const lines = corpus.map((t, i) => ({ t, ids: idLines[i] || '' })).filter(x => x.t.trim());
+  if (lines.length !== sherpaRun.samples_per_text.length) {
+    console.error(`line count mismatch: ${lines.length} vs sherpa ${sherpaRun.samples_per_text.length}`);
+    process.exit(1);
+  }
+  let off = 0, agree = 0;
+  const report = [];
+  for (let i = 0; i < lines.length; i++) {
+    const n = sherpaRun.samples_per_text[i];
+    const ref = sherpa.subarray(off, off + n);
+    off += n;
+    const parts = [];
+    for (const s of lines[i].ids.split(' | ').filter(Boolean)) {
+      const ids = BigInt64Array.from(s.split(',').map(x => BigInt(x)));
+      const out = await session.run({
+        input: new ort.Tensor('int64', ids, [1, ids.length]),
+        input_lengths: new ort.Tensor('int64', BigInt64Array.from([BigInt(ids.length)]), [1]),
+        scales: new ort.Tensor('float32', Float32Array.from([0, 1, 0]), [3]),
+      });
+      parts.push(out[session.outputNames[0]].data);
+    }
+    const total = parts.reduce((k, p) => k + p.length, 0);
+    let ok = total === n, maxd = 0;
+    if (ok) {
+      let k = 0;
+      for (const p of parts) for (let j = 0; j < p.length; j++, k++) maxd = Math.max(maxd, Math.abs(p[j] - ref[k]));
+      ok = maxd < 1e-4;
+    }
+    if (ok) agree++;
+    report.push(`${ok ? 'OK  ' : 'DIFF'} ${String(i + 1).padStart(3)} ours=${total} sherpa=${n} maxdiff=${maxd.toExponential(2)} ${lines[i].t}`);
+  }
+  if (a.report) fs.writeFileSync(a.report, report.join('\n') + '\n');
+  console.log(report.filter(l => l.startsWith('DIFF')).join('\n'));
+  console.log(JSON.stringify({ lines: lines.length, agree, rate: +(agree / lines.length).toFixed(4) }));
+})();

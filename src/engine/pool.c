@@ -1,0 +1,216 @@
+/* Persistent thread pool (see pool.h).
+ *
+ * One job slot. The job is published through a 64-bit "ticket":
+ *   gen (32 bits) | n_chunks (16 bits) | next chunk index (16 bits)
+ * Threads claim chunk indices with a CAS on the ticket, so a thread holding a stale
+ * view of an older job can never claim a chunk of a newer one; and the job's fields
+ * (fn, arg, n) are read only after a successful claim, at which point the job cannot
+ * complete (the claimed chunk is not yet counted in `done`), so they are stable.
+ * The submitter publishes, runs chunks itself, then waits for done == n_chunks.
+ * Idle workers spin for a short while, then sleep on a futex (wake_seq). */
+#include "engine/pool.h"
+#include "vox.h"
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define cpu_relax() __asm__ __volatile__("" ::: "memory")
+#endif
+
+#define MAX_CHUNKS 4096
+#define SPIN_IDLE 20000   /* pause iterations before a worker sleeps (~tens of us) */
+
+struct vx_pool {
+    int n_threads;
+    pthread_t *th;
+    int n_started;
+    /* job */
+    vx_pool_fn fn;
+    void *arg;
+    int64_t n;
+    uint64_t ticket;          /* atomic */
+    int done;                 /* atomic: finished chunks */
+    uint32_t gen;             /* submitter-only */
+    int busy;                 /* atomic: a job is in flight */
+    /* sleeping */
+    int wake_seq;             /* atomic futex word */
+    int sleepers;             /* atomic */
+    int quit;                 /* atomic */
+};
+
+static long futex(int *addr, int op, int val) {
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+static inline int claimable(uint64_t t) {
+    return (t & 0xffff) < ((t >> 16) & 0xffff);
+}
+
+/* Runs chunks of the current job until none are left; returns whether any ran. */
+static int run_chunks(vx_pool *p) {
+    int worked = 0;
+    for (;;) {
+        uint64_t t = __atomic_load_n(&p->ticket, __ATOMIC_ACQUIRE);
+        if (!claimable(t)) return worked;
+        if (!__atomic_compare_exchange_n(&p->ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        int64_t i = (int64_t)(t & 0xffff), nch = (int64_t)((t >> 16) & 0xffff);
+        int64_t n = p->n;
+        int64_t b = n * i / nch, e = n * (i + 1) / nch;
+        if (e > b) p->fn(p->arg, b, e);
+        __atomic_fetch_add(&p->done, 1, __ATOMIC_RELEASE);
+        worked = 1;
+    }
+}
+
+static void *worker(void *arg) {
+    vx_pool *p = arg;
+    for (;;) {
+        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) break;
+        if (run_chunks(p)) continue;
+        int found = 0;
+        for (int i = 0; i < SPIN_IDLE; i++) {
+            if (claimable(__atomic_load_n(&p->ticket, __ATOMIC_ACQUIRE)) ||
+                __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) { found = 1; break; }
+            cpu_relax();
+        }
+        if (found) continue;
+        __atomic_fetch_add(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+        int seq = __atomic_load_n(&p->wake_seq, __ATOMIC_SEQ_CST);
+        if (!claimable(__atomic_load_n(&p->ticket, __ATOMIC_SEQ_CST)) &&
+            !__atomic_load_n(&p->quit, __ATOMIC_SEQ_CST))
+            futex(&p->wake_seq, FUTEX_WAIT_PRIVATE, seq);
+        __atomic_fetch_sub(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static void wake_all(vx_pool *p) {
+    __atomic_fetch_add(&p->wake_seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) > 0)
+        futex(&p->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX);
+}
+
+vx_pool *vx_pool_create(int n_threads) {
+    if (n_threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = c > 0 ? (int)c : 1;
+    }
+    if (n_threads > 256) n_threads = 256;
+    vx_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->n_threads = n_threads;
+    if (n_threads > 1) {
+        p->th = calloc((size_t)(n_threads - 1), sizeof *p->th);
+        if (!p->th) { free(p); return NULL; }
+        for (int i = 0; i < n_threads - 1; i++) {
+            if (pthread_create(&p->th[i], NULL, worker, p)) {
+                vx_pool_free(p);
+                return NULL;
+            }
+            p->n_started++;
+        }
+    }
+    return p;
+}
+
+void vx_pool_free(vx_pool *p) {
+    if (!p) return;
+    __atomic_store_n(&p->quit, 1, __ATOMIC_SEQ_CST);
+    wake_all(p);
+    for (int i = 0; i < p->n_started; i++) pthread_join(p->th[i], NULL);
+    free(p->th);
+    free(p);
+}
+
+int vx_pool_threads(const vx_pool *p) { return p ? p->n_threads : 1; }
+
+void vx_pool_for_chunks(vx_pool *p, int64_t n, int64_t n_chunks, vx_pool_fn fn, void *arg) {
+    if (n <= 0) return;
+    if (n_chunks > n) n_chunks = n;
+    if (n_chunks > MAX_CHUNKS) n_chunks = MAX_CHUNKS;
+    int expected = 0;
+    if (!p || p->n_threads <= 1 || n_chunks <= 1 ||
+        !__atomic_compare_exchange_n(&p->busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED)) {
+        fn(arg, 0, n);   /* no pool, nothing to split, or busy (concurrent / nested) */
+        return;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    __atomic_store_n(&p->done, 0, __ATOMIC_RELAXED);
+    p->gen++;
+    uint64_t t = ((uint64_t)p->gen << 32) | ((uint64_t)n_chunks << 16);
+    __atomic_store_n(&p->ticket, t, __ATOMIC_SEQ_CST);
+    wake_all(p);
+    run_chunks(p);
+    for (int spins = 0; __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < n_chunks; spins++) {
+        if (spins < 100000) cpu_relax();
+        else sched_yield();
+    }
+    __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
+}
+
+void vx_pool_for(vx_pool *p, int64_t n, vx_pool_fn fn, void *arg) {
+    vx_pool_for_chunks(p, n, (int64_t)vx_pool_threads(p) * 4, fn, arg);
+}
+
+/* ---- parallel conv driver ---- */
+
+#define PAR_ALIGN 64
+
+typedef struct {
+    const vx_kernels *k;
+    const vx_conv1d_params *p;
+    const float *x, *w, *bias;
+    const void *wpacked;
+    float *y;
+    int64_t n_pieces, piece;
+    int err;
+} par_conv_job;
+
+static void par_conv_fn(void *arg, int64_t b, int64_t e) {
+    par_conv_job *j = arg;
+    vx_conv1d_params q = *j->p;
+    q.t_begin = j->p->t_begin + b * j->piece;
+    q.t_end = j->p->t_begin + e * j->piece;
+    if (q.t_end > j->p->t_end) q.t_end = j->p->t_end;
+    if (q.t_end <= q.t_begin) return;
+    int rc = j->k->conv1d_f32(&q, j->x, j->w, j->wpacked, j->bias, j->y);
+    if (rc) {
+        int zero = 0;
+        __atomic_compare_exchange_n(&j->err, &zero, rc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
+}
+
+int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
+                  const float *x, const float *w, const void *wpacked, const float *bias,
+                  float *y) {
+    int64_t total = p->t_end - p->t_begin;
+    int nt = vx_pool_threads(pool);
+    /* Enough work per piece that per-call overhead (scratch, tile edges) stays small:
+     * at least ~2 MFLOP or 256 samples. */
+    int64_t flop_per_t = (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k;
+    int64_t min_piece = flop_per_t > 0 ? (int64_t)2000000 / flop_per_t : total;
+    if (min_piece < 256) min_piece = 256;
+    int64_t n_pieces = nt <= 1 ? 1 : (int64_t)nt * 2;
+    if (total / n_pieces < min_piece) n_pieces = total / min_piece;
+    if (n_pieces <= 1) return k->conv1d_f32(p, x, w, wpacked, bias, y);
+    int64_t piece = (total + n_pieces - 1) / n_pieces;
+    piece = (piece + PAR_ALIGN - 1) / PAR_ALIGN * PAR_ALIGN;
+    n_pieces = (total + piece - 1) / piece;
+    par_conv_job j = { k, p, x, w, bias, wpacked, y, n_pieces, piece, 0 };
+    vx_pool_for_chunks(pool, n_pieces, n_pieces, par_conv_fn, &j);
+    return j.err;
+}

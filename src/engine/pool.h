@@ -1,0 +1,40 @@
+/* A persistent thread pool for data-parallel loops, plus parallel drivers for the
+ * conv kernels.
+ *
+ * vx_pool_for(p, n, fn, arg) splits [0, n) into contiguous chunks and runs
+ * fn(arg, begin, end) on them with the pool's worker threads AND the calling thread,
+ * returning when every chunk is done. No thread is created per call: workers spin
+ * briefly after a job, then sleep on a futex.
+ *
+ * Concurrency: one job runs at a time. A submission that finds the pool busy (another
+ * synthesis thread, or a nested call from inside a task) runs fn(arg, 0, n) inline on
+ * the submitting thread, so several syntheses can share one pool and nesting never
+ * deadlocks. With p == NULL, vx_pool_for runs fn(arg, 0, n) inline. */
+#ifndef VX_POOL_H
+#define VX_POOL_H
+#include <stdint.h>
+#include "kernels/kernels.h"
+
+typedef struct vx_pool vx_pool;
+
+/* n_threads counts the caller: n_threads - 1 workers are started. 0 (or < 0) = all
+ * online cores. Returns NULL on failure (out of memory / thread creation failed). */
+vx_pool *vx_pool_create(int n_threads);
+void vx_pool_free(vx_pool *p);
+/* Threads that take part in a job (workers + caller); 1 for NULL. */
+int vx_pool_threads(const vx_pool *p);
+
+typedef void (*vx_pool_fn)(void *arg, int64_t begin, int64_t end);
+/* About 4 chunks per thread (dynamic balancing), never more than n. */
+void vx_pool_for(vx_pool *p, int64_t n, vx_pool_fn fn, void *arg);
+/* The same with an explicit chunk count (clamped to [1, n]). */
+void vx_pool_for_chunks(vx_pool *p, int64_t n, int64_t n_chunks, vx_pool_fn fn, void *arg);
+
+/* Parallel drivers: split the output time axis of one conv over the pool (inline when
+ * p is NULL or busy). Same contract and return value as k->conv1d_f32 (the first error
+ * of any chunk is returned). The time range [p->t_begin, p->t_end) is split into
+ * pieces aligned to 64 samples, at most one piece per thread-ish. */
+int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
+                  const float *x, const float *w, const void *wpacked, const float *bias,
+                  float *y);
+#endif

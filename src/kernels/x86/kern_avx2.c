@@ -1,0 +1,18 @@
+/* AVX2+FMA kernels: 6 x 16 fp32 micro-tile (12 ymm accumulators). */
+#include <immintrin.h>
+#define VT __m256
+#define VL 8
+#define VLOADU(p) _mm256_loadu_ps(p)
+#define VSTOREU(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(f) _mm256_set1_ps(f)
+#define VZERO() _mm256_setzero_ps()
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define MRMAX 6
+#define NV 2
+#define SFX(name) name##_avx2
+#include "kernels/x86/simd_tmpl.h"
+#include "kernels/x86/kernels_avx2.h"
+
+const vx_kernels vx_kernels_avx2 = VX_TABLE_INIT("avx2");
+const vx_kernels_fused vx_kernels_fused_avx2 = VX_FUSED_INIT("avx2");

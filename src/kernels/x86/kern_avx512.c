@@ -1,0 +1,22 @@
+/* AVX-512 kernels: 6 x 64 fp32 micro-tile (24 zmm accumulators). */
+#include <immintrin.h>
+#define VT __m512
+#define VL 16
+#define VLOADU(p) _mm512_loadu_ps(p)
+#define VSTOREU(p, v) _mm512_storeu_ps((p), (v))
+#define VSET1(f) _mm512_set1_ps(f)
+#define VZERO() _mm512_setzero_ps()
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#ifndef MRMAX
+#define MRMAX 6
+#endif
+#ifndef NV
+#define NV 4
+#endif
+#define SFX(name) name##_avx512
+#include "kernels/x86/simd_tmpl.h"
+#include "kernels/x86/kernels_avx512.h"
+
+const vx_kernels vx_kernels_avx512 = VX_TABLE_INIT("avx512");
+const vx_kernels_fused vx_kernels_fused_avx512 = VX_FUSED_INIT("avx512");

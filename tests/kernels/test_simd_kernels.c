@@ -1,0 +1,208 @@
+/* Every SIMD kernel table available on this CPU (avx2, avx512, neon) against the scalar
+ * references: sgemm, conv1d (packed and unpacked, fused LeakyReLU/residual),
+ * convtr1d (whole and by output ranges), on many random shapes. Prints the max
+ * relative error seen per table. */
+#include "test.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/kernels_fused.h"
+#include <stdint.h>
+
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+    return (uint32_t)(rs >> 11);
+}
+static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+static float rf(void) { return (float)((rnd() % 20001) / 10000.0 - 1.0); }
+static float *rbuf(int64_t n) {
+    float *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
+    for (int64_t i = 0; i < n; i++) b[i] = rf();
+    return b;
+}
+
+/* Max |a-b| / (scale) where scale = max(1, max|ref|) per buffer region. Uses an
+ * error relative to the magnitude of the sums (sum |terms|) via tol parameter. */
+static double max_rel(const float *got, const float *ref, int64_t n, double floor_) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - ref[i]) / (fabs(ref[i]) + floor_);
+        if (!(d <= m)) m = d;   /* NaN propagates as failure */
+    }
+    return m;
+}
+
+#define TOL 1e-5
+
+static double test_sgemm(const vx_kernels *k) {
+    double worst = 0;
+    for (int it = 0; it < 300; it++) {
+        int ta = rnd() & 1, tb = rnd() & 1;
+        int64_t m, n, kk;
+        if (it < 8) { int64_t s[8] = { 1, 2, 5, 17, 33, 64, 65, 129 }; m = s[it]; n = s[7 - it]; kk = s[(it * 3) % 8]; }
+        else if (it % 10 == 0) { m = rint_in(100, 300); n = rint_in(100, 1200); kk = rint_in(200, 600); }
+        else { m = rint_in(1, 70); n = rint_in(1, 150); kk = rint_in(1, 300); }
+        int64_t lda = (ta ? m : kk) + rint_in(0, 3), ldb = (tb ? kk : n) + rint_in(0, 3), ldc = n + rint_in(0, 3);
+        float alpha = (rnd() % 3) ? 1.0f : rf() * 2, beta = (float[]){ 0.0f, 1.0f, 0.5f }[rnd() % 3];
+        float *a = rbuf((ta ? kk : m) * lda), *b = rbuf((tb ? n : kk) * ldb);
+        float *c1 = rbuf(m * ldc), *c2 = malloc((size_t)(m * ldc) * sizeof *c2);
+        if (beta == 0.0f) for (int64_t i = 0; i < m * ldc; i++) c1[i] = (i & 1) ? NAN : c1[i];
+        memcpy(c2, c1, (size_t)(m * ldc) * sizeof *c2);
+        if (beta == 0.0f) for (int64_t i = 0; i < m * ldc; i++) c2[i] = 0;   /* ref scales; avoid NaN*0 */
+        k->sgemm(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c1, ldc);
+        vx_sgemm_ref(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c2, ldc);
+        double e = 0;
+        for (int64_t i = 0; i < m; i++) {
+            double ei = max_rel(c1 + i * ldc, c2 + i * ldc, n, sqrt((double)kk));
+            if (!(ei <= e)) e = ei;
+        }
+        CHECKF(e <= TOL, "%s sgemm ta=%d tb=%d m=%lld n=%lld k=%lld beta=%g err %g", k->name, ta, tb,
+               (long long)m, (long long)n, (long long)kk, beta, e);
+        if (!(e <= worst)) worst = e;
+        /* padding columns untouched */
+        int pad_ok = 1;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = n; j < ldc; j++) if (!(c1[i * ldc + j] == c2[i * ldc + j]) && !(beta == 0.0f)) pad_ok = 0;
+        CHECK(pad_ok);
+        free(a); free(b); free(c1); free(c2);
+    }
+    return worst;
+}
+
+static void rand_conv(vx_conv1d_params *p, int big) {
+    int64_t g = (rnd() % 4 == 0) ? (int64_t[]){ 2, 3, 4 }[rnd() % 3] : 1;
+    if (rnd() % 10 == 0) g = rint_in(2, 8);
+    int64_t cig = big ? rint_in(16, 200) : rint_in(1, 20), cog = big ? rint_in(16, 200) : rint_in(1, 20);
+    if (g > 1 && rnd() % 3 == 0) { cig = 1; cog = rint_in(1, 2); }   /* depthwise-ish */
+    p->group = g; p->c_in = cig * g; p->c_out = cog * g;
+    p->k = (int64_t[]){ 1, 2, 3, 5, 7, 11 }[rnd() % 6];
+    p->dilation = (rnd() % 2) ? 1 : rint_in(1, 12);
+    p->stride = (rnd() % 4) ? 1 : rint_in(2, 4);
+    p->t_in = big ? rint_in(100, 3000) : rint_in(1, 300);
+    p->pad = rint_in(0, (p->k - 1) * p->dilation + 2);
+    int64_t span = (p->k - 1) * p->dilation;
+    int64_t padr = rint_in(0, (p->k - 1) * p->dilation + 2);
+    int64_t tout = (p->t_in + p->pad + padr - span - 1);
+    if (tout < 0) { p->pad += -tout; tout = 0; }
+    p->t_out = tout / p->stride + 1;
+    p->ldx = p->t_in + rint_in(0, 5);
+    p->ldy = p->t_out + rint_in(0, 5);
+    if (rnd() % 3 == 0 && p->t_out > 1) {
+        p->t_begin = rint_in(0, p->t_out - 1);
+        p->t_end = rint_in(p->t_begin, p->t_out);
+    } else { p->t_begin = 0; p->t_end = p->t_out; }
+}
+
+static double test_conv(const vx_kernels *k, const vx_kernels_fused *f) {
+    double worst = 0;
+    for (int it = 0; it < 400; it++) {
+        vx_conv1d_params p;
+        rand_conv(&p, it % 20 == 0);
+        int64_t cig = p.c_in / p.group, nw = p.c_out * cig * p.k;
+        float *x = rbuf(p.c_in * p.ldx), *w = rbuf(nw), *bias = (rnd() % 4) ? rbuf(p.c_out) : NULL;
+        float *y1 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y1), *y2 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y2);
+        float *res = rbuf(p.c_out * p.ldy);
+        for (int64_t i = 0; i < p.c_out * p.ldy; i++) y1[i] = y2[i] = -7.0f;
+        int mode = rnd() % 3;   /* 0 unpacked, 1 packed, 2 fused (leaky + residual) */
+        void *pk = NULL;
+        int rc;
+        float alpha = 0.1f;
+        if (mode >= 1 && k->conv1d_pack_bytes && k->conv1d_pack_bytes(&p) > 0) {
+            pk = malloc(k->conv1d_pack_bytes(&p));
+            k->conv1d_pack(&p, w, pk);
+        }
+        float *xr = x;
+        if (mode == 2 && f) {
+            vx_conv1d_fuse fu = { 1, alpha, res, p.ldy };
+            rc = f->conv1d_fused_f32(&p, x, w, pk, bias, &fu, y1);
+            xr = malloc((size_t)(p.c_in * p.ldx) * sizeof *xr);
+            for (int64_t i = 0; i < p.c_in * p.ldx; i++) xr[i] = x[i] < 0 ? x[i] * alpha : x[i];
+        } else {
+            mode = mode == 2 ? 1 : mode;
+            rc = k->conv1d_f32(&p, x, w, pk, bias, y1);
+        }
+        CHECK_EQ_INT(rc, 0);
+        vx_conv1d_ref(&p, xr, w, bias, y2);
+        if (mode == 2)
+            for (int64_t co = 0; co < p.c_out; co++)
+                for (int64_t t = p.t_begin; t < p.t_end; t++) y2[co * p.ldy + t] += res[co * p.ldy + t];
+        double e = max_rel(y1, y2, p.c_out * p.ldy, sqrt((double)(cig * p.k)));
+        CHECKF(e <= TOL, "%s conv mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld tout=%lld [%lld,%lld) err %g",
+               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
+               (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in,
+               (long long)p.t_out, (long long)p.t_begin, (long long)p.t_end, e);
+        if (!(e <= worst)) worst = e;
+        if (xr != x) free(xr);
+        free(x); free(w); free(bias); free(y1); free(y2); free(res); free(pk);
+    }
+    return worst;
+}
+
+static double test_convtr(const vx_kernels *k, const vx_kernels_fused *f) {
+    double worst = 0;
+    static const int64_t piper[][4] = { { 8, 16, 4, 0 }, { 8, 16, 4, 0 }, { 2, 4, 1, 0 }, { 2, 4, 1, 0 } };
+    for (int it = 0; it < 200; it++) {
+        vx_convtr1d_params p;
+        int big = it % 25 == 0;
+        p.group = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
+        int64_t cig = big ? rint_in(16, 128) : rint_in(1, 20), cog = big ? rint_in(16, 128) : rint_in(1, 20);
+        p.c_in = cig * p.group; p.c_out = cog * p.group;
+        if (it < 4) { p.stride = piper[it][0]; p.k = piper[it][1]; p.pad = piper[it][2]; }
+        else {
+            p.stride = rint_in(1, 9); p.k = rint_in(1, 17);
+            p.pad = rint_in(0, p.k - 1 > 0 ? p.k - 1 : 0);
+        }
+        p.dilation = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
+        p.t_in = big ? rint_in(50, 600) : rint_in(1, 80);
+        int64_t outpad = rint_in(0, p.stride - 1);
+        p.t_out = (p.t_in - 1) * p.stride + (p.k - 1) * p.dilation + 1 - 2 * p.pad + outpad;
+        if (p.t_out < 1) { p.pad = 0; p.t_out = (p.t_in - 1) * p.stride + (p.k - 1) * p.dilation + 1; }
+        float *x = rbuf(p.c_in * p.t_in), *w = rbuf(p.c_in * cog * p.k), *bias = (rnd() % 3) ? rbuf(p.c_out) : NULL;
+        float *y1 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y1), *y2 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y2);
+        for (int64_t i = 0; i < p.c_out * p.t_out; i++) y1[i] = NAN;
+        int rc;
+        int mode = f ? (int)(rnd() % 3) : 0;
+        if (mode == 0) rc = k->convtr1d_f32(&p, x, w, bias, y1);
+        else {
+            void *pk = NULL;
+            size_t nb = f->convtr1d_pack_bytes(&p);
+            if (nb && mode == 2) { pk = malloc(nb); f->convtr1d_pack(&p, w, pk); }
+            rc = 0;
+            /* pieces */
+            int64_t t = 0;
+            while (t < p.t_out && !rc) {
+                int64_t e = t + rint_in(1, 300);
+                if (e > p.t_out) e = p.t_out;
+                rc = f->convtr1d_range_f32(&p, x, w, pk, bias, t, e, y1);
+                t = e;
+            }
+            free(pk);
+        }
+        CHECK_EQ_INT(rc, 0);
+        vx_convtr1d_ref(&p, x, w, bias, y2);
+        double e = max_rel(y1, y2, p.c_out * p.t_out, sqrt((double)(cig * p.k)));
+        CHECKF(e <= TOL, "%s convtr mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld tout=%lld err %g",
+               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
+               (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in,
+               (long long)p.t_out, e);
+        if (!(e <= worst)) worst = e;
+        free(x); free(w); free(bias); free(y1); free(y2);
+    }
+    return worst;
+}
+
+int main(void) {
+    static const char *names[] = { "avx2", "avx512", "neon" };
+    int tested = 0;
+    for (int i = 0; i < 3; i++) {
+        const vx_kernels *k = vx_kernels_by_name(names[i]);
+        if (!k) { printf("%s: not available on this CPU/build\n", names[i]); continue; }
+        const vx_kernels_fused *f = vx_kernels_fused_for(k);
+        CHECK(f != NULL);
+        tested++;
+        double eg = test_sgemm(k), ec = test_conv(k, f), et = test_convtr(k, f);
+        printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g\n", k->name, eg, ec, et);
+    }
+    const char *req = getenv("VOX_TEST_REQUIRE_SIMD");
+    if (req && *req && *req != '0') CHECK(tested > 0);
+    TEST_SUMMARY();
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# voxd with the real espeak voice, driven by curl: HTTP/1.1, h2c, h2 + TLS 1.3 via ALPN,
+# TLS session resumption, every route, and the OpenAI-style errors.
+cd "$(dirname "$0")" && source ./lib.sh
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || { echo "openssl req failed"; exit 1; }
+
+start_server plain --workers 2
+P=$PORT
+URL=http://127.0.0.1:$P
+SPEECH=$URL/v1/audio/speech
+TEXT='Hello from vox. This is the second sentence! And a third one?'
+
+# --- HTTP/1.1, streaming WAV
+out=$(curl -s -o "$TMP/a.wav" -D "$TMP/a.h" -w '%{http_code} %{http_version} %{size_download}' \
+      "$SPEECH" -H 'content-type: application/json' -d "{\"model\":\"tts-1\",\"input\":\"$TEXT\",\"voice\":\"alloy\"}")
+read -r code ver size <<<"$out"
+check_eq "h1 speech: 200" "$code" 200
+check_eq "h1 speech: HTTP/1.1" "$ver" 1.1
+check "h1 speech: chunked" grep -qi '^transfer-encoding: chunked' "$TMP/a.h"
+check "h1 speech: audio/wav" grep -qi '^content-type: audio/wav' "$TMP/a.h"
+check "h1 speech: RIFF header" test "$(head -c4 "$TMP/a.wav")" = RIFF
+check_eq "h1 speech: streaming RIFF size 0xFFFFFFFF" "$(le32 "$TMP/a.wav" 4)" 4294967295
+check_eq "h1 speech: streaming data size 0xFFFFFFFF" "$(le32 "$TMP/a.wav" 40)" 4294967295
+check_eq "h1 speech: 22050 Hz" "$(le32 "$TMP/a.wav" 24)" 22050
+check "h1 speech: > 1 s of audio" test "$size" -gt $((44 + 22050 * 2))
+# The parallel, sentence-split result equals one-sentence-at-a-time order: same length as non-streamed
+out=$(curl -s -o "$TMP/b.wav" -D "$TMP/b.h" -w '%{http_code}' "$SPEECH" \
+      -d "{\"input\":\"$TEXT\",\"stream\":false}")
+check_eq "non-streamed: 200" "$out" 200
+check "non-streamed: content-length" grep -qi '^content-length: ' "$TMP/b.h"
+check_eq "non-streamed: RIFF size exact" "$(le32 "$TMP/b.wav" 4)" $(( $(stat -c %s "$TMP/b.wav") - 8 ))
+check_eq "non-streamed: data size exact" "$(le32 "$TMP/b.wav" 40)" $(( $(stat -c %s "$TMP/b.wav") - 44 ))
+# libespeak-ng output varies slightly from call to call within one process, so sizes
+# are compared with a tolerance here; t_server_stub.sh checks byte equality.
+near() { local a=$1 b=$2; [ $((a * 100)) -le $((b * 110)) ] && [ $((b * 100)) -le $((a * 110)) ]; }
+check "streamed and non-streamed audio lengths agree" near "$(stat -c %s "$TMP/a.wav")" "$(stat -c %s "$TMP/b.wav")"
+# pcm
+out=$(curl -s -o "$TMP/c.pcm" -D "$TMP/c.h" -w '%{http_code}' "$SPEECH" -d '{"input":"Short.","response_format":"pcm"}')
+check_eq "pcm: 200" "$out" 200
+check "pcm: x-sample-rate 22050" grep -qi '^x-sample-rate: 22050' "$TMP/c.h"
+check "pcm: no RIFF" test "$(head -c4 "$TMP/c.pcm" | tr -d '\000')" != RIFF
+check "pcm: even byte count" test $(( $(stat -c %s "$TMP/c.pcm") % 2 )) -eq 0
+# speed changes the duration
+s1=$(curl -s "$SPEECH" -d '{"input":"Speed test sentence.","response_format":"pcm"}' | wc -c)
+s2=$(curl -s "$SPEECH" -d '{"input":"Speed test sentence.","response_format":"pcm","speed":2.0}' | wc -c)
+check "speed 2.0 gives shorter audio ($s2 < $s1)" test "$s2" -lt "$s1"
+
+# --- keep-alive: two requests on one connection
+n=$(curl -s -v "$URL/healthz" "$URL/healthz" 2>&1 | grep -c 'Re-using existing connection')
+check "h1 keep-alive reuses the connection" test "$n" -ge 1
+
+# --- h2c with prior knowledge
+out=$(curl -s --http2-prior-knowledge -o "$TMP/d.wav" -w '%{http_code} %{http_version}' "$SPEECH" -d "{\"input\":\"$TEXT\"}")
+check_eq "h2c speech: 200 over HTTP/2" "$out" "200 2"
+check "h2c audio length agrees with h1" near "$(stat -c %s "$TMP/d.wav")" "$(stat -c %s "$TMP/a.wav")"
+out=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' "$URL/v1/voices")
+check_eq "h2c voices" "$out" "200 2"
+
+# --- routes
+check "healthz" curl -sf "$URL/healthz" -o /dev/null
+check_eq "readyz" "$(curl -s "$URL/readyz")" '{"status":"ready"}'
+curl -s "$URL/v1/voices" > "$TMP/voices.json"
+check "voices lists espeak:en-us with 22050 Hz" grep -q '"id":"espeak:en-us".*"sample_rate":22050' "$TMP/voices.json"
+check "voices has language and num_speakers" grep -q '"language":"en-us".*"num_speakers":1' "$TMP/voices.json"
+curl -s "$URL/v1/models" > "$TMP/models.json"
+check "models lists tts-1" grep -q '"id":"tts-1"' "$TMP/models.json"
+check "models lists the voice" grep -q '"id":"espeak:en-us"' "$TMP/models.json"
+curl -s "$URL/" > "$TMP/index.html"
+check "index page is served" grep -q '/v1/audio/speech' "$TMP/index.html"
+curl -s "$URL/metrics" > "$TMP/metrics.txt"
+check "metrics: speech 200 counted" grep -q 'vox_requests_total{route="/v1/audio/speech",code="200"}' "$TMP/metrics.txt"
+check "metrics: rtf histogram" grep -q '^vox_rtf_bucket{le="+Inf"} [1-9]' "$TMP/metrics.txt"
+check "metrics: ttfb histogram" grep -q '^vox_ttfb_seconds_count [1-9]' "$TMP/metrics.txt"
+check "metrics: queue depth" grep -q '^vox_queue_depth 0' "$TMP/metrics.txt"
+check "metrics: in flight" grep -q '^vox_in_flight 0' "$TMP/metrics.txt"
+check "metrics: audio seconds" grep -q '^vox_audio_seconds_total [1-9]' "$TMP/metrics.txt"
+check "metrics: bytes out" grep -q '^vox_bytes_out_total [1-9]' "$TMP/metrics.txt"
+
+# --- errors (OpenAI-shaped)
+err() { # err DATA -> "code type/code"
+  curl -s -o "$TMP/e.json" -w '%{http_code}' "$SPEECH" -H 'content-type: application/json' -d "$1"
+}
+check_eq "malformed JSON -> 400" "$(err '{"input": "x"')" 400
+check "malformed JSON -> error object" grep -q '"error":{"message":".*","type":"invalid_request_error"' "$TMP/e.json"
+check_eq "missing input -> 400" "$(err '{"model":"tts-1"}')" 400
+check "missing input -> param input" grep -q '"param":"input"' "$TMP/e.json"
+check_eq "empty input -> 400" "$(err '{"input":""}')" 400
+check_eq "mp3 -> 400" "$(err '{"input":"hi","response_format":"mp3"}')" 400
+check "mp3 -> not supported yet" grep -q 'not supported yet' "$TMP/e.json"
+check_eq "opus -> 400" "$(err '{"input":"hi","response_format":"opus"}')" 400
+check_eq "unknown format -> 400" "$(err '{"input":"hi","response_format":"ogg"}')" 400
+check_eq "speed 5 -> 400" "$(err '{"input":"hi","speed":5}')" 400
+check_eq "speed 0.1 -> 400" "$(err '{"input":"hi","speed":0.1}')" 400
+check_eq "unknown voice -> 404" "$(err '{"input":"hi","voice":"no-such-voice"}')" 404
+check "unknown voice -> voice_not_found" grep -q '"code":"voice_not_found"' "$TMP/e.json"
+check_eq "unknown espeak voice -> 404" "$(err '{"input":"hi","voice":"espeak:xx-nope"}')" 404
+check_eq "path-like voice -> 404" "$(err '{"input":"hi","voice":"../../etc/passwd"}')" 404
+check_eq "speaker out of range -> 400" "$(err '{"input":"hi","speaker":3}')" 400
+long=$(head -c 5000 /dev/zero | tr '\0' 'a')
+check_eq "input over 4096 chars -> 400" "$(err "{\"input\":\"$long\"}")" 400
+check "too long -> string_above_max_length" grep -q 'string_above_max_length' "$TMP/e.json"
+check_eq "non-object body -> 400" "$(err '[1,2]')" 400
+check_eq "instructions accepted" "$(err '{"input":"Hi.","instructions":"cheerful","response_format":"pcm"}')" 200
+check_eq "unknown route -> 404" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v2/nothing")" 404
+check_eq "GET speech -> 405" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/audio/speech")" 405
+# 413: a body over the limit (max_input*6+16K bytes)
+head -c 100000 /dev/zero | tr '\0' 'a' > "$TMP/big.txt"
+check_eq "oversized body -> 413" "$(curl -s -o /dev/null -w '%{http_code}' "$SPEECH" --data-binary @"$TMP/big.txt")" 413
+check_eq "oversized body over h2c -> 413" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' "$SPEECH" --data-binary @"$TMP/big.txt")" 413
+# 431: too many / too large headers
+hdrs=(); for i in $(seq 1 70); do hdrs+=(-H "x-h$i: v"); done
+check_eq "70 headers -> 431" "$(curl -s -o /dev/null -w '%{http_code}' "${hdrs[@]}" "$URL/healthz")" 431
+bigh=$(head -c 20000 /dev/zero | tr '\0' 'b')
+check_eq "20 KB header -> 431" "$(curl -s -o /dev/null -w '%{http_code}' -H "x-big: $bigh" "$URL/healthz")" 431
+# raw malformed requests
+check "garbage request line -> 400" bash -c "source ./lib.sh; raw_http $P 'HELLO\r\n\r\n' | head -1 | grep -q ' 400 '"
+check "HTTP/1.1 without Host -> 400" bash -c "source ./lib.sh; raw_http $P 'GET /healthz HTTP/1.1\r\n\r\n' | head -1 | grep -q ' 400 '"
+check "HTTP/2.0 request line -> 505" bash -c "source ./lib.sh; raw_http $P 'GET / HTTP/2.0\r\nHost: x\r\n\r\n' | head -1 | grep -q ' 505 '"
+check "CL + TE -> 400 (no smuggling)" bash -c "source ./lib.sh; raw_http $P 'POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' | head -1 | grep -q ' 400 '"
+check "obs-fold -> 400" bash -c "source ./lib.sh; raw_http $P 'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n' | head -1 | grep -q ' 400 '"
+check "chunked request body is accepted" bash -c "source ./lib.sh; raw_http $P 'POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n9\r\n{\"input\":\r\nA\r\n\"Chunked.\"\r\n1\r\n}\r\n0\r\n\r\n' | head -1 | grep -q ' 200 '"
+check "pipelined requests both answered" bash -c "source ./lib.sh; test \$(raw_http $P 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | grep -o 'HTTP/1.1 200' | wc -l) -eq 2"
+check "server still healthy after all that" curl -sf "$URL/healthz" -o /dev/null
+
+# --- TLS: h2 via ALPN over TLS 1.3, HTTP/1.1 via ALPN, resumption
+start_server tls --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --plain-port 0
+T=$PORT
+out=$(curl -s --cacert "$TMP/cert.pem" --http2 -o "$TMP/t.wav" -w '%{http_code} %{http_version} %{scheme}' \
+      "https://localhost:$T/v1/audio/speech" -d "{\"input\":\"$TEXT\"}" -v 2>"$TMP/tls.log")
+check_eq "TLS h2 speech: 200 over HTTP/2" "$out" "200 2 HTTPS"
+check "TLS: ALPN chose h2" grep -q 'ALPN: server accepted h2' "$TMP/tls.log"
+check "TLS: TLSv1.3" grep -q 'SSL connection using TLSv1.3' "$TMP/tls.log"
+check "TLS h2 audio length agrees with plain" near "$(stat -c %s "$TMP/t.wav")" "$(stat -c %s "$TMP/a.wav")"
+out=$(curl -s --cacert "$TMP/cert.pem" --http1.1 -o /dev/null -w '%{http_code} %{http_version}' "https://localhost:$T/healthz")
+check_eq "TLS http/1.1 via ALPN" "$out" "200 1.1"
+check "TLS 1.2 refused without --tls12" bash -c "! curl -s --cacert '$TMP/cert.pem' --tls-max 1.2 -o /dev/null 'https://localhost:$T/healthz'"
+out=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' "http://127.0.0.1:$PLAIN_PORT/healthz")
+check_eq "--plain-port serves h2c" "$out" "200 2"
+(sleep 1; echo) | timeout 10 openssl s_client -connect "127.0.0.1:$T" -alpn h2 -sess_out "$TMP/sess.pem" >"$TMP/s1.txt" 2>&1
+(sleep 1; echo) | timeout 10 openssl s_client -connect "127.0.0.1:$T" -alpn h2 -sess_in "$TMP/sess.pem" >"$TMP/s2.txt" 2>&1
+check "s_client: first handshake is New, TLSv1.3" grep -q '^New, TLSv1.3' "$TMP/s1.txt"
+check "s_client: ALPN h2" grep -q 'ALPN protocol: h2' "$TMP/s1.txt"
+check "s_client: session Reused" grep -q '^Reused, TLSv1.3' "$TMP/s2.txt"
+
+start_server tls12 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --tls12
+out=$(curl -s --cacert "$TMP/cert.pem" --tls-max 1.2 --http2 -o /dev/null -w '%{http_code} %{http_version}' "https://localhost:$PORT/healthz")
+check_eq "--tls12: TLS 1.2 + h2 accepted" "$out" "200 2"
+
+# --- API key
+VOX_API_KEY=s3cret start_server keyed
+K=$PORT
+check_eq "no key -> 401" "$(curl -s -o "$TMP/e.json" -w '%{http_code}' "http://127.0.0.1:$K/v1/audio/speech" -d '{"input":"hi"}')" 401
+check "401 -> invalid_api_key" grep -q '"code":"invalid_api_key"' "$TMP/e.json"
+check_eq "wrong key -> 401" "$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer nope' "http://127.0.0.1:$K/v1/voices")" 401
+check_eq "prefix of key -> 401" "$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer s3cre' "http://127.0.0.1:$K/v1/voices")" 401
+check_eq "right key -> 200" "$(curl -s -o /dev/null -w '%{http_code}' -H 'authorization: Bearer s3cret' "http://127.0.0.1:$K/v1/audio/speech" -d '{"input":"Hi."}')" 200
+check_eq "wrong key over h2c -> 401" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'authorization: Bearer x' "http://127.0.0.1:$K/v1/voices")" 401
+check_eq "healthz needs no key" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$K/healthz")" 200
+
+finish

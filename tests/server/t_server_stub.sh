@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# voxd scheduling and robustness with the deterministic stub engine (--stub-engine MS:
+# a tone, MS of wall time per sentence): byte-identical output over every protocol,
+# sentence parallelism, 429 on a full queue, disconnect cancels, per-request timeout,
+# slow-client timeout, SIGTERM drain.
+cd "$(dirname "$0")" && source ./lib.sh
+
+speech() { curl -s "$@"; }
+ms() { date +%s%3N; }
+
+# Stub audio: 10 ms at 16 kHz per input byte of each sentence -> 320 bytes per byte.
+start_server fast --stub-engine 0 --workers 2
+U=http://127.0.0.1:$PORT/v1/audio/speech
+TEXT='One two. Three four five! Six?'
+# sentences: "One two." (8) "Three four five!" (16) "Six?" (4) -> 28 bytes -> 8960 bytes
+speech -o "$TMP/h1.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\"}"
+check_eq "stub pcm size" "$(stat -c %s "$TMP/h1.pcm")" 8960
+speech --http2-prior-knowledge -o "$TMP/h2.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\"}"
+check "h2c output identical to HTTP/1.1" cmp -s "$TMP/h1.pcm" "$TMP/h2.pcm"
+speech -o "$TMP/ns.wav" "$U" -d "{\"input\":\"$TEXT\",\"stream\":false}"
+check "non-streamed WAV carries the same samples" cmp -s <(tail -c +45 "$TMP/ns.wav") "$TMP/h1.pcm"
+check_eq "non-streamed WAV data size" "$(le32 "$TMP/ns.wav" 40)" 8960
+check_eq "stub voice by name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","voice":"espeak:other"}')" 200
+check_eq "model as voice name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","model":"espeak:m"}')" 200
+check_eq "speaker by name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","speaker":"speaker2"}')" 200
+check_eq "unknown speaker name -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","speaker":"nobody"}')" 400
+check_eq "text without sentences -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"   "}')" 400
+# many concurrent streams on one h2 connection
+printf '{"input":"%s","response_format":"pcm"}' "$TEXT" > "$TMP/req.json"
+h2load -n 40 -c 1 -m 20 -d "$TMP/req.json" "$U" > "$TMP/h2load.txt" 2>&1
+check "h2load: 40 requests, 20 concurrent streams on one connection, all 2xx" grep -q '40 succeeded' "$TMP/h2load.txt"
+check "h2load: every response full size" grep -qF '(358400) data' "$TMP/h2load.txt"
+
+# sentence-level parallelism: 4 sentences x 300 ms on 2 workers ~ 600 ms, not 1200
+start_server slow --stub-engine 300 --workers 2 --queue 2 --timeout 30
+U=http://127.0.0.1:$PORT/v1/audio/speech
+t0=$(ms); speech -o /dev/null "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}'; dt=$(( $(ms) - t0 ))
+check "4 sentences on 2 workers in parallel (${dt} ms < 1050)" test "$dt" -lt 1050
+# streaming: the first sentence arrives before the whole is done
+speech -N -o "$TMP/s.pcm" -w '%{time_starttransfer} %{time_total}\n' "$U" -d '{"input":"A a. B b. C c. D d. E e. F f.","response_format":"pcm"}' > "$TMP/times"
+read -r ttfb total < "$TMP/times"
+check "headers go out before synthesis ends (ttfb $ttfb s < total $total s)" awk -v a="$ttfb" -v b="$total" 'BEGIN{exit !(a < b / 2)}'
+
+# overload: queue 2 -> the third concurrent request gets 429 at once, with Retry-After
+speech -o /dev/null "$U" -d '{"input":"A a. B b. C c. D d."}' & b1=$!
+speech -o /dev/null "$U" -d '{"input":"A a. B b. C c. D d."}' & b2=$!
+sleep 0.2
+t0=$(ms)
+code=$(curl -s -D "$TMP/429.h" -o "$TMP/429.json" -w '%{http_code}' "$U" -d '{"input":"A a."}')
+dt=$(( $(ms) - t0 ))
+check_eq "full queue -> 429" "$code" 429
+check "429 comes at once (${dt} ms)" test "$dt" -lt 200
+check "429 has Retry-After" grep -qi '^retry-after: 1' "$TMP/429.h"
+check "429 body is an OpenAI error" grep -q '"type":"rate_limit_error"' "$TMP/429.json"
+wait $b1 $b2
+check_eq "after the burst, requests are admitted again" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"A a."}')" 200
+
+# disconnect mid-stream cancels the rest: 12 sentences x 300 ms = 1.8 s of work
+M=http://127.0.0.1:$PORT/metrics
+curl -s -N -o /dev/null --max-time 0.5 "$U" -d '{"input":"A. B. C. D. E. F. G. H. I. J. K. L."}'
+sleep 0.7
+check "disconnect: job gone well before its synthesis would end" grep -q '^vox_in_flight 0' <(curl -s "$M")
+check "disconnect: counted as cancelled" grep -q '^vox_cancelled_total [1-9]' <(curl -s "$M")
+check "disconnect: queue drained" grep -q '^vox_queue_depth 0' <(curl -s "$M")
+# same over h2: stream reset
+curl -s -N --http2-prior-knowledge -o /dev/null --max-time 0.5 "$U" -d '{"input":"A. B. C. D. E. F. G. H. I. J. K. L."}'
+sleep 0.7
+check "h2 disconnect: job gone" grep -q '^vox_in_flight 0' <(curl -s "$M")
+
+# per-request timeout: 504 before the headers (stream=false), a cut stream after
+start_server tmo --stub-engine 2000 --workers 1 --timeout 0.5
+U=http://127.0.0.1:$PORT/v1/audio/speech
+check_eq "timeout, not streamed -> 504" "$(curl -s -o "$TMP/e.json" -w '%{http_code}' "$U" -d '{"input":"A a.","stream":false}')" 504
+check "504 code timeout" grep -q '"code":"timeout"' "$TMP/e.json"
+curl -s -o /dev/null "$U" -d '{"input":"A a. B b."}'; rc=$?
+check "timeout while streaming -> truncated response (curl rc $rc)" test "$rc" -ne 0
+
+# slow client: a request head that never finishes gets 408 after --header-timeout
+start_server hdr --stub-engine 0 --header-timeout 0.5
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&3
+resp=$(timeout 5 cat <&3); exec 3>&- 3<&-
+check "slow header -> 408 and close" grep -q ' 408 ' <<<"$resp"
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+resp=$(timeout 5 cat <&3); exec 3>&- 3<&-
+check "silent connection closed by the server" test -z "$resp"
+
+# SIGTERM: stop accepting, finish what is in flight, exit 0
+start_server drain --stub-engine 300 --workers 2
+U=http://127.0.0.1:$PORT/v1/audio/speech
+curl -s -o "$TMP/drain.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}' > "$TMP/drain.code" &
+cpid=$!
+curl -s --http2-prior-knowledge -o "$TMP/drain2.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}' > "$TMP/drain2.code" &
+cpid2=$!
+sleep 0.2
+kill -TERM "$SERVER_PID"
+sleep 0.1
+check "after SIGTERM new connections are refused" bash -c "! curl -s -o /dev/null --max-time 2 http://127.0.0.1:$PORT/healthz"
+wait "$cpid" "$cpid2"
+wait "$SERVER_PID"; src=$?
+check_eq "drain: in-flight h1 request completed" "$(cat "$TMP/drain.code")" 200
+check_eq "drain: in-flight h1 audio complete" "$(stat -c %s "$TMP/drain.pcm")" $((4 * 4 * 320))
+check_eq "drain: in-flight h2 request completed" "$(cat "$TMP/drain2.code")" 200
+check_eq "drain: in-flight h2 audio complete" "$(stat -c %s "$TMP/drain2.pcm")" $((4 * 4 * 320))
+check_eq "drain: exit code 0" "$src" 0
+check "drain: logged" grep -q 'draining' "$TMP/drain.log"
+
+finish
