@@ -7,7 +7,8 @@
  *
  * Prints one JSON line: samples, sample_rate, load_ms, best_ms, median_ms, rtf (best run
  * time / audio duration), peak_rss_mb. --scales defaults to 0,1,0 as in ortref (noise off).
- * Exit status: 0 ok, 1 the model failed to load or run, 2 bad arguments.
+ * Exit status: 0 ok, 1 the model failed to load or run, 2 bad arguments (including a
+ * model file that cannot be opened).
  */
 #include "engine/graph.h"
 #include "vox.h"
@@ -288,7 +289,7 @@ int vox_infer_main(int argc, char **argv) {
     if (rc) {
         fprintf(stderr, "vox infer: %s: %s\n", a.model, err);
         free(ids);
-        return 1;
+        return rc == VOX_ERR_IO || rc == VOX_ERR_NOT_FOUND ? 2 : 1;   /* no such file: bad argument */
     }
     vx_tensor in[4], *outs = NULL;
     int64_t len, sid;

@@ -421,7 +421,8 @@ static void resp_json(vx_req *r, int status, cJSON *root) {
 
 /* ------------------------------------------------------------ routes */
 
-static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *voice) {
+static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *voice,
+                       cJSON *speakers) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", m->name);
     cJSON_AddStringToObject(o, "object", "voice");
@@ -430,8 +431,9 @@ static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *v
     cJSON_AddStringToObject(o, "quality", m->quality);
     cJSON_AddNumberToObject(o, "sample_rate", m->sample_rate);
     cJSON_AddNumberToObject(o, "num_speakers", m->num_speakers);
-    cJSON *sp = cJSON_AddArrayToObject(o, "speakers");
-    for (int i = 0; voice && i < m->num_speakers && i < 1000; i++) {
+    cJSON *sp = speakers ? speakers : cJSON_CreateArray();
+    cJSON_AddItemToObject(o, "speakers", sp);
+    for (int i = 0; voice && m->num_speakers > 1 && i < m->num_speakers && i < 1000; i++) {
         const char *nm = s->engine.speaker_name(voice, i);
         char def[16];
         snprintf(def, sizeof(def), "%d", i);
@@ -443,7 +445,7 @@ static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *v
 }
 
 /* Piper voice config (name.onnx.json) -> meta, for voices not loaded yet. */
-static int read_voice_config(const char *path, vx_voice_meta *m) {
+static int read_voice_config(const char *path, vx_voice_meta *m, cJSON **speakers) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     char *buf = malloc(1 << 20);
@@ -463,6 +465,16 @@ static int read_voice_config(const char *path, vx_voice_meta *m) {
     m->num_speakers = cJSON_IsNumber(ns) ? ns->valueint : 1;
     snprintf(m->quality, sizeof(m->quality), "%s", cJSON_IsString(q) ? q->valuestring : "");
     snprintf(m->language, sizeof(m->language), "%s", cJSON_IsString(lang) ? lang->valuestring : "");
+    /* speaker_id_map {"name": id}: list names in id order for the page's speaker picker */
+    const cJSON *map = cJSON_GetObjectItem(root, "speaker_id_map");
+    *speakers = cJSON_CreateArray();
+    for (int id = 0; m->num_speakers > 1 && id < m->num_speakers && id < 1000; id++) {
+        const cJSON *it, *name = NULL;
+        cJSON_ArrayForEach(it, map) if (cJSON_IsNumber(it) && it->valueint == id) name = it;
+        char def[16];
+        snprintf(def, sizeof(def), "%d", id);
+        cJSON_AddItemToArray(*speakers, cJSON_CreateString(name ? name->string : def));
+    }
     cJSON_Delete(root);
     return 0;
 }
@@ -482,8 +494,9 @@ static void scan_data_dirs(vx_server *s, cJSON *arr) {
             if (!vx_voice_name_ok(m.name) || vx_voices_find(&s->voices, m.name)) continue;
             char path[4096];
             snprintf(path, sizeof(path), "%s/%s.json", s->cfg.data_dirs[d], e->d_name);
-            if (read_voice_config(path, &m)) continue;
-            voice_json(arr, s, &m, NULL);
+            cJSON *speakers = NULL;
+            if (read_voice_config(path, &m, &speakers)) continue;
+            voice_json(arr, s, &m, NULL, speakers);
             listed++;
         }
         closedir(dir);
@@ -495,7 +508,7 @@ static void route_voices(vx_server *s, vx_req *r) {
     cJSON_AddStringToObject(root, "object", "list");
     cJSON *arr = cJSON_AddArrayToObject(root, "data");
     int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
-    for (int i = 0; i < n; i++) voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice);
+    for (int i = 0; i < n; i++) voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
     scan_data_dirs(s, arr);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
     static const char *const names[] = {"alloy", "echo",  "fable", "onyx",   "nova",  "shimmer",
@@ -1142,8 +1155,9 @@ static void on_signal(uv_signal_t *h, int signum) {
         s->drain_deadline = 0; /* second Ctrl-C: stop now */
         return;
     }
-    logf_(s, "signal %d: draining (%d connections, %d requests in flight)", signum, s->n_conns,
-          s->n_jobs);
+    if (!s->draining)
+        logf_(s, "signal %d: draining (%d connections, %d requests in flight)", signum,
+              s->n_conns, s->n_jobs);
     begin_drain(s);
 }
 

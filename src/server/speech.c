@@ -253,6 +253,7 @@ static void fail_rc(vx_job *j, int rc, const char *msg) {
         st = 400; code = "invalid_value"; type = "invalid_request_error"; break;
     case VOX_ERR_NOMEM: st = 503; code = "overloaded"; break;
     case VOX_ERR_MODEL: case VOX_ERR_CONFIG: case VOX_ERR_IO: code = "voice_load_failed"; break;
+    case VOX_ERR_UNSUPPORTED: st = 501; code = "not_supported"; break;
     default: break;
     }
     char buf[300];

@@ -8,8 +8,12 @@
 #define VZERO() _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
+#ifndef MRMAX
 #define MRMAX 6
+#endif
+#ifndef NV
 #define NV 2
+#endif
 #define SFX(name) name##_avx2
 #include "kernels/x86/simd_tmpl.h"
 #include "kernels/x86/kernels_avx2.h"

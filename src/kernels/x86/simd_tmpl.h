@@ -5,7 +5,7 @@
  * points. Required macros:
  *   VT            vector type of VL floats
  *   VLOADU(p) VSTOREU(p, v) VSET1(f) VZERO() VFMA(a, b, c) (= a*b + c)
- *   MRMAX         output rows (channels) per micro-tile, 1..8
+ *   MRMAX         output rows (channels) per micro-tile, 1..16
  *   NV            vectors per row in a micro-tile (NR = NV*VL time samples / columns)
  *   SFX(name)     name##_arch
  *
@@ -33,13 +33,13 @@
 #define GEMM_KC 256
 #endif
 #define GEMM_MC (MRMAX * 16)
-#ifndef GEMM_NC
-#define GEMM_NC 1024
+#ifndef GEMM_NC_TARGET
+#define GEMM_NC_TARGET 1024
 #endif
+#define GEMM_NC (GEMM_NC_TARGET / NR * NR)
 #ifndef CONV_KSTEPS
 #define CONV_KSTEPS 256
 #endif
-#define CONV_KSTEPS_          /* (ci, k) steps per input-channel chunk */
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define VX_UNROLL _Pragma("GCC unroll 16")
@@ -112,6 +112,30 @@ DEF_MICRO(7)
 #if MRMAX >= 8
 DEF_MICRO(8)
 #endif
+#if MRMAX >= 9
+DEF_MICRO(9)
+#endif
+#if MRMAX >= 10
+DEF_MICRO(10)
+#endif
+#if MRMAX >= 11
+DEF_MICRO(11)
+#endif
+#if MRMAX >= 12
+DEF_MICRO(12)
+#endif
+#if MRMAX >= 13
+DEF_MICRO(13)
+#endif
+#if MRMAX >= 14
+DEF_MICRO(14)
+#endif
+#if MRMAX >= 15
+DEF_MICRO(15)
+#endif
+#if MRMAX >= 16
+DEF_MICRO(16)
+#endif
 
 static const micro_conv_fn micro_conv[MRMAX + 1] = {
     NULL, micro_conv_1, micro_conv_2, micro_conv_3, micro_conv_4,
@@ -127,6 +151,30 @@ static const micro_conv_fn micro_conv[MRMAX + 1] = {
 #if MRMAX >= 8
     micro_conv_8,
 #endif
+#if MRMAX >= 9
+    micro_conv_9,
+#endif
+#if MRMAX >= 10
+    micro_conv_10,
+#endif
+#if MRMAX >= 11
+    micro_conv_11,
+#endif
+#if MRMAX >= 12
+    micro_conv_12,
+#endif
+#if MRMAX >= 13
+    micro_conv_13,
+#endif
+#if MRMAX >= 14
+    micro_conv_14,
+#endif
+#if MRMAX >= 15
+    micro_conv_15,
+#endif
+#if MRMAX >= 16
+    micro_conv_16,
+#endif
 };
 static const micro_gemm_fn micro_gemm[MRMAX + 1] = {
     NULL, micro_gemm_1, micro_gemm_2, micro_gemm_3, micro_gemm_4,
@@ -141,6 +189,30 @@ static const micro_gemm_fn micro_gemm[MRMAX + 1] = {
 #endif
 #if MRMAX >= 8
     micro_gemm_8,
+#endif
+#if MRMAX >= 9
+    micro_gemm_9,
+#endif
+#if MRMAX >= 10
+    micro_gemm_10,
+#endif
+#if MRMAX >= 11
+    micro_gemm_11,
+#endif
+#if MRMAX >= 12
+    micro_gemm_12,
+#endif
+#if MRMAX >= 13
+    micro_gemm_13,
+#endif
+#if MRMAX >= 14
+    micro_gemm_14,
+#endif
+#if MRMAX >= 15
+    micro_gemm_15,
+#endif
+#if MRMAX >= 16
+    micro_gemm_16,
 #endif
 };
 
@@ -336,10 +408,9 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     int strided = p->stride != 1 || getenv("VX_IM2COL");
     int64_t span = strided ? 0 : (K - 1) * dil;
     /* Output tile: about 64K floats of accumulators, a multiple of NR. */
-    int64_t nt = 65536 / (cog > 0 ? cog : 1);
+    int64_t nt = min64(65536 / (cog > 0 ? cog : 1), 1024);
     nt = nt / NR * NR;
     if (nt < NR) nt = NR;
-    if (nt > 1024) nt = 1024;
     if (nt > round_up(total, NR)) nt = round_up(total, NR);
     /* Input channels per chunk: ~CONV_KSTEPS (ci, k) steps. */
     int64_t cic = CONV_KSTEPS / K;
