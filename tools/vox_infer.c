@@ -11,6 +11,7 @@
  * model file that cannot be opened).
  */
 #include "engine/graph.h"
+#include "engine/pool.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -302,9 +303,16 @@ int vox_infer_main(int argc, char **argv) {
         fprintf(stderr, "vox infer: out of memory\n");
         rc = 1;
     }
+    /* Kernels split their loops over this pool (vx_op_ctx.pool); 1 thread needs none. */
+    vx_pool *pool = !rc && a.threads > 1 ? vx_pool_create(a.threads) : NULL;
+    if (!rc && a.threads > 1 && !pool) {
+        fprintf(stderr, "vox infer: cannot start %d threads\n", a.threads);
+        rc = 1;
+    }
     vx_run_opts o;
     vx_run_opts_init(&o);
     o.threads = a.threads;
+    o.pool = pool;
     o.seed = a.seed;
     o.profile = prof;
     o.err = err;
@@ -342,6 +350,7 @@ int vox_infer_main(int argc, char **argv) {
     free(outs);
     free(times);
     vx_profile_free(prof);
+    vx_pool_free(pool);
     vx_graph_free(g);
     free(ids);
     return rc;

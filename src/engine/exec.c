@@ -312,8 +312,9 @@ void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_n
         fprintf(f, "%-24s %12.3f %6.1f%% %8lld\n", rows[i].name, rows[i].ms / runs,
                 total > 0 ? 100 * rows[i].ms / total : 0, (long long)rows[i].calls);
     for (int k = 0; k < n; k++) {
-        rows[k].name = g->steps[k].node->name && g->steps[k].node->name[0] ? g->steps[k].node->name
-                                                                            : g->steps[k].node->outputs[0];
+        const vx_node *nd = g->steps[k].node;
+        rows[k].name = nd->name && nd->name[0] ? nd->name
+                       : nd->n_outputs > 0 && nd->outputs[0] ? nd->outputs[0] : "?";
         rows[k].ms = p->step_ms[k];
         rows[k].step = k;
     }

@@ -508,7 +508,7 @@ const vx_value_info *vx_graph_output(const vx_graph *g, int i) {
 
 int vx_graph_find_input(const vx_graph *g, const char *name) {
     for (int i = 0; name && i < g->model->n_inputs; i++)
-        if (!strcmp(g->model->inputs[i].name, name)) return i;
+        if (g->model->inputs[i].name && !strcmp(g->model->inputs[i].name, name)) return i;
     return -1;
 }
 
@@ -517,12 +517,15 @@ int vx_graph_has_value(const vx_graph *g, const char *name) { return vx_graph_sl
 const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type) {
     for (int k = 0; op_type && k < g->n_steps; k++) {
         const vx_node *n = g->steps[k].node;
-        if (!strcmp(n->op_type, op_type) && n->n_outputs > 0 && n->outputs[0][0]) return n->outputs[0];
+        if (!strcmp(n->op_type, op_type) && n->n_outputs > 0 && n->outputs[0] && n->outputs[0][0])
+            return n->outputs[0];
     }
     /* A folded node of that type (its value is constant): file order. */
     for (int i = 0; op_type && i < g->model->n_nodes; i++) {
         const vx_node *n = &g->model->nodes[i];
-        if (!strcmp(n->op_type, op_type) && n->n_outputs > 0 && n->outputs[0][0]) return n->outputs[0];
+        if (n->op_type && !strcmp(n->op_type, op_type) && n->n_outputs > 0 && n->outputs[0] &&
+            n->outputs[0][0])
+            return n->outputs[0];
     }
     return NULL;
 }

@@ -1,4 +1,5 @@
-/* AVX-512 kernels: 6 x 64 fp32 micro-tile (24 zmm accumulators). */
+/* AVX-512 kernels: 8 x 48 fp32 micro-tile (24 zmm accumulators; 8 rows divide every
+ * channel count of Piper's decoder, so no tail panels there). */
 #include <immintrin.h>
 #define VT __m512
 #define VL 16
@@ -9,10 +10,10 @@
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #ifndef MRMAX
-#define MRMAX 6
+#define MRMAX 8
 #endif
 #ifndef NV
-#define NV 4
+#define NV 3
 #endif
 #define SFX(name) name##_avx512
 #include "kernels/x86/simd_tmpl.h"

@@ -30,11 +30,11 @@
 
 #define NR (NV * VL)
 #ifndef GEMM_KC
-#define GEMM_KC 256
+#define GEMM_KC 128
 #endif
 #define GEMM_MC (MRMAX * 16)
 #ifndef GEMM_NC_TARGET
-#define GEMM_NC_TARGET 1024
+#define GEMM_NC_TARGET 512
 #endif
 #define GEMM_NC (GEMM_NC_TARGET / NR * NR)
 #ifndef CONV_KSTEPS
@@ -405,7 +405,7 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k, dil = p->dilation;
     int64_t kd = cig * K, total = p->t_end - p->t_begin;
     if (total <= 0 || p->c_out <= 0) return 0;
-    int strided = p->stride != 1 || getenv("VX_IM2COL");
+    int strided = p->stride != 1;
     int64_t span = strided ? 0 : (K - 1) * dil;
     /* Output tile: about 64K floats of accumulators, a multiple of NR. */
     int64_t nt = min64(65536 / (cog > 0 ? cog : 1), 1024);

@@ -1,0 +1,117 @@
+/* Thread pool: chunk coverage (every index exactly once), sums over ranges, n = 0 / 1,
+ * NULL pool, concurrent submitters, nested vx_pool_for from inside a task (runs inline,
+ * no deadlock), many small jobs in a row, and the parallel conv driver against the
+ * scalar reference. */
+#include "test.h"
+#include "engine/pool.h"
+#include <pthread.h>
+#include <stdint.h>
+
+typedef struct { int64_t n; unsigned char *hits; int64_t sum; int calls; } cover_t;
+
+static void cover_fn(void *arg, int64_t b, int64_t e) {
+    cover_t *c = arg;
+    int64_t s = 0;
+    for (int64_t i = b; i < e; i++) {
+        __atomic_fetch_add(&c->hits[i], 1, __ATOMIC_RELAXED);
+        s += i;
+    }
+    __atomic_fetch_add(&c->sum, s, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
+}
+
+static int run_cover(vx_pool *p, int64_t n, int64_t chunks) {
+    cover_t c = { n, calloc((size_t)(n > 0 ? n : 1), 1), 0, 0 };
+    if (chunks > 0) vx_pool_for_chunks(p, n, chunks, cover_fn, &c);
+    else vx_pool_for(p, n, cover_fn, &c);
+    int ok = c.sum == (n > 0 ? n * (n - 1) / 2 : 0);
+    for (int64_t i = 0; i < n; i++) ok &= c.hits[i] == 1;
+    if (n == 0) ok &= c.calls == 0;
+    free(c.hits);
+    return ok;
+}
+
+/* nested: each task calls vx_pool_for on the same pool */
+typedef struct { vx_pool *p; int64_t total; } nest_t;
+static void inner_fn(void *arg, int64_t b, int64_t e) {
+    __atomic_fetch_add((int64_t *)arg, e - b, __ATOMIC_RELAXED);
+}
+static void outer_fn(void *arg, int64_t b, int64_t e) {
+    nest_t *t = arg;
+    for (int64_t i = b; i < e; i++) {
+        int64_t cnt = 0;
+        vx_pool_for(t->p, 100, inner_fn, &cnt);
+        __atomic_fetch_add(&t->total, cnt, __ATOMIC_RELAXED);
+    }
+}
+
+typedef struct { vx_pool *p; int ok; int id; } sub_t;
+static void *submitter(void *arg) {
+    sub_t *s = arg;
+    s->ok = 1;
+    for (int it = 0; it < 300; it++) s->ok &= run_cover(s->p, 1 + (it * 37 + s->id * 11) % 5000, 0);
+    return NULL;
+}
+
+static float frand(uint32_t *s) { *s = *s * 1664525u + 1013904223u; return (float)(*s >> 8) / (1 << 24) - 0.5f; }
+
+int main(void) {
+    /* NULL pool runs inline as one call */
+    CHECK(run_cover(NULL, 1000, 0));
+    CHECK(run_cover(NULL, 0, 0));
+    CHECK_EQ_INT(vx_pool_threads(NULL), 1);
+
+    for (int nt = 1; nt <= 4; nt++) {
+        vx_pool *p = vx_pool_create(nt);
+        CHECK(p != NULL);
+        if (!p) continue;
+        CHECK_EQ_INT(vx_pool_threads(p), nt);
+        CHECK(run_cover(p, 0, 0));
+        CHECK(run_cover(p, 1, 0));
+        CHECK(run_cover(p, 2, 0));
+        CHECK(run_cover(p, 7, 3));
+        CHECK(run_cover(p, 100000, 0));
+        CHECK(run_cover(p, 100000, 100000));   /* clamped chunk count */
+        CHECK(run_cover(p, 5, 1000));
+        int ok = 1;
+        for (int i = 0; i < 2000; i++) ok &= run_cover(p, 1 + i % 64, 0);   /* back-to-back jobs */
+        CHECK(ok);
+
+        nest_t t = { p, 0 };
+        vx_pool_for(p, 16, outer_fn, &t);
+        CHECK_EQ_INT(t.total, 1600);
+
+        sub_t s[3];
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++) { s[i].p = p; s[i].id = i; pthread_create(&th[i], NULL, submitter, &s[i]); }
+        for (int i = 0; i < 3; i++) { pthread_join(th[i], NULL); CHECK(s[i].ok); }
+        vx_pool_free(p);
+    }
+    vx_pool *p0 = vx_pool_create(0);   /* all cores */
+    CHECK(p0 && vx_pool_threads(p0) >= 1);
+
+    /* parallel conv driver vs the scalar reference */
+    vx_conv1d_params cp = { .c_in = 24, .c_out = 20, .group = 1, .t_in = 5000, .t_out = 5000,
+                            .k = 5, .stride = 1, .dilation = 3, .pad = 6, .ldx = 5000,
+                            .ldy = 5003, .t_begin = 37, .t_end = 4990 };
+    uint32_t seed = 1;
+    float *x = malloc(24 * 5000 * sizeof *x), *w = malloc(20 * 24 * 5 * sizeof *w), *b = malloc(20 * sizeof *b);
+    float *y1 = calloc(20 * 5003, sizeof *y1), *y2 = calloc(20 * 5003, sizeof *y2);
+    for (int i = 0; i < 24 * 5000; i++) x[i] = frand(&seed);
+    for (int i = 0; i < 20 * 24 * 5; i++) w[i] = frand(&seed);
+    for (int i = 0; i < 20; i++) b[i] = frand(&seed);
+    const vx_kernels *k = vx_kernels_get();
+    void *pk = NULL;
+    if (k->conv1d_pack_bytes && k->conv1d_pack_bytes(&cp)) {
+        pk = malloc(k->conv1d_pack_bytes(&cp));
+        k->conv1d_pack(&cp, w, pk);
+    }
+    CHECK_EQ_INT(vx_par_conv1d(p0, k, &cp, x, w, pk, b, y1), 0);
+    vx_conv1d_ref(&cp, x, w, b, y2);
+    double e = 0;
+    for (int i = 0; i < 20 * 5003; i++) { double d = fabs(y1[i] - y2[i]); if (!(d <= e)) e = d; }
+    CHECKF(e < 1e-4, "par conv err %g", e);
+    free(x); free(w); free(b); free(y1); free(y2); free(pk);
+    vx_pool_free(p0);
+    TEST_SUMMARY();
+}
