@@ -18,6 +18,9 @@ int vx_nn_axis(int64_t axis, int rank) {
     return (int)(axis < 0 ? axis + rank : axis);
 }
 
+/* Explicit limit on strides, dilations, pads and output_padding. */
+#define ATTR_MAX ((int64_t)1 << 24)
+
 /* Reads an optional INTS attribute of exactly n values into dst (default def). */
 static int read_ints(vx_op_ctx *ctx, const vx_node *node, const char *name, int n, int64_t def,
                      int64_t minv, int64_t *dst) {
@@ -28,7 +31,8 @@ static int read_ints(vx_op_ctx *ctx, const vx_node *node, const char *name, int 
                           (long long)cnt, n);
     for (int i = 0; i < n; i++) {
         dst[i] = cnt >= 0 ? v[i] : def;
-        if (dst[i] < minv)
+        /* the upper bound keeps size arithmetic such as (k-1)*dilation far from overflow */
+        if (dst[i] < minv || dst[i] > ATTR_MAX)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s[%d] = %lld is invalid", name, i,
                               (long long)dst[i]);
     }
@@ -294,11 +298,14 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
                               (long long)nos, nsp);
         for (int i = 0; i < nsp; i++) {
             oshape[i] = os[nos - nsp + i];
-            if (oshape[i] < 0) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "output_shape is negative");
+            if (oshape[i] < 0 || oshape[i] > VX_MAX_ELEMS)
+                return vx_op_fail(ctx, node, VOX_ERR_MODEL, "output_shape value out of range");
         }
     }
     for (int i = 0; i < nsp; i++) {
         int64_t in_i = x->dims[2 + i], dk = (w->dims[2 + i] - 1) * g.d[i] + 1;
+        if (w->dims[2 + i] < 1)
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "W has an empty kernel axis");
         if (opad[i] >= g.s[i] && opad[i] >= g.d[i])
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "output_padding[%d] = %lld must be less than stride or dilation",
                               i, (long long)opad[i]);
