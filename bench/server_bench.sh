@@ -19,7 +19,7 @@ TMP=$(mktemp -d /tmp/voxd-bench.XXXXXX)
 PID=""
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 for t in wrk h2load curl; do command -v $t >/dev/null || { echo "need $t (scripts/setup.sh)"; exit 1; }; done
-[ -x "$BUILD/voxd" ] && [ -x "$BUILD/vox" ] || { echo "build voxd and vox first"; exit 1; }
+[ -x "$BUILD/voxd" ] || { echo "build voxd first"; exit 1; }
 
 TEXT="The quick brown fox jumps over the lazy dog. A second sentence follows the first one. And a third, shorter one."
 printf '{"model":"tts-1","voice":"%s","input":"%s","response_format":"pcm"}' "$VOICE" "$TEXT" > "$TMP/req.json"
@@ -28,27 +28,51 @@ dd_args=()
 
 echo "== voxd bench: voice $VOICE, $WORKERS workers, $(nproc) cores, input ${#TEXT} chars"
 
-# --- raw engine: N syntheses of the same input, one process
-N=40
-for i in $(seq 1 $N); do echo "$TEXT"; done > "$TMP/lines.txt"
-mkdir -p "$TMP/raw"
-t0=$(date +%s.%N)
-"$BUILD/vox" -m "$VOICE" "${dd_args[@]}" -d "$TMP/raw" < "$TMP/lines.txt" >/dev/null 2>&1
-t1=$(date +%s.%N)
-raw_rps=$(awk -v n=$N -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", n/(b-a)}')
-audio_s=$(awk -v b="$(stat -c %s "$TMP/raw/0.wav")" 'BEGIN{printf "%.2f", (b-44)/2/22050}')
-echo "raw engine (1 thread, vox CLI): $raw_rps syntheses/s (~${audio_s} s of audio each)"
-raw_mt=""
-if [ "$WORKERS" -gt 1 ]; then
-  t0=$(date +%s.%N)
-  for w in $(seq 1 "$WORKERS"); do
-    mkdir -p "$TMP/raw$w"
-    "$BUILD/vox" -m "$VOICE" "${dd_args[@]}" -d "$TMP/raw$w" < "$TMP/lines.txt" >/dev/null 2>&1 &
-  done
-  wait
-  t1=$(date +%s.%N)
-  raw_mt=$(awk -v n=$((N * WORKERS)) -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", n/(b-a)}')
-  echo "raw engine ($WORKERS processes in parallel): $raw_mt syntheses/s"
+# --- raw engine: the same input through libvox in-process (one vox_synth per input),
+# on 1 thread and on WORKERS threads, built here against the build's libvoxcore.a.
+cat > "$TMP/raw.c" <<'C'
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "vox.h"
+static vox_voice *voice; static const char *text; static int per_thread; static double audio[64];
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static void *run(void *arg) {
+  int id = (int)(long)arg;
+  for (int i = 0; i < per_thread; i++) {
+    vox_synth_options o; vox_synth_options_init(&o); o.seed = 1;
+    vox_synth *s; if (vox_synth_start(voice, text, strlen(text), &o, &s)) exit(1);
+    vox_chunk c; do { if (vox_synth_next(s, &c)) exit(1); audio[id] += (double)c.n_samples / c.sample_rate; } while (!c.last);
+    vox_synth_free(s);
+  }
+  return NULL;
+}
+int main(int argc, char **argv) {
+  char err[256]; vox_load_options lo; vox_load_options_init(&lo); lo.threads = 1;
+  const char *dirs[1] = {argc > 5 ? argv[5] : "."}; if (argc > 5) { lo.data_dirs = dirs; lo.n_data_dirs = 1; }
+  if (vox_voice_load(argv[1], &lo, &voice, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+  text = argv[2]; int n = atoi(argv[3]), th = atoi(argv[4]); per_thread = n / th;
+  pthread_t t[64]; double t0 = now();
+  for (int i = 0; i < th; i++) pthread_create(&t[i], NULL, run, (void *)(long)i);
+  double a = 0; for (int i = 0; i < th; i++) { pthread_join(t[i], NULL); a += audio[i]; }
+  double w = now() - t0;
+  printf("%.2f %.1f\n", per_thread * th / w, a / w); /* inputs/s, audio s per s */
+  return 0;
+}
+C
+raw_rps=0; raw_rate=0; raw_mt_rate=0; raw_mt_rps=0
+if cc -O2 -I"$(dirname "$0")/../include" "$TMP/raw.c" "$BUILD/libvoxcore.a" -lespeak-ng -lcjson -lm -lpthread \
+     -o "$TMP/raw" 2>"$TMP/raw.err"; then
+  read -r raw_rps raw_rate < <("$TMP/raw" "$VOICE" "$TEXT" 100 1 ${DATA_DIR:-})
+  echo "raw engine (libvox in-process, 1 thread): $raw_rps inputs/s, $raw_rate s of audio per s"
+  if [ "$WORKERS" -gt 1 ]; then
+    read -r raw_mt_rps raw_mt_rate < <("$TMP/raw" "$VOICE" "$TEXT" 100 "$WORKERS" ${DATA_DIR:-})
+    echo "raw engine (libvox in-process, $WORKERS threads): $raw_mt_rps inputs/s, $raw_mt_rate s of audio per s"
+  fi
+else
+  echo "(could not build the in-process raw bench: $(head -1 "$TMP/raw.err")); no raw figures"
 fi
 
 # --- server
@@ -66,16 +90,20 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("$TMP/req.json"); wrk.body = f:read("*a"); f:close()
 LUA
+audio_total() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vox_audio_seconds_total/{print $2}'; }
 C=$((WORKERS * 2))
 echo "-- wrk HTTP/1.1, $C connections, ${SECS}s"
+a0=$(audio_total)
 wrk -t 2 -c $C -d "${SECS}s" --latency -s "$TMP/post.lua" "$URL" > "$TMP/wrk.txt" 2>&1 || true
 wrk_rps=$(awk '/^Requests\/sec/{print $2}' "$TMP/wrk.txt")
 p50=$(awk '$1=="50%"{print $2}' "$TMP/wrk.txt"); p99=$(awk '$1=="99%"{print $2}' "$TMP/wrk.txt")
 non2xx=$(awk '/Non-2xx/{print $NF}' "$TMP/wrk.txt"); non2xx=${non2xx:-0}
-echo "wrk: $wrk_rps req/s, latency p50 $p50, p99 $p99, non-2xx $non2xx"
+a1=$(audio_total)
+srv_rate=$(awk -v a="$a0" -v b="$a1" -v t="$SECS" 'BEGIN{printf "%.1f", (b-a)/t}')
+echo "wrk: $wrk_rps req/s, latency p50 $p50, p99 $p99, non-2xx $non2xx; $srv_rate s of audio per s"
 
 echo "-- h2load h2c, 1 connection x $C streams, ${SECS}s"
-h2load -D "$SECS" -c 1 -m $C -d "$TMP/req.json" "$URL" > "$TMP/h2load.txt" 2>&1 || true
+h2load -D "$SECS" -c 1 -m $C -w 24 -W 30 -d "$TMP/req.json" "$URL" > "$TMP/h2load.txt" 2>&1 || true
 h2_rps=$(awk '/^finished in/{gsub(",","",$4); print $4}' "$TMP/h2load.txt")
 grep -E '^requests:|^status codes:|time for request:|time to 1st byte:' "$TMP/h2load.txt" | sed 's/^/  /'
 echo "h2load: $h2_rps req/s"
@@ -91,10 +119,11 @@ awk '
     printf "mean RTF per request (synthesis/audio): %.3f\n", rs / rc
   }' "$TMP/metrics.txt"
 
-best=$(awk -v a="${wrk_rps:-0}" -v b="${h2_rps:-0}" 'BEGIN{print (a > b ? a : b)}')
-awk -v s="$best" -v r="$raw_rps" -v m="${raw_mt:-0}" 'BEGIN{
-  printf "server / raw engine (1 thread): %.2f\n", s / r
-  if (m > 0) printf "server / raw engine (%s parallel processes): %.2f\n", "'"$WORKERS"'", s / m }'
+awk -v s="${wrk_rps:-0}" -v r="$raw_rps" -v m="${raw_mt_rps:-0}" -v w="$WORKERS" 'BEGIN{
+  if (r > 0) printf "server req/s (wrk) / raw engine inputs/s: %.2f (1 thread), %.2f (%d threads)\n", s / r, (m > 0 ? s / m : 0), w }'
+awk -v s="$srv_rate" -v r="$raw_rate" -v m="$raw_mt_rate" -v w="$WORKERS" 'BEGIN{
+  if (r > 0) printf "server throughput / raw engine (1 thread): %.2f\n", s / r
+  if (m > 0) printf "server throughput / raw engine (%d threads): %.2f\n", w, s / m }'
 
 # --- RSS at 2x saturation
 C2=$((WORKERS * 4))

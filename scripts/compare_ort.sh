@@ -7,12 +7,12 @@
 # for the model's num_symbols) at scales 0,L,0 with L in 0.5-2.0 must give the same sample
 # count and SNR >= 60 dB; one run with noise on (0.667,1,0.8) must succeed on both sides
 # with lengths within a factor of 2. Prints a table; exits non-zero on any failure.
-# Env: VOX_SHARED (default ../shared), CASES (default 2), SEED (default 1),
+# Env: VOX_SHARED (default ../shared), CASES (default 1), SEED (default 1),
 #      VOX_BIN (default "BUILD_DIR/vox infer"), THREADS (default 1).
 set -u
 BUILD=${1:-build}
 SHARED=${VOX_SHARED:-../shared}
-CASES=${CASES:-2}
+CASES=${CASES:-1}
 THREADS=${THREADS:-1}
 VOX_BIN=${VOX_BIN:-"$BUILD/vox infer"}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -75,13 +75,16 @@ for model in "$SHARED"/models/*.onnx; do
       row "$name" "$sid" "$n" "$len" "$scales" "${vs:--}" "${os:--}" "${snr:--}" "$res"
     done
     # Noise on: no sample-for-sample comparison; both must run, lengths plausible.
+    # (on the first 150 ids of the last case, to keep the run short)
+    tr ',' '\n' <"$TMP/ids$k.txt" | head -n 150 | paste -sd, >"$TMP/noise$k.txt"
+    nn=$(tr ',' '\n' <"$TMP/noise$k.txt" | wc -l)
     k=$((k + 1))
-    run_pair "$model" "$sidarg" "$TMP/ids$((k - 1)).txt" "0.667,1,0.8" "n$k"
+    run_pair "$model" "$sidarg" "$TMP/noise$((k - 1)).txt" "0.667,1,0.8" "n$k"
     res=ok
     if [ $ok != 1 ] || ! awk -v a="$vs" -v b="$os" 'BEGIN{exit !(a > 0 && b > 0 && a <= 2 * b && b <= 2 * a)}'; then
       res=FAIL; fails=$((fails + 1))
     fi
-    row "$name" "$sid" "-" "1" "0.667,1,0.8" "${vs:--}" "${os:--}" "(noise)" "$res"
+    row "$name" "$sid" "$nn" "1" "0.667,1,0.8" "${vs:--}" "${os:--}" "(noise)" "$res"
   done
 done
 if [ $fails -gt 0 ]; then echo "compare_ort: $fails failure(s)"; exit 1; fi

@@ -20,6 +20,7 @@ static void usage(FILE *f) {
         "  --workers N          synthesis threads (default: number of CPUs)\n"
         "  --queue N            speech requests admitted at once; more get 429 (default 64)\n"
         "  --voice NAME         default voice (default espeak:en-us)\n"
+        "  --preload NAME       also load this voice at start (repeatable, up to 8)\n"
         "  --data-dir DIR       where Piper voices are looked up (repeatable, up to 8)\n"
         "  --alias NAME=VOICE   map an OpenAI voice name (alloy, nova, ...) to a voice\n"
         "  --api-key KEY        require 'Authorization: Bearer KEY' on /v1 (or env VOX_API_KEY)\n"
@@ -27,6 +28,7 @@ static void usage(FILE *f) {
         "  --timeout S          per-request synthesis timeout in seconds (default 60)\n"
         "  --header-timeout S   a request head must arrive within S seconds (default 10)\n"
         "  --idle-timeout S     close idle keep-alive connections after S seconds (default 60)\n"
+        "  --write-timeout S    drop a client that reads nothing for S seconds (default 30)\n"
         "  --max-conns N        open connections at most (default 1024)\n"
         "  --tls-cert PEM       certificate chain: serve TLS 1.3 (h2 and http/1.1 via ALPN)\n"
         "  --tls-key PEM        private key\n"
@@ -65,7 +67,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--workers")) { NUM(1, 256); c.workers = (int)d; }
         else if (!strcmp(a, "--queue")) { NUM(1, 100000); c.queue = (int)d; }
         else if (!strcmp(a, "--voice")) { NEED_ARG(); c.default_voice = v; }
-        else if (!strcmp(a, "--data-dir")) {
+        else if (!strcmp(a, "--preload")) {
+            NEED_ARG();
+            if (c.n_preload == 8) { fprintf(stderr, "voxd: at most 8 --preload\n"); return 2; }
+            c.preload[c.n_preload++] = v;
+        } else if (!strcmp(a, "--data-dir")) {
             NEED_ARG();
             if (c.n_data_dirs == 8) { fprintf(stderr, "voxd: at most 8 --data-dir\n"); return 2; }
             c.data_dirs[c.n_data_dirs++] = v;
@@ -87,6 +93,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--timeout")) { NUM(0.1, 86400); c.timeout = d; }
         else if (!strcmp(a, "--header-timeout")) { NUM(0.1, 3600); c.header_timeout = d; }
         else if (!strcmp(a, "--idle-timeout")) { NUM(0.1, 86400); c.idle_timeout = d; }
+        else if (!strcmp(a, "--write-timeout")) { NUM(0.1, 86400); c.write_timeout = d; }
         else if (!strcmp(a, "--max-conns")) { NUM(1, 1000000); c.max_conns = (int)d; }
         else if (!strcmp(a, "--tls-cert")) { NEED_ARG(); c.tls_cert = v; }
         else if (!strcmp(a, "--tls-key")) { NEED_ARG(); c.tls_key = v; }

@@ -48,15 +48,30 @@ function loadOrt() {
       });
       parts.push(out[session.outputNames[0]].data);
     }
-    const total = parts.reduce((k, p) => k + p.length, 0);
-    let ok = total === n, maxd = 0;
-    if (ok) {
+    const same = (ps) => {
+      if (ps.reduce((k, p) => k + p.length, 0) !== n) return false;
       let k = 0;
-      for (const p of parts) for (let j = 0; j < p.length; j++, k++) maxd = Math.max(maxd, Math.abs(p[j] - ref[k]));
-      ok = maxd < 1e-4;
+      for (const p of ps) for (let j = 0; j < p.length; j++, k++) if (Math.abs(p[j] - ref[k]) >= 1e-4) return false;
+      return true;
+    };
+    const total = parts.reduce((k, p) => k + p.length, 0);
+    let status = same(parts) ? 'OK' : 'DIFF';
+    // sherpa (piper-phonemize C++) also speaks a clause-less sentence, e.g. the lone
+    // closing quote after '."', as ids ^ _ $; Piper drops empty sentences, so do we.
+    // Such a line is confirmed if inserting that audio somewhere makes it equal.
+    if (status === 'DIFF' && n > total) {
+      const e = await session.run({
+        input: new ort.Tensor('int64', BigInt64Array.from([1n, 0n, 2n]), [1, 3]),
+        input_lengths: new ort.Tensor('int64', BigInt64Array.from([3n]), [1]),
+        scales: new ort.Tensor('float32', Float32Array.from([0, 1, 0]), [3]),
+      });
+      const empty = e[session.outputNames[0]].data;
+      for (let pos = 0; pos <= parts.length && status === 'DIFF'; pos++)
+        if (same([...parts.slice(0, pos), empty, ...parts.slice(pos)])) status = 'OK';
     }
+    const ok = status === 'OK';
     if (ok) agree++;
-    report.push(`${ok ? 'OK  ' : 'DIFF'} ${String(i + 1).padStart(3)} ours=${total} sherpa=${n} maxdiff=${maxd.toExponential(2)} ${lines[i].t}`);
+    report.push(`${ok ? 'OK  ' : 'DIFF'} ${String(i + 1).padStart(3)} ours=${total} sherpa=${n} ${lines[i].t}`);
   }
   if (a.report) fs.writeFileSync(a.report, report.join('\n') + '\n');
   console.log(report.filter(l => l.startsWith('DIFF')).join('\n'));

@@ -42,7 +42,7 @@ for lang in "${langs[@]}"; do
   node -e 'const f=require("fs");const c=JSON.parse(f.readFileSync(process.argv[1]));c.espeak.voice=process.argv[2];f.writeFileSync(process.argv[3],JSON.stringify(c))' \
     "$model.json" "$voice" "$work/$lang/model-$lang.onnx.json"
   "$work/gen_ids" "$work/$lang/model-$lang.onnx.json" - < "$corpus" > "$work/$lang/ids.txt"
-  node "$shared/tools/sherpa/piper_tts.js" --model "$work/$lang/model-$lang.onnx" --text-file "$corpus" \
+  node "$shared/tools/sherpa/piper_tts.js" --model "$work/$lang/model-$lang.onnx" --text-file "$corpus" --threads 2 \
     --out "$work/$lang/sherpa.f32" > "$work/$lang/sherpa.json"
   echo "== $lang ($voice)"
   node "$root/scripts/golden/compare.js" --model "$model" --ids "$work/$lang/ids.txt" \

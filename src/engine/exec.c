@@ -151,6 +151,11 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
         o->profile->step_ms[k] += now_ms() - t0;
         o->profile->step_calls[k]++;
     }
+    for (int j = 0; j < st->n_out && !rc; j++)
+        if (st->out[j] >= 0 && !vx_graph_tensor_ok(&r->out[j])) {
+            snprintf(kerr, sizeof kerr, "kernel returned no valid tensor for output %d", j);
+            rc = VOX_ERR_INTERNAL;
+        }
     if (!rc) rc = settle_views(r, st, k);
     if (rc) {
         for (int j = 0; j < st->n_out; j++) vx_tensor_release(&r->out[j]);

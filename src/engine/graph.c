@@ -51,6 +51,16 @@ static int add_value(vx_graph *g, const char *name) {
 
 /* ------------------------------------------------------------ helpers */
 
+int vx_graph_tensor_ok(const vx_tensor *t) {
+    if (!vx_dtype_size(t->dtype) || t->ndim < 0 || t->ndim > VX_MAX_DIMS) return 0;
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->dims[d] < 0 || (t->dims[d] && n > VX_MAX_ELEMS / t->dims[d])) return 0;
+        n *= t->dims[d];
+    }
+    return n == t->numel && (n == 0 || t->data != NULL);
+}
+
 static const char *node_name(const vx_node *n) { return n->name ? n->name : ""; }
 
 static int is_default_domain(const char *d) {
@@ -157,6 +167,8 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
         nv += n->n_outputs;
         nio += n->n_inputs + n->n_outputs;
     }
+    if (nv > (1 << 26) || nio > (1 << 28))
+        return fail(err, errlen, VOX_ERR_MODEL, "graph has too many values (%lld)", (long long)nv);
     int cap = 16;
     while (cap < 2 * nv) cap *= 2;
     g->hash_cap = cap;
@@ -242,8 +254,9 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
     b->edge_off = calloc((size_t)n + 2, sizeof(int));
     b->order = malloc(((size_t)n + 1) * sizeof(int));
     b->heap = malloc(((size_t)n + 1) * sizeof(int));
-    int n_edges = 0;
+    int64_t n_edges = 0;   /* bounded by the file size, but counted wide anyway */
     for (int i = 0; i < n; i++) n_edges += m->nodes[i].n_inputs;
+    if (n_edges > INT32_MAX / 2) return fail(err, errlen, VOX_ERR_MODEL, "graph has too many edges");
     b->edges = malloc(((size_t)n_edges + 1) * sizeof(int));
     if (!b->indeg || !b->edge_off || !b->order || !b->heap || !b->edges)
         return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
@@ -303,6 +316,11 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
         vx_tensor t;
         int rc = constant_value(n, &t, err, errlen);
         if (rc) return rc;
+        if (!vx_graph_tensor_ok(&t)) {
+            vx_tensor_release(&t);
+            return fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (Constant): unsupported or malformed value",
+                        node_name(n));
+        }
         if (n->n_outputs >= 1 && outs[0] >= 0) {
             g->consts[outs[0]] = t;
             g->is_const[outs[0]] = 1;
@@ -325,6 +343,10 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
         rc = fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: %s",
                   node_name(n), n->op_type, kerr[0] ? kerr : "failed");
     }
+    for (int j = 0; j < n->n_outputs && !rc; j++)
+        if (outs[j] >= 0 && !vx_graph_tensor_ok(&out[j]))
+            rc = fail(err, errlen, VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: "
+                      "kernel returned no valid tensor for output %d", node_name(n), n->op_type, j);
     for (int j = 0; j < n->n_outputs; j++) {
         /* Folded values must not alias their inputs: those may be dropped later. */
         if (!rc && outs[j] >= 0) {
@@ -375,7 +397,8 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
 /* Steps for the dynamic nodes, last uses, and release lists. */
 static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     const vx_model *m = g->model;
-    int ns = 0, nio = 0;
+    int ns = 0;
+    int64_t nio = 0;
     for (int k = 0; k < m->n_nodes; k++) {
         int ni = b->order[k];
         const vx_node *n = &m->nodes[ni];
@@ -438,6 +461,14 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
         }
     }
     free(used);
+    /* Kernels get constants as non-owned views; the owners live in const_store. */
+    g->const_store = calloc((size_t)g->n_values + 1, sizeof(vx_tensor));
+    if (!g->const_store) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    for (int s = 0; s < g->n_values; s++)
+        if (g->consts[s].owned) {
+            g->const_store[s] = g->consts[s];
+            g->consts[s].owned = 0;
+        }
     return 0;
 }
 
@@ -485,6 +516,9 @@ void vx_graph_free(vx_graph *g) {
     if (!g) return;
     if (g->consts)
         for (int s = 0; s < g->n_values; s++) vx_tensor_release(&g->consts[s]);
+    if (g->const_store)
+        for (int s = 0; s < g->n_values; s++) vx_tensor_release(&g->const_store[s]);
+    free(g->const_store);
     free(g->consts); free(g->is_const); free(g->is_output); free(g->last_use);
     free(g->names); free(g->hash); free(g->in_slots); free(g->out_slots);
     free(g->steps); free(g->step_ints);

@@ -117,9 +117,9 @@ void vx_run_opts_init(vx_run_opts *o);
  * Run the graph. inputs[i] is graph input i (vx_graph_input order); n_inputs must equal
  * vx_graph_n_inputs. Inputs are checked against declared dtype, rank and fixed dims.
  * outputs must hold vx_graph_n_outputs + o->n_extra_outputs tensors: the graph outputs
- * in order, then the extra outputs in the order asked. They arrive in any state that
- * vx_tensor_release accepts (empty); on success each is owned by the caller. On error
- * they are left empty. Returns 0 or a negative VOX_ERR_*; kernel failures are reported
+ * in order, then the extra outputs in the order asked. Each must be zeroed or a valid
+ * tensor (it is released first: never pass uninitialized memory). On success each is
+ * owned by the caller; on error they are left empty. Returns 0 or a negative VOX_ERR_*; kernel failures are reported
  * as "node 'name' (OpType): message".
  */
 int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs,

@@ -24,7 +24,8 @@ struct vx_graph {
     int *hash;                 /* slot + 1, 0 = empty */
 
     unsigned char *is_const;   /* slot is constant: its tensor is consts[slot] */
-    vx_tensor *consts;         /* views of initializers/attrs, or owned folded tensors */
+    vx_tensor *consts;         /* non-owned views: of initializers, attributes, const_store */
+    vx_tensor *const_store;    /* owners of folded tensors (and Constant scalars/lists) */
     int *last_use;             /* slot -> last step that reads it; -1 = none */
     unsigned char *is_output;  /* slot is a graph output (never released early) */
 
@@ -41,4 +42,6 @@ struct vx_graph {
 
 /* Slot of a value name, or -1. */
 int vx_graph_slot(const vx_graph *g, const char *name);
+/* A kernel output the rest of the graph can read: known dtype, consistent shape, data. */
+int vx_graph_tensor_ok(const vx_tensor *t);
 #endif

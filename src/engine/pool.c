@@ -27,7 +27,7 @@
 #endif
 
 #define MAX_CHUNKS 4096
-#define SPIN_IDLE 20000   /* pause iterations before a worker sleeps (~tens of us) */
+#define SPIN_IDLE 4000    /* pause iterations before a worker sleeps (~50-100 us) */
 
 struct vx_pool {
     int n_threads;
@@ -166,51 +166,87 @@ void vx_pool_for(vx_pool *p, int64_t n, vx_pool_fn fn, void *arg) {
     vx_pool_for_chunks(p, n, (int64_t)vx_pool_threads(p) * 4, fn, arg);
 }
 
-/* ---- parallel conv driver ---- */
+/* ---- parallel conv drivers ---- */
 
 #define PAR_ALIGN 64
 
 typedef struct {
     const vx_kernels *k;
+    const vx_kernels_fused *f;
     const vx_conv1d_params *p;
+    const vx_convtr1d_params *tp;
+    const vx_conv1d_fuse *fuse;
     const float *x, *w, *bias;
     const void *wpacked;
     float *y;
-    int64_t n_pieces, piece;
+    int64_t t0, t1, piece;
     int err;
-} par_conv_job;
+} par_job;
 
-static void par_conv_fn(void *arg, int64_t b, int64_t e) {
-    par_conv_job *j = arg;
-    vx_conv1d_params q = *j->p;
-    q.t_begin = j->p->t_begin + b * j->piece;
-    q.t_end = j->p->t_begin + e * j->piece;
-    if (q.t_end > j->p->t_end) q.t_end = j->p->t_end;
-    if (q.t_end <= q.t_begin) return;
-    int rc = j->k->conv1d_f32(&q, j->x, j->w, j->wpacked, j->bias, j->y);
+static void par_fn(void *arg, int64_t b, int64_t e) {
+    par_job *j = arg;
+    int64_t tb = j->t0 + b * j->piece, te = j->t0 + e * j->piece;
+    if (te > j->t1) te = j->t1;
+    if (te <= tb) return;
+    int rc;
+    if (j->tp) {
+        rc = j->f->convtr1d_range_f32(j->tp, j->x, j->w, j->wpacked, j->bias, tb, te, j->y);
+    } else {
+        vx_conv1d_params q = *j->p;
+        q.t_begin = tb;
+        q.t_end = te;
+        rc = j->f ? j->f->conv1d_fused_f32(&q, j->x, j->w, j->wpacked, j->bias, j->fuse, j->y)
+                  : j->k->conv1d_f32(&q, j->x, j->w, j->wpacked, j->bias, j->y);
+    }
     if (rc) {
         int zero = 0;
         __atomic_compare_exchange_n(&j->err, &zero, rc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     }
 }
 
-int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
-                  const float *x, const float *w, const void *wpacked, const float *bias,
-                  float *y) {
-    int64_t total = p->t_end - p->t_begin;
+/* Splits [j->t0, j->t1) into pieces of >= ~2 MFLOP (flop_per_t per output sample),
+ * about two per thread, aligned to PAR_ALIGN; runs them; returns the first error. */
+static int par_run(vx_pool *pool, par_job *j, int64_t flop_per_t) {
+    int64_t total = j->t1 - j->t0;
+    if (total <= 0) return 0;
     int nt = vx_pool_threads(pool);
-    /* Enough work per piece that per-call overhead (scratch, tile edges) stays small:
-     * at least ~2 MFLOP or 256 samples. */
-    int64_t flop_per_t = (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k;
     int64_t min_piece = flop_per_t > 0 ? (int64_t)2000000 / flop_per_t : total;
     if (min_piece < 256) min_piece = 256;
     int64_t n_pieces = nt <= 1 ? 1 : (int64_t)nt * 2;
     if (total / n_pieces < min_piece) n_pieces = total / min_piece;
-    if (n_pieces <= 1) return k->conv1d_f32(p, x, w, wpacked, bias, y);
+    if (n_pieces < 1) n_pieces = 1;
     int64_t piece = (total + n_pieces - 1) / n_pieces;
     piece = (piece + PAR_ALIGN - 1) / PAR_ALIGN * PAR_ALIGN;
     n_pieces = (total + piece - 1) / piece;
-    par_conv_job j = { k, p, x, w, bias, wpacked, y, n_pieces, piece, 0 };
-    vx_pool_for_chunks(pool, n_pieces, n_pieces, par_conv_fn, &j);
-    return j.err;
+    j->piece = piece;
+    j->err = 0;
+    if (n_pieces <= 1) par_fn(j, 0, 1);
+    else vx_pool_for_chunks(pool, n_pieces, n_pieces, par_fn, j);
+    return j->err;
+}
+
+int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
+                  const float *x, const float *w, const void *wpacked, const float *bias,
+                  float *y) {
+    par_job j = { .k = k, .p = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked, .y = y,
+                  .t0 = p->t_begin, .t1 = p->t_end };
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k);
+}
+
+int vx_par_conv1d_fused(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
+                        const float *x, const float *w, const void *wpacked, const float *bias,
+                        const vx_conv1d_fuse *fuse, float *y) {
+    par_job j = { .f = f, .p = p, .fuse = fuse, .x = x, .w = w, .bias = bias,
+                  .wpacked = wpacked, .y = y, .t0 = p->t_begin, .t1 = p->t_end };
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k);
+}
+
+int vx_par_convtr1d(vx_pool *pool, const vx_kernels *k, const vx_kernels_fused *f,
+                    const vx_convtr1d_params *p, const float *x, const float *w,
+                    const void *wpacked, const float *bias, float *y) {
+    if (!f || !f->convtr1d_range_f32) return k->convtr1d_f32(p, x, w, bias, y);
+    par_job j = { .k = k, .f = f, .tp = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked,
+                  .y = y, .t0 = 0, .t1 = p->t_out };
+    int64_t s = p->stride > 0 ? p->stride : 1;
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k / s);
 }

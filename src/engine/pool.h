@@ -14,6 +14,7 @@
 #define VX_POOL_H
 #include <stdint.h>
 #include "kernels/kernels.h"
+#include "kernels/x86/kernels_fused.h"   /* arch-neutral despite its directory */
 
 typedef struct vx_pool vx_pool;
 
@@ -31,10 +32,21 @@ void vx_pool_for(vx_pool *p, int64_t n, vx_pool_fn fn, void *arg);
 void vx_pool_for_chunks(vx_pool *p, int64_t n, int64_t n_chunks, vx_pool_fn fn, void *arg);
 
 /* Parallel drivers: split the output time axis of one conv over the pool (inline when
- * p is NULL or busy). Same contract and return value as k->conv1d_f32 (the first error
- * of any chunk is returned). The time range [p->t_begin, p->t_end) is split into
- * pieces aligned to 64 samples, at most one piece per thread-ish. */
+ * p is NULL or busy) in pieces of >= ~2 MFLOP, about two per thread, aligned to 64
+ * samples. Same contract and return value as the kernel they call (the first error of
+ * any piece is returned). Pass packed weights (conv1d_pack / convtr1d_pack) made once
+ * per model: without them every piece packs its own copy. */
 int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
                   const float *x, const float *w, const void *wpacked, const float *bias,
                   float *y);
+/* f->conv1d_fused_f32 (LeakyReLU on the input, residual add) split the same way. */
+int vx_par_conv1d_fused(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
+                        const float *x, const float *w, const void *wpacked, const float *bias,
+                        const vx_conv1d_fuse *fuse, float *y);
+/* ConvTranspose1d: split over output time with f->convtr1d_range_f32; with f == NULL
+ * (scalar table) it runs k->convtr1d_f32 on the calling thread. wpacked from
+ * f->convtr1d_pack (or NULL). */
+int vx_par_convtr1d(vx_pool *pool, const vx_kernels *k, const vx_kernels_fused *f,
+                    const vx_convtr1d_params *p, const float *x, const float *w,
+                    const void *wpacked, const float *bias, float *y);
 #endif

@@ -90,6 +90,9 @@ struct vx_conn {
     int close_after_write;
     int goaway_sent;
     int reading;
+    int lingering;                /* response done: FIN sent, draining input before close */
+    uv_shutdown_t sreq;
+    double linger_start;
     vx_wblock *wcur;
     size_t write_pending;
     double last_active, head_start, last_write_progress;
@@ -122,9 +125,10 @@ struct vx_server {
     int draining;
     double drain_deadline;
     int exit_code;
-    vx_node load_node;
-    int load_rc;
-    char load_err[256];
+    vx_node load_nodes[9];        /* default voice + preloads */
+    int load_rc[9];
+    char load_err[9][256];
+    int loads_pending;
 };
 
 double vx_now(void);
@@ -145,6 +149,7 @@ void vx_speech_detach(vx_req *r);           /* the request is gone: cancel its j
 void vx_speech_on_done(vx_server *s, vx_node *n);
 void vx_speech_worker(vx_pool *p, vx_node *n);
 void vx_speech_sweep(vx_server *s, double now);
+void vx_speech_pool_drain(void);            /* free pooled jobs at exit */
 
 enum { VX_NODE_PREPARE = 1, VX_NODE_SENTENCE = 2, VX_NODE_LOAD = 3 };
 

@@ -27,8 +27,8 @@ typedef struct vx_buf {
     struct vx_buf *next;   /* pool free list */
 } vx_buf;
 
-#define VX_BUF_POOL_MAX 256           /* buffers kept for reuse */
-#define VX_BUF_KEEP_MAX (4u << 20)    /* a buffer larger than this is freed, not pooled */
+#define VX_BUF_POOL_MAX 128           /* buffers kept for reuse */
+#define VX_BUF_KEEP_MAX (1u << 20)    /* a buffer larger than this is freed, not pooled */
 
 vx_buf *vx_buf_get(void);
 void vx_buf_put(vx_buf *b);

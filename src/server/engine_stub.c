@@ -71,9 +71,17 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
 static int stub_synth(void *voice, const char *text, size_t len, const vx_speech_req *p,
                       vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
     vx_engine *e = voice;
-    for (int t = 0; t < e->stub_delay_ms; t += 5) {
+    /* Sleep toward an absolute deadline in 5 ms steps, so a loaded machine does not add
+     * up per-step overshoot, and a cancel is noticed within 5 ms. */
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    long long end_ns = end.tv_sec * 1000000000LL + end.tv_nsec + e->stub_delay_ms * 1000000LL;
+    for (;;) {
         if (atomic_load(&ctl->cancelled)) return VOX_ERR_CANCELLED;
-        struct timespec ts = {0, 5 * 1000000L};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left = end_ns - (now.tv_sec * 1000000000LL + now.tv_nsec);
+        if (left <= 0) break;
+        struct timespec ts = {0, left < 5000000 ? left : 5000000};
         nanosleep(&ts, NULL);
     }
     if (atomic_load(&ctl->cancelled)) return VOX_ERR_CANCELLED;

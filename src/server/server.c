@@ -188,6 +188,7 @@ void vx_conn_touch(vx_conn *c) {
 }
 
 static void h2_pump(vx_conn *c);
+static void conn_linger(vx_conn *c);
 
 static void on_check(uv_check_t *h) {
     vx_server *s = h->data;
@@ -199,11 +200,11 @@ static void on_check(uv_check_t *h) {
             list = c->dirty_next;
             c->dirty = 0;
             c->dirty_next = NULL;
-            if (c->closing) continue;
+            if (c->closing || c->lingering) continue;
             if (c->h2) h2_pump(c);
             if (c->closing) continue;
             submit(c);
-            if (c->close_after_write && !c->write_pending) conn_close(c);
+            if (c->close_after_write && !c->write_pending) conn_linger(c);
         }
     }
     uv_idle_stop(&s->idle);
@@ -211,9 +212,20 @@ static void on_check(uv_check_t *h) {
 
 /* ------------------------------------------------------------ requests */
 
+/* Request objects are recycled (loop thread only, bounded). */
+#define VX_REQ_POOL_MAX 256
+static vx_req *req_pool;
+static int req_pool_n;
+
 static vx_req *req_new(vx_conn *c, int32_t stream_id) {
-    vx_req *r = calloc(1, sizeof(*r));
-    if (!r) return NULL;
+    vx_req *r = req_pool;
+    if (r) {
+        req_pool = r->next;
+        req_pool_n--;
+        memset(r, 0, sizeof(*r));
+    } else if (!(r = calloc(1, sizeof(*r)))) {
+        return NULL;
+    }
     r->c = c;
     r->stream_id = stream_id;
     r->route = VX_ROUTE_OTHER;
@@ -225,7 +237,22 @@ static void req_free(vx_req *r) {
     vx_speech_detach(r);
     vx_buf_put(r->body);
     vx_buf_put(r->out);
-    free(r);
+    if (req_pool_n < VX_REQ_POOL_MAX) {
+        r->next = req_pool;
+        req_pool = r;
+        req_pool_n++;
+    } else {
+        free(r);
+    }
+}
+
+static void req_pool_drain(void) {
+    while (req_pool) {
+        vx_req *r = req_pool;
+        req_pool = r->next;
+        free(r);
+    }
+    req_pool_n = 0;
 }
 
 static const char *reason(int st) {
@@ -287,6 +314,7 @@ void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long con
     r->head_sent = 1;
     r->status = status;
     if (r->route >= 0) vx_metrics_request(&c->srv->metrics, r->route, status);
+    int no_body = status == 204 || status == 304;
     char cl[24];
     snprintf(cl, sizeof(cl), "%lld", content_length);
     if (c->proto == VX_PROTO_H2) {
@@ -299,11 +327,11 @@ void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long con
         NV(":status", st);
         NV("server", "voxd");
         for (int i = 0; i < nh && n < 14; i++) NV(h[i].name, h[i].value);
-        if (content_length >= 0) NV("content-length", cl);
+        if (content_length >= 0 && !no_body) NV("content-length", cl);
 #undef NV
         r->out = vx_buf_get();
         nghttp2_data_provider prd = {.source.ptr = r, .read_callback = h2_read_cb};
-        nghttp2_submit_response(c->h2, r->stream_id, nv, (size_t)n, &prd);
+        nghttp2_submit_response(c->h2, r->stream_id, nv, (size_t)n, no_body ? NULL : &prd);
         vx_conn_touch(c);
         return;
     }
@@ -313,12 +341,16 @@ void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long con
     for (int i = 0; i < nh && len < (int)sizeof(head) - 200; i++)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "%s: %s\r\n", h[i].name,
                         h[i].value);
-    if (content_length >= 0)
+    /* HTTP/1.0 has no chunked encoding: an unknown length ends with the connection. */
+    int h10 = c->h1.minor == 0;
+    if (c->srv->draining || (content_length < 0 && h10)) c->keep_alive = 0;
+    if (no_body)
+        ;
+    else if (content_length >= 0)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "content-length: %s\r\n", cl);
-    else
+    else if (!h10)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "transfer-encoding: chunked\r\n");
-    r->chunked = content_length < 0;
-    if (c->srv->draining) c->keep_alive = 0;
+    r->chunked = content_length < 0 && !h10 && !no_body;
     len += snprintf(head + len, sizeof(head) - (size_t)len, "connection: %s\r\n\r\n",
                     c->keep_alive ? "keep-alive" : "close");
     conn_send(c, head, (size_t)len);
@@ -866,6 +898,7 @@ static int h2_start(vx_conn *c) {
     nghttp2_option_del(opt);
     if (rc) return -1;
     c->proto = VX_PROTO_H2;
+    c->head_start = 0; /* from now on the idle timeout applies, per connection */
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, VX_H2_MAX_STREAMS},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, VX_H1_MAX_HEAD},
@@ -976,9 +1009,35 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
         conn_close(c);
         return;
     }
+    if (c->lingering) return; /* discard */
     c->last_active = vx_now();
     if (c->ssl) tls_feed(c, buf->base, (size_t)nread);
     else proto_feed(c, buf->base, (size_t)nread);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {}
+
+/*
+ * Closing right after the last write would make the kernel answer unread request bytes
+ * with a RST, which can destroy the response before the client reads it. So: send FIN
+ * (after the pending writes), keep reading and discarding for up to VX_LINGER_SECONDS,
+ * then close.
+ */
+#define VX_LINGER_SECONDS 2.0
+static void conn_linger(vx_conn *c) {
+    if (c->lingering || c->closing) return;
+    c->lingering = 1;
+    c->linger_start = vx_now();
+    if (c->ssl && SSL_is_init_finished(c->ssl)) {
+        SSL_shutdown(c->ssl); /* close_notify */
+        tls_drain(c);
+        submit(c);
+    }
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown)) {
+        conn_close(c);
+        return;
+    }
+    vx_conn_read_start(c);
 }
 
 void vx_conn_read_start(vx_conn *c) {
@@ -1167,15 +1226,19 @@ static void on_async(uv_async_t *h) {
     while (n) {
         vx_node *next = n->next;
         if (n->kind == VX_NODE_LOAD) {
-            if (s->load_rc != VOX_OK) {
-                fprintf(stderr, "voxd: cannot load default voice '%s': %s\n",
-                        s->cfg.default_voice, s->load_err);
+            size_t i = n->idx;
+            const char *name = i == 0 ? s->cfg.default_voice : s->cfg.preload[i - 1];
+            if (s->load_rc[i] != VOX_OK) {
+                fprintf(stderr, "voxd: cannot load voice '%s': %s\n", name, s->load_err[i]);
                 s->exit_code = 1;
                 begin_drain(s);
                 s->drain_deadline = 0;
             } else {
-                s->ready = 1;
-                logf_(s, "ready: voice %s loaded", s->cfg.default_voice);
+                logf_(s, "voice %s loaded", name);
+                if (--s->loads_pending == 0) {
+                    s->ready = 1;
+                    logf_(s, "ready");
+                }
             }
         } else {
             vx_speech_on_done(s, n);
@@ -1190,7 +1253,9 @@ static void on_sweep(uv_timer_t *t) {
     for (vx_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         int busy = c->req || c->n_streams > 0;
-        if (c->write_pending && now - c->last_write_progress > s->cfg.write_timeout) {
+        if (c->lingering) {
+            if (now - c->linger_start > VX_LINGER_SECONDS) conn_close(c);
+        } else if (c->write_pending && now - c->last_write_progress > s->cfg.write_timeout) {
             conn_close(c); /* the client stopped reading */
         } else if (c->ssl && !SSL_is_init_finished(c->ssl)) {
             if (now - c->head_start > s->cfg.header_timeout) conn_close(c);
@@ -1265,6 +1330,12 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
         fprintf(stderr, "voxd: invalid default voice name '%s'\n", s->cfg.default_voice);
         return -1;
     }
+    if (s->cfg.n_preload > 8) s->cfg.n_preload = 8;
+    for (int i = 0; i < s->cfg.n_preload; i++)
+        if (!vx_voice_name_ok(s->cfg.preload[i])) {
+            fprintf(stderr, "voxd: invalid voice name '%s'\n", s->cfg.preload[i]);
+            return -1;
+        }
     return 0;
 }
 
@@ -1322,8 +1393,12 @@ int vx_server_run(const vx_server_config *cfg) {
     s->sigint.data = s;
     uv_signal_start(&s->sigint, on_signal, SIGINT);
     /* The default voice loads on a worker: the server answers /healthz meanwhile. */
-    s->load_node.kind = VX_NODE_LOAD;
-    vx_pool_push(&s->pool, &s->load_node);
+    s->loads_pending = 1 + s->cfg.n_preload;
+    for (int i = 0; i < s->loads_pending; i++) {
+        s->load_nodes[i].kind = VX_NODE_LOAD;
+        s->load_nodes[i].idx = (size_t)i;
+        vx_pool_push(&s->pool, &s->load_nodes[i]);
+    }
     logf_(s, "listening on %s://%s:%d (%s, %d workers, queue %d, engine %s)",
           s->ssl_ctx ? "https" : "http", s->cfg.host, port,
           s->ssl_ctx ? "h2+http/1.1 via ALPN" : "http/1.1 + h2c", s->cfg.workers, s->cfg.queue,
@@ -1347,6 +1422,8 @@ int vx_server_run(const vx_server_config *cfg) {
         free(b);
     }
     vx_buf_pool_drain();
+    vx_speech_pool_drain();
+    req_pool_drain();
     if (s->ssl_ctx) SSL_CTX_free(s->ssl_ctx);
     logf_(s, "stopped");
     return s->exit_code;

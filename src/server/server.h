@@ -21,6 +21,8 @@ typedef struct vx_server_config {
     int workers;                /* 0 = number of CPUs */
     int queue;                  /* speech requests admitted at once; more -> 429 */
     const char *default_voice;  /* default espeak:en-us */
+    const char *preload[8];     /* more voices to load at start; /readyz waits for all */
+    int n_preload;
     const char *data_dirs[8];
     int n_data_dirs;
     const char *api_key;        /* NULL/"" = no auth */

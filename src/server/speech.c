@@ -40,6 +40,7 @@ struct vx_job {
     /* loop thread only */
     vx_req *req;
     size_t next_emit;
+    size_t next_queue;             /* sentences [0, next_queue) have been queued */
     double t_start, deadline, synth_secs;
     size_t audio_bytes;
     int first_byte;
@@ -97,6 +98,16 @@ static void job_free(vx_job *j) {
         free(j->sents);
         free(j);
     }
+}
+
+void vx_speech_pool_drain(void) {
+    while (job_pool) {
+        vx_job *j = job_pool;
+        job_pool = j->free_next;
+        free(j->sents);
+        free(j);
+    }
+    job_pool_n = 0;
 }
 
 static void job_cancel(vx_job *j) {
@@ -199,14 +210,19 @@ static void run_prepare(vx_server *s, vx_job *j) {
             j->spans = spans;
             j->n = n;
             spans = NULL;
-            atomic_fetch_add(&j->outstanding, (int)n);
+            /* At most `workers` sentences of one request are queued at a time; the loop
+             * queues the next as each completes. Long inputs cannot crowd out others,
+             * and audio far ahead of the writer is not piled up. */
+            size_t win = (size_t)(s->cfg.workers > 0 ? s->cfg.workers : 1);
+            j->next_queue = n < win ? n : win;
+            atomic_fetch_add(&j->outstanding, (int)j->next_queue);
         }
         pthread_mutex_unlock(&j->mu);
     }
     free(spans);
     j->prep_rc = rc;
     if (rc == VOX_OK)
-        for (size_t i = 1; i < j->n; i++) vx_pool_push(&s->pool, &j->sents[i].node);
+        for (size_t i = 1; i < j->next_queue; i++) vx_pool_push(&s->pool, &j->sents[i].node);
     size_t n_now = rc == VOX_OK ? j->n : 0;
     vx_pool_done(&s->pool, &j->prep_node);
     /* Sentence 0 right here: the first audio does not wait behind the queue. */
@@ -217,8 +233,10 @@ void vx_speech_worker(vx_pool *p, vx_node *n) {
     vx_server *s = p->ctx;
     if (n->kind == VX_NODE_LOAD) {
         vx_voice_ent *e;
-        s->load_rc = vx_voices_get(&s->voices, s->cfg.default_voice, &e, s->load_err,
-                                   sizeof(s->load_err));
+        size_t i = n->idx;
+        const char *name = i == 0 ? s->cfg.default_voice : s->cfg.preload[i - 1];
+        s->load_rc[i] = vx_voices_get(&s->voices, name, &e, s->load_err[i],
+                                      sizeof(s->load_err[i]));
         vx_pool_done(p, n);
     } else if (n->kind == VX_NODE_PREPARE) {
         run_prepare(s, n->job);
@@ -358,6 +376,10 @@ void vx_speech_on_done(vx_server *s, vx_node *n) {
         st->ready = 1;
         s->metrics.synth_seconds += st->secs;
         j->synth_secs += st->secs;
+        if (!atomic_load(&j->cancelled) && j->next_queue < j->n) {
+            atomic_fetch_add(&j->outstanding, 1);
+            vx_pool_push(&s->pool, &j->sents[j->next_queue++].node);
+        }
         /* emit only once prepared: the prepare completion is always handed back first */
         emit(s, j);
     }

@@ -224,9 +224,9 @@ void vx_clause_read(vx_clause_reader *r, vx_clause *cl) {
             /* runs of ? and !: the first decides */
             if (punct_data & (VX_CLAUSE_QUESTION | VX_CLAUSE_EXCLAMATION)) {
                 while (clause_type(c2) & (VX_CLAUSE_QUESTION | VX_CLAUSE_EXCLAMATION)) {
+                    i1 = i2; /* the run belongs to this clause's span */
                     c2 = getc_(r);
                     i2 = r->last_idx;
-                    i1 = i2; /* keep the run inside this clause's span */
                 }
             }
             if (punct_data & VX_CLAUSE_PUNCTUATION_IN_WORD) continue; /* Armenian */

@@ -259,8 +259,10 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
             /* Both must have stopped at the same place; if not, trust espeak's position
              * (the terminator guess may then be off, never the phonemes). */
             size_t esp_pos = p ? (size_t)((const char *)p - copy) : hi - lo + 1;
-            size_t our_pos = rd.pos < t.n ? t.off[rd.pos] - lo : hi - lo + 1;
+            size_t our_pos = rd.pos <= t.n ? t.off[rd.pos] - lo : hi - lo + 1;
             if (esp_pos != our_pos) {
+                if (getenv("VOX_DEBUG"))
+                    fprintf(stderr, "vox: clause reader at byte %zu, espeak at %zu\n", our_pos, esp_pos);
                 size_t k = 0;
                 while (k < t.n && t.off[k] - lo < esp_pos) k++;
                 rd.pos = esp_pos > hi - lo ? t.n + 1 : k;
@@ -286,7 +288,9 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
             if (map_words(b, &t, &cl, ph_lo, b->ph.n)) rc = -1;
         }
         if (!rc && vx_clause_ends_sentence(cl.terminator) && builder_close(b)) rc = -1;
-        if (!vx_clause_more(&rd) || (!text_mode && !p)) break;
+        /* espeak decides where the text ends (it makes the phonemes); the reader only
+         * supplies terminators. Without espeak, the reader decides. */
+        if (text_mode ? !vx_clause_more(&rd) : !p) break;
     }
     free(stream);
     free(copy);
@@ -387,7 +391,7 @@ int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len,
             const void *empty = "";
             espeak_TextToPhonemes(&empty, espeakCHARS_AUTO, espeakPHONEMES_IPA);
             clause_lang(&lang);
-            size_t pos = 0, bs, be;
+            size_t pos = 0, bs = 0, be = 0;
             int prev_raw = 0;
             while (!rc && pos <= len) {
                 int has = find_block(text, len, pos, &bs, &be);

@@ -265,6 +265,12 @@ static int parse_root(ctx *c, const cJSON *root, vx_piper_config *cfg) {
         (rc = get_int(c, root, "default_speaker_id", "default_speaker_id", 0, 0, 0,
                       VX_PIPER_MAX_SPEAKERS - 1, &cfg->default_speaker_id)))
         return rc;
+    /* An id past the model's embedding table would index out of bounds at inference. */
+    for (size_t i = 0; i < cfg->n_id_map; i++)
+        for (int k = 0; k < cfg->id_map[i].n_ids; k++)
+            if (cfg->id_map[i].ids[k] >= cfg->num_symbols)
+                return fail(c, VOX_ERR_CONFIG, "voice config: field '%s' has an id not below num_symbols",
+                            "phoneme_id_map");
     if (cfg->default_speaker_id >= cfg->num_speakers)
         return fail(c, VOX_ERR_CONFIG, "voice config: field '%s' is not below num_speakers", "default_speaker_id");
     const cJSON *spk = get_obj(c, root, "speaker_id_map", 0, &rc);

@@ -59,6 +59,11 @@ static int k_fail(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in
     return vx_op_fail(c, n, VOX_ERR_MODEL, "boom %d", 42);
 }
 
+/* A buggy kernel: succeeds without producing its output. */
+static int k_nothing(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+    return 0;
+}
+
 static int k_cancel(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
     if (cancel_target) *cancel_target = 1;
     return k_mul2(c, n, in, n_in, out, n_out);
@@ -66,7 +71,8 @@ static int k_cancel(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_
 
 static const vx_op_def test_ops[] = {
     { "TAdd", k_add, 1 }, { "TMul2", k_mul2, 1 }, { "TShape", k_shape, 1 }, { "TView", k_view, 1 },
-    { "TRand", k_rand, 0 }, { "TFail", k_fail, 1 }, { "TCancel", k_cancel, 1 }, { 0, 0, 0 },
+    { "TRand", k_rand, 0 }, { "TFail", k_fail, 1 }, { "TCancel", k_cancel, 1 },
+    { "TNothing", k_nothing, 1 }, { 0, 0, 0 },
 };
 
 /* ------------------------------------------------------------ model builder */
@@ -302,6 +308,28 @@ static void test_errors(void) {
         CHECK(y.data == NULL);
         vx_graph_free(g);
     }
+
+    /* A kernel that returns success without an output is caught, at run and at load. */
+    tm_init(&t);
+    tm_input(&t, "x", VX_FLOAT, 1, 2);
+    tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
+    NODE(&t, "lazy", "TNothing", L("x"), L("y"));
+    tm_output(&t, "y");
+    g = compile(&t, 0, err, sizeof err);
+    if (g) {
+        float xd[2] = { 1, 2 };
+        vx_tensor x = vec(xd, 2), y = {0};
+        vx_run_opts o;
+        vx_run_opts_init(&o);
+        o.err = err;
+        o.errlen = sizeof err;
+        CHECK_EQ_INT(vx_graph_run(g, &o, &x, 1, &y), VOX_ERR_INTERNAL);
+        CHECKF(strstr(err, "'lazy'") && strstr(err, "no valid tensor"), "%s", err);
+        vx_graph_free(g);
+    }
+    t.nodes[0].inputs[0] = "w";   /* now a constant node: folded at load */
+    compile(&t, VOX_ERR_INTERNAL, err, sizeof err);
+    CHECKF(strstr(err, "'lazy'") && strstr(err, "folding"), "%s", err);
 }
 
 /* Constants are found and folded once at load; random and input-fed nodes are not. */
@@ -529,6 +557,104 @@ static void test_threads(void) {
     vx_graph_free(g);
 }
 
+/* Random wiring: out-of-order nodes, cycles, missing inputs, views and type errors. Every
+ * graph must compile or fail cleanly, and every compiled graph must run or fail cleanly
+ * (the sanitizer build checks memory). Results are checked against a direct evaluation
+ * when all ops are numeric. */
+static uint64_t rs_state = 12345;
+static int rnd(int n) {
+    rs_state = rs_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int)((rs_state >> 33) % (uint64_t)n);
+}
+
+/* Direct evaluation of a random graph of TAdd/TMul2/TView on 2-vectors (acyclic). */
+typedef struct rnode { const char *op; int n_in; const char *ins[2]; } rnode;
+static void ref_eval(const rnode *nodes, const char *name, const float *x, float *y, int depth) {
+    if (!strcmp(name, "x")) { y[0] = x[0]; y[1] = x[1]; return; }
+    if (!strcmp(name, "w") || depth > 40) { y[0] = 1; y[1] = 2; return; }
+    const rnode *n = &nodes[atoi(name + 1)];
+    float a[2], b[2];
+    ref_eval(nodes, n->ins[0], x, a, depth + 1);
+    if (!strcmp(n->op, "TAdd")) {
+        ref_eval(nodes, n->ins[1], x, b, depth + 1);
+        y[0] = a[0] + b[0]; y[1] = a[1] + b[1];
+    } else if (!strcmp(n->op, "TMul2")) {
+        y[0] = 2 * a[0]; y[1] = 2 * a[1];
+    } else {
+        y[0] = a[0]; y[1] = a[1];
+    }
+}
+
+static void test_random_graphs(void) {
+    static const char *vn[24] = { "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
+                                  "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "x", "w", "nope", "" };
+    static const char *ops[5] = { "TAdd", "TMul2", "TView", "TShape", "TRand" };
+    int compiled = 0, ran = 0, cycles = 0;
+    for (int it = 0; it < 400; it++) {
+        tmodel t;
+        tm_init(&t);
+        char err[256] = "";
+        tm_input(&t, "x", VX_FLOAT, 1, 2);
+        tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
+        int nn = 1 + rnd(20), numeric = it % 3 != 0;
+        rnode rn[20];
+        int order[20];
+        for (int i = 0; i < nn; i++) order[i] = i;
+        for (int i = nn - 1; i > 0; i--) { int j = rnd(i + 1), tmp = order[i]; order[i] = order[j]; order[j] = tmp; }
+        for (int k = 0; k < nn; k++) {
+            int i = order[k];   /* node i produces v<i>; file order is shuffled */
+            const char *op = ops[rnd(it % 3 ? 3 : 5)];
+            int n_in = !strcmp(op, "TAdd") ? 2 : 1;
+            const char *ins[2];
+            for (int j = 0; j < n_in; j++) {
+                int r = rnd(100);
+                ins[j] = r < 3 ? vn[22] : r < 25 ? vn[20] : r < 35 ? vn[21]
+                       : (i > 0 && r < 97) ? vn[rnd(i)] : vn[rnd(nn)];   /* rnd(nn): maybe a cycle */
+            }
+            tm_node(&t, vn[i], op, n_in, ins, 1, &vn[i]);
+            rn[i] = (rnode){ op, n_in, { ins[0], n_in > 1 ? ins[1] : NULL } };
+        }
+        tm_output(&t, vn[nn - 1]);
+        if (nn > 2) tm_output(&t, vn[rnd(nn)]);
+        vx_graph *g = NULL;
+        int rc = vx_graph_from_model_ops(&t.m, NULL, test_ops, &g, err, sizeof err);
+        CHECKF(rc == 0 || rc == VOX_ERR_MODEL, "rc %d: %s", rc, err);
+        CHECK((rc == 0) == (g != NULL));
+        if (rc) { cycles += strstr(err, "cycle") != NULL; continue; }
+        compiled++;
+        float xd[2] = { 3, 5 };
+        vx_tensor x = vec(xd, 2), outs[2] = {{0}};
+        vx_run_stats st = {0};
+        vx_run_opts o;
+        vx_run_opts_init(&o);
+        o.err = err;
+        o.errlen = sizeof err;
+        o.stats = &st;
+        rc = vx_graph_run(g, &o, &x, 1, outs);
+        CHECKF(rc == 0 || (rc == VOX_ERR_MODEL && strstr(err, "bad inputs")), "rc %d: %s", rc, err);
+        if (!rc) {
+            ran++;
+            CHECK(st.live_at_end <= vx_graph_n_outputs(g));
+            for (int i = 0; i < vx_graph_n_outputs(g); i++) CHECK(outs[i].owned || outs[i].numel == 0);
+            for (int i = 0; numeric && i < vx_graph_n_outputs(g); i++) {
+                float want[2];
+                ref_eval(rn, vx_graph_output(g, i)->name, xd, want, 0);
+                CHECK_EQ_INT(outs[i].numel, 2);
+                if (outs[i].numel == 2) {
+                    CHECK_NEAR(fval(&outs[i], 0), want[0], 0);
+                    CHECK_NEAR(fval(&outs[i], 1), want[1], 0);
+                }
+            }
+        } else {
+            CHECK(outs[0].data == NULL && outs[1].data == NULL);
+        }
+        for (int i = 0; i < 2; i++) vx_tensor_release(&outs[i]);
+        vx_graph_free(g);
+    }
+    printf("random graphs: %d compiled, %d ran, %d cycles found\n", compiled, ran, cycles);
+    CHECK(compiled > 50 && ran > 20 && cycles > 10);
+}
+
 int main(void) {
     test_order();
     test_errors();
@@ -536,5 +662,6 @@ int main(void) {
     test_release_and_views();
     test_cancel();
     test_threads();
+    test_random_graphs();
     TEST_SUMMARY();
 }

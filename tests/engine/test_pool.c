@@ -111,6 +111,40 @@ int main(void) {
     double e = 0;
     for (int i = 0; i < 20 * 5003; i++) { double d = fabs(y1[i] - y2[i]); if (!(d <= e)) e = d; }
     CHECKF(e < 1e-4, "par conv err %g", e);
+    /* fused driver (LeakyReLU input + residual), when the table has one */
+    const vx_kernels_fused *f = vx_kernels_fused_for(k);
+    if (f) {
+        float *res = malloc(20 * 5003 * sizeof *res), *xl = malloc(24 * 5000 * sizeof *xl);
+        for (int i = 0; i < 20 * 5003; i++) { res[i] = frand(&seed); y1[i] = y2[i] = 0; }
+        for (int i = 0; i < 24 * 5000; i++) xl[i] = x[i] < 0 ? x[i] * 0.2f : x[i];
+        vx_conv1d_fuse fu = { 1, 0.2f, res, 5003 };
+        CHECK_EQ_INT(vx_par_conv1d_fused(p0, f, &cp, x, w, pk, b, &fu, y1), 0);
+        vx_conv1d_ref(&cp, xl, w, b, y2);
+        e = 0;
+        for (int co = 0; co < 20; co++)
+            for (int t = 37; t < 4990; t++) {
+                double d = fabs(y1[co * 5003 + t] - (y2[co * 5003 + t] + res[co * 5003 + t]));
+                if (!(d <= e)) e = d;
+            }
+        CHECKF(e < 1e-4, "par fused conv err %g", e);
+        free(res); free(xl);
+    }
+    /* convtr driver (Piper-like upsampling 24 -> 20, k 16, stride 8, pad 4) */
+    {
+        vx_convtr1d_params tp = { .c_in = 24, .c_out = 20, .group = 1, .t_in = 700,
+                                  .t_out = 5600, .k = 16, .stride = 8, .dilation = 1, .pad = 4 };
+        float *wt = malloc(24 * 20 * 16 * sizeof *wt), *t1 = malloc(20 * 5600 * sizeof *t1),
+              *t2 = malloc(20 * 5600 * sizeof *t2);
+        for (int i = 0; i < 24 * 20 * 16; i++) wt[i] = frand(&seed);
+        void *tpk = NULL;
+        if (f && f->convtr1d_pack_bytes(&tp)) { tpk = malloc(f->convtr1d_pack_bytes(&tp)); f->convtr1d_pack(&tp, wt, tpk); }
+        CHECK_EQ_INT(vx_par_convtr1d(p0, k, f, &tp, x, wt, tpk, b, t1), 0);
+        vx_convtr1d_ref(&tp, x, wt, b, t2);
+        e = 0;
+        for (int i = 0; i < 20 * 5600; i++) { double d = fabs(t1[i] - t2[i]); if (!(d <= e)) e = d; }
+        CHECKF(e < 1e-4, "par convtr err %g", e);
+        free(wt); free(t1); free(t2); free(tpk);
+    }
     free(x); free(w); free(b); free(y1); free(y2); free(pk);
     vx_pool_free(p0);
     TEST_SUMMARY();

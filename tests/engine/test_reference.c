@@ -3,6 +3,7 @@
  * VOX_TEST_THREADS sets kernel threads (default 1). VOX_TEST_SLOW=0 (sanitizer runs)
  * keeps only the short cases (< 100000 samples). */
 #include "engine/graph.h"
+#include "engine/pool.h"
 #include "test.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
@@ -79,7 +80,8 @@ static int parse_ids(const char *text, int64_t *ids, int cap) {
     return n;
 }
 
-static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_models, int threads) {
+static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_models, int threads,
+                     vx_pool *pool) {
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItem(c, "model"));
     const char *idsf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "ids"));
     const char *outf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "output"));
@@ -130,6 +132,7 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     vx_run_opts o;
     vx_run_opts_init(&o);
     o.threads = threads;
+    o.pool = pool;
     o.err = err;
     o.errlen = sizeof err;
     o.extra_outputs = extra;
@@ -173,6 +176,7 @@ int main(void) {
     CHECK(cJSON_IsArray(cases) && cJSON_GetArraySize(cases) > 0);
     const char *th = getenv("VOX_TEST_THREADS");
     int threads = th && atoi(th) > 0 ? atoi(th) : 1;
+    vx_pool *pool = threads > 1 ? vx_pool_create(threads) : NULL;
     model_slot ms[MAX_MODELS];
     int n_models = 0;
     double t0 = now_s();
@@ -181,10 +185,11 @@ int main(void) {
     const cJSON *c;
     cJSON_ArrayForEach(c, cases) {
         if (quick && cJSON_GetNumberValue(cJSON_GetObjectItem(c, "samples")) >= 100000) continue;
-        run_case(dir, c, ms, &n_models, threads);
+        run_case(dir, c, ms, &n_models, threads, pool);
     }
     printf("total %.1f s\n", now_s() - t0);
     for (int i = 0; i < n_models; i++) vx_graph_free(ms[i].g);
+    vx_pool_free(pool);
     cJSON_Delete(j);
     TEST_SUMMARY();
 }

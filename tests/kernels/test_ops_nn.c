@@ -513,6 +513,11 @@ static void test_convtr_errors(void) {
     CHECK_EQ_INT(run(&b, 13, in2, 2, o, 1), VOX_ERR_MODEL);
     nb_init(&b, "ConvTranspose"); a_ints(&b, "output_shape", osbad, 2);
     CHECK_EQ_INT(run(&b, 13, in2, 2, o, 1), VOX_ERR_MODEL);
+    static const int64_t dhuge[1] = { (int64_t)1 << 50 }, oshuge[1] = { (int64_t)1 << 40 };
+    nb_init(&b, "ConvTranspose"); a_ints(&b, "dilations", dhuge, 1);
+    CHECK_EQ_INT(run(&b, 13, in2, 2, o, 1), VOX_ERR_MODEL);
+    nb_init(&b, "ConvTranspose"); a_ints(&b, "output_shape", oshuge, 1);
+    CHECK(run(&b, 13, in2, 2, o, 1) < 0);
     vx_tensor_release(&x); vx_tensor_release(&w); vx_tensor_release(&w2);
 }
 
@@ -992,6 +997,11 @@ static void test_pools(void) {
     CHECK_EQ_INT(run(&b, 12, in2, 1, o, 1), 0);
     { float want[1] = { 15 }; check_vals(&o[0], want, 1, 0, "global max"); }
     rel(o, 1);
+    static const int64_t khuge[1] = { (int64_t)1 << 62 }, phuge[2] = { (int64_t)1 << 40, 0 };
+    nb_init(&b, "MaxPool"); a_ints(&b, "kernel_shape", khuge, 1);
+    CHECK_EQ_INT(run(&b, 12, in, 1, o, 1), VOX_ERR_MODEL);   /* absurd kernel: no overflow */
+    nb_init(&b, "AveragePool"); a_ints(&b, "kernel_shape", k2, 1); a_ints(&b, "pads", phuge, 2);
+    CHECK_EQ_INT(run(&b, 12, in, 1, o, 1), VOX_ERR_MODEL);
     nb_init(&b, "MaxPool");
     CHECK_EQ_INT(run(&b, 12, in, 1, o, 1), VOX_ERR_MODEL);   /* no kernel_shape */
     static const int64_t k9[1] = { 9 };

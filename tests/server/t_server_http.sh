@@ -160,4 +160,13 @@ check_eq "right key -> 200" "$(curl -s -o /dev/null -w '%{http_code}' -H 'author
 check_eq "wrong key over h2c -> 401" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'authorization: Bearer x' "http://127.0.0.1:$K/v1/voices")" 401
 check_eq "healthz needs no key" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$K/healthz")" 200
 
+# --- startup: preloaded voices; a default voice that cannot load is a clean exit 1
+start_server pre --preload espeak:de
+check "--preload: voice listed as loaded" grep -q '"id":"espeak:de"' <(curl -s "http://127.0.0.1:$PORT/v1/voices")
+timeout 20 "$VOXD" --port 0 --voice espeak:zz-none > "$TMP/bad.log" 2>&1; rc=$?
+check_eq "unloadable default voice -> exit 1" "$rc" 1
+check "unloadable default voice -> message" grep -q "cannot load voice 'espeak:zz-none'" "$TMP/bad.log"
+timeout 20 "$VOXD" --port 0 --voice ../x > /dev/null 2>&1; rc=$?
+check_eq "path-like default voice refused" "$rc" 2
+
 finish

@@ -63,7 +63,7 @@ int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
     if ((rc = read_ints(ctx, node, "pads", 2 * nsp, 0, 0, pads))) return rc;
     if ((rc = read_auto_pad(ctx, node, &mode))) return rc;
     for (int i = 0; i < nsp; i++) {
-        if (k[i] < 1)
+        if (k[i] < 1 || k[i] > VX_MAX_ELEMS)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel size %lld is invalid", (long long)k[i]);
         int64_t dk = (k[i] - 1) * g->d[i] + 1, s = g->s[i];
         g->in[i] = in[i];
