@@ -3,20 +3,7 @@
 # exit (never a crash) for each kind of bad input.
 set -u
 VOX="${VOX_BUILD:-build}/vox"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
-
-# An error: exit 1 or 2 (not a signal), exactly one line on stderr, starting with "vox:".
-expect_error() {
-  local name=$1; shift
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  local lines; lines=$(wc -l <"$T/err")
-  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$lines" -eq 1 ] && grep -q '^vox: ' "$T/err"; then ok
-  else bad "$name: rc=$rc, stderr: $(cat "$T/err")"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 
 # WAV file: soxi reads 22050 Hz mono 16-bit with > 1 s of audio.
 echo "Hello world. This is vox." | "$VOX" -m espeak:en-us -f "$T/a.wav" -q
@@ -67,21 +54,20 @@ check "--help" '"$VOX" --help | grep -q -- "--output-raw"'
 check "--list-voices has en-us" '"$VOX" --list-voices | grep -q "^espeak:en-us"'
 
 # Errors: one line, non-zero exit, never a crash.
-expect_error "invalid utf-8"   sh -c "printf 'ok \\377 no\\n' | '$VOX' -f '$T/x.wav'"
-expect_error "invalid utf-8 raw" sh -c "printf 'ok \\377 no\\n' | '$VOX' --output-raw"
-expect_error "empty input"     sh -c "printf '' | '$VOX' -f '$T/x.wav'"
-expect_error "blank input"     sh -c "printf '  \\n\\n' | '$VOX' --output-raw"
-expect_error "unknown voice"   sh -c "echo hi | '$VOX' -m espeak:no-such-voice -f '$T/x.wav'"
-expect_error "unknown voice name" sh -c "echo hi | '$VOX' -m no-such-voice -f '$T/x.wav'"
-expect_error "unwritable output" sh -c "echo hi | '$VOX' -f /nonexistent-dir/x.wav"
-expect_error "missing output dir" sh -c "echo hi | '$VOX' -d '$T/nope'"
-expect_error "unknown option"  "$VOX" --frobnicate
-expect_error "bad number"      sh -c "echo hi | '$VOX' --length_scale abc -f '$T/x.wav'"
-expect_error "out of range"    sh -c "echo hi | '$VOX' --volume -3 -f '$T/x.wav'"
-expect_error "bad json line"   sh -c "echo 'not json' | '$VOX' --json-input"
-expect_error "two outputs"     sh -c "echo hi | '$VOX' -f '$T/x.wav' --output-raw"
-expect_error "speaker on espeak" sh -c "echo hi | '$VOX' -s 3 -f '$T/x.wav'"
-expect_error "model not onnx"  sh -c "echo hi | '$VOX' -m /etc/hostname -f '$T/x.wav'"
+expect_error "invalid utf-8" "invalid UTF-8 in input at byte offset 3" sh -c "printf 'ok \\377 no\\n' | '$VOX' -f '$T/x.wav'"
+expect_error "invalid utf-8 raw" "byte offset 3" sh -c "printf 'ok \\377 no\\n' | '$VOX' --output-raw"
+expect_error "empty input" "empty input" sh -c "printf '' | '$VOX' -f '$T/x.wav'"
+expect_error "blank input" "empty input" sh -c "printf '  \\n\\n' | '$VOX' --output-raw"
+expect_error "unknown voice" "unknown espeak-ng voice" sh -c "echo hi | '$VOX' -m espeak:no-such-voice -f '$T/x.wav'"
+expect_error "unknown voice name" "voice not found" sh -c "echo hi | '$VOX' -m no-such-voice -f '$T/x.wav'"
+expect_error "unwritable output" "cannot open output file" sh -c "echo hi | '$VOX' -f /nonexistent-dir/x.wav"
+expect_error "missing output dir" "does not exist" sh -c "echo hi | '$VOX' -d '$T/nope'"
+expect_error "unknown option" "unknown option" "$VOX" --frobnicate
+expect_error "bad number" "invalid number" sh -c "echo hi | '$VOX' --length_scale abc -f '$T/x.wav'"
+expect_error "out of range" "volume must be in" sh -c "echo hi | '$VOX' --volume -3 -f '$T/x.wav'"
+expect_error "bad json line" "not a JSON object" sh -c "echo 'not json' | '$VOX' --json-input"
+expect_error "two outputs" "choose one of" sh -c "echo hi | '$VOX' -f '$T/x.wav' --output-raw"
+expect_error "speaker on espeak" "single speaker" sh -c "echo hi | '$VOX' -s 3 -f '$T/x.wav'"
+expect_error "model not onnx" "config not found" sh -c "echo hi | '$VOX' -m /etc/hostname -f '$T/x.wav'"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

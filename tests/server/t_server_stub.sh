@@ -61,6 +61,13 @@ start_server par --stub-engine 500 --workers 2 --timeout 30
 t0=$(ms); speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}'; dt=$(( $(ms) - t0 ))
 check "4 sentences on 2 workers in parallel (${dt} ms < 1700)" test "$dt" -lt 1700
 
+# fairness: a short request is not stuck behind all 16 sentences of a long one (3.2 s)
+speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"A. B. C. D. E. F. G. H. I. J. K. L. M. N. O. P."}' & lp=$!
+sleep 0.2
+t0=$(ms); speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"Short."}'; dt=$(( $(ms) - t0 ))
+check "short request behind a long one finishes early (${dt} ms < 1600)" test "$dt" -lt 1600
+wait $lp
+
 start_server slow --stub-engine 300 --workers 2 --queue 2 --timeout 30
 U=http://127.0.0.1:$PORT/v1/audio/speech
 # streaming: the first sentence arrives before the whole is done

@@ -6,17 +6,7 @@ VOX="${VOX_BUILD:-build}/vox"
 SH="${VOX_SHARED:-../shared}"
 MED="$SH/models/en_US-rand-medium.onnx"
 X3="$SH/models/en_US-rand3spk-x_low.onnx"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
-expect_error() {
-  local name=$1 pattern=$2; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$pattern" "$T/err"; then ok
-  else bad "$name: rc=$rc, stderr: $(cat "$T/err")"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 
 # The acceptance command: equal to onnxruntime's output for Piper's ids.
 echo "Hello world." | "$VOX" -m "$MED" --noise_scale 0 --noise_w 0 --no-normalize --output-raw --raw-format f32 >"$T/hw.f32"
@@ -61,5 +51,4 @@ expect_error "corrupt config" "sample_rate" sh -c "echo hi | '$VOX' -m '$MED' -c
 head -c 1000 "$MED" > "$T/trunc.onnx"; cp "$MED.json" "$T/trunc.onnx.json"
 expect_error "truncated model" "" sh -c "echo hi | '$VOX' -m '$T/trunc.onnx' -f '$T/x.wav'"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
