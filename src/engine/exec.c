@@ -236,6 +236,9 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     for (int i = 0; i < n_extra; i++) r.keep[extra_slots[i]] = 1;
     for (int i = 0; i < n_inputs; i++) vx_tensor_view(&r.vals[g->in_slots[i]], &inputs[i]);
 
+    /* Intermediates are recycled through a per-run pool (made current on this thread). */
+    vx_bufpool *bp = vx_bufpool_new();
+    vx_bufpool *prev_bp = bp ? vx_bufpool_set_current(bp) : NULL;
     vx_rng rng;
     vx_rng_seed(&rng, o->seed);
     int rc = 0, k = 0;
@@ -257,6 +260,10 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     if (rc)
         for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
     for (size_t s = 0; s < nv; s++) vx_tensor_release(&r.vals[s]);
+    if (bp) {
+        vx_bufpool_set_current(prev_bp);
+        vx_bufpool_free(bp);
+    }
     if (o->stats) {
         o->stats->steps_run = k;
         o->stats->peak_live = r.peak_live;

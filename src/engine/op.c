@@ -19,6 +19,11 @@ int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t
     return vx_tensor_alloc(t, dtype, ndim, dims) ? VOX_ERR_NOMEM : 0;
 }
 
+int vx_op_alloc_raw(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims) {
+    (void)ctx;
+    return vx_tensor_alloc_raw(t, dtype, ndim, dims) ? VOX_ERR_NOMEM : 0;
+}
+
 int vx_op_fail(vx_op_ctx *ctx, const vx_node *node, int code, const char *fmt, ...) {
     if (ctx && ctx->err && ctx->errlen) {
         int k = snprintf(ctx->err, ctx->errlen, "%s '%s': ", node ? node->op_type : "?",

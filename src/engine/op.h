@@ -34,7 +34,10 @@ typedef struct vx_op_def {
 
 const vx_op_def *vx_op_find(const char *op_type);
 
+/* Output storage, zeroed. */
 int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);
+/* The same, uninitialized: only for kernels that write every element. */
+int vx_op_alloc_raw(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);
 /* Writes "OpType 'node name': message" into ctx->err; returns code. */
 int vx_op_fail(vx_op_ctx *ctx, const vx_node *node, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

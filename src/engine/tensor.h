@@ -42,6 +42,26 @@ size_t vx_tensor_bytes(const vx_tensor *t);
 int64_t vx_tensor_get_i64(const vx_tensor *t, int64_t i);
 double vx_tensor_get_f64(const vx_tensor *t, int64_t i);
 
+/* Shape + dtype + owned storage left uninitialized: for outputs the caller fully writes. */
+int vx_tensor_alloc_raw(vx_tensor *t, int dtype, int ndim, const int64_t *dims);
+
 void *vx_aligned_alloc(size_t bytes);   /* 64-byte aligned, zeroed; free with vx_aligned_free */
-void vx_aligned_free(void *p);
+void *vx_aligned_alloc_raw(size_t bytes);   /* the same, not zeroed */
+void vx_aligned_free(void *p);              /* any block from vx_aligned_alloc*, or NULL */
+
+/* Buffer recycling. While a pool is current on a thread, vx_aligned_free on that thread
+ * puts blocks into the pool's size-class free lists instead of freeing them, and
+ * vx_aligned_alloc* on that thread reuses them. Blocks can be freed on any thread, with
+ * or without a current pool (every block knows its capacity). The executor makes one
+ * pool current for the duration of a run, then frees it. */
+typedef struct vx_bufpool vx_bufpool;
+typedef struct vx_bufpool_stats {
+    int64_t hits, misses;     /* allocations served from the pool / from malloc */
+    size_t cached_bytes;      /* bytes now in free lists */
+    size_t peak_cached;
+} vx_bufpool_stats;
+vx_bufpool *vx_bufpool_new(void);
+void vx_bufpool_free(vx_bufpool *p);   /* frees the cached blocks; detaches it if current */
+vx_bufpool *vx_bufpool_set_current(vx_bufpool *p);   /* returns the previous one */
+void vx_bufpool_get_stats(const vx_bufpool *p, vx_bufpool_stats *s);
 #endif

@@ -166,7 +166,8 @@ static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
     vx_bcast bc;
     const vx_tensor *ins[2] = { a, b };
     if (vx_bcast_init(&bc, 2, ins)) return fail_shapes(ctx, node, a, b);
-    int rc = vx_op_alloc(ctx, out, out_dtype, bc.out_ndim, bc.out_dims);
+    /* every output row is written below */
+    int rc = vx_op_alloc_raw(ctx, out, out_dtype, bc.out_ndim, bc.out_dims);
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     size_t ea = vx_dtype_size(a->dtype), eb = vx_dtype_size(b->dtype);
     size_t eo = vx_dtype_size(out_dtype);

@@ -196,7 +196,7 @@ static int op_conv(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
     if ((rc = vx_nn_geom(ctx, node, nsp, x->dims + 2, w->dims + 2, 1, 0, &g))) return rc;
     int64_t od[VX_MAX_DIMS] = { n, m };
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
-    if ((rc = vx_op_alloc(ctx, &out[0], VX_FLOAT, x->ndim, od)))
+    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     const vx_kernels *kern = vx_kernels_get();
     int64_t ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
@@ -331,7 +331,7 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
     }
     int64_t od[VX_MAX_DIMS] = { n, m };
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
-    if ((rc = vx_op_alloc(ctx, &out[0], VX_FLOAT, x->ndim, od)))
+    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     const vx_kernels *kern = vx_kernels_get();
     int64_t ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
