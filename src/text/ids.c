@@ -1,4 +1,5 @@
 #include "text/ids.h"
+#include "util/log.h"
 #include "vox.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +36,10 @@ static int cluster_at(const vx_piper_config *c, const uint32_t *ph, size_t n, si
     return best;
 }
 
+/* A phoneme the voice cannot say is dropped, as Piper does; debug builds say which. */
 static void note_missing(const uint32_t *key, int len) {
-    if (!getenv("VOX_DEBUG")) return;
-    fprintf(stderr, "vox: phoneme not in id map, dropped:");
-    for (int i = 0; i < len; i++) fprintf(stderr, " U+%04X", (unsigned)key[i]);
-    fputc('\n', stderr);
+    VX_DEBUG("phoneme not in id map, dropped: U+%04X%s", len > 0 ? (unsigned)key[0] : 0u,
+             len > 1 ? " (+more codepoints)" : "");
 }
 
 /* One phoneme (after cluster merge): phoneme_map, then ids + PAD. */

@@ -15,6 +15,7 @@
  * Sentences with no phonemes are dropped.
  */
 #include "text/phonemize.h"
+#include "util/log.h"
 #include "text/clause.h"
 #include "text/espeak.h"
 #include "text/unicode.h"
@@ -221,7 +222,7 @@ static void clause_lang(vx_clause_lang *cl) {
 static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t hi,
                                  const vx_clause_lang *lang, int text_mode, char *err,
                                  size_t errlen) {
-    cpseq t;
+    cpseq t = {0};
     /* espeak reads a C string: give it a copy without NUL bytes (they would end the
      * text early) or U+0001 (espeak's embedded-command marker), both as spaces. */
     char *copy = malloc(hi - lo + 1);
@@ -261,8 +262,7 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
             size_t esp_pos = p ? (size_t)((const char *)p - copy) : hi - lo + 1;
             size_t our_pos = rd.pos <= t.n ? t.off[rd.pos] - lo : hi - lo + 1;
             if (esp_pos != our_pos) {
-                if (getenv("VOX_DEBUG"))
-                    fprintf(stderr, "vox: clause reader at byte %zu, espeak at %zu\n", our_pos, esp_pos);
+                VX_DEBUG("clause reader at byte %zu, espeak at %zu", our_pos, esp_pos);
                 size_t k = 0;
                 while (k < t.n && t.off[k] - lo < esp_pos) k++;
                 rd.pos = esp_pos > hi - lo ? t.n + 1 : k;
@@ -341,7 +341,7 @@ static int builder_reopen(builder *b) {
 static int add_raw_block(builder *b, const char *text, size_t len, size_t s, size_t e) {
     if (!b->open && builder_reopen(b)) return -1;
     if (s > 0 && text[s - 1] == ' ' && u32_push(&b->ph, ' ')) return -1;
-    cpseq t;
+    cpseq t = {0};
     if (decode(text, s + 2, e - 2, &t)) { cpseq_free(&t); return -1; }
     size_t a = 0, z = t.n;
     while (a < z && is_py_space(t.cp[a])) a++;

@@ -87,6 +87,7 @@ int main(void) {
     CHECKF(vx_piper_config_load(path, &c, err, sizeof err) == 0, "%s", err);
     if (!c) TEST_SUMMARY();
     check_lang(c, "en", "en-us", 80);
+    check_lang(c, "tricky", "en-us", 30);
     check_lang(c, "de", "de", 10);
     check_lang(c, "fr", "fr", 10);
     check_lang(c, "es", "es", 10);
