@@ -94,7 +94,7 @@ audio_total() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vox_audio_seco
 C=$((WORKERS * 2))
 echo "-- wrk HTTP/1.1, $C connections, ${SECS}s"
 a0=$(audio_total)
-wrk -t 2 -c $C -d "${SECS}s" --latency -s "$TMP/post.lua" "$URL" > "$TMP/wrk.txt" 2>&1 || true
+wrk -t 2 -c $C -d "${SECS}s" --timeout 120s --latency -s "$TMP/post.lua" "$URL" > "$TMP/wrk.txt" 2>&1 || true
 wrk_rps=$(awk '/^Requests\/sec/{print $2}' "$TMP/wrk.txt")
 p50=$(awk '$1=="50%"{print $2}' "$TMP/wrk.txt"); p99=$(awk '$1=="99%"{print $2}' "$TMP/wrk.txt")
 non2xx=$(awk '/Non-2xx/{print $NF}' "$TMP/wrk.txt"); non2xx=${non2xx:-0}
@@ -128,7 +128,7 @@ awk -v s="$srv_rate" -v r="$raw_rate" -v m="$raw_mt_rate" -v w="$WORKERS" 'BEGIN
 # --- RSS at 2x saturation
 C2=$((WORKERS * 4))
 echo "-- RSS over ${RSS_SECS}s at 2x saturation ($C2 connections, queue unbounded)"
-wrk -t 2 -c $C2 -d "${RSS_SECS}s" -s "$TMP/post.lua" "$URL" > "$TMP/wrk2.txt" 2>&1 &
+wrk -t 2 -c $C2 -d "${RSS_SECS}s" --timeout 120s -s "$TMP/post.lua" "$URL" > "$TMP/wrk2.txt" 2>&1 &
 WPID=$!
 : > "$TMP/rss.txt"
 for i in $(seq 1 "$RSS_SECS"); do

@@ -160,6 +160,32 @@ check_eq "right key -> 200" "$(curl -s -o /dev/null -w '%{http_code}' -H 'author
 check_eq "wrong key over h2c -> 401" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'authorization: Bearer x' "http://127.0.0.1:$K/v1/voices")" 401
 check_eq "healthz needs no key" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$K/healthz")" 200
 
+# --- Piper voices from a data dir (../shared/models: random-weight VITS models)
+MODELS=${VOX_SHARED:-../shared}/models
+[ -f "$MODELS/en_US-rand-medium.onnx" ] || MODELS=$(cd ../../.. && pwd)/shared/models
+if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
+  start_server piper --data-dir "$MODELS" --workers 2 --alias nova=en_US-rand3spk-x_low
+  PU=http://127.0.0.1:$PORT
+  curl -s "$PU/v1/voices" > "$TMP/pv.json"
+  check "data-dir voice listed before loading, with speakers" grep -q '"id":"en_US-rand3spk-x_low","object":"voice","kind":"piper","language":"en_US","quality":"x_low","sample_rate":16000,"num_speakers":3,"speakers":\["speaker0","speaker1","speaker2"\],"loaded":false' "$TMP/pv.json"
+  out=$(curl -s -o "$TMP/p3.wav" -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi there. Second one.","voice":"en_US-rand3spk-x_low","speaker":"speaker1"}')
+  check_eq "piper multi-speaker by speaker name: 200" "$out" 200
+  check_eq "piper x_low: 16000 Hz" "$(le32 "$TMP/p3.wav" 24)" 16000
+  check "piper voice now loaded" grep -q '"id":"en_US-rand3spk-x_low".*"loaded":true' <(curl -s "$PU/v1/voices")
+  check_eq "piper speaker id out of range -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi.","voice":"en_US-rand3spk-x_low","speaker":3}')" 400
+  check "OpenAI alias nova -> configured piper voice" grep -qi '^x-sample-rate: 16000' <(curl -s -D - -o /dev/null "$PU/v1/audio/speech" -d '{"input":"Hi.","voice":"nova"}')
+  PT='Hello there. This is a piper voice! A third sentence? And the fourth.'
+  body="{\"input\":\"$PT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"noise_scale\":0,\"noise_w\":0}"
+  curl -s -o "$TMP/ps.pcm" "$PU/v1/audio/speech" -d "$body"
+  curl -s --http2-prior-knowledge -o "$TMP/ps2.pcm" "$PU/v1/audio/speech" -d "$body"
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$PT" --output-raw > "$TMP/pc.pcm" 2>/dev/null
+  check "piper: sentence-parallel server output is non-empty" test -s "$TMP/ps.pcm"
+  check "piper: server output == vox CLI output, byte for byte (noise off)" cmp -s "$TMP/ps.pcm" "$TMP/pc.pcm"
+  check "piper: h2c output == HTTP/1.1 output" cmp -s "$TMP/ps.pcm" "$TMP/ps2.pcm"
+else
+  fail "piper voices: no models at $MODELS (VOX_SHARED)"
+fi
+
 # --- startup: preloaded voices; a default voice that cannot load is a clean exit 1
 start_server pre --preload espeak:de
 check "--preload: voice listed as loaded" grep -q '"id":"espeak:de"' <(curl -s "http://127.0.0.1:$PORT/v1/voices")
