@@ -24,9 +24,12 @@ int vx_espeak_init_locked(const char *data_dir, char *err, size_t errlen) {
     if (g_espeak_rate > 0) espeak_Terminate();
     g_espeak_rate = 0;
     g_espeak_voice[0] = 0;
-    /* DONT_EXIT: espeak must report a missing data dir, not exit() our process. */
+    /* DONT_EXIT: espeak must report a missing data dir, not exit() our process.
+     * PHONEME_EVENTS + IPA: synthesis reports each phoneme (in IPA) with its audio
+     * position, which gives espeak voices per-phoneme timings. */
     int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, *dir ? dir : NULL,
-                                 espeakINITIALIZE_DONT_EXIT);
+                                 espeakINITIALIZE_DONT_EXIT | espeakINITIALIZE_PHONEME_EVENTS |
+                                     espeakINITIALIZE_PHONEME_IPA);
     if (rate <= 0) {
         snprintf(err, errlen, "cannot initialize espeak-ng with data dir '%s'",
                  *dir ? dir : "(system default)");

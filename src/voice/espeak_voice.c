@@ -21,6 +21,10 @@ typedef struct synth_sink {
     size_t n, cap;
     vox_timing *words;
     size_t n_words, cap_words;
+    vox_timing *phonemes;     /* .phoneme is an offset into ph_text until finished */
+    size_t n_phonemes, cap_phonemes;
+    char *ph_text;
+    size_t ph_len, ph_cap;
     volatile int *cancel;
     int oom;
 } synth_sink;
@@ -60,12 +64,40 @@ static int sink_word(synth_sink *k, const espeak_EVENT *e) {
     return 0;
 }
 
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int sink_phoneme(synth_sink *k, const espeak_EVENT *e) {
+    size_t len = strnlen(e->id.string, sizeof e->id.string);
+    if (!len) return 0;
+    if (grow((void **)&k->phonemes, &k->cap_phonemes, k->n_phonemes + 1, sizeof *k->phonemes) ||
+        grow((void **)&k->ph_text, &k->ph_cap, k->ph_len + len + 1, 1))
+        return -1;
+    vox_timing *t = &k->phonemes[k->n_phonemes++];
+    memset(t, 0, sizeof *t);
+    t->start = e->audio_position / 1000.0;
+    t->phoneme = (const char *)(uintptr_t)k->ph_len;
+    memcpy(k->ph_text + k->ph_len, e->id.string, len);
+    k->ph_text[k->ph_len + len] = 0;
+    k->ph_len += len + 1;
+    return 0;
+}
+
 static int synth_callback(short *wav, int numsamples, espeak_EVENT *events) {
     synth_sink *k = events ? (synth_sink *)events->user_data : NULL;
     if (!k) return 1;
     if (wav && numsamples > 0 && sink_samples(k, wav, numsamples)) { k->oom = 1; return 1; }
     for (espeak_EVENT *e = events; e->type != espeakEVENT_LIST_TERMINATED; e++)
-        if (e->type == espeakEVENT_WORD && sink_word(k, e)) { k->oom = 1; return 1; }
+        if ((e->type == espeakEVENT_WORD && sink_word(k, e)) ||
+            (e->type == espeakEVENT_PHONEME && sink_phoneme(k, e))) { k->oom = 1; return 1; }
     return *k->cancel ? 1 : 0;   /* non-zero asks espeak to stop */
 }
 
@@ -90,6 +122,25 @@ static void finish_word_timings(synth_sink *k, const char *s, size_t len, size_t
         t->text_length = b1 - b0;
         t->end = i + 1 < k->n_words ? k->words[i + 1].start : total;
         if (t->end < t->start) t->end = t->start;
+    }
+}
+
+/* Phoneme ends are the next phoneme's start; each phoneme belongs to the word whose
+ * time span holds its start. */
+static void finish_phoneme_timings(synth_sink *k, double total) {
+    size_t w = 0;
+    for (size_t i = 0; i < k->n_phonemes; i++) {
+        vox_timing *t = &k->phonemes[i];
+        t->phoneme = k->ph_text + (uintptr_t)t->phoneme;
+        if (t->start > total) t->start = total;
+        t->end = i + 1 < k->n_phonemes ? k->phonemes[i + 1].start : total;
+        if (t->end > total) t->end = total;
+        if (t->end < t->start) t->end = t->start;
+        while (w + 1 < k->n_words && k->words[w + 1].start <= t->start) w++;
+        if (k->n_words && k->words[w].start <= t->start) {
+            t->text_offset = k->words[w].text_offset;
+            t->text_length = k->words[w].text_length;
+        }
     }
 }
 
@@ -146,11 +197,16 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     if (!rc && k.oom) { snprintf(err, errlen, "out of memory during synthesis"); rc = VOX_ERR_NOMEM; }
     if (!rc && *cancel) rc = VOX_ERR_CANCELLED;
     if (rc) {
-        free(k.samples); free(k.words); free(buf);
+        free(k.samples); free(k.words); free(k.phonemes); free(k.ph_text); free(buf);
         return rc;
     }
-    finish_word_timings(&k, buf, sp->length, sp->offset, k.n / 22050.0);
+    double total = k.n / (double)v->info.sample_rate;
+    finish_word_timings(&k, buf, sp->length, sp->offset, total);
+    finish_phoneme_timings(&k, total);
     free(buf);
+    out->phonemes = k.phonemes;
+    out->n_phonemes = k.n_phonemes;
+    out->phoneme_text = k.ph_text;
     out->samples = k.samples;
     out->n = k.n;
     out->words = k.words;

@@ -147,6 +147,14 @@ int main(void) {
         CHECK(c.words[i].start <= c.words[i].end && c.words[i].end <= dur + 1e-9);
         if (i) CHECK(c.words[i].start >= c.words[i - 1].start);
     }
+    /* Phoneme timings (espeak's phoneme events, IPA): ordered, contiguous, inside. */
+    CHECKF(c.n_phonemes >= 8, "%zu phonemes", c.n_phonemes);
+    for (size_t i = 0; i < c.n_phonemes; i++) {
+        CHECK(c.phonemes[i].phoneme && c.phonemes[i].phoneme[0]);
+        CHECK(c.phonemes[i].start <= c.phonemes[i].end && c.phonemes[i].end <= dur + 1e-9);
+        if (i) CHECK_NEAR(c.phonemes[i].start, c.phonemes[i - 1].end, 1e-9);
+    }
+    if (c.n_phonemes) CHECK_STR(c.phonemes[0].phoneme, "h");
     const char *hbw = "Hello big world.";
     if (c.n_words == 3) CHECK(!strncmp("world", hbw + c.words[2].text_offset, 5) && c.words[2].text_length == 5);
     vox_synth_free(s);
