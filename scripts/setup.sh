@@ -7,7 +7,8 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libespeak-ng-dev espeak-ng-data espeak-ng
   libcjson-dev libssl-dev openssl libnghttp2-dev libuv1-dev
-  sox libsox-fmt-all curl nghttp2-client wrk bc
+  sox libsox-fmt-all curl nghttp2-client wrk bc time
+  gcc-aarch64-linux-gnu qemu-user
 )
 # Extra packages a later part of the project appends here (one per line, # comments).
 if [ -f "$(dirname "$0")/packages.txt" ]; then

@@ -13,6 +13,13 @@ static uint32_t rnd(void) {
     return (uint32_t)(rs >> 11);
 }
 static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+/* Sanitizer runs (VOX_TEST_SLOW=0) check a quarter of the random shapes: same
+ * coverage of shape classes, a fraction of the time under ASan. */
+static int iter_div(void) {
+    const char *s = getenv("VOX_TEST_SLOW");
+    return s && !strcmp(s, "0") ? 4 : 1;
+}
+
 static float rf(void) { return (float)((rnd() % 20001) / 10000.0 - 1.0); }
 static float *rbuf(int64_t n) {
     float *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
@@ -35,7 +42,7 @@ static double max_rel(const float *got, const float *ref, int64_t n, double floo
 
 static double test_sgemm(const vx_kernels *k) {
     double worst = 0;
-    for (int it = 0; it < 300; it++) {
+    for (int it = 0; it < 300 / iter_div(); it++) {
         int ta = rnd() & 1, tb = rnd() & 1;
         int64_t m, n, kk;
         if (it < 8) { int64_t s[8] = { 1, 2, 5, 17, 33, 64, 65, 129 }; m = s[it]; n = s[7 - it]; kk = s[(it * 3) % 8]; }
@@ -94,7 +101,7 @@ static void rand_conv(vx_conv1d_params *p, int big) {
 
 static double test_conv(const vx_kernels *k, const vx_kernels_fused *f) {
     double worst = 0;
-    for (int it = 0; it < 400; it++) {
+    for (int it = 0; it < 400 / iter_div(); it++) {
         vx_conv1d_params p;
         rand_conv(&p, it % 20 == 0);
         int64_t cig = p.c_in / p.group, nw = p.c_out * cig * p.k;
@@ -140,7 +147,7 @@ static double test_conv(const vx_kernels *k, const vx_kernels_fused *f) {
 static double test_convtr(const vx_kernels *k, const vx_kernels_fused *f) {
     double worst = 0;
     static const int64_t piper[][4] = { { 8, 16, 4, 0 }, { 8, 16, 4, 0 }, { 2, 4, 1, 0 }, { 2, 4, 1, 0 } };
-    for (int it = 0; it < 200; it++) {
+    for (int it = 0; it < 200 / iter_div(); it++) {
         vx_convtr1d_params p;
         int big = it % 25 == 0;
         p.group = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
