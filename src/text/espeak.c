@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Mirrors libespeak-ng's own global state; see espeak.h. */
 static pthread_mutex_t g_espeak_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -21,6 +22,14 @@ int vx_espeak_init_locked(const char *data_dir, char *err, size_t errlen) {
         return VOX_ERR_ARG;
     }
     if (g_espeak_rate > 0 && !strcmp(dir, g_espeak_dir)) return g_espeak_rate;
+    /* libespeak-ng quietly falls back to its built-in path when the folder given is
+     * wrong; a user who named a folder must hear that it is not espeak-ng data. */
+    char probe[1100];
+    if (*dir && (snprintf(probe, sizeof probe, "%s/phontab", dir) >= (int)sizeof probe ||
+                 access(probe, R_OK))) {
+        snprintf(err, errlen, "'%s' is not an espeak-ng data folder (no phontab in it)", dir);
+        return VOX_ERR_NOT_FOUND;
+    }
     if (g_espeak_rate > 0) espeak_Terminate();
     g_espeak_rate = 0;
     g_espeak_voice[0] = 0;

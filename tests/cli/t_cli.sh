@@ -49,6 +49,12 @@ check "timings json parses" 'node -e "const t=require(\"$T/t.json\"); if(!(t.wor
 check "vtt header" 'head -1 "$T/s.vtt" | grep -q WEBVTT'
 check "vtt cues" '[ $(grep -c -- "-->" "$T/s.vtt") -eq 2 ]'
 
+# --espeak_data selects another espeak-ng data folder, as in Piper; a wrong one is an error.
+ED=$(dirname "$(find /usr/lib -name phontab -path '*espeak-ng-data*' 2>/dev/null | head -1)")
+"$VOX" --espeak_data "$ED" --text "Data folder." -f "$T/ed.wav" -q
+check "--espeak_data" '[ -s "$T/ed.wav" ]'
+expect_error "bad espeak data" "not an espeak-ng data folder" sh -c "echo hi | '$VOX' --espeak_data '$T' -f '$T/x.wav'"
+
 check "--version" '"$VOX" --version | grep -q "^vox [0-9]"'
 check "--help" '"$VOX" --help | grep -q -- "--output-raw"'
 check "--list-voices has en-us" '"$VOX" --list-voices | grep -q "^espeak:en-us"'
