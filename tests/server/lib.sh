@@ -10,6 +10,9 @@ SERVER_PIDS=()
 
 cleanup() {
   for p in "${SERVER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ "$FAIL" -gt 0 ]; then   # a failing test shows what the servers said
+    for l in "$TMP"/*.log; do [ -f "$l" ] && { echo "--- $l (last 40 lines)"; tail -40 "$l"; }; done
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
