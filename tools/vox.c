@@ -260,6 +260,20 @@ static int is_blank(const char *s, size_t n) {
     return 1;
 }
 
+/* The whole input (--text or stdin), checked: within limits, valid UTF-8, not blank.
+ * Returns 0, or 1 after printing the error; *text is the caller's to free either way. */
+static int read_input(const cli *c, char **text, size_t *len) {
+    int too_long = 0;
+    size_t bad;
+    if (c->text) { *text = strdup(c->text); *len = strlen(c->text); }
+    else *text = read_all(stdin, len, &too_long);
+    if (!*text) return fail("out of memory reading input");
+    if (too_long) return fail("input longer than %u bytes", MAX_STDIN_BYTES);
+    if (vox_utf8_check(*text, *len, &bad)) return fail("invalid UTF-8 in input at byte offset %zu", bad);
+    if (is_blank(*text, *len)) return fail("empty input: nothing to speak");
+    return 0;
+}
+
 /* ------------------------------------------------------------------ speak */
 
 typedef struct sink {
@@ -381,14 +395,7 @@ static int run_text_mode(vox_voice *v, const cli *c) {
         goto done;
     }
     size_t len = 0;
-    int too_long = 0;
-    if (c->text) { text = strdup(c->text); len = strlen(c->text); }
-    else text = read_all(stdin, &len, &too_long);
-    if (!text) { rc = fail("out of memory reading input"); goto done; }
-    size_t bad;
-    if (too_long) rc = fail("input longer than %u bytes", MAX_STDIN_BYTES);
-    else if (vox_utf8_check(text, len, &bad)) rc = fail("invalid UTF-8 in input at byte offset %zu", bad);
-    else if (is_blank(text, len)) rc = fail("empty input: nothing to speak");
+    rc = read_input(c, &text, &len);
     if (rc) goto done;
     if (c->output_raw) {
         sink_open(&out, stdout, c->raw_f32 ? 2 : 1, info.sample_rate);
@@ -420,14 +427,8 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
     if (stat(c->output_dir, &st) || !S_ISDIR(st.st_mode))
         return fail("output directory '%s' does not exist", c->output_dir);
     size_t len = 0;
-    int too_long = 0;
-    char *text = c->text ? strdup(c->text) : read_all(stdin, &len, &too_long);
-    if (!text) return fail("out of memory reading input");
-    if (c->text) len = strlen(text);
-    if (too_long) { free(text); return fail("input longer than %u bytes", MAX_STDIN_BYTES); }
-    size_t bad;
-    if (vox_utf8_check(text, len, &bad)) { free(text); return fail("invalid UTF-8 in input at byte offset %zu", bad); }
-    if (is_blank(text, len)) { free(text); return fail("empty input: nothing to speak"); }
+    char *text = NULL;
+    if (read_input(c, &text, &len)) { free(text); return 1; }
     vox_voice_info info;
     vox_voice_get_info(v, &info);
     int rc = 0, k = 0;
