@@ -315,6 +315,9 @@ int vox_infer_main(int argc, char **argv) {
     o.pool = pool;
     o.seed = a.seed;
     o.profile = prof;
+    vx_run_stats st;
+    memset(&st, 0, sizeof st);
+    o.stats = &st;
     o.err = err;
     o.errlen = sizeof err;
     for (int r = 0; r < a.reps && !rc; r++) {
@@ -341,8 +344,10 @@ int vox_infer_main(int argc, char **argv) {
         printf("{\"model\":\"%s\",\"ids\":%d,\"threads\":%d,\"samples\":%lld,\"sample_rate\":%d,\"dims\":[",
                base_name(a.model), n_ids, a.threads, (long long)samples, rate);
         for (int d = 0; d < outs[0].ndim; d++) printf("%s%lld", d ? "," : "", (long long)outs[0].dims[d]);
-        printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_mb\":%.1f}\n",
-               load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0, peak_rss_mb());
+        printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_mb\":%.1f,"
+               "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f}\n",
+               load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0, peak_rss_mb(),
+               vx_kernels_get()->name, st.peak_bytes / 1048576.0, st.buf_peak_cached / 1048576.0);
         fflush(stdout);
         if (prof) vx_profile_print(g, prof, stderr, 15);
     }

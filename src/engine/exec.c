@@ -142,9 +142,27 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     const vx_step *st = &g->steps[k];
     for (int j = 0; j < st->n_in; j++) r->in[j] = st->in[j] >= 0 ? value(r, st->in[j]) : NULL;
     memset(r->out, 0, (size_t)st->n_out * sizeof(vx_tensor));
+    /* Inputs a kernel may overwrite: run-owned, dying here, not kept, not sharing memory
+     * with another input. */
+    unsigned inplace = 0;
+    for (int j = 0; j < st->n_in && j < 32; j++) {
+        int s = st->in[j];
+        if (s < 0 || g->is_const[s] || !r->vals[s].owned || g->last_use[s] != k || r->keep[s] ||
+            !r->vals[s].data)
+            continue;
+        const char *b = r->vals[s].data, *e = b + vx_tensor_bytes(&r->vals[s]);
+        int alias = 0;
+        for (int q = 0; q < st->n_in && !alias; q++) {
+            if (q == j || !r->in[q] || !r->in[q]->data) continue;
+            const char *qb = r->in[q]->data, *qe = qb + vx_tensor_bytes(r->in[q]);
+            alias = qb < e && b < qe;
+        }
+        if (!alias) inplace |= 1u << j;
+    }
     char kerr[512] = "";
     vx_op_ctx ctx = { .opset = g->model->opset, .rng = rng, .threads = o->threads > 0 ? o->threads : 1,
-                      .pool = o->pool, .err = kerr, .errlen = sizeof kerr };
+                      .pool = o->pool, .inplace = inplace, .prep = st->has_prep ? &st->prep : NULL,
+                      .err = kerr, .errlen = sizeof kerr };
     double t0 = o->profile ? now_ms() : 0;
     int rc = st->def->fn(&ctx, st->node, r->in, st->n_in, r->out, st->n_out);
     if (o->profile && o->profile->n_steps == g->n_steps) {
@@ -215,6 +233,9 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
             return fail(err, errlen, VOX_ERR_NOT_FOUND, "no value named '%s' in the graph", nm ? nm : "(null)");
         if (g->is_const[extra_slots[i]] == 2)
             return fail(err, errlen, VOX_ERR_UNSUPPORTED, "value '%s' is a constant dropped at load", nm);
+        if (g->elided[extra_slots[i]])
+            return fail(err, errlen, VOX_ERR_UNSUPPORTED,
+                        "value '%s' was fused away at load (VOX_FUSE=0 keeps it)", nm);
     }
     for (int i = 0; i < n_inputs; i++) {
         int rc = check_input(g, i, &inputs[i], err, errlen);
@@ -260,7 +281,9 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     if (rc)
         for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
     for (size_t s = 0; s < nv; s++) vx_tensor_release(&r.vals[s]);
+    vx_bufpool_stats bst = {0};
     if (bp) {
+        vx_bufpool_get_stats(bp, &bst);
         vx_bufpool_set_current(prev_bp);
         vx_bufpool_free(bp);
     }
@@ -269,6 +292,9 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
         o->stats->peak_live = r.peak_live;
         o->stats->peak_bytes = r.peak_bytes;
         o->stats->live_at_end = live_at_end;
+        o->stats->buf_hits = bst.hits;
+        o->stats->buf_misses = bst.misses;
+        o->stats->buf_peak_cached = bst.peak_cached;
     }
     free(block);
     return rc;
@@ -308,7 +334,7 @@ void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_n
     int nt = 0;
     double total = 0;
     for (int k = 0; k < n; k++) {
-        const char *op = g->steps[k].node->op_type;
+        const char *op = g->steps[k].label;
         int i = 0;
         while (i < nt && strcmp(rows[i].name, op)) i++;
         if (i == nt) { rows[nt].name = op; nt++; }
@@ -334,7 +360,7 @@ void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_n
     if (top_nodes > n) top_nodes = n;
     fprintf(f, "top %d nodes:\n", top_nodes);
     for (int i = 0; i < top_nodes; i++)
-        fprintf(f, "  %-40s %-16s %10.3f ms/run\n", rows[i].name, g->steps[rows[i].step].node->op_type,
+        fprintf(f, "  %-40s %-16s %10.3f ms/run\n", rows[i].name, g->steps[rows[i].step].label,
                 rows[i].ms / runs);
     free(rows);
 }

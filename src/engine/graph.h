@@ -96,6 +96,8 @@ typedef struct vx_run_stats {
     int peak_live;      /* most run-owned tensors alive at once */
     size_t peak_bytes;  /* most bytes in run-owned tensors at once */
     int live_at_end;    /* run-owned tensors alive after the last node (= kept values) */
+    int64_t buf_hits, buf_misses;   /* allocations served by the run's recycling pool / by malloc */
+    size_t buf_peak_cached;         /* most bytes parked in that pool at once */
 } vx_run_stats;
 
 typedef struct vx_run_opts {

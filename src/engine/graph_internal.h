@@ -12,6 +12,10 @@ typedef struct vx_step {
     int *out;       /* slot per output; -1 = output not named ("") */
     int n_free;
     int *free;      /* slots whose last use is this step: released right after it */
+    int has_prep;
+    vx_op_prep prep;   /* load-time packing / fusion (vx_op_ctx.prep) */
+    void *pack_owned;  /* owner of prep.wpacked */
+    const char *label; /* op type shown by profiles ("Conv+LeakyRelu+Add"...) */
 } vx_step;
 
 struct vx_graph {
@@ -28,6 +32,7 @@ struct vx_graph {
     vx_tensor *const_store;    /* owners of folded tensors (and Constant scalars/lists) */
     int *last_use;             /* slot -> last step that reads it; -1 = none */
     unsigned char *is_output;  /* slot is a graph output (never released early) */
+    unsigned char *elided;     /* slot was fused away at load: never produced */
 
     int *in_slots;             /* graph input i -> slot */
     int *out_slots;            /* graph output i -> slot */
@@ -37,7 +42,7 @@ struct vx_graph {
     int *step_ints;            /* backing store of the steps' slot arrays */
     int max_in, max_out;
 
-    int n_folded, n_consts;
+    int n_folded, n_consts, n_fused;
 };
 
 /* Slot of a value name, or -1. */

@@ -12,11 +12,30 @@ void vx_rng_seed(vx_rng *r, uint64_t seed);
 double vx_rng_uniform(vx_rng *r);                 /* [0, 1) */
 double vx_rng_normal(vx_rng *r);                  /* N(0, 1) */
 
+/* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
+ * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
+ * same result when it is absent. */
+typedef struct vx_op_prep {
+    const void *kernels;     /* vx_kernels table the packing was made for */
+    const void *wpacked;     /* constant weights pre-packed for that table, or NULL */
+    int64_t pk[4];           /* parameters the packing assumed (checked at run time) */
+    /* Fusion (Conv only): the step runs LeakyRelu -> Conv -> Add as one node. */
+    int leaky_in;            /* input 0 is the LeakyRelu's input: apply it first */
+    float alpha;
+    int res;                 /* index of the Add's other input (added to the output), or 0 */
+    int res_first;           /* the residual was the Add's first input */
+    const struct vx_node *add_node;   /* the fused Add (for an unfused fallback) */
+} vx_op_prep;
+
 typedef struct vx_op_ctx {
     int64_t opset;           /* default-domain opset of the model */
     vx_rng *rng;             /* per-run generator (RandomNormal*, RandomUniform*) */
     int threads;             /* threads the kernel may use (1 = scalar single-thread) */
     void *pool;              /* thread pool (engine), may be NULL */
+    const vx_op_prep *prep;  /* load-time preparation of this step, or NULL */
+    unsigned inplace;        /* bit j: input j dies here, is run-owned and not aliased by
+                              * another input: the kernel may overwrite it and return as
+                              * output a view with the same data pointer and byte size */
     char *err;               /* message buffer for failures */
     size_t errlen;
 } vx_op_ctx;

@@ -54,6 +54,7 @@ typedef struct blk_hdr {
 /* Size classes: multiples of 64 up to 512 bytes (classes 0..7), then 8 classes per
  * power of two (<= 12.5% rounding). */
 #define N_CLASSES 256
+#define BIG_BLOCK ((size_t)256 << 10)
 static int class_of(size_t n, size_t *size) {
     if (n <= 512) {
         size_t c = n ? (n + 63) / 64 : 1;
@@ -129,6 +130,20 @@ void *vx_aligned_alloc_raw(size_t bytes) {
             return (char *)h + BLK_HDR;
         }
         p->st.misses++;
+        /* A big miss means the working set moved to larger tensors (the vocoder's stages
+         * grow in time as they go): parked big blocks of smaller classes belong to an
+         * earlier phase, so give them back instead of holding both. */
+        if (sz >= BIG_BLOCK)
+            for (int k = c - 1; k >= 0; k--) {
+                if (!p->free_list[k]) continue;
+                if (p->free_list[k]->cap < BIG_BLOCK) break;
+                for (blk_hdr *h = p->free_list[k], *nx; h; h = nx) {
+                    nx = h->next;
+                    p->cached -= h->cap;
+                    free(h);
+                }
+                p->free_list[k] = NULL;
+            }
     }
     return blk_new(sz);
 }

@@ -1,6 +1,8 @@
 /* Executor unit tests on hand-built graphs with tiny test-only kernels (passed to
  * vx_graph_from_model_ops, nothing registered globally). */
 #include "engine/graph_internal.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/kernels_fused.h"
 #include "test.h"
 #include "vox.h"
 #include <pthread.h>
@@ -655,7 +657,92 @@ static void test_random_graphs(void) {
     CHECK(compiled > 50 && ran > 20 && cycles > 10);
 }
 
+/* LeakyRelu -> Conv -> Add is fused at load into one step (when the kernel table has
+ * fused kernels); the result must equal the plain computation whatever the residual's
+ * shape (same shape: fused kernel; broadcast: fallback) and input order. */
+static void test_conv_fusion(void) {
+    enum { C = 2, T = 9, K = 3 };
+    static const int64_t pads[2] = { 1, 1 };
+    float wv[C * C * K], bv[C], xv[C * T], rfull[C * T], rb[C];
+    for (int i = 0; i < C * C * K; i++) wv[i] = (float)((i * 7) % 5 - 2) * 0.25f;
+    for (int i = 0; i < C; i++) { bv[i] = 0.5f * (float)i - 0.25f; rb[i] = 3.0f + (float)i; }
+    for (int i = 0; i < C * T; i++) { xv[i] = (float)((i * 5) % 11 - 5) * 0.3f; rfull[i] = (float)i * 0.125f; }
+    /* reference: y[co][t] = b + sum w * leaky(x)[ci][t + kk - 1] */
+    float want[C * T];
+    for (int co = 0; co < C; co++)
+        for (int t = 0; t < T; t++) {
+            float acc = bv[co];
+            for (int ci = 0; ci < C; ci++)
+                for (int kk = 0; kk < K; kk++) {
+                    int ti = t + kk - 1;
+                    if (ti < 0 || ti >= T) continue;
+                    float v = xv[ci * T + ti];
+                    v = v >= 0 ? v : 0.01f * v;
+                    acc += wv[(co * C + ci) * K + kk] * v;
+                }
+            want[co * T + t] = acc;
+        }
+    int fused_kernels = vx_kernels_fused_for(vx_kernels_get()) != NULL;
+    for (int variant = 0; variant < 4; variant++) {
+        int bcast = variant & 1, res_first = variant >> 1;
+        tmodel t;
+        tm_init(&t);
+        tm_init_f(&t, "W", C * C * K, wv);
+        int64_t wd[3] = { C, C, K };
+        vx_tensor_set_shape(&t.inits[0], 3, wd);
+        tm_init_f(&t, "B", C, bv);
+        tm_input(&t, "x", VX_FLOAT, 3, 1);
+        tm_input(&t, "r", VX_FLOAT, -1, 1);
+        NODE(&t, "lk", "LeakyRelu", L("x"), L("l"));
+        vx_node *cv = NODE(&t, "cv", "Conv", L("l", "W", "B"), L("c"));
+        t.attrs[0] = (vx_attr){ .name = "pads", .type = VX_ATTR_INTS, .ints = pads, .n = 2 };
+        cv->attrs = &t.attrs[0];
+        cv->n_attrs = 1;
+        if (res_first) NODE(&t, "add", "Add", L("r", "c"), L("y"));
+        else NODE(&t, "add", "Add", L("c", "r"), L("y"));
+        tm_output(&t, "y");
+        char err[256] = "";
+        vx_graph *g = NULL;
+        int rc = vx_graph_from_model(&t.m, NULL, &g, err, sizeof err);
+        CHECKF(rc == 0, "compile: %s", err);
+        if (rc) continue;
+        vx_graph_stats st;
+        vx_graph_get_stats(g, &st);
+        CHECK_EQ_INT(st.n_steps, fused_kernels ? 1 : 3);
+        vx_tensor in[2] = {{0}}, out[2] = {{0}};
+        int64_t xd[3] = { 1, C, T }, rd[3] = { 1, C, bcast ? 1 : T };
+        vx_tensor_set_shape(&in[0], 3, xd);
+        in[0].dtype = VX_FLOAT;
+        in[0].data = xv;
+        vx_tensor_set_shape(&in[1], 3, rd);
+        in[1].dtype = VX_FLOAT;
+        in[1].data = bcast ? rb : rfull;
+        vx_run_opts o;
+        vx_run_opts_init(&o);
+        o.err = err;
+        o.errlen = sizeof err;
+        rc = vx_graph_run(g, &o, in, 2, out);
+        CHECKF(rc == 0, "run: %s", err);
+        if (!rc) {
+            CHECK_EQ_INT(out[0].numel, C * T);
+            CHECK_EQ_INT(out[0].ndim, 3);
+            for (int i = 0; i < C * T && out[0].numel == C * T; i++)
+                CHECK_NEAR(fval(&out[0], i), want[i] + (bcast ? rb[i / T] : rfull[i]), 1e-5);
+        }
+        vx_tensor_release(&out[0]);
+        /* an intermediate fused away cannot be asked for */
+        const char *extra[1] = { "l" };
+        o.extra_outputs = extra;
+        o.n_extra_outputs = 1;
+        rc = vx_graph_run(g, &o, in, 2, out);
+        CHECK_EQ_INT(rc, fused_kernels ? VOX_ERR_UNSUPPORTED : 0);
+        for (int i = 0; i < 2; i++) vx_tensor_release(&out[i]);
+        vx_graph_free(g);
+    }
+}
+
 int main(void) {
+    test_conv_fusion();
     test_order();
     test_errors();
     test_folding();

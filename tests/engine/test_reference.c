@@ -1,13 +1,21 @@
 /* Model-level check: every case of ../shared/reference/manifest.json (onnxruntime's
  * outputs) must give the same sample count and SNR >= 60 dB with our engine.
  * VOX_TEST_THREADS sets kernel threads (default 1). VOX_TEST_SLOW=0 (sanitizer runs)
- * keeps only the short cases (< 100000 samples). */
+ * keeps only the short cases (< 100000 samples).
+ *
+ * Run without VOX_CPU, it checks the default kernel path on every case, then re-runs
+ * itself once per other available path (VOX_CPU=avx2, scalar...) on the short and
+ * medium cases (< 1000000 samples), and once with fusion off (VOX_FUSE=0) on the short
+ * ones; each child must pass. */
 #include "engine/graph.h"
 #include "engine/pool.h"
 #include "test.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
+#include "kernels/kernels.h"
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_MODELS 8
 
@@ -163,7 +171,24 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     free(ref);
 }
 
-int main(void) {
+/* Re-runs this test with env name=value and a sample limit; returns its exit status. */
+static int run_child(const char *self, const char *name, const char *value, const char *limit) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv(name, value, 1);
+        setenv("VOX_TEST_REF_MAX_SAMPLES", limit, 1);
+        setenv("VOX_TEST_REF_CHILD", "1", 1);
+        execl(self, self, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/reference", test_shared_dir());
     snprintf(path, sizeof path, "%s/manifest.json", dir);
@@ -182,12 +207,27 @@ int main(void) {
     double t0 = now_s();
     const char *slow = getenv("VOX_TEST_SLOW");
     int quick = slow && !strcmp(slow, "0");
+    const char *lim = getenv("VOX_TEST_REF_MAX_SAMPLES");
+    double max_samples = lim ? atof(lim) : 0;
+    printf("kernel path %s%s\n", vx_kernels_get()->name, getenv("VOX_FUSE") ? " (VOX_FUSE set)" : "");
     const cJSON *c;
     cJSON_ArrayForEach(c, cases) {
-        if (quick && cJSON_GetNumberValue(cJSON_GetObjectItem(c, "samples")) >= 100000) continue;
+        double ns = cJSON_GetNumberValue(cJSON_GetObjectItem(c, "samples"));
+        if (quick && ns >= 100000) continue;
+        if (max_samples > 0 && ns >= max_samples) continue;
         run_case(dir, c, ms, &n_models, threads, pool);
     }
     printf("total %.1f s\n", now_s() - t0);
+    if (!getenv("VOX_TEST_REF_CHILD") && !getenv("VOX_CPU")) {
+        static const char *const paths[] = { "avx512", "avx2", "neon", "scalar" };
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            if (!vx_kernels_by_name(paths[i]) || !strcmp(paths[i], vx_kernels_get()->name)) continue;
+            int st = run_child(argv[0], "VOX_CPU", paths[i], "1000000");
+            CHECKF(st == 0, "kernel path %s: child exited with %d", paths[i], st);
+        }
+        int st = run_child(argv[0], "VOX_FUSE", "0", "100000");
+        CHECKF(st == 0, "VOX_FUSE=0: child exited with %d", st);
+    }
     for (int i = 0; i < n_models; i++) vx_graph_free(ms[i].g);
     vx_pool_free(pool);
     cJSON_Delete(j);

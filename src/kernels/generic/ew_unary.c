@@ -118,7 +118,9 @@ static int run_unary(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     if (!m->fn)
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input dtype %s not supported",
                           vx_dtype_name(x->dtype));
-    rc = vx_op_alloc_raw(ctx, out, bool_out ? VX_BOOL : x->dtype, x->ndim, x->dims);
+    /* elementwise: may write over a dying input (vx_op_ctx.inplace) */
+    if ((ctx->inplace & 1) && !bool_out && x->numel) vx_tensor_view(out, x);
+    else rc = vx_op_alloc_raw(ctx, out, bool_out ? VX_BOOL : x->dtype, x->ndim, x->dims);
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     if (x->numel) m->fn(x->data, out->data, x->numel, par);
     return 0;

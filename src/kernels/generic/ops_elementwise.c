@@ -161,13 +161,30 @@ static int fail_dtype(vx_op_ctx *ctx, const vx_node *node, int dtype) {
 }
 
 /* out = fn(a, b) broadcast; out gets out_dtype. */
+static int same_dims(const vx_tensor *t, int ndim, const int64_t *dims) {
+    if (t->ndim != ndim) return 0;
+    for (int i = 0; i < ndim; i++)
+        if (t->dims[i] != dims[i]) return 0;
+    return 1;
+}
+
+/* inplace: bit 0/1 = a/b may be overwritten (vx_op_ctx.inplace, only when a and b are the
+ * node's inputs 0 and 1). The rows are elementwise, so an output aliasing an input of
+ * the output's exact shape reads each element before writing it. */
 static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
-                      const vx_tensor *b, vx_tensor *out, int out_dtype, ew_row2 fn) {
+                      const vx_tensor *b, vx_tensor *out, int out_dtype, ew_row2 fn,
+                      unsigned inplace) {
     vx_bcast bc;
     const vx_tensor *ins[2] = { a, b };
     if (vx_bcast_init(&bc, 2, ins)) return fail_shapes(ctx, node, a, b);
-    /* every output row is written below */
-    int rc = vx_op_alloc_raw(ctx, out, out_dtype, bc.out_ndim, bc.out_dims);
+    const vx_tensor *reuse = NULL;
+    for (int j = 0; j < 2 && !reuse; j++)
+        if ((inplace >> j & 1) && ins[j]->dtype == out_dtype && ins[j]->numel &&
+            same_dims(ins[j], bc.out_ndim, bc.out_dims))
+            reuse = ins[j];
+    int rc = 0;
+    if (reuse) vx_tensor_view(out, reuse);
+    else rc = vx_op_alloc_raw(ctx, out, out_dtype, bc.out_ndim, bc.out_dims);   /* every row is written */
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     size_t ea = vx_dtype_size(a->dtype), eb = vx_dtype_size(b->dtype);
     size_t eo = vx_dtype_size(out_dtype);
@@ -192,7 +209,7 @@ static int binary_op(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
                           vx_dtype_name(a->dtype), vx_dtype_name(b->dtype));
     ew_row2 fn = pick2(impl, a->dtype);
     if (!fn) return fail_dtype(ctx, node, a->dtype);
-    return run_binary(ctx, node, a, b, out, bool_out ? VX_BOOL : a->dtype, fn);
+    return run_binary(ctx, node, a, b, out, bool_out ? VX_BOOL : a->dtype, fn, ctx->inplace & 3);
 }
 
 #define BINARY(Name, impl, bool_out) \
@@ -259,14 +276,14 @@ static int op_Pow(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int
     if (e->dtype == VX_BOOL || !vx_ew_convert_supported(e->dtype))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "exponent dtype %s not supported",
                           vx_dtype_name(e->dtype));
-    if (e->dtype == work) return run_binary(ctx, node, x, e, out, x->dtype, fn);
+    if (e->dtype == work) return run_binary(ctx, node, x, e, out, x->dtype, fn, 0);
     vx_tensor ew = *e;    /* the exponent converted, same shape */
     ew.dtype = work;
     ew.owned = 0;
     ew.data = vx_aligned_alloc((size_t)e->numel * vx_dtype_size(work));
     if (!ew.data) return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
     vx_ew_convert(e->data, e->dtype, ew.data, work, e->numel);
-    rc = run_binary(ctx, node, x, &ew, out, x->dtype, fn);
+    rc = run_binary(ctx, node, x, &ew, out, x->dtype, fn, 0);
     vx_aligned_free(ew.data);
     return rc;
 }

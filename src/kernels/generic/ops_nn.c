@@ -2,7 +2,9 @@
  * (nn_reduce.c), normalizations and pooling (nn_norm.c). The wrappers validate shapes
  * and attributes; hot loops go through the per-CPU table of kernels/kernels.h. */
 #include "kernels/generic/nn_internal.h"
+#include "engine/pool.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/kernels_fused.h"
 #include "vox.h"
 #include <stdlib.h>
 #include <string.h>
@@ -175,8 +177,66 @@ static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
     return 0;
 }
 
+static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                         vx_tensor *out, int n_out, const vx_tensor *res);
+
+/* A Conv step fused at load (graph.c): LeakyRelu on input 0 first and/or an Add of
+ * input prep->res after. The fused kernel runs when shapes allow it; otherwise the
+ * plain ops run one after the other, with the same semantics. */
+static int op_conv_fused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                         vx_tensor *out, int n_out) {
+    const vx_op_prep *pr = ctx->prep;
+    const vx_tensor *res = pr->res && pr->res < n_in ? in[pr->res] : NULL;
+    if (pr->res && !res) return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused residual missing");
+    int cn = n_in < 3 ? n_in : 3;
+    const vx_kernels_fused *f = vx_kernels_fused_for(vx_kernels_get());
+    if (f && f->conv1d_fused_f32 && in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 &&
+        (!res || res->dtype == VX_FLOAT))
+        return op_conv_plain(ctx, node, in, cn, out, n_out, res);   /* checks res shape */
+    /* Unfused fallback. */
+    vx_tensor xl = {0}, y = {0};
+    vx_tensor *cin[3] = { in[0], in[1], cn > 2 ? in[2] : NULL };
+    int rc;
+    if (pr->leaky_in) {
+        const vx_tensor *x = in[0];
+        if ((rc = need_float(ctx, node, x, "X"))) return rc;
+        if ((rc = vx_op_alloc_raw(ctx, &xl, VX_FLOAT, x->ndim, x->dims)))
+            return vx_op_fail(ctx, node, rc, "cannot allocate output");
+        const float *xs = x->data;
+        float *xd = xl.data, a = pr->alpha;
+        for (int64_t i = 0; i < x->numel; i++) xd[i] = xs[i] >= 0 ? xs[i] : a * xs[i];
+        cin[0] = &xl;
+    }
+    vx_op_ctx c2 = *ctx;
+    c2.prep = NULL;
+    c2.inplace = 0;
+    rc = op_conv_plain(&c2, node, cin, cn, res ? &y : out, n_out, NULL);
+    vx_tensor_release(&xl);
+    if (rc || !res) return rc;
+    const vx_op_def *add = vx_op_find("Add");
+    vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
+    rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
+    vx_tensor_release(&y);
+    return rc;
+}
+
 static int op_conv(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                    vx_tensor *out, int n_out) {
+    if (ctx->prep && (ctx->prep->leaky_in || ctx->prep->res))
+        return op_conv_fused(ctx, node, in, n_in, out, n_out);
+    return op_conv_plain(ctx, node, in, n_in < 3 ? n_in : 3, out, n_out, NULL);
+}
+
+static int same_shape(const vx_tensor *a, int ndim, const int64_t *dims) {
+    if (a->ndim != ndim) return 0;
+    for (int i = 0; i < ndim; i++)
+        if (a->dims[i] != dims[i]) return 0;
+    return 1;
+}
+
+/* res (fused Add) is only passed together with a fused kernel table. */
+static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                         vx_tensor *out, int n_out, const vx_tensor *res) {
     int64_t group;
     int64_t m = n_in >= 2 && in[1] && in[1]->ndim > 0 ? in[1]->dims[0] : 0;
     int rc = conv_check(ctx, node, in, n_in, &group, m);
@@ -196,12 +256,51 @@ static int op_conv(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
     if ((rc = vx_nn_geom(ctx, node, nsp, x->dims + 2, w->dims + 2, 1, 0, &g))) return rc;
     int64_t od[VX_MAX_DIMS] = { n, m };
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
-    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
-        return vx_op_fail(ctx, node, rc, "cannot allocate output");
+    const vx_op_prep *pr = ctx->prep;
+    if (res && !same_shape(res, x->ndim, od)) {
+        /* the residual broadcasts: plain conv, then the Add */
+        vx_op_ctx c2 = *ctx;
+        c2.inplace = 0;
+        vx_op_prep p2 = *pr;
+        p2.leaky_in = 0;
+        p2.res = 0;
+        c2.prep = &p2;
+        vx_tensor y = {0}, xl = {0};
+        vx_tensor *cin[3] = { in[0], in[1], n_in > 2 ? in[2] : NULL };
+        if (pr->leaky_in) {
+            if ((rc = vx_op_alloc_raw(ctx, &xl, VX_FLOAT, x->ndim, x->dims)))
+                return vx_op_fail(ctx, node, rc, "cannot allocate output");
+            const float *xs = x->data;
+            float *xd2 = xl.data, a = pr->alpha;
+            for (int64_t i = 0; i < x->numel; i++) xd2[i] = xs[i] >= 0 ? xs[i] : a * xs[i];
+            cin[0] = &xl;
+        }
+        rc = op_conv_plain(&c2, node, cin, n_in, &y, n_out, NULL);
+        vx_tensor_release(&xl);
+        if (rc) return rc;
+        const vx_op_def *add = vx_op_find("Add");
+        vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
+        c2.prep = NULL;
+        c2.inplace = 0;
+        rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
+        vx_tensor_release(&y);
+        return rc;
+    }
+    int leaky = pr && pr->leaky_in;
     const vx_kernels *kern = vx_kernels_get();
+    const vx_kernels_fused *fk = vx_kernels_fused_for(kern);
+    /* A dying residual of the output's shape takes the output (the fused kernel reads
+     * each residual element before writing that element). */
+    if (res && nsp == 1 && fk && fk->conv1d_fused_f32 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
+        res->numel)
+        vx_tensor_view(&out[0], res);
+    else if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
+        return vx_op_fail(ctx, node, rc, "cannot allocate output");
     int64_t ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
     const float *xd = x->data, *wd = w->data, *bd = b ? b->data : NULL;
     float *y = out[0].data;
+    const void *wp = pr && pr->wpacked && pr->kernels == (const void *)kern && pr->pk[0] == c &&
+                     pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0] ? pr->wpacked : NULL;
     for (int64_t i = 0; i < n; i++) {
         if (nsp == 1) {
             vx_conv1d_params p = {
@@ -209,7 +308,15 @@ static int op_conv(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
                 .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
                 .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
             };
-            rc = kern->conv1d_f32(&p, xd + i * c * ilen, wd, NULL, bd, y + i * m * olen);
+            if ((leaky || res) && fk && fk->conv1d_fused_f32) {
+                vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = leaky ? pr->alpha : 0.0f,
+                                      .res = res ? (const float *)res->data + i * m * olen : NULL,
+                                      .ldr = g.out[0] };
+                rc = vx_par_conv1d_fused(ctx->pool, fk, &p, xd + i * c * ilen, wd, wp, bd, &fu,
+                                         y + i * m * olen);
+            } else {
+                rc = vx_par_conv1d(ctx->pool, kern, &p, xd + i * c * ilen, wd, wp, bd, y + i * m * olen);
+            }
         } else {
             rc = conv_nd(&g, c, m, group, xd + i * c * ilen, wd, bd, y + i * m * olen);
         }
@@ -343,7 +450,13 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
                 .c_in = c, .c_out = m, .group = group, .t_in = g.in[0], .t_out = g.out[0],
                 .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
             };
-            rc = kern->convtr1d_f32(&p, xd + i * c * ilen, wd, bd, y + i * m * olen);
+            const vx_op_prep *pr = ctx->prep;
+            const vx_kernels_fused *fk = vx_kernels_fused_for(kern);
+            int64_t key = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
+            const void *wp = fk && pr && pr->wpacked && pr->kernels == (const void *)kern &&
+                             pr->pk[0] == c && pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == key
+                             ? pr->wpacked : NULL;
+            rc = vx_par_convtr1d(ctx->pool, kern, fk, &p, xd + i * c * ilen, wd, wp, bd, y + i * m * olen);
         } else {
             rc = convtr_nd(&g, c, m, group, xd + i * c * ilen, wd, bd, y + i * m * olen);
         }
