@@ -2,6 +2,8 @@
 #ifndef VX_GRAPH_INTERNAL_H
 #define VX_GRAPH_INTERNAL_H
 #include "engine/graph.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/kernels_fused.h"
 
 /* One node left to run at run time, in execution order. */
 typedef struct vx_step {
@@ -49,4 +51,11 @@ struct vx_graph {
 int vx_graph_slot(const vx_graph *g, const char *name);
 /* A kernel output the rest of the graph can read: known dtype, consistent shape, data. */
 int vx_graph_tensor_ok(const vx_tensor *t);
+/* Environment switch set to "0" or "off". */
+int vx_env_off(const char *name);
+/* LeakyRelu -> Conv -> Add fusion (fuse.c); uses has n_values + 1 ints of scratch.
+ * Returns the number of nodes fused away; their steps get node = NULL. */
+int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses);
+/* Pre-pack constant conv weights for kern (pack.c). */
+void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f);
 #endif
