@@ -85,6 +85,12 @@ URL=http://127.0.0.1:$PORT/v1/audio/speech
 for i in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
 curl -sf -o /dev/null "$URL" -d @"$TMP/req.json" || { echo "warm-up request failed"; cat "$TMP/voxd.log"; exit 1; }
 
+# --- streaming on an idle server: time to the first audio byte vs the whole response
+# (3 sentences: the first one's audio leaves while the others are still being made).
+for i in 1 2 3 4 5; do
+  curl -s -o /dev/null -w '%{time_starttransfer} %{time_total}\n' "$URL" -d @"$TMP/req.json"
+done | sort -n | awk '{ t[NR] = $1; w[NR] = $2 } END { printf "idle, 5 requests (median): first audio byte %.1f ms, whole response %.1f ms (%.0f%%)\n", 1000 * t[3], 1000 * w[3], 100 * t[3] / w[3] }'
+
 cat > "$TMP/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -125,11 +131,13 @@ awk -v s="$srv_rate" -v r="$raw_rate" -v m="$raw_mt_rate" -v w="$WORKERS" 'BEGIN
   if (r > 0) printf "server throughput / raw engine (1 thread): %.2f\n", s / r
   if (m > 0) printf "server throughput / raw engine (%d threads): %.2f\n", w, s / m }'
 
-# --- RSS at 2x saturation
+# --- RSS at 2x saturation: 10 s of warm-up at that load (pools and caches fill), then
+# RSS sampled every second for RSS_SECS; flat means max within 10% of min.
 C2=$((WORKERS * 4))
-echo "-- RSS over ${RSS_SECS}s at 2x saturation ($C2 connections, queue unbounded)"
-wrk -t 2 -c $C2 -d "${RSS_SECS}s" --timeout 120s -s "$TMP/post.lua" "$URL" > "$TMP/wrk2.txt" 2>&1 &
+echo "-- RSS at 2x saturation ($C2 connections): 10 s warm-up, then ${RSS_SECS}s sampled"
+wrk -t 2 -c $C2 -d "$((RSS_SECS + 10))s" --timeout 120s -s "$TMP/post.lua" "$URL" > "$TMP/wrk2.txt" 2>&1 &
 WPID=$!
+sleep 10
 : > "$TMP/rss.txt"
 for i in $(seq 1 "$RSS_SECS"); do
   awk '/^VmRSS/{print $2}' "/proc/$PID/status" >> "$TMP/rss.txt" 2>/dev/null || break
@@ -137,7 +145,11 @@ for i in $(seq 1 "$RSS_SECS"); do
 done
 wait $WPID || true
 awk '{ if (NR == 1 || $1 < mn) mn = $1; if ($1 > mx) mx = $1; v[NR] = $1 }
-     END { printf "RSS (KiB): first %d, min %d, max %d, last %d over %d samples\n", v[1], mn, mx, v[NR], NR }' "$TMP/rss.txt"
-echo "wrk at 2x: $(awk '/^Requests\/sec/{print $2}' "$TMP/wrk2.txt") req/s"
+     END { printf "RSS (KiB): first %d, min %d, max %d, last %d over %d samples: spread %.1f%% -> %s\n",
+                  v[1], mn, mx, v[NR], NR, 100 * (mx - mn) / mn, (mx <= 1.10 * mn) ? "flat (within 10%)" : "NOT flat" }' "$TMP/rss.txt"
+n2=$(awk '/Non-2xx/{print $NF}' "$TMP/wrk2.txt"); serr=$(grep -o 'Socket errors:.*' "$TMP/wrk2.txt" || true)
+echo "wrk at 2x: $(awk '/^Requests\/sec/{print $2}' "$TMP/wrk2.txt") req/s, non-2xx ${n2:-0}${serr:+, $serr}"
+curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vox_requests_total/ && /code="/ { match($0, /code="[0-9]+"/); c = substr($0, RSTART+6, 3); n[c] += $2 }
+  END { for (c in n) printf "  responses with code %s: %d\n", c, n[c]; }'
 kill -TERM $PID; wait $PID; PID=""
 echo "voxd exited cleanly after SIGTERM"
