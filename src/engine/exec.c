@@ -141,6 +141,14 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     const vx_graph *g = r->g;
     const vx_step *st = &g->steps[k];
     for (int j = 0; j < st->n_in; j++) r->in[j] = st->in[j] >= 0 ? value(r, st->in[j]) : NULL;
+    /* Constants dropped after packing come back when this step may read them raw. */
+    for (int j = 0; g->lazy_src && j < st->n_in; j++) {
+        int s = st->in[j];
+        if (s >= 0 && g->lazy_src[s] && vx_graph_step_reads_raw(g, st, j, r->in)) {
+            int rc = vx_graph_const_restore(g, s);
+            if (rc) return fail(o->err, o->errlen, rc, "out of memory restoring a constant");
+        }
+    }
     memset(r->out, 0, (size_t)st->n_out * sizeof(vx_tensor));
     /* Inputs a kernel may overwrite: run-owned, dying here, not kept, not sharing memory
      * with another input. */
@@ -194,7 +202,11 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
  * gets it; later takers (the same value asked twice) and views get copies. */
 static int take_value(run *r, int s, vx_tensor *dst) {
     const vx_graph *g = r->g;
-    if (g->is_const[s]) return vx_tensor_copy(dst, &g->consts[s]) ? VOX_ERR_NOMEM : 0;
+    if (g->is_const[s]) {
+        int rc = vx_graph_const_restore(g, s);
+        if (rc) return rc;
+        return vx_tensor_copy(dst, &g->consts[s]) ? VOX_ERR_NOMEM : 0;
+    }
     vx_tensor *t = &r->vals[s];
     if (!vx_dtype_size(t->dtype)) return VOX_ERR_INTERNAL;
     if (t->owned) {

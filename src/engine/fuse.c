@@ -44,12 +44,49 @@ static int is_conv1d(const vx_graph *g, const vx_step *st) {
     return 1;
 }
 
+/* A LeakyRelu whose output feeds several conv1d steps only through their input 0 (the
+ * exporter merges the identical LeakyRelu(x) of parallel HiFi-GAN resblocks into one
+ * node): each conv applies the LeakyReLU on its own input reads, and the LeakyRelu step
+ * and its (large) output tensor go away. Returns the number of convs rewritten. */
+static int fuse_shared_leaky(vx_graph *g, int lk, const int *uses) {
+    vx_step *l = &g->steps[lk];
+    if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 || l->n_out != 1)
+        return 0;
+    int xs = l->out[0];
+    if (xs < 0 || g->is_output[xs] || uses[xs] < 2) return 0;
+    int found = 0;
+    for (int q = lk + 1; q < g->n_steps; q++) {
+        const vx_step *c = &g->steps[q];
+        if (!c->node) continue;
+        for (int j = 0; j < c->n_in; j++) {
+            if (c->in[j] != xs) continue;
+            if (j != 0 || !is_conv1d(g, c) || c->prep.leaky_in) return 0;
+            found++;
+        }
+    }
+    if (found != uses[xs]) return 0;
+    float alpha = vx_attr_float(l->node, "alpha", 0.01f);
+    for (int q = lk + 1; q < g->n_steps; q++) {
+        vx_step *c = &g->steps[q];
+        if (!c->node || c->in[0] != xs) continue;
+        c->has_prep = 1;
+        c->prep.leaky_in = 1;
+        c->prep.alpha = alpha;
+        c->in[0] = l->in[0];
+    }
+    g->elided[xs] = 1;
+    l->node = NULL;
+    return found;
+}
+
 /* LeakyRelu -> Conv -> Add fused into one Conv step (kernels with conv1d_fused_f32 only;
  * the fused op falls back to the plain computation whenever the run-time shapes do not
  * allow it). Removed steps get node = NULL. */
 int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses) {
     int n = 0;
     count_uses(g, uses);
+    for (int k = 0; k < g->n_steps; k++)
+        if (g->steps[k].node && fuse_shared_leaky(g, k, uses)) n++;
     for (int k = 0; k < g->n_steps; k++) {
         vx_step *c = &g->steps[k];
         if (!c->node || !is_conv1d(g, c) || c->in[0] < 0 || c->prep.res) continue;

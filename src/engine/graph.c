@@ -540,6 +540,7 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
     }
     if (!rc) rc = fold_constants(g, &b, err, errlen);
     if (!rc) rc = plan_steps(g, &b, err, errlen);
+    if (!rc) vx_graph_drop_consts(g);
     build_free(&b);
     if (rc) {
         vx_graph_free(g);
@@ -556,6 +557,11 @@ void vx_graph_free(vx_graph *g) {
     if (g->const_store)
         for (int s = 0; s < g->n_values; s++) vx_tensor_release(&g->const_store[s]);
     free(g->const_store);
+    if (g->lazy_buf)
+        for (int s = 0; s < g->n_values; s++) free(g->lazy_buf[s]);
+    free(g->lazy_buf);
+    free(g->lazy_src);
+    if (g->lazy_mu_init) pthread_mutex_destroy(&g->lazy_mu);
     free(g->consts); free(g->is_const); free(g->is_output); free(g->last_use);
     free(g->names); free(g->hash); free(g->in_slots); free(g->out_slots);
     for (int k = 0; g->steps && k < g->n_steps; k++) vx_aligned_free(g->steps[k].pack_owned);

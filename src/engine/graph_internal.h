@@ -4,6 +4,7 @@
 #include "engine/graph.h"
 #include "kernels/kernels.h"
 #include "kernels/x86/kernels_fused.h"
+#include <pthread.h>
 
 /* One node left to run at run time, in execution order. */
 typedef struct vx_step {
@@ -17,6 +18,8 @@ typedef struct vx_step {
     int has_prep;
     vx_op_prep prep;   /* load-time packing / fusion (vx_op_ctx.prep) */
     void *pack_owned;  /* owner of prep.wpacked */
+    int pack_sure;     /* the packing matches the node's static attributes, so the kernel
+                        * takes the packed path whenever vx_graph_step_reads_raw says so */
     const char *label; /* op type shown by profiles ("Conv+LeakyRelu+Add"...) */
 } vx_step;
 
@@ -45,6 +48,13 @@ struct vx_graph {
     int max_in, max_out;
 
     int n_folded, n_consts, n_fused;
+
+    /* Constants whose data was dropped after packing (pack.c: vx_graph_drop_consts):
+     * consts[s].data is NULL until a step that needs the raw values rebuilds it. */
+    const void **lazy_src;     /* slot -> file bytes to rebuild from, or NULL */
+    void **lazy_buf;           /* slot -> rebuilt copy (owned, free()) */
+    pthread_mutex_t lazy_mu;
+    int lazy_mu_init;
 };
 
 /* Slot of a value name, or -1. */
@@ -58,4 +68,12 @@ int vx_env_off(const char *name);
 int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f);
+/* After packing: drop the raw data of constants that only packed steps read (and of
+ * initializers no step reads): the loader's copies are freed (rebuilt on demand from the
+ * file), pages of in-place views are returned to the file (they fault back in). */
+void vx_graph_drop_consts(vx_graph *g);
+/* Whether step st, given its run-time inputs, may read the raw data of input j. */
+int vx_graph_step_reads_raw(const vx_graph *g, const vx_step *st, int j, vx_tensor *const *in);
+/* Makes dropped constant s readable again; 0 or VOX_ERR_NOMEM. Thread-safe. */
+int vx_graph_const_restore(const vx_graph *g, int s);
 #endif

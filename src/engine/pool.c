@@ -179,13 +179,16 @@ typedef struct {
     const float *x, *w, *bias;
     const void *wpacked;
     float *y;
-    int64_t t0, t1, piece;
+    int64_t t0, t1, align, units, n_pieces;
     int err;
 } par_job;
 
+/* Piece i covers alignment units [i*units/n, (i+1)*units/n): sizes differ by at most
+ * one unit, so pieces balance even when there are only a few. */
 static void par_fn(void *arg, int64_t b, int64_t e) {
     par_job *j = arg;
-    int64_t tb = j->t0 + b * j->piece, te = j->t0 + e * j->piece;
+    int64_t tb = j->t0 + b * j->units / j->n_pieces * j->align;
+    int64_t te = j->t0 + e * j->units / j->n_pieces * j->align;
     if (te > j->t1) te = j->t1;
     if (te <= tb) return;
     int rc;
@@ -204,25 +207,36 @@ static void par_fn(void *arg, int64_t b, int64_t e) {
     }
 }
 
-/* Splits [j->t0, j->t1) into pieces of >= ~2 MFLOP (flop_per_t per output sample),
- * about two per thread, aligned to PAR_ALIGN; runs them; returns the first error. */
-static int par_run(vx_pool *pool, par_job *j, int64_t flop_per_t) {
+/* Splits [j->t0, j->t1) into pieces of >= ~2 MFLOP (flop_per_t per output sample), two
+ * per thread (fewer, but a multiple of the thread count when possible, if the work is
+ * small), on multiples of `align` samples (the kernel's micro-tile width, so no piece
+ * computes padding columns); runs them; returns the first error. */
+static int par_run(vx_pool *pool, par_job *j, int64_t flop_per_t, int64_t align) {
     int64_t total = j->t1 - j->t0;
     if (total <= 0) return 0;
+    if (align < 1) align = PAR_ALIGN;
     int nt = vx_pool_threads(pool);
     int64_t min_piece = flop_per_t > 0 ? (int64_t)2000000 / flop_per_t : total;
-    if (min_piece < 256) min_piece = 256;
+    if (min_piece < align) min_piece = align;
     int64_t n_pieces = nt <= 1 ? 1 : (int64_t)nt * 2;
-    if (total / n_pieces < min_piece) n_pieces = total / min_piece;
+    if (total / n_pieces < min_piece) {
+        n_pieces = total / min_piece;
+        if (n_pieces > nt) n_pieces -= n_pieces % nt;
+    }
+    int64_t units = (total + align - 1) / align;
+    if (n_pieces > units) n_pieces = units;
     if (n_pieces < 1) n_pieces = 1;
-    int64_t piece = (total + n_pieces - 1) / n_pieces;
-    piece = (piece + PAR_ALIGN - 1) / PAR_ALIGN * PAR_ALIGN;
-    n_pieces = (total + piece - 1) / piece;
-    j->piece = piece;
+    j->align = align;
+    j->units = units;
+    j->n_pieces = n_pieces;
     j->err = 0;
     if (n_pieces <= 1) par_fn(j, 0, 1);
     else vx_pool_for_chunks(pool, n_pieces, n_pieces, par_fn, j);
     return j->err;
+}
+
+static int64_t conv_align(const vx_kernels_fused *f) {
+    return f && f->conv_nr > 0 ? f->conv_nr : PAR_ALIGN;
 }
 
 int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
@@ -230,7 +244,8 @@ int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
                   float *y) {
     par_job j = { .k = k, .p = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked, .y = y,
                   .t0 = p->t_begin, .t1 = p->t_end };
-    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k);
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k,
+                   conv_align(vx_kernels_fused_for(k)));
 }
 
 int vx_par_conv1d_fused(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
@@ -238,7 +253,8 @@ int vx_par_conv1d_fused(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1
                         const vx_conv1d_fuse *fuse, float *y) {
     par_job j = { .f = f, .p = p, .fuse = fuse, .x = x, .w = w, .bias = bias,
                   .wpacked = wpacked, .y = y, .t0 = p->t_begin, .t1 = p->t_end };
-    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k);
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k,
+                   conv_align(f));
 }
 
 int vx_par_convtr1d(vx_pool *pool, const vx_kernels *k, const vx_kernels_fused *f,
@@ -248,5 +264,6 @@ int vx_par_convtr1d(vx_pool *pool, const vx_kernels *k, const vx_kernels_fused *
     par_job j = { .k = k, .f = f, .tp = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked,
                   .y = y, .t0 = 0, .t1 = p->t_out };
     int64_t s = p->stride > 0 ? p->stride : 1;
-    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k / s);
+    return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k / s,
+                   PAR_ALIGN);
 }

@@ -58,6 +58,7 @@ typedef struct {
     size_t errlen;
     int depth;
     frame fr[VX_MODEL_MAX_NESTING];
+    const void *last_raw;    /* file bytes of the last initializer parse_tensor copied */
 } loader;
 
 /* ---------------------------------------------------------------- errors */
@@ -383,11 +384,14 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
             /* Zero-copy: the tensor is a read-only view of the file mapping. */
             t->data = (void *)(uintptr_t)ti.raw.p;
         } else {
-            /* Misaligned for its element type: copy so kernels can use aligned access. */
-            t->data = vx_aligned_alloc(bytes);
+            /* Misaligned for its element type: copy so kernels can use aligned access
+             * (fully written: no zeroing first). The file bytes stay known
+             * (vx_model_init_source) so the copy can be dropped and rebuilt. */
+            t->data = vx_aligned_alloc_raw(bytes);
             if (!t->data) return nomem(L);
             memcpy(t->data, ti.raw.p, bytes);
             t->owned = 1;
+            L->last_raw = ti.raw.p;
         }
         return 0;
     }
@@ -727,6 +731,7 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
     if ((n_node && !(md->nodes = vx_arena_array(A, (size_t)n_node, sizeof *md->nodes))) ||
         (n_init && !(md->inits = vx_arena_array(A, (size_t)n_init, sizeof *md->inits))) ||
         (n_init && !(md->init_names = vx_arena_array(A, (size_t)n_init, sizeof *md->init_names))) ||
+        (n_init && !(md->init_src = vx_arena_array(A, (size_t)n_init, sizeof *md->init_src))) ||
         (n_in && !(md->inputs = vx_arena_array(A, (size_t)n_in, sizeof *md->inputs))) ||
         !(md->outputs = vx_arena_array(A, (size_t)n_out, sizeof *md->outputs)))
         return nomem(L);
@@ -744,7 +749,9 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
             } else if (f == 5) {
                 int i = md->n_inits;
                 if (!(rc = push(L, "initializer", i, NULL, NULL))) {
+                    L->last_raw = NULL;
                     rc = parse_tensor(L, sub, &md->inits[i], &md->init_names[i]);
+                    md->init_src[i] = L->last_raw;
                     if (!rc && !*md->init_names[i])
                         rc = fail(L, VOX_ERR_MODEL, sub.p, "TensorProto.name is missing");
                     md->n_inits++;
@@ -981,4 +988,8 @@ int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
     md->map_size = size;
     *out = md;
     return 0;
+}
+
+const void *vx_model_init_source(const vx_model *m, int i) {
+    return m && m->init_src && i >= 0 && i < m->n_inits ? m->init_src[i] : NULL;
 }

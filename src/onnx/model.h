@@ -55,6 +55,7 @@ typedef struct vx_model {
     int n_outputs;           vx_value_info *outputs;
     int n_meta;              vx_meta *meta;
     /* private to the loader */
+    const void **init_src;   /* initializer i -> its file bytes when inits[i] is a copy */
     void *arena;
     void *map_base;
     size_t map_size;
@@ -71,6 +72,11 @@ int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen);
 /* Load from memory; the buffer must outlive the model (used by tests and fuzzing). */
 int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err, size_t errlen);
 void vx_model_free(vx_model *m);
+
+/* The bytes in the mapped file (or load buffer) that initializer i was copied from,
+ * or NULL when inits[i] is not a copy of raw_data (a view, or typed data). Valid until
+ * vx_model_free; lets an owner drop the copy and rebuild it when needed. */
+const void *vx_model_init_source(const vx_model *m, int i);
 
 /* Attribute lookup; NULL if absent. */
 const vx_attr *vx_node_attr(const vx_node *n, const char *name);

@@ -5,7 +5,9 @@
 #include "test.h"
 #include "kernels/kernels.h"
 #include "kernels/x86/kernels_fused.h"
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void) {
@@ -197,6 +199,62 @@ static double test_convtr(const vx_kernels *k, const vx_kernels_fused *f) {
     return worst;
 }
 
+/* Ulps between a float and the exact (double) value, in units of the float's ulp at the
+ * exact value. */
+static double ulp_err(float got, double want) {
+    double a = fabs(want);
+    int e;
+    frexp(a < 1e-37 ? 1e-37 : a, &e);
+    double ulp = ldexp(1.0, e - 24);
+    return fabs((double)got - want) / ulp;
+}
+
+/* tanh_f32 / sigmoid_f32 against libm double: a sweep of [-100, 100] (dense near 0),
+ * special values, in place, odd lengths. Returns the max ulp error; fails on > 4 ulp
+ * (tanh) / 4 ulp (sigmoid, where the result is >= 1e-30). */
+static double test_tanh_sigmoid(const vx_kernels_fused *f) {
+    CHECK(f->tanh_f32 != NULL);
+    CHECK(f->sigmoid_f32 != NULL);
+    if (!f->tanh_f32 || !f->sigmoid_f32) return 0;
+    const int64_t n = 200003;
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    for (int64_t i = 0; i < n; i++) {
+        double u = (double)i / (double)(n - 1) * 2.0 - 1.0;   /* [-1, 1] */
+        x[i] = (float)(u * u * u * 100.0);
+    }
+    x[0] = 0.0f; x[1] = -0.0f; x[2] = 1e-30f; x[3] = -1e-8f; x[4] = 0.5f; x[5] = -0.49999997f;
+    x[6] = 9.0f; x[7] = -9.5f; x[8] = 88.0f; x[9] = -88.0f; x[10] = 1e30f; x[11] = -1e30f;
+    double worst = 0;
+    f->tanh_f32(x, y, n);
+    for (int64_t i = 0; i < n; i++) {
+        double e = ulp_err(y[i], tanh((double)x[i]));
+        if (e > worst) worst = e;
+        if (e > 4) { printf("  tanh(%.9g) = %.9g, want %.9g\n", x[i], y[i], tanh((double)x[i])); CHECK(e <= 4); break; }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double want = 1.0 / (1.0 + exp(-(double)x[i]));
+        if (want < 1e-30) continue;
+        f->sigmoid_f32(x + i, y + i, 1);
+        double e = ulp_err(y[i], want);
+        if (e > worst) worst = e;
+        if (e > 4) { printf("  sigmoid(%.9g) = %.9g, want %.9g\n", x[i], y[i], want); CHECK(e <= 4); break; }
+    }
+    /* in place and odd lengths agree with the out-of-place result */
+    float *z = malloc((size_t)n * sizeof *z);
+    memcpy(z, x, (size_t)n * sizeof *z);
+    f->sigmoid_f32(x, y, n);
+    f->sigmoid_f32(z, z, 777);
+    f->sigmoid_f32(z + 777, z + 777, n - 777);
+    CHECK(!memcmp(y, z, (size_t)n * sizeof *z));
+    float nan = NAN, r;
+    f->tanh_f32(&nan, &r, 1);
+    CHECK(r != r);
+    f->sigmoid_f32(&nan, &r, 1);
+    CHECK(r != r);
+    free(x); free(y); free(z);
+    return worst;
+}
+
 int main(void) {
     static const char *names[] = { "avx2", "avx512", "neon" };
     int tested = 0;
@@ -207,7 +265,9 @@ int main(void) {
         CHECK(f != NULL);
         tested++;
         double eg = test_sgemm(k), ec = test_conv(k, f), et = test_convtr(k, f);
-        printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g\n", k->name, eg, ec, et);
+        double eu = test_tanh_sigmoid(f);
+        printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp\n",
+               k->name, eg, ec, et, eu);
     }
     const char *req = getenv("VOX_TEST_REQUIRE_SIMD");
     if (req && *req && *req != '0') CHECK(tested > 0);

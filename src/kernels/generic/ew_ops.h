@@ -27,6 +27,12 @@ int vx_ew_convert_supported(int dtype);
 int vx_ew_need(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, int need,
                int n_out);
 
+/* Parallel split of n elementwise elements over pool (a vx_pool *, may be NULL):
+ * *chunks > 1 = split in that many contiguous chunks, else run inline. Elementwise
+ * work below ~2 x VX_EW_PAR_MIN elements stays on the calling thread. */
+#define VX_EW_PAR_MIN ((int64_t)32768)
+void vx_ew_par_chunks(void *pool, int64_t n, int64_t *chunks);
+
 /* Kernels living outside ops_elementwise.c (signature vx_op_fn). */
 #define VX_EW_DECL(name) int vx_op_##name(vx_op_ctx *ctx, const vx_node *node, \
     vx_tensor *const *in, int n_in, vx_tensor *out, int n_out);

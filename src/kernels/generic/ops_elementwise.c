@@ -18,6 +18,7 @@
  *   a negative exponent gives 1/base^e truncated (0 unless base is 1 or -1).
  */
 #include "engine/op.h"
+#include "engine/pool.h"
 #include "kernels/generic/broadcast.h"
 #include "kernels/generic/ew_ops.h"
 #include "vox.h"
@@ -168,6 +169,26 @@ static int same_dims(const vx_tensor *t, int ndim, const int64_t *dims) {
     return 1;
 }
 
+/* A binary row loop split over the pool: the flat output range [b, e) crosses rows of
+ * the broadcast plan, each located with vx_bcast_row. */
+typedef struct bin_job {
+    const vx_bcast *bc; ew_row2 fn; const char *pa, *pb; char *po; size_t ea, eb, eo;
+} bin_job;
+static void bin_task(void *arg, int64_t b, int64_t e) {
+    const bin_job *j = arg;
+    const vx_bcast *bc = j->bc;
+    while (b < e) {
+        int64_t r = b / bc->inner, i0 = b - r * bc->inner;
+        int64_t len = bc->inner - i0 < e - b ? bc->inner - i0 : e - b;
+        int64_t off[VX_BCAST_MAX_IN];
+        vx_bcast_row(bc, r, off);
+        j->fn(j->pa + (size_t)(off[0] + i0 * bc->istride[0]) * j->ea, bc->istride[0],
+              j->pb + (size_t)(off[1] + i0 * bc->istride[1]) * j->eb, bc->istride[1],
+              j->po + (size_t)b * j->eo, len);
+        b += len;
+    }
+}
+
 /* inplace: bit 0/1 = a/b may be overwritten (vx_op_ctx.inplace, only when a and b are the
  * node's inputs 0 and 1). The rows are elementwise, so an output aliasing an input of
  * the output's exact shape reads each element before writing it. */
@@ -190,6 +211,13 @@ static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
     size_t eo = vx_dtype_size(out_dtype);
     const char *pa = a->data, *pb = b->data;
     char *po = out->data;
+    int64_t chunks;
+    vx_ew_par_chunks(ctx->pool, bc.outer * bc.inner, &chunks);
+    if (chunks > 1) {
+        bin_job j = { &bc, fn, pa, pb, po, ea, eb, eo };
+        vx_pool_for_chunks(ctx->pool, bc.outer * bc.inner, chunks, bin_task, &j);
+        return 0;
+    }
     vx_bcast_pos p;
     vx_bcast_start(&bc, &p);
     for (int64_t r = 0; r < bc.outer; r++, vx_bcast_next(&bc, &p))

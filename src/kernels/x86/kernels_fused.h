@@ -34,6 +34,14 @@ typedef struct vx_kernels_fused {
     int (*convtr1d_range_f32)(const vx_convtr1d_params *p, const float *x, const float *w,
                               const void *wpacked, const float *bias, int64_t t_begin,
                               int64_t t_end, float *y);
+    /* y[i] = tanh(x[i]) / sigmoid(x[i]) in float, vectorized; within a few ulp of the
+     * correctly rounded result (tests/kernels/test_ew_fast.c). y may equal x; NaN
+     * passes through. */
+    void (*tanh_f32)(const float *x, float *y, int64_t n);
+    void (*sigmoid_f32)(const float *x, float *y, int64_t n);
+    /* conv1d output time micro-tile width (samples): ranges split on multiples of it
+     * waste no padding columns. */
+    int conv_nr;
 } vx_kernels_fused;
 
 extern const vx_kernels_fused vx_kernels_fused_avx2;

@@ -609,6 +609,74 @@ static int SFX(convtr1d)(const vx_convtr1d_params *p, const float *x, const floa
     return SFX(convtr1d_range)(p, x, w, NULL, bias, 0, p->t_out, y);
 }
 
+/* ------------------------------------------------------- tanh / sigmoid (float) */
+
+/* Branch-free scalar code the compiler vectorizes with this file's target flags.
+ * e^x for x in [-87.3, 88.7]: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n
+ * put into the exponent bits. Max error about 1.5 ulp. */
+static inline float SFX(ew_exp)(float x) {
+    x = x > -87.3f ? x : -87.3f;                         /* NaN -> -87.3: no UB below */
+    x = x < 88.7f ? x : 88.7f;
+    const float big = 12582912.0f;                       /* 1.5 * 2^23: round to int */
+    float n = (x * 1.44269504088896341f + big) - big;
+    float r = x - n * 0.693359375f;                      /* ln2 split hi/lo */
+    r = r - n * -2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    union { float f; int32_t i; } u;
+    u.i = ((int32_t)n + 127) * (1 << 23);
+    return p * u.f;
+}
+
+/* tanh: odd polynomial (Taylor through x^15) for |x| < 0.5, else
+ * 1 - 2 / (e^(2|x|) + 1) with the sign put back. Error within about 2 ulp. */
+static void SFX(tanh_block)(const float *restrict x, float *restrict y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i], a = v < 0.0f ? -v : v;
+        float a2 = a < 9.0f ? a : 9.0f;
+        float e = SFX(ew_exp)(2.0f * a2);
+        float big = 1.0f - 2.0f / (e + 1.0f);
+        float z = v * v;
+        float q = -929569.0f / 638512875.0f;
+        q = q * z + 21844.0f / 6081075.0f;
+        q = q * z + -1382.0f / 155925.0f;
+        q = q * z + 62.0f / 2835.0f;
+        q = q * z + -17.0f / 315.0f;
+        q = q * z + 2.0f / 15.0f;
+        q = q * z + -1.0f / 3.0f;
+        float small = v + v * z * q;
+        float r = v < 0.0f ? -big : big;
+        y[i] = a < 0.5f ? small : v == v ? r : v;        /* NaN passes through */
+    }
+}
+
+/* sigmoid: 1 / (1 + e^-x); e^-x saturates for x < -87.3 (result about 1e-38). */
+static void SFX(sigmoid_block)(const float *restrict x, float *restrict y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i], r = 1.0f / (1.0f + SFX(ew_exp)(-v));
+        y[i] = v == v ? r : v;                           /* NaN passes through */
+    }
+}
+
+/* Blocks through a local buffer, so that y == x (in place) keeps the vector loop. */
+#define EW_BLOCKED(NAME, BODY)                                                   \
+static void SFX(NAME)(const float *x, float *y, int64_t n) {                     \
+    float buf[512];                                                              \
+    for (int64_t i = 0; i < n; i += 512) {                                       \
+        int64_t m = n - i < 512 ? n - i : 512;                                   \
+        SFX(BODY)(x + i, buf, m);                                                \
+        memcpy(y + i, buf, (size_t)m * sizeof *buf);                             \
+    }                                                                            \
+}
+EW_BLOCKED(tanh_f32, tanh_block)
+EW_BLOCKED(sigmoid_f32, sigmoid_block)
+
 #define VX_TABLE_INIT(NAME)                                                  \
     { .name = NAME, .sgemm = SFX(vx_sgemm), .conv1d_f32 = SFX(conv1d),      \
       .conv1d_pack_bytes = SFX(conv1d_pack_bytes), .conv1d_pack = SFX(conv1d_pack), \
@@ -616,4 +684,5 @@ static int SFX(convtr1d)(const vx_convtr1d_params *p, const float *x, const floa
 #define VX_FUSED_INIT(NAME)                                                  \
     { .name = NAME, .conv1d_fused_f32 = SFX(conv1d_fused),                   \
       .convtr1d_pack_bytes = SFX(convtr1d_pack_bytes), .convtr1d_pack = SFX(convtr1d_pack), \
-      .convtr1d_range_f32 = SFX(convtr1d_range) }
+      .convtr1d_range_f32 = SFX(convtr1d_range), .tanh_f32 = SFX(tanh_f32),      \
+      .sigmoid_f32 = SFX(sigmoid_f32), .conv_nr = NR }
