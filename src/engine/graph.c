@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -335,6 +336,12 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     vx_tensor *out = calloc((size_t)n->n_outputs + 1, sizeof(*out));
     if (!in || !out) { free(in); free(out); return fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants"); }
     for (int j = 0; j < n->n_inputs; j++) in[j] = ins[j] >= 0 ? &g->consts[ins[j]] : NULL;
+    for (int j = 0; j < n->n_inputs; j++)   /* deferred initializers a fold reads */
+        if (ins[j] >= 0 && vx_graph_const_restore(g, ins[j])) {
+            free(in);
+            free(out);
+            return fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
+        }
     char kerr[512] = "";
     vx_rng rng;
     vx_rng_seed(&rng, 0);
@@ -378,6 +385,13 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
         int s = vx_graph_slot(g, m->init_names[i]);
         vx_tensor_view(&g->consts[s], &m->inits[i]);
         g->is_const[s] = 1;
+        if (vx_model_init_deferred(m, i)) {
+            /* not copied by the loader (VX_LOAD_DEFER_COPIES): a lazy constant from the
+             * start, rebuilt from the file bytes by whatever reads it raw */
+            if (vx_graph_lazy_init(g)) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+            g->consts[s].data = NULL;
+            g->lazy_src[s] = vx_model_init_source(m, i);
+        }
     }
     for (int k = 0; k < m->n_nodes; k++) {
         int ni = b->order[k];
@@ -540,7 +554,8 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
     }
     if (!rc) rc = fold_constants(g, &b, err, errlen);
     if (!rc) rc = plan_steps(g, &b, err, errlen);
-    if (!rc) vx_graph_drop_consts(g);
+    if (!rc && vx_graph_drop_consts(g))
+        rc = fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     build_free(&b);
     if (rc) {
         vx_graph_free(g);
@@ -565,6 +580,7 @@ void vx_graph_free(vx_graph *g) {
     free(g->consts); free(g->is_const); free(g->is_output); free(g->last_use);
     free(g->names); free(g->hash); free(g->in_slots); free(g->out_slots);
     for (int k = 0; g->steps && k < g->n_steps; k++) vx_aligned_free(g->steps[k].pack_owned);
+    if (g->pack_arena) munmap(g->pack_arena, g->pack_arena_bytes);
     free(g->steps); free(g->step_ints); free(g->elided);
     if (g->model_free) g->model_free(g->model);
     free(g);

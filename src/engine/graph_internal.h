@@ -49,12 +49,16 @@ struct vx_graph {
 
     int n_folded, n_consts, n_fused;
 
-    /* Constants whose data was dropped after packing (pack.c: vx_graph_drop_consts):
-     * consts[s].data is NULL until a step that needs the raw values rebuilds it. */
+    /* Constants whose data was dropped after packing (pack.c: vx_graph_drop_consts), or
+     * never copied by the loader (VX_LOAD_DEFER_COPIES): consts[s].data is NULL until
+     * something that needs the raw values rebuilds it (vx_graph_const_restore). */
     const void **lazy_src;     /* slot -> file bytes to rebuild from, or NULL */
     void **lazy_buf;           /* slot -> rebuilt copy (owned, free()) */
     pthread_mutex_t lazy_mu;
     int lazy_mu_init;
+
+    void *pack_arena;          /* mmap'ed block holding the steps' packed weights (pack.c) */
+    size_t pack_arena_bytes;
 };
 
 /* Slot of a value name, or -1. */
@@ -68,10 +72,12 @@ int vx_env_off(const char *name);
 int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f);
-/* After packing: drop the raw data of constants that only packed steps read (and of
+/* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of
  * initializers no step reads): the loader's copies are freed (rebuilt on demand from the
  * file), pages of in-place views are returned to the file (they fault back in). */
-void vx_graph_drop_consts(vx_graph *g);
+int vx_graph_drop_consts(vx_graph *g);
+/* Allocates lazy_src / lazy_buf / lazy_mu once; 0 or VOX_ERR_NOMEM. */
+int vx_graph_lazy_init(vx_graph *g);
 /* Whether step st, given its run-time inputs, may read the raw data of input j. */
 int vx_graph_step_reads_raw(const vx_graph *g, const vx_step *st, int j, vx_tensor *const *in);
 /* Makes dropped constant s readable again; 0 or VOX_ERR_NOMEM. Thread-safe. */

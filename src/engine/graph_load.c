@@ -5,7 +5,7 @@
 int vx_graph_load(const char *onnx_path, vx_graph **out, char *err, size_t errlen) {
     vx_model *m = NULL;
     if (out) *out = NULL;
-    int rc = vx_model_load(onnx_path, &m, err, errlen);
+    int rc = vx_model_load_flags(onnx_path, VX_LOAD_DEFER_COPIES, &m, err, errlen);
     if (rc) return rc;
     return vx_graph_from_model(m, vx_model_free, out, err, errlen);
 }

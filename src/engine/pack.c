@@ -3,6 +3,7 @@
 #include "kernels/x86/kernels_fused.h"
 #include "vox.h"
 #include "engine/tensor.h"
+#include "engine/pool.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,26 +16,81 @@ static int kernel_shape_ok(const vx_node *n, const vx_tensor *w) {
     return nks < 0 || (nks == 1 && ks[0] == w->dims[2]);
 }
 
-/* Pre-packed constant conv weights for the active kernel table. */
+/* One packing job: the step, its parameters and its destination buffer. */
+typedef struct pack_job {
+    vx_step *st;
+    const vx_tensor *w;
+    int tr;                   /* 0 = Conv (kern->conv1d_pack), 1 = ConvTranspose (f->convtr1d_pack) */
+    vx_conv1d_params cp;
+    vx_convtr1d_params tp;
+    size_t bytes;
+    void *dst;
+    const void *src;          /* deferred weight (w->data NULL): its misaligned file bytes */
+    int own;                  /* dst is its own block (no arena): the step owns it */
+} pack_job;
+
+#define PACK_MAX_THREADS 64
+typedef struct pack_ctx {
+    pack_job *jobs;
+    const vx_kernels *kern;
+    const vx_kernels_fused *f;
+    /* aligned staging buffers for deferred weights, one per concurrently running
+     * pack_range (claimed with busy[]), each big enough for the largest such weight */
+    int n_scratch;
+    float *scratch[PACK_MAX_THREADS];
+    int busy[PACK_MAX_THREADS];
+} pack_ctx;
+
+/* Each job writes only its own dst and reads only its weight (and a staging buffer it
+ * claimed): jobs run on any thread. */
+static void pack_range(void *arg, int64_t b, int64_t e) {
+    pack_ctx *c = arg;
+    for (int64_t i = b; i < e; i++) {
+        pack_job *j = &c->jobs[i];
+        const float *w = j->w->data;
+        int slot = -1;
+        if (j->src) {
+            for (int q = 0; slot < 0; q = (q + 1) % c->n_scratch)
+                if (!__atomic_exchange_n(&c->busy[q], 1, __ATOMIC_ACQUIRE)) slot = q;
+            memcpy(c->scratch[slot], j->src, vx_tensor_bytes(j->w));
+            w = c->scratch[slot];
+        }
+        if (j->tr) c->f->convtr1d_pack(&j->tp, w, j->dst);
+        else c->kern->conv1d_pack(&j->cp, w, j->dst);
+        if (slot >= 0) __atomic_store_n(&c->busy[slot], 0, __ATOMIC_RELEASE);
+    }
+}
+
+static int job_cmp(const void *a, const void *b) {   /* largest first: balances the pool */
+    size_t x = ((const pack_job *)a)->bytes, y = ((const pack_job *)b)->bytes;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Pre-packed constant conv weights for the active kernel table. The packs are
+ * independent, so they run on a short-lived pool (all cores) during the load. */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f) {
+    pack_job *jobs = calloc((size_t)g->n_steps + 1, sizeof *jobs);
+    if (!jobs) return;
+    int nj = 0;
+    size_t total = 0, max_src = 0;
     for (int k = 0; k < g->n_steps; k++) {
         vx_step *st = &g->steps[k];
         if (!st->node || st->n_in < 2 || st->in[1] < 0 || !g->is_const[st->in[1]]) continue;
         const vx_tensor *w = &g->consts[st->in[1]];
-        if (w->dtype != VX_FLOAT || w->ndim != 3 || !w->numel) continue;
+        const void *src = w->data ? NULL : g->lazy_src ? g->lazy_src[st->in[1]] : NULL;
+        if (w->dtype != VX_FLOAT || w->ndim != 3 || !w->numel || (!w->data && !src)) continue;
         int64_t group = vx_attr_int(st->node, "group", 1);
         if (group < 1) continue;
-        size_t bytes = 0;
-        void *dst = NULL;
+        pack_job *j = &jobs[nj];
         if (!strcmp(st->node->op_type, "Conv") && kern->conv1d_pack_bytes && kern->conv1d_pack) {
             vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
                                    .k = w->dims[2], .stride = 1, .dilation = 1 };
             if (p.c_out % group) continue;
-            bytes = kern->conv1d_pack_bytes(&p);
-            if (!bytes || !(dst = vx_aligned_alloc_raw(bytes))) continue;
-            kern->conv1d_pack(&p, w->data, dst);
+            j->cp = p;
+            j->bytes = kern->conv1d_pack_bytes(&p);
             st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group; st->prep.pk[3] = p.k;
-        } else if (!strcmp(st->node->op_type, "ConvTranspose") && f && f->convtr1d_pack_bytes) {
+        } else if (!strcmp(st->node->op_type, "ConvTranspose") && f && f->convtr1d_pack_bytes &&
+                   f->convtr1d_pack) {
             /* the pad must be static: no auto_pad / output_shape */
             const char *ap = vx_attr_str(st->node, "auto_pad", "NOTSET");
             const int64_t *v;
@@ -46,20 +102,87 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
             if (s1 < 1 || s1 > (1 << 24) || d1 < 1 || d1 > (1 << 24) || pad < 0 || pad > (1 << 24)) continue;
             vx_convtr1d_params p = { .c_in = w->dims[0], .c_out = w->dims[1] * group, .group = group,
                                      .k = w->dims[2], .stride = s1, .dilation = d1, .pad = pad };
-            bytes = f->convtr1d_pack_bytes(&p);
-            if (!bytes || !(dst = vx_aligned_alloc_raw(bytes))) continue;
-            f->convtr1d_pack(&p, w->data, dst);
+            j->tr = 1;
+            j->tp = p;
+            j->bytes = f->convtr1d_pack_bytes(&p);
             st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group;
             st->prep.pk[3] = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
         } else {
             continue;
         }
-        st->has_prep = 1;
-        st->pack_sure = kernel_shape_ok(st->node, w) && !vx_env_off("VOX_DROP_CONSTS");
-        st->prep.kernels = kern;
-        st->prep.wpacked = dst;
-        st->pack_owned = dst;
+        if (!j->bytes || j->bytes > ((size_t)1 << 40)) {
+            memset(j, 0, sizeof *j);
+            continue;
+        }
+        j->st = st;
+        j->w = w;
+        j->src = src;
+        if (src && vx_tensor_bytes(w) > max_src) max_src = vx_tensor_bytes(w);
+        total += j->bytes;
+        nj++;
     }
+    /* Destinations: one anonymous mapping for all packs (huge pages where the system
+     * allows them on request: a few faults instead of one per 4 KiB page at load, fewer
+     * TLB misses at run time), owned by g->pack_arena; else one block per step. */
+    size_t arena = 0;
+    for (int i = 0; i < nj; i++) arena += (jobs[i].bytes + 63) & ~(size_t)63;
+    char *base = NULL;
+    if (nj && !vx_env_off("VOX_PACK_ARENA")) {
+        void *p = mmap(NULL, arena, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+            if (arena >= ((size_t)2 << 20)) madvise(p, arena, MADV_HUGEPAGE);
+#endif
+            base = p;
+            g->pack_arena = p;
+            g->pack_arena_bytes = arena;
+        }
+    }
+    size_t off = 0;
+    for (int i = 0; i < nj; i++) {
+        if (base) {
+            jobs[i].dst = base + off;
+            off += (jobs[i].bytes + 63) & ~(size_t)63;
+        } else if (!(jobs[i].dst = vx_aligned_alloc_raw(jobs[i].bytes))) {
+            jobs[i--] = jobs[--nj];   /* left unpacked: read raw */
+        } else {
+            jobs[i].own = 1;
+        }
+    }
+    pack_ctx c = { .jobs = jobs, .kern = kern, .f = f };
+    vx_pool *pool = NULL;
+    if (nj) {
+        qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);
+        /* below ~1 MB of packing a thread costs more than it saves */
+        if (nj > 1 && total >= ((size_t)1 << 20) && !vx_env_off("VOX_PACK_THREADS"))
+            pool = vx_pool_create(0);
+        int nt = vx_pool_threads(pool);
+        c.n_scratch = max_src ? (nt < PACK_MAX_THREADS ? nt : PACK_MAX_THREADS) : 0;
+        for (int q = 0; q < c.n_scratch; q++)
+            if (!(c.scratch[q] = vx_aligned_alloc_raw(max_src))) c.n_scratch = q;
+        if (max_src && !c.n_scratch) {
+            /* no staging memory: leave the deferred weights unpacked (read raw) */
+            for (int i = 0; i < nj; i++)
+                if (jobs[i].src) {
+                    if (jobs[i].own) vx_aligned_free(jobs[i].dst);
+                    jobs[i--] = jobs[--nj];
+                }
+        }
+        /* a busy or NULL pool runs inline (one claimant); otherwise at most nt run at once,
+         * more than n_scratch only if a buffer failed: then claimants wait their turn */
+        if (nj) vx_pool_for_chunks(pool, nj, nj, pack_range, &c);
+        vx_pool_free(pool);
+        for (int q = 0; q < c.n_scratch; q++) vx_aligned_free(c.scratch[q]);
+    }
+    for (int i = 0; i < nj; i++) {
+        vx_step *st = jobs[i].st;
+        st->has_prep = 1;
+        st->pack_sure = kernel_shape_ok(st->node, jobs[i].w) && !vx_env_off("VOX_DROP_CONSTS");
+        st->prep.kernels = kern;
+        st->prep.wpacked = jobs[i].dst;
+        st->pack_owned = jobs[i].own ? jobs[i].dst : NULL;
+    }
+    free(jobs);
 }
 
 
@@ -80,20 +203,39 @@ int vx_graph_step_reads_raw(const vx_graph *g, const vx_step *st, int j, vx_tens
     return 0;
 }
 
-void vx_graph_drop_consts(vx_graph *g) {
-    const vx_model *m = g->model;
-    if (!m || !m->n_inits || vx_env_off("VOX_DROP_CONSTS")) return;
-    /* slots some step may read raw */
-    unsigned char *raw = calloc((size_t)g->n_values + 1, 1);
+int vx_graph_lazy_init(vx_graph *g) {
+    if (g->lazy_mu_init) return 0;
     g->lazy_src = calloc((size_t)g->n_values + 1, sizeof *g->lazy_src);
     g->lazy_buf = calloc((size_t)g->n_values + 1, sizeof *g->lazy_buf);
-    if (!raw || !g->lazy_src || !g->lazy_buf || pthread_mutex_init(&g->lazy_mu, NULL)) {
-        free(raw);
+    if (!g->lazy_src || !g->lazy_buf || pthread_mutex_init(&g->lazy_mu, NULL)) {
         free(g->lazy_src); g->lazy_src = NULL;
         free(g->lazy_buf); g->lazy_buf = NULL;
-        return;
+        return VOX_ERR_NOMEM;
     }
     g->lazy_mu_init = 1;
+    return 0;
+}
+
+/* Deferred initializers (never copied at load) that might be read raw get their copy
+ * now, so that run-time restores stay rare: all of them when raw is NULL. */
+static int restore_deferred(vx_graph *g, const unsigned char *raw) {
+    if (!g->lazy_src) return 0;
+    for (int s = 0; s < g->n_values; s++)
+        if (g->lazy_src[s] && !g->consts[s].data && g->is_const[s] == 1 &&
+            (!raw || raw[s] || g->is_output[s]) && vx_graph_const_restore(g, s))
+            return VOX_ERR_NOMEM;
+    return 0;
+}
+
+int vx_graph_drop_consts(vx_graph *g) {
+    const vx_model *m = g->model;
+    if (!m || !m->n_inits || vx_env_off("VOX_DROP_CONSTS")) return restore_deferred(g, NULL);
+    /* slots some step may read raw */
+    unsigned char *raw = calloc((size_t)g->n_values + 1, 1);
+    if (!raw || vx_graph_lazy_init(g)) {
+        free(raw);
+        return restore_deferred(g, NULL);
+    }
     for (int k = 0; k < g->n_steps; k++) {
         const vx_step *st = &g->steps[k];
         for (int j = 0; j < st->n_in; j++) {
@@ -101,12 +243,21 @@ void vx_graph_drop_consts(vx_graph *g) {
             if (s >= 0 && (j != 1 || !st->pack_sure || !st->prep.wpacked)) raw[s] = 1;
         }
     }
+    int rc = restore_deferred(g, raw);
     const char *map = m->map_base;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     vx_bufpool *old = vx_bufpool_set_current(NULL);   /* copies go back to the system */
     for (int i = 0; i < m->n_inits; i++) {
         vx_tensor *t = &m->inits[i];
         int s = vx_graph_slot(g, m->init_names[i]);
+        const char *src0 = s >= 0 && !t->data && !g->consts[s].data ? g->lazy_src[s] : NULL;
+        if (src0 && map && src0 >= map && src0 + vx_tensor_bytes(t) <= map + m->map_size) {
+            /* deferred and still lazy: its file pages, read once for packing, go too */
+            uintptr_t b = ((uintptr_t)src0 + page - 1) & ~(uintptr_t)(page - 1);
+            uintptr_t e = ((uintptr_t)src0 + vx_tensor_bytes(t)) & ~(uintptr_t)(page - 1);
+            if (e > b) madvise((void *)b, e - b, MADV_DONTNEED);
+            continue;
+        }
         if (s < 0 || g->is_const[s] != 1 || raw[s] || g->is_output[s] || !t->data || !t->numel ||
             g->consts[s].data != t->data || g->consts[s].owned)
             continue;
@@ -128,6 +279,7 @@ void vx_graph_drop_consts(vx_graph *g) {
     }
     vx_bufpool_set_current(old);
     free(raw);
+    return rc;
 }
 
 int vx_graph_const_restore(const vx_graph *cg, int s) {

@@ -59,6 +59,8 @@ typedef struct {
     int depth;
     frame fr[VX_MODEL_MAX_NESTING];
     const void *last_raw;    /* file bytes of the last initializer parse_tensor copied */
+    unsigned flags;          /* VX_LOAD_* */
+    int defer_now;           /* parsing an initializer under VX_LOAD_DEFER_COPIES */
 } loader;
 
 /* ---------------------------------------------------------------- errors */
@@ -383,6 +385,12 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
         if ((uintptr_t)ti.raw.p % es == 0) {
             /* Zero-copy: the tensor is a read-only view of the file mapping. */
             t->data = (void *)(uintptr_t)ti.raw.p;
+        } else if (L->defer_now) {
+            /* Misaligned, copy deferred (VX_LOAD_DEFER_COPIES): no data until
+             * vx_model_init_materialize; the file bytes are vx_model_init_source. */
+            t->data = NULL;
+            t->owned = 0;
+            L->last_raw = ti.raw.p;
         } else {
             /* Misaligned for its element type: copy so kernels can use aligned access
              * (fully written: no zeroing first). The file bytes stay known
@@ -750,7 +758,9 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
                 int i = md->n_inits;
                 if (!(rc = push(L, "initializer", i, NULL, NULL))) {
                     L->last_raw = NULL;
+                    L->defer_now = !!(L->flags & VX_LOAD_DEFER_COPIES);
                     rc = parse_tensor(L, sub, &md->inits[i], &md->init_names[i]);
+                    L->defer_now = 0;
                     md->init_src[i] = L->last_raw;
                     if (!rc && !*md->init_names[i])
                         rc = fail(L, VOX_ERR_MODEL, sub.p, "TensorProto.name is missing");
@@ -909,6 +919,11 @@ void vx_model_free(vx_model *m) {
 }
 
 int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err, size_t errlen) {
+    return vx_model_load_buffer_flags(buf, len, 0, out, err, errlen);
+}
+
+int vx_model_load_buffer_flags(const void *buf, size_t len, unsigned flags, vx_model **out,
+                               char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!out) return VOX_ERR_ARG;
     *out = NULL;
@@ -923,7 +938,7 @@ int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err,
     }
     vx_arena_init(arena, (size_t)256 << 10, VX_MODEL_MAX_META_BYTES);
     md->arena = arena;
-    loader L = {.arena = arena, .base = buf, .err = err, .errlen = errlen};
+    loader L = {.arena = arena, .base = buf, .err = err, .errlen = errlen, .flags = flags};
     int rc;
     if (len > VX_MODEL_MAX_BYTES)
         rc = fail(&L, VOX_ERR_MODEL, NULL, "model is %zu bytes, over the %zu MiB limit", len, VX_MODEL_MAX_BYTES >> 20);
@@ -938,6 +953,10 @@ int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err,
 }
 
 int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
+    return vx_model_load_flags(path, 0, out, err, errlen);
+}
+
+int vx_model_load_flags(const char *path, unsigned flags, vx_model **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!out || !path) return VOX_ERR_ARG;
     *out = NULL;
@@ -969,7 +988,7 @@ int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
         return VOX_ERR_IO;
     }
     vx_model *md;
-    int rc = vx_model_load_buffer(map, size, &md, err, errlen);
+    int rc = vx_model_load_buffer_flags(map, size, flags, &md, err, errlen);
     if (rc) {
         munmap(map, size);
         /* name the file: prepend "path: " if there is room */
@@ -992,4 +1011,21 @@ int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen) {
 
 const void *vx_model_init_source(const vx_model *m, int i) {
     return m && m->init_src && i >= 0 && i < m->n_inits ? m->init_src[i] : NULL;
+}
+
+int vx_model_init_deferred(const vx_model *m, int i) {
+    return m && m->inits && i >= 0 && i < m->n_inits && !m->inits[i].data && m->inits[i].numel > 0 &&
+           vx_model_init_source(m, i);
+}
+
+int vx_model_init_materialize(vx_model *m, int i) {
+    if (!vx_model_init_deferred(m, i)) return 0;
+    vx_tensor *t = &m->inits[i];
+    size_t bytes = vx_tensor_bytes(t);
+    void *d = vx_aligned_alloc_raw(bytes);
+    if (!d) return VOX_ERR_NOMEM;
+    memcpy(d, m->init_src[i], bytes);
+    t->data = d;
+    t->owned = 1;
+    return 0;
 }

@@ -71,6 +71,21 @@ typedef struct vx_model {
 int vx_model_load(const char *path, vx_model **out, char *err, size_t errlen);
 /* Load from memory; the buffer must outlive the model (used by tests and fuzzing). */
 int vx_model_load_buffer(const void *buf, size_t len, vx_model **out, char *err, size_t errlen);
+
+/* VX_LOAD_DEFER_COPIES: initializers whose raw_data is misaligned for their element type
+ * are not copied at load: inits[i].data is NULL (owned 0, shape and dtype set) and
+ * vx_model_init_source(m, i) gives the (misaligned) file bytes. The owner reads them
+ * from there (memcpy) or calls vx_model_init_materialize first. Other tensors (aligned
+ * views, typed data, attribute tensors) are unaffected. */
+#define VX_LOAD_DEFER_COPIES 1u
+int vx_model_load_flags(const char *path, unsigned flags, vx_model **out, char *err, size_t errlen);
+int vx_model_load_buffer_flags(const void *buf, size_t len, unsigned flags, vx_model **out,
+                               char *err, size_t errlen);
+/* Initializer i has deferred data (see VX_LOAD_DEFER_COPIES). */
+int vx_model_init_deferred(const vx_model *m, int i);
+/* Makes the deferred copy of initializer i (owned, aligned); 0 if it is not deferred.
+ * 0 or VOX_ERR_NOMEM. Not thread-safe: for the model's single owner. */
+int vx_model_init_materialize(vx_model *m, int i);
 void vx_model_free(vx_model *m);
 
 /* The bytes in the mapped file (or load buffer) that initializer i was copied from,

@@ -427,6 +427,44 @@ static void test_raw_alignment(void) {
     pbw_free(&t); pbw_free(&m);
 }
 
+/* VX_LOAD_DEFER_COPIES: misaligned raw_data is not copied until materialized; aligned
+ * raw_data is still a view. */
+static void test_raw_deferred(void) {
+    pbw t = {0}, m = {0};
+    float v[5] = {1, 2, 3, 4, 5};
+    onnx_tensor_raw(&t, "r", VX_FLOAT, 1, (int64_t[]){5}, v, sizeof v);
+    model_with_tensor(&m, &t);
+    uint8_t *buf = malloc(m.len + 8);
+    int views = 0, deferred = 0, right = 0;
+    for (int shift = 0; shift < 4; shift++) {
+        memcpy(buf + shift, m.p, m.len);
+        vx_model *md = NULL;
+        int rc = vx_model_load_buffer_flags(buf + shift, m.len, VX_LOAD_DEFER_COPIES, &md, err, sizeof err);
+        CHECKF(rc == 0, "%s", err);
+        if (!md) continue;
+        const vx_tensor *x = &md->inits[0];
+        CHECK_EQ_INT(x->numel, 5);
+        CHECK_EQ_INT(x->dtype, VX_FLOAT);
+        if (x->data) {
+            views += !x->owned && (uintptr_t)x->data % 4 == 0 && !vx_model_init_deferred(md, 0);
+            CHECK_EQ_INT(vx_model_init_materialize(md, 0), 0);   /* no-op */
+        } else {
+            deferred += !x->owned && vx_model_init_deferred(md, 0);
+            const uint8_t *src = vx_model_init_source(md, 0);
+            CHECK(src >= buf && src + sizeof v <= buf + m.len + 8 && !memcmp(src, v, sizeof v));
+            CHECK_EQ_INT(vx_model_init_materialize(md, 0), 0);
+            CHECK(x->data && x->owned && !vx_model_init_deferred(md, 0));
+        }
+        right += x->data && !memcmp(x->data, v, sizeof v);
+        vx_model_free(md);
+    }
+    CHECK_EQ_INT(views, 1);
+    CHECK_EQ_INT(deferred, 3);
+    CHECK_EQ_INT(right, 4);
+    free(buf);
+    pbw_free(&t); pbw_free(&m);
+}
+
 /* Attributes: unpacked repeated values, STRINGS, TENSORS, type inferred (IR v1). */
 static void test_attrs(void) {
     pbw g = {0}, a = {0}, b = {0}, t = {0}, m = {0};
@@ -775,6 +813,7 @@ int main(void) {
     test_small();
     test_typed();
     test_raw_alignment();
+    test_raw_deferred();
     test_attrs();
     test_unknown_fields();
     test_refusals();
