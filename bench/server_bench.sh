@@ -85,11 +85,17 @@ URL=http://127.0.0.1:$PORT/v1/audio/speech
 for i in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
 curl -sf -o /dev/null "$URL" -d @"$TMP/req.json" || { echo "warm-up request failed"; cat "$TMP/voxd.log"; exit 1; }
 
-# --- streaming on an idle server: time to the first audio byte vs the whole response
-# (3 sentences: the first one's audio leaves while the others are still being made).
+# --- streaming on an idle server: time to the first AUDIO byte (voxd's own histogram,
+# measured when the first sentence's samples are written; curl's time_starttransfer
+# would count the response headers) vs the whole response (curl's time_total).
+ttfb_sum() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vox_ttfb_seconds_sum/{s=$2} /^vox_ttfb_seconds_count/{c=$2} END{print s, c}'; }
+read -r s0 c0 < <(ttfb_sum)
 for i in 1 2 3 4 5; do
-  curl -s -o /dev/null -w '%{time_starttransfer} %{time_total}\n' "$URL" -d @"$TMP/req.json"
-done | sort -n | awk '{ t[NR] = $1; w[NR] = $2 } END { printf "idle, 5 requests (median): first audio byte %.1f ms, whole response %.1f ms (%.0f%%)\n", 1000 * t[3], 1000 * w[3], 100 * t[3] / w[3] }'
+  curl -s -o /dev/null -w '%{time_total}\n' "$URL" -d @"$TMP/req.json"
+done > "$TMP/idle.txt"
+read -r s1 c1 < <(ttfb_sum)
+sort -n "$TMP/idle.txt" | awk -v ds="$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b-a}')" -v dc="$((c1 - c0))" \
+  '{ w[NR] = $1 } END { t = dc > 0 ? ds / dc : 0; printf "idle, 5 requests: first audio byte (server) mean %.1f ms; whole response median %.1f ms (%.0f%%)\n", 1000 * t, 1000 * w[3], 100 * t / w[3] }'
 
 cat > "$TMP/post.lua" <<LUA
 wrk.method = "POST"
