@@ -7,17 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 void vx_run_opts_init(vx_run_opts *o) {
     memset(o, 0, sizeof *o);
@@ -64,28 +53,28 @@ static vx_tensor *value(run *r, int s) {
 static int check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen) {
     const vx_value_info *vi = &g->model->inputs[i];
     size_t es = vx_dtype_size(t->dtype);
-    if (!es) return fail(err, errlen, VOX_ERR_ARG, "input '%s': unsupported dtype %d", vi->name, t->dtype);
+    if (!es) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': unsupported dtype %d", vi->name, t->dtype);
     if (vi->dtype && t->dtype != vi->dtype)
-        return fail(err, errlen, VOX_ERR_ARG, "input '%s': dtype %s, the model expects %s", vi->name,
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': dtype %s, the model expects %s", vi->name,
                     vx_dtype_name(t->dtype), vx_dtype_name(vi->dtype));
     if (t->ndim < 0 || t->ndim > VX_MAX_DIMS)
-        return fail(err, errlen, VOX_ERR_ARG, "input '%s': bad rank %d", vi->name, t->ndim);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad rank %d", vi->name, t->ndim);
     if (vi->ndim >= 0 && t->ndim != vi->ndim)
-        return fail(err, errlen, VOX_ERR_ARG, "input '%s': rank %d, the model expects %d", vi->name,
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': rank %d, the model expects %d", vi->name,
                     t->ndim, vi->ndim);
     int64_t n = 1;
     for (int d = 0; d < t->ndim; d++) {
         if (t->dims[d] < 0 || (t->dims[d] && n > VX_MAX_ELEMS / t->dims[d]))
-            return fail(err, errlen, VOX_ERR_ARG, "input '%s': bad dimension %d", vi->name, d);
+            return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad dimension %d", vi->name, d);
         if (vi->ndim >= 0 && vi->dims[d] >= 0 && t->dims[d] != vi->dims[d])
-            return fail(err, errlen, VOX_ERR_ARG, "input '%s': dimension %d is %lld, the model expects %lld",
+            return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': dimension %d is %lld, the model expects %lld",
                         vi->name, d, (long long)t->dims[d], (long long)vi->dims[d]);
         n *= t->dims[d];
     }
     if (n != t->numel)
-        return fail(err, errlen, VOX_ERR_ARG, "input '%s': numel %lld does not match its shape",
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': numel %lld does not match its shape",
                     vi->name, (long long)t->numel);
-    if (n && !t->data) return fail(err, errlen, VOX_ERR_ARG, "input '%s': no data", vi->name);
+    if (n && !t->data) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': no data", vi->name);
     return 0;
 }
 
@@ -134,7 +123,7 @@ static int kernel_fail(const vx_node *n, int rc, const char *kerr, char *err, si
     const char *msg = kerr[0] ? kerr : "failed";
     if (!strncmp(msg, prefix, pl)) msg += pl;
     if (rc >= 0) rc = VOX_ERR_INTERNAL;
-    return fail(err, errlen, rc, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type, msg);
+    return vx_graph_fail(err, errlen, rc, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type, msg);
 }
 
 static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
@@ -146,7 +135,7 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
         int s = st->in[j];
         if (s >= 0 && g->lazy_src[s] && vx_graph_step_reads_raw(g, st, j, r->in)) {
             int rc = vx_graph_const_restore(g, s);
-            if (rc) return fail(o->err, o->errlen, rc, "out of memory restoring a constant");
+            if (rc) return vx_graph_fail(o->err, o->errlen, rc, "out of memory restoring a constant");
         }
     }
     memset(r->out, 0, (size_t)st->n_out * sizeof(vx_tensor));
@@ -228,25 +217,25 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     size_t errlen = o->errlen;
     if (err && errlen) err[0] = 0;
     if (!g || !outputs || (n_inputs && !inputs))
-        return fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: NULL graph, inputs or outputs");
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: NULL graph, inputs or outputs");
     int n_out = g->model->n_outputs, n_extra = o->n_extra_outputs;
     if (n_extra < 0 || n_extra > VX_GRAPH_MAX_EXTRA_OUTPUTS || (n_extra && !o->extra_outputs))
-        return fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: bad extra outputs (limit %d)",
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: bad extra outputs (limit %d)",
                     VX_GRAPH_MAX_EXTRA_OUTPUTS);
     for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
     if (n_inputs != g->model->n_inputs)
-        return fail(err, errlen, VOX_ERR_ARG, "the model takes %d inputs, %d given",
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "the model takes %d inputs, %d given",
                     g->model->n_inputs, n_inputs);
     int extra_slots[VX_GRAPH_MAX_EXTRA_OUTPUTS];
     for (int i = 0; i < n_extra; i++) {
         const char *nm = o->extra_outputs[i];
         extra_slots[i] = nm ? vx_graph_slot(g, nm) : -1;
         if (extra_slots[i] < 0)
-            return fail(err, errlen, VOX_ERR_NOT_FOUND, "no value named '%s' in the graph", nm ? nm : "(null)");
+            return vx_graph_fail(err, errlen, VOX_ERR_NOT_FOUND, "no value named '%s' in the graph", nm ? nm : "(null)");
         if (g->is_const[extra_slots[i]] == 2)
-            return fail(err, errlen, VOX_ERR_UNSUPPORTED, "value '%s' is a constant dropped at load", nm);
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "value '%s' is a constant dropped at load", nm);
         if (g->elided[extra_slots[i]])
-            return fail(err, errlen, VOX_ERR_UNSUPPORTED,
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
                         "value '%s' was fused away at load (VOX_FUSE=0 keeps it)", nm);
     }
     for (int i = 0; i < n_inputs; i++) {
@@ -259,7 +248,7 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     size_t sz_vals = (nv + 1) * sizeof(vx_tensor), sz_out = ((size_t)g->max_out + 1) * sizeof(vx_tensor);
     size_t sz_in = ((size_t)g->max_in + 1) * sizeof(vx_tensor *);
     char *block = calloc(1, sz_vals + sz_out + sz_in + nv + 1);
-    if (!block) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
+    if (!block) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
     run r = { .g = g };
     r.vals = (vx_tensor *)block;
     r.out = (vx_tensor *)(block + sz_vals);
@@ -277,7 +266,7 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     int rc = 0, k = 0;
     for (; k < g->n_steps && !rc; k++) {
         if (o->cancel && *o->cancel) {
-            rc = fail(err, errlen, VOX_ERR_CANCELLED, "cancelled");
+            rc = vx_graph_fail(err, errlen, VOX_ERR_CANCELLED, "cancelled");
             break;
         }
         rc = run_step(&r, o, &rng, k);
@@ -288,7 +277,7 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
         int s = i < n_out ? g->out_slots[i] : extra_slots[i - n_out];
         rc = take_value(&r, s, &outputs[i]);
         if (rc)
-            fail(err, errlen, rc, "cannot return value '%s'", g->names[s]);
+            vx_graph_fail(err, errlen, rc, "cannot return value '%s'", g->names[s]);
     }
     if (rc)
         for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);

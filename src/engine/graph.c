@@ -10,9 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
+int vx_graph_fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -102,7 +100,7 @@ static int constant_value(const vx_node *n, vx_tensor *t, char *err, size_t errl
         if (a->n) memcpy(t->data, a->ints, (size_t)a->n * sizeof(int64_t));
         return 0;
     }
-    return fail(err, errlen, VOX_ERR_UNSUPPORTED,
+    return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
                 "node '%s' (Constant): no supported value attribute", node_name(n));
 }
 
@@ -160,18 +158,18 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
     int64_t nv = (int64_t)m->n_inits + m->n_inputs, nio = 0;
     if (m->n_nodes < 0 || m->n_nodes > VX_MODEL_MAX_NODES || m->n_inits < 0 || m->n_inputs < 0 ||
         m->n_outputs < 0)
-        return fail(err, errlen, VOX_ERR_MODEL, "model has invalid counts");
+        return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "model has invalid counts");
     for (int i = 0; i < m->n_nodes; i++) {
         const vx_node *n = &m->nodes[i];
         if (n->n_inputs < 0 || n->n_outputs < 0 || n->n_inputs > VX_GRAPH_MAX_NODE_IO ||
             n->n_outputs > VX_GRAPH_MAX_NODE_IO)
-            return fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): %d inputs, %d outputs (limit %d)",
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): %d inputs, %d outputs (limit %d)",
                         node_name(n), n->op_type, n->n_inputs, n->n_outputs, VX_GRAPH_MAX_NODE_IO);
         nv += n->n_outputs;
         nio += n->n_inputs + n->n_outputs;
     }
     if (nv > (1 << 26) || nio > (1 << 28))
-        return fail(err, errlen, VOX_ERR_MODEL, "graph has too many values (%lld)", (long long)nv);
+        return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many values (%lld)", (long long)nv);
     int cap = 16;
     while (cap < 2 * nv) cap *= 2;
     g->hash_cap = cap;
@@ -184,35 +182,35 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
     b->slot_store = malloc(((size_t)nio + 1) * sizeof(int));
     if (!g->hash || !g->names || !b->prod || !b->defs || !b->in_slots || !b->out_slots ||
         !b->slot_store)
-        return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
 
     for (int i = 0; i < m->n_inits; i++) {
         const char *nm = m->init_names[i];
         int s = nm && *nm ? add_value(g, nm) : -1;
-        if (s < 0) return fail(err, errlen, VOX_ERR_MODEL, "initializer '%s' is unnamed or defined twice", nm ? nm : "");
+        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "initializer '%s' is unnamed or defined twice", nm ? nm : "");
         b->prod[s] = -1;
     }
     g->in_slots = calloc((size_t)m->n_inputs + 1, sizeof(int));
     g->out_slots = calloc((size_t)m->n_outputs + 1, sizeof(int));
-    if (!g->in_slots || !g->out_slots) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->in_slots || !g->out_slots) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < m->n_inputs; i++) {
         const char *nm = m->inputs[i].name;
         int s = nm && *nm ? add_value(g, nm) : -1;
-        if (s < 0) return fail(err, errlen, VOX_ERR_MODEL, "graph input '%s' is unnamed or defined twice", nm ? nm : "");
+        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph input '%s' is unnamed or defined twice", nm ? nm : "");
         b->prod[s] = -1;
         g->in_slots[i] = s;
     }
     int *store = b->slot_store;
     for (int i = 0; i < m->n_nodes; i++) {
         const vx_node *n = &m->nodes[i];
-        if (!n->op_type) return fail(err, errlen, VOX_ERR_MODEL, "node %d has no op type", i);
+        if (!n->op_type) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node %d has no op type", i);
         if (!is_default_domain(n->domain))
-            return fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported",
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported",
                         node_name(n), n->op_type, n->domain);
         if (strcmp(n->op_type, "Constant")) {
             b->defs[i] = find_op(b, n->op_type);
             if (!b->defs[i])
-                return fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s': op type '%s' is not supported",
+                return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s': op type '%s' is not supported",
                             node_name(n), n->op_type);
         }
         b->out_slots[i] = store;
@@ -220,7 +218,7 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
             const char *nm = n->outputs[j];
             int s = -1;
             if (nm && *nm && (s = add_value(g, nm)) < 0)
-                return fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): output '%s' is defined twice",
+                return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): output '%s' is defined twice",
                             node_name(n), n->op_type, nm);
             if (s >= 0) b->prod[s] = i;
             *store++ = s;
@@ -234,7 +232,7 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
             const char *nm = n->inputs[j];
             int s = -1;
             if (nm && *nm && (s = vx_graph_slot(g, nm)) < 0)
-                return fail(err, errlen, VOX_ERR_MODEL,
+                return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
                             "node '%s' (%s): input '%s' is not produced by any node, initializer or graph input",
                             node_name(n), n->op_type, nm);
             *store++ = s;
@@ -243,7 +241,7 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
     for (int i = 0; i < m->n_outputs; i++) {
         const char *nm = m->outputs[i].name;
         int s = vx_graph_slot(g, nm);
-        if (s < 0) return fail(err, errlen, VOX_ERR_MODEL, "graph output '%s' is not produced by anything", nm ? nm : "");
+        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph output '%s' is not produced by anything", nm ? nm : "");
         g->out_slots[i] = s;
     }
     return 0;
@@ -259,10 +257,10 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
     b->heap = malloc(((size_t)n + 1) * sizeof(int));
     int64_t n_edges = 0;   /* bounded by the file size, but counted wide anyway */
     for (int i = 0; i < n; i++) n_edges += m->nodes[i].n_inputs;
-    if (n_edges > INT32_MAX / 2) return fail(err, errlen, VOX_ERR_MODEL, "graph has too many edges");
+    if (n_edges > INT32_MAX / 2) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many edges");
     b->edges = malloc(((size_t)n_edges + 1) * sizeof(int));
     if (!b->indeg || !b->edge_off || !b->order || !b->heap || !b->edges)
-        return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     /* CSR of producer -> consumer edges, one per input occurrence. */
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m->nodes[i].n_inputs; j++) {
@@ -271,7 +269,7 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
         }
     for (int i = 0; i < n; i++) b->edge_off[i + 1] += b->edge_off[i];
     int *fill = calloc((size_t)n + 1, sizeof(int));
-    if (!fill) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!fill) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m->nodes[i].n_inputs; j++) {
             int s = b->in_slots[i][j];
@@ -307,7 +305,7 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
         if (next < 0 || b->indeg[next] == -1) { if (next >= 0) u = next; break; }
         u = next;
     }
-    return fail(err, errlen, VOX_ERR_MODEL, "graph has a cycle: value '%s' (node '%s', %s) depends on itself",
+    return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has a cycle: value '%s' (node '%s', %s) depends on itself",
                 val, node_name(&m->nodes[u]), m->nodes[u].op_type);
 }
 
@@ -321,7 +319,7 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
         if (rc) return rc;
         if (!vx_graph_tensor_ok(&t)) {
             vx_tensor_release(&t);
-            return fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (Constant): unsupported or malformed value",
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (Constant): unsupported or malformed value",
                         node_name(n));
         }
         if (n->n_outputs >= 1 && outs[0] >= 0) {
@@ -334,13 +332,13 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     }
     vx_tensor **in = calloc((size_t)n->n_inputs + 1, sizeof(*in));
     vx_tensor *out = calloc((size_t)n->n_outputs + 1, sizeof(*out));
-    if (!in || !out) { free(in); free(out); return fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants"); }
+    if (!in || !out) { free(in); free(out); return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants"); }
     for (int j = 0; j < n->n_inputs; j++) in[j] = ins[j] >= 0 ? &g->consts[ins[j]] : NULL;
     for (int j = 0; j < n->n_inputs; j++)   /* deferred initializers a fold reads */
         if (ins[j] >= 0 && vx_graph_const_restore(g, ins[j])) {
             free(in);
             free(out);
-            return fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
+            return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
         }
     char kerr[512] = "";
     vx_rng rng;
@@ -349,18 +347,18 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
                       .err = kerr, .errlen = sizeof kerr };
     int rc = b->defs[ni]->fn(&ctx, n, in, n->n_inputs, out, n->n_outputs);
     if (rc) {
-        rc = fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: %s",
+        rc = vx_graph_fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: %s",
                   node_name(n), n->op_type, kerr[0] ? kerr : "failed");
     }
     for (int j = 0; j < n->n_outputs && !rc; j++)
         if (outs[j] >= 0 && !vx_graph_tensor_ok(&out[j]))
-            rc = fail(err, errlen, VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: "
+            rc = vx_graph_fail(err, errlen, VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: "
                       "kernel returned no valid tensor for output %d", node_name(n), n->op_type, j);
     for (int j = 0; j < n->n_outputs; j++) {
         /* Folded values must not alias their inputs: those may be dropped later. */
         if (!rc && outs[j] >= 0) {
             if (!out[j].owned && out[j].numel > 0 && vx_tensor_copy(&out[j], &out[j]))
-                rc = fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
+                rc = vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
             else if (!out[j].owned && out[j].numel == 0)
                 out[j].data = NULL;
         }
@@ -380,7 +378,7 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
 static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
     const vx_model *m = g->model;
     b->folded = calloc((size_t)m->n_nodes + 1, 1);
-    if (!b->folded) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!b->folded) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < m->n_inits; i++) {
         int s = vx_graph_slot(g, m->init_names[i]);
         vx_tensor_view(&g->consts[s], &m->inits[i]);
@@ -388,7 +386,7 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
         if (vx_model_init_deferred(m, i)) {
             /* not copied by the loader (VX_LOAD_DEFER_COPIES): a lazy constant from the
              * start, rebuilt from the file bytes by whatever reads it raw */
-            if (vx_graph_lazy_init(g)) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+            if (vx_graph_lazy_init(g)) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
             g->consts[s].data = NULL;
             g->lazy_src[s] = vx_model_init_source(m, i);
         }
@@ -419,7 +417,7 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     int *uses = malloc(((size_t)g->n_values + 1) * sizeof(int));
     if (!g->elided || !uses) {
         free(uses);
-        return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     if (f && f->conv1d_fused_f32 && !vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, f, uses);
     free(uses);
@@ -454,7 +452,7 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     g->steps = calloc((size_t)ns + 1, sizeof(vx_step));
     /* in (+2 spare for fusion), out, free lists */
     g->step_ints = malloc(((size_t)nio * 2 + 4 * (size_t)ns + 1) * sizeof(int));
-    if (!g->steps || !g->step_ints) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->steps || !g->step_ints) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int s = 0; s < g->n_values; s++) g->last_use[s] = -1;
     for (int i = 0; i < m->n_outputs; i++) g->is_output[g->out_slots[i]] = 1;
     int *store = g->step_ints;
@@ -500,7 +498,7 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     /* Folded tensors that no step reads and that are not outputs are dropped (is_const 2),
      * so weights transformed at load do not stay in memory twice. */
     unsigned char *used = calloc((size_t)g->n_values + 1, 1);
-    if (!used) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!used) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int k = 0; k < ns; k++)
         for (int j = 0; j < g->steps[k].n_in; j++)
             if (g->steps[k].in[j] >= 0) used[g->steps[k].in[j]] = 1;
@@ -514,7 +512,7 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     free(used);
     /* Kernels get constants as non-owned views; the owners live in const_store. */
     g->const_store = calloc((size_t)g->n_values + 1, sizeof(vx_tensor));
-    if (!g->const_store) return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->const_store) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int s = 0; s < g->n_values; s++)
         if (g->consts[s].owned) {
             g->const_store[s] = g->consts[s];
@@ -531,13 +529,13 @@ int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **
 int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
                             vx_graph **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
-    if (!out) return fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: out is NULL");
+    if (!out) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: out is NULL");
     *out = NULL;
-    if (!m) return fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: model is NULL");
+    if (!m) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: model is NULL");
     vx_graph *g = calloc(1, sizeof *g);
     if (!g) {
         if (model_free) model_free(m);
-        return fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     g->model = m;
     g->model_free = model_free;
@@ -550,12 +548,12 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
         g->consts = calloc((size_t)g->n_values + 1, sizeof(vx_tensor));
         g->last_use = malloc(((size_t)g->n_values + 1) * sizeof(int));
         if (!g->is_const || !g->is_output || !g->consts || !g->last_use)
-            rc = fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+            rc = vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     if (!rc) rc = fold_constants(g, &b, err, errlen);
     if (!rc) rc = plan_steps(g, &b, err, errlen);
     if (!rc && vx_graph_drop_consts(g))
-        rc = fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        rc = vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     build_free(&b);
     if (rc) {
         vx_graph_free(g);

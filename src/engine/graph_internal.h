@@ -61,6 +61,9 @@ struct vx_graph {
     size_t pack_arena_bytes;
 };
 
+/* Writes a message into err (if any) and returns code: the engine's error idiom. */
+int vx_graph_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Slot of a value name, or -1. */
 int vx_graph_slot(const vx_graph *g, const char *name);
 /* A kernel output the rest of the graph can read: known dtype, consistent shape, data. */
