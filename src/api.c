@@ -180,6 +180,16 @@ static void scrub_controls(char *s, size_t len) {
     }
 }
 
+/* A private, NUL-terminated, scrubbed copy of the caller's text (NULL if out of memory). */
+static char *clean_copy(const char *text, size_t len) {
+    char *c = malloc(len + 1);
+    if (!c) return NULL;
+    if (len) memcpy(c, text, len);
+    c[len] = 0;
+    scrub_controls(c, len);
+    return c;
+}
+
 static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
 #define RANGE(f, lo, hi, name)                                                          \
     if (!(o->f >= (lo) && o->f <= (hi))) {                                              \
@@ -216,12 +226,9 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     if (!rc) rc = check_options(&s->opt, s->err, sizeof s->err);
     if (!rc) rc = v->ops->speaker(v, &s->opt, &s->speaker_id, s->err, sizeof s->err);
     if (rc) return rc;
-    s->text = malloc(len + 1);
+    s->text = clean_copy(text, len);
     if (!s->text) return VOX_ERR_NOMEM;
-    if (len) memcpy(s->text, text, len);
-    s->text[len] = 0;
     s->len = len;
-    scrub_controls(s->text, len);
     s->opt.speaker_id = s->speaker_id;
     rc = v->ops->plan(v, s->text, len, &s->plan, s->err, sizeof s->err);
     if (rc) return rc;
@@ -325,11 +332,8 @@ int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **s
     *n = 0;
     int rc = check_text(text, len, err, errlen);
     if (rc) return rc;
-    char *copy = malloc(len + 1);
+    char *copy = clean_copy(text, len);
     if (!copy) return VOX_ERR_NOMEM;
-    memcpy(copy, text, len);
-    copy[len] = 0;
-    scrub_controls(copy, len);
     vx_plan p = {0};
     rc = v->ops->plan(v, copy, len, &p, err, errlen);
     if (!rc) { *spans = p.spans; *n = p.n; p.spans = NULL; }
