@@ -141,12 +141,13 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     memset(r->out, 0, (size_t)st->n_out * sizeof(vx_tensor));
     /* Inputs a kernel may overwrite: run-owned, dying here, not kept, not sharing memory
      * with another input. */
-    unsigned inplace = 0;
+    unsigned inplace = 0, dying = 0;
     for (int j = 0; j < st->n_in && j < 32; j++) {
         int s = st->in[j];
         if (s < 0 || g->is_const[s] || !r->vals[s].owned || g->last_use[s] != k || r->keep[s] ||
             !r->vals[s].data)
             continue;
+        dying |= 1u << j;
         const char *b = r->vals[s].data, *e = b + vx_tensor_bytes(&r->vals[s]);
         int alias = 0;
         for (int q = 0; q < st->n_in && !alias; q++) {
@@ -158,7 +159,7 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     }
     char kerr[512] = "";
     vx_op_ctx ctx = { .opset = g->model->opset, .rng = rng, .threads = o->threads > 0 ? o->threads : 1,
-                      .pool = o->pool, .inplace = inplace, .prep = st->has_prep ? &st->prep : NULL,
+                      .pool = o->pool, .inplace = inplace, .dying = dying, .prep = st->has_prep ? &st->prep : NULL,
                       .err = kerr, .errlen = sizeof kerr };
     double t0 = o->profile ? now_ms() : 0;
     int rc = st->def->fn(&ctx, st->node, r->in, st->n_in, r->out, st->n_out);

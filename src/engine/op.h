@@ -36,6 +36,11 @@ typedef struct vx_op_ctx {
     unsigned inplace;        /* bit j: input j dies here, is run-owned and not aliased by
                               * another input: the kernel may overwrite it and return as
                               * output a view with the same data pointer and byte size */
+    unsigned dying;          /* bit j: input j is run-owned, not kept, and dies at this step,
+                              * but may share its buffer with other inputs of this step (the
+                              * same value passed twice): only a kernel that knows how its
+                              * reads and writes interleave may overwrite it (Conv's in-place
+                              * residual, pool.h vx_par_conv1d_inplace) */
     char *err;               /* message buffer for failures */
     size_t errlen;
 } vx_op_ctx;

@@ -43,6 +43,16 @@ int vx_par_conv1d(vx_pool *pool, const vx_kernels *k, const vx_conv1d_params *p,
 int vx_par_conv1d_fused(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
                         const float *x, const float *w, const void *wpacked, const float *bias,
                         const vx_conv1d_fuse *fuse, float *y);
+/* x = conv(leaky ? LeakyReLU_alpha(x) : x) + bias + x, written over x (so the residual
+ * stack of a vocoder holds one tensor where it would hold two), split like the others.
+ * Only for convs vx_conv1d_inplace_ok accepts: stride 1, c_in == c_out, t_out == t_in,
+ * ldx == ldy, the whole output (t_begin 0, t_end t_out), 0 <= pad <= the kernel's span,
+ * halo within the tile. Returns VOX_ERR_ARG for any other conv (nothing written), else
+ * as the kernel: the result equals the out-of-place fused path's bit for bit. */
+int vx_conv1d_inplace_ok(const vx_conv1d_params *p);
+int vx_par_conv1d_inplace(vx_pool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
+                          const float *w, const void *wpacked, const float *bias, int leaky,
+                          float alpha, float *x);
 /* ConvTranspose1d: split over output time with f->convtr1d_range_f32; with f == NULL
  * (scalar table) it runs k->convtr1d_f32 on the calling thread. wpacked from
  * f->convtr1d_pack (or NULL). */

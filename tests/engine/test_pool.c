@@ -4,6 +4,7 @@
  * scalar reference. */
 #include "test.h"
 #include "engine/pool.h"
+#include "vox.h"
 #include <pthread.h>
 #include <stdint.h>
 
@@ -128,6 +129,61 @@ int main(void) {
             }
         CHECKF(e < 1e-4, "par fused conv err %g", e);
         free(res); free(xl);
+    }
+    /* in-place residual conv vs the out-of-place fused driver: bit-identical, for
+     * several shapes (T below / above the tile, odd T, dilations, asymmetric pads,
+     * groups) and pool sizes; refused shapes leave x alone */
+    if (f) {
+        static const struct { int64_t c, g, t, k, d, pad; } cs[] = {
+            { 32, 1, 379, 7, 12, 36 }, { 32, 1, 5003, 3, 1, 1 }, { 16, 1, 9000, 5, 6, 12 },
+            { 8, 2, 4100, 7, 3, 2 }, { 24, 1, 2049, 11, 5, 25 }, { 4, 4, 1, 3, 1, 1 },
+            { 12, 1, 6000, 3, 2, 4 }, { 64, 1, 1025, 3, 3, 3 },
+        };
+        for (int nt = 1; nt <= 3; nt++) {
+            vx_pool *pp = vx_pool_create(nt);
+            for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+                int64_t C = cs[ci].c, T = cs[ci].t, K = cs[ci].k;
+                vx_conv1d_params q = { .c_in = C, .c_out = C, .group = cs[ci].g, .t_in = T, .t_out = T,
+                                       .k = K, .stride = 1, .dilation = cs[ci].d, .pad = cs[ci].pad,
+                                       .ldx = T, .ldy = T, .t_begin = 0, .t_end = T };
+                CHECK(vx_conv1d_inplace_ok(&q));
+                size_t nx = (size_t)(C * T), nw = (size_t)(C * (C / cs[ci].g) * K);
+                float *xi = malloc(nx * sizeof *xi), *xo = malloc(nx * sizeof *xo),
+                      *wi = malloc(nw * sizeof *wi), *bi = malloc((size_t)C * sizeof *bi);
+                for (size_t i = 0; i < nx; i++) xi[i] = frand(&seed);
+                for (size_t i = 0; i < nw; i++) wi[i] = frand(&seed) * 0.3f;
+                for (int64_t i = 0; i < C; i++) bi[i] = frand(&seed);
+                void *wq = malloc(k->conv1d_pack_bytes(&q) + 1);
+                k->conv1d_pack(&q, wi, wq);
+                vx_conv1d_fuse fo = { 1, 0.1f, xi, T };
+                CHECK_EQ_INT(vx_par_conv1d_fused(pp, f, &q, xi, wi, wq, bi, &fo, xo), 0);
+                CHECK_EQ_INT(vx_par_conv1d_inplace(pp, f, &q, wi, wq, bi, 1, 0.1f, xi), 0);
+                size_t bad = 0;
+                for (size_t i = 0; i < nx; i++) bad += memcmp(&xi[i], &xo[i], sizeof *xi) != 0;
+                CHECKF(bad == 0, "in-place conv case %zu threads %d: %zu of %zu outputs differ", ci, nt, bad, nx);
+                free(xi); free(xo); free(wi); free(bi); free(wq);
+            }
+            vx_pool_free(pp);
+        }
+        vx_conv1d_params no = cp;
+        no.c_out = no.c_in;
+        no.ldy = no.ldx;
+        no.t_begin = 0;
+        no.t_end = no.t_out;
+        CHECK(vx_conv1d_inplace_ok(&no));
+        vx_conv1d_params bad = no;
+        bad.stride = 2;
+        CHECK(!vx_conv1d_inplace_ok(&bad));
+        bad = no; bad.t_begin = 1;
+        CHECK(!vx_conv1d_inplace_ok(&bad));
+        bad = no; bad.pad = (bad.k - 1) * bad.dilation + 1;
+        CHECK(!vx_conv1d_inplace_ok(&bad));
+        bad = no; bad.c_out = no.c_in + 1;
+        CHECK(!vx_conv1d_inplace_ok(&bad));
+        float before = x[100];
+        bad = no; bad.stride = 2;
+        CHECK_EQ_INT(vx_par_conv1d_inplace(p0, f, &bad, w, NULL, b, 0, 0.0f, x), VOX_ERR_ARG);
+        CHECK(x[100] == before);
     }
     /* convtr driver (Piper-like upsampling 24 -> 20, k 16, stride 8, pad 4) */
     {

@@ -210,6 +210,7 @@ static int op_conv_fused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     vx_op_ctx c2 = *ctx;
     c2.prep = NULL;
     c2.inplace = 0;
+    c2.dying = 0;
     rc = op_conv_plain(&c2, node, cin, cn, res ? &y : out, n_out, NULL);
     vx_tensor_release(&xl);
     if (rc || !res) return rc;
@@ -261,6 +262,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
         /* the residual broadcasts: plain conv, then the Add */
         vx_op_ctx c2 = *ctx;
         c2.inplace = 0;
+        c2.dying = 0;
         vx_op_prep p2 = *pr;
         p2.leaky_in = 0;
         p2.res = 0;
@@ -282,6 +284,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
         vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
         c2.prep = NULL;
         c2.inplace = 0;
+        c2.dying = 0;
         rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
         vx_tensor_release(&y);
         return rc;
@@ -289,9 +292,22 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     int leaky = pr && pr->leaky_in;
     const vx_kernels *kern = vx_kernels_get();
     const vx_kernels_fused *fk = vx_kernels_fused_for(kern);
+    /* x = conv(x) + x with x dying here: computed over x (pool.h), when the conv's shape
+     * allows it. */
+    vx_conv1d_params p1 = {
+        .c_in = c, .c_out = m, .group = group, .t_in = g.in[0], .t_out = g.out[0],
+        .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
+        .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
+    };
+    int self_res = res && nsp == 1 && fk && fk->conv1d_fused_f32 && res->data == x->data &&
+                   res->numel == x->numel && x->numel && (ctx->dying & 1) && pr->res < 32 &&
+                   (ctx->dying >> pr->res & 1) && vx_conv1d_inplace_ok(&p1) &&
+                   !(n_in > 2 && b && b->data == x->data) && w->data != x->data;
     /* A dying residual of the output's shape takes the output (the fused kernel reads
      * each residual element before writing that element). */
-    if (res && nsp == 1 && fk && fk->conv1d_fused_f32 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
+    if (self_res)
+        vx_tensor_view(&out[0], res);
+    else if (res && nsp == 1 && fk && fk->conv1d_fused_f32 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
         res->numel)
         vx_tensor_view(&out[0], res);
     else if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
@@ -308,7 +324,10 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
                 .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
                 .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
             };
-            if ((leaky || res) && fk && fk->conv1d_fused_f32) {
+            if (self_res) {
+                rc = vx_par_conv1d_inplace(ctx->pool, fk, &p, wd, wp, bd, leaky,
+                                           leaky ? pr->alpha : 0.0f, y + i * m * olen);
+            } else if ((leaky || res) && fk && fk->conv1d_fused_f32) {
                 vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = leaky ? pr->alpha : 0.0f,
                                       .res = res ? (const float *)res->data + i * m * olen : NULL,
                                       .ldr = g.out[0] };
