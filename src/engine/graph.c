@@ -526,6 +526,9 @@ int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **
     return vx_graph_from_model_ops(m, model_free, NULL, out, err, errlen);
 }
 
+/* Graphs alive in the process (the tensor block cache is emptied when it drops to 0). */
+static int n_live_graphs;
+
 int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
                             vx_graph **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
@@ -539,6 +542,7 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
     }
     g->model = m;
     g->model_free = model_free;
+    __atomic_add_fetch(&n_live_graphs, 1, __ATOMIC_RELAXED);
     build b = { .ops = ops };
     int rc = map_values(g, &b, err, errlen);
     if (!rc) rc = topo_sort(g, &b, err, errlen);
@@ -582,6 +586,8 @@ void vx_graph_free(vx_graph *g) {
     free(g->steps); free(g->step_ints); free(g->elided);
     if (g->model_free) g->model_free(g->model);
     free(g);
+    /* the tensor cache serves runs: with no graph left, nothing will reuse it */
+    if (__atomic_sub_fetch(&n_live_graphs, 1, __ATOMIC_ACQ_REL) == 0) vx_block_cache_trim();
 }
 
 /* ------------------------------------------------------------ queries */

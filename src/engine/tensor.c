@@ -1,6 +1,8 @@
 #include "engine/tensor.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 size_t vx_dtype_size(int dtype) {
     switch (dtype) {
@@ -40,21 +42,43 @@ int vx_tensor_set_shape(vx_tensor *t, int ndim, const int64_t *dims) {
 
 /* ------------------------------------------------------------ aligned blocks + recycling
  *
- * Every block carries a 64-byte header in front of the data: its usable capacity and,
- * while it sits in a recycling pool, the free-list link. So any block can be recycled,
- * whoever allocated it, and vx_aligned_free needs no size. */
+ * Every block carries a 64-byte header in front of the data: its usable capacity, how it
+ * was obtained and, while it sits in a free list, the link. So any block can be recycled,
+ * whoever allocated it, and vx_aligned_free needs no size.
+ *
+ * Two levels of recycling:
+ * - small blocks (< BIG_BLOCK) made during a run go through that run's pool (one per
+ *   vx_graph_run, made current on its thread), freed with the run;
+ * - big blocks made during any run live on in one process-wide cache shared by all
+ *   runs and threads. Without it every run faulted its big tensors in afresh (~57k page
+ *   faults, ~230 MB zeroed per medium-voice run of 17 s audio) and gave them back to
+ *   the OS at the end, so a server's RSS swung by the size of a run. The cache's rule
+ *   keeps peak memory where it was: big bytes in use + cached never exceed the most big
+ *   bytes ever in use at once (+ the block being made), so cached blocks are evicted
+ *   before a fresh block would raise the peak, and a cached block larger than needed is
+ *   lent out before anything fresh is mapped. Hard limit: VX_BLOCK_CACHE_MAX cached bytes
+ *   (env VOX_TENSOR_CACHE_MB, 0 = no cache). vx_block_cache_trim empties it (called when
+ *   the last graph is freed).
+ * Big blocks of >= HUGE_BLOCK are mapped directly with transparent huge pages advised:
+ * 512x fewer page faults and TLB misses in the conv kernels' streams. */
 #define BLK_MAGIC 0x766f78626c6b3634ULL   /* "voxblk64" */
 #define BLK_HDR 64
 typedef struct blk_hdr {
     uint64_t magic;
     size_t cap;               /* usable bytes after the header */
     struct blk_hdr *next;     /* free-list link while pooled */
+    size_t map_bytes;         /* > 0: mmap'ed region of this size starting at map_base */
+    void *map_base;
+    int cacheable;            /* made during a run: returns to the process cache */
 } blk_hdr;
 
 /* Size classes: multiples of 64 up to 512 bytes (classes 0..7), then 8 classes per
  * power of two (<= 12.5% rounding). */
 #define N_CLASSES 256
 #define BIG_BLOCK ((size_t)256 << 10)
+#define HUGE_BLOCK ((size_t)4 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
+#define VX_BLOCK_CACHE_MAX ((size_t)4 << 30)
 static int class_of(size_t n, size_t *size) {
     if (n <= 512) {
         size_t c = n ? (n + 63) / 64 : 1;
@@ -83,13 +107,29 @@ struct vx_bufpool {
 
 static _Thread_local vx_bufpool *tl_pool;
 
+/* The process-wide cache of big blocks (see above). */
+static struct {
+    pthread_mutex_t mu;
+    blk_hdr *free_list[N_CLASSES];
+    size_t cached;            /* bytes in free_list */
+    size_t inuse;             /* bytes of cacheable blocks handed out */
+    size_t peak_inuse;        /* the budget: most bytes ever in use at once */
+    size_t limit;             /* max cached bytes (set once, read_limit) */
+    vx_block_cache_stats st;
+} bc = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void blk_release(blk_hdr *h) {
+    if (h->map_bytes) munmap(h->map_base, h->map_bytes);
+    else free(h);
+}
+
 vx_bufpool *vx_bufpool_new(void) { return calloc(1, sizeof(vx_bufpool)); }
 
 void vx_bufpool_free(vx_bufpool *p) {
     if (!p) return;
     if (tl_pool == p) tl_pool = NULL;
     for (int c = 0; c < N_CLASSES; c++)
-        for (blk_hdr *h = p->free_list[c], *nx; h; h = nx) { nx = h->next; free(h); }
+        for (blk_hdr *h = p->free_list[c], *nx; h; h = nx) { nx = h->next; blk_release(h); }
     free(p);
 }
 
@@ -104,13 +144,132 @@ void vx_bufpool_get_stats(const vx_bufpool *p, vx_bufpool_stats *s) {
     s->cached_bytes = p->cached;
 }
 
-static void *blk_new(size_t cap) {
-    blk_hdr *h = aligned_alloc(64, BLK_HDR + cap);
-    if (!h) return NULL;
+static void *blk_new(size_t cap, int cacheable) {
+    blk_hdr *h;
+    size_t map = 0;
+    void *base = NULL;
+    if (cap >= HUGE_BLOCK) {
+        /* header on the last 64 bytes of a page so the data starts page-aligned, and
+         * the region 2 MiB-aligned so THP can back it */
+        size_t want = (BLK_HDR + cap + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+        base = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) return NULL;
+        uintptr_t a = ((uintptr_t)base + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        size_t head = a - (uintptr_t)base;
+        if (head < BLK_HDR) a += HUGE_PAGE, head += HUGE_PAGE;
+        (void)head;
+#ifdef MADV_HUGEPAGE
+        madvise((void *)a, want - (a - (uintptr_t)base), MADV_HUGEPAGE);
+#endif
+        map = want;
+        h = (blk_hdr *)(a - BLK_HDR);
+    } else {
+        h = aligned_alloc(64, BLK_HDR + cap);
+        if (!h) return NULL;
+    }
     h->magic = BLK_MAGIC;
     h->cap = cap;
     h->next = NULL;
+    h->map_bytes = map;
+    h->map_base = base;
+    h->cacheable = cacheable;
     return (char *)h + BLK_HDR;
+}
+
+static pthread_once_t limit_once = PTHREAD_ONCE_INIT;
+static void read_limit(void) {
+    const char *e = getenv("VOX_TENSOR_CACHE_MB");
+    char *end = NULL;
+    unsigned long long mb = e && *e ? strtoull(e, &end, 10) : 0;
+    bc.limit = e && *e && end && !*end ? (size_t)(mb > (1u << 22) ? (1u << 22) : mb) << 20
+                                       : VX_BLOCK_CACHE_MAX;
+}
+
+static size_t cache_limit(void) {
+    pthread_once(&limit_once, read_limit);
+    return bc.limit;
+}
+
+static blk_hdr *cache_pop(int c) {
+    blk_hdr *h = bc.free_list[c];
+    bc.free_list[c] = h->next;
+    h->next = NULL;
+    bc.cached -= h->cap;
+    return h;
+}
+
+/* A big block for a run: a cached one of the right size, else a fresh one if it stays
+ * within the budget, else a larger cached one, else evict cached blocks and make one. */
+static void *big_alloc(size_t sz, int c) {
+    pthread_mutex_lock(&bc.mu);
+    blk_hdr *h = NULL;
+    for (int k = c; k < c + 3 && k < N_CLASSES && !h; k++)
+        if (bc.free_list[k]) h = cache_pop(k);
+    size_t budget = bc.peak_inuse > bc.inuse + sz ? bc.peak_inuse : bc.inuse + sz;
+    if (!h && bc.inuse + bc.cached + sz > budget)
+        for (int k = c + 3; k < N_CLASSES && !h; k++)
+            if (bc.free_list[k]) { h = cache_pop(k); bc.st.lent_larger++; }
+    if (h) {
+        bc.st.hits++;
+    } else {
+        bc.st.misses++;
+        /* smallest first: the large ones are what the next run's last stage needs */
+        for (int k = 0; k < N_CLASSES && bc.inuse + bc.cached + sz > budget; k++)
+            while (bc.free_list[k] && bc.inuse + bc.cached + sz > budget) {
+                blk_hdr *v = cache_pop(k);
+                bc.st.evicted_bytes += v->cap;
+                blk_release(v);
+            }
+    }
+    size_t cap = h ? h->cap : sz;
+    bc.inuse += cap;
+    if (bc.inuse > bc.peak_inuse) bc.peak_inuse = bc.inuse;
+    pthread_mutex_unlock(&bc.mu);
+    if (h) return (char *)h + BLK_HDR;
+    void *d = blk_new(sz, 1);
+    if (!d) {
+        pthread_mutex_lock(&bc.mu);
+        bc.inuse -= sz;
+        pthread_mutex_unlock(&bc.mu);
+    }
+    return d;
+}
+
+static void big_free(blk_hdr *h) {
+    pthread_mutex_lock(&bc.mu);
+    bc.inuse -= h->cap;
+    int c = floor_class(h->cap);
+    if (c >= 0 && c < N_CLASSES && bc.cached + h->cap <= cache_limit()) {
+        h->next = bc.free_list[c];
+        bc.free_list[c] = h;
+        bc.cached += h->cap;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&bc.mu);
+    if (h) blk_release(h);
+}
+
+void vx_block_cache_trim(void) {
+    pthread_mutex_lock(&bc.mu);
+    blk_hdr *all = NULL;
+    for (int c = 0; c < N_CLASSES; c++)
+        while (bc.free_list[c]) {
+            blk_hdr *h = cache_pop(c);
+            h->next = all;
+            all = h;
+        }
+    bc.peak_inuse = bc.inuse;
+    pthread_mutex_unlock(&bc.mu);
+    for (blk_hdr *nx; all; all = nx) { nx = all->next; blk_release(all); }
+}
+
+void vx_block_cache_get_stats(vx_block_cache_stats *s) {
+    pthread_mutex_lock(&bc.mu);
+    *s = bc.st;
+    s->cached_bytes = bc.cached;
+    s->inuse_bytes = bc.inuse;
+    s->peak_inuse_bytes = bc.peak_inuse;
+    pthread_mutex_unlock(&bc.mu);
 }
 
 void *vx_aligned_alloc_raw(size_t bytes) {
@@ -118,34 +277,20 @@ void *vx_aligned_alloc_raw(size_t bytes) {
     size_t sz;
     int c = class_of(bytes, &sz);
     vx_bufpool *p = tl_pool;
-    if (p) {
-        /* the exact class, else a slightly larger one (<= ~25% more) */
-        for (int k = c; k < c + 3 && k < N_CLASSES; k++) {
-            blk_hdr *h = p->free_list[k];
-            if (!h) continue;
-            p->free_list[k] = h->next;
-            h->next = NULL;
-            p->cached -= h->cap;
-            p->st.hits++;
-            return (char *)h + BLK_HDR;
-        }
-        p->st.misses++;
-        /* A big miss means the working set moved to larger tensors (the vocoder's stages
-         * grow in time as they go): parked big blocks of smaller classes belong to an
-         * earlier phase, so give them back instead of holding both. */
-        if (sz >= BIG_BLOCK)
-            for (int k = c - 1; k >= 0; k--) {
-                if (!p->free_list[k]) continue;
-                if (p->free_list[k]->cap < BIG_BLOCK) break;
-                for (blk_hdr *h = p->free_list[k], *nx; h; h = nx) {
-                    nx = h->next;
-                    p->cached -= h->cap;
-                    free(h);
-                }
-                p->free_list[k] = NULL;
-            }
+    if (!p) return blk_new(sz, 0);
+    if (sz >= BIG_BLOCK && cache_limit() > 0) return big_alloc(sz, c);
+    /* the exact class, else a slightly larger one (<= ~25% more) */
+    for (int k = c; k < c + 3 && k < N_CLASSES; k++) {
+        blk_hdr *h = p->free_list[k];
+        if (!h) continue;
+        p->free_list[k] = h->next;
+        h->next = NULL;
+        p->cached -= h->cap;
+        p->st.hits++;
+        return (char *)h + BLK_HDR;
     }
-    return blk_new(sz);
+    p->st.misses++;
+    return blk_new(sz, 0);
 }
 
 void *vx_aligned_alloc(size_t bytes) {
@@ -157,8 +302,9 @@ void *vx_aligned_alloc(size_t bytes) {
 void vx_aligned_free(void *d) {
     if (!d) return;
     blk_hdr *h = (blk_hdr *)((char *)d - BLK_HDR);
+    if (h->cacheable) { big_free(h); return; }
     vx_bufpool *p = tl_pool;
-    int c = p ? floor_class(h->cap) : -1;
+    int c = p && h->cap < BIG_BLOCK ? floor_class(h->cap) : -1;
     if (c >= 0 && c < N_CLASSES) {
         h->next = p->free_list[c];
         p->free_list[c] = h;
@@ -166,7 +312,7 @@ void vx_aligned_free(void *d) {
         if (p->cached > p->st.peak_cached) p->st.peak_cached = p->cached;
         return;
     }
-    free(h);
+    blk_release(h);
 }
 
 static int tensor_alloc(vx_tensor *t, int dtype, int ndim, const int64_t *dims, int zero) {

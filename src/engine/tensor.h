@@ -60,6 +60,16 @@ typedef struct vx_bufpool_stats {
     size_t cached_bytes;      /* bytes now in free lists */
     size_t peak_cached;
 } vx_bufpool_stats;
+/* Big blocks (>= 256 KiB) made while a pool is current skip the pool: they go through one
+ * process-wide cache shared by all runs (tensor.c explains its budget). */
+typedef struct vx_block_cache_stats {
+    int64_t hits, misses, lent_larger;
+    size_t evicted_bytes, cached_bytes, inuse_bytes, peak_inuse_bytes;
+} vx_block_cache_stats;
+void vx_block_cache_get_stats(vx_block_cache_stats *s);
+/* Frees every cached block and resets the budget (the graph code calls it when the last
+ * graph goes away). Blocks in use are not affected. */
+void vx_block_cache_trim(void);
 vx_bufpool *vx_bufpool_new(void);
 void vx_bufpool_free(vx_bufpool *p);   /* frees the cached blocks; detaches it if current */
 vx_bufpool *vx_bufpool_set_current(vx_bufpool *p);   /* returns the previous one */
