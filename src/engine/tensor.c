@@ -272,7 +272,20 @@ void vx_block_cache_get_stats(vx_block_cache_stats *s) {
     pthread_mutex_unlock(&bc.mu);
 }
 
+static void *alloc_raw(size_t bytes);
+
+/* Debug builds (the sanitizer suite) fill every uninitialized block with NaNs, so a
+ * kernel that reads output memory it did not write fails the reference tests instead
+ * of silently depending on what a recycled block held before. */
 void *vx_aligned_alloc_raw(size_t bytes) {
+    void *d = alloc_raw(bytes);
+#ifndef NDEBUG
+    if (d && bytes) memset(d, 0xff, bytes);
+#endif
+    return d;
+}
+
+static void *alloc_raw(size_t bytes) {
     if (bytes > ((size_t)1 << 40)) return NULL;
     size_t sz;
     int c = class_of(bytes, &sz);
@@ -294,7 +307,7 @@ void *vx_aligned_alloc_raw(size_t bytes) {
 }
 
 void *vx_aligned_alloc(size_t bytes) {
-    void *d = vx_aligned_alloc_raw(bytes);
+    void *d = alloc_raw(bytes);
     if (d) memset(d, 0, bytes ? bytes : 1);
     return d;
 }
