@@ -64,13 +64,20 @@ for model in "$SHARED"/models/*.onnx; do
       k=$((k + 1))
       n=$((10 + RANDOM % 591))
       ids=$TMP/ids$k.txt
-      { for ((i = 0; i < n; i++)); do printf '%d,' $((RANDOM % nsym)); done; } | sed 's/,$//' >"$ids"
-      len=$(printf '0.%02d' $((RANDOM % 100))); len=$(awk -v r="$len" 'BEGIN{printf "%.3f", 0.5 + 1.5 * r}')
+      # in this shell, not a pipeline's subshell (bash reseeds RANDOM there): SEED
+      # reproduces the same ids
+      line=""
+      for ((i = 0; i < n; i++)); do line+="$((RANDOM % nsym)),"; done
+      printf '%s\n' "${line%,}" >"$ids"
+      r=$((RANDOM % 100)); len=$(awk -v r="$r" 'BEGIN{printf "%.3f", 0.5 + 1.5 * r / 100}')
       scales="0,$len,0"
       run_pair "$model" "$sidarg" "$ids" "$scales" "c$k"
       res=ok
       if [ $ok != 1 ] || [ "$vs" != "$os" ] || ! awk -v s="$snr" 'BEGIN{exit !(s >= 60)}'; then
         res=FAIL; fails=$((fails + 1))
+        keep=${KEEP_DIR:-/tmp/compare_ort.fail}
+        mkdir -p "$keep" && cp "$ids" "$keep/$name.sid$sid.c$k.ids" &&
+          echo "  kept: $keep/$name.sid$sid.c$k.ids (scales $scales)" >&2
       fi
       row "$name" "$sid" "$n" "$len" "$scales" "${vs:--}" "${os:--}" "${snr:--}" "$res"
     done
