@@ -105,6 +105,11 @@ typedef struct vox_synth_options {
     int normalize;           /* neural: peak-normalize each sentence (Piper's default: 1) */
     uint64_t seed;           /* noise seed; 0 = a fixed default */
     int timings;             /* fill word/phoneme timings in chunks */
+    int threads;             /* neural: inference threads of this synthesis. 0 (default) = as
+                                loaded (vox_load_options.threads); 1 = the calling thread only,
+                                even if the voice has an inference pool; > 1 = the voice's pool
+                                (all of its load-time threads: a pool is not narrowed per
+                                synthesis). espeak voices ignore it. Negative: VOX_ERR_ARG. */
 } vox_synth_options;
 
 void vox_synth_options_init(vox_synth_options *o);

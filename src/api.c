@@ -205,6 +205,10 @@ static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
     RANGE(volume, 0.0, 100.0, "volume")
     RANGE(sentence_silence, 0.0, 60.0, "sentence_silence")
 #undef RANGE
+    if (o->threads < 0) {
+        snprintf(err, errlen, "threads must be >= 0, got %d", o->threads);
+        return VOX_ERR_ARG;
+    }
     return VOX_OK;
 }
 

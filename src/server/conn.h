@@ -150,6 +150,11 @@ void vx_speech_on_done(vx_server *s, vx_node *n);
 void vx_speech_worker(vx_pool *p, vx_node *n);
 void vx_speech_sweep(vx_server *s, double now);
 void vx_speech_pool_drain(void);            /* free pooled jobs at exit */
+/* Seconds of audio that text[0..len) will about make with sp's speed options: the
+ * scheduling estimate (VX_SPEECH_CHARS_PER_SEC characters a second at speed 1, plus the
+ * sentence silence). Only the order of deadlines depends on it. */
+#define VX_SPEECH_CHARS_PER_SEC 14.0
+double vx_speech_est_secs(const vx_speech_req *sp, const char *text, size_t len);
 
 enum { VX_NODE_PREPARE = 1, VX_NODE_SENTENCE = 2, VX_NODE_LOAD = 3 };
 

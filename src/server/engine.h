@@ -59,6 +59,7 @@ typedef struct vx_voice_meta {
     char name[VX_VOICE_NAME_MAX];
     char kind[16], language[32], quality[16];
     int sample_rate, num_speakers;
+    int threads;   /* inference threads one synthesis can use when run alone; 1 = no gain */
 } vx_voice_meta;
 
 typedef struct vx_engine {
@@ -69,12 +70,14 @@ typedef struct vx_engine {
     const char *(*speaker_name)(void *voice, int id);
     int (*split)(void *voice, const char *text, size_t len, vox_span **spans, size_t *n,
                  char *err, size_t errlen);
-    /* Synthesize text (one sentence) and append s16le samples to out. */
-    int (*synth)(void *voice, const char *text, size_t len, const vx_speech_req *p, vx_ctl *ctl,
-                 vx_buf *out, char *err, size_t errlen);
+    /* Synthesize text (one sentence) and append s16le samples to out, on `threads`
+     * threads (1 = the calling thread only; at most the voice's meta.threads). */
+    int (*synth)(void *voice, const char *text, size_t len, const vx_speech_req *p, int threads,
+                 vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
     /* engine state */
     const char *const *data_dirs;
     int n_data_dirs;
+    int wide_threads;    /* threads a synthesis may use when it runs alone (<= workers) */
     int stub_delay_ms;   /* stub only: sleep per sentence */
 } vx_engine;
 

@@ -2,7 +2,9 @@
  * engine_stub.c — a deterministic synthesizer for transport tests: voices named
  * "stub:<x>" (and "espeak:<x>", so tests can use the default voice name) at 16000 Hz,
  * 3 speakers; sentences end at '.', '!' or '?'; each byte of text gives 10 ms of a
- * 440 Hz tone; each sentence takes delay_ms of wall time, checked for cancellation.
+ * 440 Hz tone; each sentence takes delay_ms of wall time, checked for cancellation;
+ * a sentence given T threads takes delay_ms / T (a perfect speed-up, like a neural voice
+ * with its inference pool would roughly get).
  */
 #include "engine.h"
 
@@ -26,6 +28,7 @@ static int stub_load(vx_engine *e, const char *name, void **voice, vx_voice_meta
     snprintf(m->quality, sizeof(m->quality), "stub");
     m->sample_rate = STUB_RATE;
     m->num_speakers = 3;
+    m->threads = e->wide_threads > 1 ? e->wide_threads : 1;
     *voice = e;
     return VOX_OK;
 }
@@ -69,13 +72,14 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
 }
 
 static int stub_synth(void *voice, const char *text, size_t len, const vx_speech_req *p,
-                      vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+                      int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
     vx_engine *e = voice;
+    long long delay_ns = e->stub_delay_ms * 1000000LL / (threads > 1 ? threads : 1);
     /* Sleep toward an absolute deadline in 5 ms steps, so a loaded machine does not add
      * up per-step overshoot, and a cancel is noticed within 5 ms. */
     struct timespec now, end;
     clock_gettime(CLOCK_MONOTONIC, &end);
-    long long end_ns = end.tv_sec * 1000000000LL + end.tv_nsec + e->stub_delay_ms * 1000000LL;
+    long long end_ns = end.tv_sec * 1000000000LL + end.tv_nsec + delay_ns;
     for (;;) {
         if (atomic_load(&ctl->cancelled)) return VOX_ERR_CANCELLED;
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -10,12 +10,17 @@ static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta 
     vox_load_options_init(&o);
     o.data_dirs = e->data_dirs;
     o.n_data_dirs = e->n_data_dirs;
-    o.threads = 1; /* parallelism comes from the worker pool, one sentence per worker */
+    /* Parallelism comes from the worker pool, one sentence per worker, each synthesis on
+     * one thread. A neural voice also gets an inference pool of wide_threads threads,
+     * used only by a synthesis that runs while every other worker is idle (speech.c). */
+    o.threads = e->wide_threads > 1 ? e->wide_threads : 1;
     vox_voice *v = NULL;
     int rc = vox_voice_load(name, &o, &v, err, errlen);
     if (rc != VOX_OK) return rc;
     vox_voice_info info;
     vox_voice_get_info(v, &info);
+    /* espeak voices synthesize on the calling thread whatever the option says */
+    m->threads = info.kind && !strcmp(info.kind, "piper") ? o.threads : 1;
     snprintf(m->name, sizeof(m->name), "%s", info.name ? info.name : name);
     snprintf(m->kind, sizeof(m->kind), "%s", info.kind ? info.kind : "");
     snprintf(m->language, sizeof(m->language), "%s", info.language ? info.language : "");
@@ -40,9 +45,10 @@ static int vox_split(void *voice, const char *text, size_t len, vox_span **spans
 static void cancel_synth(void *arg) { vox_synth_cancel(arg); }
 
 static int vox_synth_sentence(void *voice, const char *text, size_t len, const vx_speech_req *p,
-                              vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+                              int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
     vox_synth_options o;
     vox_synth_options_init(&o);
+    o.threads = threads > 1 ? 0 : 1; /* 0: the voice's inference pool (load-time threads) */
     o.speaker_id = p->speaker_id;
     o.speaker = p->speaker[0] ? p->speaker : NULL;
     if (p->length_scale > 0) o.length_scale = p->length_scale;

@@ -107,6 +107,10 @@ int vx_metrics_render(const vx_metrics *m, vx_buf *b, int queue_depth, int in_fl
     pf(b, "# HELP vox_timeouts_total Speech requests that hit the per-request timeout.\n"
           "# TYPE vox_timeouts_total counter\nvox_timeouts_total %llu\n",
        (unsigned long long)m->timeouts);
+    pf(b, "# HELP vox_wide_sentences_total Sentences synthesized on every worker's core "
+          "(first sentence of a request that found the server idle).\n"
+          "# TYPE vox_wide_sentences_total counter\nvox_wide_sentences_total %llu\n",
+       (unsigned long long)m->wide_sentences);
     hist(b, "vox_rtf", "Real-time factor per speech request (synthesis / audio seconds).",
          &m->rtf);
     hist(b, "vox_ttfb_seconds", "Time from request to the first audio byte.", &m->ttfb);

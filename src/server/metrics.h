@@ -30,6 +30,7 @@ typedef struct vx_metrics {
     double synth_seconds, audio_seconds;
     vx_hist rtf, ttfb, latency;
     uint64_t rejected_429, cancelled, timeouts;
+    uint64_t wide_sentences;   /* sentences run on more than one inference thread */
     uint64_t connections_total;
 } vx_metrics;
 

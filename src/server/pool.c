@@ -1,21 +1,73 @@
-/* pool.c — worker threads and completion hand-off. See pool.h. */
+/* pool.c — worker threads, deadline order and completion hand-off. See pool.h. */
 #include "pool.h"
 
 #include <stdlib.h>
+
+/* ------------------------------------------------------------ pairing heap
+ * Intrusive (child / next links in the node), no allocation, O(1) push and O(log n)
+ * amortized pop: queues stay cheap however many requests are admitted. */
+
+static int before(const vx_node *a, const vx_node *b) {
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+/* Two roots (next == NULL) into one. */
+static vx_node *meld(vx_node *a, vx_node *b) {
+    if (!a) return b;
+    if (!b) return a;
+    if (before(b, a)) {
+        vx_node *t = a;
+        a = b;
+        b = t;
+    }
+    b->next = a->child;
+    a->child = b;
+    return a;
+}
+
+/* The children of a popped root (a list through next) into one heap: meld them in pairs
+ * left to right, then the pairs right to left. */
+static vx_node *merge_pairs(vx_node *list) {
+    vx_node *pairs = NULL;   /* melded pairs, last first (a stack through next) */
+    while (list) {
+        vx_node *a = list, *b = a->next;
+        list = b ? b->next : NULL;
+        a->next = NULL;
+        if (b) b->next = NULL;
+        vx_node *m = meld(a, b);
+        m->next = pairs;
+        pairs = m;
+    }
+    vx_node *root = NULL;
+    while (pairs) {
+        vx_node *n = pairs->next;
+        pairs->next = NULL;
+        root = meld(root, pairs);
+        pairs = n;
+    }
+    return root;
+}
+
+static vx_node *heap_pop(vx_pool *p) {
+    vx_node *n = p->heap;
+    if (!n) return NULL;
+    p->heap = merge_pairs(n->child);
+    n->child = n->next = NULL;
+    return n;
+}
+
+/* ------------------------------------------------------------ workers */
 
 static void *worker_main(void *arg) {
     vx_pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->head && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
-        vx_node *n = p->head;
+        while (p->exclusive || (!p->heap && !p->stop)) pthread_cond_wait(&p->cv, &p->mu);
+        vx_node *n = heap_pop(p);
         if (!n) { /* stop requested and nothing left */
             pthread_mutex_unlock(&p->mu);
             return NULL;
         }
-        p->head = n->next;
-        if (!p->head) p->tail = NULL;
-        n->next = NULL;
         atomic_fetch_sub(&p->depth, 1);
         atomic_fetch_add(&p->busy, 1);
         pthread_mutex_unlock(&p->mu);
@@ -29,9 +81,12 @@ int vx_pool_start(vx_pool *p, int n_threads, void (*run)(vx_pool *, vx_node *), 
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     pthread_mutex_init(&p->dmu, NULL);
-    p->head = p->tail = p->dhead = p->dtail = NULL;
+    p->heap = NULL;
+    p->seq = 0;
+    p->dhead = p->dtail = NULL;
     atomic_init(&p->depth, 0);
     atomic_init(&p->busy, 0);
+    p->exclusive = 0;
     p->stop = 0;
     p->run = run;
     p->ctx = ctx;
@@ -47,23 +102,29 @@ int vx_pool_start(vx_pool *p, int n_threads, void (*run)(vx_pool *, vx_node *), 
 }
 
 void vx_pool_push(vx_pool *p, vx_node *n) {
-    n->next = NULL;
+    n->next = n->child = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->tail) p->tail->next = n;
-    else p->head = n;
-    p->tail = n;
+    n->seq = p->seq++;
+    p->heap = meld(p->heap, n);
     atomic_fetch_add(&p->depth, 1);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
-void vx_pool_push_front(vx_pool *p, vx_node *n) {
+int vx_pool_try_exclusive(vx_pool *p) {
     pthread_mutex_lock(&p->mu);
-    n->next = p->head;
-    p->head = n;
-    if (!p->tail) p->tail = n;
-    atomic_fetch_add(&p->depth, 1);
-    pthread_cond_signal(&p->cv);
+    /* busy counts the caller; a worker still finishing counts too (then: no). Workers
+     * take tasks under mu and check `exclusive` first, so none starts after this. */
+    int ok = !p->exclusive && !p->heap && atomic_load(&p->busy) == 1;
+    if (ok) p->exclusive = 1;
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+void vx_pool_end_exclusive(vx_pool *p) {
+    pthread_mutex_lock(&p->mu);
+    p->exclusive = 0;
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -74,7 +135,7 @@ void vx_pool_done(vx_pool *p, vx_node *n) {
     else p->dhead = n;
     p->dtail = n;
     pthread_mutex_unlock(&p->dmu);
-    uv_async_send(p->async);
+    if (p->async) uv_async_send(p->async);
 }
 
 vx_node *vx_pool_take_done(vx_pool *p) {

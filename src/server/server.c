@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1306,6 +1307,13 @@ static int listen_on(vx_server *s, uv_tcp_t *t, const char *host, int port, int 
     return 0;
 }
 
+static int usable_cores(void) {
+    cpu_set_t set;
+    if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 static int server_init(vx_server *s, const vx_server_config *cfg) {
     memset(s, 0, sizeof(*s));
     s->cfg = *cfg;
@@ -1325,6 +1333,10 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     else vx_engine_vox_init(&s->engine);
     s->engine.data_dirs = s->cfg.data_dirs;
     s->engine.n_data_dirs = s->cfg.n_data_dirs;
+    /* A synthesis that runs alone may use every worker's core, never more cores than the
+     * process may run on: at most `workers` threads compute at once either way. */
+    int cores = usable_cores();
+    s->engine.wide_threads = s->cfg.workers < cores ? s->cfg.workers : cores;
     vx_voices_init(&s->voices, &s->engine);
     if (!vx_voice_name_ok(s->cfg.default_voice)) {
         fprintf(stderr, "voxd: invalid default voice name '%s'\n", s->cfg.default_voice);

@@ -4,6 +4,18 @@
  * other sentences go to the queue for the other workers. The loop writes sentences out
  * in order as they complete. A job outlives its request until every task it queued has
  * come back, so a disconnect never frees memory a worker still uses.
+ *
+ * Scheduling (pool.h): the queue runs earliest deadline first. A request's prepare task
+ * (which runs sentence 0) is due at its arrival; sentence k >= 1 is due when a streaming
+ * client has played sentences 0..k-1, estimated from their text (vx_speech_est_secs), or
+ * at arrival when the response is not streamed. So a new request's first audio goes
+ * ahead of the later sentences of older requests that are not due yet, and an overdue
+ * sentence goes ahead of everything newer. Only the order changes: a queued task still
+ * starts as soon as a worker is free.
+ * Sentence 0 of a request that arrives while every worker is idle runs on all of the
+ * workers' cores (the voice's inference threads) while the other workers wait: the first
+ * audio comes in about half the time, and never more threads compute than there are
+ * workers (the wide thread count is min(workers, usable cores), see server.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +29,7 @@ typedef struct vx_sent {
     vx_buf *audio;
     int rc;
     int ready;          /* loop: completion seen */
+    int threads;        /* inference threads it ran on */
     double secs;
     char err[160];
 } vx_sent;
@@ -131,18 +144,27 @@ static void job_maybe_free(vx_job *j) {
 
 /* ------------------------------------------------------------ worker side */
 
-static void run_sentence(vx_server *s, vx_job *j, size_t i) {
+double vx_speech_est_secs(const vx_speech_req *sp, const char *text, size_t len) {
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) chars += ((unsigned char)text[i] & 0xC0) != 0x80;
+    double scale = sp->length_scale > 0 ? sp->length_scale : sp->speed > 0 ? 1.0 / sp->speed : 1;
+    return (double)chars / VX_SPEECH_CHARS_PER_SEC * scale +
+           (sp->sentence_silence > 0 ? sp->sentence_silence : 0);
+}
+
+static void run_sentence(vx_server *s, vx_job *j, size_t i, int threads) {
     vx_sent *st = &j->sents[i];
     double t0 = vx_now();
     if (atomic_load(&j->cancelled)) {
         st->rc = VOX_ERR_CANCELLED;
     } else {
+        st->threads = threads;
         st->audio = vx_buf_get();
         if (!st->audio) st->rc = VOX_ERR_NOMEM;
         else
             st->rc = s->engine.synth(j->voice->voice, j->sp.input + j->spans[i].offset,
-                                     j->spans[i].length, &j->sp, &st->ctl, st->audio, st->err,
-                                     sizeof(st->err));
+                                     j->spans[i].length, &j->sp, threads, &st->ctl, st->audio,
+                                     st->err, sizeof(st->err));
     }
     st->secs = vx_now() - t0;
     vx_pool_done(&s->pool, &st->node);
@@ -181,7 +203,7 @@ static void run_prepare(vx_server *s, vx_job *j) {
         j->prep_code = "speaker_not_found";
     }
     vox_span *spans = NULL;
-    size_t n = 0;
+    size_t n = 0, queued = 0;
     if (rc == VOX_OK)
         rc = s->engine.split(j->voice->voice, j->sp.input, j->sp.input_len, &spans, &n, j->err,
                              sizeof(j->err));
@@ -196,11 +218,17 @@ static void run_prepare(vx_server *s, vx_job *j) {
     }
     if (rc == VOX_OK) {
         memset(j->sents, 0, n * sizeof(*j->sents));
+        /* Streamed, sentence i is due once sentences 0..i-1 have played; not streamed,
+         * nothing reaches the client before the last sentence: all are due at once. */
+        double due = j->t_start;
         for (size_t i = 0; i < n; i++) {
             vx_ctl_init(&j->sents[i].ctl);
             j->sents[i].node.kind = VX_NODE_SENTENCE;
             j->sents[i].node.idx = i;
             j->sents[i].node.job = j;
+            j->sents[i].node.deadline = due;
+            if (j->sp.stream)
+                due += vx_speech_est_secs(&j->sp, j->sp.input + spans[i].offset, spans[i].length);
         }
         pthread_mutex_lock(&j->mu);
         if (atomic_load(&j->cancelled)) {
@@ -214,19 +242,27 @@ static void run_prepare(vx_server *s, vx_job *j) {
              * queues the next as each completes. Long inputs cannot crowd out others,
              * and audio far ahead of the writer is not piled up. */
             size_t win = (size_t)(s->cfg.workers > 0 ? s->cfg.workers : 1);
-            j->next_queue = n < win ? n : win;
-            atomic_fetch_add(&j->outstanding, (int)j->next_queue);
+            j->next_queue = queued = n < win ? n : win;
+            atomic_fetch_add(&j->outstanding, (int)queued);
         }
         pthread_mutex_unlock(&j->mu);
     }
     free(spans);
     j->prep_rc = rc;
-    if (rc == VOX_OK)
-        for (size_t i = 1; i < j->next_queue; i++) vx_pool_push(&s->pool, &j->sents[i].node);
     size_t n_now = rc == VOX_OK ? j->n : 0;
+    /* Alone on the machine: sentence 0 takes every worker's core. Decided before this
+     * request's own later sentences are queued, which then wait for it like all else. */
+    int threads = 1;
+    if (n_now && j->voice->meta.threads > 1 && vx_pool_try_exclusive(&s->pool))
+        threads = j->voice->meta.threads;
+    /* `queued`, not j->next_queue: once sentence 1 is queued it may complete, and the
+     * loop then queues sentence `next_queue` and advances it, so re-reading it here
+     * would queue that sentence a second time (a corrupt queue, a lost sentence, a 504). */
+    for (size_t i = 1; i < queued; i++) vx_pool_push(&s->pool, &j->sents[i].node);
     vx_pool_done(&s->pool, &j->prep_node);
     /* Sentence 0 right here: the first audio does not wait behind the queue. */
-    if (n_now) run_sentence(s, j, 0);
+    if (n_now) run_sentence(s, j, 0, threads);
+    if (threads > 1) vx_pool_end_exclusive(&s->pool);
 }
 
 void vx_speech_worker(vx_pool *p, vx_node *n) {
@@ -242,7 +278,7 @@ void vx_speech_worker(vx_pool *p, vx_node *n) {
         run_prepare(s, n->job);
     } else {
         vx_job *j = n->job;
-        run_sentence(s, j, n->idx);
+        run_sentence(s, j, n->idx, 1);
     }
 }
 
@@ -375,6 +411,7 @@ void vx_speech_on_done(vx_server *s, vx_node *n) {
         vx_sent *st = &j->sents[n->idx];
         st->ready = 1;
         s->metrics.synth_seconds += st->secs;
+        if (st->threads > 1) s->metrics.wide_sentences++;
         j->synth_secs += st->secs;
         if (!atomic_load(&j->cancelled) && j->next_queue < j->n) {
             atomic_fetch_add(&j->outstanding, 1);
@@ -450,6 +487,7 @@ void vx_speech_start(vx_server *s, vx_req *r) {
     j->deadline = r->t_start + s->cfg.timeout;
     j->prep_node.kind = VX_NODE_PREPARE;
     j->prep_node.job = j;
+    j->prep_node.deadline = j->t_start; /* its sentence 0 is due now */
     atomic_store(&j->outstanding, 1);
     vx_pool_push(&s->pool, &j->prep_node);
 }

@@ -174,8 +174,11 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     }
     vx_run_opts ro;
     vx_run_opts_init(&ro);
-    ro.threads = pv->pool ? vx_pool_threads(pv->pool) : 1;
-    ro.pool = pv->pool;
+    /* threads 1: this synthesis stays on the calling thread (a server running one
+     * synthesis per core); 0 or > 1: the voice's pool, if it has one. */
+    vx_pool *pool = o->threads == 1 ? NULL : pv->pool;
+    ro.threads = pool ? vx_pool_threads(pool) : 1;
+    ro.pool = pool;
     ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
     ro.cancel = cancel;
     ro.err = err;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # voxd scheduling and robustness with the deterministic stub engine (--stub-engine MS:
 # a tone, MS of wall time per sentence): byte-identical output over every protocol,
-# sentence parallelism, 429 on a full queue, disconnect cancels, per-request timeout,
-# slow-client timeout, SIGTERM drain.
+# sentence parallelism, deadline order and wide first sentences, 429 on a full queue,
+# disconnect cancels, per-request timeout, slow-client timeout, SIGTERM drain.
 cd "$(dirname "$0")" && source ./lib.sh
 
 speech() { curl -s "$@"; }
@@ -67,6 +67,37 @@ sleep 0.2
 t0=$(ms); speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"Short."}'; dt=$(( $(ms) - t0 ))
 check "short request behind a long one finishes early (${dt} ms < 1600)" test "$dt" -lt 1600
 wait $lp
+
+# Scheduling (speech.c, pool.h). The stub runs a sentence given T threads in MS/T.
+# Request A (2 long sentences) on an idle server: its sentence 0 takes both workers'
+# cores (1.5 s) while its sentence 1 waits, due only once sentence 0 has played (~7 s of
+# estimated audio). B and C, one sentence each, arrive during that: due at once, so both
+# go before A's sentence 1 and both finish ~3 s before A (first in, first out would run
+# A's sentence 1 alongside one of them, and the other one 3 s after A). Checked by
+# completion order, with the precondition (A's sentence 1, B and C all queued while A's
+# sentence 0 runs) read from /metrics, not assumed from timing.
+start_server edf --stub-engine 3000 --workers 2 --timeout 60
+U=http://127.0.0.1:$PORT/v1/audio/speech
+M=http://127.0.0.1:$PORT/metrics
+LONG=$(printf 'a%.0s' $(seq 1 99))
+gauge() { curl -s "$M" | awk -v k="$1" '$1 == k { print $2 }'; }
+wait_gauge() { # wait_gauge NAME VALUE: up to 3 s
+  local i; for i in $(seq 1 60); do [ "$(gauge "$1")" = "$2" ] && return 0; sleep 0.05; done; return 1; }
+done_at() { curl -s -o /dev/null "$U" -d "$1"; date +%s%N > "$2"; }
+done_at "{\"input\":\"$LONG. $LONG.\",\"response_format\":\"pcm\"}" "$TMP/a.t" & pa=$!
+pre=no
+if wait_gauge vox_queue_depth 1; then
+  done_at '{"input":"B b.","response_format":"pcm"}' "$TMP/b.t" & pb=$!
+  done_at '{"input":"C c.","response_format":"pcm"}' "$TMP/c.t" & pc=$!
+  wait_gauge vox_queue_depth 3 && pre=yes
+  wait $pb $pc
+fi
+wait $pa
+check_eq "precondition: A's sentence 1, B and C queued while A's sentence 0 runs" "$pre" yes
+ta=$(cat "$TMP/a.t"); tb=$(cat "$TMP/b.t"); tc=$(cat "$TMP/c.t")
+check "new requests' first sentences run before an older request's later one (B and C done before A)" \
+  test "$tb" -lt "$ta" -a "$tc" -lt "$ta"
+check_eq "A's sentence 0 ran wide, nothing else did" "$(gauge vox_wide_sentences_total)" 1
 
 start_server slow --stub-engine 300 --workers 2 --queue 2 --timeout 30
 U=http://127.0.0.1:$PORT/v1/audio/speech

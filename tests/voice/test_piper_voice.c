@@ -165,6 +165,20 @@ int main(void) {
     CHECK(a.n == b.n && !memcmp(a.x, b.x, a.n * 4));
     free(a.x); free(b.x);
 
+    /* vox_synth_options.threads: 1 keeps a synthesis on the calling thread even though the
+     * voice (loaded with threads 0 = all cores) has an inference pool; same audio. */
+    vox_synth_options_init(&o);
+    o.seed = 7;
+    CHECK_EQ_INT(speak(v, "One thread, please.", &o, &a, NULL, 0), VOX_OK);
+    o.threads = 1;
+    CHECK_EQ_INT(speak(v, "One thread, please.", &o, &b, NULL, 0), VOX_OK);
+    CHECKF(a.n == b.n && !memcmp(a.x, b.x, a.n * 4), "%zu vs %zu samples", a.n, b.n);
+    free(a.x); free(b.x);
+    o.threads = -1;
+    CHECK_EQ_INT(speak(v, "x", &o, &a, err, sizeof err), VOX_ERR_ARG);
+    CHECKF(strstr(err, "threads") != NULL, "%s", err);
+    free(a.x);
+
     /* Bad configs and missing voices: clear errors. */
     vox_voice *bad = NULL;
     char tmp[] = "/tmp/vox_piper_cfg_XXXXXX";
