@@ -180,6 +180,43 @@ static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
 static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                          vx_tensor *out, int n_out, const vx_tensor *res);
 
+/* The fused step run op by op: LeakyReLU (prep->leaky_in) on a copy of X, the conv,
+ * then the Add of res (if any) as its own op. keep_pack: the conv may still use the
+ * step's packed weights. */
+static int conv_unfused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                        const vx_tensor *res, vx_tensor *out, int n_out, int keep_pack) {
+    const vx_op_prep *pr = ctx->prep;
+    vx_tensor xl = {0}, y = {0};
+    vx_tensor *cin[3] = { in[0], in[1], n_in > 2 ? in[2] : NULL };
+    int rc;
+    if (pr->leaky_in) {
+        const vx_tensor *x = in[0];
+        if ((rc = need_float(ctx, node, x, "X"))) return rc;
+        if ((rc = vx_op_alloc_raw(ctx, &xl, VX_FLOAT, x->ndim, x->dims)))
+            return vx_op_fail(ctx, node, rc, "cannot allocate output");
+        const float *xs = x->data;
+        float *xd = xl.data, a = pr->alpha;
+        for (int64_t i = 0; i < x->numel; i++) xd[i] = xs[i] >= 0 ? xs[i] : a * xs[i];
+        cin[0] = &xl;
+    }
+    vx_op_prep p2 = *pr;
+    p2.leaky_in = 0;
+    p2.res = 0;
+    vx_op_ctx c2 = *ctx;
+    c2.prep = keep_pack ? &p2 : NULL;
+    c2.inplace = 0;
+    c2.dying = 0;
+    rc = op_conv_plain(&c2, node, cin, n_in, res ? &y : out, n_out, NULL);
+    vx_tensor_release(&xl);
+    if (rc || !res) return rc;
+    const vx_op_def *add = vx_op_find("Add");
+    vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
+    c2.prep = NULL;
+    rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
+    vx_tensor_release(&y);
+    return rc;
+}
+
 /* A Conv step fused at load (graph.c): LeakyRelu on input 0 first and/or an Add of
  * input prep->res after. The fused kernel runs when shapes allow it; otherwise the
  * plain ops run one after the other, with the same semantics. */
@@ -193,32 +230,7 @@ static int op_conv_fused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     if (f && f->conv1d_fused_f32 && in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 &&
         (!res || res->dtype == VX_FLOAT))
         return op_conv_plain(ctx, node, in, cn, out, n_out, res);   /* checks res shape */
-    /* Unfused fallback. */
-    vx_tensor xl = {0}, y = {0};
-    vx_tensor *cin[3] = { in[0], in[1], cn > 2 ? in[2] : NULL };
-    int rc;
-    if (pr->leaky_in) {
-        const vx_tensor *x = in[0];
-        if ((rc = need_float(ctx, node, x, "X"))) return rc;
-        if ((rc = vx_op_alloc_raw(ctx, &xl, VX_FLOAT, x->ndim, x->dims)))
-            return vx_op_fail(ctx, node, rc, "cannot allocate output");
-        const float *xs = x->data;
-        float *xd = xl.data, a = pr->alpha;
-        for (int64_t i = 0; i < x->numel; i++) xd[i] = xs[i] >= 0 ? xs[i] : a * xs[i];
-        cin[0] = &xl;
-    }
-    vx_op_ctx c2 = *ctx;
-    c2.prep = NULL;
-    c2.inplace = 0;
-    c2.dying = 0;
-    rc = op_conv_plain(&c2, node, cin, cn, res ? &y : out, n_out, NULL);
-    vx_tensor_release(&xl);
-    if (rc || !res) return rc;
-    const vx_op_def *add = vx_op_find("Add");
-    vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
-    rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
-    vx_tensor_release(&y);
-    return rc;
+    return conv_unfused(ctx, node, in, cn, res, out, n_out, 0);
 }
 
 static int op_conv(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
@@ -260,34 +272,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     const vx_op_prep *pr = ctx->prep;
     if (res && !same_shape(res, x->ndim, od)) {
         /* the residual broadcasts: plain conv, then the Add */
-        vx_op_ctx c2 = *ctx;
-        c2.inplace = 0;
-        c2.dying = 0;
-        vx_op_prep p2 = *pr;
-        p2.leaky_in = 0;
-        p2.res = 0;
-        c2.prep = &p2;
-        vx_tensor y = {0}, xl = {0};
-        vx_tensor *cin[3] = { in[0], in[1], n_in > 2 ? in[2] : NULL };
-        if (pr->leaky_in) {
-            if ((rc = vx_op_alloc_raw(ctx, &xl, VX_FLOAT, x->ndim, x->dims)))
-                return vx_op_fail(ctx, node, rc, "cannot allocate output");
-            const float *xs = x->data;
-            float *xd2 = xl.data, a = pr->alpha;
-            for (int64_t i = 0; i < x->numel; i++) xd2[i] = xs[i] >= 0 ? xs[i] : a * xs[i];
-            cin[0] = &xl;
-        }
-        rc = op_conv_plain(&c2, node, cin, n_in, &y, n_out, NULL);
-        vx_tensor_release(&xl);
-        if (rc) return rc;
-        const vx_op_def *add = vx_op_find("Add");
-        vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
-        c2.prep = NULL;
-        c2.inplace = 0;
-        c2.dying = 0;
-        rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
-        vx_tensor_release(&y);
-        return rc;
+        return conv_unfused(ctx, node, in, n_in, res, out, n_out, 1);
     }
     int leaky = pr && pr->leaky_in;
     const vx_kernels *kern = vx_kernels_get();
