@@ -1,9 +1,9 @@
 /* Kernel micro-benchmark: GFLOP/s of every available kernel table on the shapes that
  * dominate Piper's decoder, single-threaded, and conv1d through the thread pool.
  * Built by bench/run.sh against the build's libvoxcore.a (not part of the test suite). */
-#include "engine/pool.h"
+#include "kernels/conv_par.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,7 @@ static float *rbuf(size_t n) {
     while (_n < 3 || (now() - _t0 < 0.6 && _n < 200)) { double _s = now(); expr; \
         double _d = now() - _s; if (_d < _b) _b = _d; _n++; } out = _b; } while (0)
 
-static void conv_case(const vx_kernels *k, vx_pool *pool, const char *label, int64_t ci,
+static void conv_case(const vx_kernels *k, vx_tpool *pool, const char *label, int64_t ci,
                       int64_t co, int64_t kk, int64_t d, int64_t T) {
     vx_conv1d_params p = { .c_in = ci, .c_out = co, .group = 1, .t_in = T, .t_out = T, .k = kk,
                            .stride = 1, .dilation = d, .pad = (kk - 1) * d / 2, .ldx = T,
@@ -46,13 +46,13 @@ static void conv_case(const vx_kernels *k, vx_pool *pool, const char *label, int
     BEST(vx_par_conv1d(pool, k, &p, x, w, pk, b, y), tp);
     clk = CLOCK_THREAD_CPUTIME_ID;
     printf("%-8s %-34s %8.1f GFLOP/s  (%7.2f ms)   pool(%d, wall): %8.1f GFLOP/s\n", k->name, label,
-           flop / t1 * 1e-9, t1 * 1e3, vx_pool_threads(pool), flop / tp * 1e-9);
+           flop / t1 * 1e-9, t1 * 1e3, vx_tpool_threads(pool), flop / tp * 1e-9);
     free(x); free(w); free(b); free(y); free(pk);
 }
 
 int main(int argc, char **argv) {
     const char *names[] = { "scalar", "avx2", "avx512", "neon" };
-    vx_pool *pool = vx_pool_create(argc > 1 ? atoi(argv[1]) : 0);
+    vx_tpool *pool = vx_tpool_create(argc > 1 ? atoi(argv[1]) : 0);
     for (int i = 0; i < 4; i++) {
         const vx_kernels *k = vx_kernels_by_name(names[i]);
         if (!k) continue;
@@ -85,6 +85,6 @@ int main(int argc, char **argv) {
         }
         free(x); free(w); free(y);
     }
-    vx_pool_free(pool);
+    vx_tpool_free(pool);
     return 0;
 }

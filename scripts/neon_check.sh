@@ -17,9 +17,9 @@ OUT=${1:-/tmp/vox-neon-check}
 mkdir -p "$OUT"
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow=local -Werror \
   -fno-strict-aliasing -D_GNU_SOURCE -DVOX_HAVE_NEON=1 -Iinclude -Isrc -Itests"
-SRCS="src/kernels/dispatch.c src/kernels/generic/gemm.c src/kernels/generic/conv1d.c src/kernels/arm/*.c src/engine/pool.c"
+SRCS="src/kernels/dispatch.c src/kernels/gemm.c src/kernels/conv1d.c src/kernels/conv_par.c src/kernels/arm/*.c src/util/tpool.c"
 status=0
-for t in tests/kernels/test_simd_kernels.c tests/engine/test_pool.c; do
+for t in tests/kernels/test_simd_kernels.c tests/kernels/test_conv_par.c; do
   name=$(basename "$t" .c)
   echo "== $name (aarch64, static)"
   # shellcheck disable=SC2086

@@ -11,7 +11,7 @@
  * model file that cannot be opened).
  */
 #include "engine/graph.h"
-#include "engine/pool.h"
+#include "util/tpool.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -304,7 +304,7 @@ int vox_infer_main(int argc, char **argv) {
         rc = 1;
     }
     /* Kernels split their loops over this pool (vx_op_ctx.pool); 1 thread needs none. */
-    vx_pool *pool = !rc && a.threads > 1 ? vx_pool_create(a.threads) : NULL;
+    vx_tpool *pool = !rc && a.threads > 1 ? vx_tpool_create(a.threads) : NULL;
     if (!rc && a.threads > 1 && !pool) {
         fprintf(stderr, "vox infer: cannot start %d threads\n", a.threads);
         rc = 1;
@@ -355,7 +355,7 @@ int vox_infer_main(int argc, char **argv) {
     free(outs);
     free(times);
     vx_profile_free(prof);
-    vx_pool_free(pool);
+    vx_tpool_free(pool);
     vx_graph_free(g);
     free(ids);
     return rc;

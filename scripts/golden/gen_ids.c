@@ -2,7 +2,7 @@
  *   gen_ids CONFIG.onnx.json VOICE_OVERRIDE|- < corpus.txt > ids.txt
  * One output line per input line: sentences separated by " | ", ids by ",".
  * Built and used by confirm.sh (not part of the library). */
-#include "text/ids.h"
+#include "voice/ids.h"
 #include "text/phonemize.h"
 #include "voice/piper_config.h"
 #include <stdio.h>

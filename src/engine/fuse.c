@@ -1,7 +1,7 @@
 /* Load-time graph rewrites: operator fusion. Runs once per model, after constant
  * folding and before weights are packed (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <stdlib.h>
 #include <string.h>
 

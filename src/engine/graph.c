@@ -2,7 +2,7 @@
  * last uses. Everything here happens once at load; the result is read-only. */
 #include "engine/graph_internal.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include "vox.h"
 #include <stdarg.h>
 #include <stdio.h>

@@ -33,8 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "engine/op.h"
-#include "engine/tensor.h"
+#include "ops/op.h"
+#include "tensor/tensor.h"
 #include "onnx/model.h"
 
 typedef struct vx_graph vx_graph;
@@ -102,7 +102,7 @@ typedef struct vx_run_stats {
 
 typedef struct vx_run_opts {
     int threads;                      /* threads kernels may use; <= 0 means 1 */
-    void *pool;                       /* thread pool for kernels (vx_op_ctx.pool), or NULL */
+    vx_tpool *pool;                   /* thread pool for kernels (vx_op_ctx.pool), or NULL */
     uint64_t seed;                    /* RNG seed of this run (RandomNormalLike etc.) */
     const char *const *extra_outputs; /* names of intermediates to return too */
     int n_extra_outputs;

@@ -3,7 +3,7 @@
 #define VX_GRAPH_INTERNAL_H
 #include "engine/graph.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <pthread.h>
 
 /* One node left to run at run time, in execution order. */

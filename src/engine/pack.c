@@ -1,9 +1,9 @@
 /* Load-time weight pre-packing for the active kernel table (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include "vox.h"
-#include "engine/tensor.h"
-#include "engine/pool.h"
+#include "tensor/tensor.h"
+#include "util/tpool.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -150,13 +150,13 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
         }
     }
     pack_ctx c = { .jobs = jobs, .kern = kern, .f = f };
-    vx_pool *pool = NULL;
+    vx_tpool *pool = NULL;
     if (nj) {
         qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);
         /* below ~1 MB of packing a thread costs more than it saves */
         if (nj > 1 && total >= ((size_t)1 << 20) && !vx_env_off("VOX_PACK_THREADS"))
-            pool = vx_pool_create(0);
-        int nt = vx_pool_threads(pool);
+            pool = vx_tpool_create(0);
+        int nt = vx_tpool_threads(pool);
         c.n_scratch = max_src ? (nt < PACK_MAX_THREADS ? nt : PACK_MAX_THREADS) : 0;
         for (int q = 0; q < c.n_scratch; q++)
             if (!(c.scratch[q] = vx_aligned_alloc_raw(max_src))) c.n_scratch = q;
@@ -170,8 +170,8 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
         }
         /* a busy or NULL pool runs inline (one claimant); otherwise at most nt run at once,
          * more than n_scratch only if a buffer failed: then claimants wait their turn */
-        if (nj) vx_pool_for_chunks(pool, nj, nj, pack_range, &c);
-        vx_pool_free(pool);
+        if (nj) vx_tpool_for_chunks(pool, nj, nj, pack_range, &c);
+        vx_tpool_free(pool);
         for (int q = 0; q < c.n_scratch; q++) vx_aligned_free(c.scratch[q]);
     }
     for (int i = 0; i < nj; i++) {

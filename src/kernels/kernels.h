@@ -66,7 +66,7 @@ const vx_kernels *vx_kernels_get(void);
 /* A specific table by name, or NULL if not available on this CPU/build. */
 const vx_kernels *vx_kernels_by_name(const char *name);
 
-/* The portable tables and scalar references (src/kernels/generic). The generic conv
+/* The portable tables and scalar references (src/ops). The generic conv
  * paths run their GEMMs through vx_kernels_get()->sgemm, so they also speed up when a
  * SIMD table is chosen (and per-arch tables may fall back to them); with VOX_CPU=scalar
  * everything is portable C. */

@@ -5,7 +5,7 @@
 #define VX_MODEL_H
 #include <stddef.h>
 #include <stdint.h>
-#include "engine/tensor.h"
+#include "tensor/tensor.h"
 
 enum {
     VX_ATTR_UNDEFINED = 0, VX_ATTR_FLOAT = 1, VX_ATTR_INT = 2, VX_ATTR_STRING = 3,

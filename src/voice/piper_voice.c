@@ -4,8 +4,8 @@
  * duration predictor (the graph's Ceil output). */
 #include "voice/voice.h"
 #include "engine/graph.h"
-#include "engine/pool.h"
-#include "text/ids.h"
+#include "util/tpool.h"
+#include "voice/ids.h"
 #include "text/phonemize.h"
 #include "util/utf8.h"
 #include "voice/piper_config.h"
@@ -21,7 +21,7 @@ typedef struct piper_voice {
     int in_ids, in_lengths, in_scales, in_sid;   /* graph input indexes (-1 if absent) */
     const char *durations;                        /* name of the Ceil output, or NULL */
     int threads;
-    vx_pool *pool;      /* one per voice, shared by its syntheses (NULL: single-threaded) */
+    vx_tpool *pool;      /* one per voice, shared by its syntheses (NULL: single-threaded) */
     char espeak_data[1024];
 } piper_voice;
 
@@ -176,8 +176,8 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     vx_run_opts_init(&ro);
     /* threads 1: this synthesis stays on the calling thread (a server running one
      * synthesis per core); 0 or > 1: the voice's pool, if it has one. */
-    vx_pool *pool = o->threads == 1 ? NULL : pv->pool;
-    ro.threads = pool ? vx_pool_threads(pool) : 1;
+    vx_tpool *pool = o->threads == 1 ? NULL : pv->pool;
+    ro.threads = pool ? vx_tpool_threads(pool) : 1;
     ro.pool = pool;
     ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
     ro.cancel = cancel;
@@ -276,7 +276,7 @@ static void pv_free(vox_voice *v) {
     piper_voice *pv = v->impl;
     if (pv) {
         vx_graph_free(pv->graph);
-        vx_pool_free(pv->pool);
+        vx_tpool_free(pv->pool);
         vx_piper_config_free(pv->cfg);
         free(pv);
     }
@@ -330,7 +330,7 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
     pv->durations = vx_graph_first_output_of(pv->graph, "Ceil");
     pv->threads = o->threads;
     /* threads 0 = all cores; 1 = no workers. A pool that cannot start only costs speed. */
-    if (pv->threads != 1) pv->pool = vx_pool_create(pv->threads > 0 ? pv->threads : 0);
+    if (pv->threads != 1) pv->pool = vx_tpool_create(pv->threads > 0 ? pv->threads : 0);
     if (o->espeak_data) snprintf(pv->espeak_data, sizeof pv->espeak_data, "%s", o->espeak_data);
     const char *base = strrchr(onnx_path, '/');
     base = base ? base + 1 : onnx_path;

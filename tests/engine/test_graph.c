@@ -2,7 +2,7 @@
  * vx_graph_from_model_ops, nothing registered globally). */
 #include "engine/graph_internal.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include "test.h"
 #include "vox.h"
 #include <pthread.h>

@@ -8,7 +8,7 @@
  * medium cases (< 1000000 samples), and once with fusion off (VOX_FUSE=0) on the short
  * ones; each child must pass. */
 #include "engine/graph.h"
-#include "engine/pool.h"
+#include "util/tpool.h"
 #include "test.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
@@ -89,7 +89,7 @@ static int parse_ids(const char *text, int64_t *ids, int cap) {
 }
 
 static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_models, int threads,
-                     vx_pool *pool) {
+                     vx_tpool *pool) {
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItem(c, "model"));
     const char *idsf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "ids"));
     const char *outf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "output"));
@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
     CHECK(cJSON_IsArray(cases) && cJSON_GetArraySize(cases) > 0);
     const char *th = getenv("VOX_TEST_THREADS");
     int threads = th && atoi(th) > 0 ? atoi(th) : 1;
-    vx_pool *pool = threads > 1 ? vx_pool_create(threads) : NULL;
+    vx_tpool *pool = threads > 1 ? vx_tpool_create(threads) : NULL;
     model_slot ms[MAX_MODELS];
     int n_models = 0;
     double t0 = now_s();
@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
         CHECKF(st == 0, "VOX_FUSE=0: child exited with %d", st);
     }
     for (int i = 0; i < n_models; i++) vx_graph_free(ms[i].g);
-    vx_pool_free(pool);
+    vx_tpool_free(pool);
     cJSON_Delete(j);
     TEST_SUMMARY();
 }

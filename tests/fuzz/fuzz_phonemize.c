@@ -2,7 +2,7 @@
  * arbitrary valid UTF-8. The first byte picks the mode. One espeak voice per process
  * (env VOX_FUZZ_VOICE, default en-us): libespeak-ng 1.51 itself leaks ~1.3 KB each
  * time the voice changes, which LeakSanitizer would report as ours. */
-#include "text/ids.h"
+#include "voice/ids.h"
 #include "text/phonemize.h"
 #include "voice/piper_config.h"
 #include "vox.h"

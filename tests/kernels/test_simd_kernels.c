@@ -4,7 +4,7 @@
  * relative error seen per table. */
 #include "test.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Writes the seed corpus of tests/fuzz/fuzz_onnx_load (not built by CMake):
  *   cc -Iinclude -Isrc -Itests tests/onnx/gen_onnx_seeds.c src/onnx/load.c src/onnx/attr.c src/util/arena.c \
- *      src/engine/tensor.c -lm -o /tmp/gen && /tmp/gen ../shared tests/fuzz/corpus/fuzz_onnx_load
+ *      src/tensor/tensor.c -lm -o /tmp/gen && /tmp/gen ../shared tests/fuzz/corpus/fuzz_onnx_load
  * Seeds: small hand-built models covering each encoding, and a slice of the shared
  * medium voice (its first nodes, re-encoded with pbw.h, small initializers only). */
 #include "onnx/pbw.h"

@@ -3,7 +3,7 @@
  * against an independent implementation (sherpa-onnx's piper-phonemize + espeak-ng).
  * "DIFF" lines are known differences (see golden/README.md) and are not compared. */
 #include "test.h"
-#include "text/ids.h"
+#include "voice/ids.h"
 #include "text/phonemize.h"
 #include "voice/piper_config.h"
 

@@ -17,7 +17,7 @@
 #define NV 3
 #endif
 #define SFX(name) name##_neon
-#include "kernels/x86/simd_tmpl.h"
+#include "kernels/simd_tmpl.h"
 #include "kernels/arm/kernels_neon.h"
 
 const vx_kernels vx_kernels_neon = VX_TABLE_INIT("neon");

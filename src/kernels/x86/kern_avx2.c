@@ -15,7 +15,7 @@
 #define NV 2
 #endif
 #define SFX(name) name##_avx2
-#include "kernels/x86/simd_tmpl.h"
+#include "kernels/simd_tmpl.h"
 #include "kernels/x86/kernels_avx2.h"
 
 const vx_kernels vx_kernels_avx2 = VX_TABLE_INIT("avx2");

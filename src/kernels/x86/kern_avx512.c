@@ -16,7 +16,7 @@
 #define NV 3
 #endif
 #define SFX(name) name##_avx512
-#include "kernels/x86/simd_tmpl.h"
+#include "kernels/simd_tmpl.h"
 #include "kernels/x86/kernels_avx512.h"
 
 const vx_kernels vx_kernels_avx512 = VX_TABLE_INIT("avx512");

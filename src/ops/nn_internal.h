@@ -1,0 +1,36 @@
+/* Shared helpers of the nn op family (ops_nn.c, nn_*.c). Not a public interface. */
+#ifndef VX_NN_INTERNAL_H
+#define VX_NN_INTERNAL_H
+#include "ops/op.h"
+
+/* Spatial geometry of a Conv/Pool-like op: per spatial axis input size, kernel size,
+ * stride, dilation, begin/end padding and output size. */
+typedef struct vx_geom {
+    int nsp;
+    int64_t in[VX_MAX_DIMS], k[VX_MAX_DIMS], s[VX_MAX_DIMS], d[VX_MAX_DIMS];
+    int64_t pb[VX_MAX_DIMS], pe[VX_MAX_DIMS], out[VX_MAX_DIMS];
+} vx_geom;
+
+/* Reads strides, dilations (if use_dil), pads and auto_pad and computes output sizes
+ * the ONNX way (floor, or ceil when ceil_mode). in/k have nsp entries. 0 or error. */
+int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
+               const int64_t *k, int use_dil, int ceil_mode, vx_geom *g);
+
+int64_t vx_nn_prod(const int64_t *d, int n);
+/* Normalizes a possibly negative axis against rank; -1 if out of range. */
+int vx_nn_axis(int64_t axis, int rank);
+
+/* Ops implemented outside ops_nn.c. */
+int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_logsoftmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_reduce(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_argmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_argmin(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_layernorm(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_instancenorm(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_batchnorm(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_maxpool(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_avgpool(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_globalavgpool(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_globalmaxpool(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+#endif

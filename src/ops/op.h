@@ -1,0 +1,83 @@
+/* The operator interface: one function per ONNX op type, looked up by name.
+ * A kernel reads its inputs, computes the output shapes, allocates outputs with
+ * vx_op_alloc (so the executor can later hand out pooled buffers) and fills them. */
+#ifndef VX_OP_H
+#define VX_OP_H
+#include <stdint.h>
+#include "kernels/kernels.h"
+#include "onnx/model.h"
+#include "tensor/tensor.h"
+#include "util/tpool.h"
+
+typedef struct vx_rng { uint64_t s[4]; } vx_rng;   /* xoshiro256**, owned by the run */
+void vx_rng_seed(vx_rng *r, uint64_t seed);
+double vx_rng_uniform(vx_rng *r);                 /* [0, 1) */
+double vx_rng_normal(vx_rng *r);                  /* N(0, 1) */
+
+/* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
+ * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
+ * same result when it is absent. */
+typedef struct vx_op_prep {
+    const vx_kernels *kernels;   /* table the packing was made for */
+    const void *wpacked;     /* constant weights pre-packed for that table, or NULL */
+    int64_t pk[4];           /* parameters the packing assumed (checked at run time) */
+    /* Fusion (Conv only): the step runs LeakyRelu -> Conv -> Add as one node. */
+    int leaky_in;            /* input 0 is the LeakyRelu's input: apply it first */
+    float alpha;
+    int res;                 /* index of the Add's other input (added to the output), or 0 */
+    int res_first;           /* the residual was the Add's first input */
+    const struct vx_node *add_node;   /* the fused Add (for an unfused fallback) */
+} vx_op_prep;
+
+typedef struct vx_op_ctx {
+    int64_t opset;           /* default-domain opset of the model */
+    vx_rng *rng;             /* per-run generator (RandomNormal*, RandomUniform*) */
+    int threads;             /* threads the kernel may use (1 = scalar single-thread) */
+    vx_tpool *pool;          /* thread pool, may be NULL */
+    const vx_op_prep *prep;  /* load-time preparation of this step, or NULL */
+    unsigned inplace;        /* bit j: input j dies here, is run-owned and not aliased by
+                              * another input: the kernel may overwrite it and return as
+                              * output a view with the same data pointer and byte size */
+    unsigned dying;          /* bit j: input j is run-owned, not kept, and dies at this step,
+                              * but may share its buffer with other inputs of this step (the
+                              * same value passed twice): only a kernel that knows how its
+                              * reads and writes interleave may overwrite it (Conv's in-place
+                              * residual, kernels/conv_par.h vx_par_conv1d_inplace) */
+    char *err;               /* message buffer for failures */
+    size_t errlen;
+} vx_op_ctx;
+
+/* in[i] is NULL for an omitted optional input. out[] tensors arrive empty. Returns 0 or
+ * a negative VOX_ERR_* after writing a message with vx_op_fail. */
+typedef int (*vx_op_fn)(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                        vx_tensor *out, int n_out);
+
+typedef struct vx_op_def {
+    const char *op_type;     /* default domain only */
+    vx_op_fn fn;
+    int deterministic;       /* 0 for random ops: never constant-folded */
+} vx_op_def;
+
+const vx_op_def *vx_op_find(const char *op_type);
+
+/* Output storage, zeroed. */
+int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);
+/* The same, uninitialized: only for kernels that write every element. */
+int vx_op_alloc_raw(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);
+/* Writes "OpType 'node name': message" into ctx->err; returns code. */
+int vx_op_fail(vx_op_ctx *ctx, const vx_node *node, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Attribute helpers with ONNX defaults. */
+int64_t vx_attr_int(const vx_node *n, const char *name, int64_t def);
+float vx_attr_float(const vx_node *n, const char *name, float def);
+const char *vx_attr_str(const vx_node *n, const char *name, const char *def);
+/* Returns count (or -1 if absent) and sets *vals. */
+int64_t vx_attr_ints(const vx_node *n, const char *name, const int64_t **vals);
+int64_t vx_attr_floats(const vx_node *n, const char *name, const float **vals);
+
+/* Each kernel family exports a NULL-terminated table; op.c merges them. */
+extern const vx_op_def vx_ops_elementwise[];
+extern const vx_op_def vx_ops_shape[];
+extern const vx_op_def vx_ops_nn[];
+#endif
