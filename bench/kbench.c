@@ -3,7 +3,6 @@
  * Built by bench/run.sh against the build's libvoxcore.a (not part of the test suite). */
 #include "kernels/conv_par.h"
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,7 @@ int main(int argc, char **argv) {
         conv_case(k, pool, "conv1d 512->512 k3 d1 T=8000", 512, 512, 3, 1, 8000);
         conv_case(k, pool, "conv1d 128->128 k11 d5 T=40000", 128, 128, 11, 5, 40000);
         conv_case(k, pool, "conv1d 32->1 k7 T=200000", 32, 1, 7, 1, 200000);
-        const vx_kernels_fused *f = vx_kernels_fused_for(k);
+        const vx_kernels *f = k;
         vx_convtr1d_params tp = { .c_in = 512, .c_out = 256, .group = 1, .t_in = 1000,
                                   .t_out = 8000, .k = 16, .stride = 8, .dilation = 1, .pad = 4 };
         float *x = rbuf(512 * 1000), *w = rbuf(512 * 256 * 16), *y = malloc(256 * 8000 * sizeof *y);

@@ -1,5 +1,8 @@
 /* Minimal test harness: CHECK macros count failures; main returns non-zero on any.
- * Each test program ends with TEST_SUMMARY() which prints "N passed, N failed". */
+ * Each test program ends with TEST_SUMMARY() which prints "N passed, N failed"; a program
+ * that ran no check at all fails (it tested nothing). TEST_SKIP(reason) ends a program
+ * that cannot test here (a CPU path this machine lacks) with exit code 77, which ctest
+ * reports as "Not Run"/skipped (SKIP_RETURN_CODE), never as passed. */
 #ifndef VOX_TEST_H
 #define VOX_TEST_H
 #include <math.h>
@@ -21,7 +24,11 @@ static int t_pass, t_fail;
 #define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); \
     CHECKF(_a && _b && !strcmp(_a, _b), "'%s' != '%s'", _a ? _a : "(null)", _b ? _b : "(null)"); } while (0)
 
+#define TEST_SKIP_CODE 77
+#define TEST_SKIP(...) do { printf("SKIP: "); printf(__VA_ARGS__); putchar('\n'); \
+    exit(TEST_SKIP_CODE); } while (0)
 #define TEST_SUMMARY() do { printf("%d passed, %d failed\n", t_pass, t_fail); \
+    if (!t_pass && !t_fail) { printf("FAIL: no check ran\n"); return 1; } \
     return t_fail ? 1 : 0; } while (0)
 
 /* Path of ../shared (env VOX_SHARED, else ../shared from the repo root). */

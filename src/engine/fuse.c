@@ -1,7 +1,7 @@
 /* Load-time graph rewrites: operator fusion. Runs once per model, after constant
  * folding and before weights are packed (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
-#include "kernels/fused.h"
+#include "kernels/kernels.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +82,7 @@ static int fuse_shared_leaky(vx_graph *g, int lk, const int *uses) {
 /* LeakyRelu -> Conv -> Add fused into one Conv step (kernels with conv1d_fused_f32 only;
  * the fused op falls back to the plain computation whenever the run-time shapes do not
  * allow it). Removed steps get node = NULL. */
-int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses) {
+int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
     int n = 0;
     count_uses(g, uses);
     for (int k = 0; k < g->n_steps; k++)

@@ -2,7 +2,6 @@
  * last uses. Everything here happens once at load; the result is read-only. */
 #include "engine/graph_internal.h"
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
 #include "vox.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -412,14 +411,13 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
 
 static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     const vx_kernels *kern = vx_kernels_get();
-    const vx_kernels_fused *f = vx_kernels_fused_for(kern);
     g->elided = calloc((size_t)g->n_values + 1, 1);
     int *uses = malloc(((size_t)g->n_values + 1) * sizeof(int));
     if (!g->elided || !uses) {
         free(uses);
         return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
-    if (f && f->conv1d_fused_f32 && !vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, f, uses);
+    if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
     free(uses);
     int ns = 0;
     for (int k = 0; k < g->n_steps; k++)
@@ -432,7 +430,7 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         else if (st->prep.leaky_in) st->label = "Conv+LeakyRelu";
         else if (st->prep.res) st->label = "Conv+Add";
     }
-    if (!vx_env_off("VOX_PREPACK")) vx_graph_pack(g, kern, f);
+    if (!vx_env_off("VOX_PREPACK")) vx_graph_pack(g, kern);
     return 0;
 }
 

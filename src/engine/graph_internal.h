@@ -3,7 +3,6 @@
 #define VX_GRAPH_INTERNAL_H
 #include "engine/graph.h"
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
 #include <pthread.h>
 
 /* One node left to run at run time, in execution order. */
@@ -72,9 +71,9 @@ int vx_graph_tensor_ok(const vx_tensor *t);
 int vx_env_off(const char *name);
 /* LeakyRelu -> Conv -> Add fusion (fuse.c); uses has n_values + 1 ints of scratch.
  * Returns the number of nodes fused away; their steps get node = NULL. */
-int vx_graph_fuse(vx_graph *g, const vx_kernels_fused *f, int *uses);
+int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
-void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f);
+void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of
  * initializers no step reads): the loader's copies are freed (rebuilt on demand from the
  * file), pages of in-place views are returned to the file (they fault back in). */

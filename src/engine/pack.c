@@ -1,6 +1,6 @@
 /* Load-time weight pre-packing for the active kernel table (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
-#include "kernels/fused.h"
+#include "kernels/kernels.h"
 #include "vox.h"
 #include "tensor/tensor.h"
 #include "util/tpool.h"
@@ -33,7 +33,6 @@ typedef struct pack_job {
 typedef struct pack_ctx {
     pack_job *jobs;
     const vx_kernels *kern;
-    const vx_kernels_fused *f;
     /* aligned staging buffers for deferred weights, one per concurrently running
      * pack_range (claimed with busy[]), each big enough for the largest such weight */
     int n_scratch;
@@ -55,7 +54,7 @@ static void pack_range(void *arg, int64_t b, int64_t e) {
             memcpy(c->scratch[slot], j->src, vx_tensor_bytes(j->w));
             w = c->scratch[slot];
         }
-        if (j->tr) c->f->convtr1d_pack(&j->tp, w, j->dst);
+        if (j->tr) c->kern->convtr1d_pack(&j->tp, w, j->dst);
         else c->kern->conv1d_pack(&j->cp, w, j->dst);
         if (slot >= 0) __atomic_store_n(&c->busy[slot], 0, __ATOMIC_RELEASE);
     }
@@ -68,7 +67,7 @@ static int job_cmp(const void *a, const void *b) {   /* largest first: balances 
 
 /* Pre-packed constant conv weights for the active kernel table. The packs are
  * independent, so they run on a short-lived pool (all cores) during the load. */
-void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *f) {
+void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     pack_job *jobs = calloc((size_t)g->n_steps + 1, sizeof *jobs);
     if (!jobs) return;
     int nj = 0;
@@ -82,15 +81,14 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
         int64_t group = vx_attr_int(st->node, "group", 1);
         if (group < 1) continue;
         pack_job *j = &jobs[nj];
-        if (!strcmp(st->node->op_type, "Conv") && kern->conv1d_pack_bytes && kern->conv1d_pack) {
+        if (!strcmp(st->node->op_type, "Conv")) {
             vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
                                    .k = w->dims[2], .stride = 1, .dilation = 1 };
             if (p.c_out % group) continue;
             j->cp = p;
             j->bytes = kern->conv1d_pack_bytes(&p);
             st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group; st->prep.pk[3] = p.k;
-        } else if (!strcmp(st->node->op_type, "ConvTranspose") && f && f->convtr1d_pack_bytes &&
-                   f->convtr1d_pack) {
+        } else if (!strcmp(st->node->op_type, "ConvTranspose")) {
             /* the pad must be static: no auto_pad / output_shape */
             const char *ap = vx_attr_str(st->node, "auto_pad", "NOTSET");
             const int64_t *v;
@@ -104,7 +102,7 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
                                      .k = w->dims[2], .stride = s1, .dilation = d1, .pad = pad };
             j->tr = 1;
             j->tp = p;
-            j->bytes = f->convtr1d_pack_bytes(&p);
+            j->bytes = kern->convtr1d_pack_bytes(&p);
             st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group;
             st->prep.pk[3] = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
         } else {
@@ -149,7 +147,7 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern, const vx_kernels_fused *
             jobs[i].own = 1;
         }
     }
-    pack_ctx c = { .jobs = jobs, .kern = kern, .f = f };
+    pack_ctx c = { .jobs = jobs, .kern = kern };
     vx_tpool *pool = NULL;
     if (nj) {
         qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);

@@ -161,25 +161,34 @@ void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w
     }
 }
 
-int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float *w,
-                        const float *bias, float *y) {
+/* Output times [t_begin, t_end) only: the input frames whose taps can land there are
+ * multiplied out (GEMM into columns) and scattered, clipped to the range. The whole range
+ * is the plain ConvTranspose. */
+int vx_convtr1d_generic_range(const vx_convtr1d_params *p, const float *x, const float *w,
+                              const float *bias, int64_t t_begin, int64_t t_end, float *y) {
     const vx_kernels *kern = vx_kernels_get();
     int64_t cig = p->c_in / p->group, cog = p->c_out / p->group, rows = cog * p->k;
     for (int64_t co = 0; co < p->c_out; co++) {
         float b0 = bias ? bias[co] : 0.0f;
-        for (int64_t t = 0; t < p->t_out; t++) y[co * p->t_out + t] = b0;
+        for (int64_t t = t_begin; t < t_end; t++) y[co * p->t_out + t] = b0;
     }
-    if (p->t_in <= 0 || rows <= 0) return 0;
+    if (p->t_in <= 0 || rows <= 0 || t_end <= t_begin) return 0;
+    /* frame ti writes ti*stride + kk*dilation - pad for kk in [0, k) */
+    int64_t lo_num = t_begin + p->pad - (p->k - 1) * p->dilation;
+    int64_t ti0 = lo_num <= 0 ? 0 : lo_num / p->stride;
+    int64_t ti1 = (t_end - 1 + p->pad) / p->stride + 1;
+    if (ti1 > p->t_in) ti1 = p->t_in;
+    if (ti0 >= ti1) return 0;
     int64_t tile = SCRATCH_FLOATS / rows;
     if (tile < MIN_TILE) tile = MIN_TILE;
-    if (tile > p->t_in) tile = p->t_in;
+    if (tile > ti1 - ti0) tile = ti1 - ti0;
     float *col = malloc((size_t)(rows * tile) * sizeof *col);
     if (!col) return VOX_ERR_NOMEM;
     for (int64_t g = 0; g < p->group; g++) {
         const float *xg = x + g * cig * p->t_in, *wg = w + g * cig * rows;
         float *yg = y + g * cog * p->t_out;
-        for (int64_t t0 = 0; t0 < p->t_in; t0 += tile) {
-            int64_t n = p->t_in - t0 < tile ? p->t_in - t0 : tile;
+        for (int64_t t0 = ti0; t0 < ti1; t0 += tile) {
+            int64_t n = ti1 - t0 < tile ? ti1 - t0 : tile;
             /* col[(c*k + kk)][j] = sum_ci w[ci][c][kk] * x[ci][t0 + j] */
             kern->sgemm(1, 0, rows, n, cig, 1.0f, wg, rows, xg + t0, p->t_in, 0.0f, col, n);
             for (int64_t c = 0; c < cog; c++) {
@@ -187,11 +196,11 @@ int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float
                 for (int64_t kk = 0; kk < p->k; kk++) {
                     const float *row = col + (c * p->k + kk) * n;
                     int64_t off = kk * p->dilation - p->pad;
-                    /* o = (t0 + j)*stride + off must lie in [0, t_out) */
+                    /* o = (t0 + j)*stride + off must lie in [t_begin, t_end) */
                     int64_t base = t0 * p->stride + off, lo = 0, hi = n;
-                    if (base < 0) lo = (-base + p->stride - 1) / p->stride;
-                    if (p->t_out - 1 - base < 0) hi = 0;
-                    else { int64_t m = (p->t_out - 1 - base) / p->stride + 1; if (m < hi) hi = m; }
+                    if (base < t_begin) lo = (t_begin - base + p->stride - 1) / p->stride;
+                    if (t_end - 1 - base < 0) hi = 0;
+                    else { int64_t m = (t_end - 1 - base) / p->stride + 1; if (m < hi) hi = m; }
                     if (p->stride == 1)
                         for (int64_t j = lo; j < hi; j++) yr[base + j] += row[j];
                     else
@@ -202,4 +211,9 @@ int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float
     }
     free(col);
     return 0;
+}
+
+int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float *w,
+                        const float *bias, float *y) {
+    return vx_convtr1d_generic_range(p, x, w, bias, 0, p->t_out, y);
 }

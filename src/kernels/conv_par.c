@@ -12,7 +12,7 @@
 
 typedef struct {
     const vx_kernels *k;
-    const vx_kernels_fused *f;
+    const vx_kernels *f;
     const vx_conv1d_params *p;
     const vx_convtr1d_params *tp;
     const vx_conv1d_fuse *fuse;
@@ -98,8 +98,8 @@ static void par_fail(par_job *j, int rc) {
     __atomic_compare_exchange_n(&j->err, &zero, rc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static int64_t conv_align(const vx_kernels_fused *f) {
-    return f && f->conv_nr > 0 ? f->conv_nr : PAR_ALIGN;
+static int64_t conv_align(const vx_kernels *f) {
+    return f->conv_nr > 0 ? f->conv_nr : PAR_ALIGN;
 }
 
 int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p,
@@ -108,10 +108,10 @@ int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p
     par_job j = { .k = k, .p = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked, .y = y,
                   .t0 = p->t_begin, .t1 = p->t_end };
     return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k,
-                   conv_align(vx_kernels_fused_for(k)));
+                   conv_align(k));
 }
 
-int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
+int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_params *p,
                         const float *x, const float *w, const void *wpacked, const float *bias,
                         const vx_conv1d_fuse *fuse, float *y) {
     par_job j = { .f = f, .p = p, .fuse = fuse, .x = x, .w = w, .bias = bias,
@@ -120,10 +120,9 @@ int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels_fused *f, const vx_conv
                    conv_align(f));
 }
 
-int vx_par_convtr1d(vx_tpool *pool, const vx_kernels *k, const vx_kernels_fused *f,
+int vx_par_convtr1d(vx_tpool *pool, const vx_kernels *k, const vx_kernels *f,
                     const vx_convtr1d_params *p, const float *x, const float *w,
                     const void *wpacked, const float *bias, float *y) {
-    if (!f || !f->convtr1d_range_f32) return k->convtr1d_f32(p, x, w, bias, y);
     par_job j = { .k = k, .f = f, .tp = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked,
                   .y = y, .t0 = 0, .t1 = p->t_out };
     int64_t s = p->stride > 0 ? p->stride : 1;
@@ -210,10 +209,10 @@ static void inplace_fn(void *arg, int64_t b, int64_t e) {
     free(win);
 }
 
-int vx_par_conv1d_inplace(vx_tpool *pool, const vx_kernels_fused *f, const vx_conv1d_params *p,
+int vx_par_conv1d_inplace(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_params *p,
                           const float *w, const void *wpacked, const float *bias, int leaky,
                           float alpha, float *x) {
-    if (!f || !f->conv1d_fused_f32 || !vx_conv1d_inplace_ok(p)) return VOX_ERR_ARG;
+    if (!vx_conv1d_inplace_ok(p)) return VOX_ERR_ARG;
     if (p->t_out <= 0 || p->c_out <= 0) return 0;
     vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = alpha, .res = NULL, .ldr = p->ldy };
     int64_t align = conv_align(f), span = (p->k - 1) * p->dilation;

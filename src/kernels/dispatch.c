@@ -1,63 +1,64 @@
-/* Chooses the kernel table for this CPU once.
- *
- * A per-arch table is registered by creating its header: src/kernels/x86/kernels_avx2.h
- * (declaring `extern const vx_kernels vx_kernels_avx2;`), kernels_avx512.h, or
- * src/kernels/arm/kernels_neon.h. Its presence is detected with __has_include, so adding
- * an implementation needs no edit here and a build without it still links. */
+/* Builds the kernel tables, the dav1d way: the scalar init fills every entry, then each
+ * architecture's init overrides what the CPU flags allow. This is the one place that
+ * names the per-arch inits; adding a path means a flag, an override in that arch's
+ * init, and nothing else here. */
 #include "kernels/kernels.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(VOX_HAVE_X86) && defined(__has_include)
-#if __has_include("kernels/x86/kernels_avx2.h")
-#include "kernels/x86/kernels_avx2.h"
-#define VX_HAVE_AVX2_TABLE 1
+#if defined(VOX_HAVE_X86)
+#include "kernels/x86/x86.h"
 #endif
-#if __has_include("kernels/x86/kernels_avx512.h")
-#include "kernels/x86/kernels_avx512.h"
-#define VX_HAVE_AVX512_TABLE 1
-#endif
-#endif
-#if defined(VOX_HAVE_NEON) && defined(__has_include)
-#if __has_include("kernels/arm/kernels_neon.h")
-#include "kernels/arm/kernels_neon.h"
-#define VX_HAVE_NEON_TABLE 1
-#endif
+#if defined(VOX_HAVE_NEON)
+#include "kernels/arm/arm.h"
 #endif
 
-const vx_kernels vx_kernels_scalar = {
-    .name = "scalar",
-    .sgemm = vx_sgemm_generic,
-    .conv1d_f32 = vx_conv1d_generic,
-    .conv1d_pack_bytes = NULL,
-    .conv1d_pack = NULL,
-    .convtr1d_f32 = vx_convtr1d_generic,
+unsigned vx_cpu_flags(void) {
+    unsigned f = 0;
+#if defined(VOX_HAVE_X86)
+    f |= vx_cpu_flags_x86();
+#endif
+#if defined(VOX_HAVE_NEON)
+    f |= VX_CPU_NEON;   /* baseline on AArch64 */
+#endif
+    return f;
+}
+
+void vx_kernels_init(vx_kernels *k, unsigned flags) {
+    vx_kernels_init_scalar(k);
+#if defined(VOX_HAVE_X86)
+    vx_kernels_init_x86(k, flags);
+#endif
+#if defined(VOX_HAVE_NEON)
+    vx_kernels_init_arm(k, flags);
+#endif
+}
+
+/* One table per level, each built once with the flags up to that level. */
+static const struct level { const char *name; unsigned flags; } levels[] = {
+    { "scalar", 0 },
+    { "avx2", VX_CPU_AVX2 },
+    { "avx512", VX_CPU_AVX2 | VX_CPU_AVX512 },
+    { "neon", VX_CPU_NEON },
 };
+#define N_LEVELS (sizeof levels / sizeof levels[0])
+static vx_kernels tables[N_LEVELS];
+static int available[N_LEVELS];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+    unsigned cpu = vx_cpu_flags();
+    for (size_t i = 0; i < N_LEVELS; i++) {
+        available[i] = (levels[i].flags & cpu) == levels[i].flags;
+        if (available[i]) vx_kernels_init(&tables[i], levels[i].flags);
+    }
+}
 
 const vx_kernels *vx_kernels_by_name(const char *name) {
     if (!name) return NULL;
-    if (!strcmp(name, "scalar")) return &vx_kernels_scalar;
-#if defined(VX_HAVE_AVX512_TABLE)
-    if (!strcmp(name, "avx512")) {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-            __builtin_cpu_supports("fma"))
-            return &vx_kernels_avx512;
-        return NULL;
-    }
-#endif
-#if defined(VX_HAVE_AVX2_TABLE)
-    if (!strcmp(name, "avx2")) {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-            return &vx_kernels_avx2;
-        return NULL;
-    }
-#endif
-#if defined(VX_HAVE_NEON_TABLE)
-    if (!strcmp(name, "neon")) return &vx_kernels_neon;   /* NEON is baseline on aarch64 */
-#endif
+    pthread_once(&tables_once, build_tables);
+    for (size_t i = 0; i < N_LEVELS; i++)
+        if (!strcmp(name, levels[i].name)) return available[i] ? &tables[i] : NULL;
     return NULL;
 }
 
@@ -65,18 +66,18 @@ static const vx_kernels *pick(void) {
     const char *force = getenv("VOX_CPU");
     if (force && *force) {
         const vx_kernels *k = vx_kernels_by_name(force);
-        return k ? k : &vx_kernels_scalar;
+        return k ? k : vx_kernels_by_name("scalar");
     }
     static const char *const order[] = { "avx512", "avx2", "neon" };
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const vx_kernels *k = vx_kernels_by_name(order[i]);
         if (k) return k;
     }
-    return &vx_kernels_scalar;
+    return vx_kernels_by_name("scalar");
 }
 
 const vx_kernels *vx_kernels_get(void) {
-    /* Racing first calls compute the same answer, so a relaxed publish is enough. */
+    /* Racing first calls compute the same answer, so a plain atomic publish is enough. */
     static const vx_kernels *chosen;
     const vx_kernels *k = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
     if (!k) {

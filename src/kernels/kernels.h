@@ -1,9 +1,9 @@
 /* Per-CPU compute kernels behind one dispatch table.
  *
- * The ONNX op wrappers (ops_nn.c) validate shapes and attributes, then call the hot
- * loops through vx_kernels_get(), which picks the best implementation for this CPU once.
- * Every entry has a plain scalar reference (vx_*_ref) that tests compare faster paths
- * against. All buffers are contiguous float32, row-major, with explicit leading dims. */
+ * Pure math: no ONNX, no tensors. The ONNX operators (src/ops/ops_nn.c) validate shapes
+ * and attributes, then call the hot loops through vx_kernels_get(), which builds the best
+ * table for this CPU once. Every entry has a portable scalar version that tests
+ * (tests/kernels/test_simd_kernels.c) compare faster paths against. All buffers are contiguous float32, row-major, with explicit leading dims. */
 #ifndef VX_KERNELS_H
 #define VX_KERNELS_H
 #include <stddef.h>
@@ -33,6 +33,17 @@ typedef struct vx_convtr1d_params {
     int64_t k, stride, dilation, pad;
 } vx_convtr1d_params;
 
+/* Extra work folded into a conv1d:
+ *   y = conv(leaky_in ? LeakyReLU_alpha(x) : x) + bias + (res ? res : 0)
+ * res is [c_out][ldr] (indexed at the same output times as y); it may alias y only if
+ * ldr == ldy (each element is read before it is written). */
+typedef struct vx_conv1d_fuse {
+    int leaky_in;
+    float alpha;
+    const float *res;
+    int64_t ldr;
+} vx_conv1d_fuse;
+
 typedef struct vx_kernels {
     const char *name;   /* "scalar", "avx2", "avx512", "neon" */
 
@@ -49,28 +60,64 @@ typedef struct vx_kernels {
      * bounded (about 1 MB) whatever t_in is. */
     int (*conv1d_f32)(const vx_conv1d_params *p, const float *x, const float *w,
                       const void *wpacked, const float *bias, float *y);
-    /* Optional (NULL when the implementation uses raw weights): bytes needed for packed
-     * weights, and the packing itself, so an executor can pack once per model. */
+    /* Bytes needed for packed weights (0: this table uses raw weights, pass wpacked
+     * NULL), and the packing itself, so an executor can pack once per model. */
     size_t (*conv1d_pack_bytes)(const vx_conv1d_params *p);
     void (*conv1d_pack)(const vx_conv1d_params *p, const float *w, void *dst);
 
     /* ConvTranspose1d as above; bias may be NULL. Returns 0 or VOX_ERR_NOMEM. */
     int (*convtr1d_f32)(const vx_convtr1d_params *p, const float *x, const float *w,
                         const float *bias, float *y);
+
+    /* As conv1d_f32 (same packed weights from conv1d_pack) plus the fusion. f may be
+     * NULL (plain conv). Returns 0 or VOX_ERR_NOMEM. */
+    int (*conv1d_fused_f32)(const vx_conv1d_params *p, const float *x, const float *w,
+                            const void *wpacked, const float *bias, const vx_conv1d_fuse *f,
+                            float *y);
+    /* ConvTranspose1d weight pre-packing (0 bytes = not packable: pass wpacked NULL). */
+    size_t (*convtr1d_pack_bytes)(const vx_convtr1d_params *p);
+    void (*convtr1d_pack)(const vx_convtr1d_params *p, const float *w, void *dst);
+    /* ConvTranspose1d writing only output times [t_begin, t_end) of every channel, so a
+     * caller can split the output across threads. wpacked from convtr1d_pack or NULL.
+     * Returns 0 or VOX_ERR_NOMEM. */
+    int (*convtr1d_range_f32)(const vx_convtr1d_params *p, const float *x, const float *w,
+                              const void *wpacked, const float *bias, int64_t t_begin,
+                              int64_t t_end, float *y);
+    /* y[i] = tanh(x[i]) / sigmoid(x[i]) in float, vectorized; within a few ulp of the
+     * correctly rounded result (tests/kernels/test_ew_fast.c). y may equal x; NaN
+     * passes through. */
+    void (*tanh_f32)(const float *x, float *y, int64_t n);
+    void (*sigmoid_f32)(const float *x, float *y, int64_t n);
+    /* conv1d output time micro-tile width (samples): ranges split on multiples of it
+     * waste no padding columns. */
+    int conv_nr;
 } vx_kernels;
 
-/* The implementation for this CPU, chosen on first call (thread-safe: idempotent).
- * env VOX_CPU=scalar|avx2|avx512|neon forces a path (falls back to scalar if the
- * requested one is not built in or not supported by the CPU). */
+/* Registration, the dav1d way: vx_kernels_init_scalar fills every entry with portable
+ * C (so no entry is ever NULL), then each arch's init overrides the entries its CPU
+ * flags allow (x86/x86.h, arm/arm.h). dispatch.c is the one place that calls them. */
+enum {
+    VX_CPU_AVX2 = 1u << 0,     /* AVX2 + FMA + F16C */
+    VX_CPU_AVX512 = 1u << 1,   /* AVX-512 F/BW/VL/DQ */
+    VX_CPU_NEON = 1u << 2,     /* AArch64 Advanced SIMD (baseline there) */
+};
+/* Flags of this CPU that this build has kernels for. */
+unsigned vx_cpu_flags(void);
+void vx_kernels_init_scalar(vx_kernels *k);
+/* Scalar init, then every arch override that `flags` allows. */
+void vx_kernels_init(vx_kernels *k, unsigned flags);
+
+/* The table for this CPU, made on first call (thread-safe). env VOX_CPU=scalar|avx2|
+ * avx512|neon forces a level (scalar when the requested one is not built in or not
+ * supported by the CPU). */
 const vx_kernels *vx_kernels_get(void);
-/* A specific table by name, or NULL if not available on this CPU/build. */
+/* The table of one level by name ("scalar", "avx2", "avx512", "neon"), or NULL when this
+ * build or CPU lacks it. Tables are process-wide singletons: pointers compare equal. */
 const vx_kernels *vx_kernels_by_name(const char *name);
 
-/* The portable tables and scalar references (src/ops). The generic conv
- * paths run their GEMMs through vx_kernels_get()->sgemm, so they also speed up when a
- * SIMD table is chosen (and per-arch tables may fall back to them); with VOX_CPU=scalar
- * everything is portable C. */
-extern const vx_kernels vx_kernels_scalar;
+/* Scalar references and the portable paths (kernels/gemm.c, conv1d.c, scalar.c). The
+ * portable conv paths run their GEMMs through vx_kernels_get()->sgemm, so they also
+ * speed up when a SIMD table is chosen; with VOX_CPU=scalar everything is portable C. */
 void vx_sgemm_ref(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                   float *c, int64_t ldc);
@@ -85,11 +132,6 @@ void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w
                      const float *bias, float *y);
 int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float *w,
                         const float *bias, float *y);
-
-/* Per-arch tables, defined by src/kernels/x86/ *_avx2.c / *_avx512.c and
- * src/kernels/arm/ *_neon.c when those exist. dispatch.c references them only under
- * VOX_KERNELS_HAVE_AVX2 / _AVX512 / _NEON. */
-extern const vx_kernels vx_kernels_avx2;
-extern const vx_kernels vx_kernels_avx512;
-extern const vx_kernels vx_kernels_neon;
+int vx_convtr1d_generic_range(const vx_convtr1d_params *p, const float *x, const float *w,
+                              const float *bias, int64_t t_begin, int64_t t_end, float *y);
 #endif

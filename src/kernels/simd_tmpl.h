@@ -23,7 +23,6 @@
  *     writes every stride-th output sample.
  */
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
 #include "vox.h"
 #include <stdlib.h>
 #include <string.h>
@@ -677,12 +676,20 @@ static void SFX(NAME)(const float *x, float *y, int64_t n) {                    
 EW_BLOCKED(tanh_f32, tanh_block)
 EW_BLOCKED(sigmoid_f32, sigmoid_block)
 
-#define VX_TABLE_INIT(NAME)                                                  \
-    { .name = NAME, .sgemm = SFX(vx_sgemm), .conv1d_f32 = SFX(conv1d),      \
-      .conv1d_pack_bytes = SFX(conv1d_pack_bytes), .conv1d_pack = SFX(conv1d_pack), \
-      .convtr1d_f32 = SFX(convtr1d) }
-#define VX_FUSED_INIT(NAME)                                                  \
-    { .name = NAME, .conv1d_fused_f32 = SFX(conv1d_fused),                   \
-      .convtr1d_pack_bytes = SFX(convtr1d_pack_bytes), .convtr1d_pack = SFX(convtr1d_pack), \
-      .convtr1d_range_f32 = SFX(convtr1d_range), .tanh_f32 = SFX(tanh_f32),      \
-      .sigmoid_f32 = SFX(sigmoid_f32), .conv_nr = NR }
+/* The setter each arch file defines with this template: it overrides every entry. */
+#define VX_TABLE_SETTER(NAME)                                                \
+    void SFX(vx_kernels_set)(vx_kernels *k) {                                \
+        k->name = NAME;                                                      \
+        k->sgemm = SFX(vx_sgemm);                                            \
+        k->conv1d_f32 = SFX(conv1d);                                         \
+        k->conv1d_pack_bytes = SFX(conv1d_pack_bytes);                       \
+        k->conv1d_pack = SFX(conv1d_pack);                                   \
+        k->convtr1d_f32 = SFX(convtr1d);                                     \
+        k->conv1d_fused_f32 = SFX(conv1d_fused);                             \
+        k->convtr1d_pack_bytes = SFX(convtr1d_pack_bytes);                   \
+        k->convtr1d_pack = SFX(convtr1d_pack);                               \
+        k->convtr1d_range_f32 = SFX(convtr1d_range);                         \
+        k->tanh_f32 = SFX(tanh_f32);                                         \
+        k->sigmoid_f32 = SFX(sigmoid_f32);                                   \
+        k->conv_nr = NR;                                                     \
+    }

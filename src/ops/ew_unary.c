@@ -2,7 +2,7 @@
  * Float math goes through <tgmath.h> so that one expression serves float (expf, erff,
  * tanhf: the single-precision routines onnxruntime's reference paths use) and double. */
 #include "ops/ew_ops.h"
-#include "kernels/fused.h"
+#include "kernels/kernels.h"
 #include "util/tpool.h"
 #include "vox.h"
 #include <float.h>
@@ -47,9 +47,10 @@ DEF_FLT(sqrt, SAME, sqrt(x))
 DEF_FLT(exp, SAME, exp(x))
 DEF_FLT(log, SAME, log(x))
 DEF_FLT(erf, SAME, erf(x))
-DEF_FLT(tanh, SAME, tanh(x))
+/* float Tanh / Sigmoid run through the kernel table (below); these are the doubles. */
+DEF1(tanh_f64, double, double, double, tanh(x))
 /* Both branches only ever exponentiate a non-positive number: no overflow. */
-DEF_FLT(sigmoid, SAME, x >= 0 ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x)))
+DEF1(sigmoid_f64, double, double, double, x >= 0 ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x)))
 DEF_FLT(relu, SAME, x < 0 ? (T)0 : x)              /* NaN passes through */
 DEF_SINT(relu, x < 0 ? (T)0 : x)
 DEF_FLT(leakyrelu, SAME, x >= 0 ? x : pa * x)
@@ -73,17 +74,15 @@ DEF_FLT(isnan, BOOLT, isnan(x) ? 1 : 0)
 DEF_FLT(isinf, BOOLT, isinf(x) ? (x > 0 ? pa != 0 : pb != 0) : 0)
 DEF1(not_b, uint8_t, uint32_t, uint8_t, !x)
 
-/* float Tanh / Sigmoid through the SIMD table when there is one (vectorized, a few ulp
- * from libm's tanhf / expf). */
+/* float Tanh / Sigmoid through the kernel table (vectorized where the CPU allows, a few
+ * ulp from libm's tanhf / expf; the scalar entries are these same formulas). */
 static void tanh_fast(const void *px, void *po, int64_t n, const ew_par *p) {
-    const vx_kernels_fused *f = vx_kernels_fused_for(vx_kernels_get());
-    if (f && f->tanh_f32) f->tanh_f32(px, po, n);
-    else tanh_f32(px, po, n, p);
+    (void)p;
+    vx_kernels_get()->tanh_f32(px, po, n);
 }
 static void sigmoid_fast(const void *px, void *po, int64_t n, const ew_par *p) {
-    const vx_kernels_fused *f = vx_kernels_fused_for(vx_kernels_get());
-    if (f && f->sigmoid_f32) f->sigmoid_f32(px, po, n);
-    else sigmoid_f32(px, po, n, p);
+    (void)p;
+    vx_kernels_get()->sigmoid_f32(px, po, n);
 }
 
 static const ew_impl neg_impl[] = { IMPL_FLT(neg), IMPL_SINT(neg), { 0, 0 } };

@@ -4,7 +4,6 @@
 #include "ops/nn_internal.h"
 #include "kernels/conv_par.h"
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
 #include "vox.h"
 #include <stdlib.h>
 #include <string.h>
@@ -226,8 +225,7 @@ static int op_conv_fused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     const vx_tensor *res = pr->res && pr->res < n_in ? in[pr->res] : NULL;
     if (pr->res && !res) return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused residual missing");
     int cn = n_in < 3 ? n_in : 3;
-    const vx_kernels_fused *f = vx_kernels_fused_for(vx_kernels_get());
-    if (f && f->conv1d_fused_f32 && in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 &&
+    if (in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 &&
         (!res || res->dtype == VX_FLOAT))
         return op_conv_plain(ctx, node, in, cn, out, n_out, res);   /* checks res shape */
     return conv_unfused(ctx, node, in, cn, res, out, n_out, 0);
@@ -276,7 +274,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     }
     int leaky = pr && pr->leaky_in;
     const vx_kernels *kern = vx_kernels_get();
-    const vx_kernels_fused *fk = vx_kernels_fused_for(kern);
+    const vx_kernels *fk = kern;
     /* x = conv(x) + x with x dying here: computed over x (pool.h), when the conv's shape
      * allows it. */
     vx_conv1d_params p1 = {
@@ -284,7 +282,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
         .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
         .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
     };
-    int self_res = res && nsp == 1 && fk && fk->conv1d_fused_f32 && res->data == x->data &&
+    int self_res = res && nsp == 1 && res->data == x->data &&
                    res->numel == x->numel && x->numel && (ctx->dying & 1) && pr->res < 32 &&
                    (ctx->dying >> pr->res & 1) && vx_conv1d_inplace_ok(&p1) &&
                    !(n_in > 2 && b && b->data == x->data) && w->data != x->data;
@@ -292,7 +290,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
      * each residual element before writing that element). */
     if (self_res)
         vx_tensor_view(&out[0], res);
-    else if (res && nsp == 1 && fk && fk->conv1d_fused_f32 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
+    else if (res && nsp == 1 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
         res->numel)
         vx_tensor_view(&out[0], res);
     else if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
@@ -312,7 +310,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
             if (self_res) {
                 rc = vx_par_conv1d_inplace(ctx->pool, fk, &p, wd, wp, bd, leaky,
                                            leaky ? pr->alpha : 0.0f, y + i * m * olen);
-            } else if ((leaky || res) && fk && fk->conv1d_fused_f32) {
+            } else if (leaky || res) {
                 vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = leaky ? pr->alpha : 0.0f,
                                       .res = res ? (const float *)res->data + i * m * olen : NULL,
                                       .ldr = g.out[0] };
@@ -455,9 +453,9 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
                 .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
             };
             const vx_op_prep *pr = ctx->prep;
-            const vx_kernels_fused *fk = vx_kernels_fused_for(kern);
+            const vx_kernels *fk = kern;
             int64_t key = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
-            const void *wp = fk && pr && pr->wpacked && pr->kernels == kern &&
+            const void *wp = pr && pr->wpacked && pr->kernels == kern &&
                              pr->pk[0] == c && pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == key
                              ? pr->wpacked : NULL;
             rc = vx_par_convtr1d(ctx->pool, kern, fk, &p, xd + i * c * ilen, wd, wp, bd, y + i * m * olen);

@@ -18,7 +18,6 @@
 #endif
 #define SFX(name) name##_neon
 #include "kernels/simd_tmpl.h"
-#include "kernels/arm/kernels_neon.h"
+#include "kernels/arm/arm.h"
 
-const vx_kernels vx_kernels_neon = VX_TABLE_INIT("neon");
-const vx_kernels_fused vx_kernels_fused_neon = VX_FUSED_INIT("neon");
+VX_TABLE_SETTER("neon")

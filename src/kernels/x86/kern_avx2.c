@@ -16,7 +16,6 @@
 #endif
 #define SFX(name) name##_avx2
 #include "kernels/simd_tmpl.h"
-#include "kernels/x86/kernels_avx2.h"
+#include "kernels/x86/x86.h"
 
-const vx_kernels vx_kernels_avx2 = VX_TABLE_INIT("avx2");
-const vx_kernels_fused vx_kernels_fused_avx2 = VX_FUSED_INIT("avx2");
+VX_TABLE_SETTER("avx2")

@@ -17,7 +17,6 @@
 #endif
 #define SFX(name) name##_avx512
 #include "kernels/simd_tmpl.h"
-#include "kernels/x86/kernels_avx512.h"
+#include "kernels/x86/x86.h"
 
-const vx_kernels vx_kernels_avx512 = VX_TABLE_INIT("avx512");
-const vx_kernels_fused vx_kernels_fused_avx512 = VX_FUSED_INIT("avx512");
+VX_TABLE_SETTER("avx512")
