@@ -85,6 +85,30 @@ void vox_voice_get_info(const vox_voice *v, vox_voice_info *out);
 /* Name of speaker id (0-based), or NULL when it has none. */
 const char *vox_voice_speaker_name(const vox_voice *v, int id);
 
+/* Every voice vox_voice_load can load by name, one call of fn each (fn returns non-zero
+ * to stop): with VOX_LIST_ESPEAK the installed espeak-ng voices ("espeak:<name>"), with
+ * VOX_LIST_PIPER every Piper voice NAME.onnx in the data dirs of opt (or the defaults,
+ * ~/.local/share/vox/voices then ".") whose NAME.onnx.json passes the same validation
+ * as loading. A name found in two dirs is listed once (the first, as loading picks it).
+ * Limits: VOX_MAX_LISTED_VOICES Piper voices per call; names over 200 bytes and invalid
+ * configs are skipped (fn sees only loadable voices). Strings in the entry live until
+ * fn returns. Returns VOX_OK, or a negative code (espeak-ng failed, no memory). */
+#define VOX_LIST_ESPEAK 1u
+#define VOX_LIST_PIPER 2u
+#define VOX_MAX_LISTED_VOICES 1024
+typedef struct vox_voice_entry {
+    const char *name;        /* what vox_voice_load takes: "espeak:en-us", "en_US-x-medium" */
+    const char *kind;        /* "espeak" or "piper" */
+    const char *language;    /* espeak: its language; Piper: language.code (may be "") */
+    const char *quality;     /* Piper's audio.quality (may be ""); "espeak" for espeak */
+    const char *path;        /* Piper: the .onnx file; espeak: NULL */
+    int sample_rate;
+    int num_speakers;
+    const char *const *speakers; /* num_speakers names in id order (Piper, > 1), else NULL */
+} vox_voice_entry;
+int vox_list_voices(const vox_load_options *opt, unsigned what,
+                    int (*fn)(const vox_voice_entry *v, void *user), void *user);
+
 /* Enumerate installed espeak-ng voices; fn returns non-zero to stop. */
 int vox_list_espeak_voices(const char *espeak_data,
                            int (*fn)(const char *name, const char *language, void *user),

@@ -7,7 +7,6 @@
 #include "vox.h"
 #include "audio/wav.h"
 #include "cli_out.h"
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -196,37 +195,24 @@ static void parse_args(int argc, char **argv, cli *c) {
 
 /* ---------------------------------------------------------------- listing */
 
-static int print_espeak_voice(const char *name, const char *lang, void *user) {
+/* One line per voice: name, language, kind, and the model path for Piper voices. */
+static int print_voice(const vox_voice_entry *v, void *user) {
     (void)user;
-    printf("espeak:%s\t%s\tespeak\n", name, lang);
+    printf("%s\t%s\t%s", v->name, v->language, v->kind);
+    if (v->path) printf("\t%s\t%d Hz\t%d speaker%s", v->path, v->sample_rate, v->num_speakers,
+                        v->num_speakers == 1 ? "" : "s");
+    putchar('\n');
     return 0;
 }
 
-static void list_piper_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && !strcmp(e->d_name + n - 5, ".onnx"))
-            printf("%.*s\t%s/%s\tpiper\n", (int)(n - 5), e->d_name, dir, e->d_name);
-    }
-    closedir(d);
-}
-
 static int list_voices(const cli *c) {
-    if (vox_list_espeak_voices(c->espeak_data, print_espeak_voice, NULL) != VOX_OK)
-        return fail("cannot list espeak-ng voices");
-    if (c->data_dir) list_piper_dir(c->data_dir);
-    else {
-        const char *home = getenv("HOME");
-        if (home) {
-            char p[4096];
-            snprintf(p, sizeof p, "%s/.local/share/vox/voices", home);
-            list_piper_dir(p);
-        }
-        list_piper_dir(".");
-    }
+    vox_load_options lo;
+    vox_load_options_init(&lo);
+    lo.espeak_data = c->espeak_data;
+    const char *dirs[1] = { c->data_dir };
+    if (c->data_dir) { lo.data_dirs = dirs; lo.n_data_dirs = 1; }
+    int rc = vox_list_voices(&lo, VOX_LIST_ESPEAK | VOX_LIST_PIPER, print_voice, NULL);
+    if (rc) return fail("cannot list voices: %s", vox_strerror(rc));
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * loop shared by every voice kind (validate → plan sentences → render one per call). */
 #include "vox.h"
 #include "audio/wav.h"
+#include "api/voices.h"
 #include "voice/voice.h"
 #include <errno.h>
 #include <limits.h>
@@ -77,23 +78,11 @@ static int safe_voice_name(const char *name) {
 }
 
 static int find_in_dirs(const char *name, const vox_load_options *o, char *path, size_t cap) {
-    char home_dir[PATH_MAX];
-    const char *defaults[2];
-    const char *const *dirs = o ? o->data_dirs : NULL;
-    int n = o ? o->n_data_dirs : 0;
-    if (!dirs || n <= 0) {
-        const char *home = getenv("HOME");
-        int k = 0;
-        if (home && snprintf(home_dir, sizeof home_dir, "%s/.local/share/vox/voices", home) <
-                        (int)sizeof home_dir)
-            defaults[k++] = home_dir;
-        defaults[k++] = ".";
-        dirs = defaults;
-        n = k;
-    }
-    for (int i = 0; i < n; i++) {
-        if (snprintf(path, cap, "%s/%s.onnx", dirs[i], name) < (int)cap && is_file(path)) return 1;
-        if (snprintf(path, cap, "%s/%s", dirs[i], name) < (int)cap && ends_with(name, ".onnx") &&
+    vx_voice_dirs vd;
+    vx_voice_dirs_get(o, &vd);
+    for (int i = 0; i < vd.n; i++) {
+        if (snprintf(path, cap, "%s/%s.onnx", vd.dirs[i], name) < (int)cap && is_file(path)) return 1;
+        if (snprintf(path, cap, "%s/%s", vd.dirs[i], name) < (int)cap && ends_with(name, ".onnx") &&
             is_file(path))
             return 1;
     }
