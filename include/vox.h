@@ -22,6 +22,11 @@
 extern "C" {
 #endif
 
+/* libvox is built with hidden visibility: what this header declares is all it exports. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define VOX_VERSION "0.1.0"
 
 /* Error codes: 0 is success, every error is negative. */
@@ -182,6 +187,14 @@ int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **s
 
 /* Validate UTF-8; on error returns VOX_ERR_UTF8 and sets *bad_offset. */
 int vox_utf8_check(const char *text, size_t len, size_t *bad_offset);
+
+/* The 44-byte header of a 16-bit PCM mono WAV file holding n_samples samples at
+ * sample_rate (n_samples == UINT64_MAX: the streaming form, sizes 0xFFFFFFFF, for pipes). */
+void vox_wav_header(uint8_t hdr[44], int sample_rate, uint64_t n_samples);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

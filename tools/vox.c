@@ -17,9 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef VOX_HAVE_INFER
+/* `vox infer`: phoneme ids straight into the engine (tools/vox_infer.c). */
 int vox_infer_main(int argc, char **argv);
-#endif
 
 #define MAX_STDIN_BYTES VOX_MAX_TEXT_BYTES
 
@@ -441,9 +440,7 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
 }
 
 int main(int argc, char **argv) {
-#ifdef VOX_HAVE_INFER
     if (argc > 1 && !strcmp(argv[1], "infer")) return vox_infer_main(argc - 1, argv + 1);
-#endif
     cli c = {0};
     vox_synth_options_init(&c.so);
     parse_args(argc, argv, &c);

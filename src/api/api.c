@@ -14,6 +14,10 @@
 
 const char *vox_version(void) { return VOX_VERSION; }
 
+void vox_wav_header(uint8_t hdr[44], int sample_rate, uint64_t n_samples) {
+    vx_wav_header(hdr, sample_rate, n_samples);
+}
+
 const char *vox_strerror(int code) {
     switch (code) {
     case VOX_OK: return "success";

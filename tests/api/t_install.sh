@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# libvox as a library: install into a temporary DESTDIR, build examples/hello.c with
+# `pkg-config --cflags --libs vox` against the installed copy only (nothing from the
+# source or build tree), run it, and check that libvox.so exports only vox_ symbols.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${VOX_BUILD:-build}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+prefix=/opt/vox-test
+DESTDIR="$tmp/root" cmake --install "$B" --prefix "$prefix" > "$tmp/install.log"
+root="$tmp/root$prefix"
+for f in include/vox.h lib/libvox.a lib/pkgconfig/vox.pc bin/vox bin/voxd; do
+  [ -e "$root/$f" ] || { echo "FAIL: $f not installed"; cat "$tmp/install.log"; exit 1; }
+done
+so=$(readlink -f "$root/lib/libvox.so")
+soname=$(objdump -p "$so" | awk '/SONAME/ {print $2}')
+[ "$soname" = "libvox.so.0" ] || { echo "FAIL: soname '$soname'"; exit 1; }
+exported=$(nm -D --defined-only "$so" | awk '{print $3}')
+bad=$(printf '%s\n' "$exported" | grep -v '^vox_' | grep -v '^_init$\|^_fini$' || true)
+[ -z "$bad" ] || { echo "FAIL: libvox.so exports non-vox_ symbols:"; echo "$bad" | head; exit 1; }
+printf '%s\n' "$exported" | grep -qx vox_synth_start || { echo "FAIL: vox_synth_start not exported"; exit 1; }
+echo "libvox.so: soname $soname, $(printf '%s\n' "$exported" | wc -l) exported symbols, all vox_"
+
+# the example, against the installed copy only (vox.pc is relocatable: ${pcfiledir})
+export PKG_CONFIG_PATH="$root/lib/pkgconfig"; unset PKG_CONFIG_SYSROOT_DIR
+flags=$(pkg-config --cflags --libs vox)
+case "$flags" in *"$PWD"*) echo "FAIL: pkg-config points into the source tree: $flags"; exit 1;; esac
+cc -std=c11 -Wall -Wextra -Werror examples/hello.c $flags -o "$tmp/hello"
+LD_LIBRARY_PATH="$root/lib" ldd "$tmp/hello" | grep -q "$root/lib/libvox.so.0" \
+  || { echo "FAIL: hello does not use the installed libvox"; ldd "$tmp/hello"; exit 1; }
+LD_LIBRARY_PATH="$root/lib" "$tmp/hello" "$tmp/hello.wav" "Hello from an installed vox."
+n=$(soxi -s "$tmp/hello.wav"); r=$(soxi -r "$tmp/hello.wav")
+[ "$r" = 22050 ] && [ "$n" -gt 20000 ] || { echo "FAIL: hello.wav rate $r samples $n"; exit 1; }
+# and statically, through Libs.private
+cc -std=c11 examples/hello.c $(pkg-config --cflags vox) "$root/lib/libvox.a" \
+   $(pkg-config --libs-only-other --static vox) $(pkg-config --libs --static vox | sed 's/-lvox//') \
+   -o "$tmp/hello_static"
+"$tmp/hello_static" "$tmp/s.wav" "Static." > /dev/null
+[ "$(soxi -r "$tmp/s.wav")" = 22050 ] || { echo "FAIL: static hello"; exit 1; }
+echo "t_install: ok ($n samples at $r Hz)"
