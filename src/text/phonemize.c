@@ -14,6 +14,7 @@
  *      espeak_TextToPhonemesWithTerminator.
  * Sentences with no phonemes are dropped.
  */
+#include "util/vec.h"
 #include "text/phonemize.h"
 #include "util/log.h"
 #include "text/clause.h"
@@ -27,33 +28,11 @@
 
 /* ---------------------------------------------------------------- growing arrays */
 
-typedef struct u32buf { uint32_t *v; size_t n, cap; } u32buf;
+typedef VX_VEC(uint32_t) u32buf;
+typedef VX_VEC(vx_word) wordbuf;
 
 static int u32_push(u32buf *b, uint32_t c) {
-    if (b->n >= VX_PHONEMIZE_MAX_PHONEMES) return -1;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        uint32_t *p = realloc(b->v, nc * sizeof *p);
-        if (!p) return -1;
-        b->v = p;
-        b->cap = nc;
-    }
-    b->v[b->n++] = c;
-    return 0;
-}
-
-typedef struct wordbuf { vx_word *v; size_t n, cap; } wordbuf;
-
-static int word_push(wordbuf *b, vx_word w) {
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 16;
-        vx_word *p = realloc(b->v, nc * sizeof *p);
-        if (!p) return -1;
-        b->v = p;
-        b->cap = nc;
-    }
-    b->v[b->n++] = w;
-    return 0;
+    return b->n >= VX_PHONEMIZE_MAX_PHONEMES ? -1 : vx_vec_push(b, c);
 }
 
 /* The sentence being built and the finished ones. */
@@ -85,13 +64,7 @@ static int builder_close(builder *b) {
     b->open = 0;
     b->last_empty = b->ph.n == 0;
     if (b->ph.n == 0) { builder_reset_open(b); return 0; }
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 8;
-        vx_sentence *p = realloc(b->s, nc * sizeof *p);
-        if (!p) return -1;
-        b->s = p;
-        b->cap = nc;
-    }
+    if (vx_grow((void **)&b->s, &b->cap, b->n + 1, sizeof *b->s, 8)) return -1;
     vx_sentence *s = &b->s[b->n];
     memset(s, 0, sizeof *s);
     s->phonemes = malloc(b->ph.n * sizeof *s->phonemes);
@@ -182,7 +155,7 @@ static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_
             if (ntw == npw) { p0 = k; p1 = k + 1; }
             if (p1 > p0) { w.ph_start = pw[2 * p0]; w.ph_end = pw[2 * (p1 - 1) + 1]; }
         }
-        if (word_push(&b->words, w)) return -1;
+        if (vx_vec_push(&b->words, w)) return -1;
     }
     return 0;
 }
@@ -331,7 +304,7 @@ static int builder_reopen(builder *b) {
     vx_sentence *s = &b->s[--b->n];
     int rc = 0;
     for (size_t i = 0; i < s->n_phonemes && !rc; i++) rc = u32_push(&b->ph, s->phonemes[i]);
-    for (size_t i = 0; i < s->n_words && !rc; i++) rc = word_push(&b->words, s->words[i]);
+    for (size_t i = 0; i < s->n_words && !rc; i++) rc = vx_vec_push(&b->words, s->words[i]);
     if (s->length || s->n_phonemes) span_add(b, s->offset, s->offset + s->length);
     free(s->phonemes);
     free(s->words);

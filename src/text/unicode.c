@@ -1,3 +1,4 @@
+#include "util/vec.h"
 #include "text/unicode.h"
 #include <stdlib.h>
 
@@ -87,14 +88,7 @@ static const vx_uni_decomp *find_decomp(uint32_t c) {
 
 static int push(uint32_t c, uint32_t **out, size_t *n, size_t *cap, size_t max) {
     if (*n >= max) return -1;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        if (nc > max) nc = max;
-        uint32_t *p = realloc(*out, nc * sizeof *p);
-        if (!p) return -1;
-        *out = p;
-        *cap = nc;
-    }
+    if (vx_grow((void **)out, cap, *n + 1, sizeof **out, 64)) return -1;
     (*out)[(*n)++] = c;
     return 0;
 }

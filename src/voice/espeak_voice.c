@@ -1,6 +1,7 @@
 /* Built-in espeak-ng voices ("espeak:<name>"): formant synthesis by libespeak-ng.
  * Sentences come from the same espeak-ng clause splitter the Piper front end uses,
  * then each sentence is synthesized by espeak_Synth under the process-wide lock. */
+#include "util/vec.h"
 #include "voice/voice.h"
 #include "text/espeak.h"
 #include "text/phonemize.h"
@@ -34,27 +35,16 @@ static const char *data_dir_or_null(const espeak_voice *ev) {
 }
 
 static int sink_samples(synth_sink *k, const short *wav, int n) {
-    if (k->n + (size_t)n > k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 16384;
-        while (cap < k->n + (size_t)n) cap *= 2;
-        float *p = realloc(k->samples, cap * sizeof *p);
-        if (!p) return -1;
-        k->samples = p;
-        k->cap = cap;
-    }
+    if (vx_grow((void **)&k->samples, &k->cap, k->n + (size_t)n, sizeof *k->samples, 16384))
+        return -1;
     for (int i = 0; i < n; i++) k->samples[k->n + i] = wav[i] / 32768.0f;
     k->n += (size_t)n;
     return 0;
 }
 
 static int sink_word(synth_sink *k, const espeak_EVENT *e) {
-    if (k->n_words == k->cap_words) {
-        size_t cap = k->cap_words ? k->cap_words * 2 : 32;
-        vox_timing *p = realloc(k->words, cap * sizeof *p);
-        if (!p) return -1;
-        k->words = p;
-        k->cap_words = cap;
-    }
+    if (vx_grow((void **)&k->words, &k->cap_words, k->n_words + 1, sizeof *k->words, 32))
+        return -1;
     vox_timing *t = &k->words[k->n_words++];
     memset(t, 0, sizeof *t);
     /* text_position is 1-based in characters; converted to bytes by the caller. */
@@ -65,14 +55,7 @@ static int sink_word(synth_sink *k, const espeak_EVENT *e) {
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
+    return vx_grow(p, cap, need, elem, 64);
 }
 
 static int sink_phoneme(synth_sink *k, const espeak_EVENT *e) {

@@ -1,3 +1,4 @@
+#include "util/vec.h"
 #include "voice/ids.h"
 #include "util/log.h"
 #include "vox.h"
@@ -8,16 +9,11 @@
 typedef struct idbuf { int64_t *ids; int32_t *src; size_t n, cap; } idbuf;
 
 static int put(idbuf *b, const vx_phoneme_ids *p, int32_t src) {
-    if (b->n + (size_t)p->n_ids > b->cap) {
-        size_t nc = b->cap * 2 + (size_t)p->n_ids + 64;
-        int64_t *i = realloc(b->ids, nc * sizeof *i);
-        if (!i) return -1;
-        b->ids = i;
-        int32_t *s = realloc(b->src, nc * sizeof *s);
-        if (!s) return -1;
-        b->src = s;
-        b->cap = nc;
-    }
+    size_t need = b->n + (size_t)p->n_ids, cap_src = b->cap;
+    if (vx_grow((void **)&b->src, &cap_src, need, sizeof *b->src, 64) ||
+        vx_grow((void **)&b->ids, &b->cap, need, sizeof *b->ids, 64))
+        return -1;
+    /* both arrays hold at least b->cap entries (src's capacity grew the same way) */
     for (int k = 0; k < p->n_ids; k++) {
         b->ids[b->n] = p->ids[k];
         b->src[b->n++] = src;
