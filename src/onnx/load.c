@@ -18,8 +18,7 @@
  * (checked against VX_MODEL_MAX_NESTING anyway); unknown fields are skipped unparsed.
  *
  * Assumes a little-endian host (raw_data is little-endian and is used in place). */
-#include "onnx/model.h"
-#include "util/arena.h"
+#include "onnx/pb.h"
 #include "vox.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -34,260 +33,6 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the ONNX loader uses raw_data in place and needs a little-endian host"
 #endif
-
-/* Everything the model's arena may hold (strings, node and attribute arrays, int lists).
- * Initializer payloads are not counted: they are views or separate aligned buffers. */
-#define VX_MODEL_MAX_META_BYTES ((size_t)1 << 30)
-
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_I32 = 5 };
-
-typedef struct { const uint8_t *p, *end; } pb;
-
-/* One level of "where are we" for error messages. */
-typedef struct {
-    const char *what;        /* "graph", "node", "attribute", ... */
-    long index;              /* -1: none */
-    const char *name;        /* may be NULL */
-    const char *op;          /* op_type of a node, or NULL */
-} frame;
-
-typedef struct {
-    vx_arena *arena;
-    const uint8_t *base;     /* start of the buffer: errors report byte offsets */
-    char *err;
-    size_t errlen;
-    int depth;
-    frame fr[VX_MODEL_MAX_NESTING];
-    const void *last_raw;    /* file bytes of the last initializer parse_tensor copied */
-    unsigned flags;          /* VX_LOAD_* */
-    int defer_now;           /* parsing an initializer under VX_LOAD_DEFER_COPIES */
-} loader;
-
-/* ---------------------------------------------------------------- errors */
-
-static int fail(loader *L, int code, const uint8_t *at, const char *fmt, ...) {
-    if (!L->err || !L->errlen) return code;
-    size_t k = 0;
-    int n;
-#define APPEND(...) do { n = snprintf(L->err + k, L->errlen - k, __VA_ARGS__); \
-        if (n > 0) k = (size_t)n < L->errlen - k ? k + (size_t)n : L->errlen - 1; } while (0)
-    APPEND("onnx: ");
-    for (int i = 0; i < L->depth && i < VX_MODEL_MAX_NESTING; i++) {
-        const frame *f = &L->fr[i];
-        APPEND("%s", f->what);
-        if (f->index >= 0) APPEND("[%ld]", f->index);
-        if (f->name && *f->name) APPEND(" '%.80s'", f->name);
-        if (f->op) APPEND(" (%.40s)", f->op);
-        APPEND(" > ");
-    }
-    if (k >= 3 && L->depth > 0) { k -= 3; L->err[k] = 0; APPEND(": "); }
-    va_list ap;
-    va_start(ap, fmt);
-    n = vsnprintf(L->err + k, L->errlen - k, fmt, ap);
-    va_end(ap);
-    if (n > 0) k = (size_t)n < L->errlen - k ? k + (size_t)n : L->errlen - 1;
-    if (at && L->base && at >= L->base) APPEND(" (at byte %zu)", (size_t)(at - L->base));
-#undef APPEND
-    return code;
-}
-
-static int push(loader *L, const char *what, long index, const char *name, const char *op) {
-    if (L->depth >= VX_MODEL_MAX_NESTING)
-        return fail(L, VOX_ERR_MODEL, NULL, "messages nested deeper than %d", VX_MODEL_MAX_NESTING);
-    L->fr[L->depth++] = (frame){what, index, name, op};
-    return 0;
-}
-static void pop(loader *L) { L->depth--; }
-
-static int nomem(loader *L) { return fail(L, VOX_ERR_NOMEM, NULL, "out of memory (or model metadata over %zu MiB)", VX_MODEL_MAX_META_BYTES >> 20); }
-
-/* ---------------------------------------------------------------- wire format */
-
-static size_t left(const pb *b) { return (size_t)(b->end - b->p); }
-
-static int rd_varint(loader *L, pb *b, uint64_t *v, const char *field) {
-    uint64_t r = 0;
-    const uint8_t *start = b->p;
-    for (int i = 0; i < 10; i++) {
-        if (b->p >= b->end) return fail(L, VOX_ERR_MODEL, start, "%s: truncated varint", field);
-        uint8_t c = *b->p++;
-        r |= (uint64_t)(c & 0x7f) << (7 * i);  /* bits beyond 64 are dropped, as protobuf does */
-        if (!(c & 0x80)) { *v = r; return 0; }
-    }
-    return fail(L, VOX_ERR_MODEL, start, "%s: varint longer than 10 bytes", field);
-}
-
-static int rd_tag(loader *L, pb *b, uint32_t *field, int *wt, const char *msg) {
-    const uint8_t *at = b->p;
-    uint64_t v = 0;
-    int rc = rd_varint(L, b, &v, msg);
-    if (rc) return rc;
-    *wt = (int)(v & 7);
-    if ((v >> 3) == 0 || (v >> 3) > 0x1fffffff)
-        return fail(L, VOX_ERR_MODEL, at, "%s: invalid field number %llu", msg, (unsigned long long)(v >> 3));
-    *field = (uint32_t)(v >> 3);
-    if (*wt == WT_SGROUP || *wt == WT_EGROUP)
-        return fail(L, VOX_ERR_MODEL, at, "%s: field %u uses protobuf groups (wire type %d), not supported",
-                    msg, *field, *wt);
-    if (*wt != WT_VARINT && *wt != WT_I64 && *wt != WT_LEN && *wt != WT_I32)
-        return fail(L, VOX_ERR_MODEL, at, "%s: field %u has invalid wire type %d", msg, *field, *wt);
-    return 0;
-}
-
-static int rd_len(loader *L, pb *b, pb *sub, const char *field) {
-    const uint8_t *at = b->p;
-    uint64_t n = 0;
-    int rc = rd_varint(L, b, &n, field);
-    if (rc) return rc;
-    if (n > left(b))
-        return fail(L, VOX_ERR_MODEL, at, "%s: length %llu runs past the end of its message (%zu bytes left)",
-                    field, (unsigned long long)n, left(b));
-    sub->p = b->p;
-    sub->end = b->p + n;
-    b->p += n;
-    return 0;
-}
-
-static int rd_fixed(loader *L, pb *b, void *out, size_t n, const char *field) {
-    if (left(b) < n) return fail(L, VOX_ERR_MODEL, b->p, "%s: truncated %zu-byte value", field, n);
-    memcpy(out, b->p, n);
-    b->p += n;
-    return 0;
-}
-
-static int skip(loader *L, pb *b, int wt, const char *msg) {
-    uint64_t v;
-    pb sub;
-    switch (wt) {
-    case WT_VARINT: return rd_varint(L, b, &v, msg);
-    case WT_I64: return rd_fixed(L, b, &v, 8, msg);
-    case WT_I32: return rd_fixed(L, b, &v, 4, msg);
-    default: return rd_len(L, b, &sub, msg);
-    }
-}
-
-static int want(loader *L, const pb *b, int wt, int expected, const char *field) {
-    static const char *names[] = {"varint", "fixed64", "length-delimited", "?", "?", "fixed32"};
-    if (wt == expected) return 0;
-    return fail(L, VOX_ERR_MODEL, b->p, "%s: wrong wire type %d (%s), expected %s", field, wt,
-                names[wt], names[expected]);
-}
-
-static int rd_int(loader *L, pb *b, int wt, int64_t *out, const char *field) {
-    uint64_t v = 0;
-    int rc = want(L, b, wt, WT_VARINT, field);
-    if (!rc) rc = rd_varint(L, b, &v, field);
-    if (!rc) *out = (int64_t)v;
-    return rc;
-}
-
-/* int32 / enum field: a varint whose value must fit in int32 (negatives are sign-extended). */
-static int rd_int32(loader *L, pb *b, int wt, int64_t *out, const char *field) {
-    const uint8_t *at = b->p;
-    *out = 0;
-    int rc = rd_int(L, b, wt, out, field);
-    if (!rc && (*out < INT32_MIN || *out > INT32_MAX))
-        return fail(L, VOX_ERR_MODEL, at, "%s: value %lld out of int32 range", field, (long long)*out);
-    return rc;
-}
-
-static int rd_str(loader *L, pb *b, int wt, const char **out, size_t *len, const char *field) {
-    pb s;
-    int rc = want(L, b, wt, WT_LEN, field);
-    if (!rc) rc = rd_len(L, b, &s, field);
-    if (rc) return rc;
-    char *d = vx_arena_strndup(L->arena, (const char *)s.p, left(&s));
-    if (!d) return nomem(L);
-    *out = d;
-    if (len) *len = left(&s);
-    return 0;
-}
-
-static int rd_msg(loader *L, pb *b, int wt, pb *sub, const char *field) {
-    int rc = want(L, b, wt, WT_LEN, field);
-    return rc ? rc : rd_len(L, b, sub, field);
-}
-
-/* Repeated scalars: kind says how one value is encoded. */
-enum { K_VARINT, K_F32, K_F64 };
-
-/* Number of values in one occurrence of a repeated scalar field (packed or not);
- * consumes it. The count can never exceed the bytes consumed. */
-static int rep_count(loader *L, pb *b, int wt, int kind, int64_t *n, const char *field) {
-    static const int unpacked_wt[] = {WT_VARINT, WT_I32, WT_I64};
-    static const size_t width[] = {0, 4, 8};
-    if (wt == WT_LEN) {
-        pb s;
-        int rc = rd_len(L, b, &s, field);
-        if (rc) return rc;
-        if (kind == K_VARINT) {
-            size_t c = 0;
-            for (const uint8_t *q = s.p; q < s.end; q++) c += !(*q & 0x80);
-            if (s.p < s.end && (s.end[-1] & 0x80))
-                return fail(L, VOX_ERR_MODEL, s.end, "%s: packed varints end mid-value", field);
-            /* a varint may be at most 10 bytes; rep_read re-checks while decoding */
-            *n += (int64_t)c;
-        } else {
-            if (left(&s) % width[kind])
-                return fail(L, VOX_ERR_MODEL, s.p, "%s: packed length %zu is not a multiple of %zu",
-                            field, left(&s), width[kind]);
-            *n += (int64_t)(left(&s) / width[kind]);
-        }
-        return 0;
-    }
-    int rc = want(L, b, wt, unpacked_wt[kind], field);
-    if (!rc) rc = skip(L, b, wt, field);
-    if (!rc) (*n)++;
-    return rc;
-}
-
-/* Store one integer as dtype (the typed-data conversions of TensorProto). */
-static void put_int(void *dst, int dtype, int64_t i, uint64_t v) {
-    switch (dtype) {
-    case VX_INT64: ((int64_t *)dst)[i] = (int64_t)v; break;
-    case VX_UINT64: ((uint64_t *)dst)[i] = v; break;
-    case VX_INT32: ((int32_t *)dst)[i] = (int32_t)(uint32_t)v; break;
-    case VX_UINT32: ((uint32_t *)dst)[i] = (uint32_t)v; break;
-    case VX_INT16: ((int16_t *)dst)[i] = (int16_t)(uint16_t)v; break;
-    case VX_UINT16: case VX_FLOAT16: ((uint16_t *)dst)[i] = (uint16_t)v; break;  /* fp16: the bits */
-    case VX_INT8: ((int8_t *)dst)[i] = (int8_t)(uint8_t)v; break;
-    case VX_UINT8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
-    case VX_BOOL: ((uint8_t *)dst)[i] = v != 0; break;
-    default: break;
-    }
-}
-
-/* Decode one occurrence of a repeated scalar field into dst (elements of dtype for
- * varints, float for K_F32, double for K_F64), at index *k, never past cap. */
-static int rep_read(loader *L, pb *b, int wt, int kind, void *dst, int dtype, int64_t *k,
-                    int64_t cap, const char *field) {
-    static const int unpacked_wt[] = {WT_VARINT, WT_I32, WT_I64};
-    pb s, *src = b;
-    int single = wt != WT_LEN;
-    if (single) {
-        int rc = want(L, b, wt, unpacked_wt[kind], field);
-        if (rc) return rc;
-    } else {
-        int rc = rd_len(L, b, &s, field);
-        if (rc) return rc;
-        src = &s;
-    }
-    for (int first = 1; single ? first : src->p < src->end; first = 0) {
-        if (*k >= cap) return fail(L, VOX_ERR_MODEL, src->p, "%s: more values than expected (%lld)", field, (long long)cap);
-        int rc;
-        if (kind == K_VARINT) {
-            uint64_t v = 0;
-            if ((rc = rd_varint(L, src, &v, field))) return rc;
-            put_int(dst, dtype, *k, v);
-        } else if (kind == K_F32) {
-            if ((rc = rd_fixed(L, src, (float *)dst + *k, 4, field))) return rc;
-        } else {
-            if ((rc = rd_fixed(L, src, (double *)dst + *k, 8, field))) return rc;
-        }
-        (*k)++;
-    }
-    return 0;
-}
 
 /* ---------------------------------------------------------------- tensors */
 
@@ -319,30 +64,30 @@ static int tensor_scan(loader *L, pb m, tinfo *ti) {
     ti->name = "";
     while (m.p < m.end) {
         uint32_t f;
-        int wt, rc = rd_tag(L, &m, &f, &wt, M);
+        int wt, rc = vx_pb_rd_tag(L, &m, &f, &wt, M);
         int64_t k = ti->ndim;
         if (rc) return rc;
         switch (f) {
         case 1:
-            rc = rep_read(L, &m, wt, K_VARINT, ti->dims, VX_INT64, &k, VX_MAX_DIMS, "TensorProto.dims");
+            rc = vx_pb_rep_read(L, &m, wt, K_VARINT, ti->dims, VX_INT64, &k, VX_MAX_DIMS, "TensorProto.dims");
             ti->ndim = k;
             break;
-        case 2: rc = rd_int32(L, &m, wt, &ti->dtype, "TensorProto.data_type"); break;
-        case 3: ti->has_segment = 1; rc = skip(L, &m, wt, M); break;
-        case 4: rc = rep_count(L, &m, wt, K_F32, &ti->n_float, "TensorProto.float_data"); break;
-        case 5: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_i32, "TensorProto.int32_data"); break;
-        case 6: ti->n_str++; rc = skip(L, &m, wt, M); break;
-        case 7: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_i64, "TensorProto.int64_data"); break;
-        case 8: rc = rd_str(L, &m, wt, &ti->name, NULL, "TensorProto.name"); break;
+        case 2: rc = vx_pb_rd_int32(L, &m, wt, &ti->dtype, "TensorProto.data_type"); break;
+        case 3: ti->has_segment = 1; rc = vx_pb_skip(L, &m, wt, M); break;
+        case 4: rc = vx_pb_rep_count(L, &m, wt, K_F32, &ti->n_float, "TensorProto.float_data"); break;
+        case 5: rc = vx_pb_rep_count(L, &m, wt, K_VARINT, &ti->n_i32, "TensorProto.int32_data"); break;
+        case 6: ti->n_str++; rc = vx_pb_skip(L, &m, wt, M); break;
+        case 7: rc = vx_pb_rep_count(L, &m, wt, K_VARINT, &ti->n_i64, "TensorProto.int64_data"); break;
+        case 8: rc = vx_pb_rd_str(L, &m, wt, &ti->name, NULL, "TensorProto.name"); break;
         case 9:
-            rc = rd_msg(L, &m, wt, &ti->raw, "TensorProto.raw_data");
+            rc = vx_pb_rd_msg(L, &m, wt, &ti->raw, "TensorProto.raw_data");
             ti->has_raw = 1;
             break;
-        case 10: rc = rep_count(L, &m, wt, K_F64, &ti->n_f64, "TensorProto.double_data"); break;
-        case 11: rc = rep_count(L, &m, wt, K_VARINT, &ti->n_u64, "TensorProto.uint64_data"); break;
-        case 13: ti->has_ext = 1; rc = skip(L, &m, wt, M); break;
-        case 14: rc = rd_int32(L, &m, wt, &ti->location, "TensorProto.data_location"); break;
-        default: rc = skip(L, &m, wt, M); break;
+        case 10: rc = vx_pb_rep_count(L, &m, wt, K_F64, &ti->n_f64, "TensorProto.double_data"); break;
+        case 11: rc = vx_pb_rep_count(L, &m, wt, K_VARINT, &ti->n_u64, "TensorProto.uint64_data"); break;
+        case 13: ti->has_ext = 1; rc = vx_pb_skip(L, &m, wt, M); break;
+        case 14: rc = vx_pb_rd_int32(L, &m, wt, &ti->location, "TensorProto.data_location"); break;
+        default: rc = vx_pb_skip(L, &m, wt, M); break;
         }
         if (rc) return rc;
     }
@@ -359,28 +104,28 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
     const char *nm = ti.name;
     if (name_out) *name_out = nm;
     if (ti.has_ext || ti.location == 1)
-        return fail(L, VOX_ERR_MODEL, at, "external data not supported (tensor '%.80s')", nm);
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "external data not supported (tensor '%.80s')", nm);
     if (ti.has_segment)
-        return fail(L, VOX_ERR_MODEL, at, "segmented tensors not supported (tensor '%.80s')", nm);
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "segmented tensors not supported (tensor '%.80s')", nm);
     if (ti.dtype == VX_STRING || ti.n_str)
-        return fail(L, VOX_ERR_MODEL, at, "string tensors not supported (tensor '%.80s')", nm);
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "string tensors not supported (tensor '%.80s')", nm);
     size_t es = vx_dtype_size((int)ti.dtype);
     if (!es)
-        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': data type %lld not supported", nm, (long long)ti.dtype);
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': data type %lld not supported", nm, (long long)ti.dtype);
     for (int i = 0; i < ti.ndim; i++)
         if (ti.dims[i] < 0)
-            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': negative dimension %lld", nm, (long long)ti.dims[i]);
+            return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': negative dimension %lld", nm, (long long)ti.dims[i]);
     if (vx_tensor_set_shape(t, (int)ti.ndim, ti.dims))
-        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': more than %lld elements", nm, (long long)VX_MAX_ELEMS);
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': more than %lld elements", nm, (long long)VX_MAX_ELEMS);
     t->dtype = (int)ti.dtype;
     int64_t typed = ti.n_float + ti.n_i32 + ti.n_i64 + ti.n_f64 + ti.n_u64;
     size_t bytes = (size_t)t->numel * es;  /* numel <= 2^32, es <= 8: no overflow */
     if (ti.has_raw) {
         if (typed)
-            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has both raw_data and typed data", nm);
-        if (left(&ti.raw) != bytes)
-            return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': raw_data has %zu bytes, its shape needs %zu (%lld x %s)",
-                        nm, left(&ti.raw), bytes, (long long)t->numel, vx_dtype_name(t->dtype));
+            return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has both raw_data and typed data", nm);
+        if (vx_pb_left(&ti.raw) != bytes)
+            return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': raw_data has %zu bytes, its shape needs %zu (%lld x %s)",
+                        nm, vx_pb_left(&ti.raw), bytes, (long long)t->numel, vx_dtype_name(t->dtype));
         if (!bytes) return 0;
         if ((uintptr_t)ti.raw.p % es == 0) {
             /* Zero-copy: the tensor is a read-only view of the file mapping. */
@@ -396,7 +141,7 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
              * (fully written: no zeroing first). The file bytes stay known
              * (vx_model_init_source) so the copy can be dropped and rebuilt. */
             t->data = vx_aligned_alloc_raw(bytes);
-            if (!t->data) return nomem(L);
+            if (!t->data) return vx_pb_nomem(L);
             memcpy(t->data, ti.raw.p, bytes);
             t->owned = 1;
             L->last_raw = ti.raw.p;
@@ -407,22 +152,22 @@ static int parse_tensor(loader *L, pb m, vx_tensor *t, const char **name_out) {
     int64_t have = field == 4 ? ti.n_float : field == 5 ? ti.n_i32 : field == 7 ? ti.n_i64
                  : field == 10 ? ti.n_f64 : ti.n_u64;
     if (have != typed)
-        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': typed data in a field that does not match %s",
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': typed data in a field that does not match %s",
                     nm, vx_dtype_name(t->dtype));
     if (have != t->numel)
-        return fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has %lld values, dims need %lld",
+        return vx_pb_fail(L, VOX_ERR_MODEL, at, "tensor '%.80s': has %lld values, dims need %lld",
                     nm, (long long)have, (long long)t->numel);
     if (!bytes) return 0;
     t->data = vx_aligned_alloc(bytes);
-    if (!t->data) return nomem(L);
+    if (!t->data) return vx_pb_nomem(L);
     t->owned = 1;
     int64_t k = 0;
     while (m.p < m.end) {
         uint32_t f;
         int wt;
-        if ((rc = rd_tag(L, &m, &f, &wt, "TensorProto"))) break;
-        if ((int)f == field) rc = rep_read(L, &m, wt, kind, t->data, t->dtype, &k, t->numel, "TensorProto typed data");
-        else rc = skip(L, &m, wt, "TensorProto");
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, "TensorProto"))) break;
+        if ((int)f == field) rc = vx_pb_rep_read(L, &m, wt, kind, t->data, t->dtype, &k, t->numel, "TensorProto typed data");
+        else rc = vx_pb_skip(L, &m, wt, "TensorProto");
         if (rc) break;
     }
     if (rc) {
@@ -447,65 +192,65 @@ static int parse_attr(loader *L, pb m, vx_attr *a, const char *node_op) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &scan, &f, &wt, M))) return rc;
         switch (f) {
-        case 1: rc = rd_str(L, &scan, wt, &a->name, NULL, "AttributeProto.name"); break;
+        case 1: rc = vx_pb_rd_str(L, &scan, wt, &a->name, NULL, "AttributeProto.name"); break;
         case 2:
-            if (!(rc = want(L, &scan, wt, WT_I32, "AttributeProto.f")))
-                rc = rd_fixed(L, &scan, &a->f, 4, "AttributeProto.f");
+            if (!(rc = vx_pb_want(L, &scan, wt, WT_I32, "AttributeProto.f")))
+                rc = vx_pb_rd_fixed(L, &scan, &a->f, 4, "AttributeProto.f");
             has_f = 1;
             break;
-        case 3: rc = rd_int(L, &scan, wt, &a->i, "AttributeProto.i"); has_i = 1; break;
-        case 4: rc = rd_msg(L, &scan, wt, &s_val, "AttributeProto.s"); has_s = 1; break;
-        case 5: rc = rd_msg(L, &scan, wt, &t_val, "AttributeProto.t"); has_t = 1; break;
-        case 6: case 11: has_g = 1; rc = skip(L, &scan, wt, M); break;
-        case 7: rc = rep_count(L, &scan, wt, K_F32, &n_floats, "AttributeProto.floats"); break;
-        case 8: rc = rep_count(L, &scan, wt, K_VARINT, &n_ints, "AttributeProto.ints"); break;
+        case 3: rc = vx_pb_rd_int(L, &scan, wt, &a->i, "AttributeProto.i"); has_i = 1; break;
+        case 4: rc = vx_pb_rd_msg(L, &scan, wt, &s_val, "AttributeProto.s"); has_s = 1; break;
+        case 5: rc = vx_pb_rd_msg(L, &scan, wt, &t_val, "AttributeProto.t"); has_t = 1; break;
+        case 6: case 11: has_g = 1; rc = vx_pb_skip(L, &scan, wt, M); break;
+        case 7: rc = vx_pb_rep_count(L, &scan, wt, K_F32, &n_floats, "AttributeProto.floats"); break;
+        case 8: rc = vx_pb_rep_count(L, &scan, wt, K_VARINT, &n_ints, "AttributeProto.ints"); break;
         case 9:
-            if (!(rc = rd_msg(L, &scan, wt, &sub, "AttributeProto.strings"))) {
+            if (!(rc = vx_pb_rd_msg(L, &scan, wt, &sub, "AttributeProto.strings"))) {
                 n_strings++;
-                str_bytes += left(&sub) + 1;
+                str_bytes += vx_pb_left(&sub) + 1;
             }
             break;
-        case 10: rc = rd_msg(L, &scan, wt, &sub, "AttributeProto.tensors"); n_tensors++; break;
-        case 14: case 15: has_tp = 1; rc = skip(L, &scan, wt, M); break;
-        case 20: rc = rd_int32(L, &scan, wt, &type, "AttributeProto.type"); break;
-        case 21: has_ref = 1; rc = skip(L, &scan, wt, M); break;
-        case 22: case 23: has_sparse = 1; rc = skip(L, &scan, wt, M); break;
-        default: rc = skip(L, &scan, wt, M); break;
+        case 10: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "AttributeProto.tensors"); n_tensors++; break;
+        case 14: case 15: has_tp = 1; rc = vx_pb_skip(L, &scan, wt, M); break;
+        case 20: rc = vx_pb_rd_int32(L, &scan, wt, &type, "AttributeProto.type"); break;
+        case 21: has_ref = 1; rc = vx_pb_skip(L, &scan, wt, M); break;
+        case 22: case 23: has_sparse = 1; rc = vx_pb_skip(L, &scan, wt, M); break;
+        default: rc = vx_pb_skip(L, &scan, wt, M); break;
         }
         if (rc) return rc;
     }
     L->fr[L->depth - 1].name = a->name;
-    if (!*a->name) return fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.name is missing");
+    if (!*a->name) return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.name is missing");
     if (has_g || type == VX_ATTR_GRAPH || type == VX_ATTR_GRAPHS)
-        return fail(L, VOX_ERR_MODEL, m.p, "subgraphs (If/Loop/Scan) not supported (node op %s)", node_op);
+        return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "subgraphs (If/Loop/Scan) not supported (node op %s)", node_op);
     if (has_sparse || type == 11 || type == 12)
-        return fail(L, VOX_ERR_MODEL, m.p, "sparse tensor attributes not supported");
+        return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "sparse tensor attributes not supported");
     if (has_tp || type == 13 || type == 14)
-        return fail(L, VOX_ERR_MODEL, m.p, "type-proto attributes not supported");
+        return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "type-proto attributes not supported");
     if (has_ref)
-        return fail(L, VOX_ERR_MODEL, m.p, "ref_attr_name is only valid inside functions");
+        return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "ref_attr_name is only valid inside functions");
     if (type == 0) {  /* IR v1 files have no type: infer it from the field present */
         type = n_tensors ? VX_ATTR_TENSORS : has_t ? VX_ATTR_TENSOR : n_strings ? VX_ATTR_STRINGS
              : has_s ? VX_ATTR_STRING : n_ints ? VX_ATTR_INTS : n_floats ? VX_ATTR_FLOATS
              : has_i ? VX_ATTR_INT : has_f ? VX_ATTR_FLOAT : 0;
-        if (!type) return fail(L, VOX_ERR_MODEL, m.p, "attribute has neither a type nor a value");
+        if (!type) return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "attribute has neither a type nor a value");
     }
     if (type < VX_ATTR_FLOAT || type > VX_ATTR_GRAPHS)
-        return fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.type %lld not supported", (long long)type);
+        return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "AttributeProto.type %lld not supported", (long long)type);
     a->type = (int)type;
     switch (type) {
     case VX_ATTR_STRING: {
-        char *d = vx_arena_strndup(L->arena, (const char *)s_val.p, left(&s_val));
-        if (!d) return nomem(L);
+        char *d = vx_arena_strndup(L->arena, (const char *)s_val.p, vx_pb_left(&s_val));
+        if (!d) return vx_pb_nomem(L);
         a->s = d;
-        a->s_len = left(&s_val);
+        a->s_len = vx_pb_left(&s_val);
         return 0;
     }
     case VX_ATTR_TENSOR:
-        if (!has_t) return fail(L, VOX_ERR_MODEL, m.p, "TENSOR attribute without AttributeProto.t");
-        if (!(a->t = vx_arena_alloc(L->arena, sizeof *a->t))) return nomem(L);
+        if (!has_t) return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "TENSOR attribute without AttributeProto.t");
+        if (!(a->t = vx_arena_alloc(L->arena, sizeof *a->t))) return vx_pb_nomem(L);
         a->n = 1;
         return parse_tensor(L, t_val, a->t, NULL);
     case VX_ATTR_FLOAT: case VX_ATTR_INT: return 0;
@@ -517,13 +262,13 @@ static int parse_attr(loader *L, pb m, vx_attr *a, const char *node_op) {
     char *strs = NULL;
     vx_tensor *tensors = NULL;
     if (type == VX_ATTR_FLOATS && n_floats && !(floats = vx_arena_array(L->arena, (size_t)n_floats, sizeof *floats)))
-        return nomem(L);
+        return vx_pb_nomem(L);
     if (type == VX_ATTR_INTS && n_ints && !(ints = vx_arena_array(L->arena, (size_t)n_ints, sizeof *ints)))
-        return nomem(L);
+        return vx_pb_nomem(L);
     if (type == VX_ATTR_STRINGS && !(strs = vx_arena_alloc(L->arena, str_bytes)))
-        return nomem(L);
+        return vx_pb_nomem(L);
     if (type == VX_ATTR_TENSORS && n_tensors && !(tensors = vx_arena_array(L->arena, (size_t)n_tensors, sizeof *tensors)))
-        return nomem(L);
+        return vx_pb_nomem(L);
     a->floats = floats;
     a->ints = ints;
     a->t = tensors;
@@ -534,25 +279,25 @@ static int parse_attr(loader *L, pb m, vx_attr *a, const char *node_op) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, M))) return rc;
         if (f == 7 && type == VX_ATTR_FLOATS)
-            rc = rep_read(L, &m, wt, K_F32, floats, 0, &k, n_floats, "AttributeProto.floats");
+            rc = vx_pb_rep_read(L, &m, wt, K_F32, floats, 0, &k, n_floats, "AttributeProto.floats");
         else if (f == 8 && type == VX_ATTR_INTS)
-            rc = rep_read(L, &m, wt, K_VARINT, ints, VX_INT64, &k, n_ints, "AttributeProto.ints");
+            rc = vx_pb_rep_read(L, &m, wt, K_VARINT, ints, VX_INT64, &k, n_ints, "AttributeProto.ints");
         else if (f == 9 && type == VX_ATTR_STRINGS) {
             /* STRINGS: n strings stored back to back, each NUL-terminated, s_len bytes in all */
-            if (!(rc = rd_len(L, &m, &sub, "AttributeProto.strings"))) {
-                if (left(&sub)) memcpy(strs + soff, sub.p, left(&sub));
-                soff += left(&sub) + 1;
+            if (!(rc = vx_pb_rd_len(L, &m, &sub, "AttributeProto.strings"))) {
+                if (vx_pb_left(&sub)) memcpy(strs + soff, sub.p, vx_pb_left(&sub));
+                soff += vx_pb_left(&sub) + 1;
                 k++;
             }
         } else if (f == 10 && type == VX_ATTR_TENSORS) {
-            if (!(rc = rd_len(L, &m, &sub, "AttributeProto.tensors"))) {
+            if (!(rc = vx_pb_rd_len(L, &m, &sub, "AttributeProto.tensors"))) {
                 rc = parse_tensor(L, sub, &tensors[k], NULL);
                 if (!rc) a->n = ++k;  /* a->n counts parsed tensors so free() sees them */
             }
         } else
-            rc = skip(L, &m, wt, M);
+            rc = vx_pb_skip(L, &m, wt, M);
         if (rc) return rc;
     }
     a->n = k;
@@ -569,49 +314,49 @@ static int parse_node(loader *L, pb m, vx_node *n, long index) {
     int rc;
     n->name = n->domain = "";
     n->op_type = NULL;
-    if ((rc = push(L, "node", index, NULL, NULL))) return rc;
+    if ((rc = vx_pb_push(L, "node", index, NULL, NULL))) return rc;
     while (scan.p < scan.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &scan, &f, &wt, M))) return rc;
         switch (f) {
-        case 1: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.input"); n_in++; break;
-        case 2: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.output"); n_out++; break;
-        case 3: rc = rd_str(L, &scan, wt, &n->name, NULL, "NodeProto.name"); break;
-        case 4: rc = rd_str(L, &scan, wt, &n->op_type, NULL, "NodeProto.op_type"); break;
-        case 5: rc = rd_msg(L, &scan, wt, &sub, "NodeProto.attribute"); n_attr++; break;
-        case 7: rc = rd_str(L, &scan, wt, &n->domain, NULL, "NodeProto.domain"); break;
-        default: rc = skip(L, &scan, wt, M); break;
+        case 1: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "NodeProto.input"); n_in++; break;
+        case 2: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "NodeProto.output"); n_out++; break;
+        case 3: rc = vx_pb_rd_str(L, &scan, wt, &n->name, NULL, "NodeProto.name"); break;
+        case 4: rc = vx_pb_rd_str(L, &scan, wt, &n->op_type, NULL, "NodeProto.op_type"); break;
+        case 5: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "NodeProto.attribute"); n_attr++; break;
+        case 7: rc = vx_pb_rd_str(L, &scan, wt, &n->domain, NULL, "NodeProto.domain"); break;
+        default: rc = vx_pb_skip(L, &scan, wt, M); break;
         }
         if (rc) return rc;
     }
     L->fr[L->depth - 1].name = n->name;
     L->fr[L->depth - 1].op = n->op_type;
-    if (!n->op_type || !*n->op_type) return fail(L, VOX_ERR_MODEL, m.p, "NodeProto.op_type is missing");
+    if (!n->op_type || !*n->op_type) return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "NodeProto.op_type is missing");
     /* counts are bounded by the message size (>= 2 bytes per entry), so they fit in int */
-    if (n_in && !(n->inputs = vx_arena_array(L->arena, (size_t)n_in, sizeof *n->inputs))) return nomem(L);
-    if (n_out && !(n->outputs = vx_arena_array(L->arena, (size_t)n_out, sizeof *n->outputs))) return nomem(L);
-    if (n_attr && !(n->attrs = vx_arena_array(L->arena, (size_t)n_attr, sizeof *n->attrs))) return nomem(L);
+    if (n_in && !(n->inputs = vx_arena_array(L->arena, (size_t)n_in, sizeof *n->inputs))) return vx_pb_nomem(L);
+    if (n_out && !(n->outputs = vx_arena_array(L->arena, (size_t)n_out, sizeof *n->outputs))) return vx_pb_nomem(L);
+    if (n_attr && !(n->attrs = vx_arena_array(L->arena, (size_t)n_attr, sizeof *n->attrs))) return vx_pb_nomem(L);
     while (m.p < m.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
-        if (f == 1) rc = rd_str(L, &m, wt, &n->inputs[n->n_inputs++], NULL, "NodeProto.input");
-        else if (f == 2) rc = rd_str(L, &m, wt, &n->outputs[n->n_outputs++], NULL, "NodeProto.output");
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 1) rc = vx_pb_rd_str(L, &m, wt, &n->inputs[n->n_inputs++], NULL, "NodeProto.input");
+        else if (f == 2) rc = vx_pb_rd_str(L, &m, wt, &n->outputs[n->n_outputs++], NULL, "NodeProto.output");
         else if (f == 5) {
-            if (!(rc = rd_msg(L, &m, wt, &sub, "NodeProto.attribute"))) {
-                if (!(rc = push(L, "attribute", n->n_attrs, NULL, NULL))) {
+            if (!(rc = vx_pb_rd_msg(L, &m, wt, &sub, "NodeProto.attribute"))) {
+                if (!(rc = vx_pb_push(L, "attribute", n->n_attrs, NULL, NULL))) {
                     /* counted before parsing so vx_model_free releases a partly parsed tensor */
                     rc = parse_attr(L, sub, &n->attrs[n->n_attrs++], n->op_type);
-                    if (!rc) pop(L);
+                    if (!rc) vx_pb_pop(L);
                 }
             }
-        } else rc = skip(L, &m, wt, M);
+        } else rc = vx_pb_skip(L, &m, wt, M);
         if (rc) return rc;
     }
-    pop(L);
+    vx_pb_pop(L);
     return 0;
 }
 
@@ -622,23 +367,23 @@ static int parse_dims(loader *L, pb m, vx_value_info *v) {
         uint32_t f;
         int wt;
         pb dim;
-        int rc = rd_tag(L, &m, &f, &wt, "TensorShapeProto");
+        int rc = vx_pb_rd_tag(L, &m, &f, &wt, "TensorShapeProto");
         if (rc) return rc;
-        if (f != 1) { if ((rc = skip(L, &m, wt, "TensorShapeProto"))) return rc; continue; }
-        if ((rc = rd_msg(L, &m, wt, &dim, "TensorShapeProto.dim"))) return rc;
+        if (f != 1) { if ((rc = vx_pb_skip(L, &m, wt, "TensorShapeProto"))) return rc; continue; }
+        if ((rc = vx_pb_rd_msg(L, &m, wt, &dim, "TensorShapeProto.dim"))) return rc;
         if (v->ndim >= VX_MAX_DIMS)
-            return fail(L, VOX_ERR_MODEL, dim.p, "more than %d dimensions", VX_MAX_DIMS);
+            return vx_pb_fail(L, VOX_ERR_MODEL, dim.p, "more than %d dimensions", VX_MAX_DIMS);
         int64_t d = -1;
         while (dim.p < dim.end) {  /* Dimension: dim_value=1 | dim_param=2 */
             int64_t val;
-            if ((rc = rd_tag(L, &dim, &f, &wt, "TensorShapeProto.Dimension"))) return rc;
+            if ((rc = vx_pb_rd_tag(L, &dim, &f, &wt, "TensorShapeProto.Dimension"))) return rc;
             if (f == 1) {
-                if ((rc = rd_int(L, &dim, wt, &val, "Dimension.dim_value"))) return rc;
+                if ((rc = vx_pb_rd_int(L, &dim, wt, &val, "Dimension.dim_value"))) return rc;
                 d = val >= 0 ? val : -1;
             } else if (f == 2) {
                 d = -1;  /* symbolic */
-                rc = skip(L, &dim, wt, "Dimension.dim_param");
-            } else rc = skip(L, &dim, wt, "TensorShapeProto.Dimension");
+                rc = vx_pb_skip(L, &dim, wt, "Dimension.dim_param");
+            } else rc = vx_pb_skip(L, &dim, wt, "TensorShapeProto.Dimension");
             if (rc) return rc;
         }
         v->dims[v->ndim++] = d;
@@ -655,29 +400,29 @@ static int parse_value_info(loader *L, pb m, vx_value_info *v) {
         uint32_t f;
         int wt;
         pb type;
-        if ((rc = rd_tag(L, &m, &f, &wt, "ValueInfoProto"))) return rc;
-        if (f == 1) { rc = rd_str(L, &m, wt, &v->name, NULL, "ValueInfoProto.name"); L->fr[L->depth - 1].name = v->name; }
-        else if (f == 2 && !(rc = rd_msg(L, &m, wt, &type, "ValueInfoProto.type"))) {
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, "ValueInfoProto"))) return rc;
+        if (f == 1) { rc = vx_pb_rd_str(L, &m, wt, &v->name, NULL, "ValueInfoProto.name"); L->fr[L->depth - 1].name = v->name; }
+        else if (f == 2 && !(rc = vx_pb_rd_msg(L, &m, wt, &type, "ValueInfoProto.type"))) {
             while (type.p < type.end) {  /* TypeProto: only tensor_type=1 is read */
                 pb tt;
-                if ((rc = rd_tag(L, &type, &f, &wt, "TypeProto"))) return rc;
-                if (f != 1) { if ((rc = skip(L, &type, wt, "TypeProto"))) return rc; continue; }
-                if ((rc = rd_msg(L, &type, wt, &tt, "TypeProto.tensor_type"))) return rc;
+                if ((rc = vx_pb_rd_tag(L, &type, &f, &wt, "TypeProto"))) return rc;
+                if (f != 1) { if ((rc = vx_pb_skip(L, &type, wt, "TypeProto"))) return rc; continue; }
+                if ((rc = vx_pb_rd_msg(L, &type, wt, &tt, "TypeProto.tensor_type"))) return rc;
                 while (tt.p < tt.end) {  /* TypeProto.Tensor: elem_type=1 shape=2 */
                     int64_t et;
                     pb shape;
-                    if ((rc = rd_tag(L, &tt, &f, &wt, "TypeProto.Tensor"))) return rc;
+                    if ((rc = vx_pb_rd_tag(L, &tt, &f, &wt, "TypeProto.Tensor"))) return rc;
                     if (f == 1) {
-                        if ((rc = rd_int32(L, &tt, wt, &et, "TypeProto.Tensor.elem_type"))) return rc;
+                        if ((rc = vx_pb_rd_int32(L, &tt, wt, &et, "TypeProto.Tensor.elem_type"))) return rc;
                         v->dtype = (int)et;
                     } else if (f == 2) {
-                        if ((rc = rd_msg(L, &tt, wt, &shape, "TypeProto.Tensor.shape"))) return rc;
+                        if ((rc = vx_pb_rd_msg(L, &tt, wt, &shape, "TypeProto.Tensor.shape"))) return rc;
                         v->ndim = 0;
                         if ((rc = parse_dims(L, shape, v))) return rc;
-                    } else if ((rc = skip(L, &tt, wt, "TypeProto.Tensor"))) return rc;
+                    } else if ((rc = vx_pb_skip(L, &tt, wt, "TypeProto.Tensor"))) return rc;
                 }
             }
-        } else if (f != 2) rc = skip(L, &m, wt, "ValueInfoProto");
+        } else if (f != 2) rc = vx_pb_skip(L, &m, wt, "ValueInfoProto");
         if (rc) return rc;
     }
     return 0;
@@ -694,12 +439,12 @@ static int cmp_str(const void *a, const void *b) {
  * hashing keeps the worst case O(n log n) whatever names a hostile file picks. */
 static int init_sorted(loader *L, vx_model *md, const char ***out) {
     const char **v = vx_arena_array(L->arena, (size_t)md->n_inits + 1, sizeof *v);
-    if (!v) return nomem(L);
+    if (!v) return vx_pb_nomem(L);
     if (md->n_inits) memcpy(v, md->init_names, (size_t)md->n_inits * sizeof *v);
     qsort(v, (size_t)md->n_inits, sizeof *v, cmp_str);
     for (int i = 1; i < md->n_inits; i++)
         if (!strcmp(v[i - 1], v[i]))
-            return fail(L, VOX_ERR_MODEL, NULL, "duplicate initializer '%.80s'", v[i]);
+            return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "duplicate initializer '%.80s'", v[i]);
     *out = v;
     return 0;
 }
@@ -710,31 +455,31 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
     int64_t n_node = 0, n_init = 0, n_in = 0, n_out = 0;
     int rc;
     md->graph_name = "";
-    if ((rc = push(L, "graph", -1, NULL, NULL))) return rc;
+    if ((rc = vx_pb_push(L, "graph", -1, NULL, NULL))) return rc;
     while (scan.p < scan.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &scan, &f, &wt, M))) return rc;
         switch (f) {
-        case 1: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.node"); n_node++; break;
-        case 2: rc = rd_str(L, &scan, wt, &md->graph_name, NULL, "GraphProto.name"); break;
-        case 5: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.initializer"); n_init++; break;
-        case 11: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.input"); n_in++; break;
-        case 12: rc = rd_msg(L, &scan, wt, &sub, "GraphProto.output"); n_out++; break;
-        case 15: return fail(L, VOX_ERR_MODEL, scan.p, "sparse initializers not supported");
-        default: rc = skip(L, &scan, wt, M); break;
+        case 1: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "GraphProto.node"); n_node++; break;
+        case 2: rc = vx_pb_rd_str(L, &scan, wt, &md->graph_name, NULL, "GraphProto.name"); break;
+        case 5: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "GraphProto.initializer"); n_init++; break;
+        case 11: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "GraphProto.input"); n_in++; break;
+        case 12: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "GraphProto.output"); n_out++; break;
+        case 15: return vx_pb_fail(L, VOX_ERR_MODEL, scan.p, "sparse initializers not supported");
+        default: rc = vx_pb_skip(L, &scan, wt, M); break;
         }
         if (rc) return rc;
     }
     L->fr[L->depth - 1].name = md->graph_name;
     if (n_node > VX_MODEL_MAX_NODES)
-        return fail(L, VOX_ERR_MODEL, NULL, "%lld nodes, more than the limit %d", (long long)n_node, VX_MODEL_MAX_NODES);
+        return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "%lld nodes, more than the limit %d", (long long)n_node, VX_MODEL_MAX_NODES);
     if (n_init > VX_MODEL_MAX_NODES)
-        return fail(L, VOX_ERR_MODEL, NULL, "%lld initializers, more than the limit %d", (long long)n_init, VX_MODEL_MAX_NODES);
+        return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "%lld initializers, more than the limit %d", (long long)n_init, VX_MODEL_MAX_NODES);
     if (n_in > VX_MODEL_MAX_NODES || n_out > VX_MODEL_MAX_NODES)
-        return fail(L, VOX_ERR_MODEL, NULL, "too many graph inputs/outputs");
-    if (!n_out) return fail(L, VOX_ERR_MODEL, NULL, "GraphProto has no outputs");
+        return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "too many graph inputs/outputs");
+    if (!n_out) return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "GraphProto has no outputs");
     vx_arena *A = L->arena;
     if ((n_node && !(md->nodes = vx_arena_array(A, (size_t)n_node, sizeof *md->nodes))) ||
         (n_init && !(md->inits = vx_arena_array(A, (size_t)n_init, sizeof *md->inits))) ||
@@ -742,41 +487,41 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
         (n_init && !(md->init_src = vx_arena_array(A, (size_t)n_init, sizeof *md->init_src))) ||
         (n_in && !(md->inputs = vx_arena_array(A, (size_t)n_in, sizeof *md->inputs))) ||
         !(md->outputs = vx_arena_array(A, (size_t)n_out, sizeof *md->outputs)))
-        return nomem(L);
+        return vx_pb_nomem(L);
     while (m.p < m.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, M))) return rc;
         if (f == 1 || f == 5 || f == 11 || f == 12) {
-            if ((rc = rd_len(L, &m, &sub, M))) return rc;
+            if ((rc = vx_pb_rd_len(L, &m, &sub, M))) return rc;
             if (f == 1) {
                 /* counted before parsing so vx_model_free sees partly parsed attributes */
                 rc = parse_node(L, sub, &md->nodes[md->n_nodes], md->n_nodes);
                 md->n_nodes++;
             } else if (f == 5) {
                 int i = md->n_inits;
-                if (!(rc = push(L, "initializer", i, NULL, NULL))) {
+                if (!(rc = vx_pb_push(L, "initializer", i, NULL, NULL))) {
                     L->last_raw = NULL;
                     L->defer_now = !!(L->flags & VX_LOAD_DEFER_COPIES);
                     rc = parse_tensor(L, sub, &md->inits[i], &md->init_names[i]);
                     L->defer_now = 0;
                     md->init_src[i] = L->last_raw;
                     if (!rc && !*md->init_names[i])
-                        rc = fail(L, VOX_ERR_MODEL, sub.p, "TensorProto.name is missing");
+                        rc = vx_pb_fail(L, VOX_ERR_MODEL, sub.p, "TensorProto.name is missing");
                     md->n_inits++;
-                    if (!rc) pop(L);
+                    if (!rc) vx_pb_pop(L);
                 }
             } else {
                 vx_value_info *v = f == 11 ? &md->inputs[md->n_inputs] : &md->outputs[md->n_outputs];
-                if (!(rc = push(L, f == 11 ? "input" : "output", f == 11 ? md->n_inputs : md->n_outputs, NULL, NULL))) {
+                if (!(rc = vx_pb_push(L, f == 11 ? "input" : "output", f == 11 ? md->n_inputs : md->n_outputs, NULL, NULL))) {
                     rc = parse_value_info(L, sub, v);
-                    if (!rc && !*v->name) rc = fail(L, VOX_ERR_MODEL, sub.p, "ValueInfoProto.name is missing");
-                    if (!rc) pop(L);
+                    if (!rc && !*v->name) rc = vx_pb_fail(L, VOX_ERR_MODEL, sub.p, "ValueInfoProto.name is missing");
+                    if (!rc) vx_pb_pop(L);
                 }
                 if (f == 11) md->n_inputs++; else md->n_outputs++;
             }
-        } else rc = skip(L, &m, wt, M);
+        } else rc = vx_pb_skip(L, &m, wt, M);
         if (rc) return rc;
     }
     const char **sorted = NULL;
@@ -786,7 +531,7 @@ static int parse_graph(loader *L, pb m, vx_model *md) {
         if (!md->n_inits || !bsearch(&md->inputs[i].name, sorted, (size_t)md->n_inits, sizeof *sorted, cmp_str))
             md->inputs[k++] = md->inputs[i];
     md->n_inputs = k;
-    pop(L);
+    vx_pb_pop(L);
     return 0;
 }
 
@@ -797,16 +542,16 @@ static int parse_opset(loader *L, pb m, vx_model *md, int *found) {
     int64_t version = 0;
     while (m.p < m.end) {
         uint32_t f;
-        int wt, rc = rd_tag(L, &m, &f, &wt, "OperatorSetIdProto");
+        int wt, rc = vx_pb_rd_tag(L, &m, &f, &wt, "OperatorSetIdProto");
         if (rc) return rc;
-        if (f == 1) rc = rd_str(L, &m, wt, &domain, NULL, "OperatorSetIdProto.domain");
-        else if (f == 2) rc = rd_int(L, &m, wt, &version, "OperatorSetIdProto.version");
-        else rc = skip(L, &m, wt, "OperatorSetIdProto");
+        if (f == 1) rc = vx_pb_rd_str(L, &m, wt, &domain, NULL, "OperatorSetIdProto.domain");
+        else if (f == 2) rc = vx_pb_rd_int(L, &m, wt, &version, "OperatorSetIdProto.version");
+        else rc = vx_pb_skip(L, &m, wt, "OperatorSetIdProto");
         if (rc) return rc;
     }
     if (!*domain || !strcmp(domain, "ai.onnx")) {
         if (version < 1 || version > 1000)
-            return fail(L, VOX_ERR_MODEL, m.p, "opset version %lld out of range", (long long)version);
+            return vx_pb_fail(L, VOX_ERR_MODEL, m.p, "opset version %lld out of range", (long long)version);
         md->opset = version;
         *found = 1;
     }
@@ -817,11 +562,11 @@ static int parse_meta(loader *L, pb m, vx_meta *e) {
     e->key = e->value = "";
     while (m.p < m.end) {
         uint32_t f;
-        int wt, rc = rd_tag(L, &m, &f, &wt, "StringStringEntryProto");
+        int wt, rc = vx_pb_rd_tag(L, &m, &f, &wt, "StringStringEntryProto");
         if (rc) return rc;
-        if (f == 1) rc = rd_str(L, &m, wt, &e->key, NULL, "StringStringEntryProto.key");
-        else if (f == 2) rc = rd_str(L, &m, wt, &e->value, NULL, "StringStringEntryProto.value");
-        else rc = skip(L, &m, wt, "StringStringEntryProto");
+        if (f == 1) rc = vx_pb_rd_str(L, &m, wt, &e->key, NULL, "StringStringEntryProto.key");
+        else if (f == 2) rc = vx_pb_rd_str(L, &m, wt, &e->value, NULL, "StringStringEntryProto.value");
+        else rc = vx_pb_skip(L, &m, wt, "StringStringEntryProto");
         if (rc) return rc;
     }
     return 0;
@@ -845,53 +590,53 @@ static int parse_model(loader *L, pb m, vx_model *md) {
     int64_t n_meta = 0;
     int has_graph = 0, has_opset = 0, rc;
     md->producer_name = md->producer_version = md->graph_name = "";
-    const char *what = sniff(m.p, left(&m));
-    if (!left(&m)) return fail(L, VOX_ERR_MODEL, NULL, "empty file, not an ONNX model");
-    if (what) return fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model: this looks like %s", what);
+    const char *what = sniff(m.p, vx_pb_left(&m));
+    if (!vx_pb_left(&m)) return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "empty file, not an ONNX model");
+    if (what) return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model: this looks like %s", what);
     while (scan.p < scan.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &scan, &f, &wt, M))) return rc;
+        if ((rc = vx_pb_rd_tag(L, &scan, &f, &wt, M))) return rc;
         switch (f) {
-        case 1: rc = rd_int(L, &scan, wt, &md->ir_version, "ModelProto.ir_version"); break;
-        case 2: rc = rd_str(L, &scan, wt, &md->producer_name, NULL, "ModelProto.producer_name"); break;
-        case 3: rc = rd_str(L, &scan, wt, &md->producer_version, NULL, "ModelProto.producer_version"); break;
+        case 1: rc = vx_pb_rd_int(L, &scan, wt, &md->ir_version, "ModelProto.ir_version"); break;
+        case 2: rc = vx_pb_rd_str(L, &scan, wt, &md->producer_name, NULL, "ModelProto.producer_name"); break;
+        case 3: rc = vx_pb_rd_str(L, &scan, wt, &md->producer_version, NULL, "ModelProto.producer_version"); break;
         case 7:
-            if (has_graph) return fail(L, VOX_ERR_MODEL, scan.p, "ModelProto.graph appears twice");
-            rc = rd_msg(L, &scan, wt, &graph, "ModelProto.graph");
+            if (has_graph) return vx_pb_fail(L, VOX_ERR_MODEL, scan.p, "ModelProto.graph appears twice");
+            rc = vx_pb_rd_msg(L, &scan, wt, &graph, "ModelProto.graph");
             has_graph = 1;
             break;
-        case 8: rc = rd_msg(L, &scan, wt, &sub, "ModelProto.opset_import"); break;
-        case 14: rc = rd_msg(L, &scan, wt, &sub, "ModelProto.metadata_props"); n_meta++; break;
-        default: rc = skip(L, &scan, wt, M); break;
+        case 8: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "ModelProto.opset_import"); break;
+        case 14: rc = vx_pb_rd_msg(L, &scan, wt, &sub, "ModelProto.metadata_props"); n_meta++; break;
+        default: rc = vx_pb_skip(L, &scan, wt, M); break;
         }
         if (rc) return rc;
     }
-    if (!has_graph) return fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model (ModelProto.graph is missing)");
-    if (n_meta && !(md->meta = vx_arena_array(L->arena, (size_t)n_meta, sizeof *md->meta))) return nomem(L);
+    if (!has_graph) return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "not an ONNX model (ModelProto.graph is missing)");
+    if (n_meta && !(md->meta = vx_arena_array(L->arena, (size_t)n_meta, sizeof *md->meta))) return vx_pb_nomem(L);
     while (m.p < m.end) {
         uint32_t f;
         int wt;
         pb sub;
-        if ((rc = rd_tag(L, &m, &f, &wt, M))) return rc;
-        if (f == 8 && !(rc = rd_len(L, &m, &sub, M))) {
-            if (!(rc = push(L, "opset_import", -1, NULL, NULL))) {
+        if ((rc = vx_pb_rd_tag(L, &m, &f, &wt, M))) return rc;
+        if (f == 8 && !(rc = vx_pb_rd_len(L, &m, &sub, M))) {
+            if (!(rc = vx_pb_push(L, "opset_import", -1, NULL, NULL))) {
                 rc = parse_opset(L, sub, md, &has_opset);
-                if (!rc) pop(L);
+                if (!rc) vx_pb_pop(L);
             }
-        } else if (f == 14 && !(rc = rd_len(L, &m, &sub, M))) {
-            if (!(rc = push(L, "metadata_props", md->n_meta, NULL, NULL))) {
+        } else if (f == 14 && !(rc = vx_pb_rd_len(L, &m, &sub, M))) {
+            if (!(rc = vx_pb_push(L, "metadata_props", md->n_meta, NULL, NULL))) {
                 rc = parse_meta(L, sub, &md->meta[md->n_meta++]);
-                if (!rc) pop(L);
+                if (!rc) vx_pb_pop(L);
             }
-        } else if (f != 8 && f != 14) rc = skip(L, &m, wt, M);
+        } else if (f != 8 && f != 14) rc = vx_pb_skip(L, &m, wt, M);
         if (rc) return rc;
     }
     if (!has_opset) {
         /* IR versions before 3 predate opset_import and mean opset 1 */
         if (md->ir_version >= 3)
-            return fail(L, VOX_ERR_MODEL, NULL, "ModelProto.opset_import has no entry for the default domain");
+            return vx_pb_fail(L, VOX_ERR_MODEL, NULL, "ModelProto.opset_import has no entry for the default domain");
         md->opset = 1;
     }
     return parse_graph(L, graph, md);
@@ -941,7 +686,7 @@ int vx_model_load_buffer_flags(const void *buf, size_t len, unsigned flags, vx_m
     loader L = {.arena = arena, .base = buf, .err = err, .errlen = errlen, .flags = flags};
     int rc;
     if (len > VX_MODEL_MAX_BYTES)
-        rc = fail(&L, VOX_ERR_MODEL, NULL, "model is %zu bytes, over the %zu MiB limit", len, VX_MODEL_MAX_BYTES >> 20);
+        rc = vx_pb_fail(&L, VOX_ERR_MODEL, NULL, "model is %zu bytes, over the %zu MiB limit", len, VX_MODEL_MAX_BYTES >> 20);
     else
         rc = parse_model(&L, (pb){buf ? buf : (const uint8_t *)"", (const uint8_t *)(buf ? buf : "") + len}, md);
     if (rc) {
