@@ -590,7 +590,6 @@ void vx_graph_free(vx_graph *g) {
 
 /* ------------------------------------------------------------ queries */
 
-const vx_model *vx_graph_model(const vx_graph *g) { return g->model; }
 int vx_graph_n_inputs(const vx_graph *g) { return g->model->n_inputs; }
 int vx_graph_n_outputs(const vx_graph *g) { return g->model->n_outputs; }
 
@@ -608,7 +607,6 @@ int vx_graph_find_input(const vx_graph *g, const char *name) {
     return -1;
 }
 
-int vx_graph_has_value(const vx_graph *g, const char *name) { return vx_graph_slot(g, name) >= 0; }
 
 const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type) {
     for (int k = 0; op_type && k < g->n_steps; k++) {

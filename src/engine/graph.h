@@ -58,13 +58,11 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
 void vx_graph_free(vx_graph *g);
 
 /* Query helpers. Declared dtype 0 / ndim -1 / dim -1 mean "unknown". */
-const vx_model *vx_graph_model(const vx_graph *g);
 int vx_graph_n_inputs(const vx_graph *g);
 int vx_graph_n_outputs(const vx_graph *g);
 const vx_value_info *vx_graph_input(const vx_graph *g, int i);
 const vx_value_info *vx_graph_output(const vx_graph *g, int i);
 int vx_graph_find_input(const vx_graph *g, const char *name);   /* index or -1 */
-int vx_graph_has_value(const vx_graph *g, const char *name);     /* any named value */
 /* Name of the first output of the first node (in execution order) of op_type, or NULL.
  * E.g. "Ceil" gives the Piper duration tensor. */
 const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type);

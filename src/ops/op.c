@@ -64,13 +64,6 @@ int64_t vx_attr_ints(const vx_node *n, const char *name, const int64_t **vals) {
     return a->n;
 }
 
-int64_t vx_attr_floats(const vx_node *n, const char *name, const float **vals) {
-    const vx_attr *a = vx_node_attr(n, name);
-    if (!a || a->type != VX_ATTR_FLOATS) { *vals = NULL; return -1; }
-    *vals = a->floats;
-    return a->n;
-}
-
 /* xoshiro256** seeded through splitmix64: small, fast, and reproducible per run. */
 static uint64_t splitmix64(uint64_t *x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);

@@ -74,7 +74,6 @@ float vx_attr_float(const vx_node *n, const char *name, float def);
 const char *vx_attr_str(const vx_node *n, const char *name, const char *def);
 /* Returns count (or -1 if absent) and sets *vals. */
 int64_t vx_attr_ints(const vx_node *n, const char *name, const int64_t **vals);
-int64_t vx_attr_floats(const vx_node *n, const char *name, const float **vals);
 
 /* Each kernel family exports a NULL-terminated table; op.c merges them. */
 extern const vx_op_def vx_ops_elementwise[];

@@ -406,24 +406,3 @@ void vx_sentences_free(vx_sentence *s, size_t n) {
     free(s);
 }
 
-int vx_split_sentences(const char *lang, const char *text, size_t len, size_t **spans,
-                       size_t *n, char *err, size_t errlen) {
-    vx_phonemize_opts o = {lang, NULL, 1};
-    vx_sentence *s;
-    size_t ns;
-    *spans = NULL;
-    *n = 0;
-    int rc = vx_phonemize(&o, text, len, &s, &ns, err, errlen);
-    if (rc) return rc;
-    size_t *sp = malloc((ns ? ns : 1) * 2 * sizeof *sp);
-    if (!sp) {
-        vx_sentences_free(s, ns);
-        snprintf(err, errlen, "out of memory");
-        return VOX_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < ns; i++) { sp[2 * i] = s[i].offset; sp[2 * i + 1] = s[i].length; }
-    vx_sentences_free(s, ns);
-    *spans = sp;
-    *n = ns;
-    return 0;
-}

@@ -35,10 +35,4 @@ typedef struct vx_phonemize_opts {
 int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len,
                  vx_sentence **out, size_t *n, char *err, size_t errlen);
 void vx_sentences_free(vx_sentence *s, size_t n);
-
-/* Sentence spans only, by the same clause rules, without espeak (no phonemes; the
- * lock is not needed). lang: espeak language code ("en", "de", ...), which selects
- * the few language-dependent clause rules. *spans is malloc'd (pairs offset,len). */
-int vx_split_sentences(const char *lang, const char *text, size_t len, size_t **spans,
-                       size_t *n, char *err, size_t errlen);
 #endif
