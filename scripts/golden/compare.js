@@ -13,7 +13,7 @@ const path = require('path');
 function loadOrt() {
   const d = path.join(process.env.VOX_ORTREF_DIR || path.join(process.env.HOME || '/root', '.cache', 'vox-ortref'),
                       'node_modules', 'onnxruntime-node');
-  try { return require(d); } catch (e) { console.error('run /work/shared/tools/ortref/setup.sh first'); process.exit(2); }
+  try { return require(d); } catch (e) { console.error('run $VOX_SHARED/tools/ortref/setup.sh (VOX_SHARED defaults to ../shared) first'); process.exit(2); }
 }
 
 (async () => {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Confirm vox's Piper phoneme ids for the golden corpus against an independent
 # implementation (sherpa-onnx's piper-phonemize front end, via
-# /work/shared/tools/sherpa/piper_tts.js): for each corpus line, onnxruntime runs on
+# $VOX_SHARED/tools/sherpa/piper_tts.js, VOX_SHARED defaulting to ../shared): for each corpus line, onnxruntime runs on
 # vox's ids (one run per sentence) and the audio must equal sherpa's audio for that
 # line. Same ids => same audio at zero noise.
 #
