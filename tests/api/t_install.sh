@@ -25,14 +25,16 @@ echo "libvox.so: soname $soname, $(printf '%s\n' "$exported" | wc -l) exported s
 export PKG_CONFIG_PATH="$root/lib/pkgconfig"; unset PKG_CONFIG_SYSROOT_DIR
 flags=$(pkg-config --cflags --libs vox)
 case "$flags" in *"$PWD"*) echo "FAIL: pkg-config points into the source tree: $flags"; exit 1;; esac
-cc -std=c11 -Wall -Wextra -Werror examples/hello.c $flags -o "$tmp/hello"
+CC=${VOX_CC:-cc}
+# shellcheck disable=SC2086
+"$CC" -std=c11 -Wall -Wextra -Werror ${VOX_SAN_FLAGS:-} examples/hello.c $flags -o "$tmp/hello"
 LD_LIBRARY_PATH="$root/lib" ldd "$tmp/hello" | grep -q "$root/lib/libvox.so.0" \
   || { echo "FAIL: hello does not use the installed libvox"; ldd "$tmp/hello"; exit 1; }
 LD_LIBRARY_PATH="$root/lib" "$tmp/hello" "$tmp/hello.wav" "Hello from an installed vox."
 n=$(soxi -s "$tmp/hello.wav"); r=$(soxi -r "$tmp/hello.wav")
 [ "$r" = 22050 ] && [ "$n" -gt 20000 ] || { echo "FAIL: hello.wav rate $r samples $n"; exit 1; }
 # and statically, through Libs.private
-cc -std=c11 examples/hello.c $(pkg-config --cflags vox) "$root/lib/libvox.a" \
+"$CC" -std=c11 ${VOX_SAN_FLAGS:-} examples/hello.c $(pkg-config --cflags vox) "$root/lib/libvox.a" \
    $(pkg-config --libs-only-other --static vox) $(pkg-config --libs --static vox | sed 's/-lvox//') \
    -o "$tmp/hello_static"
 "$tmp/hello_static" "$tmp/s.wav" "Static." > /dev/null
