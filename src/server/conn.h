@@ -1,5 +1,17 @@
 /*
- * conn.h — internal types of voxd shared by server.c (transport) and speech.c (jobs).
+ * conn.h — voxd's internal types and the functions its files call across each other.
+ *
+ * Files, one concern each (h2o's split):
+ *   server.c      lifecycle: listen, accept, signals, drain, the worker completions
+ *   conn.c        a connection's read path (protocol detection) and write path (pooled
+ *                 64 KiB write blocks, coalesced once per loop iteration), timeouts, close
+ *   tls.c         TLS 1.3 (1.2 optional) over memory BIOs, ALPN h2 / http/1.1
+ *   http1.c       HTTP/1.1 front end (framing, keep-alive, pipelining) on http1_parse.c
+ *   http2.c       HTTP/2 front end on nghttp2
+ *   resp.c        requests and responses, the same calls for both protocols
+ *   routes.c      the routing table and the small JSON endpoints
+ *   voices.c      the voice-directory scan behind GET /v1/voices
+ *   speech.c      POST /v1/audio/speech: jobs on the worker pool
  */
 #ifndef VX_CONN_H
 #define VX_CONN_H
@@ -10,7 +22,7 @@
 
 #include "api.h"
 #include "engine.h"
-#include "http1.h"
+#include "http1_parse.h"
 #include "metrics.h"
 #include "pool.h"
 #include "server.h"
@@ -131,7 +143,61 @@ struct vx_server {
     int loads_pending;
 };
 
+#define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
+#define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long, then close */
+
 double vx_now(void);
+void vx_log(vx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Connections (conn.c). */
+void vx_conn_send(vx_conn *c, const void *data, size_t n);
+/* Room in the current write block (a new block when full); NULL when the connection is
+ * closing or out of memory (it is closed then). vx_conn_out_commit: n bytes were filled. */
+char *vx_conn_out_space(vx_conn *c, size_t *avail);
+void vx_conn_out_commit(vx_conn *c, size_t n);
+void vx_conn_touch(vx_conn *c);               /* flush (and pump h2) before the next poll */
+void vx_conn_on_check(uv_check_t *h);         /* the once-per-iteration flush */
+void vx_conn_feed(vx_conn *c, const char *p, size_t n); /* plaintext in: detect, h1, h2 */
+void vx_conn_read_start(vx_conn *c);
+void vx_conn_close(vx_conn *c);
+void vx_conn_sweep(vx_server *s, double now); /* header, idle, write and linger timeouts */
+void vx_wblock_pool_drain(vx_server *s);
+
+/* TLS (tls.c). */
+SSL_CTX *vx_tls_ctx_new(const vx_server_config *cfg, char *err, size_t errlen);
+int vx_tls_conn_init(vx_conn *c, SSL_CTX *ctx);   /* 0 or -1 */
+void vx_tls_feed(vx_conn *c, const char *p, size_t n);
+void vx_tls_send(vx_conn *c, const void *data, size_t n);
+void vx_tls_shutdown(vx_conn *c);                 /* close_notify, if the handshake finished */
+int vx_tls_handshaking(const vx_conn *c);
+void vx_tls_conn_free(vx_conn *c);
+
+/* HTTP/1.1 (http1.c). */
+void vx_h1_process(vx_conn *c);
+void vx_h1_fail(vx_conn *c, int status);          /* error answer, then close */
+void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
+void vx_h1_resp_body(vx_req *r, const void *p, size_t n);
+void vx_h1_resp_end(vx_req *r);
+void vx_h1_resp_abort(vx_req *r);
+
+/* HTTP/2 (http2.c). */
+int vx_h2_start(vx_conn *c);                      /* 0 or -1 */
+void vx_h2_feed(vx_conn *c, const char *p, size_t n);
+void vx_h2_pump(vx_conn *c);                      /* frames out, up to VX_H2_WRITE_HIGH */
+void vx_h2_goaway(vx_conn *c);
+void vx_h2_close_streams(vx_conn *c);
+void vx_h2_conn_free(vx_conn *c);
+void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
+void vx_h2_resp_body(vx_req *r, const void *p, size_t n);
+void vx_h2_resp_end(vx_req *r);
+void vx_h2_resp_abort(vx_req *r);
+void vx_h2_callbacks_free(void);
+
+/* Requests (resp.c). */
+vx_req *vx_req_new(vx_conn *c, int32_t stream_id);
+void vx_req_free(vx_req *r);
+void vx_req_pool_drain(void);
+const char *vx_status_reason(int status);
 
 /* Responses (server.c), the same for both protocols. */
 void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
@@ -141,7 +207,16 @@ void vx_resp_abort(vx_req *r);
 void vx_resp_simple(vx_req *r, int status, const char *ctype, const char *body, size_t n,
                     const vx_hdr *extra, int n_extra);
 void vx_resp_error(vx_req *r, const vx_api_error *e);
-void vx_conn_touch(vx_conn *c);
+void vx_resp_status_error(vx_req *r, int status); /* a protocol error: "bad_request" + reason */
+
+/* Routes (routes.c): a complete request (head and body) is answered. */
+void vx_route(vx_req *r);
+
+/* Voice directories (voices.c): each Piper voice found in the data dirs that is not loaded
+ * yet, with its config's speaker names in id order. */
+typedef void (*vx_voice_found_fn)(void *ctx, const vx_voice_meta *m, const char *const *speakers,
+                                  int n_speakers);
+void vx_voices_scan(vx_server *s, vx_voice_found_fn found, void *ctx);
 
 /* Speech jobs (speech.c). */
 void vx_speech_start(vx_server *s, vx_req *r);

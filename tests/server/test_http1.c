@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "api.h"
-#include "http1.h"
+#include "http1_parse.h"
 #include "test.h"
 
 static int parse(const char *s, vx_h1_request *r) { return vx_h1_parse_head(s, strlen(s), r); }
