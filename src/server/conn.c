@@ -15,8 +15,6 @@
 
 #define VX_WBLOCK_POOL_MAX 64
 
-static char read_buf[65536];          /* one loop thread: reads are consumed synchronously */
-
 /* ------------------------------------------------------------ write blocks */
 
 static vx_wblock *wblock_get(vx_server *s) {
@@ -204,7 +202,8 @@ void vx_conn_feed(vx_conn *c, const char *p, size_t n) {
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    *buf = uv_buf_init(read_buf, sizeof(read_buf));
+    vx_server *s = ((vx_conn *)h->data)->srv;
+    *buf = uv_buf_init(s->read_buf, sizeof(s->read_buf));
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {

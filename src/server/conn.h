@@ -10,7 +10,11 @@
  *   http2.c       HTTP/2 front end on nghttp2
  *   resp.c        requests and responses, the same calls for both protocols
  *   routes.c      the routing table and the small JSON endpoints
- *   voices.c      the voice-directory scan behind GET /v1/voices
+ *   voices.c      the registry of loaded voices and the voice-directory scan
+ *   scheduler.c   the worker threads and their earliest-deadline-first queue
+ *   backend*.c    synthesis backends: libvox, and a deterministic stub for tests
+ *   buf.c         pooled byte buffers
+ * The state of the whole process is one struct, vx_server (state.h).
  *   speech.c      POST /v1/audio/speech: jobs on the worker pool
  */
 #ifndef VX_CONN_H
@@ -20,17 +24,8 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "api.h"
-#include "engine.h"
 #include "http1_parse.h"
-#include "metrics.h"
-#include "pool.h"
-#include "server.h"
-
-typedef struct vx_server vx_server;
-typedef struct vx_conn vx_conn;
-typedef struct vx_req vx_req;
-typedef struct vx_job vx_job;
+#include "state.h"
 
 #define VX_AUTH_MAX 512
 #define VX_PATH_MAX 1024
@@ -71,13 +66,13 @@ struct vx_req {
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };
 enum { VX_H1_HEAD, VX_H1_BODY, VX_H1_BUSY };
 
-typedef struct vx_wblock {
+struct vx_wblock {
     uv_write_t wr;
     vx_conn *c;
     struct vx_wblock *next;       /* pool free list */
     size_t len;
     char data[65536];
-} vx_wblock;
+};
 
 struct vx_conn {
     uv_tcp_t tcp;
@@ -110,44 +105,9 @@ struct vx_conn {
     double last_active, head_start, last_write_progress;
 };
 
-struct vx_server {
-    vx_server_config cfg;
-    uv_loop_t *loop;
-    uv_tcp_t listener, plain_listener;
-    int have_listener, have_plain;
-    uv_async_t async;
-    uv_timer_t sweep;
-    uv_check_t check;
-    uv_idle_t idle;
-    uv_signal_t sigterm, sigint;
-    SSL_CTX *ssl_ctx;
-    vx_engine engine;
-    vx_voices voices;
-    vx_pool pool;
-    vx_api_config api;
-    vx_metrics metrics;
-    vx_conn *conns;
-    int n_conns;
-    vx_conn *dirty;
-    vx_job *jobs;                 /* live jobs (loop thread) */
-    int n_jobs;
-    vx_wblock *wfree;
-    int n_wfree;
-    int ready;
-    int draining;
-    double drain_deadline;
-    int exit_code;
-    vx_node load_nodes[9];        /* default voice + preloads */
-    int load_rc[9];
-    char load_err[9][256];
-    int loads_pending;
-};
-
 #define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
 #define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long, then close */
 
-double vx_now(void);
-void vx_log(vx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Connections (conn.c). */
 void vx_conn_send(vx_conn *c, const void *data, size_t n);
@@ -191,12 +151,12 @@ void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
 void vx_h2_resp_body(vx_req *r, const void *p, size_t n);
 void vx_h2_resp_end(vx_req *r);
 void vx_h2_resp_abort(vx_req *r);
-void vx_h2_callbacks_free(void);
+void vx_h2_callbacks_free(vx_server *s);
 
 /* Requests (resp.c). */
 vx_req *vx_req_new(vx_conn *c, int32_t stream_id);
 void vx_req_free(vx_req *r);
-void vx_req_pool_drain(void);
+void vx_req_pool_drain(vx_server *s);
 const char *vx_status_reason(int status);
 
 /* Responses (server.c), the same for both protocols. */
@@ -212,25 +172,20 @@ void vx_resp_status_error(vx_req *r, int status); /* a protocol error: "bad_requ
 /* Routes (routes.c): a complete request (head and body) is answered. */
 void vx_route(vx_req *r);
 
-/* Voice directories (voices.c): each Piper voice found in the data dirs that is not loaded
- * yet, with its config's speaker names in id order. */
-typedef void (*vx_voice_found_fn)(void *ctx, const vx_voice_meta *m, const char *const *speakers,
-                                  int n_speakers);
-void vx_voices_scan(vx_server *s, vx_voice_found_fn found, void *ctx);
 
 /* Speech jobs (speech.c). */
 void vx_speech_start(vx_server *s, vx_req *r);
 void vx_speech_detach(vx_req *r);           /* the request is gone: cancel its job */
-void vx_speech_on_done(vx_server *s, vx_node *n);
-void vx_speech_worker(vx_pool *p, vx_node *n);
+void vx_speech_on_done(vx_server *s, vx_task *n);
+void vx_speech_worker(vx_sched *p, vx_task *n);
 void vx_speech_sweep(vx_server *s, double now);
-void vx_speech_pool_drain(void);            /* free pooled jobs at exit */
+void vx_speech_pool_drain(vx_server *s);            /* free pooled jobs at exit */
 /* Seconds of audio that text[0..len) will about make with sp's speed options: the
  * scheduling estimate (VX_SPEECH_CHARS_PER_SEC characters a second at speed 1, plus the
  * sentence silence). Only the order of deadlines depends on it. */
 #define VX_SPEECH_CHARS_PER_SEC 14.0
 double vx_speech_est_secs(const vx_speech_req *sp, const char *text, size_t len);
 
-enum { VX_NODE_PREPARE = 1, VX_NODE_SENTENCE = 2, VX_NODE_LOAD = 3 };
+enum { VX_TASK_PREPARE = 1, VX_TASK_SENTENCE = 2, VX_TASK_LOAD = 3 };
 
 #endif

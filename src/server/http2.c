@@ -14,8 +14,6 @@
 #define VX_H2_MAX_STREAMS 100
 #define VX_H2_DISCARD_MAX (16u << 20) /* request body bytes we drop after answering early */
 
-static nghttp2_session_callbacks *h2_callbacks;
-
 /* ------------------------------------------------------------ responses */
 
 static ssize_t h2_read_cb(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t length,
@@ -63,7 +61,7 @@ void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
     for (int i = 0; i < nh && n < 14; i++) NV(h[i].name, h[i].value);
     if (content_length >= 0 && !no_body) NV("content-length", cl);
 #undef NV
-    r->out = vx_buf_get();
+    r->out = vx_buf_get(&r->c->srv->bufs);
     nghttp2_data_provider prd = {.source.ptr = r, .read_callback = h2_read_cb};
     nghttp2_submit_response(c->h2, r->stream_id, nv, (size_t)n, no_body ? NULL : &prd);
     vx_conn_touch(c);
@@ -149,7 +147,7 @@ static int h2_on_data(nghttp2_session *h2, uint8_t flags, int32_t sid, const uin
         vx_resp_status_error(r, 413); /* answer now; the rest of the body is discarded */
         return 0;
     }
-    if (!r->body && !(r->body = vx_buf_get())) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    if (!r->body && !(r->body = vx_buf_get(&c->srv->bufs))) return NGHTTP2_ERR_CALLBACK_FAILURE;
     if (vx_buf_append(r->body, data, len)) return NGHTTP2_ERR_CALLBACK_FAILURE;
     return 0;
 }
@@ -191,29 +189,30 @@ static int h2_on_stream_close(nghttp2_session *h2, int32_t sid, uint32_t code, v
 
 /* ------------------------------------------------------------ sessions */
 
-static void h2_init_callbacks(void) {
+static nghttp2_session_callbacks *h2_new_callbacks(void) {
     nghttp2_session_callbacks *cb;
-    nghttp2_session_callbacks_new(&cb);
+    if (nghttp2_session_callbacks_new(&cb)) return NULL;
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_stream_close);
-    h2_callbacks = cb;
+    return cb;
 }
 
-void vx_h2_callbacks_free(void) {
-    if (h2_callbacks) nghttp2_session_callbacks_del(h2_callbacks);
-    h2_callbacks = NULL;
+void vx_h2_callbacks_free(vx_server *s) {
+    if (s->h2_callbacks) nghttp2_session_callbacks_del(s->h2_callbacks);
+    s->h2_callbacks = NULL;
 }
 
 int vx_h2_start(vx_conn *c) {
-    if (!h2_callbacks) h2_init_callbacks();
+    vx_server *s = c->srv;
+    if (!s->h2_callbacks && !(s->h2_callbacks = h2_new_callbacks())) return -1;
     nghttp2_option *opt;
     nghttp2_option_new(&opt);
     nghttp2_option_set_max_send_header_block_length(opt, 65536);
     nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
-    int rc = nghttp2_session_server_new2(&c->h2, h2_callbacks, c, opt);
+    int rc = nghttp2_session_server_new2(&c->h2, s->h2_callbacks, c, opt);
     nghttp2_option_del(opt);
     if (rc) return -1;
     c->proto = VX_PROTO_H2;

@@ -11,14 +11,13 @@
 
 /* Request objects are recycled (loop thread only, bounded). */
 #define VX_REQ_POOL_MAX 256
-static vx_req *req_pool;
-static int req_pool_n;
 
 vx_req *vx_req_new(vx_conn *c, int32_t stream_id) {
-    vx_req *r = req_pool;
+    vx_server *s = c->srv;
+    vx_req *r = s->req_free;
     if (r) {
-        req_pool = r->next;
-        req_pool_n--;
+        s->req_free = r->next;
+        s->n_req_free--;
         memset(r, 0, sizeof(*r));
     } else if (!(r = calloc(1, sizeof(*r)))) {
         return NULL;
@@ -34,22 +33,23 @@ void vx_req_free(vx_req *r) {
     vx_speech_detach(r);
     vx_buf_put(r->body);
     vx_buf_put(r->out);
-    if (req_pool_n < VX_REQ_POOL_MAX) {
-        r->next = req_pool;
-        req_pool = r;
-        req_pool_n++;
+    vx_server *s = r->c->srv;
+    if (s->n_req_free < VX_REQ_POOL_MAX) {
+        r->next = s->req_free;
+        s->req_free = r;
+        s->n_req_free++;
     } else {
         free(r);
     }
 }
 
-void vx_req_pool_drain(void) {
-    while (req_pool) {
-        vx_req *r = req_pool;
-        req_pool = r->next;
+void vx_req_pool_drain(vx_server *s) {
+    while (s->req_free) {
+        vx_req *r = s->req_free;
+        s->req_free = r->next;
         free(r);
     }
-    req_pool_n = 0;
+    s->n_req_free = 0;
 }
 
 const char *vx_status_reason(int st) {

@@ -34,7 +34,7 @@ static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *v
     cJSON *sp = speakers ? speakers : cJSON_CreateArray();
     cJSON_AddItemToObject(o, "speakers", sp);
     for (int i = 0; voice && m->num_speakers > 1 && i < m->num_speakers && i < 1000; i++) {
-        const char *nm = s->engine.speaker_name(voice, i);
+        const char *nm = s->backend.speaker_name(voice, i);
         char def[16];
         snprintf(def, sizeof(def), "%d", i);
         cJSON_AddItemToArray(sp, cJSON_CreateString(nm ? nm : def));
@@ -59,7 +59,7 @@ static void route_voices(vx_server *s, vx_req *r) {
     int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
     for (int i = 0; i < n; i++) voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
     void *ctx[2] = {arr, s};
-    vx_voices_scan(s, on_scanned, ctx);
+    vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
     static const char *const names[] = {"alloy", "echo",  "fable", "onyx",   "nova",  "shimmer",
                                         "ash",   "coral", "sage",  "ballad", "verse"};
@@ -105,12 +105,12 @@ static void route_models(vx_server *s, vx_req *r) {
 }
 
 static void route_metrics(vx_server *s, vx_req *r) {
-    vx_buf *b = vx_buf_get();
+    vx_buf *b = vx_buf_get(&s->bufs);
     if (!b) return vx_resp_simple(r, 503, "text/plain", "no memory\n", 10, NULL, 0);
     /* Count this scrape before rendering so the output includes it. */
     vx_metrics_request(&s->metrics, VX_ROUTE_METRICS, 200);
-    vx_metrics_render(&s->metrics, b, atomic_load(&s->pool.depth), s->n_jobs, s->n_conns,
-                      s->pool.n_threads, s->ready);
+    vx_metrics_render(&s->metrics, b, atomic_load(&s->sched.depth), s->n_jobs, s->n_conns,
+                      s->sched.n_threads, s->ready);
     r->route = -1; /* already counted */
     vx_resp_simple(r, 200, "text/plain; version=0.0.4", b->data, b->len, NULL, 0);
     vx_buf_put(b);

@@ -76,7 +76,7 @@ static void on_async(uv_async_t *h);
 static void stop_loop(vx_server *s) {
     close_listeners(s);
     /* Workers first: after the join, nothing can touch the async handle. */
-    vx_pool_stop(&s->pool);
+    vx_sched_stop(&s->sched);
     on_async(&s->async);
     uv_close((uv_handle_t *)&s->async, NULL);
     uv_close((uv_handle_t *)&s->sweep, NULL);
@@ -100,10 +100,10 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 static void on_async(uv_async_t *h) {
     vx_server *s = h->data;
-    vx_node *n = vx_pool_take_done(&s->pool);
+    vx_task *n = vx_sched_take_done(&s->sched);
     while (n) {
-        vx_node *next = n->next;
-        if (n->kind == VX_NODE_LOAD) {
+        vx_task *next = n->next;
+        if (n->kind == VX_TASK_LOAD) {
             size_t i = n->idx;
             const char *name = i == 0 ? s->cfg.default_voice : s->cfg.preload[i - 1];
             if (s->load_rc[i] != VOX_OK) {
@@ -151,7 +151,7 @@ static void on_connection(uv_stream_t *l, int status) {
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_accept(l, (uv_stream_t *)&c->tcp) || s->draining || s->n_conns >= s->cfg.max_conns ||
-        !(c->in = vx_buf_get())) {
+        !(c->in = vx_buf_get(&s->bufs))) {
         vx_buf_put(c->in);
         c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
@@ -199,7 +199,6 @@ static int usable_cores(void) {
 }
 
 static int server_init(vx_server *s, const vx_server_config *cfg) {
-    memset(s, 0, sizeof(*s));
     s->cfg = *cfg;
     if (s->cfg.workers <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -213,15 +212,16 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     s->api.aliases = s->cfg.aliases;
     s->api.n_aliases = s->cfg.n_aliases;
     vx_metrics_init(&s->metrics);
-    if (s->cfg.stub_delay_ms >= 0) vx_engine_stub_init(&s->engine, s->cfg.stub_delay_ms);
-    else vx_engine_vox_init(&s->engine);
-    s->engine.data_dirs = s->cfg.data_dirs;
-    s->engine.n_data_dirs = s->cfg.n_data_dirs;
+    vx_buf_pool_init(&s->bufs);
+    if (s->cfg.stub_delay_ms >= 0) vx_backend_stub_init(&s->backend, s->cfg.stub_delay_ms);
+    else vx_backend_vox_init(&s->backend);
+    s->backend.data_dirs = s->cfg.data_dirs;
+    s->backend.n_data_dirs = s->cfg.n_data_dirs;
     /* A synthesis that runs alone may use every worker's core, never more cores than the
      * process may run on: at most `workers` threads compute at once either way. */
     int cores = usable_cores();
-    s->engine.wide_threads = s->cfg.workers < cores ? s->cfg.workers : cores;
-    vx_voices_init(&s->voices, &s->engine);
+    s->backend.wide_threads = s->cfg.workers < cores ? s->cfg.workers : cores;
+    vx_voices_init(&s->voices, &s->backend);
     if (!vx_voice_name_ok(s->cfg.default_voice)) {
         fprintf(stderr, "voxd: invalid default voice name '%s'\n", s->cfg.default_voice);
         return -1;
@@ -235,11 +235,8 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     return 0;
 }
 
-int vx_server_run(const vx_server_config *cfg) {
-    static vx_server srv; /* one server per process: signals are per process anyway */
-    vx_server *s = &srv;
-    if (server_init(s, cfg)) return 2;
-    signal(SIGPIPE, SIG_IGN);
+/* Everything up to the running loop; 0, or an exit code. */
+static int server_start(vx_server *s) {
     char err[256];
     if (s->cfg.tls_cert || s->cfg.tls_key) {
         if (!s->cfg.tls_cert || !s->cfg.tls_key) {
@@ -269,7 +266,7 @@ int vx_server_run(const vx_server_config *cfg) {
     }
     uv_async_init(s->loop, &s->async, on_async);
     s->async.data = s;
-    if (vx_pool_start(&s->pool, s->cfg.workers, vx_speech_worker, s, &s->async)) {
+    if (vx_sched_start(&s->sched, s->cfg.workers, vx_speech_worker, s, &s->async)) {
         fprintf(stderr, "voxd: cannot start worker threads\n");
         return 2;
     }
@@ -290,14 +287,14 @@ int vx_server_run(const vx_server_config *cfg) {
     /* The default voice loads on a worker: the server answers /healthz meanwhile. */
     s->loads_pending = 1 + s->cfg.n_preload;
     for (int i = 0; i < s->loads_pending; i++) {
-        s->load_nodes[i].kind = VX_NODE_LOAD;
-        s->load_nodes[i].idx = (size_t)i;
-        vx_pool_push(&s->pool, &s->load_nodes[i]);
+        s->load_tasks[i].kind = VX_TASK_LOAD;
+        s->load_tasks[i].idx = (size_t)i;
+        vx_sched_push(&s->sched, &s->load_tasks[i]);
     }
-    vx_log(s, "listening on %s://%s:%d (%s, %d workers, queue %d, engine %s)",
+    vx_log(s, "listening on %s://%s:%d (%s, %d workers, queue %d, backend %s)",
           s->ssl_ctx ? "https" : "http", s->cfg.host, port,
           s->ssl_ctx ? "h2+http/1.1 via ALPN" : "http/1.1 + h2c", s->cfg.workers, s->cfg.queue,
-          s->engine.name);
+          s->backend.name);
     if (plain) vx_log(s, "also plaintext (http/1.1 + h2c) on %s:%d", s->cfg.host, plain);
     if (s->cfg.port_file) {
         FILE *f = fopen(s->cfg.port_file, "w");
@@ -306,17 +303,34 @@ int vx_server_run(const vx_server_config *cfg) {
             fclose(f);
         }
     }
-    uv_run(s->loop, UV_RUN_DEFAULT);
-    /* Remaining close callbacks. */
-    uv_run(s->loop, UV_RUN_DEFAULT);
-    uv_loop_close(s->loop);
+    return 0;
+}
+
+int vx_server_run(const vx_server_config *cfg) {
+    /* The one state of this process: the loop's handles and connections point to it. */
+    vx_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        fprintf(stderr, "voxd: out of memory\n");
+        return 2;
+    }
+    int rc = server_init(s, cfg) ? 2 : 0;
+    signal(SIGPIPE, SIG_IGN);
+    if (!rc) rc = server_start(s);
+    if (!rc) {
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        /* Remaining close callbacks. */
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(s->loop);
+        rc = s->exit_code;
+        vx_log(s, "stopped");
+    }
     vx_voices_free(&s->voices);
     vx_wblock_pool_drain(s);
-    vx_buf_pool_drain();
-    vx_speech_pool_drain();
-    vx_req_pool_drain();
-    vx_h2_callbacks_free();
+    vx_speech_pool_drain(s);
+    vx_req_pool_drain(s);
+    vx_buf_pool_drain(&s->bufs);
+    vx_h2_callbacks_free(s);
     if (s->ssl_ctx) SSL_CTX_free(s->ssl_ctx);
-    vx_log(s, "stopped");
-    return s->exit_code;
+    free(s);
+    return rc;
 }

@@ -21,10 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/wav.h"
 #include "conn.h"
 
 typedef struct vx_sent {
-    vx_node node;
+    vx_task node;
     vx_ctl ctl;
     vx_buf *audio;
     int rc;
@@ -49,7 +50,7 @@ struct vx_job {
     size_t n;
     vx_sent *sents;
     size_t sents_cap;              /* pooled jobs keep their sentence array */
-    vx_node prep_node;
+    vx_task prep_task;
     /* loop thread only */
     vx_req *req;
     size_t next_emit;
@@ -62,14 +63,12 @@ struct vx_job {
 
 /* Finished jobs are kept for reuse (bounded), so steady state allocates no job memory. */
 #define VX_JOB_POOL_MAX 64
-static vx_job *job_pool;
-static int job_pool_n;
 
 static vx_job *job_new(vx_server *s) {
-    vx_job *j = job_pool;
+    vx_job *j = s->job_free;
     if (j) {
-        job_pool = j->free_next;
-        job_pool_n--;
+        s->job_free = j->free_next;
+        s->n_job_free--;
         vx_sent *keep = j->sents;
         size_t cap = j->sents_cap;
         memset(j, 0, sizeof(*j));
@@ -103,24 +102,24 @@ static void job_free(vx_job *j) {
     free(j->spans);
     vx_speech_free(&j->sp);
     pthread_mutex_destroy(&j->mu);
-    if (job_pool_n < VX_JOB_POOL_MAX) {
-        j->free_next = job_pool;
-        job_pool = j;
-        job_pool_n++;
+    if (s->n_job_free < VX_JOB_POOL_MAX) {
+        j->free_next = s->job_free;
+        s->job_free = j;
+        s->n_job_free++;
     } else {
         free(j->sents);
         free(j);
     }
 }
 
-void vx_speech_pool_drain(void) {
-    while (job_pool) {
-        vx_job *j = job_pool;
-        job_pool = j->free_next;
+void vx_speech_pool_drain(vx_server *s) {
+    while (s->job_free) {
+        vx_job *j = s->job_free;
+        s->job_free = j->free_next;
         free(j->sents);
         free(j);
     }
-    job_pool_n = 0;
+    s->n_job_free = 0;
 }
 
 static void job_cancel(vx_job *j) {
@@ -159,22 +158,22 @@ static void run_sentence(vx_server *s, vx_job *j, size_t i, int threads) {
         st->rc = VOX_ERR_CANCELLED;
     } else {
         st->threads = threads;
-        st->audio = vx_buf_get();
+        st->audio = vx_buf_get(&s->bufs);
         if (!st->audio) st->rc = VOX_ERR_NOMEM;
         else
-            st->rc = s->engine.synth(j->voice->voice, j->sp.input + j->spans[i].offset,
+            st->rc = s->backend.synth(j->voice->voice, j->sp.input + j->spans[i].offset,
                                      j->spans[i].length, &j->sp, threads, &st->ctl, st->audio,
                                      st->err, sizeof(st->err));
     }
     st->secs = vx_now() - t0;
-    vx_pool_done(&s->pool, &st->node);
+    vx_sched_done(&s->sched, &st->node);
 }
 
 static int resolve_speaker(vx_server *s, vx_job *j) {
     const vx_voice_meta *m = &j->voice->meta;
     if (j->sp.speaker[0]) {
         for (int id = 0; id < m->num_speakers && id < 100000; id++) {
-            const char *nm = s->engine.speaker_name(j->voice->voice, id);
+            const char *nm = s->backend.speaker_name(j->voice->voice, id);
             if (nm && !strcmp(nm, j->sp.speaker)) {
                 j->sp.speaker_id = id;
                 j->sp.speaker[0] = 0;
@@ -205,7 +204,7 @@ static void run_prepare(vx_server *s, vx_job *j) {
     vox_span *spans = NULL;
     size_t n = 0, queued = 0;
     if (rc == VOX_OK)
-        rc = s->engine.split(j->voice->voice, j->sp.input, j->sp.input_len, &spans, &n, j->err,
+        rc = s->backend.split(j->voice->voice, j->sp.input, j->sp.input_len, &spans, &n, j->err,
                              sizeof(j->err));
     if (rc == VOX_OK && n == 0) rc = VOX_ERR_EMPTY;
     if (rc == VOX_OK && n > j->sents_cap) {
@@ -223,7 +222,7 @@ static void run_prepare(vx_server *s, vx_job *j) {
         double due = j->t_start;
         for (size_t i = 0; i < n; i++) {
             vx_ctl_init(&j->sents[i].ctl);
-            j->sents[i].node.kind = VX_NODE_SENTENCE;
+            j->sents[i].node.kind = VX_TASK_SENTENCE;
             j->sents[i].node.idx = i;
             j->sents[i].node.job = j;
             j->sents[i].node.deadline = due;
@@ -253,28 +252,28 @@ static void run_prepare(vx_server *s, vx_job *j) {
     /* Alone on the machine: sentence 0 takes every worker's core. Decided before this
      * request's own later sentences are queued, which then wait for it like all else. */
     int threads = 1;
-    if (n_now && j->voice->meta.threads > 1 && vx_pool_try_exclusive(&s->pool))
+    if (n_now && j->voice->meta.threads > 1 && vx_sched_try_exclusive(&s->sched))
         threads = j->voice->meta.threads;
     /* `queued`, not j->next_queue: once sentence 1 is queued it may complete, and the
      * loop then queues sentence `next_queue` and advances it, so re-reading it here
      * would queue that sentence a second time (a corrupt queue, a lost sentence, a 504). */
-    for (size_t i = 1; i < queued; i++) vx_pool_push(&s->pool, &j->sents[i].node);
-    vx_pool_done(&s->pool, &j->prep_node);
+    for (size_t i = 1; i < queued; i++) vx_sched_push(&s->sched, &j->sents[i].node);
+    vx_sched_done(&s->sched, &j->prep_task);
     /* Sentence 0 right here: the first audio does not wait behind the queue. */
     if (n_now) run_sentence(s, j, 0, threads);
-    if (threads > 1) vx_pool_end_exclusive(&s->pool);
+    if (threads > 1) vx_sched_end_exclusive(&s->sched);
 }
 
-void vx_speech_worker(vx_pool *p, vx_node *n) {
+void vx_speech_worker(vx_sched *p, vx_task *n) {
     vx_server *s = p->ctx;
-    if (n->kind == VX_NODE_LOAD) {
+    if (n->kind == VX_TASK_LOAD) {
         vx_voice_ent *e;
         size_t i = n->idx;
         const char *name = i == 0 ? s->cfg.default_voice : s->cfg.preload[i - 1];
         s->load_rc[i] = vx_voices_get(&s->voices, name, &e, s->load_err[i],
                                       sizeof(s->load_err[i]));
-        vx_pool_done(p, n);
-    } else if (n->kind == VX_NODE_PREPARE) {
+        vx_sched_done(p, n);
+    } else if (n->kind == VX_TASK_PREPARE) {
         run_prepare(s, n->job);
     } else {
         vx_job *j = n->job;
@@ -340,7 +339,7 @@ static void on_prepared(vx_server *s, vx_job *j) {
     vx_resp_start(r, 200, h, nh, -1);
     if (j->sp.format == VX_FMT_WAV) {
         uint8_t wh[44];
-        vx_api_wav_header(wh, j->voice->meta.sample_rate, UINT32_MAX);
+        vx_wav_header(wh, j->voice->meta.sample_rate, UINT64_MAX); /* streaming sizes */
         vx_resp_body(r, wh, sizeof(wh));
     }
 }
@@ -362,7 +361,7 @@ static void complete(vx_server *s, vx_job *j) {
         vx_resp_start(r, 200, h, nh, (long long)j->audio_bytes + (wav ? 44 : 0));
         if (wav) {
             uint8_t wh[44];
-            vx_api_wav_header(wh, j->voice->meta.sample_rate, (uint32_t)j->audio_bytes);
+            vx_wav_header(wh, j->voice->meta.sample_rate, j->audio_bytes / 2);
             vx_resp_body(r, wh, sizeof(wh));
         }
         observe_first_byte(s, j);
@@ -402,10 +401,10 @@ static void emit(vx_server *s, vx_job *j) {
     if (j->next_emit == j->n) complete(s, j);
 }
 
-void vx_speech_on_done(vx_server *s, vx_node *n) {
+void vx_speech_on_done(vx_server *s, vx_task *n) {
     vx_job *j = n->job;
     atomic_fetch_sub(&j->outstanding, 1);
-    if (n->kind == VX_NODE_PREPARE) {
+    if (n->kind == VX_TASK_PREPARE) {
         on_prepared(s, j);
     } else {
         vx_sent *st = &j->sents[n->idx];
@@ -415,7 +414,7 @@ void vx_speech_on_done(vx_server *s, vx_node *n) {
         j->synth_secs += st->secs;
         if (!atomic_load(&j->cancelled) && j->next_queue < j->n) {
             atomic_fetch_add(&j->outstanding, 1);
-            vx_pool_push(&s->pool, &j->sents[j->next_queue++].node);
+            vx_sched_push(&s->sched, &j->sents[j->next_queue++].node);
         }
         /* emit only once prepared: the prepare completion is always handed back first */
         emit(s, j);
@@ -485,9 +484,9 @@ void vx_speech_start(vx_server *s, vx_req *r) {
     r->job = j;
     j->t_start = r->t_start;
     j->deadline = r->t_start + s->cfg.timeout;
-    j->prep_node.kind = VX_NODE_PREPARE;
-    j->prep_node.job = j;
-    j->prep_node.deadline = j->t_start; /* its sentence 0 is due now */
+    j->prep_task.kind = VX_TASK_PREPARE;
+    j->prep_task.job = j;
+    j->prep_task.deadline = j->t_start; /* its sentence 0 is due now */
     atomic_store(&j->outstanding, 1);
-    vx_pool_push(&s->pool, &j->prep_node);
+    vx_sched_push(&s->sched, &j->prep_task);
 }

@@ -10,8 +10,6 @@
 
 #include "conn.h"
 
-static char tls_buf[16384];           /* one loop thread: decrypted bytes are consumed at once */
-
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned inlen, void *arg) {
     /* Prefer h2, else http/1.1; with neither, continue without ALPN (HTTP/1.1). */
@@ -122,15 +120,16 @@ void vx_tls_feed(vx_conn *c, const char *p, size_t n) {
             c->proto = VX_PROTO_H1;
         }
     }
+    char *buf = c->srv->tls_buf;
     for (;;) {
-        int k = SSL_read(c->ssl, tls_buf, sizeof(tls_buf));
+        int k = SSL_read(c->ssl, buf, sizeof(c->srv->tls_buf));
         if (k <= 0) {
             int err = SSL_get_error(c->ssl, k);
             if (err == SSL_ERROR_ZERO_RETURN) c->close_after_write = 1;
             else if (err != SSL_ERROR_WANT_READ) vx_conn_close(c);
             break;
         }
-        vx_conn_feed(c, tls_buf, (size_t)k);
+        vx_conn_feed(c, buf, (size_t)k);
         if (c->closing) return;
     }
     tls_drain(c);

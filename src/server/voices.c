@@ -1,8 +1,9 @@
 /*
- * voices.c — the Piper voices in the data dirs, for GET /v1/voices (voices not loaded yet
- * are listed too, so a client can pick one before its first use).
+ * voices.c — the registry of loaded voices (each loaded once, on a worker, then shared by
+ * every request), and the Piper voices in the data dirs for GET /v1/voices (voices not
+ * loaded yet are listed too, so a client can pick one before its first use).
  *
- * This is a second reader of Piper's .onnx.json and validates little: it is to be
+ * The directory scan (vx_voices_scan) is a second reader of Piper's .onnx.json and validates little: it is to be
  * replaced by vox_list_voices() (include/vox.h, the one scanner with validated configs).
  * The swap is this file's one function: call vox_list_voices over s->cfg.data_dirs and
  * hand each voice it returns to found(); nothing else in voxd reads voice configs.
@@ -14,7 +15,65 @@
 
 #include <cjson/cJSON.h>
 
-#include "conn.h"
+#include "voices.h"
+
+/* ------------------------------------------------------------ voice registry */
+
+void vx_voices_init(vx_voices *vs, vx_backend *e) {
+    memset(vs, 0, sizeof(*vs));
+    pthread_mutex_init(&vs->mu, NULL);
+    pthread_mutex_init(&vs->load_mu, NULL);
+    vs->backend = e;
+    atomic_init(&vs->n, 0);
+}
+
+void vx_voices_free(vx_voices *vs) {
+    int n = atomic_load(&vs->n);
+    for (int i = 0; i < n; i++) vs->backend->free_voice(vs->backend, vs->ents[i].voice);
+    atomic_store(&vs->n, 0);
+    pthread_mutex_destroy(&vs->mu);
+    pthread_mutex_destroy(&vs->load_mu);
+}
+
+vx_voice_ent *vx_voices_find(vx_voices *vs, const char *name) {
+    /* Entries are written before n is published (release/acquire): no lock needed. */
+    int n = atomic_load_explicit(&vs->n, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(vs->ents[i].meta.name, name)) return &vs->ents[i];
+    return NULL;
+}
+
+int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err,
+                  size_t errlen) {
+    if ((*out = vx_voices_find(vs, name))) return VOX_OK;
+    if (!vx_voice_name_ok(name)) {
+        snprintf(err, errlen, "voice '%.100s' not found", name);
+        return VOX_ERR_NOT_FOUND;
+    }
+    pthread_mutex_lock(&vs->load_mu);
+    int rc = VOX_OK;
+    if (!(*out = vx_voices_find(vs, name))) {
+        int n = atomic_load(&vs->n);
+        if (n >= VX_MAX_VOICES) {
+            snprintf(err, errlen, "too many voices loaded (limit %d)", VX_MAX_VOICES);
+            rc = VOX_ERR_NOMEM;
+        } else {
+            vx_voice_ent *e = &vs->ents[n];
+            memset(e, 0, sizeof(*e));
+            rc = vs->backend->load(vs->backend, name, &e->voice, &e->meta, err, errlen);
+            if (rc == VOX_OK) {
+                /* Registered under the requested name so lookups hit next time. */
+                snprintf(e->meta.name, sizeof(e->meta.name), "%s", name);
+                atomic_store_explicit(&vs->n, n + 1, memory_order_release);
+                *out = e;
+            }
+        }
+    }
+    pthread_mutex_unlock(&vs->load_mu);
+    return rc;
+}
+
+/* ------------------------------------------------------------ directory scan */
 
 #define VX_SCAN_MAX_VOICES 256     /* listed per request, over all data dirs */
 #define VX_SCAN_MAX_CONFIG (1 << 20)
@@ -62,10 +121,10 @@ static int read_voice_config(const char *path, vx_voice_meta *m, vx_voice_found_
     return 0;
 }
 
-void vx_voices_scan(vx_server *s, vx_voice_found_fn found, void *ctx) {
+void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found, void *ctx) {
     int listed = 0;
-    for (int d = 0; d < s->cfg.n_data_dirs; d++) {
-        DIR *dir = opendir(s->cfg.data_dirs[d]);
+    for (int d = 0; d < n_dirs; d++) {
+        DIR *dir = opendir(dirs[d]);
         if (!dir) continue;
         struct dirent *e;
         while ((e = readdir(dir)) && listed < VX_SCAN_MAX_VOICES) {
@@ -74,9 +133,9 @@ void vx_voices_scan(vx_server *s, vx_voice_found_fn found, void *ctx) {
             vx_voice_meta m;
             memset(&m, 0, sizeof(m));
             memcpy(m.name, e->d_name, l - 5);
-            if (!vx_voice_name_ok(m.name) || vx_voices_find(&s->voices, m.name)) continue;
+            if (!vx_voice_name_ok(m.name) || vx_voices_find(vs, m.name)) continue;
             char path[4096];
-            snprintf(path, sizeof(path), "%s/%s.json", s->cfg.data_dirs[d], e->d_name);
+            snprintf(path, sizeof(path), "%s/%s.json", dirs[d], e->d_name);
             if (read_voice_config(path, &m, found, ctx)) continue;
             listed++;
         }

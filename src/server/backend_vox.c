@@ -1,10 +1,10 @@
-/* engine_vox.c — voxd's synthesizer backed by libvox (include/vox.h). */
-#include "engine.h"
+/* backend_vox.c — voxd's synthesis backend on libvox (include/vox.h). */
+#include "backend.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta *m, char *err,
+static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta *m, char *err,
                     size_t errlen) {
     vox_load_options o;
     vox_load_options_init(&o);
@@ -31,7 +31,7 @@ static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta 
     return VOX_OK;
 }
 
-static void vox_free_voice(vx_engine *e, void *voice) { vox_voice_free(voice); }
+static void vox_free_voice(vx_backend *e, void *voice) { vox_voice_free(voice); }
 
 static const char *vox_speaker(void *voice, int id) {
     return vox_voice_speaker_name(voice, id);
@@ -89,7 +89,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len, const v
     return rc;
 }
 
-void vx_engine_vox_init(vx_engine *e) {
+void vx_backend_vox_init(vx_backend *e) {
     memset(e, 0, sizeof(*e));
     e->name = "vox";
     e->load = vox_load;
