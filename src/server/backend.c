@@ -1,5 +1,14 @@
-/* backend.c — cancellation control shared by voxd's synthesis backends. See backend.h. */
+/* backend.c — synthesis parameters and the cancellation control shared by voxd's backends. */
 #include "backend.h"
+
+#include <string.h>
+
+void vx_synth_params_init(vx_synth_params *p) {
+    memset(p, 0, sizeof(*p));
+    p->speaker_id = -1;
+    p->speed = 1.0f;
+    p->noise_scale = p->noise_w = p->length_scale = p->sentence_silence = -1.0f;
+}
 
 void vx_ctl_init(vx_ctl *c) {
     pthread_mutex_init(&c->mu, NULL);

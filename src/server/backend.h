@@ -44,6 +44,16 @@ typedef struct vx_voice_meta {
     int threads;   /* inference threads one synthesis can use when run alone; 1 = no gain */
 } vx_voice_meta;
 
+/* How to speak: what a request may set beyond voice and text. */
+typedef struct vx_synth_params {
+    int speaker_id;                   /* -1: by name, or the voice's default */
+    char speaker[VX_SPEAKER_NAME_MAX]; /* by name; "" = none (a job resolves it to an id) */
+    float speed;                      /* 1 = normal, > 0 */
+    float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: the voice's default */
+} vx_synth_params;
+
+void vx_synth_params_init(vx_synth_params *p);
+
 typedef struct vx_backend {
     const char *name;
     int (*load)(struct vx_backend *e, const char *name, void **voice, vx_voice_meta *meta,
@@ -54,8 +64,8 @@ typedef struct vx_backend {
                  char *err, size_t errlen);
     /* Synthesize text (one sentence) and append s16le samples to out, on `threads`
      * threads (1 = the calling thread only; at most the voice's meta.threads). */
-    int (*synth)(void *voice, const char *text, size_t len, const vx_speech_req *p, int threads,
-                 vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
+    int (*synth)(void *voice, const char *text, size_t len, const vx_synth_params *p,
+                 int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
     /* backend state */
     const char *const *data_dirs;
     int n_data_dirs;

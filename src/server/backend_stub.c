@@ -71,7 +71,7 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
     return VOX_OK;
 }
 
-static int stub_synth(void *voice, const char *text, size_t len, const vx_speech_req *p,
+static int stub_synth(void *voice, const char *text, size_t len, const vx_synth_params *p,
                       int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
     vx_backend *e = voice;
     long long delay_ns = e->stub_delay_ms * 1000000LL / (threads > 1 ? threads : 1);

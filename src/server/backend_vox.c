@@ -44,8 +44,9 @@ static int vox_split(void *voice, const char *text, size_t len, vox_span **spans
 
 static void cancel_synth(void *arg) { vox_synth_cancel(arg); }
 
-static int vox_synth_sentence(void *voice, const char *text, size_t len, const vx_speech_req *p,
-                              int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+static int vox_synth_sentence(void *voice, const char *text, size_t len,
+                              const vx_synth_params *p, int threads, vx_ctl *ctl, vx_buf *out,
+                              char *err, size_t errlen) {
     vox_synth_options o;
     vox_synth_options_init(&o);
     o.threads = threads > 1 ? 0 : 1; /* 0: the voice's inference pool (load-time threads) */

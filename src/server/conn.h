@@ -15,7 +15,8 @@
  *   backend*.c    synthesis backends: libvox, and a deterministic stub for tests
  *   buf.c         pooled byte buffers
  * The state of the whole process is one struct, vx_server (state.h).
- *   speech.c      POST /v1/audio/speech: jobs on the worker pool
+ *   openai.c      POST /v1/audio/speech: an OpenAI request as a speech job
+ *   job.c         speech jobs, the protocol-neutral interface to synthesis (job.h)
  */
 #ifndef VX_CONN_H
 #define VX_CONN_H
@@ -25,6 +26,7 @@
 #include <uv.h>
 
 #include "http1_parse.h"
+#include "job.h"
 #include "state.h"
 
 #define VX_AUTH_MAX 512
@@ -173,19 +175,7 @@ void vx_resp_status_error(vx_req *r, int status); /* a protocol error: "bad_requ
 void vx_route(vx_req *r);
 
 
-/* Speech jobs (speech.c). */
-void vx_speech_start(vx_server *s, vx_req *r);
-void vx_speech_detach(vx_req *r);           /* the request is gone: cancel its job */
-void vx_speech_on_done(vx_server *s, vx_task *n);
-void vx_speech_worker(vx_sched *p, vx_task *n);
-void vx_speech_sweep(vx_server *s, double now);
-void vx_speech_pool_drain(vx_server *s);            /* free pooled jobs at exit */
-/* Seconds of audio that text[0..len) will about make with sp's speed options: the
- * scheduling estimate (VX_SPEECH_CHARS_PER_SEC characters a second at speed 1, plus the
- * sentence silence). Only the order of deadlines depends on it. */
-#define VX_SPEECH_CHARS_PER_SEC 14.0
-double vx_speech_est_secs(const vx_speech_req *sp, const char *text, size_t len);
-
-enum { VX_TASK_PREPARE = 1, VX_TASK_SENTENCE = 2, VX_TASK_LOAD = 3 };
+/* POST /v1/audio/speech (openai.c): the request becomes a speech job (job.h). */
+void vx_openai_speech(vx_server *s, vx_req *r);
 
 #endif

@@ -30,7 +30,8 @@ vx_req *vx_req_new(vx_conn *c, int32_t stream_id) {
 }
 
 void vx_req_free(vx_req *r) {
-    vx_speech_detach(r);
+    if (r->job) vx_job_cancel(r->job); /* the client is gone before its audio */
+    r->job = NULL;
     vx_buf_put(r->body);
     vx_buf_put(r->out);
     vx_server *s = r->c->srv;

@@ -1,7 +1,7 @@
 /*
  * routes.c — what voxd answers, for both protocols: the routing table (method, auth,
  * CORS preflight), GET /v1/voices, /v1/models, /healthz, /readyz, /metrics and the web
- * page; POST /v1/audio/speech goes to speech.c.
+ * page; POST /v1/audio/speech goes to openai.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +164,7 @@ void vx_route(vx_req *r) {
         return vx_resp_error(r, &e);
     }
     switch (r->route) {
-    case VX_ROUTE_SPEECH: vx_speech_start(s, r); break;
+    case VX_ROUTE_SPEECH: vx_openai_speech(s, r); break;
     case VX_ROUTE_VOICES: route_voices(s, r); break;
     case VX_ROUTE_MODELS: route_models(s, r); break;
     case VX_ROUTE_HEALTHZ: vx_resp_simple(r, 200, "application/json", "{\"status\":\"ok\"}", 15, NULL, 0); break;

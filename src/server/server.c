@@ -1,7 +1,8 @@
 /*
  * server.c — voxd's lifecycle: listen, accept, signals, graceful drain, and the worker
  * completions handed back to the loop. The byte paths are in conn.c (write, read,
- * timeouts), tls.c, http1.c and http2.c; what is answered in routes.c and speech.c.
+ * timeouts), tls.c, http1.c and http2.c; what is answered in routes.c and openai.c
+ * (speech jobs: job.c).
  */
 #include <sched.h>
 #include <signal.h>
@@ -98,6 +99,18 @@ static void on_signal(uv_signal_t *h, int signum) {
     begin_drain(s);
 }
 
+/* A worker runs a task: a start-up voice load here, the rest belongs to speech jobs. */
+static void worker_run(vx_sched *p, vx_task *t) {
+    vx_server *s = p->ctx;
+    if (t->kind != VX_TASK_LOAD) return vx_job_run(s, t);
+    vx_voice_ent *e;
+    size_t i = t->idx;
+    const char *name = i == 0 ? s->cfg.default_voice : s->cfg.preload[i - 1];
+    s->load_rc[i] = vx_voices_get(&s->voices, name, &e, s->load_err[i], sizeof(s->load_err[i]));
+    vx_sched_done(p, t);
+}
+
+/* Completions (workers -> loop). */
 static void on_async(uv_async_t *h) {
     vx_server *s = h->data;
     vx_task *n = vx_sched_take_done(&s->sched);
@@ -119,7 +132,7 @@ static void on_async(uv_async_t *h) {
                 }
             }
         } else {
-            vx_speech_on_done(s, n);
+            vx_job_on_done(s, n);
         }
         n = next;
     }
@@ -129,7 +142,7 @@ static void on_sweep(uv_timer_t *t) {
     vx_server *s = t->data;
     double now = vx_now();
     vx_conn_sweep(s, now);
-    vx_speech_sweep(s, now);
+    vx_job_sweep(s, now);
     if (s->draining) {
         if (now > s->drain_deadline)
             for (vx_conn *c = s->conns, *next; c; c = next) {
@@ -266,7 +279,7 @@ static int server_start(vx_server *s) {
     }
     uv_async_init(s->loop, &s->async, on_async);
     s->async.data = s;
-    if (vx_sched_start(&s->sched, s->cfg.workers, vx_speech_worker, s, &s->async)) {
+    if (vx_sched_start(&s->sched, s->cfg.workers, worker_run, s, &s->async)) {
         fprintf(stderr, "voxd: cannot start worker threads\n");
         return 2;
     }
@@ -326,7 +339,7 @@ int vx_server_run(const vx_server_config *cfg) {
     }
     vx_voices_free(&s->voices);
     vx_wblock_pool_drain(s);
-    vx_speech_pool_drain(s);
+    vx_job_pool_drain(s);
     vx_req_pool_drain(s);
     vx_buf_pool_drain(&s->bufs);
     vx_h2_callbacks_free(s);

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "backend.h"
 #include "buf.h"
+#include "job.h"
 #include "metrics.h"
 #include "scheduler.h"
 #include "server.h"
@@ -29,6 +30,9 @@ typedef struct vx_conn vx_conn;
 typedef struct vx_req vx_req;
 typedef struct vx_job vx_job;
 typedef struct vx_wblock vx_wblock;
+
+/* vx_task.kind */
+enum { VX_TASK_PREPARE = 1, VX_TASK_SENTENCE = 2, VX_TASK_LOAD = 3 };
 
 #define VX_MAX_LOADS 9                /* the default voice + up to 8 preloads */
 

@@ -6,7 +6,8 @@
 #include <sched.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "job.h"
+#include "scheduler.h"
 #include "test.h"
 
 #define MAXN 2000
@@ -286,24 +287,22 @@ static void test_stop_drains(void) {
 }
 
 static void test_estimate(void) {
-    vx_speech_req sp;
-    memset(&sp, 0, sizeof(sp));
-    sp.speed = 1;
-    sp.length_scale = sp.noise_scale = sp.noise_w = sp.sentence_silence = -1;
+    vx_synth_params sp;
+    vx_synth_params_init(&sp);
     const char *t = "The quick brown fox."; /* 20 characters */
-    CHECK_NEAR(vx_speech_est_secs(&sp, t, strlen(t)), 20 / VX_SPEECH_CHARS_PER_SEC, 1e-9);
+    CHECK_NEAR(vx_job_est_secs(&sp, t, strlen(t)), 20 / VX_JOB_CHARS_PER_SEC, 1e-9);
     sp.speed = 2;
-    CHECK_NEAR(vx_speech_est_secs(&sp, t, strlen(t)), 10 / VX_SPEECH_CHARS_PER_SEC, 1e-9);
-    sp.length_scale = 1.5f; /* explicit length_scale wins over speed, as in the engine */
-    CHECK_NEAR(vx_speech_est_secs(&sp, t, strlen(t)), 30 / VX_SPEECH_CHARS_PER_SEC, 1e-6);
+    CHECK_NEAR(vx_job_est_secs(&sp, t, strlen(t)), 10 / VX_JOB_CHARS_PER_SEC, 1e-9);
+    sp.length_scale = 1.5f; /* explicit length_scale wins over speed, as in the backends */
+    CHECK_NEAR(vx_job_est_secs(&sp, t, strlen(t)), 30 / VX_JOB_CHARS_PER_SEC, 1e-6);
     sp.length_scale = -1;
     sp.speed = 1;
     sp.sentence_silence = 0.5f;
-    CHECK_NEAR(vx_speech_est_secs(&sp, t, strlen(t)), 20 / VX_SPEECH_CHARS_PER_SEC + 0.5, 1e-6);
+    CHECK_NEAR(vx_job_est_secs(&sp, t, strlen(t)), 20 / VX_JOB_CHARS_PER_SEC + 0.5, 1e-6);
     sp.sentence_silence = -1;
     const char *u = "h\xc3\xa9llo \xe4\xb8\x96"; /* "héllo 世": 7 code points, 10 bytes */
-    CHECK_NEAR(vx_speech_est_secs(&sp, u, strlen(u)), 7 / VX_SPEECH_CHARS_PER_SEC, 1e-9);
-    CHECK_NEAR(vx_speech_est_secs(&sp, "", 0), 0, 0);
+    CHECK_NEAR(vx_job_est_secs(&sp, u, strlen(u)), 7 / VX_JOB_CHARS_PER_SEC, 1e-9);
+    CHECK_NEAR(vx_job_est_secs(&sp, "", 0), 0, 0);
 }
 
 int main(void) {
