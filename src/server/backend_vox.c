@@ -12,7 +12,7 @@ static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta
     o.n_data_dirs = e->n_data_dirs;
     /* Parallelism comes from the worker pool, one sentence per worker, each synthesis on
      * one thread. A neural voice also gets an inference pool of wide_threads threads,
-     * used only by a synthesis that runs while every other worker is idle (speech.c). */
+     * used only by a synthesis that runs while every other worker is idle (job.c). */
     o.threads = e->wide_threads > 1 ? e->wide_threads : 1;
     vox_voice *v = NULL;
     int rc = vox_voice_load(name, &o, &v, err, errlen);

@@ -1,19 +1,12 @@
 /*
  * voices.c — the registry of loaded voices (each loaded once, on a worker, then shared by
  * every request), and the Piper voices in the data dirs for GET /v1/voices (voices not
- * loaded yet are listed too, so a client can pick one before its first use).
- *
- * The directory scan (vx_voices_scan) is a second reader of Piper's .onnx.json and validates little: it is to be
- * replaced by vox_list_voices() (include/vox.h, the one scanner with validated configs).
- * The swap is this file's one function: call vox_list_voices over s->cfg.data_dirs and
- * hand each voice it returns to found(); nothing else in voxd reads voice configs.
+ * loaded yet are listed too, so a client can pick one before its first use), found by
+ * libvox's one scanner, vox_list_voices (validated configs: a listed voice loads).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "voices.h"
 
@@ -76,69 +69,41 @@ int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err
 /* ------------------------------------------------------------ directory scan */
 
 #define VX_SCAN_MAX_VOICES 256     /* listed per request, over all data dirs */
-#define VX_SCAN_MAX_CONFIG (1 << 20)
-#define VX_SCAN_MAX_SPEAKERS 1000
+#define VX_SCAN_MAX_SPEAKERS 1000  /* speaker names listed per voice */
 
-/* name.onnx.json -> meta and speaker names (in id order), for a voice not loaded yet. */
-static int read_voice_config(const char *path, vx_voice_meta *m, vx_voice_found_fn found,
-                             void *ctx) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    char *buf = malloc(VX_SCAN_MAX_CONFIG);
-    size_t n = buf ? fread(buf, 1, VX_SCAN_MAX_CONFIG - 1, f) : 0;
-    fclose(f);
-    if (!buf) return -1;
-    cJSON *root = cJSON_ParseWithLength(buf, n);
-    free(buf);
-    if (!root) return -1;
-    snprintf(m->kind, sizeof(m->kind), "piper");
-    const cJSON *audio = cJSON_GetObjectItem(root, "audio");
-    const cJSON *sr = cJSON_GetObjectItem(audio, "sample_rate");
-    const cJSON *q = cJSON_GetObjectItem(audio, "quality");
-    const cJSON *lang = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "language"), "code");
-    const cJSON *ns = cJSON_GetObjectItem(root, "num_speakers");
-    m->sample_rate = cJSON_IsNumber(sr) ? sr->valueint : 22050;
-    m->num_speakers = cJSON_IsNumber(ns) ? ns->valueint : 1;
-    snprintf(m->quality, sizeof(m->quality), "%s", cJSON_IsString(q) ? q->valuestring : "");
-    snprintf(m->language, sizeof(m->language), "%s", cJSON_IsString(lang) ? lang->valuestring : "");
-    /* speaker_id_map {"name": id}: names in id order, for the page's speaker picker */
-    const cJSON *map = cJSON_GetObjectItem(root, "speaker_id_map");
-    int n_sp = m->num_speakers > 1 ? m->num_speakers : 0;
-    if (n_sp > VX_SCAN_MAX_SPEAKERS) n_sp = VX_SCAN_MAX_SPEAKERS;
-    const char **names = n_sp ? calloc((size_t)n_sp, sizeof(*names)) : NULL;
-    char (*defs)[16] = n_sp ? calloc((size_t)n_sp, sizeof(*defs)) : NULL;
-    if (n_sp && (!names || !defs)) n_sp = 0;
-    for (int id = 0; id < n_sp; id++) {
-        const cJSON *it, *name = NULL;
-        cJSON_ArrayForEach(it, map) if (cJSON_IsNumber(it) && it->valueint == id) name = it;
-        snprintf(defs[id], sizeof(defs[id]), "%d", id);
-        names[id] = name ? name->string : defs[id];
-    }
-    found(ctx, m, names, n_sp);
-    free(names);
-    free(defs);
-    cJSON_Delete(root);
-    return 0;
+typedef struct scan {
+    vx_voices *vs;
+    vx_voice_found_fn found;
+    void *ctx;
+    int listed;
+} scan;
+
+static int on_entry(const vox_voice_entry *e, void *user) {
+    scan *sc = user;
+    if (strlen(e->name) >= VX_VOICE_NAME_MAX || !vx_voice_name_ok(e->name) ||
+        vx_voices_find(sc->vs, e->name))
+        return 0; /* a name no request could ask for, or listed as loaded already */
+    vx_voice_meta m;
+    memset(&m, 0, sizeof(m));
+    snprintf(m.name, sizeof(m.name), "%s", e->name);
+    snprintf(m.kind, sizeof(m.kind), "%s", e->kind);
+    snprintf(m.language, sizeof(m.language), "%s", e->language);
+    snprintf(m.quality, sizeof(m.quality), "%s", e->quality);
+    m.sample_rate = e->sample_rate;
+    m.num_speakers = e->num_speakers;
+    int n_sp = e->speakers ? e->num_speakers : 0;
+    sc->found(sc->ctx, &m, e->speakers, n_sp < VX_SCAN_MAX_SPEAKERS ? n_sp : VX_SCAN_MAX_SPEAKERS);
+    return ++sc->listed >= VX_SCAN_MAX_VOICES;
 }
 
-void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found, void *ctx) {
-    int listed = 0;
-    for (int d = 0; d < n_dirs; d++) {
-        DIR *dir = opendir(dirs[d]);
-        if (!dir) continue;
-        struct dirent *e;
-        while ((e = readdir(dir)) && listed < VX_SCAN_MAX_VOICES) {
-            size_t l = strlen(e->d_name);
-            if (l < 6 || l >= VX_VOICE_NAME_MAX || strcmp(e->d_name + l - 5, ".onnx")) continue;
-            vx_voice_meta m;
-            memset(&m, 0, sizeof(m));
-            memcpy(m.name, e->d_name, l - 5);
-            if (!vx_voice_name_ok(m.name) || vx_voices_find(vs, m.name)) continue;
-            char path[4096];
-            snprintf(path, sizeof(path), "%s/%s.json", dirs[d], e->d_name);
-            if (read_voice_config(path, &m, found, ctx)) continue;
-            listed++;
-        }
-        closedir(dir);
-    }
+void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found,
+                    void *ctx) {
+    /* Without --data-dir nothing is listed (vox_list_voices would scan its default dirs). */
+    if (n_dirs <= 0) return;
+    vox_load_options o;
+    vox_load_options_init(&o);
+    o.data_dirs = dirs;
+    o.n_data_dirs = n_dirs;
+    scan sc = {vs, found, ctx, 0};
+    vox_list_voices(&o, VOX_LIST_PIPER, on_entry, &sc);
 }
