@@ -1,7 +1,7 @@
 /*
  * conn.h — voxd's internal types and the functions its files call across each other.
  *
- * Files, one concern each (h2o's split):
+ * Files, one concern each (h2o's split), protocols above the speech-job interface:
  *   server.c      lifecycle: listen, accept, signals, drain, the worker completions
  *   conn.c        a connection's read path (protocol detection) and write path (pooled
  *                 64 KiB write blocks, coalesced once per loop iteration), timeouts, close
@@ -10,13 +10,14 @@
  *   http2.c       HTTP/2 front end on nghttp2
  *   resp.c        requests and responses, the same calls for both protocols
  *   routes.c      the routing table and the small JSON endpoints
- *   voices.c      the registry of loaded voices and the voice-directory scan
+ *   openai.c      POST /v1/audio/speech: an OpenAI request (api.c) as a speech job
+ *   ---------     job.h: the protocol-neutral interface every front end uses
+ *   job.c         speech jobs: voice, sentences, scheduling, order, cancel, deadlines
  *   scheduler.c   the worker threads and their earliest-deadline-first queue
+ *   voices.c      the registry of loaded voices and the voice-directory listing
  *   backend*.c    synthesis backends: libvox, and a deterministic stub for tests
- *   buf.c         pooled byte buffers
+ *   buf.c         pooled byte buffers;  metrics.c  Prometheus metrics
  * The state of the whole process is one struct, vx_server (state.h).
- *   openai.c      POST /v1/audio/speech: an OpenAI request as a speech job
- *   job.c         speech jobs, the protocol-neutral interface to synthesis (job.h)
  */
 #ifndef VX_CONN_H
 #define VX_CONN_H

@@ -380,6 +380,7 @@ static void start(vx_job *j, long long total_bytes) {
         .voice = j->voice->meta.name,
         .sample_rate = j->voice->meta.sample_rate,
         .channels = 1,
+        .bits = 16,
         .format = j->format,
         .mime = mime[j->format == VX_AUDIO_WAV],
         .n_sentences = j->n,

@@ -88,6 +88,7 @@ typedef struct vx_job_info {
     const char *voice;        /* the voice's name */
     int sample_rate;          /* of the audio, Hz */
     int channels;             /* 1 */
+    int bits;                 /* 16: signed little-endian samples */
     vx_audio_format format;
     const char *mime;         /* "audio/pcm", "audio/wav" */
     size_t n_sentences;

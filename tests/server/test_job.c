@@ -95,6 +95,7 @@ static void test_streamed(void) {
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);
     CHECK_EQ_INT(r.info.sample_rate, 16000);
     CHECK_EQ_INT(r.info.channels, 1);
+    CHECK_EQ_INT(r.info.bits, 16);
     CHECK_EQ_INT((int)r.info.n_sentences, 3);
     CHECK_EQ_INT((int)r.info.total_bytes, -1);
     CHECK(r.info.mime && !strcmp(r.info.mime, "audio/pcm"));
