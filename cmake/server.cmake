@@ -35,13 +35,16 @@ add_executable(voxd tools/voxd.c)
 target_link_libraries(voxd voxsrv)
 set_target_properties(voxd PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
-# Fuzz targets for the server's parsers need voxsrv; they are created after this file is
-# included, so link them at the end of the top directory's configure step.
-function(voxsrv_link_fuzzers)
-  foreach(t fuzz_http_parse fuzz_http_speech)
-    if(TARGET ${t})
+# The top directory links voxsrv into the server's test programs (tests/server/test_*.c);
+# the HTTP fuzz targets (tests/fuzz/fuzz_http_*.c) need it too. They are created after
+# this file is included, so they are linked at the end of the top directory's configure.
+if(VOX_FUZZ)
+  file(GLOB VOXSRV_FUZZERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_http_*.c)
+  function(voxsrv_link_fuzzers)
+    foreach(f ${VOXSRV_FUZZERS})
+      get_filename_component(t ${f} NAME_WE)
       target_link_libraries(${t} voxsrv)
-    endif()
-  endforeach()
-endfunction()
-cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL voxsrv_link_fuzzers)
+    endforeach()
+  endfunction()
+  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL voxsrv_link_fuzzers)
+endif()

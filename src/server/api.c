@@ -254,26 +254,6 @@ void vx_speech_free(vx_speech_req *r) {
     r->input = NULL;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-    p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24;
-}
-
-void vx_api_wav_header(uint8_t h[44], int sample_rate, uint32_t data_bytes) {
-    memcpy(h, "RIFF", 4);
-    /* Streaming convention: unknown sizes are 0xFFFFFFFF (ffmpeg, sox and browsers accept). */
-    put32(h + 4, data_bytes == UINT32_MAX ? UINT32_MAX : 36 + data_bytes);
-    memcpy(h + 8, "WAVEfmt ", 8);
-    put32(h + 16, 16);
-    h[20] = 1; h[21] = 0;                 /* PCM */
-    h[22] = 1; h[23] = 0;                 /* mono */
-    put32(h + 24, (uint32_t)sample_rate);
-    put32(h + 28, (uint32_t)sample_rate * 2);
-    h[32] = 2; h[33] = 0;                 /* block align */
-    h[34] = 16; h[35] = 0;                /* bits */
-    memcpy(h + 36, "data", 4);
-    put32(h + 40, data_bytes);
-}
-
 int vx_auth_ok(const char *header, size_t header_len, const char *key) {
     if (!key || !*key) return 1;
     if (!header || header_len < 7 || strncmp(header, "Bearer ", 7)) return 0;

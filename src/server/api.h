@@ -73,9 +73,6 @@ char *vx_api_error_json(const vx_api_error *err);
 /* Validate UTF-8 and count code points; -1 when invalid. */
 int vx_api_utf8_count(const char *s, size_t len, size_t *chars);
 
-/* 44-byte WAV header for mono s16le; data_bytes UINT32_MAX = unknown length (streaming). */
-void vx_api_wav_header(uint8_t out[44], int sample_rate, uint32_t data_bytes);
-
 /* Constant-time check of "Bearer <key>" against key (time independent of the key). */
 int vx_auth_ok(const char *header, size_t header_len, const char *key);
 

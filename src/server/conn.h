@@ -1,5 +1,23 @@
 /*
- * conn.h — internal types of voxd shared by server.c (transport) and speech.c (jobs).
+ * conn.h — voxd's internal types and the functions its files call across each other.
+ *
+ * Files, one concern each (h2o's split), protocols above the speech-job interface:
+ *   server.c      lifecycle: listen, accept, signals, drain, the worker completions
+ *   conn.c        a connection's read path (protocol detection) and write path (pooled
+ *                 64 KiB write blocks, coalesced once per loop iteration), timeouts, close
+ *   tls.c         TLS 1.3 (1.2 optional) over memory BIOs, ALPN h2 / http/1.1
+ *   http1.c       HTTP/1.1 front end (framing, keep-alive, pipelining) on http1_parse.c
+ *   http2.c       HTTP/2 front end on nghttp2
+ *   resp.c        requests and responses, the same calls for both protocols
+ *   routes.c      the routing table and the small JSON endpoints
+ *   openai.c      POST /v1/audio/speech: an OpenAI request (api.c) as a speech job
+ *   ---------     job.h: the protocol-neutral interface every front end uses
+ *   job.c         speech jobs: voice, sentences, scheduling, order, cancel, deadlines
+ *   scheduler.c   the worker threads and their earliest-deadline-first queue
+ *   voices.c      the registry of loaded voices and the voice-directory listing
+ *   backend*.c    synthesis backends: libvox, and a deterministic stub for tests
+ *   buf.c         pooled byte buffers;  metrics.c  Prometheus metrics
+ * The state of the whole process is one struct, vx_server (state.h).
  */
 #ifndef VX_CONN_H
 #define VX_CONN_H
@@ -8,17 +26,9 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "api.h"
-#include "engine.h"
-#include "http1.h"
-#include "metrics.h"
-#include "pool.h"
-#include "server.h"
-
-typedef struct vx_server vx_server;
-typedef struct vx_conn vx_conn;
-typedef struct vx_req vx_req;
-typedef struct vx_job vx_job;
+#include "http1_parse.h"
+#include "job.h"
+#include "state.h"
 
 #define VX_AUTH_MAX 512
 #define VX_PATH_MAX 1024
@@ -59,13 +69,13 @@ struct vx_req {
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };
 enum { VX_H1_HEAD, VX_H1_BODY, VX_H1_BUSY };
 
-typedef struct vx_wblock {
+struct vx_wblock {
     uv_write_t wr;
     vx_conn *c;
     struct vx_wblock *next;       /* pool free list */
     size_t len;
     char data[65536];
-} vx_wblock;
+};
 
 struct vx_conn {
     uv_tcp_t tcp;
@@ -98,40 +108,59 @@ struct vx_conn {
     double last_active, head_start, last_write_progress;
 };
 
-struct vx_server {
-    vx_server_config cfg;
-    uv_loop_t *loop;
-    uv_tcp_t listener, plain_listener;
-    int have_listener, have_plain;
-    uv_async_t async;
-    uv_timer_t sweep;
-    uv_check_t check;
-    uv_idle_t idle;
-    uv_signal_t sigterm, sigint;
-    SSL_CTX *ssl_ctx;
-    vx_engine engine;
-    vx_voices voices;
-    vx_pool pool;
-    vx_api_config api;
-    vx_metrics metrics;
-    vx_conn *conns;
-    int n_conns;
-    vx_conn *dirty;
-    vx_job *jobs;                 /* live jobs (loop thread) */
-    int n_jobs;
-    vx_wblock *wfree;
-    int n_wfree;
-    int ready;
-    int draining;
-    double drain_deadline;
-    int exit_code;
-    vx_node load_nodes[9];        /* default voice + preloads */
-    int load_rc[9];
-    char load_err[9][256];
-    int loads_pending;
-};
+#define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
+#define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long, then close */
 
-double vx_now(void);
+
+/* Connections (conn.c). */
+void vx_conn_send(vx_conn *c, const void *data, size_t n);
+/* Room in the current write block (a new block when full); NULL when the connection is
+ * closing or out of memory (it is closed then). vx_conn_out_commit: n bytes were filled. */
+char *vx_conn_out_space(vx_conn *c, size_t *avail);
+void vx_conn_out_commit(vx_conn *c, size_t n);
+void vx_conn_touch(vx_conn *c);               /* flush (and pump h2) before the next poll */
+void vx_conn_on_check(uv_check_t *h);         /* the once-per-iteration flush */
+void vx_conn_feed(vx_conn *c, const char *p, size_t n); /* plaintext in: detect, h1, h2 */
+void vx_conn_read_start(vx_conn *c);
+void vx_conn_close(vx_conn *c);
+void vx_conn_sweep(vx_server *s, double now); /* header, idle, write and linger timeouts */
+void vx_wblock_pool_drain(vx_server *s);
+
+/* TLS (tls.c). */
+SSL_CTX *vx_tls_ctx_new(const vx_server_config *cfg, char *err, size_t errlen);
+int vx_tls_conn_init(vx_conn *c, SSL_CTX *ctx);   /* 0 or -1 */
+void vx_tls_feed(vx_conn *c, const char *p, size_t n);
+void vx_tls_send(vx_conn *c, const void *data, size_t n);
+void vx_tls_shutdown(vx_conn *c);                 /* close_notify, if the handshake finished */
+int vx_tls_handshaking(const vx_conn *c);
+void vx_tls_conn_free(vx_conn *c);
+
+/* HTTP/1.1 (http1.c). */
+void vx_h1_process(vx_conn *c);
+void vx_h1_fail(vx_conn *c, int status);          /* error answer, then close */
+void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
+void vx_h1_resp_body(vx_req *r, const void *p, size_t n);
+void vx_h1_resp_end(vx_req *r);
+void vx_h1_resp_abort(vx_req *r);
+
+/* HTTP/2 (http2.c). */
+int vx_h2_start(vx_conn *c);                      /* 0 or -1 */
+void vx_h2_feed(vx_conn *c, const char *p, size_t n);
+void vx_h2_pump(vx_conn *c);                      /* frames out, up to VX_H2_WRITE_HIGH */
+void vx_h2_goaway(vx_conn *c);
+void vx_h2_close_streams(vx_conn *c);
+void vx_h2_conn_free(vx_conn *c);
+void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
+void vx_h2_resp_body(vx_req *r, const void *p, size_t n);
+void vx_h2_resp_end(vx_req *r);
+void vx_h2_resp_abort(vx_req *r);
+void vx_h2_callbacks_free(vx_server *s);
+
+/* Requests (resp.c). */
+vx_req *vx_req_new(vx_conn *c, int32_t stream_id);
+void vx_req_free(vx_req *r);
+void vx_req_pool_drain(vx_server *s);
+const char *vx_status_reason(int status);
 
 /* Responses (server.c), the same for both protocols. */
 void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
@@ -141,21 +170,13 @@ void vx_resp_abort(vx_req *r);
 void vx_resp_simple(vx_req *r, int status, const char *ctype, const char *body, size_t n,
                     const vx_hdr *extra, int n_extra);
 void vx_resp_error(vx_req *r, const vx_api_error *e);
-void vx_conn_touch(vx_conn *c);
+void vx_resp_status_error(vx_req *r, int status); /* a protocol error: "bad_request" + reason */
 
-/* Speech jobs (speech.c). */
-void vx_speech_start(vx_server *s, vx_req *r);
-void vx_speech_detach(vx_req *r);           /* the request is gone: cancel its job */
-void vx_speech_on_done(vx_server *s, vx_node *n);
-void vx_speech_worker(vx_pool *p, vx_node *n);
-void vx_speech_sweep(vx_server *s, double now);
-void vx_speech_pool_drain(void);            /* free pooled jobs at exit */
-/* Seconds of audio that text[0..len) will about make with sp's speed options: the
- * scheduling estimate (VX_SPEECH_CHARS_PER_SEC characters a second at speed 1, plus the
- * sentence silence). Only the order of deadlines depends on it. */
-#define VX_SPEECH_CHARS_PER_SEC 14.0
-double vx_speech_est_secs(const vx_speech_req *sp, const char *text, size_t len);
+/* Routes (routes.c): a complete request (head and body) is answered. */
+void vx_route(vx_req *r);
 
-enum { VX_NODE_PREPARE = 1, VX_NODE_SENTENCE = 2, VX_NODE_LOAD = 3 };
+
+/* POST /v1/audio/speech (openai.c): the request becomes a speech job (job.h). */
+void vx_openai_speech(vx_server *s, vx_req *r);
 
 #endif

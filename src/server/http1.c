@@ -1,239 +1,195 @@
-/* http1.c — strict HTTP/1.1 request head parser and chunked body decoder. See http1.h. */
-#include "http1.h"
-
+/*
+ * http1.c — voxd's HTTP/1.1 front end: request framing on the strict parser
+ * (http1_parse.c), bodies by Content-Length or chunked, keep-alive, pipelining (one
+ * request answered at a time, the next one parsed when it is done), chunked streaming
+ * responses, and HTTP/1.0 clients (no chunking: an unknown length ends with the close).
+ */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* RFC 9110 tchar: the characters a method or header name may use. */
-static int is_tchar(unsigned char c) {
-    if (c >= '0' && c <= '9') return 1;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+#include "conn.h"
+
+void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length) {
+    vx_conn *c = r->c;
+    int no_body = status == 204 || status == 304;
+    char head[2048];
+    int len = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nserver: voxd\r\n", status,
+                       vx_status_reason(status));
+    for (int i = 0; i < nh && len < (int)sizeof(head) - 200; i++)
+        len += snprintf(head + len, sizeof(head) - (size_t)len, "%s: %s\r\n", h[i].name,
+                        h[i].value);
+    /* HTTP/1.0 has no chunked encoding: an unknown length ends with the connection. */
+    int h10 = c->h1.minor == 0;
+    if (c->srv->draining || (content_length < 0 && h10)) c->keep_alive = 0;
+    if (no_body)
+        ;
+    else if (content_length >= 0)
+        len += snprintf(head + len, sizeof(head) - (size_t)len, "content-length: %lld\r\n",
+                        content_length);
+    else if (!h10)
+        len += snprintf(head + len, sizeof(head) - (size_t)len, "transfer-encoding: chunked\r\n");
+    r->chunked = content_length < 0 && !h10 && !no_body;
+    len += snprintf(head + len, sizeof(head) - (size_t)len, "connection: %s\r\n\r\n",
+                    c->keep_alive ? "keep-alive" : "close");
+    vx_conn_send(c, head, (size_t)len);
+    vx_conn_touch(c);
 }
 
-/* Field value bytes: visible ASCII, SP, HTAB and obs-text (>= 0x80). */
-static int is_vchar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
-static int token_has(const char *v, size_t n, const char *tok) {
-    /* Comma-separated, case-insensitive token list membership (Connection header). */
-    size_t tl = strlen(tok), i = 0;
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
-        size_t s = i;
-        while (i < n && v[i] != ',') i++;
-        size_t e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-        if (e - s == tl && !strncasecmp(v + s, tok, tl)) return 1;
+void vx_h1_resp_body(vx_req *r, const void *p, size_t n) {
+    vx_conn *c = r->c;
+    if (r->chunked) {
+        char hex[24];
+        int k = snprintf(hex, sizeof(hex), "%zx\r\n", n);
+        vx_conn_send(c, hex, (size_t)k);
+        vx_conn_send(c, p, n);
+        vx_conn_send(c, "\r\n", 2);
+    } else {
+        vx_conn_send(c, p, n);
     }
+    vx_conn_touch(c);
+}
+
+static void h1_request_done(vx_conn *c) {
+    vx_req *r = c->req;
+    c->req = NULL;
+    if (r) vx_req_free(r);
+    vx_conn_touch(c);
+    if (!c->keep_alive || c->srv->draining) {
+        c->close_after_write = 1;
+        return;
+    }
+    c->h1state = VX_H1_HEAD;
+    c->head_start = 0;
+    c->last_active = vx_now();
+    if (!c->reading && !c->closing) vx_conn_read_start(c);
+    if (!c->in_process && c->in->len) vx_h1_process(c);
+}
+
+void vx_h1_resp_end(vx_req *r) {
+    if (r->chunked) vx_conn_send(r->c, "0\r\n\r\n", 5);
+    h1_request_done(r->c);
+}
+
+void vx_h1_resp_abort(vx_req *r) {
+    vx_conn *c = r->c;
+    /* A truncated chunked body (no last chunk) tells the client the response failed. */
+    c->keep_alive = 0;
+    c->close_after_write = 1;
+    vx_conn_touch(c);
+}
+
+void vx_h1_fail(vx_conn *c, int status) {
+    vx_api_error e;
+    vx_api_set_error(&e, status, "invalid_request_error", "bad_request", NULL, "%s",
+                     vx_status_reason(status));
+    char *js = vx_api_error_json(&e);
+    char head[256];
+    size_t n = js ? strlen(js) : 0;
+    int k = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nserver: voxd\r\ncontent-type: application/json\r\n"
+                     "content-length: %zu\r\nconnection: close\r\n\r\n",
+                     status, vx_status_reason(status), n);
+    vx_conn_send(c, head, (size_t)k);
+    vx_conn_send(c, js, n);
+    free(js);
+    vx_metrics_request(&c->srv->metrics, VX_ROUTE_OTHER, status);
+    if (c->req) {
+        vx_req_free(c->req);
+        c->req = NULL;
+    }
+    c->h1state = VX_H1_BUSY;
+    c->keep_alive = 0;
+    c->close_after_write = 1;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = 0;
+    }
+    vx_conn_touch(c);
+}
+
+static void in_consume(vx_buf *b, size_t n) {
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+static int h1_start_request(vx_conn *c) {
+    vx_server *s = c->srv;
+    const vx_h1_request *h = &c->h1;
+    if (h->target_len >= VX_PATH_MAX) return -414;
+    vx_req *r = vx_req_new(c, 0);
+    if (!r) return -503;
+    c->req = r;
+    snprintf(r->method, sizeof(r->method), "%s", h->method);
+    memcpy(r->path, h->target, h->target_len);
+    r->path[h->target_len] = 0;
+    size_t al;
+    const char *a = vx_h1_header_get(h, "authorization", &al);
+    if (a) {
+        if (al >= VX_AUTH_MAX) r->auth_too_long = 1;
+        else {
+            memcpy(r->auth, a, al);
+            r->auth_len = al;
+        }
+    }
+    c->keep_alive = h->keep_alive && !s->draining;
+    if (h->content_length > (int64_t)s->cfg.max_body) return -413;
+    if (h->content_length > 0 || h->chunked) {
+        if (!(r->body = vx_buf_get(&s->bufs)) || vx_buf_reserve(r->body, s->cfg.max_body + 1)) return -503;
+    }
+    if (h->expect_continue) vx_conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     return 0;
 }
 
-/* Find the CRLFCRLF ending the head within the first `lim` bytes; 0 if absent. */
-static size_t find_head_end(const char *buf, size_t len) {
-    for (size_t i = 3; i < len; i++)
-        if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
-            return i + 1;
-    return 0;
+/* The body of c->req, once complete: 1 (consumed from c->in), 0 (need more), -status. */
+static int h1_read_body(vx_conn *c) {
+    vx_server *s = c->srv;
+    vx_buf *in = c->in;
+    size_t hl = c->h1.head_len, consumed = 0;
+    vx_req *r = c->req;
+    if (c->h1.chunked) {
+        size_t outlen = 0;
+        int rc = vx_h1_dechunk(in->data + hl, in->len - hl, r->body->data, s->cfg.max_body,
+                               &consumed, &outlen);
+        if (rc == 0 && in->len - hl > 2 * s->cfg.max_body + 4096) rc = -413;
+        if (rc <= 0) return rc;
+        r->body->len = outlen;
+    } else {
+        size_t cl = c->h1.content_length > 0 ? (size_t)c->h1.content_length : 0;
+        if (in->len - hl < cl) return 0;
+        if (cl) vx_buf_append(r->body, in->data + hl, cl);
+        consumed = cl;
+    }
+    in_consume(in, hl + consumed);
+    return 1;
 }
 
-static int parse_request_line(const char *p, size_t n, vx_h1_request *r) {
-    size_t i = 0;
-    while (i < n && is_tchar((unsigned char)p[i])) i++;
-    if (i == 0 || i >= n || p[i] != ' ') return -400;
-    if (i > VX_H1_MAX_METHOD) return -501;
-    memcpy(r->method, p, i);
-    r->method[i] = 0;
-    size_t t0 = ++i;
-    while (i < n && p[i] != ' ') {
-        unsigned char c = (unsigned char)p[i];
-        if (c <= 0x20 || c == 0x7f) return -400;
-        i++;
-    }
-    if (i == t0 || i >= n) return -400;
-    if (i - t0 > VX_H1_MAX_TARGET) return -414;
-    r->target = p + t0;
-    r->target_len = i - t0;
-    i++;
-    if (n - i != 8 || memcmp(p + i, "HTTP/1.", 7)) {
-        if (n - i == 8 && !memcmp(p + i, "HTTP/", 5)) return -505;
-        return -400;
-    }
-    char m = p[i + 7];
-    if (m != '0' && m != '1') return -505;
-    r->minor = m - '0';
-    return 0;
-}
-
-static int parse_content_length(const char *v, size_t n, int64_t *out) {
-    if (n == 0 || n > 15) return -1; /* 15 digits: far above any limit, no overflow */
-    int64_t x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] < '0' || v[i] > '9') return -1;
-        x = x * 10 + (v[i] - '0');
-    }
-    *out = x;
-    return 0;
-}
-
-/* Interpret the headers voxd cares about for framing and connection reuse. */
-static int interpret_headers(vx_h1_request *r) {
-    int have_host = 0, conn_close = 0, conn_keep = 0, have_te = 0;
-    r->content_length = -1;
-    for (int k = 0; k < r->n_headers; k++) {
-        const vx_h1_header *h = &r->headers[k];
-        if (h->name_len == 14 && !strncasecmp(h->name, "content-length", 14)) {
-            int64_t cl;
-            if (parse_content_length(h->value, h->value_len, &cl)) return -400;
-            if (r->content_length >= 0 && r->content_length != cl) return -400;
-            r->content_length = cl;
-        } else if (h->name_len == 17 && !strncasecmp(h->name, "transfer-encoding", 17)) {
-            if (have_te) return -400;
-            have_te = 1;
-            /* Only plain "chunked" is supported; gzip etc. are not. */
-            if (h->value_len != 7 || strncasecmp(h->value, "chunked", 7)) return -501;
-            r->chunked = 1;
-        } else if (h->name_len == 4 && !strncasecmp(h->name, "host", 4)) {
-            if (have_host) return -400;
-            have_host = 1;
-        } else if (h->name_len == 10 && !strncasecmp(h->name, "connection", 10)) {
-            conn_close |= token_has(h->value, h->value_len, "close");
-            conn_keep |= token_has(h->value, h->value_len, "keep-alive");
-        } else if (h->name_len == 6 && !strncasecmp(h->name, "expect", 6)) {
-            if (h->value_len == 12 && !strncasecmp(h->value, "100-continue", 12))
-                r->expect_continue = 1;
-            else
-                return -400; /* RFC 9110: unknown expectation -> 417; keep it simple */
+void vx_h1_process(vx_conn *c) {
+    if (c->in_process) return;
+    c->in_process = 1;
+    while (!c->closing && c->proto == VX_PROTO_H1) {
+        vx_buf *in = c->in;
+        if (c->h1state == VX_H1_HEAD) {
+            if (!in->len) break;
+            if (!c->head_start) c->head_start = vx_now();
+            int rc = vx_h1_parse_head(in->data, in->len, &c->h1);
+            if (rc == 0) break;
+            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            rc = h1_start_request(c);
+            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            c->h1state = VX_H1_BODY;
         }
+        if (c->h1state == VX_H1_BODY) {
+            int rc = h1_read_body(c);
+            if (rc == 0) break;
+            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            c->h1state = VX_H1_BUSY;
+            c->head_start = 0;
+            c->req->t_start = vx_now();
+            vx_route(c->req);
+            continue;
+        }
+        break; /* BUSY: wait for the response to finish */
     }
-    /* Both framings at once is the classic smuggling vector: refuse it. */
-    if (r->chunked && r->content_length >= 0) return -400;
-    if (r->minor == 1 && !have_host) return -400;
-    r->keep_alive = r->minor == 1 ? !conn_close : (conn_keep && !conn_close);
-    return 0;
-}
-
-int vx_h1_parse_head(const char *buf, size_t len, vx_h1_request *r) {
-    memset(r, 0, sizeof(*r));
-    r->content_length = -1;
-    size_t scan = len < VX_H1_MAX_HEAD ? len : VX_H1_MAX_HEAD;
-    /* RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request.
-     * We do not: strictness costs clients nothing here. */
-    size_t end = find_head_end(buf, scan);
-    if (!end) {
-        /* A bare LF or a NUL anywhere in what we have is already fatal: fail fast. */
-        for (size_t i = 0; i < scan; i++) {
-            if (buf[i] == 0) return -400;
-            if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) return -400;
-        }
-        /* A request line that is already too long answers 414, not 431. */
-        const char *nl = memchr(buf, '\r', scan);
-        if (!nl && scan > VX_H1_MAX_TARGET + VX_H1_MAX_METHOD + 16) return -414;
-        return len >= VX_H1_MAX_HEAD ? -431 : 0;
-    }
-    /* Walk lines; every line ends in CRLF and contains no bare CR or LF. */
-    size_t pos = 0;
-    int line_no = 0;
-    while (pos < end - 2) {
-        const char *p = buf + pos;
-        size_t n = 0;
-        while (pos + n < end && p[n] != '\r' && p[n] != '\n') n++;
-        if (pos + n + 1 >= end || p[n] != '\r' || p[n + 1] != '\n') return -400;
-        if (line_no == 0) {
-            int rc = parse_request_line(p, n, r);
-            if (rc) return rc;
-        } else {
-            if (n == 0) return -400;
-            if (p[0] == ' ' || p[0] == '\t') return -400; /* obs-fold */
-            size_t c = 0;
-            while (c < n && is_tchar((unsigned char)p[c])) c++;
-            if (c == 0 || c >= n || p[c] != ':') return -400;
-            if (r->n_headers >= VX_H1_MAX_HEADERS) return -431;
-            size_t v = c + 1, e = n;
-            while (v < e && (p[v] == ' ' || p[v] == '\t')) v++;
-            while (e > v && (p[e - 1] == ' ' || p[e - 1] == '\t')) e--;
-            for (size_t k = v; k < e; k++)
-                if (!is_vchar((unsigned char)p[k])) return -400;
-            vx_h1_header *h = &r->headers[r->n_headers++];
-            h->name = p;
-            h->name_len = c;
-            h->value = p + v;
-            h->value_len = e - v;
-        }
-        pos += n + 2;
-        line_no++;
-    }
-    if (line_no == 0) return -400;
-    int rc = interpret_headers(r);
-    if (rc) return rc;
-    r->head_len = end;
-    return (int)end;
-}
-
-const char *vx_h1_header_get(const vx_h1_request *r, const char *name, size_t *vlen) {
-    size_t nl = strlen(name);
-    for (int k = 0; k < r->n_headers; k++) {
-        const vx_h1_header *h = &r->headers[k];
-        if (h->name_len == nl && !strncasecmp(h->name, name, nl)) {
-            if (vlen) *vlen = h->value_len;
-            return h->value;
-        }
-    }
-    return NULL;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
-int vx_h1_dechunk(const char *buf, size_t len, char *out, size_t outcap, size_t *consumed,
-                  size_t *outlen) {
-    size_t pos = 0, o = 0;
-    for (;;) {
-        /* chunk-size [ chunk-ext ] CRLF */
-        size_t i = pos, size = 0;
-        int digits = 0;
-        while (i < len && hexval(buf[i]) >= 0) {
-            if (++digits > 8) return -400; /* > 4 GiB chunk: never legitimate here */
-            size = size * 16 + (size_t)hexval(buf[i]);
-            i++;
-        }
-        if (i == len) return 0;
-        if (!digits) return -400;
-        /* Skip chunk extensions up to CRLF, bounded. */
-        size_t ext = 0;
-        while (i < len && buf[i] != '\r') {
-            if (buf[i] == '\n' || ++ext > 256) return -400;
-            i++;
-        }
-        if (i + 1 >= len) return 0;
-        if (buf[i + 1] != '\n') return -400;
-        i += 2;
-        if (size == 0) {
-            /* Trailer section: lines until an empty one. Trailers are ignored. */
-            size_t tbytes = 0;
-            for (;;) {
-                size_t s = i;
-                while (i < len && buf[i] != '\r') {
-                    if (buf[i] == '\n' || ++tbytes > 4096) return -400;
-                    i++;
-                }
-                if (i + 1 >= len) return 0;
-                if (buf[i + 1] != '\n') return -400;
-                i += 2;
-                if (i - 2 == s) break;
-            }
-            *consumed = i;
-            *outlen = o;
-            return 1;
-        }
-        if (size > outcap - o) return -413;
-        if (len - i < size + 2) return 0;
-        memcpy(out + o, buf + i, size);
-        o += size;
-        i += size;
-        if (buf[i] != '\r' || buf[i + 1] != '\n') return -400;
-        pos = i + 2;
-    }
+    c->in_process = 0;
 }

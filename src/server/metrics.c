@@ -14,8 +14,6 @@ static const char *const route_names[VX_ROUTE_COUNT] = {
     "/v1/audio/speech", "/v1/voices", "/v1/models", "/healthz",
     "/readyz",          "/metrics",   "/",          "other"};
 
-const char *vx_route_name(int route) { return route_names[route]; }
-
 void vx_metrics_init(vx_metrics *m) {
     memset(m, 0, sizeof(*m));
     m->rtf.bounds = rtf_bounds;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "buf.h"
 
 enum { VX_ROUTE_SPEECH, VX_ROUTE_VOICES, VX_ROUTE_MODELS, VX_ROUTE_HEALTHZ, VX_ROUTE_READYZ,
        VX_ROUTE_METRICS, VX_ROUTE_INDEX, VX_ROUTE_OTHER, VX_ROUTE_COUNT };
@@ -37,7 +37,6 @@ typedef struct vx_metrics {
 void vx_metrics_init(vx_metrics *m);
 void vx_metrics_request(vx_metrics *m, int route, int code);
 void vx_hist_observe(vx_hist *h, double v);
-const char *vx_route_name(int route);
 /* Render the text exposition format into b. */
 int vx_metrics_render(const vx_metrics *m, vx_buf *b, int queue_depth, int in_flight,
                       int connections, int workers, int ready);

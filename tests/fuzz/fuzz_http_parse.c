@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "http1.h"
+#include "http1_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;

@@ -9,7 +9,24 @@ speech() { curl -s "$@"; }
 ms() { date +%s%3N; }
 
 # Stub audio: 10 ms at 16 kHz per input byte of each sentence -> 320 bytes per byte.
-start_server fast --stub-engine 0 --workers 2
+# a data dir with one Piper voice (listed, never loaded: the stub loads only espeak:*/
+# stub:*) and entries the scan must skip: a hidden name, no config, an invalid config
+mkdir -p "$TMP/voices"
+SHARED_CFG=${VOX_SHARED:-../../../shared}/models/en_US-rand3spk-x_low.onnx.json
+/usr/bin/python3 - "$SHARED_CFG" "$TMP/voices/xx-fake-low.onnx.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["audio"] = {"sample_rate": 16000, "quality": "low"}
+c["language"] = {"code": "xx"}
+c["num_speakers"] = 2
+c["speaker_id_map"] = {"bob": 1, "amy": 0}
+json.dump(c, open(sys.argv[2], "w"))
+PY
+: > "$TMP/voices/xx-fake-low.onnx"
+: > "$TMP/voices/.hidden.onnx"; cp "$TMP/voices/xx-fake-low.onnx.json" "$TMP/voices/.hidden.onnx.json"
+: > "$TMP/voices/noconfig.onnx"
+: > "$TMP/voices/badconfig.onnx"; printf '{"audio":{"sample_rate":16000}}' > "$TMP/voices/badconfig.onnx.json"
+start_server fast --stub-engine 0 --workers 2 --data-dir "$TMP/voices"
 U=http://127.0.0.1:$PORT/v1/audio/speech
 TEXT='One two. Three four five! Six?'
 # sentences: "One two." (8) "Three four five!" (16) "Six?" (4) -> 28 bytes -> 8960 bytes
@@ -24,6 +41,11 @@ check_eq "stub voice by name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d 
 check_eq "model as voice name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","model":"espeak:m"}')" 200
 check_eq "speaker by name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","speaker":"speaker2"}')" 200
 check_eq "unknown speaker name -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","speaker":"nobody"}')" 400
+curl -s "http://127.0.0.1:$PORT/v1/voices" > "$TMP/voices.json"
+check "voices: a voice in --data-dir is listed with its config and speakers in id order" \
+  grep -q '"id":"xx-fake-low","object":"voice","kind":"piper","language":"xx","quality":"low","sample_rate":16000,"num_speakers":2,"speakers":\["amy","bob"\],"loaded":false' "$TMP/voices.json"
+check "voices: hidden names, voices without a config or with an invalid one are not listed" \
+  bash -c "grep -q '\"id\":\"xx-fake-low\"' '$TMP/voices.json' && ! grep -qE '\"id\":\"(\\.hidden|noconfig|badconfig)\"' '$TMP/voices.json'"
 check_eq "text without sentences -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"   "}')" 400
 # garbage on the wire (random bytes as HTTP/1.1, after an h2 preface, as TLS-less junk)
 for i in $(seq 1 40); do

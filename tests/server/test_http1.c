@@ -3,7 +3,8 @@
 #include <stdint.h>
 
 #include "api.h"
-#include "http1.h"
+#include "audio/wav.h"
+#include "http1_parse.h"
 #include "test.h"
 
 static int parse(const char *s, vx_h1_request *r) { return vx_h1_parse_head(s, strlen(s), r); }
@@ -157,11 +158,12 @@ static void test_misc(void) {
     CHECK(!vx_voice_name_ok("espeak:../x"));
     CHECK(!vx_voice_name_ok("x:y"));
     uint8_t h[44];
-    vx_api_wav_header(h, 22050, UINT32_MAX);
+    vx_wav_header(h, 22050, UINT64_MAX);      /* the server's streaming header */
     CHECK(!memcmp(h, "RIFF\xff\xff\xff\xffWAVEfmt ", 16));
     CHECK(!memcmp(h + 40, "\xff\xff\xff\xff", 4));
-    vx_api_wav_header(h, 16000, 100);
+    vx_wav_header(h, 16000, 50);              /* 50 samples = 100 data bytes */
     CHECK_EQ_INT(h[4] | h[5] << 8, 136);
+    CHECK_EQ_INT(h[40] | h[41] << 8, 100);
     CHECK_EQ_INT(h[24] | h[25] << 8, 16000);
     CHECK(vx_auth_ok("Bearer k3y", 10, "k3y"));
     CHECK(!vx_auth_ok("Bearer k3", 9, "k3y"));

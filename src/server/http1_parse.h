@@ -1,5 +1,5 @@
 /*
- * http1.h — a small, strict HTTP/1.1 request parser (RFC 9112) with explicit limits.
+ * http1_parse.h — a small, strict HTTP/1.1 request parser (RFC 9112) with explicit limits.
  *
  * It parses only what voxd needs: the request line, headers, and the framing of the body
  * (Content-Length or chunked). Anything ambiguous that could enable request smuggling is
@@ -7,8 +7,8 @@
  * obs-fold, whitespace before the colon, bare CR/LF, control characters).
  * The parser never allocates: headers point into the caller's buffer.
  */
-#ifndef VX_HTTP1_H
-#define VX_HTTP1_H
+#ifndef VX_HTTP1_PARSE_H
+#define VX_HTTP1_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>

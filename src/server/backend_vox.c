@@ -1,10 +1,10 @@
-/* engine_vox.c — voxd's synthesizer backed by libvox (include/vox.h). */
-#include "engine.h"
+/* backend_vox.c — voxd's synthesis backend on libvox (include/vox.h). */
+#include "backend.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta *m, char *err,
+static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta *m, char *err,
                     size_t errlen) {
     vox_load_options o;
     vox_load_options_init(&o);
@@ -12,7 +12,7 @@ static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta 
     o.n_data_dirs = e->n_data_dirs;
     /* Parallelism comes from the worker pool, one sentence per worker, each synthesis on
      * one thread. A neural voice also gets an inference pool of wide_threads threads,
-     * used only by a synthesis that runs while every other worker is idle (speech.c). */
+     * used only by a synthesis that runs while every other worker is idle (job.c). */
     o.threads = e->wide_threads > 1 ? e->wide_threads : 1;
     vox_voice *v = NULL;
     int rc = vox_voice_load(name, &o, &v, err, errlen);
@@ -31,7 +31,7 @@ static int vox_load(vx_engine *e, const char *name, void **voice, vx_voice_meta 
     return VOX_OK;
 }
 
-static void vox_free_voice(vx_engine *e, void *voice) { vox_voice_free(voice); }
+static void vox_free_voice(vx_backend *e, void *voice) { vox_voice_free(voice); }
 
 static const char *vox_speaker(void *voice, int id) {
     return vox_voice_speaker_name(voice, id);
@@ -44,8 +44,9 @@ static int vox_split(void *voice, const char *text, size_t len, vox_span **spans
 
 static void cancel_synth(void *arg) { vox_synth_cancel(arg); }
 
-static int vox_synth_sentence(void *voice, const char *text, size_t len, const vx_speech_req *p,
-                              int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+static int vox_synth_sentence(void *voice, const char *text, size_t len,
+                              const vx_synth_params *p, int threads, vx_ctl *ctl, vx_buf *out,
+                              char *err, size_t errlen) {
     vox_synth_options o;
     vox_synth_options_init(&o);
     o.threads = threads > 1 ? 0 : 1; /* 0: the voice's inference pool (load-time threads) */
@@ -89,7 +90,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len, const v
     return rc;
 }
 
-void vx_engine_vox_init(vx_engine *e) {
+void vx_backend_vox_init(vx_backend *e) {
     memset(e, 0, sizeof(*e));
     e->name = "vox";
     e->load = vox_load;

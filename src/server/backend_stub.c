@@ -1,12 +1,12 @@
 /*
- * engine_stub.c — a deterministic synthesizer for transport tests: voices named
+ * backend_stub.c — a deterministic synthesis backend for transport tests: voices named
  * "stub:<x>" (and "espeak:<x>", so tests can use the default voice name) at 16000 Hz,
  * 3 speakers; sentences end at '.', '!' or '?'; each byte of text gives 10 ms of a
  * 440 Hz tone; each sentence takes delay_ms of wall time, checked for cancellation;
  * a sentence given T threads takes delay_ms / T (a perfect speed-up, like a neural voice
  * with its inference pool would roughly get).
  */
-#include "engine.h"
+#include "backend.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 
 #define STUB_RATE 16000
 
-static int stub_load(vx_engine *e, const char *name, void **voice, vx_voice_meta *m, char *err,
+static int stub_load(vx_backend *e, const char *name, void **voice, vx_voice_meta *m, char *err,
                      size_t errlen) {
     if (strncmp(name, "stub:", 5) && strncmp(name, "espeak:", 7)) {
         snprintf(err, errlen, "voice '%.100s' not found", name);
@@ -33,7 +33,7 @@ static int stub_load(vx_engine *e, const char *name, void **voice, vx_voice_meta
     return VOX_OK;
 }
 
-static void stub_free(vx_engine *e, void *voice) {}
+static void stub_free(vx_backend *e, void *voice) {}
 
 static const char *stub_speaker(void *voice, int id) {
     static const char *const names[] = {"speaker0", "speaker1", "speaker2"};
@@ -71,9 +71,9 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
     return VOX_OK;
 }
 
-static int stub_synth(void *voice, const char *text, size_t len, const vx_speech_req *p,
+static int stub_synth(void *voice, const char *text, size_t len, const vx_synth_params *p,
                       int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
-    vx_engine *e = voice;
+    vx_backend *e = voice;
     long long delay_ns = e->stub_delay_ms * 1000000LL / (threads > 1 ? threads : 1);
     /* Sleep toward an absolute deadline in 5 ms steps, so a loaded machine does not add
      * up per-step overshoot, and a cancel is noticed within 5 ms. */
@@ -98,7 +98,7 @@ static int stub_synth(void *voice, const char *text, size_t len, const vx_speech
     return VOX_OK;
 }
 
-void vx_engine_stub_init(vx_engine *e, int delay_ms) {
+void vx_backend_stub_init(vx_backend *e, int delay_ms) {
     memset(e, 0, sizeof(*e));
     e->name = "stub";
     e->load = stub_load;

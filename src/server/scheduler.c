@@ -1,22 +1,22 @@
-/* pool.c — worker threads, deadline order and completion hand-off. See pool.h. */
-#include "pool.h"
+/* scheduler.c — worker threads, deadline order and completion hand-off. See scheduler.h. */
+#include "scheduler.h"
 
 #include <stdlib.h>
 
 /* ------------------------------------------------------------ pairing heap
- * Intrusive (child / next links in the node), no allocation, O(1) push and O(log n)
+ * Intrusive (child / next links in the task), no allocation, O(1) push and O(log n)
  * amortized pop: queues stay cheap however many requests are admitted. */
 
-static int before(const vx_node *a, const vx_node *b) {
+static int before(const vx_task *a, const vx_task *b) {
     return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
 }
 
 /* Two roots (next == NULL) into one. */
-static vx_node *meld(vx_node *a, vx_node *b) {
+static vx_task *meld(vx_task *a, vx_task *b) {
     if (!a) return b;
     if (!b) return a;
     if (before(b, a)) {
-        vx_node *t = a;
+        vx_task *t = a;
         a = b;
         b = t;
     }
@@ -27,20 +27,20 @@ static vx_node *meld(vx_node *a, vx_node *b) {
 
 /* The children of a popped root (a list through next) into one heap: meld them in pairs
  * left to right, then the pairs right to left. */
-static vx_node *merge_pairs(vx_node *list) {
-    vx_node *pairs = NULL;   /* melded pairs, last first (a stack through next) */
+static vx_task *merge_pairs(vx_task *list) {
+    vx_task *pairs = NULL;   /* melded pairs, last first (a stack through next) */
     while (list) {
-        vx_node *a = list, *b = a->next;
+        vx_task *a = list, *b = a->next;
         list = b ? b->next : NULL;
         a->next = NULL;
         if (b) b->next = NULL;
-        vx_node *m = meld(a, b);
+        vx_task *m = meld(a, b);
         m->next = pairs;
         pairs = m;
     }
-    vx_node *root = NULL;
+    vx_task *root = NULL;
     while (pairs) {
-        vx_node *n = pairs->next;
+        vx_task *n = pairs->next;
         pairs->next = NULL;
         root = meld(root, pairs);
         pairs = n;
@@ -48,8 +48,8 @@ static vx_node *merge_pairs(vx_node *list) {
     return root;
 }
 
-static vx_node *heap_pop(vx_pool *p) {
-    vx_node *n = p->heap;
+static vx_task *heap_pop(vx_sched *p) {
+    vx_task *n = p->heap;
     if (!n) return NULL;
     p->heap = merge_pairs(n->child);
     n->child = n->next = NULL;
@@ -59,11 +59,11 @@ static vx_node *heap_pop(vx_pool *p) {
 /* ------------------------------------------------------------ workers */
 
 static void *worker_main(void *arg) {
-    vx_pool *p = arg;
+    vx_sched *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->exclusive || (!p->heap && !p->stop)) pthread_cond_wait(&p->cv, &p->mu);
-        vx_node *n = heap_pop(p);
+        vx_task *n = heap_pop(p);
         if (!n) { /* stop requested and nothing left */
             pthread_mutex_unlock(&p->mu);
             return NULL;
@@ -76,8 +76,8 @@ static void *worker_main(void *arg) {
     }
 }
 
-int vx_pool_start(vx_pool *p, int n_threads, void (*run)(vx_pool *, vx_node *), void *ctx,
-                  uv_async_t *async) {
+int vx_sched_start(vx_sched *p, int n_threads, void (*run)(vx_sched *, vx_task *), void *ctx,
+                   uv_async_t *async) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     pthread_mutex_init(&p->dmu, NULL);
@@ -101,7 +101,7 @@ int vx_pool_start(vx_pool *p, int n_threads, void (*run)(vx_pool *, vx_node *), 
     return p->n_threads ? 0 : -1;
 }
 
-void vx_pool_push(vx_pool *p, vx_node *n) {
+void vx_sched_push(vx_sched *p, vx_task *n) {
     n->next = n->child = NULL;
     pthread_mutex_lock(&p->mu);
     n->seq = p->seq++;
@@ -111,7 +111,7 @@ void vx_pool_push(vx_pool *p, vx_node *n) {
     pthread_mutex_unlock(&p->mu);
 }
 
-int vx_pool_try_exclusive(vx_pool *p) {
+int vx_sched_try_exclusive(vx_sched *p) {
     pthread_mutex_lock(&p->mu);
     /* busy counts the caller; a worker still finishing counts too (then: no). Workers
      * take tasks under mu and check `exclusive` first, so none starts after this. */
@@ -121,14 +121,14 @@ int vx_pool_try_exclusive(vx_pool *p) {
     return ok;
 }
 
-void vx_pool_end_exclusive(vx_pool *p) {
+void vx_sched_end_exclusive(vx_sched *p) {
     pthread_mutex_lock(&p->mu);
     p->exclusive = 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
-void vx_pool_done(vx_pool *p, vx_node *n) {
+void vx_sched_done(vx_sched *p, vx_task *n) {
     n->next = NULL;
     pthread_mutex_lock(&p->dmu);
     if (p->dtail) p->dtail->next = n;
@@ -138,15 +138,15 @@ void vx_pool_done(vx_pool *p, vx_node *n) {
     if (p->async) uv_async_send(p->async);
 }
 
-vx_node *vx_pool_take_done(vx_pool *p) {
+vx_task *vx_sched_take_done(vx_sched *p) {
     pthread_mutex_lock(&p->dmu);
-    vx_node *n = p->dhead;
+    vx_task *n = p->dhead;
     p->dhead = p->dtail = NULL;
     pthread_mutex_unlock(&p->dmu);
     return n;
 }
 
-void vx_pool_stop(vx_pool *p) {
+void vx_sched_stop(vx_sched *p) {
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);

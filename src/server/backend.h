@@ -1,0 +1,79 @@
+/*
+ * backend.h — what voxd needs from a synthesizer ("backend", so that "engine" means only
+ * the ONNX engine), behind a small table of functions, so the server can be tested
+ * against a deterministic stub (backend_stub.c) as well as the real libvox
+ * (backend_vox.c). Also: the per-task cancellation control a backend arms.
+ *
+ * Threads: load/split/synth run on worker threads.
+ */
+#ifndef VX_BACKEND_H
+#define VX_BACKEND_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "buf.h"
+#include "vox.h"
+
+/* ------------------------------------------------------------ cancellation */
+
+/* Per-task cancellation: the backend arms a cancel function while it synthesizes. */
+typedef struct vx_ctl {
+    pthread_mutex_t mu;
+    atomic_int cancelled;
+    void (*fn)(void *);
+    void *arg;
+} vx_ctl;
+
+void vx_ctl_init(vx_ctl *c);
+void vx_ctl_destroy(vx_ctl *c);
+/* Arm fn(arg) as the way to stop the current work; 0 ok, -1 if already cancelled. */
+int vx_ctl_arm(vx_ctl *c, void (*fn)(void *), void *arg);
+void vx_ctl_disarm(vx_ctl *c);
+void vx_ctl_cancel(vx_ctl *c);
+
+/* ------------------------------------------------------------ backends */
+
+typedef struct vx_voice_meta {
+    char name[VX_VOICE_NAME_MAX];
+    char kind[16], language[32], quality[16];
+    int sample_rate, num_speakers;
+    int threads;   /* inference threads one synthesis can use when run alone; 1 = no gain */
+} vx_voice_meta;
+
+/* How to speak: what a request may set beyond voice and text. */
+typedef struct vx_synth_params {
+    int speaker_id;                   /* -1: by name, or the voice's default */
+    char speaker[VX_SPEAKER_NAME_MAX]; /* by name; "" = none (a job resolves it to an id) */
+    float speed;                      /* 1 = normal, > 0 */
+    float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: the voice's default */
+} vx_synth_params;
+
+void vx_synth_params_init(vx_synth_params *p);
+
+typedef struct vx_backend {
+    const char *name;
+    int (*load)(struct vx_backend *e, const char *name, void **voice, vx_voice_meta *meta,
+                char *err, size_t errlen);
+    void (*free_voice)(struct vx_backend *e, void *voice);
+    const char *(*speaker_name)(void *voice, int id);
+    int (*split)(void *voice, const char *text, size_t len, vox_span **spans, size_t *n,
+                 char *err, size_t errlen);
+    /* Synthesize text (one sentence) and append s16le samples to out, on `threads`
+     * threads (1 = the calling thread only; at most the voice's meta.threads). */
+    int (*synth)(void *voice, const char *text, size_t len, const vx_synth_params *p,
+                 int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
+    /* backend state */
+    const char *const *data_dirs;
+    int n_data_dirs;
+    int wide_threads;    /* threads a synthesis may use when it runs alone (<= workers) */
+    int stub_delay_ms;   /* stub only: sleep per sentence */
+} vx_backend;
+
+void vx_backend_vox_init(vx_backend *e);
+void vx_backend_stub_init(vx_backend *e, int delay_ms);
+
+#endif

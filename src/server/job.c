@@ -1,0 +1,556 @@
+/*
+ * job.c — speech jobs (job.h). A worker prepares a job (loads the voice if needed, splits
+ * sentences) and synthesizes sentence 0 at once while the other sentences go to the queue
+ * for the other workers. The loop delivers sentences in order as they complete. A job
+ * outlives its front end until every task it queued has come back, so a cancel never
+ * frees memory a worker still uses.
+ *
+ * Scheduling (scheduler.h): the queue runs earliest deadline first. A job's prepare task
+ * (which runs sentence 0) is due at its submission; sentence k >= 1 is due when a
+ * streaming client has played sentences 0..k-1, estimated from their text
+ * (vx_job_est_secs), or at submission when the job is not streamed. So a new job's first
+ * audio goes ahead of the later sentences of older jobs that are not due yet, and an
+ * overdue sentence goes ahead of everything newer. Only the order changes: a queued task
+ * still starts as soon as a worker is free.
+ * Sentence 0 of a job that arrives while every worker is idle runs on all of the workers'
+ * cores (the voice's inference threads) while the other workers wait: the first audio
+ * comes in about half the time, and never more threads compute than there are workers
+ * (the wide thread count is min(workers, usable cores), see server.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/wav.h"
+#include "state.h"
+
+#define VX_JOB_POOL_MAX 64         /* finished jobs kept for reuse */
+
+typedef struct vx_sent {
+    vx_task task;
+    vx_ctl ctl;
+    vx_buf *audio;
+    int rc;
+    int ready;          /* loop: completion seen */
+    int threads;        /* inference threads it ran on */
+    double secs;
+    char err[160];
+} vx_sent;
+
+struct vx_job {
+    vx_server *srv;
+    vx_job *prev, *next;           /* s->jobs */
+    pthread_mutex_t mu;            /* guards sents/n against cancel */
+    atomic_int cancelled;
+    atomic_int outstanding;        /* tasks queued or running, not yet seen by the loop */
+    /* what was asked (read-only once queued, except synth.speaker: prepare resolves it) */
+    char voice_name[VX_VOICE_NAME_MAX];
+    char *text;
+    size_t text_len;
+    vx_synth_params synth;
+    vx_audio_format format;
+    int sample_rate, stream;
+    /* prepare's results (worker; the loop reads them after the completion) */
+    vx_voice_ent *voice;
+    int prep_rc;
+    vx_job_status prep_status;     /* != OK: a refusal with prep_code (else from prep_rc) */
+    const char *prep_code;
+    char err[256];
+    vox_span *spans;
+    size_t n;
+    vx_sent *sents;
+    size_t sents_cap;              /* recycled jobs keep their sentence array */
+    vx_task prep_task;
+    /* loop thread only */
+    const vx_job_events *ev;
+    void *user;                    /* NULL: detached (ended or cancelled) */
+    int delivering;                /* inside a callback: free later */
+    size_t next_emit;
+    size_t next_queue;             /* sentences [0, next_queue) have been queued */
+    double t_start, deadline, synth_secs;
+    size_t audio_bytes;            /* PCM delivered or held */
+    int first_byte;
+    vx_job *free_next;
+};
+
+void vx_job_opts_init(vx_job_opts *o) {
+    memset(o, 0, sizeof(*o));
+    vx_synth_params_init(&o->synth);
+    o->format = VX_AUDIO_PCM;
+}
+
+/* ------------------------------------------------------------ life of a job */
+
+static vx_job *job_new(vx_server *s) {
+    vx_job *j = s->job_free;
+    if (j) {
+        s->job_free = j->free_next;
+        s->n_job_free--;
+        vx_sent *keep = j->sents;
+        size_t cap = j->sents_cap;
+        memset(j, 0, sizeof(*j));
+        j->sents = keep;
+        j->sents_cap = cap;
+    } else {
+        j = calloc(1, sizeof(*j));
+        if (!j) return NULL;
+    }
+    j->srv = s;
+    pthread_mutex_init(&j->mu, NULL);
+    atomic_init(&j->cancelled, 0);
+    atomic_init(&j->outstanding, 0);
+    j->next = s->jobs;
+    if (s->jobs) s->jobs->prev = j;
+    s->jobs = j;
+    s->n_jobs++;
+    return j;
+}
+
+static void job_free(vx_job *j) {
+    vx_server *s = j->srv;
+    if (j->prev) j->prev->next = j->next;
+    else s->jobs = j->next;
+    if (j->next) j->next->prev = j->prev;
+    s->n_jobs--;
+    for (size_t i = 0; i < j->n; i++) {
+        vx_buf_put(j->sents[i].audio);
+        vx_ctl_destroy(&j->sents[i].ctl);
+    }
+    free(j->spans);
+    free(j->text);
+    pthread_mutex_destroy(&j->mu);
+    if (s->n_job_free < VX_JOB_POOL_MAX) {
+        j->free_next = s->job_free;
+        s->job_free = j;
+        s->n_job_free++;
+    } else {
+        free(j->sents);
+        free(j);
+    }
+}
+
+void vx_job_pool_drain(vx_server *s) {
+    while (s->job_free) {
+        vx_job *j = s->job_free;
+        s->job_free = j->free_next;
+        free(j->sents);
+        free(j);
+    }
+    s->n_job_free = 0;
+}
+
+/* Stop the workers' part: queued sentences are skipped, running ones interrupted. */
+static void job_cancel_tasks(vx_job *j) {
+    pthread_mutex_lock(&j->mu);
+    atomic_store(&j->cancelled, 1);
+    for (size_t i = 0; i < j->n; i++) vx_ctl_cancel(&j->sents[i].ctl);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* Freed once detached, out of every callback, and every task has come back. */
+static void job_maybe_free(vx_job *j) {
+    if (!j->user && !j->delivering && atomic_load(&j->outstanding) == 0) job_free(j);
+}
+
+void vx_job_cancel(vx_job *j) {
+    if (!j || !j->user) return;
+    j->user = NULL;
+    job_cancel_tasks(j);
+    j->srv->metrics.cancelled++;
+    job_maybe_free(j);
+}
+
+/* ------------------------------------------------------------ worker side */
+
+double vx_job_est_secs(const vx_synth_params *p, const char *text, size_t len) {
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) chars += ((unsigned char)text[i] & 0xC0) != 0x80;
+    double scale = p->length_scale > 0 ? p->length_scale : p->speed > 0 ? 1.0 / p->speed : 1;
+    return (double)chars / VX_JOB_CHARS_PER_SEC * scale +
+           (p->sentence_silence > 0 ? p->sentence_silence : 0);
+}
+
+static void run_sentence(vx_server *s, vx_job *j, size_t i, int threads) {
+    vx_sent *st = &j->sents[i];
+    double t0 = vx_now();
+    if (atomic_load(&j->cancelled)) {
+        st->rc = VOX_ERR_CANCELLED;
+    } else {
+        st->threads = threads;
+        st->audio = vx_buf_get(&s->bufs);
+        if (!st->audio) st->rc = VOX_ERR_NOMEM;
+        else
+            st->rc = s->backend.synth(j->voice->voice, j->text + j->spans[i].offset,
+                                      j->spans[i].length, &j->synth, threads, &st->ctl,
+                                      st->audio, st->err, sizeof(st->err));
+    }
+    st->secs = vx_now() - t0;
+    vx_sched_done(&s->sched, &st->task);
+}
+
+static int resolve_speaker(vx_server *s, vx_job *j) {
+    const vx_voice_meta *m = &j->voice->meta;
+    vx_synth_params *p = &j->synth;
+    if (p->speaker[0]) {
+        for (int id = 0; id < m->num_speakers && id < 100000; id++) {
+            const char *nm = s->backend.speaker_name(j->voice->voice, id);
+            if (nm && !strcmp(nm, p->speaker)) {
+                p->speaker_id = id;
+                p->speaker[0] = 0;
+                return 0;
+            }
+        }
+        snprintf(j->err, sizeof(j->err), "speaker '%.60s' not found in voice '%.60s'",
+                 p->speaker, m->name);
+        return -1;
+    }
+    if (p->speaker_id >= 0 && p->speaker_id >= m->num_speakers) {
+        snprintf(j->err, sizeof(j->err), "speaker id %d out of range (voice has %d)",
+                 p->speaker_id, m->num_speakers);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sentence tasks for spans[0..n): their deadlines, and which are queued now. */
+static size_t setup_sentences(vx_server *s, vx_job *j, vox_span *spans, size_t n) {
+    memset(j->sents, 0, n * sizeof(*j->sents));
+    /* Streamed, sentence i is due once sentences 0..i-1 have played; not streamed,
+     * nothing reaches the client before the last sentence: all are due at once. */
+    double due = j->t_start;
+    for (size_t i = 0; i < n; i++) {
+        vx_ctl_init(&j->sents[i].ctl);
+        j->sents[i].task.kind = VX_TASK_SENTENCE;
+        j->sents[i].task.idx = i;
+        j->sents[i].task.job = j;
+        j->sents[i].task.deadline = due;
+        if (j->stream) due += vx_job_est_secs(&j->synth, j->text + spans[i].offset, spans[i].length);
+    }
+    /* At most `workers` sentences of one job are queued at a time; the loop queues the
+     * next as each completes. Long inputs cannot crowd out others, and audio far ahead
+     * of the writer is not piled up. */
+    size_t win = (size_t)(s->cfg.workers > 0 ? s->cfg.workers : 1);
+    return n < win ? n : win;
+}
+
+static void run_prepare(vx_server *s, vx_job *j) {
+    int rc = atomic_load(&j->cancelled) ? VOX_ERR_CANCELLED : VOX_OK;
+    if (rc == VOX_OK)
+        rc = vx_voices_get(&s->voices, j->voice_name, &j->voice, j->err, sizeof(j->err));
+    if (rc == VOX_OK && resolve_speaker(s, j)) {
+        rc = VOX_ERR_ARG;
+        j->prep_status = VX_JOB_INVALID;
+        j->prep_code = "speaker_not_found";
+    }
+    vox_span *spans = NULL;
+    size_t n = 0, queued = 0;
+    if (rc == VOX_OK)
+        rc = s->backend.split(j->voice->voice, j->text, j->text_len, &spans, &n, j->err,
+                              sizeof(j->err));
+    if (rc == VOX_OK && n == 0) rc = VOX_ERR_EMPTY;
+    if (rc == VOX_OK && n > j->sents_cap) {
+        vx_sent *ns = realloc(j->sents, n * sizeof(*ns));
+        if (!ns) rc = VOX_ERR_NOMEM;
+        else {
+            j->sents = ns;
+            j->sents_cap = n;
+        }
+    }
+    if (rc == VOX_OK) {
+        size_t win = setup_sentences(s, j, spans, n);
+        pthread_mutex_lock(&j->mu);
+        if (atomic_load(&j->cancelled)) {
+            rc = VOX_ERR_CANCELLED;
+            for (size_t i = 0; i < n; i++) vx_ctl_destroy(&j->sents[i].ctl);
+        } else {
+            j->spans = spans;
+            j->n = n;
+            spans = NULL;
+            j->next_queue = queued = win;
+            atomic_fetch_add(&j->outstanding, (int)queued);
+        }
+        pthread_mutex_unlock(&j->mu);
+    }
+    free(spans);
+    j->prep_rc = rc;
+    size_t n_now = rc == VOX_OK ? j->n : 0;
+    /* Alone on the machine: sentence 0 takes every worker's core. Decided before this
+     * job's own later sentences are queued, which then wait for it like all else. */
+    int threads = 1;
+    if (n_now && j->voice->meta.threads > 1 && vx_sched_try_exclusive(&s->sched))
+        threads = j->voice->meta.threads;
+    /* `queued`, not j->next_queue: once sentence 1 is queued it may complete, and the
+     * loop then queues sentence `next_queue` and advances it, so re-reading it here
+     * would queue that sentence a second time (a corrupt queue, a lost sentence, a 504). */
+    for (size_t i = 1; i < queued; i++) vx_sched_push(&s->sched, &j->sents[i].task);
+    vx_sched_done(&s->sched, &j->prep_task);
+    /* Sentence 0 right here: the first audio does not wait behind the queue. */
+    if (n_now) run_sentence(s, j, 0, threads);
+    if (threads > 1) vx_sched_end_exclusive(&s->sched);
+}
+
+void vx_job_run(vx_server *s, vx_task *t) {
+    if (t->kind == VX_TASK_PREPARE) run_prepare(s, t->job);
+    else run_sentence(s, t->job, t->idx, 1);
+}
+
+/* ------------------------------------------------------------ delivery (loop side) */
+
+static int set_error(vx_job_error *e, vx_job_status st, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_error(vx_job_error *e, vx_job_status st, const char *code, const char *fmt, ...) {
+    e->status = st;
+    e->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The end: detach, then tell the front end (which may free itself or submit anew). */
+static void finish(vx_job *j, const vx_job_error *e) {
+    void *user = j->user;
+    if (!user) return;
+    j->user = NULL;
+    j->delivering++;
+    j->ev->on_end(user, e);
+    j->delivering--;
+}
+
+static void fail(vx_job *j, vx_job_status st, const char *code, const char *msg) {
+    job_cancel_tasks(j);
+    vx_job_error e;
+    set_error(&e, st, code, "%s", msg);
+    finish(j, &e);
+}
+
+static void fail_rc(vx_job *j, int rc, const char *msg) {
+    vx_job_status st = VX_JOB_FAILED;
+    const char *code = "synthesis_failed";
+    switch (rc) {
+    case VOX_ERR_NOT_FOUND: st = VX_JOB_NOT_FOUND; code = "voice_not_found"; break;
+    case VOX_ERR_EMPTY: st = VX_JOB_INVALID; code = "empty_input"; break;
+    case VOX_ERR_UTF8: case VOX_ERR_TOO_LONG: case VOX_ERR_ARG:
+        st = VX_JOB_INVALID; code = "invalid_value"; break;
+    case VOX_ERR_NOMEM: st = VX_JOB_UNAVAILABLE; code = "overloaded"; break;
+    case VOX_ERR_MODEL: case VOX_ERR_CONFIG: case VOX_ERR_IO: code = "voice_load_failed"; break;
+    case VOX_ERR_UNSUPPORTED: st = VX_JOB_UNSUPPORTED; code = "not_supported"; break;
+    default: break;
+    }
+    fail(j, st, code, msg && *msg ? msg : vox_strerror(rc));
+}
+
+/* Hand bytes to the front end; 0 while it still listens. */
+static int deliver(vx_job *j, const void *p, size_t n) {
+    if (!j->user) return -1;
+    if (!n) return 0;
+    j->delivering++;
+    j->ev->on_audio(j->user, p, n);
+    j->delivering--;
+    return j->user ? 0 : -1;
+}
+
+/*
+ * Output stage: PCM (as the backend made it) into the bytes of j->format. The one place
+ * an encoder goes (issue 14): out_size says how many bytes the audio will be when that
+ * is known up front (-1 otherwise: a non-streamed job then has to hold the encoded bytes
+ * instead of the PCM), out_begin starts the stream, out_push takes each sentence's
+ * samples, out_end flushes.
+ */
+static long long out_size(const vx_job *j, size_t pcm_bytes) {
+    return (long long)pcm_bytes + (j->format == VX_AUDIO_WAV ? 44 : 0);
+}
+
+static int out_begin(vx_job *j, size_t pcm_bytes, int streaming) {
+    if (j->format != VX_AUDIO_WAV) return 0;
+    uint8_t h[44];
+    vx_wav_header(h, j->voice->meta.sample_rate, streaming ? UINT64_MAX : pcm_bytes / 2);
+    return deliver(j, h, sizeof(h));
+}
+
+static int out_push(vx_job *j, const vx_buf *pcm) { return deliver(j, pcm->data, pcm->len); }
+
+static int out_end(vx_job *j) { return j->user ? 0 : -1; }
+
+static void start(vx_job *j, long long total_bytes) {
+    static const char *const mime[] = {"audio/pcm", "audio/wav"};
+    vx_job_info in = {
+        .voice = j->voice->meta.name,
+        .sample_rate = j->voice->meta.sample_rate,
+        .channels = 1,
+        .bits = 16,
+        .format = j->format,
+        .mime = mime[j->format == VX_AUDIO_WAV],
+        .n_sentences = j->n,
+        .total_bytes = total_bytes,
+    };
+    j->delivering++;
+    j->ev->on_start(j->user, &in);
+    j->delivering--;
+}
+
+static void on_prepared(vx_server *s, vx_job *j) {
+    if (!j->user) return;
+    if (j->prep_rc != VOX_OK) {
+        if (j->prep_status != VX_JOB_OK) fail(j, j->prep_status, j->prep_code, j->err);
+        else fail_rc(j, j->prep_rc, j->err);
+        return;
+    }
+    int rate = j->voice->meta.sample_rate;
+    if (j->sample_rate && j->sample_rate != rate) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "sample rate %d Hz not supported: voice '%.60s' speaks at %d Hz",
+                 j->sample_rate, j->voice->meta.name, rate);
+        fail(j, VX_JOB_UNSUPPORTED, "not_supported", msg);
+        return;
+    }
+    if (!j->stream) return;
+    start(j, -1);
+    if (j->user) out_begin(j, 0, 1);
+}
+
+static void observe_first_byte(vx_server *s, vx_job *j) {
+    if (j->first_byte) return;
+    j->first_byte = 1;
+    vx_hist_observe(&s->metrics.ttfb, vx_now() - j->t_start);
+}
+
+/* Every sentence is made: deliver what a non-streamed job held, then end. */
+static void complete(vx_server *s, vx_job *j) {
+    if (!j->stream) {
+        start(j, out_size(j, j->audio_bytes));
+        if (out_begin(j, j->audio_bytes, 0)) return;
+        observe_first_byte(s, j);
+        for (size_t i = 0; i < j->n; i++) {
+            if (out_push(j, j->sents[i].audio)) return;
+            vx_buf_put(j->sents[i].audio);
+            j->sents[i].audio = NULL;
+        }
+    }
+    if (out_end(j)) return;
+    double audio_s = (double)j->audio_bytes / 2.0 / j->voice->meta.sample_rate;
+    s->metrics.audio_seconds += audio_s;
+    if (audio_s > 0) vx_hist_observe(&s->metrics.rtf, j->synth_secs / audio_s);
+    vx_hist_observe(&s->metrics.latency, vx_now() - j->t_start);
+    vx_job_error ok = {.status = VX_JOB_OK, .code = "ok"};
+    finish(j, &ok);
+}
+
+/* Sentences that are ready, in order; the end once all are. */
+static void emit(vx_server *s, vx_job *j) {
+    while (j->user && j->next_emit < j->n && j->sents[j->next_emit].ready) {
+        vx_sent *st = &j->sents[j->next_emit];
+        if (st->rc != VOX_OK) {
+            fail_rc(j, st->rc, st->err);
+            return;
+        }
+        j->audio_bytes += st->audio->len;
+        j->next_emit++;
+        if (j->stream) {
+            observe_first_byte(s, j);
+            if (out_push(j, st->audio)) return;
+            vx_buf_put(st->audio);
+            st->audio = NULL;
+        }
+    }
+    if (j->user && j->next_emit == j->n) complete(s, j);
+}
+
+void vx_job_on_done(vx_server *s, vx_task *t) {
+    vx_job *j = t->job;
+    atomic_fetch_sub(&j->outstanding, 1);
+    if (t->kind == VX_TASK_PREPARE) {
+        on_prepared(s, j);
+    } else {
+        vx_sent *st = &j->sents[t->idx];
+        st->ready = 1;
+        s->metrics.synth_seconds += st->secs;
+        if (st->threads > 1) s->metrics.wide_sentences++;
+        j->synth_secs += st->secs;
+        if (!atomic_load(&j->cancelled) && j->next_queue < j->n) {
+            atomic_fetch_add(&j->outstanding, 1);
+            vx_sched_push(&s->sched, &j->sents[j->next_queue++].task);
+        }
+        /* emit only once prepared: the prepare completion is always handed back first */
+        emit(s, j);
+    }
+    job_maybe_free(j);
+}
+
+void vx_job_sweep(vx_server *s, double now) {
+    /* A callback may end or free other jobs: after each timeout, look again from the head
+     * (each job times out once: it is detached then). At most --queue jobs. */
+    for (vx_job *j = s->jobs; j;) {
+        if (!j->user || now <= j->deadline) {
+            j = j->next;
+            continue;
+        }
+        s->metrics.timeouts++;
+        fail(j, VX_JOB_TIMEOUT, "timeout", "synthesis timed out");
+        job_maybe_free(j);
+        j = s->jobs;
+    }
+}
+
+/* ------------------------------------------------------------ submit */
+
+static int check_opts(vx_server *s, const vx_job_opts *o, vx_job_error *err) {
+    size_t chars;
+    if (!o->voice || strlen(o->voice) >= VX_VOICE_NAME_MAX || !vx_voice_name_ok(o->voice))
+        return set_error(err, VX_JOB_NOT_FOUND, "voice_not_found", "voice '%.100s' not found",
+                         o->voice ? o->voice : "");
+    if (!o->text || vx_api_utf8_count(o->text, o->text_len, &chars))
+        return set_error(err, VX_JOB_INVALID, "invalid_value", "text is not valid UTF-8");
+    if (chars > s->cfg.max_input)
+        return set_error(err, VX_JOB_INVALID, "invalid_value",
+                         "text is %zu characters; the limit is %zu", chars, s->cfg.max_input);
+    if (o->format != VX_AUDIO_PCM && o->format != VX_AUDIO_WAV)
+        return set_error(err, VX_JOB_UNSUPPORTED, "unsupported_format", "format %d",
+                         (int)o->format);
+    if (!(o->synth.speed > 0) || o->sample_rate < 0)
+        return set_error(err, VX_JOB_INVALID, "invalid_value", "speed and sample rate must be > 0");
+    return 0;
+}
+
+vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *ev, void *user,
+                      vx_job_error *err) {
+    if (check_opts(s, o, err)) return NULL;
+    if (s->draining) {
+        set_error(err, VX_JOB_UNAVAILABLE, "shutting_down", "server is shutting down");
+        return NULL;
+    }
+    if (s->n_jobs >= s->cfg.queue) {
+        s->metrics.rejected_429++;
+        set_error(err, VX_JOB_BUSY, "queue_full",
+                  "server busy: %d speech requests in progress; retry shortly", s->n_jobs);
+        return NULL;
+    }
+    vx_job *j = job_new(s);
+    char *text = j ? malloc(o->text_len + 1) : NULL;
+    if (!text) {
+        if (j) job_free(j);
+        set_error(err, VX_JOB_UNAVAILABLE, "overloaded", "out of memory");
+        return NULL;
+    }
+    memcpy(text, o->text, o->text_len);
+    text[o->text_len] = 0;
+    snprintf(j->voice_name, sizeof(j->voice_name), "%s", o->voice);
+    j->text = text;
+    j->text_len = o->text_len;
+    j->synth = o->synth;
+    j->format = o->format;
+    j->sample_rate = o->sample_rate;
+    j->stream = o->stream;
+    j->ev = ev;
+    j->user = user;
+    j->t_start = vx_now();
+    j->deadline = o->deadline > 0 ? o->deadline : j->t_start + s->cfg.timeout;
+    j->prep_task.kind = VX_TASK_PREPARE;
+    j->prep_task.job = j;
+    j->prep_task.deadline = j->t_start; /* its sentence 0 is due now */
+    atomic_store(&j->outstanding, 1);
+    vx_sched_push(&s->sched, &j->prep_task);
+    return j;
+}

@@ -1,0 +1,141 @@
+/*
+ * job.h — the speech job: the one protocol-neutral way a front end (HTTP/1.1 and HTTP/2
+ * in openai.c today; Wyoming and gRPC next) gets speech out of voxd. A front end submits
+ * text and options and receives, on the event-loop thread, the audio in order, then one
+ * end event; it may cancel at any time. The job does the rest: voice lookup and load,
+ * sentence split, scheduling on the workers (earliest deadline first, see scheduler.h),
+ * admission (--queue), the deadline, metrics.
+ *
+ * Events (all on the loop thread, never from inside vx_job_submit or vx_job_cancel):
+ *   on_start  once, before any audio: the voice is ready and the format known. With
+ *             stream = 0 it comes only when all audio is made, with its exact size.
+ *   on_audio  the audio bytes in order (in opts.format), one call per sentence or
+ *             header; `data` is valid during the call only.
+ *   on_end    once, last: status VX_JOB_OK when every byte was delivered, else why not.
+ *             An error before on_start means nothing was sent: a front end can still
+ *             answer with a clean error; after on_start it must abort its stream.
+ * After on_end, or once the front end called vx_job_cancel, there are no more events and
+ * the vx_job pointer must be forgotten. A callback may call vx_job_cancel on its own job
+ * (then no further event comes) and may submit new jobs.
+ *
+ * Audio: the backends make 16-bit mono PCM at the voice's rate. opts.format picks what
+ * on_audio carries: VX_AUDIO_PCM (those samples, s16le) or VX_AUDIO_WAV (a 44-byte
+ * header first, audio/wav.h). Encoders (issue 14: mp3, opus, aac, flac with a streaming
+ * init(rate, channels, opts) / push samples / get bytes / flush interface in src/audio/)
+ * plug in behind the same option: job.c's out_begin / out_push / out_end stage is the one
+ * place that turns PCM into the delivered bytes.
+ *
+ * A front end drives it like this (error handling shortened):
+ *
+ *     static void on_start(void *u, const vx_job_info *in) {
+ *         send_header(u, in->mime, in->sample_rate, in->total_bytes); // -1: unknown length
+ *     }
+ *     static void on_audio(void *u, const void *p, size_t n) { send_bytes(u, p, n); }
+ *     static void on_end(void *u, const vx_job_error *e) {
+ *         struct my_req *r = u;
+ *         r->job = NULL;                            // the handle is dead now
+ *         if (e->status == VX_JOB_OK) finish(r);
+ *         else if (r->started) abort_stream(r);
+ *         else send_error(r, e->status, e->code, e->message);
+ *     }
+ *     static const vx_job_events events = {on_start, on_audio, on_end};
+ *
+ *     vx_job_opts o;
+ *     vx_job_opts_init(&o);
+ *     o.voice = "espeak:en-us";
+ *     o.text = text;
+ *     o.text_len = len;
+ *     o.stream = 1;
+ *     vx_job_error err;
+ *     r->job = vx_job_submit(srv, &o, &events, r, &err);
+ *     if (!r->job) send_error(r, err.status, err.code, err.message); // 429, 503, ...
+ *     ...
+ *     // the client went away:
+ *     if (r->job) vx_job_cancel(r->job);
+ */
+#ifndef VX_JOB_H
+#define VX_JOB_H
+
+#include <stddef.h>
+
+#include "backend.h"
+
+typedef struct vx_server vx_server;
+typedef struct vx_job vx_job;
+typedef struct vx_task vx_task;
+
+typedef enum { VX_AUDIO_PCM = 0, VX_AUDIO_WAV = 1 } vx_audio_format;
+
+typedef struct vx_job_opts {
+    const char *voice;        /* vox voice name (vx_voice_name_ok), loaded on first use */
+    const char *text;         /* UTF-8, at most --max-input code points; copied */
+    size_t text_len;          /* bytes */
+    vx_synth_params synth;    /* speaker, speed, scales (backend.h); init: voice defaults */
+    vx_audio_format format;   /* what on_audio carries; init: VX_AUDIO_PCM */
+    int sample_rate;          /* 0 (init): the voice's own. Another rate is refused
+                                 (VX_JOB_UNSUPPORTED) until a resampler sits in out_*. */
+    int stream;               /* 1: each sentence goes out as soon as it and all before it
+                                 are made, and later sentences are scheduled for when the
+                                 audio before them will have played; 0 (init): all at once
+                                 at the end, with the exact size (on_start.total_bytes) */
+    double deadline;          /* vx_now() seconds by which the job must end (else
+                                 VX_JOB_TIMEOUT); 0 (init): now + --timeout */
+} vx_job_opts;
+
+void vx_job_opts_init(vx_job_opts *o);
+
+typedef struct vx_job_info {
+    const char *voice;        /* the voice's name */
+    int sample_rate;          /* of the audio, Hz */
+    int channels;             /* 1 */
+    int bits;                 /* 16: signed little-endian samples */
+    vx_audio_format format;
+    const char *mime;         /* "audio/pcm", "audio/wav" */
+    size_t n_sentences;
+    long long total_bytes;    /* stream = 0: the exact sum of all on_audio sizes; else -1 */
+} vx_job_info;
+
+/* Why a job ended. The HTTP status in brackets is what openai.c answers. */
+typedef enum {
+    VX_JOB_OK = 0,
+    VX_JOB_INVALID,           /* cannot be spoken as asked: empty text, bad speaker [400] */
+    VX_JOB_NOT_FOUND,         /* no such voice [404] */
+    VX_JOB_BUSY,              /* --queue jobs are running already; retry shortly [429] */
+    VX_JOB_UNAVAILABLE,       /* shutting down, or out of memory [503] */
+    VX_JOB_UNSUPPORTED,       /* valid, but not supported by this build [501] */
+    VX_JOB_TIMEOUT,           /* the deadline passed [504] */
+    VX_JOB_FAILED,            /* the voice failed to load or to synthesize [500] */
+} vx_job_status;
+
+typedef struct vx_job_error {
+    vx_job_status status;
+    const char *code;         /* machine-readable: "voice_not_found", "queue_full", ... */
+    char message[300];        /* for people */
+} vx_job_error;
+
+typedef struct vx_job_events {
+    void (*on_start)(void *user, const vx_job_info *info);
+    void (*on_audio)(void *user, const void *data, size_t n);
+    void (*on_end)(void *user, const vx_job_error *result);
+} vx_job_events;
+
+/* Queue a job (loop thread). NULL with *err set when it is not admitted (VX_JOB_BUSY,
+ * VX_JOB_UNAVAILABLE, VX_JOB_INVALID, VX_JOB_NOT_FOUND); events come later. */
+vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *ev, void *user,
+                      vx_job_error *err);
+/* The front end is gone: stop the work, deliver nothing more (loop thread). */
+void vx_job_cancel(vx_job *j);
+
+/* Seconds of audio that text[0..len) will about make with p's speed options: the
+ * scheduling estimate (VX_JOB_CHARS_PER_SEC characters a second at speed 1, plus the
+ * sentence silence). Only the order of deadlines depends on it. */
+#define VX_JOB_CHARS_PER_SEC 14.0
+double vx_job_est_secs(const vx_synth_params *p, const char *text, size_t len);
+
+/* For server.c: the worker side, the completions on the loop, timeouts, exit. */
+void vx_job_run(vx_server *s, vx_task *t);       /* a worker runs a job's task */
+void vx_job_on_done(vx_server *s, vx_task *t);   /* the loop sees it completed */
+void vx_job_sweep(vx_server *s, double now);     /* deadlines */
+void vx_job_pool_drain(vx_server *s);            /* free recycled jobs at exit */
+
+#endif
