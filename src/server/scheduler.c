@@ -157,5 +157,7 @@ void vx_sched_stop(vx_sched *p) {
     p->n_threads = 0;
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->dmu);
+    /* dmu stays: the loop drains the done list after the workers are joined (on_async in
+     * stop_loop, and any async callback still pending). A default mutex holds no
+     * resources, so it is never destroyed. */
 }

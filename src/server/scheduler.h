@@ -64,7 +64,8 @@ void vx_sched_end_exclusive(vx_sched *p);
 void vx_sched_done(vx_sched *p, vx_task *n);
 /* On the loop: take every completion, oldest first. */
 vx_task *vx_sched_take_done(vx_sched *p);
-/* Let the workers finish what is queued, then join them. */
+/* Let the workers finish what is queued, then join them. vx_sched_take_done still works
+ * afterwards, so the loop can drain the last completions. */
 void vx_sched_stop(vx_sched *p);
 
 #endif
