@@ -109,7 +109,7 @@ struct vx_conn {
 };
 
 #define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
-#define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long, then close */
+#define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long */
 
 
 /* Connections (conn.c). */

@@ -135,7 +135,8 @@ static int h1_start_request(vx_conn *c) {
     c->keep_alive = h->keep_alive && !s->draining;
     if (h->content_length > (int64_t)s->cfg.max_body) return -413;
     if (h->content_length > 0 || h->chunked) {
-        if (!(r->body = vx_buf_get(&s->bufs)) || vx_buf_reserve(r->body, s->cfg.max_body + 1)) return -503;
+        if (!(r->body = vx_buf_get(&s->bufs)) || vx_buf_reserve(r->body, s->cfg.max_body + 1))
+            return -503;
     }
     if (h->expect_continue) vx_conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     return 0;

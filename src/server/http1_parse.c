@@ -1,4 +1,4 @@
-/* http1_parse.c — strict HTTP/1.1 request head parser and chunked body decoder. See http1_parse.h. */
+/* http1_parse.c — strict HTTP/1.1 request head parser and chunked decoder (http1_parse.h). */
 #include "http1_parse.h"
 
 #include <string.h>

@@ -225,7 +225,8 @@ static size_t setup_sentences(vx_server *s, vx_job *j, vox_span *spans, size_t n
         j->sents[i].task.idx = i;
         j->sents[i].task.job = j;
         j->sents[i].task.deadline = due;
-        if (j->stream) due += vx_job_est_secs(&j->synth, j->text + spans[i].offset, spans[i].length);
+        if (j->stream)
+            due += vx_job_est_secs(&j->synth, j->text + spans[i].offset, spans[i].length);
     }
     /* At most `workers` sentences of one job are queued at a time; the loop queues the
      * next as each completes. Long inputs cannot crowd out others, and audio far ahead

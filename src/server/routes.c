@@ -57,7 +57,8 @@ static void route_voices(vx_server *s, vx_req *r) {
     cJSON_AddStringToObject(root, "object", "list");
     cJSON *arr = cJSON_AddArrayToObject(root, "data");
     int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
-    for (int i = 0; i < n; i++) voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
+    for (int i = 0; i < n; i++)
+        voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
     void *ctx[2] = {arr, s};
     vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
@@ -167,7 +168,9 @@ void vx_route(vx_req *r) {
     case VX_ROUTE_SPEECH: vx_openai_speech(s, r); break;
     case VX_ROUTE_VOICES: route_voices(s, r); break;
     case VX_ROUTE_MODELS: route_models(s, r); break;
-    case VX_ROUTE_HEALTHZ: vx_resp_simple(r, 200, "application/json", "{\"status\":\"ok\"}", 15, NULL, 0); break;
+    case VX_ROUTE_HEALTHZ:
+        vx_resp_simple(r, 200, "application/json", "{\"status\":\"ok\"}", 15, NULL, 0);
+        break;
     case VX_ROUTE_READYZ:
         if (s->ready && !s->draining)
             vx_resp_simple(r, 200, "application/json", "{\"status\":\"ready\"}", 18, NULL, 0);
