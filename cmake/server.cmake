@@ -34,17 +34,3 @@ target_link_libraries(voxsrv PUBLIC voxcore ${NGHTTP2_LINK_LIBRARIES} ${LIBUV_LI
 add_executable(voxd tools/voxd.c)
 target_link_libraries(voxd voxsrv)
 set_target_properties(voxd PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
-
-# The top directory links voxsrv into the server's test programs (tests/server/test_*.c);
-# the HTTP fuzz targets (tests/fuzz/fuzz_http_*.c) need it too. They are created after
-# this file is included, so they are linked at the end of the top directory's configure.
-if(VOX_FUZZ)
-  file(GLOB VOXSRV_FUZZERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_http_*.c)
-  function(voxsrv_link_fuzzers)
-    foreach(f ${VOXSRV_FUZZERS})
-      get_filename_component(t ${f} NAME_WE)
-      target_link_libraries(${t} voxsrv)
-    endforeach()
-  endfunction()
-  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL voxsrv_link_fuzzers)
-endif()
