@@ -28,8 +28,13 @@ case "$flags" in *"$PWD"*) echo "FAIL: pkg-config points into the source tree: $
 CC=${VOX_CC:-cc}
 # shellcheck disable=SC2086
 "$CC" -std=c11 -Wall -Wextra -Werror ${VOX_SAN_FLAGS:-} examples/hello.c $flags -o "$tmp/hello"
-LD_LIBRARY_PATH="$root/lib" ldd "$tmp/hello" | grep -q "$root/lib/libvox.so.0" \
-  || { echo "FAIL: hello does not use the installed libvox"; ldd "$tmp/hello"; exit 1; }
+# hello needs libvox.so.0 and has no RPATH/RUNPATH, so only LD_LIBRARY_PATH (the installed
+# copy) can provide it. (Not ldd: a ThreadSanitizer binary re-executes itself under ldd.)
+readelf -d "$tmp/hello" | grep -q 'NEEDED.*\[libvox.so.0\]' \
+  || { echo "FAIL: hello does not link libvox.so.0"; readelf -d "$tmp/hello"; exit 1; }
+if readelf -d "$tmp/hello" | grep -q 'RPATH\|RUNPATH'; then
+  echo "FAIL: hello carries a library path"; readelf -d "$tmp/hello"; exit 1
+fi
 LD_LIBRARY_PATH="$root/lib" "$tmp/hello" "$tmp/hello.wav" "Hello from an installed vox."
 n=$(soxi -s "$tmp/hello.wav"); r=$(soxi -r "$tmp/hello.wav")
 [ "$r" = 22050 ] && [ "$n" -gt 20000 ] || { echo "FAIL: hello.wav rate $r samples $n"; exit 1; }
