@@ -139,6 +139,12 @@ typedef struct vox_synth_options {
                                 even if the voice has an inference pool; > 1 = the voice's pool
                                 (all of its load-time threads: a pool is not narrowed per
                                 synthesis). espeak voices ignore it. Negative: VOX_ERR_ARG. */
+    int text_norm;           /* 1 (vox_synth_options_init's default): normalize the text for
+                                the voice's language first ("$500" -> "five hundred dollars",
+                                dates, times, units, ...; en, de, fr, es; other languages are
+                                left as written). Timings and chunk spans still point into the
+                                caller's text. 0: the text goes to the phonemizer as written,
+                                giving Piper's exact phoneme ids. */
 } vox_synth_options;
 
 void vox_synth_options_init(vox_synth_options *o);

@@ -1,5 +1,6 @@
 #include "cli_out.h"
 #include "audio/wav.h"
+#include "text/norm.h"
 #include "voice/voice.h"
 #include <errno.h>
 #include <stdio.h>
@@ -172,7 +173,7 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
     return rc;
 }
 
-int vx_cli_phonemes(vox_voice *v, const char *text) {
+int vx_cli_phonemes(vox_voice *v, const char *text, int text_norm) {
     size_t len = 0;
     char *buf = NULL;
     if (text) { buf = strdup(text); len = strlen(text); }
@@ -193,7 +194,15 @@ int vx_cli_phonemes(vox_voice *v, const char *text) {
     int rc = 0;
     if (len > VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: input too long\n"); rc = 1; }
     else if (vox_utf8_check(buf, len, &bad)) { fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad); rc = 1; }
-    else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
+    else if (text_norm) {
+        vx_norm n;
+        if (vx_normalize(v->language, buf, len, &n, err, sizeof err) ||
+            vx_piper_voice_print_phonemes(v, n.text, n.len, stdout, err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            rc = 1;
+        }
+        vx_norm_free(&n);
+    } else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
     free(buf);
     return rc;
 }

@@ -18,5 +18,5 @@ int vx_timings_write(vx_timings_out *t, const char *json_path, const char *subs_
 void vx_timings_free(vx_timings_out *t);
 
 int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *out_dir, int quiet);
-int vx_cli_phonemes(vox_voice *v, const char *text);
+int vx_cli_phonemes(vox_voice *v, const char *text, int text_norm);
 #endif

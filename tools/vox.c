@@ -71,6 +71,8 @@ static void usage(void) {
          "  --volume X               output gain (1 = unchanged)\n"
          "  --rate X, --pitch X      espeak voices: speed factor and pitch (1 = normal)\n"
          "  --no-normalize           keep the model's raw amplitude (no per-sentence peak normalization)\n"
+         "  --text-norm on|off       read numbers, dates, money, units... as words (default on;\n"
+         "                           off = the text goes to espeak-ng as written, Piper's exact ids)\n"
          "  --seed N                 noise seed\n"
          "  --threads N              inference threads (default: all cores)\n"
          "  --timings FILE.json      write word and phoneme timings\n"
@@ -111,7 +113,7 @@ static long parse_long(const char *s, const char *name) {
 enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR,
+    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
@@ -126,7 +128,7 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"subtitles", 1, 0, O_SUBS}, {"phonemes", 0, 0, O_PHON}, {"list_voices", 0, 0, O_LIST},
         {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
-        {0, 0, 0, 0},
+        {"text_norm", 1, 0, O_TEXTNORM}, {0, 0, 0, 0},
     };
     normalize_long_opts(argc, argv);
     opterr = 0;
@@ -168,6 +170,11 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_RATE: c->so.rate = parse_float(optarg, "--rate"); break;
         case O_PITCH: c->so.pitch = parse_float(optarg, "--pitch"); break;
         case O_NONORM: c->so.normalize = 0; break;
+        case O_TEXTNORM:
+            if (!strcmp(optarg, "on")) c->so.text_norm = 1;
+            else if (!strcmp(optarg, "off")) c->so.text_norm = 0;
+            else die_usage("--text-norm must be on or off");
+            break;
         case O_SEED: c->so.seed = (uint64_t)parse_long(optarg, "--seed"); break;
         case O_THREADS: c->threads = (int)parse_long(optarg, "--threads"); break;
         case O_TIMINGS: c->timings_path = optarg; c->so.timings = 1; break;
@@ -459,7 +466,7 @@ int main(int argc, char **argv) {
     int rc = vox_voice_load(model, &lo, &v, err, sizeof err);
     if (rc) return fail("%s", err);
     if (c.json_input) rc = vx_cli_json_input(v, &c.so, c.output_dir, c.quiet);
-    else if (c.phonemes_only == 1) rc = vx_cli_phonemes(v, c.text);
+    else if (c.phonemes_only == 1) rc = vx_cli_phonemes(v, c.text, c.so.text_norm);
     else if (c.output_dir) rc = run_dir_mode(v, &c);
     else rc = run_text_mode(v, &c);
     vox_voice_free(v);

@@ -3,6 +3,7 @@
 #include "vox.h"
 #include "audio/wav.h"
 #include "api/voices.h"
+#include "text/norm.h"
 #include "voice/voice.h"
 #include <errno.h>
 #include <limits.h>
@@ -51,6 +52,7 @@ void vox_synth_options_init(vox_synth_options *o) {
     o->volume = 1.0f;
     o->sentence_silence = 0.0f;
     o->normalize = 1;
+    o->text_norm = 1;
 }
 
 void vx_audio_free(vx_audio *a) {
@@ -136,8 +138,11 @@ const char *vox_voice_speaker_name(const vox_voice *v, int id) {
 struct vox_synth {
     vox_voice *voice;
     vox_synth_options opt;
-    char *text;               /* private copy: the caller's buffer may go away */
+    char *text;               /* private copy: the caller's buffer may go away (normalized
+                                 when options.text_norm; norm maps it back to the input) */
     size_t len;
+    vx_norm norm;
+    int has_norm;
     vx_plan plan;
     size_t next;              /* next sentence to render */
     int done;
@@ -226,8 +231,16 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     s->text = clean_copy(text, len);
     if (!s->text) return VOX_ERR_NOMEM;
     s->len = len;
+    if (s->opt.text_norm) {
+        rc = vx_normalize(v->language, s->text, len, &s->norm, s->err, sizeof s->err);
+        if (rc) return rc;
+        free(s->text);
+        s->text = s->norm.text;   /* owned by s->norm from here on */
+        s->len = s->norm.len;
+        s->has_norm = 1;
+    }
     s->opt.speaker_id = s->speaker_id;
-    rc = v->ops->plan(v, s->text, len, &s->plan, s->err, sizeof s->err);
+    rc = v->ops->plan(v, s->text, s->len, &s->plan, s->err, sizeof s->err);
     if (rc) return rc;
     if (s->plan.n == 0) {
         snprintf(s->err, sizeof s->err, "input text has nothing to speak");
@@ -263,6 +276,34 @@ static void shift_timings(vox_timing *t, size_t n, double t0) {
     for (size_t i = 0; i < n; i++) { t[i].start += t0; t[i].end += t0; }
 }
 
+/* Spans in the normalized text -> spans in the caller's text. */
+static void map_span(const vox_synth *s, size_t *off, size_t *len) {
+    if (!s->has_norm) return;
+    size_t lo, hi;
+    vx_norm_map(&s->norm, *off, *off + *len, &lo, &hi);
+    *off = lo;
+    *len = hi - lo;
+}
+
+static void map_timings(const vox_synth *s, vox_timing *t, size_t n) {
+    for (size_t i = 0; i < n; i++) map_span(s, &t[i].text_offset, &t[i].text_length);
+}
+
+/* Spoken words of one written token ("five hundred dollars" for "$500") become one
+ * word timing spanning their time, so subtitles show "$500" once. */
+static size_t merge_words(vox_timing *t, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && t[k - 1].text_offset == t[i].text_offset &&
+            t[k - 1].text_length == t[i].text_length && !t[i].phoneme) {
+            if (t[i].end > t[k - 1].end) t[k - 1].end = t[i].end;
+            continue;
+        }
+        t[k++] = t[i];
+    }
+    return k;
+}
+
 int vox_synth_next(vox_synth *s, vox_chunk *c) {
     if (!s || !c) return VOX_ERR_ARG;
     memset(c, 0, sizeof *c);
@@ -287,6 +328,9 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     }
     shift_timings(s->cur.words, s->cur.n_words, s->t0);
     shift_timings(s->cur.phonemes, s->cur.n_phonemes, s->t0);
+    map_timings(s, s->cur.words, s->cur.n_words);
+    if (s->has_norm) s->cur.n_words = merge_words(s->cur.words, s->cur.n_words);
+    map_timings(s, s->cur.phonemes, s->cur.n_phonemes);
     s->next++;
     s->done = s->next >= s->plan.n;
     c->samples = s->cur.samples;
@@ -296,6 +340,7 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     c->sentence_index = (int)i;
     c->text_offset = s->plan.spans[i].offset;
     c->text_length = s->plan.spans[i].length;
+    map_span(s, &c->text_offset, &c->text_length);
     if (s->opt.timings) {
         c->words = s->cur.words; c->n_words = s->cur.n_words;
         c->phonemes = s->cur.phonemes; c->n_phonemes = s->cur.n_phonemes;
@@ -317,7 +362,8 @@ void vox_synth_free(vox_synth *s) {
     free(s->plan.spans);
     vx_audio_free(&s->cur);
     free(s->pcm);
-    free(s->text);
+    if (s->has_norm) vx_norm_free(&s->norm);
+    else free(s->text);
     free(s);
 }
 
