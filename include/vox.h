@@ -119,6 +119,29 @@ int vox_list_espeak_voices(const char *espeak_data,
                            int (*fn)(const char *name, const char *language, void *user),
                            void *user);
 
+/* -------------------------------------------------------------- lexicons */
+
+/* A pronunciation lexicon: a source file (word<TAB>/IPA/ or word<TAB>respelling, see
+ * src/text/lexicon.h for the format and case rules) or its compiled image, mapped
+ * read-only and shared. Opening a source compiles it once to FILE.vxlex beside it
+ * (reused while the source is unchanged). Handles are reference-counted: a synthesis
+ * started with one keeps its own reference, so vox_lexicon_free may come at any time. */
+typedef struct vox_lexicon vox_lexicon;
+int vox_lexicon_open(const char *path, vox_lexicon **out, char *err, size_t errlen);
+/* Compile a source file to an image file (written atomically). */
+int vox_lexicon_compile(const char *src_path, const char *image_path, char *err, size_t errlen);
+size_t vox_lexicon_size(const vox_lexicon *l);     /* number of entries */
+void vox_lexicon_free(vox_lexicon *l);
+
+/* Hot reload: vox_lexicon_watch_get returns a new reference to the lexicon of path,
+ * reloaded first when the file changed (checked at most every check_ms). A failed
+ * reload keeps the previous lexicon. Syntheses holding the old one keep it. */
+typedef struct vox_lexicon_watch vox_lexicon_watch;
+int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out,
+                           char *err, size_t errlen);
+vox_lexicon *vox_lexicon_watch_get(vox_lexicon_watch *w);
+void vox_lexicon_watch_free(vox_lexicon_watch *w);
+
 /* ------------------------------------------------------------- synthesis */
 
 typedef struct vox_synth_options {
@@ -145,6 +168,8 @@ typedef struct vox_synth_options {
                                 left as written). Timings and chunk spans still point into the
                                 caller's text. 0: the text goes to the phonemizer as written,
                                 giving Piper's exact phoneme ids. */
+    vox_lexicon *lexicon;    /* NULL, or a pronunciation lexicon applied to the written words
+                                (with or without text_norm); IPA entries only for Piper voices */
 } vox_synth_options;
 
 void vox_synth_options_init(vox_synth_options *o);

@@ -3,6 +3,7 @@
 #include "vox.h"
 #include "audio/wav.h"
 #include "api/voices.h"
+#include "text/lexicon.h"
 #include "text/norm.h"
 #include "voice/voice.h"
 #include <errno.h>
@@ -143,6 +144,7 @@ struct vox_synth {
     size_t len;
     vx_norm norm;
     int has_norm;
+    vx_lex *lex;              /* our reference to options.lexicon */
     vx_plan plan;
     size_t next;              /* next sentence to render */
     int done;
@@ -231,8 +233,10 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     s->text = clean_copy(text, len);
     if (!s->text) return VOX_ERR_NOMEM;
     s->len = len;
-    if (s->opt.text_norm) {
-        rc = vx_normalize(v->language, s->text, len, &s->norm, s->err, sizeof s->err);
+    if (s->opt.lexicon) s->lex = vx_lex_ref((vx_lex *)s->opt.lexicon);
+    if (s->opt.text_norm || s->lex) {
+        vx_norm_opts no = {v->language, s->opt.text_norm, s->lex, !strcmp(v->kind, "piper")};
+        rc = vx_normalize_opts(&no, s->text, len, &s->norm, s->err, sizeof s->err);
         if (rc) return rc;
         free(s->text);
         s->text = s->norm.text;   /* owned by s->norm from here on */
@@ -364,6 +368,7 @@ void vox_synth_free(vox_synth *s) {
     free(s->pcm);
     if (s->has_norm) vx_norm_free(&s->norm);
     else free(s->text);
+    vx_lex_release(s->lex);
     free(s);
 }
 

@@ -1,6 +1,7 @@
 /* The language-neutral part of text normalization (see norm.h): the driver, the
  * output with its piece map, number scanning and the URL / e-mail reader. */
 #include "text/norm.h"
+#include "text/lexicon.h"
 #include "text/unicode.h"
 #include "vox.h"
 #include <ctype.h>
@@ -418,17 +419,71 @@ static size_t raw_block_end(const char *s, size_t len, size_t pos) {
     return 0;
 }
 
+/* The longest lexicon key at pos (a word start): returns bytes consumed, 0 = none. */
+static size_t lex_match(vx_norm_ctx *c, size_t pos) {
+    unsigned maxw = vx_lex_max_words(c->lex);
+    char key[VX_LEX_MAX_KEY];
+    size_t kn = 0, ends[VX_LEX_MAX_WORDS], kns[VX_LEX_MAX_WORDS], i = pos;
+    unsigned nw = 0;
+    while (nw < maxw && nw < VX_LEX_MAX_WORDS) {
+        size_t s = i;
+        while (i < c->len) {
+            if (alnum_at(c, i) || (c->in[i] == '\'' && i > s) ||
+                (c->in[i] == '-' && i > s && alnum_at(c, i + 1))) {
+                vx_utf8_next(c->in, c->len, &i);
+            } else break;
+        }
+        if (i == s || kn + (nw ? 1 : 0) + (i - s) > VX_LEX_MAX_KEY) break;
+        if (nw) key[kn++] = ' ';
+        memcpy(key + kn, c->in + s, i - s);
+        kn += i - s;
+        ends[nw] = i;
+        kns[nw++] = kn;
+        size_t j = i;
+        while (j < c->len && (c->in[j] == ' ' || c->in[j] == '\t')) j++;
+        if (j == i || !alnum_at(c, j)) break;
+        i = j;
+    }
+    for (unsigned k = nw; k-- > 0;) {
+        vx_lex_hit h;
+        if (!vx_lex_find(c->lex, key, kns[k], &h)) continue;
+        if (h.kind == VX_LEX_IPA && !c->ipa) continue;
+        if (memchr(h.value, '[', h.value_len) || memchr(h.value, ']', h.value_len)) continue;
+        char sp[VX_LEX_MAX_VALUE + 8];
+        size_t n = 0;
+        if (h.kind == VX_LEX_IPA) { memcpy(sp, "[[", 2); n = 2; }
+        memcpy(sp + n, h.value, h.value_len);
+        n += h.value_len;
+        if (h.kind == VX_LEX_IPA) { memcpy(sp + n, "]]", 2); n += 2; }
+        sp[n] = 0;
+        vx_norm_say(c, pos, ends[k], sp);
+        return ends[k] - pos;
+    }
+    return 0;
+}
+
 int vx_normalize(const char *tag, const char *in, size_t len, vx_norm *out, char *err,
                  size_t errlen) {
+    vx_norm_opts o = {tag, 1, NULL, 0};
+    return vx_normalize_opts(&o, in, len, out, err, errlen);
+}
+
+int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out,
+                      char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    vx_norm_ctx c = {in, len, NULL, 0, out};
-    c.lang = vx_norm_lang_for(tag, &c.region);
+    vx_norm_ctx c = {in, len, NULL, 0, out, o->lex, o->ipa};
+    c.lang = vx_norm_lang_for(o->tag, &c.region);
+    if (!o->rules) c.lang = NULL;
     if (out_reserve(out, len)) goto fail;
     out->text[0] = 0;
     size_t pos = 0;
     while (pos < len && !out->err) {
         size_t e = raw_block_end(in, len, pos);
         if (e) { vx_norm_copy(&c, pos, e); pos = e; continue; }
+        if (c.lex && !alnum_before(&c, pos) && alnum_at(&c, pos)) {
+            size_t k = lex_match(&c, pos);
+            if (k) { pos += k; continue; }
+        }
         /* rules run at every place that is not inside a word */
         if (c.lang && !(alnum_before(&c, pos) && alnum_at(&c, pos))) {
             size_t k = c.lang->token(&c, pos);

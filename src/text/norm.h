@@ -53,6 +53,7 @@ typedef struct vx_norm {
 enum { VX_NORM_REGION_DEFAULT = 0, VX_NORM_REGION_US, VX_NORM_REGION_GB };
 
 typedef struct vx_norm_ctx vx_norm_ctx;
+typedef struct vx_lex vx_lex;
 
 typedef struct vx_norm_lang {
     const char *code;         /* "en", "de", "fr", "es" */
@@ -70,7 +71,17 @@ struct vx_norm_ctx {
     const vx_norm_lang *lang;
     int region;               /* VX_NORM_REGION_* (en: US vs GB dates and "and") */
     vx_norm *out;
+    const vx_lex *lex;        /* pronunciation lexicon or NULL (applied before the rules) */
+    int ipa;                  /* lexicon IPA entries become "[[ phonemes ]]" */
 };
+
+typedef struct vx_norm_opts {
+    const char *tag;          /* language tag for the rules */
+    int rules;                /* 1: the language's rules; 0: lexicon only */
+    const vx_lex *lex;        /* or NULL */
+    int ipa;                  /* 1: the voice takes IPA phonemes (Piper); 0: IPA entries
+                                 are skipped, respellings still apply */
+} vx_norm_opts;
 
 /* The module for a language tag ("en-us", "en_GB", "de", "fr-fr", "es-419", ...), or
  * NULL when there is none (the text is then left as it is). *region gets the region. */
@@ -82,6 +93,10 @@ const vx_norm_lang *vx_norm_lang_for(const char *tag, int *region);
 int vx_normalize(const char *tag, const char *in, size_t len, vx_norm *out, char *err,
                  size_t errlen);
 void vx_norm_free(vx_norm *n);
+/* The same with a lexicon: at every word start the longest key of up to the lexicon's
+ * max words matches first (its respelling, or its IPA as a raw phoneme block). */
+int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out,
+                      char *err, size_t errlen);
 
 /* Map an output byte range [lo, hi) back to the input range it came from. A range
  * inside a spoken piece maps to the whole written token; copied bytes map exactly. */
