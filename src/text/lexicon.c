@@ -189,9 +189,11 @@ int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img
         pos = end + 1;
         if (le > 0 && src[le - 1] == '\r') le--;
         size_t n = le - (size_t)(l - src);
-        size_t a = 0;
-        while (a < n && (l[a] == ' ' || l[a] == '\t')) a++;
-        if (a == n || l[a] == '#') continue;
+        size_t a = 0, blank = 0;
+        while (blank < n && (l[blank] == ' ' || l[blank] == '\t')) blank++;
+        if (blank == n) continue;          /* an empty or white line */
+        while (a < n && l[a] == ' ') a++;  /* leading spaces; a leading tab = empty key */
+        if (l[a] == '#') continue;
         const char *tab = memchr(l, '\t', n);
         if (!tab) FAIL(VOX_ERR_CONFIG, "lexicon line %u: expected word<TAB>/IPA/ or word<TAB>respelling", line);
         for (size_t i = 0; i < n; i++)

@@ -345,15 +345,15 @@ static int is_tld(const char *s, size_t n) {
 size_t vx_norm_url_email(vx_norm_ctx *c, size_t pos) {
     if (!isalnum((unsigned char)c->in[pos])) return 0;
     size_t skip = 0;
-    if (!strncasecmp(c->in + pos, "https://", 8) && pos + 8 <= c->len) skip = 8;
-    else if (!strncasecmp(c->in + pos, "http://", 7) && pos + 7 <= c->len) skip = 7;
+    if (pos + 8 <= c->len && !strncasecmp(c->in + pos, "https://", 8)) skip = 8;
+    else if (pos + 7 <= c->len && !strncasecmp(c->in + pos, "http://", 7)) skip = 7;
     size_t e = url_end(c, pos);
     if (e <= pos + skip) return 0;
     const char *at = memchr(c->in + pos, '@', e - pos);
     size_t dots = 0, last_dot = 0;
     for (size_t i = pos + skip; i < e; i++)
         if (c->in[i] == '.') { dots++; last_dot = i; }
-    int www = !strncasecmp(c->in + pos + skip, "www.", 4);
+    int www = pos + skip + 4 <= c->len && !strncasecmp(c->in + pos + skip, "www.", 4);
     int is_url = skip || www;
     if (!is_url && !at) {
         /* a bare domain: label(.label)*.tld, letters-only labels around the dots */
@@ -419,6 +419,34 @@ static size_t raw_block_end(const char *s, size_t len, size_t pos) {
     return 0;
 }
 
+/* Two IPA words in a row ("[[a]] [[b]]") would get two word gaps: Piper adds a space
+ * after a block followed by a space and another before a block preceded by one. So the
+ * second joins the first block ("[[a b]]"), which then maps to both words. Returns 1 when
+ * it did. */
+static int merge_ipa(vx_norm_ctx *c, size_t pos, size_t end, const vx_lex_hit *h) {
+    vx_norm *o = c->out;
+    if (o->np < 2) return 0;
+    vx_norm_piece *gap = &o->p[o->np - 1], *blk = &o->p[o->np - 2];
+    if (!gap->copy || blk->copy || blk->out_len < 4 || gap->in_off + gap->in_len != pos) return 0;
+    for (size_t i = 0; i < gap->out_len; i++)
+        if (o->text[gap->out_off + i] != ' ') return 0;
+    if (memcmp(o->text + blk->out_off + blk->out_len - 2, "]]", 2) ||
+        blk->out_off + blk->out_len != gap->out_off)
+        return 0;
+    o->len = blk->out_off + blk->out_len - 2; /* drop "]]" and the gap */
+    o->np--;
+    char sp[VX_LEX_MAX_VALUE + 8];
+    sp[0] = ' ';
+    memcpy(sp + 1, h->value, h->value_len);
+    memcpy(sp + 1 + h->value_len, "]]", 3);
+    size_t k = strlen(sp);
+    out_append(o, sp, k);
+    if (o->err) return 1;
+    blk->out_len = o->len - blk->out_off;
+    blk->in_len = end - blk->in_off;
+    return 1;
+}
+
 /* The longest lexicon key at pos (a word start): returns bytes consumed, 0 = none. */
 static size_t lex_match(vx_norm_ctx *c, size_t pos) {
     unsigned maxw = vx_lex_max_words(c->lex);
@@ -449,6 +477,7 @@ static size_t lex_match(vx_norm_ctx *c, size_t pos) {
         if (!vx_lex_find(c->lex, key, kns[k], &h)) continue;
         if (h.kind == VX_LEX_IPA && !c->ipa) continue;
         if (memchr(h.value, '[', h.value_len) || memchr(h.value, ']', h.value_len)) continue;
+        if (h.kind == VX_LEX_IPA && merge_ipa(c, pos, ends[k], &h)) return ends[k] - pos;
         char sp[VX_LEX_MAX_VALUE + 8];
         size_t n = 0;
         if (h.kind == VX_LEX_IPA) { memcpy(sp, "[[", 2); n = 2; }
