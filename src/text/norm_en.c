@@ -52,6 +52,12 @@ static void cardinal(vx_sb *b, uint64_t v, int gbr) {
         {1000000000000ull, "trillion"}, {1000000000ull, "billion"}, {1000000ull, "million"},
         {1000ull, "thousand"}};
     if (v == 0) { vx_sb_word(b, "zero"); return; }
+    if (v >= 1000000000000000ull) { /* beyond trillions: digit by digit */
+        char d[24];
+        int k = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
+        for (int i = 0; i < k; i++) vx_sb_word(b, ONES[d[i] - '0']);
+        return;
+    }
     int more = 0;
     for (int i = 0; i < 4; i++) {
         if (v >= sc[i].s) {
