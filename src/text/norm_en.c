@@ -832,7 +832,7 @@ static size_t numeric(vx_norm_ctx *c, size_t pos) {
     /* vulgar fraction after a whole number: 2½ */
     unsigned vn, vd;
     size_t vk = vulgar_at(c, i, &vn, &vd);
-    if (vk && !a.has_frac && !a.neg) {
+    if (vk && !a.has_frac && !a.neg && a.nip <= 15) {
         say_fraction(&b, a.value, 1, vn, vd, gbr);
         size_t e = i + vk;
         e += number_suffix(c, e, &b, &(vx_num){.value = 2});
