@@ -45,6 +45,7 @@ enum {
     VOX_ERR_UNSUPPORTED = -11, /* valid, but not supported by this build */
     VOX_ERR_INTERNAL = -12,    /* a bug: please report */
     VOX_ERR_EMPTY = -13,       /* input text has nothing to speak */
+    VOX_ERR_SSML = -14,        /* malformed or unsupported SSML (the message names line and column) */
 };
 
 /* A short static description of an error code. */
@@ -170,7 +171,13 @@ typedef struct vox_synth_options {
                                 giving Piper's exact phoneme ids. */
     vox_lexicon *lexicon;    /* NULL, or a pronunciation lexicon applied to the written words
                                 (with or without text_norm); IPA entries only for Piper voices */
+    int input_format;        /* VOX_INPUT_AUTO (default): SSML when the text starts with
+                                "<speak" (after an optional BOM / XML declaration), else plain
+                                text; VOX_INPUT_TEXT; VOX_INPUT_SSML (see src/text/ssml.h for
+                                the supported subset). */
 } vox_synth_options;
+
+enum { VOX_INPUT_AUTO = 0, VOX_INPUT_TEXT = 1, VOX_INPUT_SSML = 2 };
 
 void vox_synth_options_init(vox_synth_options *o);
 
@@ -180,6 +187,14 @@ typedef struct vox_timing {
     double start, end;       /* seconds from the start of the whole synthesis */
     const char *phoneme;     /* phoneme (UTF-8) for phoneme timings; NULL for words */
 } vox_timing;
+
+/* An SSML <mark>: its name and the time (seconds from the start of the synthesis) at
+ * which speech reaches it. */
+typedef struct vox_mark {
+    const char *name;
+    double time;
+    size_t text_offset;      /* byte offset of the <mark> element in the input */
+} vox_mark;
 
 typedef struct vox_chunk {
     const float *samples;    /* n_samples floats in [-1, 1] */
@@ -192,6 +207,7 @@ typedef struct vox_chunk {
     size_t text_length;
     const vox_timing *words;    size_t n_words;    /* when options.timings */
     const vox_timing *phonemes; size_t n_phonemes;
+    const vox_mark *marks;   size_t n_marks;    /* SSML marks reached in this chunk (always) */
 } vox_chunk;
 
 typedef struct vox_synth vox_synth;

@@ -14,12 +14,14 @@ void vx_timings_init(vx_timings_out *t) {
     t->words = cJSON_CreateArray();
     t->phonemes = cJSON_CreateArray();
     t->sentences = cJSON_CreateArray();
+    t->marks = cJSON_CreateArray();
 }
 
 void vx_timings_free(vx_timings_out *t) {
     cJSON_Delete(t->words);
     cJSON_Delete(t->phonemes);
     cJSON_Delete(t->sentences);
+    cJSON_Delete(t->marks);
     memset(t, 0, sizeof *t);
 }
 
@@ -55,6 +57,13 @@ void vx_timings_add(vx_timings_out *t, const vox_chunk *ch, const char *text) {
         cJSON_AddNumberToObject(o, "end", p->end);
         cJSON_AddNumberToObject(o, "offset", (double)p->text_offset);
         cJSON_AddItemToArray(t->phonemes, o);
+    }
+    for (size_t i = 0; i < ch->n_marks; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", ch->marks[i].name);
+        cJSON_AddNumberToObject(o, "time", ch->marks[i].time);
+        cJSON_AddNumberToObject(o, "offset", (double)ch->marks[i].text_offset);
+        cJSON_AddItemToArray(t->marks, o);
     }
     t->t += dur;
 }
@@ -103,6 +112,7 @@ int vx_timings_write(vx_timings_out *t, const char *json_path, const char *subs_
         cJSON_AddItemReferenceToObject(root, "sentences", t->sentences);
         cJSON_AddItemReferenceToObject(root, "words", t->words);
         cJSON_AddItemReferenceToObject(root, "phonemes", t->phonemes);
+        if (cJSON_GetArraySize(t->marks)) cJSON_AddItemReferenceToObject(root, "marks", t->marks);
         char *s = cJSON_Print(root);
         cJSON_Delete(root);
         FILE *f = fopen(json_path, "w");

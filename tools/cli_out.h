@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 
 typedef struct vx_timings_out {
-    cJSON *words, *phonemes, *sentences;
+    cJSON *words, *phonemes, *sentences, *marks;
     double t;                /* audio seconds written so far */
     int sample_rate;
 } vx_timings_out;

@@ -75,6 +75,7 @@ static void usage(void) {
          "                           off = the text goes to espeak-ng as written, Piper's exact ids)\n"
          "  --lexicon FILE           pronunciation lexicon: word<TAB>/IPA/ or word<TAB>respelling lines\n"
          "                           (or an image from 'vox lexicon compile SRC OUT')\n"
+         "  --input-format auto|text|ssml   auto (default): SSML when the input starts with <speak\n"
          "  --seed N                 noise seed\n"
          "  --threads N              inference threads (default: all cores)\n"
          "  --timings FILE.json      write word and phoneme timings\n"
@@ -115,7 +116,7 @@ static long parse_long(const char *s, const char *name) {
 enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON,
+    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
@@ -130,7 +131,8 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"subtitles", 1, 0, O_SUBS}, {"phonemes", 0, 0, O_PHON}, {"list_voices", 0, 0, O_LIST},
         {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
-        {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON}, {0, 0, 0, 0},
+        {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
+        {"input_format", 1, 0, O_INFMT}, {0, 0, 0, 0},
     };
     normalize_long_opts(argc, argv);
     opterr = 0;
@@ -173,6 +175,12 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_PITCH: c->so.pitch = parse_float(optarg, "--pitch"); break;
         case O_NONORM: c->so.normalize = 0; break;
         case O_LEXICON: c->lexicon = optarg; break;
+        case O_INFMT:
+            if (!strcmp(optarg, "auto")) c->so.input_format = VOX_INPUT_AUTO;
+            else if (!strcmp(optarg, "text")) c->so.input_format = VOX_INPUT_TEXT;
+            else if (!strcmp(optarg, "ssml")) c->so.input_format = VOX_INPUT_SSML;
+            else die_usage("--input-format must be auto, text or ssml");
+            break;
         case O_TEXTNORM:
             if (!strcmp(optarg, "on")) c->so.text_norm = 1;
             else if (!strcmp(optarg, "off")) c->so.text_norm = 0;
