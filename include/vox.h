@@ -179,6 +179,10 @@ typedef struct vox_synth_options {
 
 enum { VOX_INPUT_AUTO = 0, VOX_INPUT_TEXT = 1, VOX_INPUT_SSML = 2 };
 
+/* 1 when VOX_INPUT_AUTO would read text as SSML. Servers that split text into sentences
+ * themselves must not split an SSML document: it is one synthesis. */
+int vox_text_is_ssml(const char *text, size_t len);
+
 void vox_synth_options_init(vox_synth_options *o);
 
 typedef struct vox_timing {

@@ -2,6 +2,7 @@
 #include "audio/wav.h"
 #include "text/lexicon.h"
 #include "text/norm.h"
+#include "text/ssml.h"
 #include "voice/voice.h"
 #include <errno.h>
 #include <stdio.h>
@@ -206,7 +207,29 @@ int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so)
     int rc = 0;
     if (len > VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: input too long\n"); rc = 1; }
     else if (vox_utf8_check(buf, len, &bad)) { fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad); rc = 1; }
-    else if (so->text_norm || so->lexicon) {
+    else if (so->input_format == VOX_INPUT_SSML ||
+             (so->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(buf, len))) {
+        /* SSML: each block's text (normalized as synthesis would) on its own lines */
+        vx_ssml x;
+        if (vx_ssml_parse(buf, len, 1, v->language, &x, err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            rc = 1;
+        }
+        for (size_t i = 0; !rc && i < x.nb; i++) {
+            const char *t = x.text.text + x.b[i].lo;
+            size_t tl = x.b[i].hi - x.b[i].lo;
+            vx_norm n;
+            vx_norm_opts no = {x.b[i].lang[0] ? x.b[i].lang : v->language, so->text_norm,
+                               (const vx_lex *)so->lexicon, 1};
+            if (tl && (vx_normalize_opts(&no, t, tl, &n, err, sizeof err) ||
+                       vx_piper_voice_print_phonemes(v, n.text, n.len, stdout, err, sizeof err))) {
+                fprintf(stderr, "vox: error: %s\n", err);
+                rc = 1;
+            }
+            if (tl) vx_norm_free(&n);
+        }
+        if (!rc) vx_ssml_free(&x);
+    } else if (so->text_norm || so->lexicon) {
         vx_norm n;
         vx_norm_opts no = {v->language, so->text_norm, (const vx_lex *)so->lexicon, 1};
         if (vx_normalize_opts(&no, buf, len, &n, err, sizeof err) ||

@@ -7,6 +7,7 @@
 #include "text/norm.h"
 #include "text/ssml.h"
 #include "voice/voice.h"
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -367,6 +368,8 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     s->done = 0;
     return VOX_OK;
 }
+
+int vox_text_is_ssml(const char *text, size_t len) { return text && vx_ssml_detect(text, len); }
 
 /* Volume, trailing silence (sentence silence, then a break) and the int16 copy. */
 static int finish_chunk(vox_synth *s, vx_audio *a, const vox_synth_options *o, double extra) {

@@ -70,8 +70,15 @@ static void close_block(parser *p, double brk) {
     vx_ssml_block *b = &o->b[o->nb++];
     memset(b, 0, sizeof *b);
     const frame *f = &p->st[p->depth];
-    b->lo = p->block_lo;
+    /* without the white space around it, which would become a word gap before a
+     * leading [[phonemes]] block */
+    const char *t = o->text.text;
+    size_t lo = p->block_lo;
+    while (lo < hi && isspace((unsigned char)t[lo])) lo++;
+    while (hi > lo && isspace((unsigned char)t[hi - 1])) hi--;
+    b->lo = lo;
     b->hi = hi;
+    hi = o->text.len;
     b->rate = f->rate;
     b->pitch = f->pitch;
     b->volume = f->volume;

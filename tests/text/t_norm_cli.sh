@@ -24,5 +24,15 @@ check "nothing to normalize: same ids either way" '[ -n "$a" ] && [ "$a" = "$b" 
 "$VOX" -m espeak:en-us --text 'Pay $500 now.' -f "$T/a.wav" --timings "$T/t.json" -q
 n=$(grep -cF '"$500"' "$T/t.json")
 check "one word timing for \$500, got $n" '[ "$n" = 1 ]'
+# SSML through the CLI: marks in the timings, --phonemes per block, errors with a position
+"$VOX" -m espeak:en-us --text '<speak>One <mark name="here"/>two<break time="1s"/>three</speak>' \
+  -f "$T/s.wav" --timings "$T/s.json" -q
+check "mark in timings" 'grep -q "\"here\"" "$T/s.json"'
+d=$(soxi -D "$T/s.wav" 2>/dev/null || echo 0)
+check "break makes it longer than 1 s ($d)" 'awk "BEGIN{exit !($d > 1.3)}"'
+p=$(printf '%s' '<speak>A <phoneme ph="həlˈoʊ">x</phoneme></speak>' | "$VOX" -m "$M" --phonemes | cut -f1)
+q=$(printf '%s' 'A [[həlˈoʊ]]' | "$VOX" -m "$M" --phonemes --text-norm off | cut -f1)
+check "--phonemes reads SSML ($p vs $q)" '[ -n "$p" ] && [ "$p" = "$q" ]'
+expect_error "malformed SSML" "line 1, column" "$VOX" -m espeak:en-us --text '<speak>oops</spek>' -f "$T/x.wav"
 expect_error "bad --text-norm" "text-norm" "$VOX" --text-norm maybe --text hi
 finish

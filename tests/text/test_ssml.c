@@ -14,6 +14,7 @@ typedef struct run {
     double hash;             /* a fingerprint of the samples */
     char phonemes[2048];
     vox_mark marks[16];
+    char mark_names[16][128]; /* copies: a chunk's mark names live until the next chunk */
     size_t n_marks;
     double word_start[64], word_end[64];
     size_t words;
@@ -43,7 +44,12 @@ static run say(vox_voice *v, const char *text) {
         }
         for (size_t i = 0; i < c.n_phonemes; i++)
             if (c.phonemes[i].phoneme) strncat(r.phonemes, c.phonemes[i].phoneme, sizeof r.phonemes - strlen(r.phonemes) - 1);
-        for (size_t i = 0; i < c.n_marks && r.n_marks < 16; i++) r.marks[r.n_marks++] = c.marks[i];
+        for (size_t i = 0; i < c.n_marks && r.n_marks < 16; i++) {
+            snprintf(r.mark_names[r.n_marks], sizeof r.mark_names[0], "%s", c.marks[i].name);
+            r.marks[r.n_marks] = c.marks[i];
+            r.marks[r.n_marks].name = NULL; /* use mark_names (r is returned by value) */
+            r.n_marks++;
+        }
         for (size_t i = 0; i < c.n_words && r.words < 64; i++) {
             r.word_start[r.words] = c.words[i].start;
             r.word_end[r.words++] = c.words[i].end;
@@ -80,7 +86,7 @@ static void parser(void) {
     parse_check("<speak>Hello world.</speak>", "Hello world.", 1);
     parse_check("<speak><p><s>One.</s><s>Two.</s></p><p>Three.</p></speak>", "One.|Two.|Three.", 3);
     parse_check("<speak>A &amp; B &lt; C</speak>", "A & B < C", 1);
-    parse_check("<speak>Go <break time=\"1s\"/> now</speak>", "Go | now", 2);
+    parse_check("<speak>Go <break time=\"1s\"/> now</speak>", "Go|now", 2);
     parse_check("<speak><sub alias=\"World Wide Web\">WWW</sub> rocks</speak>", "World Wide Web rocks", 1);
     parse_check("<speak><say-as interpret-as=\"characters\">abc</say-as></speak>", "a b c", 1);
     parse_check("<speak><say-as interpret-as=\"spell-out\">NASA</say-as></speak>", "N A S A", 1);
@@ -94,9 +100,9 @@ static void parser(void) {
     parse_check("<speak><say-as interpret-as=\"currency\">$5</say-as></speak>", "$5", 1);
     parse_check("<speak>a <phoneme alphabet=\"ipa\" ph=\"təˈmɑːtoʊ\">tomato</phoneme></speak>", "a [[təˈmɑːtoʊ]]", 1);
     parse_check("<speak>We <emphasis level=\"strong\">really</emphasis> do</speak>", "We really do", 1);
-    parse_check("<speak>x <prosody rate=\"slow\">y</prosody> z</speak>", "x |y| z", 3);
-    parse_check("<speak><voice name=\"espeak:en-us\">hi</voice> there</speak>", "hi| there", 2);
-    parse_check("<speak xml:lang=\"de\"><lang xml:lang=\"fr\">oui</lang> ja</speak>", "oui| ja", 2);
+    parse_check("<speak>x <prosody rate=\"slow\">y</prosody> z</speak>", "x|y|z", 3);
+    parse_check("<speak><voice name=\"espeak:en-us\">hi</voice> there</speak>", "hi|there", 2);
+    parse_check("<speak xml:lang=\"de\"><lang xml:lang=\"fr\">oui</lang> ja</speak>", "oui|ja", 2);
 
     /* attributes of blocks, marks, maps back to the document */
     const char *d = "<speak xml:lang=\"de-DE\">Hallo <mark name=\"m\"/><prosody rate=\"50%\" volume=\"-6dB\" pitch=\"+10%\">Welt</prosody><break strength=\"strong\"/></speak>";
@@ -188,11 +194,11 @@ static void audio(vox_voice *v, const char *kind) {
     double dur = m.samples / (double)sr;
     for (size_t i = 0; i < m.n_marks; i++) {
         CHECKF(m.marks[i].time >= 0 && m.marks[i].time <= dur + 1e-9, "%s: mark %s at %g of %g", kind,
-               m.marks[i].name, m.marks[i].time, dur);
+               m.mark_names[i], m.marks[i].time, dur);
         if (i) CHECK(m.marks[i].time >= m.marks[i - 1].time);
     }
     if (m.n_marks == 4 && m.words >= 4) {
-        CHECK_STR(m.marks[1].name, "b");
+        CHECK_STR(m.mark_names[1], "b");
         CHECK_NEAR(m.marks[0].time, 0, 1e-9);
         CHECK_NEAR(m.marks[1].time, m.word_start[2], 1e-9);  /* "three" */
         CHECK(m.marks[2].time >= m.word_end[2] + 0.5 - 0.02); /* after the break */
