@@ -182,6 +182,9 @@ enum { VOX_INPUT_AUTO = 0, VOX_INPUT_TEXT = 1, VOX_INPUT_SSML = 2 };
 /* 1 when VOX_INPUT_AUTO would read text as SSML. Servers that split text into sentences
  * themselves must not split an SSML document: it is one synthesis. */
 int vox_text_is_ssml(const char *text, size_t len);
+/* Check an SSML document without synthesizing: 0, or VOX_ERR_SSML with "SSML line L,
+ * column C: ..." in err (for servers that answer malformed SSML with HTTP 400). */
+int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen);
 
 void vox_synth_options_init(vox_synth_options *o);
 

@@ -371,6 +371,17 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
 
 int vox_text_is_ssml(const char *text, size_t len) { return text && vx_ssml_detect(text, len); }
 
+int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen) {
+    char dummy[8];
+    if (!err) { err = dummy; errlen = sizeof dummy; }
+    int rc = check_text(text, len, err, errlen);
+    if (rc) return rc;
+    vx_ssml x;
+    rc = vx_ssml_parse(text, len, 1, "en", &x, err, errlen);
+    if (!rc) vx_ssml_free(&x);
+    return rc;
+}
+
 /* Volume, trailing silence (sentence silence, then a break) and the int16 copy. */
 static int finish_chunk(vox_synth *s, vx_audio *a, const vox_synth_options *o, double extra) {
     int sr = s->voice->info.sample_rate;

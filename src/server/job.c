@@ -246,9 +246,15 @@ static void run_prepare(vx_server *s, vx_job *j) {
     }
     vox_span *spans = NULL;
     size_t n = 0, queued = 0;
-    if (rc == VOX_OK)
+    if (rc == VOX_OK && j->synth.input_format == VOX_INPUT_SSML) {
+        /* an SSML document is synthesized whole (its breaks, marks and prosody span it) */
+        spans = malloc(sizeof(*spans));
+        if (!spans) rc = VOX_ERR_NOMEM;
+        else { spans[0].offset = 0; spans[0].length = j->text_len; n = 1; }
+    } else if (rc == VOX_OK) {
         rc = s->backend.split(j->voice->voice, j->text, j->text_len, &spans, &n, j->err,
                               sizeof(j->err));
+    }
     if (rc == VOX_OK && n == 0) rc = VOX_ERR_EMPTY;
     if (rc == VOX_OK && n > j->sents_cap) {
         vx_sent *ns = realloc(j->sents, n * sizeof(*ns));
@@ -338,6 +344,7 @@ static void fail_rc(vx_job *j, int rc, const char *msg) {
     case VOX_ERR_NOMEM: st = VX_JOB_UNAVAILABLE; code = "overloaded"; break;
     case VOX_ERR_MODEL: case VOX_ERR_CONFIG: case VOX_ERR_IO: code = "voice_load_failed"; break;
     case VOX_ERR_UNSUPPORTED: st = VX_JOB_UNSUPPORTED; code = "not_supported"; break;
+    case VOX_ERR_SSML: st = VX_JOB_INVALID; code = "invalid_ssml"; break;
     default: break;
     }
     fail(j, st, code, msg && *msg ? msg : vox_strerror(rc));
