@@ -59,6 +59,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len,
     o.rate = p->speed;
     o.text_norm = p->text_norm;
     o.input_format = p->input_format;
+    o.lexicon = p->lexicon;
     vox_synth *s = NULL;
     int rc = vox_synth_start(voice, text, len, &o, &s);
     if (rc != VOX_OK) {

@@ -119,6 +119,8 @@ static void job_free(vx_job *j) {
     }
     free(j->spans);
     free(j->text);
+    vox_lexicon_free(j->synth.lexicon);
+    j->synth.lexicon = NULL;
     pthread_mutex_destroy(&j->mu);
     if (s->n_job_free < VX_JOB_POOL_MAX) {
         j->free_next = s->job_free;
@@ -243,6 +245,15 @@ static void run_prepare(vx_server *s, vx_job *j) {
         rc = VOX_ERR_ARG;
         j->prep_status = VX_JOB_INVALID;
         j->prep_code = "speaker_not_found";
+    }
+    if (rc == VOX_OK && s->n_lex && !j->synth.lexicon) {
+        /* the voice's own lexicon, else the one for every voice: one map for the whole job */
+        int pick = -1;
+        for (int i = 0; i < s->n_lex; i++) {
+            if (!strcmp(s->lex_voice[i], j->voice_name)) { pick = i; break; }
+            if (!s->lex_voice[i][0] && pick < 0) pick = i;
+        }
+        if (pick >= 0) j->synth.lexicon = vox_lexicon_watch_get(s->lex[pick]);
     }
     vox_span *spans = NULL;
     size_t n = 0, queued = 0;

@@ -200,6 +200,21 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   code=$(curl -s -o "$TMP/ssml.err" -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"<speak>oops</spek>"}')
   check_eq "malformed SSML -> 400" "$code" 400
   check "malformed SSML -> line and column" grep -q 'line 1, column' "$TMP/ssml.err"
+  # --lexicon for one voice, reloaded when the file changes (atomic replace)
+  printf 'peking\tbay jing\n' > "$TMP/lex.w"; mv "$TMP/lex.w" "$TMP/lex.lex"
+  start_server lexd --data-dir "$MODELS" --workers 2 --lexicon "en_US-rand-medium=$TMP/lex.lex"
+  LU=http://127.0.0.1:$PORT
+  lb='{"input":"Peking.","voice":"en_US-rand-medium","response_format":"pcm","noise_scale":0,"noise_w":0}'
+  curl -s -o "$TMP/l1.pcm" "$LU/v1/audio/speech" -d "$lb"
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "bay jing." --output-raw > "$TMP/lc1.pcm" 2>/dev/null
+  check "voxd --lexicon: the entry is said" cmp -s "$TMP/l1.pcm" "$TMP/lc1.pcm"
+  printf 'peking\tbeijing\n' > "$TMP/lex.w"; mv "$TMP/lex.w" "$TMP/lex.lex"
+  sleep 1.2
+  curl -s -o "$TMP/l2.pcm" "$LU/v1/audio/speech" -d "$lb"
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "beijing." --output-raw > "$TMP/lc2.pcm" 2>/dev/null
+  check "voxd --lexicon: reloaded after a change" cmp -s "$TMP/l2.pcm" "$TMP/lc2.pcm"
+  curl -s -o "$TMP/l3.pcm" "$LU/v1/audio/speech" -d '{"input":"Peking.","voice":"espeak:en-us","response_format":"pcm"}'
+  check "voxd --lexicon: other voices unaffected (audio)" test -s "$TMP/l3.pcm"
 else
   fail "piper voices: no models at $MODELS (VOX_SHARED)"
 fi
