@@ -452,6 +452,8 @@ static size_t phone(vx_norm_ctx *c, size_t pos) {
     return end - pos;
 }
 
+static void say_clock(vx_sb *b, unsigned h, unsigned mi, int has_ampm, int pm, int gbr);
+
 static int valid_date(int y, int m, int d) {
     static const int md[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     (void)y;
@@ -482,7 +484,8 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos) {
     size_t lens[4], end;
     for (const char *s = "-/."; *s; s++) {
         int g = groups(c, pos, *s, lens, 4, &end);
-        if (g != 3 || !vx_norm_boundary_after(c, end)) continue;
+        int stamp = *s == '-' && end < c->len && c->in[end] == 'T'; /* ISO 8601 2026-12-02T10:00 */
+        if (g != 3 || (!stamp && !vx_norm_boundary_after(c, end))) continue;
         if (end < c->len && c->in[end] == *s) continue; /* more groups */
         uint64_t a, bb, cc;
         size_t i = pos;
@@ -505,6 +508,21 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos) {
         vx_sb b;
         vx_sb_init(&b);
         say_date(&b, y, m, d, gb(c), gb(c));
+        if (stamp) {
+            uint64_t h, mi, se = 0;
+            size_t t = end + 1;
+            if (vx_digits(c, t, &h) != 2 || t + 5 > c->len || c->in[t + 2] != ':' ||
+                vx_digits(c, t + 3, &mi) != 2 || h > 23 || mi > 59)
+                return 0;
+            t += 5;
+            if (t + 2 < c->len && c->in[t] == ':' && vx_digits(c, t + 1, &se) == 2) t += 3;
+            if (t + 1 < c->len && c->in[t] == '.' && isdigit((unsigned char)c->in[t + 1])) { t++; t += vx_digits(c, t, NULL); }
+            if (t < c->len && c->in[t] == 'Z') t++;
+            if (!vx_norm_boundary_after(c, t)) return 0;
+            vx_sb_raw(&b, ",");
+            say_clock(&b, (unsigned)h, (unsigned)mi, 0, 0, gb(c));
+            end = t;
+        }
         if (b.over) return 0;
         vx_norm_say(c, pos, end, b.s);
         return end - pos;
@@ -794,6 +812,20 @@ static int prev_in(const vx_norm_ctx *c, size_t pos, const char *const *words) {
     return 0;
 }
 
+/* Codes of three or more dash-separated digit groups that are no date and no phone
+ * number (ISBN 978-3-16-148410-0, serials): read group by group, digit by digit. */
+static size_t dash_code(vx_norm_ctx *c, size_t pos) {
+    size_t lens[12], end;
+    int g = groups(c, pos, '-', lens, 12, &end);
+    if (g < 3 || !vx_norm_boundary_after(c, end)) return 0;
+    vx_sb b;
+    vx_sb_init(&b);
+    say_digit_groups(&b, c, pos, end, 0);
+    if (b.over) return 0;
+    vx_norm_say(c, pos, end, b.s);
+    return end - pos;
+}
+
 /* Number-led tokens. */
 static size_t numeric(vx_norm_ctx *c, size_t pos) {
     size_t k;
@@ -801,6 +833,7 @@ static size_t numeric(vx_norm_ctx *c, size_t pos) {
     if ((k = date_numeric(c, pos))) return k;
     if ((k = clock_time(c, pos))) return k;
     if ((k = version(c, pos))) return k;
+    if ((k = dash_code(c, pos))) return k;
     vx_num a;
     if (!vx_num_scan(c, pos, 1, &a)) return 0;
     if ((k = currency_suffix(c, pos, &a))) return k;
@@ -840,6 +873,37 @@ static size_t numeric(vx_norm_ctx *c, size_t pos) {
         vx_norm_say(c, pos, e, b.s);
         return e - pos;
     }
+    if (!a.neg && a.nip <= 15 && i < c->len &&
+        (c->in[i] == 'M' || c->in[i] == 'B' || (i + 2 <= c->len && !memcmp(c->in + i, "bn", 2)))) {
+        const char *mag = NULL;
+        size_t mk = magnitude_at(c, i, &mag);
+        if (mk && (c->in[i] == 'M' || c->in[i] == 'B' || c->in[i] == 'b')) {
+            number(&b, &a, gbr);
+            vx_sb_word(&b, mag);
+            if (b.over) return 0;
+            vx_norm_say(c, pos, i + mk, b.s);
+            return i + mk - pos;
+        }
+    }
+    /* feet and inches: 5'11", 6′2″ */
+    if (!a.has_frac && !a.neg && a.nip <= 2 && i < c->len &&
+        (c->in[i] == '\'' || (i + 3 <= c->len && !memcmp(c->in + i, "\xE2\x80\xB2", 3)))) {
+        size_t j = i + (c->in[i] == '\'' ? 1 : 3);
+        uint64_t inch;
+        size_t dd = vx_digits(c, j, &inch);
+        size_t e = j + dd;
+        if (dd >= 1 && dd <= 2 && inch < 12 && e < c->len &&
+            (c->in[e] == '"' || (e + 3 <= c->len && !memcmp(c->in + e, "\xE2\x80\xB3", 3)))) {
+            e += c->in[e] == '"' ? 1 : 3;
+            cardinal(&b, a.value, gbr);
+            vx_sb_word(&b, a.value == 1 ? "foot" : "feet");
+            cardinal(&b, inch, gbr);
+            vx_sb_word(&b, inch == 1 ? "inch" : "inches");
+            if (b.over) return 0;
+            vx_norm_say(c, pos, e, b.s);
+            return e - pos;
+        }
+    }
     if (!vx_norm_boundary_after(c, i)) {
         /* glued unit: 10km, 5kg, 3GB, 8pm handled above */
         const unit *u;
@@ -850,6 +914,19 @@ static size_t numeric(vx_norm_ctx *c, size_t pos) {
         if (b.over) return 0;
         vx_norm_say(c, pos, i + uk, b.s);
         return i + uk - pos;
+    }
+    /* ratings: 4.5/5, 8.5/10 */
+    if (a.has_frac && !a.neg && i + 1 < c->len && c->in[i] == '/' && isdigit((unsigned char)c->in[i + 1])) {
+        uint64_t den;
+        size_t dd = vx_digits(c, i + 1, &den);
+        if (dd <= 3 && vx_norm_boundary_after(c, i + 1 + dd)) {
+            number(&b, &a, gbr);
+            vx_sb_word(&b, "out of");
+            cardinal(&b, den, gbr);
+            if (b.over) return 0;
+            vx_norm_say(c, pos, i + 1 + dd, b.s);
+            return i + 1 + dd - pos;
+        }
     }
     /* fractions a/b and mixed numbers "1 1/2" */
     if (!a.has_frac && !a.grouped && a.nip <= 3 && i + 1 < c->len && c->in[i] == '/' &&
@@ -980,7 +1057,7 @@ static int next_is_name_or_number(const vx_norm_ctx *c, size_t pos) {
     size_t i = vx_norm_skip_sp(c, pos);
     if (i == pos || i >= c->len) return 0;
     unsigned char ch = (unsigned char)c->in[i];
-    return isupper(ch) || isdigit(ch) || ch == '#';
+    return isupper(ch) || isdigit(ch) || ch == '#' || ch == '&';
 }
 
 static size_t abbreviation(vx_norm_ctx *c, size_t pos) {
@@ -1116,7 +1193,7 @@ static size_t date_month_first(vx_norm_ctx *c, size_t pos) {
 /* Symbols: & @ # + = and friends. */
 static size_t symbol(vx_norm_ctx *c, size_t pos) {
     static const struct { const char *s, *w; } t[] = {
-        {"&", "and"}, {"@", "at"}, {"=", "equals"}, {"+", "plus"},
+        {"+/-", "plus or minus"}, {"&", "and"}, {"@", "at"}, {"=", "equals"}, {"+", "plus"},
         {"\xC3\x97", "times"}, {"\xC3\xB7", "divided by"}, {"\xC2\xB1", "plus or minus"},
         {"\xE2\x89\x88", "approximately"}, {"\xE2\x89\xA0", "is not equal to"},
         {"\xE2\x89\xA4", "is less than or equal to"}, {"\xE2\x89\xA5", "is greater than or equal to"},
@@ -1157,7 +1234,8 @@ static size_t symbol(vx_norm_ctx *c, size_t pos) {
 static size_t en_token(vx_norm_ctx *c, size_t pos) {
     unsigned char ch = (unsigned char)c->in[pos];
     size_t k;
-    int start = pos == 0 || !vx_norm_is_word_byte((unsigned char)c->in[pos - 1]);
+    /* "x86_64", "snake_case_2": an underscore joins words */
+    int start = pos == 0 || (!vx_norm_is_word_byte((unsigned char)c->in[pos - 1]) && c->in[pos - 1] != '_');
     if (start) {
         if ((k = vx_norm_url_email(c, pos))) return k;
         if ((k = currency_prefix(c, pos))) return k;
