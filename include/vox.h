@@ -45,6 +45,7 @@ enum {
     VOX_ERR_UNSUPPORTED = -11, /* valid, but not supported by this build */
     VOX_ERR_INTERNAL = -12,    /* a bug: please report */
     VOX_ERR_EMPTY = -13,       /* input text has nothing to speak */
+    VOX_ERR_SSML = -14,        /* malformed or unsupported SSML (the message names line and column) */
 };
 
 /* A short static description of an error code. */
@@ -119,6 +120,29 @@ int vox_list_espeak_voices(const char *espeak_data,
                            int (*fn)(const char *name, const char *language, void *user),
                            void *user);
 
+/* -------------------------------------------------------------- lexicons */
+
+/* A pronunciation lexicon: a source file (word<TAB>/IPA/ or word<TAB>respelling, see
+ * src/text/lexicon.h for the format and case rules) or its compiled image, mapped
+ * read-only and shared. Opening a source compiles it once to FILE.vxlex beside it
+ * (reused while the source is unchanged). Handles are reference-counted: a synthesis
+ * started with one keeps its own reference, so vox_lexicon_free may come at any time. */
+typedef struct vox_lexicon vox_lexicon;
+int vox_lexicon_open(const char *path, vox_lexicon **out, char *err, size_t errlen);
+/* Compile a source file to an image file (written atomically). */
+int vox_lexicon_compile(const char *src_path, const char *image_path, char *err, size_t errlen);
+size_t vox_lexicon_size(const vox_lexicon *l);     /* number of entries */
+void vox_lexicon_free(vox_lexicon *l);
+
+/* Hot reload: vox_lexicon_watch_get returns a new reference to the lexicon of path,
+ * reloaded first when the file changed (checked at most every check_ms). A failed
+ * reload keeps the previous lexicon. Syntheses holding the old one keep it. */
+typedef struct vox_lexicon_watch vox_lexicon_watch;
+int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out,
+                           char *err, size_t errlen);
+vox_lexicon *vox_lexicon_watch_get(vox_lexicon_watch *w);
+void vox_lexicon_watch_free(vox_lexicon_watch *w);
+
 /* ------------------------------------------------------------- synthesis */
 
 typedef struct vox_synth_options {
@@ -139,7 +163,28 @@ typedef struct vox_synth_options {
                                 even if the voice has an inference pool; > 1 = the voice's pool
                                 (all of its load-time threads: a pool is not narrowed per
                                 synthesis). espeak voices ignore it. Negative: VOX_ERR_ARG. */
+    int text_norm;           /* 1 (vox_synth_options_init's default): normalize the text for
+                                the voice's language first ("$500" -> "five hundred dollars",
+                                dates, times, units, ...; en, de, fr, es; other languages are
+                                left as written). Timings and chunk spans still point into the
+                                caller's text. 0: the text goes to the phonemizer as written,
+                                giving Piper's exact phoneme ids. */
+    vox_lexicon *lexicon;    /* NULL, or a pronunciation lexicon applied to the written words
+                                (with or without text_norm); IPA entries only for Piper voices */
+    int input_format;        /* VOX_INPUT_AUTO (default): SSML when the text starts with
+                                "<speak" (after an optional BOM / XML declaration), else plain
+                                text; VOX_INPUT_TEXT; VOX_INPUT_SSML (see src/text/ssml.h for
+                                the supported subset). */
 } vox_synth_options;
+
+enum { VOX_INPUT_AUTO = 0, VOX_INPUT_TEXT = 1, VOX_INPUT_SSML = 2 };
+
+/* 1 when VOX_INPUT_AUTO would read text as SSML. Servers that split text into sentences
+ * themselves must not split an SSML document: it is one synthesis. */
+int vox_text_is_ssml(const char *text, size_t len);
+/* Check an SSML document without synthesizing: 0, or VOX_ERR_SSML with "SSML line L,
+ * column C: ..." in err (for servers that answer malformed SSML with HTTP 400). */
+int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen);
 
 void vox_synth_options_init(vox_synth_options *o);
 
@@ -149,6 +194,14 @@ typedef struct vox_timing {
     double start, end;       /* seconds from the start of the whole synthesis */
     const char *phoneme;     /* phoneme (UTF-8) for phoneme timings; NULL for words */
 } vox_timing;
+
+/* An SSML <mark>: its name and the time (seconds from the start of the synthesis) at
+ * which speech reaches it. */
+typedef struct vox_mark {
+    const char *name;
+    double time;
+    size_t text_offset;      /* byte offset of the <mark> element in the input */
+} vox_mark;
 
 typedef struct vox_chunk {
     const float *samples;    /* n_samples floats in [-1, 1] */
@@ -161,6 +214,7 @@ typedef struct vox_chunk {
     size_t text_length;
     const vox_timing *words;    size_t n_words;    /* when options.timings */
     const vox_timing *phonemes; size_t n_phonemes;
+    const vox_mark *marks;   size_t n_marks;    /* SSML marks reached in this chunk (always) */
 } vox_chunk;
 
 typedef struct vox_synth vox_synth;

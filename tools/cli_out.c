@@ -1,22 +1,28 @@
 #include "cli_out.h"
 #include "audio/wav.h"
+#include "text/lexicon.h"
+#include "text/norm.h"
+#include "text/ssml.h"
 #include "voice/voice.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void vx_timings_init(vx_timings_out *t) {
     memset(t, 0, sizeof *t);
     t->words = cJSON_CreateArray();
     t->phonemes = cJSON_CreateArray();
     t->sentences = cJSON_CreateArray();
+    t->marks = cJSON_CreateArray();
 }
 
 void vx_timings_free(vx_timings_out *t) {
     cJSON_Delete(t->words);
     cJSON_Delete(t->phonemes);
     cJSON_Delete(t->sentences);
+    cJSON_Delete(t->marks);
     memset(t, 0, sizeof *t);
 }
 
@@ -52,6 +58,13 @@ void vx_timings_add(vx_timings_out *t, const vox_chunk *ch, const char *text) {
         cJSON_AddNumberToObject(o, "end", p->end);
         cJSON_AddNumberToObject(o, "offset", (double)p->text_offset);
         cJSON_AddItemToArray(t->phonemes, o);
+    }
+    for (size_t i = 0; i < ch->n_marks; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", ch->marks[i].name);
+        cJSON_AddNumberToObject(o, "time", ch->marks[i].time);
+        cJSON_AddNumberToObject(o, "offset", (double)ch->marks[i].text_offset);
+        cJSON_AddItemToArray(t->marks, o);
     }
     t->t += dur;
 }
@@ -100,6 +113,7 @@ int vx_timings_write(vx_timings_out *t, const char *json_path, const char *subs_
         cJSON_AddItemReferenceToObject(root, "sentences", t->sentences);
         cJSON_AddItemReferenceToObject(root, "words", t->words);
         cJSON_AddItemReferenceToObject(root, "phonemes", t->phonemes);
+        if (cJSON_GetArraySize(t->marks)) cJSON_AddItemReferenceToObject(root, "marks", t->marks);
         char *s = cJSON_Print(root);
         cJSON_Delete(root);
         FILE *f = fopen(json_path, "w");
@@ -172,7 +186,7 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
     return rc;
 }
 
-int vx_cli_phonemes(vox_voice *v, const char *text) {
+int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so) {
     size_t len = 0;
     char *buf = NULL;
     if (text) { buf = strdup(text); len = strlen(text); }
@@ -193,7 +207,76 @@ int vx_cli_phonemes(vox_voice *v, const char *text) {
     int rc = 0;
     if (len > VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: input too long\n"); rc = 1; }
     else if (vox_utf8_check(buf, len, &bad)) { fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad); rc = 1; }
-    else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
+    else if (so->input_format == VOX_INPUT_SSML ||
+             (so->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(buf, len))) {
+        /* SSML: each block's text (normalized as synthesis would) on its own lines */
+        vx_ssml x;
+        if (vx_ssml_parse(buf, len, 1, v->language, &x, err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            rc = 1;
+        }
+        for (size_t i = 0; !rc && i < x.nb; i++) {
+            const char *t = x.text.text + x.b[i].lo;
+            size_t tl = x.b[i].hi - x.b[i].lo;
+            vx_norm n;
+            vx_norm_opts no = {x.b[i].lang[0] ? x.b[i].lang : v->language, so->text_norm,
+                               (const vx_lex *)so->lexicon, 1};
+            if (tl && (vx_normalize_opts(&no, t, tl, &n, err, sizeof err) ||
+                       vx_piper_voice_print_phonemes(v, n.text, n.len, stdout, err, sizeof err))) {
+                fprintf(stderr, "vox: error: %s\n", err);
+                rc = 1;
+            }
+            if (tl) vx_norm_free(&n);
+        }
+        if (!rc) vx_ssml_free(&x);
+    } else if (so->text_norm || so->lexicon) {
+        vx_norm n;
+        vx_norm_opts no = {v->language, so->text_norm, (const vx_lex *)so->lexicon, 1};
+        if (vx_normalize_opts(&no, buf, len, &n, err, sizeof err) ||
+            vx_piper_voice_print_phonemes(v, n.text, n.len, stdout, err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            rc = 1;
+        }
+        vx_norm_free(&n);
+    } else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
     free(buf);
     return rc;
+}
+
+/* vox lexicon compile SRC OUT: compile a source to an image.
+ * vox lexicon lookup FILE WORD...: open FILE (image or source) and print each word's
+ * entry; the time to open is printed to stderr (for bench/lexicon.sh). */
+int vx_cli_lexicon(int argc, char **argv) {
+    char err[512];
+    if (argc == 4 && !strcmp(argv[1], "compile")) {
+        if (vox_lexicon_compile(argv[2], argv[3], err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "lookup")) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        vx_lex *l;
+        if (vx_lex_open(argv[2], &l, err, sizeof err)) {
+            fprintf(stderr, "vox: error: %s\n", err);
+            return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(stderr, "vox: lexicon %s: %zu entries, opened in %.3f ms\n", argv[2], vx_lex_count(l),
+                (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        int rc = 0;
+        for (int i = 3; i < argc; i++) {
+            vx_lex_hit h;
+            if (vx_lex_find(l, argv[i], strlen(argv[i]), &h))
+                printf("%s\t%s%.*s%s\n", argv[i], h.kind == VX_LEX_IPA ? "/" : "", (int)h.value_len,
+                       h.value, h.kind == VX_LEX_IPA ? "/" : "");
+            else { printf("%s\t(not found)\n", argv[i]); rc = 2; }
+        }
+        vx_lex_release(l);
+        return rc;
+    }
+    fprintf(stderr, "vox: error: usage: vox lexicon compile SRC OUT | vox lexicon lookup FILE WORD...\n");
+    return 1;
 }

@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 
 typedef struct vx_timings_out {
-    cJSON *words, *phonemes, *sentences;
+    cJSON *words, *phonemes, *sentences, *marks;
     double t;                /* audio seconds written so far */
     int sample_rate;
 } vx_timings_out;
@@ -18,5 +18,7 @@ int vx_timings_write(vx_timings_out *t, const char *json_path, const char *subs_
 void vx_timings_free(vx_timings_out *t);
 
 int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *out_dir, int quiet);
-int vx_cli_phonemes(vox_voice *v, const char *text);
+int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so);
+/* vox lexicon compile SRC OUT | vox lexicon lookup FILE WORD... */
+int vx_cli_lexicon(int argc, char **argv);
 #endif

@@ -24,7 +24,7 @@ int vox_infer_main(int argc, char **argv);
 
 typedef struct cli {
     const char *model, *config, *output_file, *output_dir, *text, *espeak_data;
-    const char *timings_path, *subtitles_path, *data_dir;
+    const char *timings_path, *subtitles_path, *data_dir, *lexicon;
     int output_raw, raw_f32, quiet, debug, json_input, phonemes_only, threads;
     vox_synth_options so;
 } cli;
@@ -71,6 +71,11 @@ static void usage(void) {
          "  --volume X               output gain (1 = unchanged)\n"
          "  --rate X, --pitch X      espeak voices: speed factor and pitch (1 = normal)\n"
          "  --no-normalize           keep the model's raw amplitude (no per-sentence peak normalization)\n"
+         "  --text-norm on|off       read numbers, dates, money, units... as words (default on;\n"
+         "                           off = the text goes to espeak-ng as written, Piper's exact ids)\n"
+         "  --lexicon FILE           pronunciation lexicon: word<TAB>/IPA/ or word<TAB>respelling lines\n"
+         "                           (or an image from 'vox lexicon compile SRC OUT')\n"
+         "  --input-format auto|text|ssml   auto (default): SSML when the input starts with <speak\n"
          "  --seed N                 noise seed\n"
          "  --threads N              inference threads (default: all cores)\n"
          "  --timings FILE.json      write word and phoneme timings\n"
@@ -111,7 +116,7 @@ static long parse_long(const char *s, const char *name) {
 enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR,
+    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
@@ -126,7 +131,8 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"subtitles", 1, 0, O_SUBS}, {"phonemes", 0, 0, O_PHON}, {"list_voices", 0, 0, O_LIST},
         {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
-        {0, 0, 0, 0},
+        {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
+        {"input_format", 1, 0, O_INFMT}, {0, 0, 0, 0},
     };
     normalize_long_opts(argc, argv);
     opterr = 0;
@@ -168,6 +174,18 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_RATE: c->so.rate = parse_float(optarg, "--rate"); break;
         case O_PITCH: c->so.pitch = parse_float(optarg, "--pitch"); break;
         case O_NONORM: c->so.normalize = 0; break;
+        case O_LEXICON: c->lexicon = optarg; break;
+        case O_INFMT:
+            if (!strcmp(optarg, "auto")) c->so.input_format = VOX_INPUT_AUTO;
+            else if (!strcmp(optarg, "text")) c->so.input_format = VOX_INPUT_TEXT;
+            else if (!strcmp(optarg, "ssml")) c->so.input_format = VOX_INPUT_SSML;
+            else die_usage("--input-format must be auto, text or ssml");
+            break;
+        case O_TEXTNORM:
+            if (!strcmp(optarg, "on")) c->so.text_norm = 1;
+            else if (!strcmp(optarg, "off")) c->so.text_norm = 0;
+            else die_usage("--text-norm must be on or off");
+            break;
         case O_SEED: c->so.seed = (uint64_t)parse_long(optarg, "--seed"); break;
         case O_THREADS: c->threads = (int)parse_long(optarg, "--threads"); break;
         case O_TIMINGS: c->timings_path = optarg; c->so.timings = 1; break;
@@ -441,10 +459,17 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "infer")) return vox_infer_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "lexicon")) return vx_cli_lexicon(argc - 1, argv + 1);
     cli c = {0};
     vox_synth_options_init(&c.so);
     parse_args(argc, argv, &c);
     if (c.phonemes_only == -1) return list_voices(&c);
+    vox_lexicon *lex = NULL;
+    if (c.lexicon) {
+        char lerr[512];
+        if (vox_lexicon_open(c.lexicon, &lex, lerr, sizeof lerr)) return fail("%s", lerr);
+        c.so.lexicon = lex;
+    }
 
     const char *model = c.model && *c.model ? c.model : "espeak:en-us";
     vox_load_options lo;
@@ -457,11 +482,12 @@ int main(int argc, char **argv) {
     char err[1024];
     vox_voice *v = NULL;
     int rc = vox_voice_load(model, &lo, &v, err, sizeof err);
-    if (rc) return fail("%s", err);
+    if (rc) { vox_lexicon_free(lex); return fail("%s", err); }
     if (c.json_input) rc = vx_cli_json_input(v, &c.so, c.output_dir, c.quiet);
-    else if (c.phonemes_only == 1) rc = vx_cli_phonemes(v, c.text);
+    else if (c.phonemes_only == 1) rc = vx_cli_phonemes(v, c.text, &c.so);
     else if (c.output_dir) rc = run_dir_mode(v, &c);
     else rc = run_text_mode(v, &c);
     vox_voice_free(v);
+    vox_lexicon_free(lex);
     return rc;
 }

@@ -21,6 +21,8 @@ static void usage(FILE *f) {
         "  --queue N            speech requests admitted at once; more get 429 (default 64)\n"
         "  --voice NAME         default voice (default espeak:en-us)\n"
         "  --preload NAME       also load this voice at start (repeatable, up to 8)\n"
+        "  --lexicon [VOICE=]FILE  pronunciation lexicon for every voice or one voice\n"
+        "                       (repeatable, up to 8; reloaded when the file changes)\n"
         "  --data-dir DIR       where Piper voices are looked up (repeatable, up to 8)\n"
         "  --alias NAME=VOICE   map an OpenAI voice name (alloy, nova, ...) to a voice\n"
         "  --api-key KEY        require 'Authorization: Bearer KEY' on /v1 (or env VOX_API_KEY)\n"
@@ -71,6 +73,10 @@ int main(int argc, char **argv) {
             NEED_ARG();
             if (c.n_preload == 8) { fprintf(stderr, "voxd: at most 8 --preload\n"); return 2; }
             c.preload[c.n_preload++] = v;
+        } else if (!strcmp(a, "--lexicon")) {
+            NEED_ARG();
+            if (c.n_lexicons == 8) { fprintf(stderr, "voxd: at most 8 --lexicon\n"); return 2; }
+            c.lexicons[c.n_lexicons++] = v;
         } else if (!strcmp(a, "--data-dir")) {
             NEED_ARG();
             if (c.n_data_dirs == 8) { fprintf(stderr, "voxd: at most 8 --data-dir\n"); return 2; }

@@ -3,7 +3,11 @@
 #include "vox.h"
 #include "audio/wav.h"
 #include "api/voices.h"
+#include "text/lexicon.h"
+#include "text/norm.h"
+#include "text/ssml.h"
 #include "voice/voice.h"
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -34,6 +38,7 @@ const char *vox_strerror(int code) {
     case VOX_ERR_UNSUPPORTED: return "unsupported";
     case VOX_ERR_INTERNAL: return "internal error";
     case VOX_ERR_EMPTY: return "nothing to speak";
+    case VOX_ERR_SSML: return "malformed or unsupported SSML";
     default: return "unknown error";
     }
 }
@@ -51,6 +56,7 @@ void vox_synth_options_init(vox_synth_options *o) {
     o->volume = 1.0f;
     o->sentence_silence = 0.0f;
     o->normalize = 1;
+    o->text_norm = 1;
 }
 
 void vx_audio_free(vx_audio *a) {
@@ -133,13 +139,41 @@ const char *vox_voice_speaker_name(const vox_voice *v, int id) {
 
 /* --------------------------------------------------------------- synthesis */
 
+/* One block of speech: plain text is one block; SSML gives one per run of text with the
+ * same prosody, voice and language (src/text/ssml.h), each followed by its <break>. */
+typedef struct sblock {
+    vox_voice *voice;         /* the synthesis' voice, or one loaded for <voice name> */
+    vox_synth_options opt;    /* the synthesis' options with the block's prosody */
+    char *text;               /* what the voice plans (normalized when options.text_norm) */
+    size_t len;
+    vx_norm norm;             /* text -> the block's raw text, when has_norm */
+    int has_norm;
+    size_t doc_lo, doc_hi;    /* the block's raw text in the document text */
+    vx_plan plan;
+    double break_after;       /* seconds of silence after its last sentence */
+    size_t first_mark, n_marks; /* its SSML marks: s->ssml.m[first_mark ...] */
+} sblock;
+
+#define MAX_EXTRA_VOICES 8    /* distinct <voice name> voices in one synthesis */
+
 struct vox_synth {
     vox_voice *voice;
     vox_synth_options opt;
-    char *text;               /* private copy: the caller's buffer may go away */
-    size_t len;
-    vx_plan plan;
-    size_t next;              /* next sentence to render */
+    char *doc;                /* private, scrubbed copy of the input: the caller's buffer
+                                 may go away */
+    size_t doc_len;
+    vx_ssml ssml;             /* when is_ssml: the text said, mapped to the document */
+    int is_ssml;
+    const char *dtext;        /* the document text: ssml.text.text, or doc */
+    sblock *b;
+    size_t nb;
+    size_t bi, si;            /* next block and sentence to render */
+    vox_voice *extra[MAX_EXTRA_VOICES];
+    size_t nextra;
+    vx_lex *lex;              /* our reference to options.lexicon */
+    vox_mark marks[64];       /* marks of the chunk handed out last (at most 64 per chunk;
+                                 more in one sentence are dropped and counted in the error) */
+    int chunk;                /* chunks handed out */
     int done;
     int speaker_id;
     double t0;                /* seconds of audio emitted before the current chunk */
@@ -205,6 +239,74 @@ static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
     return VOX_OK;
 }
 
+/* The voice for <voice name>: the synthesis' own when the name matches, else loaded
+ * once per synthesis (default load options) and kept for the synthesis. */
+static int block_voice(vox_synth *s, const char *name, vox_voice **out) {
+    if (!*name || !strcmp(name, s->voice->name)) { *out = s->voice; return 0; }
+    for (size_t i = 0; i < s->nextra; i++)
+        if (!strcmp(s->extra[i]->name, name)) { *out = s->extra[i]; return 0; }
+    if (s->nextra == MAX_EXTRA_VOICES) {
+        snprintf(s->err, sizeof s->err, "SSML: more than %d voices in one synthesis", MAX_EXTRA_VOICES);
+        return VOX_ERR_SSML;
+    }
+    char e[400];
+    vox_voice *v;
+    int rc = vox_voice_load(name, NULL, &v, e, sizeof e);
+    if (rc) { snprintf(s->err, sizeof s->err, "SSML <voice name=\"%s\">: %s", name, e); return rc; }
+    if (v->info.sample_rate != s->voice->info.sample_rate) {
+        snprintf(s->err, sizeof s->err, "SSML <voice name=\"%s\">: its sample rate %d differs from %d",
+                 name, v->info.sample_rate, s->voice->info.sample_rate);
+        vox_voice_free(v);
+        return VOX_ERR_UNSUPPORTED;
+    }
+    s->extra[s->nextra++] = v;
+    *out = v;
+    return 0;
+}
+
+/* Options, text, normalization and sentence plan of one block. */
+static int block_prepare(vox_synth *s, sblock *b, const vx_ssml_block *sb) {
+    int rc = 0;
+    b->opt = s->opt;
+    b->voice = s->voice;
+    if (sb) {
+        rc = block_voice(s, sb->voice, &b->voice);
+        if (rc) return rc;
+        b->opt.rate *= sb->rate;
+        if (b->opt.length_scale > 0) b->opt.length_scale /= sb->rate;
+        b->opt.pitch *= sb->pitch;
+        if (b->opt.pitch > 2) b->opt.pitch = 2;
+        b->opt.volume *= sb->volume;
+        b->break_after = sb->break_after;
+        if (b->voice != s->voice) {
+            b->opt.speaker_id = -1;
+            b->opt.speaker = NULL;
+            rc = b->voice->ops->speaker(b->voice, &b->opt, &b->opt.speaker_id, s->err, sizeof s->err);
+            if (rc) return rc;
+        }
+    }
+    vox_voice *v = b->voice;
+    b->len = b->doc_hi - b->doc_lo;
+    b->text = malloc(b->len + 1);
+    if (!b->text) return VOX_ERR_NOMEM;
+    memcpy(b->text, s->dtext + b->doc_lo, b->len);
+    b->text[b->len] = 0;
+    if (s->opt.text_norm || s->lex) {
+        const char *tag = sb && sb->lang[0] ? sb->lang : v->language;
+        vx_norm_opts no = {tag, s->opt.text_norm, s->lex, !strcmp(v->kind, "piper")};
+        rc = vx_normalize_opts(&no, b->text, b->len, &b->norm, s->err, sizeof s->err);
+        if (rc) return rc;
+        free(b->text);
+        b->text = b->norm.text;   /* owned by b->norm from here on */
+        b->len = b->norm.len;
+        b->has_norm = 1;
+    }
+    if (b->len) rc = v->ops->plan(v, b->text, b->len, &b->plan, s->err, sizeof s->err);
+    return rc;
+}
+
+static int block_yields(const sblock *b) { return b->plan.n || b->break_after > 0 || b->n_marks; }
+
 int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_options *o,
                     vox_synth **out) {
     if (!out) return VOX_ERR_ARG;
@@ -223,13 +325,43 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     if (!rc) rc = check_options(&s->opt, s->err, sizeof s->err);
     if (!rc) rc = v->ops->speaker(v, &s->opt, &s->speaker_id, s->err, sizeof s->err);
     if (rc) return rc;
-    s->text = clean_copy(text, len);
-    if (!s->text) return VOX_ERR_NOMEM;
-    s->len = len;
     s->opt.speaker_id = s->speaker_id;
-    rc = v->ops->plan(v, s->text, len, &s->plan, s->err, sizeof s->err);
-    if (rc) return rc;
-    if (s->plan.n == 0) {
+    s->doc = clean_copy(text, len);
+    if (!s->doc) return VOX_ERR_NOMEM;
+    s->doc_len = len;
+    if (s->opt.lexicon) s->lex = vx_lex_ref((vx_lex *)s->opt.lexicon);
+    s->is_ssml = s->opt.input_format == VOX_INPUT_SSML ||
+                 (s->opt.input_format == VOX_INPUT_AUTO && vx_ssml_detect(s->doc, len));
+    size_t nb = 1;
+    if (s->is_ssml) {
+        rc = vx_ssml_parse(s->doc, len, !strcmp(v->kind, "piper"), v->language, &s->ssml, s->err,
+                           sizeof s->err);
+        if (rc) return rc;
+        s->dtext = s->ssml.text.text;
+        nb = s->ssml.nb;
+    } else {
+        s->dtext = s->doc;
+    }
+    s->b = calloc(nb ? nb : 1, sizeof *s->b);
+    if (!s->b) return VOX_ERR_NOMEM;
+    s->nb = nb;
+    size_t sentences = 0, yields = 0;
+    for (size_t i = 0; i < nb; i++) {
+        sblock *b = &s->b[i];
+        const vx_ssml_block *sb = s->is_ssml ? &s->ssml.b[i] : NULL;
+        b->doc_lo = sb ? sb->lo : 0;
+        b->doc_hi = sb ? sb->hi : len;
+        rc = block_prepare(s, b, sb);
+        if (rc) return rc;
+        sentences += b->plan.n;
+    }
+    for (size_t m = 0; m < s->ssml.nm; m++) { /* marks are in block order */
+        size_t bi = s->ssml.m[m].block < nb ? s->ssml.m[m].block : nb - 1;
+        if (!s->b[bi].n_marks) s->b[bi].first_mark = m;
+        s->b[bi].n_marks++;
+    }
+    for (size_t i = 0; i < nb; i++) yields += block_yields(&s->b[i]);
+    if (!sentences && !yields) {
         snprintf(s->err, sizeof s->err, "input text has nothing to speak");
         return VOX_ERR_EMPTY;
     }
@@ -237,9 +369,23 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     return VOX_OK;
 }
 
-/* Volume, trailing sentence silence and the int16 copy. */
-static int finish_chunk(vox_synth *s, vx_audio *a) {
-    size_t sil = (size_t)(s->opt.sentence_silence * s->voice->info.sample_rate + 0.5);
+int vox_text_is_ssml(const char *text, size_t len) { return text && vx_ssml_detect(text, len); }
+
+int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen) {
+    char dummy[8];
+    if (!err) { err = dummy; errlen = sizeof dummy; }
+    int rc = check_text(text, len, err, errlen);
+    if (rc) return rc;
+    vx_ssml x;
+    rc = vx_ssml_parse(text, len, 1, "en", &x, err, errlen);
+    if (!rc) vx_ssml_free(&x);
+    return rc;
+}
+
+/* Volume, trailing silence (sentence silence, then a break) and the int16 copy. */
+static int finish_chunk(vox_synth *s, vx_audio *a, const vox_synth_options *o, double extra) {
+    int sr = s->voice->info.sample_rate;
+    size_t sil = (size_t)(o->sentence_silence * sr + 0.5) + (size_t)(extra * sr + 0.5);
     if (sil) {
         float *p = realloc(a->samples, (a->n + sil) * sizeof *p);
         if (!p) return VOX_ERR_NOMEM;
@@ -247,8 +393,8 @@ static int finish_chunk(vox_synth *s, vx_audio *a) {
         a->samples = p;
         a->n += sil;
     }
-    if (s->opt.volume != 1.0f)
-        for (size_t i = 0; i < a->n; i++) a->samples[i] *= s->opt.volume;
+    if (o->volume != 1.0f)
+        for (size_t i = 0; i < a->n; i++) a->samples[i] *= o->volume;
     if (a->n > s->pcm_cap) {
         int16_t *p = realloc(s->pcm, a->n * sizeof *p);
         if (!p) return VOX_ERR_NOMEM;
@@ -263,6 +409,85 @@ static void shift_timings(vox_timing *t, size_t n, double t0) {
     for (size_t i = 0; i < n; i++) { t[i].start += t0; t[i].end += t0; }
 }
 
+/* A span of a block's (normalized) text -> the document text. */
+static void to_doc(const sblock *b, size_t *lo, size_t *hi) {
+    if (b->has_norm) vx_norm_map(&b->norm, *lo, *hi, lo, hi);
+    *lo += b->doc_lo;
+    *hi += b->doc_lo;
+}
+
+/* The document text -> the caller's input (SSML: the document's bytes). */
+static void to_input(const vox_synth *s, size_t *lo, size_t *hi) {
+    if (s->is_ssml) vx_norm_map(&s->ssml.text, *lo, *hi, lo, hi);
+}
+
+static void map_span(const vox_synth *s, const sblock *b, size_t *off, size_t *len) {
+    size_t lo = *off, hi = *off + *len;
+    to_doc(b, &lo, &hi);
+    to_input(s, &lo, &hi);
+    *off = lo;
+    *len = hi - lo;
+}
+
+static void map_timings(const vox_synth *s, const sblock *b, vox_timing *t, size_t n) {
+    for (size_t i = 0; i < n; i++) map_span(s, b, &t[i].text_offset, &t[i].text_length);
+}
+
+/* Spoken words of one written token ("five hundred dollars" for "$500") become one
+ * word timing spanning their time, so subtitles show "$500" once. */
+static size_t merge_words(vox_timing *t, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && t[k - 1].text_offset == t[i].text_offset &&
+            t[k - 1].text_length == t[i].text_length && !t[i].phoneme) {
+            if (t[i].end > t[k - 1].end) t[k - 1].end = t[i].end;
+            continue;
+        }
+        t[k++] = t[i];
+    }
+    return k;
+}
+
+/* Marks of block b that this chunk reaches: in sentence si, those before the end of its
+ * text (the last sentence also takes the rest). A mark's time is the start of the first
+ * word at or after it, else the end of the sentence's speech. Word offsets are still in
+ * block coordinates here. speech_end: seconds, absolute. */
+static size_t chunk_marks(vox_synth *s, const sblock *b, size_t si, double speech_end) {
+    size_t n = 0, lo_bound = 0, hi_bound = SIZE_MAX;
+    if (si > 0) {
+        size_t lo = b->plan.spans[si - 1].offset, hi = lo + b->plan.spans[si - 1].length;
+        to_doc(b, &lo, &hi);
+        lo_bound = hi;
+    }
+    if (si + 1 < b->plan.n) {
+        size_t lo = b->plan.spans[si].offset, hi = lo + b->plan.spans[si].length;
+        to_doc(b, &lo, &hi);
+        hi_bound = hi;
+    }
+    for (size_t k = 0; k < b->n_marks; k++) {
+        const vx_ssml_mark *m = &s->ssml.m[b->first_mark + k];
+        if (m->pos < lo_bound || m->pos >= hi_bound) continue;
+        double t = speech_end;
+        for (size_t w = 0; w < s->cur.n_words; w++) {
+            size_t lo = s->cur.words[w].text_offset, hi = lo + s->cur.words[w].text_length;
+            to_doc(b, &lo, &hi);
+            if (lo >= m->pos) { t = s->cur.words[w].start; break; }
+        }
+        if (n == sizeof s->marks / sizeof s->marks[0]) break;
+        s->marks[n].name = m->name;
+        s->marks[n].time = t;
+        s->marks[n].text_offset = m->src;
+        n++;
+    }
+    return n;
+}
+
+static int more_after(const vox_synth *s, size_t bi, size_t si) {
+    if (bi < s->nb && si < s->b[bi].plan.n) return 1;
+    for (size_t i = bi + 1; i < s->nb; i++) if (block_yields(&s->b[i])) return 1;
+    return 0;
+}
+
 int vox_synth_next(vox_synth *s, vox_chunk *c) {
     if (!s || !c) return VOX_ERR_ARG;
     memset(c, 0, sizeof *c);
@@ -274,11 +499,24 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     if (s->done) { c->last = 1; return VOX_OK; }
     s->t0 += s->cur.n / (double)s->voice->info.sample_rate;
     vx_audio_free(&s->cur);
-    size_t i = s->next;
-    int rc = s->voice->ops->synth(s->voice, &s->plan, i, s->text, &s->opt, &s->cancel_flag,
+    while (s->bi < s->nb && !block_yields(&s->b[s->bi])) s->bi++;
+    if (s->bi >= s->nb) { s->done = 1; c->last = 1; return VOX_OK; }
+    sblock *b = &s->b[s->bi];
+    size_t si = s->si;
+    int rc = 0, is_last_of_block = b->plan.n == 0 || si + 1 >= b->plan.n;
+    double speech_end = s->t0;
+    if (b->plan.n) {
+        rc = b->voice->ops->synth(b->voice, &b->plan, si, b->text, &b->opt, &s->cancel_flag,
                                   &s->cur, s->err, sizeof s->err);
-    if (!rc && s->cancel_flag) rc = VOX_ERR_CANCELLED;
-    if (!rc) rc = finish_chunk(s, &s->cur);
+        if (!rc && s->cancel_flag) rc = VOX_ERR_CANCELLED;
+        speech_end = s->t0 + s->cur.n / (double)s->voice->info.sample_rate;
+        if (!rc) rc = finish_chunk(s, &s->cur, &b->opt, is_last_of_block ? b->break_after : 0);
+    } else {
+        /* a break (or marks) with no text before it: a chunk of silence */
+        vox_synth_options o = b->opt;
+        o.sentence_silence = 0;
+        rc = finish_chunk(s, &s->cur, &o, b->break_after);
+    }
     if (rc) {
         if (rc == VOX_ERR_CANCELLED) snprintf(s->err, sizeof s->err, "synthesis cancelled");
         s->done = 1;
@@ -287,19 +525,34 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     }
     shift_timings(s->cur.words, s->cur.n_words, s->t0);
     shift_timings(s->cur.phonemes, s->cur.n_phonemes, s->t0);
-    s->next++;
-    s->done = s->next >= s->plan.n;
+    size_t nm = b->n_marks ? chunk_marks(s, b, si, speech_end) : 0;
+    map_timings(s, b, s->cur.words, s->cur.n_words);
+    if (b->has_norm || s->is_ssml) s->cur.n_words = merge_words(s->cur.words, s->cur.n_words);
+    map_timings(s, b, s->cur.phonemes, s->cur.n_phonemes);
     c->samples = s->cur.samples;
     c->pcm16 = s->pcm;
     c->n_samples = s->cur.n;
-    c->last = s->done;
-    c->sentence_index = (int)i;
-    c->text_offset = s->plan.spans[i].offset;
-    c->text_length = s->plan.spans[i].length;
+    c->sentence_index = s->chunk++;
+    if (b->plan.n) {
+        c->text_offset = b->plan.spans[si].offset;
+        c->text_length = b->plan.spans[si].length;
+        map_span(s, b, &c->text_offset, &c->text_length);
+    } else {
+        size_t lo = b->doc_hi, hi = b->doc_hi;
+        to_input(s, &lo, &hi);
+        c->text_offset = lo;
+        c->text_length = hi - lo;
+    }
     if (s->opt.timings) {
         c->words = s->cur.words; c->n_words = s->cur.n_words;
         c->phonemes = s->cur.phonemes; c->n_phonemes = s->cur.n_phonemes;
     }
+    c->marks = nm ? s->marks : NULL;
+    c->n_marks = nm;
+    if (is_last_of_block) { s->bi++; s->si = 0; }
+    else s->si++;
+    s->done = !more_after(s, s->bi, s->si);
+    c->last = s->done;
     return VOX_OK;
 }
 
@@ -313,11 +566,20 @@ const char *vox_synth_error(const vox_synth *s) { return s ? s->err : "no synthe
 
 void vox_synth_free(vox_synth *s) {
     if (!s) return;
-    if (s->plan.impl && s->voice) s->voice->ops->plan_free(s->plan.impl);
-    free(s->plan.spans);
+    for (size_t i = 0; i < s->nb; i++) {
+        sblock *b = &s->b[i];
+        if (b->plan.impl && b->voice) b->voice->ops->plan_free(b->plan.impl);
+        free(b->plan.spans);
+        if (b->has_norm) vx_norm_free(&b->norm);
+        else free(b->text);
+    }
+    free(s->b);
+    for (size_t i = 0; i < s->nextra; i++) vox_voice_free(s->extra[i]);
     vx_audio_free(&s->cur);
     free(s->pcm);
-    free(s->text);
+    free(s->doc);
+    vx_ssml_free(&s->ssml);
+    vx_lex_release(s->lex);
     free(s);
 }
 

@@ -1,6 +1,7 @@
 /* api.c — speech request parsing and validation, errors, WAV header, auth. See api.h. */
 #include "api.h"
 
+#include "vox.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <openssl/crypto.h>
@@ -182,6 +183,19 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
             return BAD("stream_format", "unsupported_format",
                        "only stream_format 'audio' is supported");
     }
+    const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "text_norm");
+    if (tn && !cJSON_IsNull(tn)) {
+        if (!cJSON_IsBool(tn)) return BAD("text_norm", "invalid_type", "'text_norm' must be a boolean");
+        out->text_norm = cJSON_IsTrue(tn);
+    }
+    const cJSON *inf = cJSON_GetObjectItemCaseSensitive(root, "input_format");
+    if (inf && !cJSON_IsNull(inf)) {
+        const char *v = cJSON_IsString(inf) ? inf->valuestring : "";
+        if (!strcmp(v, "auto")) out->input_format = VOX_INPUT_AUTO;
+        else if (!strcmp(v, "text")) out->input_format = VOX_INPUT_TEXT;
+        else if (!strcmp(v, "ssml")) out->input_format = VOX_INPUT_SSML;
+        else return BAD("input_format", "invalid_value", "'input_format' must be 'text', 'ssml' or 'auto'");
+    }
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(root, "instructions");
     if (ins && !cJSON_IsNull(ins) && !cJSON_IsString(ins))
         return BAD("instructions", "invalid_type", "'instructions' must be a string");
@@ -223,6 +237,13 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
     if (bad) return BAD("voice", "invalid_type", "'voice' must be a string");
     if (parse_format(root, out, err) || parse_extensions(root, out, err)) return -1;
     if (resolve_voice(voice, model, cfg, out, err)) return -1;
+    if (out->input_format == VOX_INPUT_SSML ||
+        (out->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(in->valuestring, len))) {
+        char msg[240];
+        if (vox_ssml_check(in->valuestring, len, msg, sizeof msg))
+            return BAD("input", "invalid_ssml", "%s", msg);
+        out->input_format = VOX_INPUT_SSML;
+    }
     out->input = malloc(len + 1);
     if (!out->input)
         return vx_api_set_error(err, 500, "server_error", "out_of_memory", NULL, "out of memory");
@@ -240,6 +261,7 @@ int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_s
     out->speed = 1.0f;
     out->speaker_id = -1;
     out->noise_scale = out->noise_w = out->length_scale = out->sentence_silence = -1.0f;
+    out->text_norm = 1;
     memset(err, 0, sizeof(*err));
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root) return BAD(NULL, "invalid_json", "request body is not valid JSON");

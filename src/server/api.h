@@ -39,6 +39,8 @@ typedef struct vx_speech_req {
     int speaker_id;                /* -1: by name or default */
     char speaker[VX_SPEAKER_NAME_MAX];
     float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: voice default */
+    int text_norm;                 /* "text_norm": false -> 0 (Piper's exact phoneme ids) */
+    int input_format;              /* "input_format": VOX_INPUT_AUTO / _TEXT / _SSML */
 } vx_speech_req;
 
 typedef struct vx_api_error {

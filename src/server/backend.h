@@ -50,6 +50,9 @@ typedef struct vx_synth_params {
     char speaker[VX_SPEAKER_NAME_MAX]; /* by name; "" = none (a job resolves it to an id) */
     float speed;                      /* 1 = normal, > 0 */
     float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: the voice's default */
+    int text_norm;                    /* 1 (default): normalize text; 0: Piper's exact ids */
+    int input_format;                 /* VOX_INPUT_*: an SSML document is one "sentence" */
+    vox_lexicon *lexicon;             /* the job's reference (voxd --lexicon), or NULL */
 } vx_synth_params;
 
 void vx_synth_params_init(vx_synth_params *p);

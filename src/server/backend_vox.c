@@ -57,6 +57,9 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len,
     if (p->noise_w >= 0) o.noise_w = p->noise_w;
     if (p->sentence_silence >= 0) o.sentence_silence = p->sentence_silence;
     o.rate = p->speed;
+    o.text_norm = p->text_norm;
+    o.input_format = p->input_format;
+    o.lexicon = p->lexicon;
     vox_synth *s = NULL;
     int rc = vox_synth_start(voice, text, len, &o, &s);
     if (rc != VOX_OK) {

@@ -119,6 +119,8 @@ static void job_free(vx_job *j) {
     }
     free(j->spans);
     free(j->text);
+    vox_lexicon_free(j->synth.lexicon);
+    j->synth.lexicon = NULL;
     pthread_mutex_destroy(&j->mu);
     if (s->n_job_free < VX_JOB_POOL_MAX) {
         j->free_next = s->job_free;
@@ -244,11 +246,26 @@ static void run_prepare(vx_server *s, vx_job *j) {
         j->prep_status = VX_JOB_INVALID;
         j->prep_code = "speaker_not_found";
     }
+    if (rc == VOX_OK && s->n_lex && !j->synth.lexicon) {
+        /* the voice's own lexicon, else the one for every voice: one map for the whole job */
+        int pick = -1;
+        for (int i = 0; i < s->n_lex; i++) {
+            if (!strcmp(s->lex_voice[i], j->voice_name)) { pick = i; break; }
+            if (!s->lex_voice[i][0] && pick < 0) pick = i;
+        }
+        if (pick >= 0) j->synth.lexicon = vox_lexicon_watch_get(s->lex[pick]);
+    }
     vox_span *spans = NULL;
     size_t n = 0, queued = 0;
-    if (rc == VOX_OK)
+    if (rc == VOX_OK && j->synth.input_format == VOX_INPUT_SSML) {
+        /* an SSML document is synthesized whole (its breaks, marks and prosody span it) */
+        spans = malloc(sizeof(*spans));
+        if (!spans) rc = VOX_ERR_NOMEM;
+        else { spans[0].offset = 0; spans[0].length = j->text_len; n = 1; }
+    } else if (rc == VOX_OK) {
         rc = s->backend.split(j->voice->voice, j->text, j->text_len, &spans, &n, j->err,
                               sizeof(j->err));
+    }
     if (rc == VOX_OK && n == 0) rc = VOX_ERR_EMPTY;
     if (rc == VOX_OK && n > j->sents_cap) {
         vx_sent *ns = realloc(j->sents, n * sizeof(*ns));
@@ -338,6 +355,7 @@ static void fail_rc(vx_job *j, int rc, const char *msg) {
     case VOX_ERR_NOMEM: st = VX_JOB_UNAVAILABLE; code = "overloaded"; break;
     case VOX_ERR_MODEL: case VOX_ERR_CONFIG: case VOX_ERR_IO: code = "voice_load_failed"; break;
     case VOX_ERR_UNSUPPORTED: st = VX_JOB_UNSUPPORTED; code = "not_supported"; break;
+    case VOX_ERR_SSML: st = VX_JOB_INVALID; code = "invalid_ssml"; break;
     default: break;
     }
     fail(j, st, code, msg && *msg ? msg : vox_strerror(rc));

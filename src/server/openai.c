@@ -82,6 +82,8 @@ void vx_openai_speech(vx_server *s, vx_req *r) {
     o.synth.noise_w = sp.noise_w;
     o.synth.length_scale = sp.length_scale;
     o.synth.sentence_silence = sp.sentence_silence;
+    o.synth.text_norm = sp.text_norm;
+    o.synth.input_format = sp.input_format;
     o.deadline = r->t_start + s->cfg.timeout;
     vx_job_error je;
     r->job = vx_job_submit(s, &o, &speech_events, r, &je); /* copies what it keeps */

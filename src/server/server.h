@@ -25,6 +25,8 @@ typedef struct vx_server_config {
     int n_preload;
     const char *data_dirs[8];
     int n_data_dirs;
+    const char *lexicons[8];    /* "FILE" (every voice) or "VOICE=FILE"; reloaded on change */
+    int n_lexicons;
     const char *api_key;        /* NULL/"" = no auth */
     size_t max_input;           /* characters, default 4096 */
     size_t max_body;            /* bytes; default derived from max_input */

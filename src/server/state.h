@@ -68,6 +68,9 @@ struct vx_server {
     /* synthesis */
     vx_backend backend;
     vx_voices voices;
+    vox_lexicon_watch *lex[8];    /* --lexicon: one watch per spec (hot reload) */
+    char lex_voice[8][VX_VOICE_NAME_MAX]; /* its voice, "" = every voice */
+    int n_lex;
     vx_sched sched;
     vx_buf_pool bufs;             /* thread-safe */
     vx_job *jobs;                 /* live jobs */

@@ -17,7 +17,7 @@ for model in $MODELS; do
   n=0
   while IFS= read -r para; do
     n=$((n+1))
-    printf '%s\n' "$para" | "$VOX" -m "$M" --noise_scale 0 --noise_w 0 --no-normalize \
+    printf '%s\n' "$para" | "$VOX" -m "$M" --noise_scale 0 --noise_w 0 --no-normalize --text-norm off \
       --sentence_silence 0 --output-raw --raw-format f32 --debug >"$T/vox.f32" 2>"$T/dbg"
     lens=$(sed -n 's/^vox: sentence [0-9]*: bytes [0-9+]*, \([0-9]*\) samples.*/\1/p' "$T/dbg" | paste -sd,)
     node "$SH/tools/sherpa/piper_tts.js" --model "$M" --text "$para" --out "$T/ora.f32" >/dev/null 2>"$T/ora.err"
