@@ -5,7 +5,7 @@
  * the others. Built by bench/run.sh against libvoxcore.a; args: [min seconds per case]. */
 #include "kernels/kernels.h"
 #include "kernels/lowp.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

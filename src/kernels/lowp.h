@@ -1,6 +1,6 @@
 /* Reduced-precision (bf16, int8) Conv1d / ConvTranspose1d / GEMM kernels.
  *
- * Same shapes and fused epilogue as the FP32 kernels (kernels.h, x86/kernels_fused.h):
+ * Same shapes and fused epilogue as the FP32 kernels (kernels.h, fused.h):
  *   y = conv(leaky_in ? LeakyReLU_alpha(x) : x) + bias + res
  * with FP32 inputs, outputs, bias and residual; only the multiply-accumulate runs in the
  * reduced format. Weights are packed once (at load) into the format; activations are
@@ -36,7 +36,7 @@
 #ifndef VX_LOWP_H
 #define VX_LOWP_H
 #include "kernels/kernels.h"
-#include "kernels/x86/kernels_fused.h"
+#include "kernels/fused.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -94,6 +94,8 @@ extern const vx_lowp_kernels vx_lowp_int8_emul;
  * forces the emulation. */
 const vx_lowp_kernels *vx_lowp_get(vx_lowp_fmt fmt);
 const vx_lowp_kernels *vx_lowp_by_name(const char *name);
+/* The per-arch part of vx_lowp_by_name (kernels/dispatch.c, the one registration). */
+const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name);
 /* NULL-terminated list of every implementation name built in (available or not). */
 extern const char *const vx_lowp_names[];
 

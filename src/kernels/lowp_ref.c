@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(VOX_HAVE_X86) && defined(__has_include)
-#if __has_include("kernels/x86/lowp_x86.h")
-#include "kernels/x86/lowp_x86.h"
-#define VX_LOWP_X86 1
-#endif
-#endif
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -363,25 +357,11 @@ int vx_lowp_gemm(const vx_lowp_kernels *k, int64_t m, int64_t n, int64_t kk,
 
 const char *const vx_lowp_names[] = { "bf16-emul", "int8-emul", "bf16-avx512", "int8-vnni", NULL };
 
-#if defined(VX_LOWP_X86)
-static int cpu_avx512_base(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-}
-#endif
-
 const vx_lowp_kernels *vx_lowp_by_name(const char *name) {
     if (!name) return NULL;
     if (!strcmp(name, "bf16-emul")) return &vx_lowp_bf16_emul;
     if (!strcmp(name, "int8-emul")) return &vx_lowp_int8_emul;
-#if defined(VX_LOWP_X86)
-    if (!strcmp(name, "bf16-avx512"))
-        return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512 : NULL;
-    if (!strcmp(name, "int8-vnni"))
-        return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni : NULL;
-#endif
-    return NULL;
+    return vx_lowp_arch_by_name(name);   /* dispatch.c: per-arch tables, CPU checked */
 }
 
 const vx_lowp_kernels *vx_lowp_get(vx_lowp_fmt fmt) {
