@@ -1,6 +1,6 @@
 /* Reduced-precision (bf16, int8) Conv1d / ConvTranspose1d / GEMM kernels.
  *
- * Same shapes and fused epilogue as the FP32 kernels (kernels.h, fused.h):
+ * Same shapes and fused epilogue as the FP32 kernels (kernels.h):
  *   y = conv(leaky_in ? LeakyReLU_alpha(x) : x) + bias + res
  * with FP32 inputs, outputs, bias and residual; only the multiply-accumulate runs in the
  * reduced format. Weights are packed once (at load) into the format; activations are
@@ -36,7 +36,7 @@
 #ifndef VX_LOWP_H
 #define VX_LOWP_H
 #include "kernels/kernels.h"
-#include "kernels/fused.h"
+#include "kernels/kernels.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -115,6 +115,10 @@ void vx_lowp_gemm_pack(vx_lowp_fmt fmt, int64_t m, int64_t k, const float *a, in
 int vx_lowp_gemm(const vx_lowp_kernels *kern, int64_t m, int64_t n, int64_t k,
                  const void *apacked, const float *b, int64_t ldb, const float *bias,
                  int accumulate, float *c, int64_t ldc);
+
+/* k as a fused FP32-style table (conv1d_fused_f32, convtr1d_range_f32 and conv_nr only;
+ * raw weights ignored, wpacked required) for the parallel drivers of conv_par.h. */
+const vx_kernels *vx_lowp_fused(const vx_lowp_kernels *k);
 
 /* ---- shared pieces of the definition (used by the emulation and the SIMD drivers) ---- */
 

@@ -9,6 +9,7 @@
  * SKIP; it is never compared against itself. */
 #include "test.h"
 #include "kernels/lowp.h"
+#include "kernels/conv_par.h"
 #include "vox.h"
 #include <float.h>
 #include <math.h>
@@ -396,7 +397,49 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
     free(x); free(w); free(y); free(pk);
 }
 
+/* Through the engine's parallel drivers (conv_par.h, via vx_lowp_fused): time-split,
+ * in-place residual (x = conv(LeakyReLU(x)) + b + x) and ConvTranspose, each bit-identical
+ * to one emulated call: results must not depend on threads, pieces or in-place tiles. */
+static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) {
+    const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
+    const vx_kernels_fused *f = vx_lowp_fused(k);
+    CHECK(f != NULL && f->conv1d_fused_f32 && f->convtr1d_range_f32);
+    for (int it = 0; it < 12 / (iter_div() > 1 ? 3 : 1); it++) {
+        int64_t C = rint_in(8, 40), K = (int64_t[]){ 3, 7, 11 }[it % 3], d = (int64_t[]){ 1, 3, 5 }[rnd() % 3];
+        int64_t T = rint_in(500, 5000), span = (K - 1) * d;
+        vx_conv1d_params p = { .c_in = C, .c_out = C, .group = 1, .t_in = T, .t_out = T, .k = K,
+                               .stride = 1, .dilation = d, .pad = span / 2, .ldx = T, .ldy = T,
+                               .t_begin = 0, .t_end = T };
+        float *x = rbuf(C * T), *w = rbuf(C * C * K), *bias = rbuf(C);
+        void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
+        vx_lowp_pack(fmt, &p, w, pk);
+        float *ye = fill(C * T, 0), *yp = fill(C * T, 0), *xi = malloc((size_t)(C * T) * sizeof *xi);
+        vx_conv1d_fuse fu = { 1, 0.1f, x, T };
+        CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
+        CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
+        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye), "%s parallel conv C=%lld K=%lld d=%lld T=%lld",
+               k->name, (long long)C, (long long)K, (long long)d, (long long)T);
+        memcpy(xi, x, (size_t)(C * T) * sizeof *xi);
+        CHECK(vx_conv1d_inplace_ok(&p));
+        CHECK_EQ_INT(vx_par_conv1d_inplace(pool, f, &p, NULL, pk, bias, 1, 0.1f, xi), 0);
+        CHECKF(!memcmp(ye, xi, (size_t)(C * T) * sizeof *ye), "%s in-place conv C=%lld K=%lld d=%lld T=%lld",
+               k->name, (long long)C, (long long)K, (long long)d, (long long)T);
+        free(x); free(w); free(bias); free(pk); free(ye); free(yp); free(xi);
+    }
+    vx_convtr1d_params tp = { .c_in = 64, .c_out = 32, .group = 1, .t_in = 700, .t_out = 700 * 8,
+                              .k = 16, .stride = 8, .dilation = 1, .pad = 4 };
+    float *x = rbuf(64 * 700), *w = rbuf(64 * 32 * 16), *bias = rbuf(32);
+    void *pk = malloc(vx_lowp_convtr_pack_bytes(fmt, &tp));
+    vx_lowp_convtr_pack(fmt, &tp, w, pk);
+    float *ye = fill(32 * tp.t_out, 0), *yp = fill(32 * tp.t_out, 0);
+    CHECK_EQ_INT(vx_lowp_convtr1d_range(emul, &tp, x, pk, bias, 0, tp.t_out, ye), 0);
+    CHECK_EQ_INT(vx_par_convtr1d(pool, vx_kernels_get(), f, &tp, x, NULL, pk, bias, yp), 0);
+    CHECKF(!memcmp(ye, yp, (size_t)(32 * tp.t_out) * sizeof *ye), "%s parallel convtr", k->name);
+    free(x); free(w); free(bias); free(pk); free(ye); free(yp);
+}
+
 int main(void) {
+    vx_tpool *pool = vx_tpool_create(3);
     test_bf16_round();
     static const struct { vx_lowp_fmt fmt; const char *simd[3]; } fmts[] = {
         { VX_LOWP_BF16, { "bf16-avx512", NULL } },
@@ -406,6 +449,7 @@ int main(void) {
         vx_lowp_fmt fmt = fmts[f].fmt;
         const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
         test_edges(fmt, emul);
+        test_par(fmt, emul, pool);
         /* the emulation alone against FP32 */
         stats se = { 0 };
         uint64_t seed = rs;
@@ -420,6 +464,7 @@ int main(void) {
                 continue;
             }
             test_edges(fmt, k);
+            test_par(fmt, k, pool);
             stats st = { 0 };
             rs = seed;
             test_conv(fmt, k, &st);
@@ -429,6 +474,7 @@ int main(void) {
                    k->name, st.simd_rel, (long long)st.simd_exact, (long long)st.simd_n, st.ref_ratio);
         }
     }
+    vx_tpool_free(pool);
     printf("bf16-amx, int8-amx: SKIP (no AMX implementation in this build)\n");
     TEST_SUMMARY();
 }
