@@ -5,7 +5,6 @@
  * the others. Built by bench/run.sh against libvoxcore.a; args: [min seconds per case]. */
 #include "kernels/kernels.h"
 #include "kernels/lowp.h"
-#include "kernels/fused.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,6 @@ static const char *impls[] = { "bf16-emul", "bf16-avx512", "int8-emul", "int8-vn
 static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int64_t d, int64_t T,
                       int leaky) {
     const vx_kernels *k = vx_kernels_get();
-    const vx_kernels_fused *f = vx_kernels_fused_for(k);
     vx_conv1d_params p = { .c_in = ci, .c_out = co, .group = 1, .t_in = T, .t_out = T, .k = kk,
                            .stride = 1, .dilation = d, .pad = (kk - 1) * d / 2, .ldx = T,
                            .ldy = T, .t_begin = 0, .t_end = T };
@@ -44,8 +42,7 @@ static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int
         k->conv1d_pack(&p, w, pk);
     }
     double flop = 2.0 * ci * co * kk * T, t32;
-    if (f) BEST(f->conv1d_fused_f32(&p, x, w, pk, b, &fu, y), t32);
-    else BEST(k->conv1d_f32(&p, x, w, pk, b, y), t32);
+    BEST(k->conv1d_fused_f32(&p, x, w, pk, b, &fu, y), t32);
     printf("%-36s fp32 (%s) %7.1f GFLOP/s", label, k->name, flop / t32 * 1e-9);
     for (size_t i = 0; i < sizeof impls / sizeof *impls; i++) {
         const vx_lowp_kernels *lk = vx_lowp_by_name(impls[i]);
@@ -64,17 +61,16 @@ static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int
 static void convtr_case(const char *label, int64_t ci, int64_t co, int64_t kk, int64_t s,
                         int64_t pad, int64_t T) {
     const vx_kernels *k = vx_kernels_get();
-    const vx_kernels_fused *f = vx_kernels_fused_for(k);
     vx_convtr1d_params p = { .c_in = ci, .c_out = co, .group = 1, .t_in = T,
                              .t_out = (T - 1) * s + kk - 2 * pad, .k = kk, .stride = s,
                              .dilation = 1, .pad = pad };
     float *x = rbuf((size_t)(ci * T)), *w = rbuf((size_t)(ci * co * kk));
     float *y = malloc((size_t)(co * p.t_out) * sizeof *y);
     double flop = 2.0 * ci * co * kk * T, t32;
-    if (f && f->convtr1d_pack_bytes(&p)) {
-        void *pk = malloc(f->convtr1d_pack_bytes(&p));
-        f->convtr1d_pack(&p, w, pk);
-        BEST(f->convtr1d_range_f32(&p, x, w, pk, NULL, 0, p.t_out, y), t32);
+    if (k->convtr1d_pack_bytes(&p)) {
+        void *pk = malloc(k->convtr1d_pack_bytes(&p));
+        k->convtr1d_pack(&p, w, pk);
+        BEST(k->convtr1d_range_f32(&p, x, w, pk, NULL, 0, p.t_out, y), t32);
         free(pk);
     } else {
         BEST(k->convtr1d_f32(&p, x, w, NULL, y), t32);

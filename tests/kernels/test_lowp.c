@@ -402,7 +402,7 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
  * to one emulated call: results must not depend on threads, pieces or in-place tiles. */
 static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) {
     const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
-    const vx_kernels_fused *f = vx_lowp_fused(k);
+    const vx_kernels *f = vx_lowp_fused(k);
     CHECK(f != NULL && f->conv1d_fused_f32 && f->convtr1d_range_f32);
     for (int it = 0; it < 12 / (iter_div() > 1 ? 3 : 1); it++) {
         int64_t C = rint_in(8, 40), K = (int64_t[]){ 3, 7, 11 }[it % 3], d = (int64_t[]){ 1, 3, 5 }[rnd() % 3];
@@ -438,43 +438,30 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
     free(x); free(w); free(bias); free(pk); free(ye); free(yp);
 }
 
-int main(void) {
+/* argv[1]: the implementation to test (vx_lowp_names); an emulation is checked against
+ * FP32, a SIMD path against its emulation and FP32. A path this CPU/build lacks: exit 77. */
+int main(int argc, char **argv) {
+    const char *name = argc > 1 ? argv[1] : "bf16-emul";
+    const vx_lowp_kernels *k = vx_lowp_by_name(name);
+    if (!k) TEST_SKIP("%s: not built in or this CPU lacks it", name);
+    CHECK_STR(k->name, name);
+    vx_lowp_fmt fmt = k->fmt;
+    const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
     vx_tpool *pool = vx_tpool_create(3);
     test_bf16_round();
-    static const struct { vx_lowp_fmt fmt; const char *simd[3]; } fmts[] = {
-        { VX_LOWP_BF16, { "bf16-avx512", NULL } },
-        { VX_LOWP_INT8, { "int8-vnni", NULL } },
-    };
-    for (int f = 0; f < 2; f++) {
-        vx_lowp_fmt fmt = fmts[f].fmt;
-        const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
-        test_edges(fmt, emul);
-        test_par(fmt, emul, pool);
-        /* the emulation alone against FP32 */
-        stats se = { 0 };
-        uint64_t seed = rs;
-        test_conv(fmt, NULL, &se);
-        test_convtr(fmt, NULL, &se);
-        test_gemm(fmt, NULL, &se);
-        printf("%s: max err / format bound vs fp32 %.3f (conv, convtr, gemm)\n", emul->name, se.ref_ratio);
-        for (int s = 0; fmts[f].simd[s]; s++) {
-            const vx_lowp_kernels *k = vx_lowp_by_name(fmts[f].simd[s]);
-            if (!k) {
-                printf("%s: SKIP (not built in or this CPU lacks it)\n", fmts[f].simd[s]);
-                continue;
-            }
-            test_edges(fmt, k);
-            test_par(fmt, k, pool);
-            stats st = { 0 };
-            rs = seed;
-            test_conv(fmt, k, &st);
-            test_convtr(fmt, k, &st);
-            test_gemm(fmt, k, &st);
-            printf("%s: ran on this CPU; vs emulation max rel %.3g, %lld/%lld cases bit-identical; vs fp32 %.3f of bound\n",
-                   k->name, st.simd_rel, (long long)st.simd_exact, (long long)st.simd_n, st.ref_ratio);
-        }
-    }
+    test_edges(fmt, k);
+    test_par(fmt, k, pool);
+    stats st = { 0 };
+    int simd = k != emul;
+    test_conv(fmt, simd ? k : NULL, &st);
+    test_convtr(fmt, simd ? k : NULL, &st);
+    test_gemm(fmt, simd ? k : NULL, &st);
+    if (simd)
+        printf("%s: ran on this CPU; vs emulation max rel %.3g, %lld/%lld cases bit-identical; "
+               "emulation vs fp32 %.3f of the format's bound\n",
+               k->name, st.simd_rel, (long long)st.simd_exact, (long long)st.simd_n, st.ref_ratio);
+    else
+        printf("%s: max err / format bound vs fp32 %.3f (conv, convtr, gemm)\n", k->name, st.ref_ratio);
     vx_tpool_free(pool);
-    printf("bf16-amx, int8-amx: SKIP (no AMX implementation in this build)\n");
     TEST_SUMMARY();
 }
