@@ -36,7 +36,21 @@ typedef struct chunk_k {
     const int32_t *corr;   /* corr[i * nch] for panel row i */
     int64_t nch;
     const float *comb;     /* comb[i] = sx * sw[co0 + i] */
+    /* direct write-out (the only chunk, a full column block, output step 1): row i goes
+     * to y[i*ldy] as (sum + bias[i]) + res[i*ldr], as the tile write-out would do it */
+    float *y;
+    int64_t ldy;
+    const float *bias;     /* per panel row; NULL = 0 */
+    const float *res;
+    int64_t ldr;
 } chunk_k;
+
+VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
+    if (!ck->y) { _mm512_storeu_ps(cr + v * 16, r); return; }
+    r = _mm512_add_ps(r, _mm512_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
+    if (ck->res) r = _mm512_add_ps(r, _mm512_loadu_ps(ck->res + i * ck->ldr + v * 16));
+    _mm512_storeu_ps(ck->y + i * ck->ldy + v * 16, r);
+}
 
 /* c[i][0..NR) = (first ? 0 : c) + chunk sum over nu units x K taps. */
 VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int64_t ldk,
@@ -79,13 +93,12 @@ VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int6
             __m512 s = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][v], corr));
             __m512 r = first ? _mm512_mul_ps(s, comb)
                              : _mm512_fmadd_ps(s, comb, _mm512_loadu_ps(cr + v * 16));
-            _mm512_storeu_ps(cr + v * 16, r);
+            store_out(ck, i, v, r, cr);
         }
 #else
-        (void)ck;
         VX_UNROLL for (int v = 0; v < NV; v++) {
             __m512 r = first ? acc[i][v] : _mm512_add_ps(_mm512_loadu_ps(cr + v * 16), acc[i][v]);
-            _mm512_storeu_ps(cr + v * 16, r);
+            store_out(ck, i, v, r, cr);
         }
 #endif
     }
@@ -245,9 +258,11 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
     int64_t xw = strided ? nt : nt + span;
     int64_t xrows = strided ? cuw * K : cuw;
     int64_t ldu = strided ? K * xw : xw, ldk = strided ? xw : dil;
-    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt) * sizeof(float) + 64);
+    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt + cog + MRX) * sizeof(float) + 64);
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = (float *)(xs + xrows * xw);
+    float *cb = yb + cog * nt;   /* int8: sx * sw[co] of the current chunk */
+    (void)cb;
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx;
         for (int64_t t0 = p->t_begin; t0 < p->t_end;) {
@@ -260,7 +275,7 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
                 conv_arg arg = 0.0f;
-                chunk_k ck = { NULL, nch, NULL };
+                chunk_k ck = { NULL, nch, NULL, NULL, 0, NULL, NULL, 0 };
 #if LOWP_I8
                 /* the scale of (block, chunk): over every input the whole block reads */
                 int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, p->t_out);
@@ -291,20 +306,37 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
                         }
                     }
                 }
-                for (int64_t co0 = 0; co0 < cog; co0 += MRX) {
-                    int64_t mr = min64(MRX, cog - co0);
-                    const uint32_t *a = W + (g * cog + co0) * nu * K + u0 * K * mr;
-                    float *yt = yb + co0 * nt;
 #if LOWP_I8
-                    float cb[MRX];
-                    for (int64_t i = 0; i < mr; i++) cb[i] = sx * sw[g * cog + co0 + i];
-                    ck.corr = corr + (g * cog + co0) * nch + ch;
-                    ck.comb = cb;
+                for (int64_t c = 0; c < cog; c++) cb[c] = sx * sw[g * cog + c];
 #endif
-                    for (int64_t jj = 0; jj < nr; jj += NR)
-                        micro[mr](nc, K, ldu, ldk, a, xs + jj, yt + jj, nt, ch == 0, &ck);
+                /* column blocks outside, channel panels inside: the window columns one
+                 * block reads stay in L1 for every panel (the weights are the smaller
+                 * working set when channels are few, as in HiFi-GAN's last stages) */
+                for (int64_t jj = 0; jj < nr; jj += NR) {
+                    int direct = nch == 1 && job->ostride == 1 && jj + NR <= n;
+                    for (int64_t co0 = 0; co0 < cog; co0 += MRX) {
+                        int64_t mr = min64(MRX, cog - co0);
+                        int64_t co = g * cog + co0;
+                        const uint32_t *a = W + co * nu * K + u0 * K * mr;
+#if LOWP_I8
+                        ck.corr = corr + co * nch + ch;
+                        ck.comb = cb + co0;
+#endif
+                        if (direct) {
+                            ck.y = y + co * p->ldy + t0 + jj;
+                            ck.ldy = p->ldy;
+                            ck.bias = bias ? bias + co : NULL;
+                            ck.res = job->res ? job->res + co * job->ldr + t0 + jj : NULL;
+                            ck.ldr = job->ldr;
+                        } else {
+                            ck.y = NULL;
+                        }
+                        micro[mr](nc, K, ldu, ldk, a, xs + jj, yb + co0 * nt + jj, nt, ch == 0, &ck);
+                    }
                 }
             }
+            /* columns [0, done) were written by the micro-kernel directly */
+            int64_t done = nch == 1 && job->ostride == 1 ? n / NR * NR : 0;
             for (int64_t c = 0; c < cog; c++) {
                 int64_t co = g * cog + c;
                 float b0 = bias ? bias[co] : 0.0f;
@@ -313,9 +345,9 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
                     float *dst = y + co * p->ldy + t0;
                     if (job->res) {
                         const float *r = job->res + co * job->ldr + t0;
-                        for (int64_t jj = 0; jj < n; jj++) dst[jj] = src[jj] + b0 + r[jj];
+                        for (int64_t jj = done; jj < n; jj++) dst[jj] = src[jj] + b0 + r[jj];
                     } else {
-                        for (int64_t jj = 0; jj < n; jj++) dst[jj] = src[jj] + b0;
+                        for (int64_t jj = done; jj < n; jj++) dst[jj] = src[jj] + b0;
                     }
                 } else {
                     float *dst = y + co * p->ldy + t0 * job->ostride;
