@@ -31,8 +31,10 @@
  *   (g*cog + co0) * nu * K words. int8 then appends int32 corr[c_out][nchunk]
  *   (128 * sum of wq over the chunk: removes the u8 offset) and float sw[c_out].
  *
- * Limits: every dimension > 0, group divides c_in and c_out, t_in <= 2^31; a violation
- * returns VOX_ERR_ARG. Scratch per call is bounded (about 1.5 MB) whatever T is. */
+ * Limits: every dimension > 0, group divides c_in and c_out, t_in <= 2^31, K <=
+ * VX_LOWP_MAX_K (an int8 chunk's int32 sum, at most 4 * 255 * 127 per unit and tap, cannot
+ * overflow); a violation returns VOX_ERR_ARG (and packing reports 0 bytes, so the engine
+ * keeps such a layer in FP32). Scratch per call is bounded (about 1.5 MB) whatever T is. */
 #ifndef VX_LOWP_H
 #define VX_LOWP_H
 #include "kernels/kernels.h"
@@ -46,6 +48,7 @@ typedef enum vx_lowp_fmt { VX_LOWP_FP32 = 0, VX_LOWP_BF16 = 1, VX_LOWP_INT8 = 2 
 #define VX_LOWP_MR 8          /* output channels per packed panel */
 #define VX_LOWP_CHUNK 256     /* reduction steps (unit x tap) per chunk */
 #define VX_LOWP_I8_QB 384     /* int8 activation-scale block (output times) */
+#define VX_LOWP_MAX_K 16384   /* taps */
 
 static inline int64_t vx_lowp_unit(vx_lowp_fmt f) { return f == VX_LOWP_INT8 ? 4 : 2; }
 /* units per chunk for a kernel of K taps */

@@ -26,7 +26,7 @@ static inline float wat(const wview *v, int64_t co, int64_t ci, int64_t k) {
 }
 
 static size_t pack_bytes_shape(vx_lowp_fmt fmt, int64_t c_out, int64_t cig, int64_t K) {
-    if (c_out <= 0 || cig <= 0 || K <= 0) return 0;
+    if (c_out <= 0 || cig <= 0 || K <= 0 || K > VX_LOWP_MAX_K) return 0;
     int64_t nu = vx_lowp_units(fmt, cig);
     size_t b = (size_t)(c_out * nu * K) * 4;
     if (fmt == VX_LOWP_INT8) b += (size_t)(c_out * vx_lowp_nchunk(nu, K)) * 4 + (size_t)c_out * 4;
@@ -132,7 +132,7 @@ static void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64
 
 int vx_lowp_convtr_ok(const vx_convtr1d_params *p) {
     return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->stride <= 64 &&
-           p->pad >= 0 && p->k >= 1 && p->c_in > 0 && p->c_out > 0 && p->t_in > 0 &&
+           p->pad >= 0 && p->k >= 1 && p->k <= VX_LOWP_MAX_K && p->c_in > 0 && p->c_out > 0 && p->t_in > 0 &&
            p->t_out >= 0;
 }
 
@@ -287,7 +287,7 @@ const vx_lowp_kernels vx_lowp_int8_emul = { "int8-emul", VX_LOWP_INT8, core_int8
 
 static int conv_shape_ok(const vx_conv1d_params *p) {
     return p->c_in > 0 && p->c_out > 0 && p->group > 0 && !(p->c_in % p->group) &&
-           !(p->c_out % p->group) && p->k > 0 && p->stride > 0 && p->dilation > 0 &&
+           !(p->c_out % p->group) && p->k > 0 && p->k <= VX_LOWP_MAX_K && p->stride > 0 && p->dilation > 0 &&
            p->pad >= 0 && p->t_in > 0 && p->t_in <= ((int64_t)1 << 31) && p->t_out >= 0 &&
            p->ldx >= p->t_in && p->ldy >= p->t_out && p->t_begin >= 0 &&
            p->t_begin <= p->t_end && p->t_end <= p->t_out;

@@ -391,6 +391,9 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
     bad = p; bad.group = 3;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
+    bad = p; bad.k = VX_LOWP_MAX_K + 1;
+    CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
+    CHECK_EQ_INT(vx_lowp_pack_bytes(fmt, &bad), 0);
     bad = p; bad.ldx = 10;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
     CHECK_EQ_INT(vx_lowp_conv1d(k, &p, x, NULL, NULL, NULL, y), VOX_ERR_ARG);
