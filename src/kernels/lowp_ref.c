@@ -38,8 +38,9 @@ static void pack_impl(vx_lowp_fmt fmt, int64_t group, int64_t cog, int64_t cig, 
     int64_t nu = vx_lowp_units(fmt, cig), c_out = group * cog, cu = vx_lowp_chunk(K);
     int64_t nch = vx_lowp_nchunk(nu, K);
     uint32_t *words = dst;
-    int32_t *corr = (int32_t *)(words + c_out * nu * K);
-    float *sw = (float *)(corr + c_out * nch);
+    /* int8 only: the tail arrays (a bf16 pack ends with the words) */
+    int32_t *corr = fmt == VX_LOWP_INT8 ? (int32_t *)(words + c_out * nu * K) : NULL;
+    float *sw = fmt == VX_LOWP_INT8 ? (float *)(corr + c_out * nch) : NULL;
     if (fmt == VX_LOWP_INT8) {
         for (int64_t co = 0; co < c_out; co++) {
             float m = 0.0f;
