@@ -31,6 +31,9 @@
  *   (g*cog + co0) * nu * K words. int8 then appends int32 corr[c_out][nchunk]
  *   (128 * sum of wq over the chunk: removes the u8 offset) and float sw[c_out].
  *
+ * Implementations: the emulations (every CPU), bf16 on AVX512-BF16, int8 on AVX512-VNNI
+ * (x86/lowp_*.c). AMX tiles (tdpbf16ps / tdpbssd) and AVX-VNNI (256-bit) are not written.
+ *
  * Limits: every dimension > 0, group divides c_in and c_out, t_in <= 2^31, K <=
  * VX_LOWP_MAX_K (an int8 chunk's int32 sum, at most 4 * 255 * 127 per unit and tap, cannot
  * overflow); a violation returns VOX_ERR_ARG (and packing reports 0 bytes, so the engine
@@ -99,8 +102,6 @@ const vx_lowp_kernels *vx_lowp_get(vx_lowp_fmt fmt);
 const vx_lowp_kernels *vx_lowp_by_name(const char *name);
 /* The per-arch part of vx_lowp_by_name (kernels/dispatch.c, the one registration). */
 const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name);
-/* NULL-terminated list of every implementation name built in (available or not). */
-extern const char *const vx_lowp_names[];
 
 /* Weight packing (shared by every implementation of a format). */
 size_t vx_lowp_pack_bytes(vx_lowp_fmt fmt, const vx_conv1d_params *p);   /* 0: bad shape */

@@ -356,8 +356,6 @@ int vx_lowp_gemm(const vx_lowp_kernels *k, int64_t m, int64_t n, int64_t kk,
 
 /* ------------------------------------------------------------------ selection */
 
-const char *const vx_lowp_names[] = { "bf16-emul", "int8-emul", "bf16-avx512", "int8-vnni", NULL };
-
 const vx_lowp_kernels *vx_lowp_by_name(const char *name) {
     if (!name) return NULL;
     if (!strcmp(name, "bf16-emul")) return &vx_lowp_bf16_emul;

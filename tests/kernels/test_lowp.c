@@ -441,7 +441,7 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
     free(x); free(w); free(bias); free(pk); free(ye); free(yp);
 }
 
-/* argv[1]: the implementation to test (vx_lowp_names); an emulation is checked against
+/* argv[1]: the implementation to test (vx_lowp_by_name); an emulation is checked against
  * FP32, a SIMD path against its emulation and FP32. A path this CPU/build lacks: exit 77. */
 int main(int argc, char **argv) {
     const char *name = argc > 1 ? argv[1] : "bf16-emul";
