@@ -13,6 +13,8 @@ const REPS = Math.max(1, parseInt(env.BENCH_REPS || '3', 10));
 const SIZES = (env.BENCH_SIZES || '30 200 800').trim().split(/\s+/).map(Number);
 const THREADS = (env.BENCH_THREADS || '1 2').trim().split(/\s+/).map(Number);
 const MODELS = (env.BENCH_MODELS || 'medium x_low').trim().split(/\s+/);
+// Reduced precisions timed beside FP32 in the same alternation (vox infer --precision).
+const LOWP = (env.BENCH_PRECISIONS === undefined ? 'bf16 int8' : env.BENCH_PRECISIONS).trim().split(/\s+/).filter(Boolean);
 const PEAK_PER_CORE = 273;      // GFLOP/s, FP32 AVX-512 FMA, one Zen 5 core
 const MEDIUM_GFLOP = 5.2;       // GFLOP per second of audio (medium model, given)
 
@@ -92,10 +94,12 @@ for (const name of MODELS) {
     for (const t of THREADS) {
       const common = ['-m', files[name], '--ids', '@' + idsFile, '--scales', '0,1,0', '--threads', String(t), '--reps', String(REPS), ...sid];
       const ortArgs = [args.ortref, '--model', files[name], '--ids', '@' + idsFile, '--scales', '0,1,0', '--threads', String(t), '--reps', String(REPS), ...sid];
-      const v = [], o = [];
+      const v = [], o = [], lp = {};
+      for (const p of LOWP) lp[p] = [];
       try {
         for (let r = 0; r < RUNS; r++) {
           v.push(runJson(args.vox, ['infer', ...common], false));
+          for (const p of LOWP) lp[p].push(runJson(args.vox, ['infer', ...common, '--precision', p], false));
           o.push(runJson('node', ortArgs, true));
         }
       } catch (e) {
@@ -112,6 +116,10 @@ for (const name of MODELS) {
         vload: median(v.map(j => j.load_ms)), oload: median(o.map(j => j.load_ms)),
         vrss: median(v.map(j => j.peak_rss_mb)), orss: median(o.map(j => j.rss_mb)),
         peak: gflop[name] * audioS / (vms / 1000) / (PEAK_PER_CORE * t),
+        lowp: Object.fromEntries(LOWP.map(p => [p, {
+          ms: median(lp[p].map(j => j.best_ms)), load: median(lp[p].map(j => j.load_ms)),
+          rss: median(lp[p].map(j => j.peak_rss_mb)), samples: lp[p][0].samples,
+          kern: lp[p][0].lowp_kernels, packed: lp[p][0].lowp_packed_mb }])),
       });
       const r = rows[rows.length - 1];
       if (r.samples !== r.ortSamples) console.error(`bench: sample count differs: vox ${r.samples} ORT ${r.ortSamples}`);
@@ -130,3 +138,70 @@ console.log(line(hdr));
 for (const row of table) console.log(line(row));
 console.log('(ms: median over processes of best-of-reps synthesis time; load ms: model load; RSS MB: ' +
   'vox peak_rss_mb, ORT /usr/bin/time %M of the node process; %peak: vox GFLOP/s / (273 x threads))');
+
+if (LOWP.length && rows.length) {
+  const k0 = rows[0].lowp;
+  console.log(`\nReduced precision (frame-level half: flow + decoder), same alternation: ` +
+    LOWP.map(p => `${p} on ${k0[p].kern} (${f(k0[p].packed, 1)} MB packed, ${rows[0].model})`).join(', '));
+  const h2 = ['model', 'ids', 'thr', 'fp32 ms'];
+  for (const p of LOWP) h2.push(`${p} ms`, `${p}/ORT`, `${p}/fp32`, `${p} RSS`, `${p} load`);
+  const t2 = rows.map(r => {
+    const row = [r.model, String(r.ids), String(r.threads), f(r.vms)];
+    for (const p of LOWP) {
+      const q = r.lowp[p];
+      row.push(f(q.ms), f(q.ms / r.oms, 3), f(q.ms / r.vms, 3), f(q.rss), f(q.load));
+      if (q.samples !== r.samples) console.error(`bench: ${p} sample count ${q.samples} != fp32 ${r.samples}`);
+    }
+    return row;
+  });
+  const w2 = h2.map((h, i) => Math.max(h.length, ...t2.map(row => row[i].length)));
+  const line2 = row => row.map((c, i) => (i < 1 ? c.padEnd(w2[i]) : c.padStart(w2[i]))).join('  ');
+  console.log(line2(h2));
+  for (const row of t2) console.log(line2(row));
+
+  // Quality: every shared reference input and the random inputs above, against vox FP32.
+  console.log('\nQuality against vox FP32 (vox infer --compare; SNR with the reference mean removed; ' +
+    'log-mel distance in dB; samples = reduced / fp32):');
+  const cases = [];
+  const manifest = JSON.parse(fs.readFileSync(path.join(args.shared, 'reference', 'manifest.json'), 'utf8'));
+  const seen = new Set();
+  for (const c of (manifest.cases || manifest)) {
+    const mname = Object.keys(files).find(k => path.basename(files[k]) === path.basename(c.model || ''));
+    if (!mname || !MODELS.includes(mname)) continue;
+    const key = `${mname}:${c.ids}:${c.sid}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    cases.push({ model: mname, label: `${path.basename(c.ids || '')}${c.sid !== undefined && c.sid !== null ? ` sid ${c.sid}` : ''}`,
+      ids: path.join(args.shared, 'reference', path.basename(c.ids || '')), sid: c.sid });
+  }
+  for (const name of MODELS) for (const n of SIZES) {
+    const cfg = JSON.parse(fs.readFileSync(files[name] + '.json', 'utf8'));
+    cases.push({ model: name, label: `random ${n} ids`, ids: path.join(args.tmp, `ids-${name}-${n}.txt`),
+      sid: (cfg.num_speakers || 1) > 1 ? 0 : undefined });
+  }
+  const h3 = ['model', 'input'];
+  for (const p of LOWP) h3.push(`${p} SNR dB`, `${p} log-mel dB`, `${p} samples`);
+  const t3 = [];
+  for (const c of cases) {
+    const row = [c.model, c.label];
+    for (const p of LOWP) {
+      try {
+        const sid = c.sid !== undefined && c.sid !== null ? ['--sid', String(c.sid)] : [];
+        const j = runJson(args.vox, ['infer', '-m', files[c.model], '--ids', '@' + c.ids, '--scales', '0,1,0',
+          '--precision', p, '--compare', ...sid], false);
+        row.push(typeof j.snr_db === 'number' ? f(j.snr_db, 1) : String(j.snr_db),
+          j.logmel_db === null ? '-' : f(j.logmel_db, 3), `${j.samples}/${j.ref_samples}`);
+        if (j.samples !== j.ref_samples) { console.error(`bench: ${p} ${c.model} ${c.label}: sample count changed`); process.exitCode = 1; }
+      } catch (e) {
+        console.error(`bench: quality ${p} ${c.model} ${c.label}: ${e.message}`);
+        row.push('-', '-', '-');
+        process.exitCode = 1;
+      }
+    }
+    t3.push(row);
+  }
+  const w3 = h3.map((h, i) => Math.max(h.length, ...t3.map(row => row[i].length)));
+  const line3 = row => row.map((c, i) => (i < 2 ? c.padEnd(w3[i]) : c.padStart(w3[i]))).join('  ');
+  console.log(line3(h3));
+  for (const row of t3) console.log(line3(row));
+}

@@ -6,7 +6,7 @@
 # alternately, BENCH_RUNS processes each (default 5) of BENCH_REPS repetitions (default 3),
 # and prints the medians of each process's best time, their ratio, RTF, load time, peak
 # RSS (ORT's measured with /usr/bin/time) and vox's fraction of FP32 peak, then the
-# kernel micro-benchmark (bench/kbench.c). Knobs: BENCH_RUNS, BENCH_REPS,
+# kernel micro-benchmarks (bench/kbench.c, bench/lowpbench.c: bf16 / int8 vs FP32). Knobs: BENCH_RUNS, BENCH_REPS,
 # BENCH_SIZES="30 200 800", BENCH_THREADS="1 2", BENCH_MODELS="medium x_low",
 # BENCH_KERNELS=0 to skip the kernel table.
 set -euo pipefail
@@ -38,7 +38,7 @@ mkdir -p "$TOOLS"
 LIBS="$(pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -lespeak-ng -lpthread -lm"
 DEFS=""
 case "$(uname -m)" in x86_64) DEFS="-DVOX_HAVE_X86=1" ;; aarch64) DEFS="-DVOX_HAVE_NEON=1" ;; esac
-for t in modelinfo kbench; do
+for t in modelinfo kbench lowpbench; do
   # shellcheck disable=SC2086
   cc -O2 $DEFS -I"$ROOT/src" -I"$ROOT/include" "$ROOT/bench/$t.c" "$BUILD/libvoxcore.a" $LIBS \
      -o "$TOOLS/$t" || fail "cannot build bench/$t.c"
@@ -52,4 +52,7 @@ if [ "${BENCH_KERNELS:-1}" != 0 ]; then
   echo "Kernel micro-benchmark (best of several; single-thread GFLOP/s from thread CPU time, pool from wall time; pool = ${BENCH_KTHREADS:-2} threads):"
   echo "(the scalar table's conv1d/convtr1d use the dispatched sgemm: run with VOX_CPU=scalar for a fully scalar row)"
   "$TOOLS/kbench" "${BENCH_KTHREADS:-2}"
+  echo
+  echo "Reduced-precision kernels vs the FP32 kernel, same run (single thread, thread CPU time; ratio = FP32 time / its time):"
+  "$TOOLS/lowpbench"
 fi

@@ -65,7 +65,17 @@ typedef struct vox_load_options {
     const char *const *data_dirs;/* where voice names are looked up; NULL = defaults */
     int n_data_dirs;
     int threads;                 /* inference threads per synthesis; 0 = all cores */
+    int precision;               /* Piper: VOX_PRECISION_*; espeak voices ignore it */
 } vox_load_options;
+
+/* Numerics of a Piper voice's frame-level half (flow + decoder convolutions): FP32 (the
+ * default: onnxruntime's output), bf16 or int8 (faster, within a measured SNR of FP32:
+ * `vox infer --compare`). The text encoder and duration predictor are always FP32, so
+ * durations and sample counts do not change. Weights of those layers are kept in the
+ * reduced format only. */
+enum { VOX_PRECISION_FP32 = 0, VOX_PRECISION_BF16 = 1, VOX_PRECISION_INT8 = 2 };
+/* "fp32", "bf16", "int8" -> VOX_PRECISION_*, else -1. */
+int vox_precision_parse(const char *s);
 
 void vox_load_options_init(vox_load_options *o);
 

@@ -17,10 +17,11 @@ OUT=${1:-/tmp/vox-neon-check}
 mkdir -p "$OUT"
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wshadow=local -Werror \
   -fno-strict-aliasing -D_GNU_SOURCE -DVOX_HAVE_NEON=1 -Iinclude -Isrc -Itests"
-SRCS="src/kernels/dispatch.c src/kernels/scalar.c src/kernels/gemm.c src/kernels/conv1d.c src/kernels/conv_par.c src/kernels/arm/*.c src/util/tpool.c"
+SRCS="src/kernels/dispatch.c src/kernels/scalar.c src/kernels/gemm.c src/kernels/conv1d.c src/kernels/conv_par.c src/kernels/arm/*.c src/util/tpool.c src/kernels/lowp_ref.c src/kernels/lowp_fused.c"
 status=0
 for t in "tests/kernels/test_simd_kernels.c neon" "tests/kernels/test_simd_kernels.c scalar" \
-         tests/kernels/test_conv_par.c; do
+         tests/kernels/test_conv_par.c "tests/kernels/test_lowp.c bf16-emul" \
+         "tests/kernels/test_lowp.c int8-emul"; do
   set -- $t
   name=$(basename "$1" .c)
   echo "== $name ${2:-} (aarch64, static)"

@@ -25,7 +25,7 @@ int vox_infer_main(int argc, char **argv);
 typedef struct cli {
     const char *model, *config, *output_file, *output_dir, *text, *espeak_data;
     const char *timings_path, *subtitles_path, *data_dir, *lexicon;
-    int output_raw, raw_f32, quiet, debug, json_input, phonemes_only, threads;
+    int output_raw, raw_f32, quiet, debug, json_input, phonemes_only, threads, precision;
     vox_synth_options so;
 } cli;
 
@@ -78,6 +78,8 @@ static void usage(void) {
          "  --input-format auto|text|ssml   auto (default): SSML when the input starts with <speak\n"
          "  --seed N                 noise seed\n"
          "  --threads N              inference threads (default: all cores)\n"
+         "  --precision P            fp32 (default, onnxruntime's numerics), bf16 or int8 for the\n"
+         "                           flow + decoder of Piper voices (faster; see vox infer --compare)\n"
          "  --timings FILE.json      write word and phoneme timings\n"
          "  --subtitles FILE.vtt|srt write subtitles\n"
          "  --phonemes               print phonemes and ids instead of audio (Piper voices)\n"
@@ -116,7 +118,7 @@ static long parse_long(const char *s, const char *name) {
 enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT,
+    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT, O_PRECISION,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
@@ -132,7 +134,8 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
         {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
-        {"input_format", 1, 0, O_INFMT}, {0, 0, 0, 0},
+        {"input_format", 1, 0, O_INFMT},
+        {"precision", 1, 0, O_PRECISION}, {0, 0, 0, 0},
     };
     normalize_long_opts(argc, argv);
     opterr = 0;
@@ -188,6 +191,10 @@ static void parse_args(int argc, char **argv, cli *c) {
             break;
         case O_SEED: c->so.seed = (uint64_t)parse_long(optarg, "--seed"); break;
         case O_THREADS: c->threads = (int)parse_long(optarg, "--threads"); break;
+        case O_PRECISION:
+            c->precision = vox_precision_parse(optarg);
+            if (c->precision < 0) die_usage("--precision must be fp32, bf16 or int8 (got '%s')", optarg);
+            break;
         case O_TIMINGS: c->timings_path = optarg; c->so.timings = 1; break;
         case O_SUBS: c->subtitles_path = optarg; c->so.timings = 1; break;
         case O_PHON: c->phonemes_only = 1; break;
@@ -477,6 +484,7 @@ int main(int argc, char **argv) {
     lo.config_path = c.config;
     lo.espeak_data = c.espeak_data;
     lo.threads = c.threads;
+    lo.precision = c.precision;
     const char *dirs[1] = { c.data_dir };
     if (c.data_dir) { lo.data_dirs = dirs; lo.n_data_dirs = 1; }
     char err[1024];

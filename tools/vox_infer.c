@@ -4,6 +4,12 @@
  *
  *   vox infer -m MODEL.onnx --ids 1,0,20,0,2 | --ids @file [--scales 0,1,0] [--sid N]
  *             [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] [--profile]
+ *             [--precision fp32|bf16|int8] [--compare]
+ *
+ * --precision runs the frame-level half (flow + decoder convolutions) in bf16 or int8
+ * (engine/graph.h vx_graph_opts). --compare also loads the model in FP32, runs both on the
+ * same inputs and adds to the JSON line snr_db and logmel_db of the audio against FP32 and
+ * both sample counts; stderr gets the per-layer SNR table (tools/lowp_compare.c).
  *
  * Prints one JSON line: samples, sample_rate, load_ms, best_ms, median_ms, rtf (best run
  * time / audio duration), peak_rss_mb. --scales defaults to 0,1,0 as in ortref (noise off).
@@ -11,6 +17,9 @@
  * model file that cannot be opened).
  */
 #include "engine/graph.h"
+#include "lowp_compare.h"
+#include "kernels/lowp.h"
+#include <math.h>
 #include "util/tpool.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
@@ -32,14 +41,16 @@ int vox_infer_main(int argc, char **argv);
 typedef struct infer_args {
     const char *model, *ids, *scales, *out;
     long long sid;          /* -1 = not given */
-    int threads, reps, profile;
+    int threads, reps, profile, compare;
+    int precision;          /* 0 fp32, 1 bf16, 2 int8 */
     unsigned long long seed;
     int rate;               /* 0 = from the config */
 } infer_args;
 
 static void usage(FILE *f) {
     fprintf(f, "usage: vox infer -m MODEL.onnx --ids 1,0,20,0,2|@file [--scales n,l,w] [--sid N]\n"
-               "                 [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] [--profile]\n");
+               "                 [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] [--profile]\n"
+               "                 [--precision fp32|bf16|int8] [--compare]\n");
 }
 
 /* One-line error for bad arguments; returns exit status 2. */
@@ -80,12 +91,17 @@ static int parse_args(int argc, char **argv, infer_args *a) {
         int ok = 1;
         if (!strcmp(k, "-h") || !strcmp(k, "--help")) { usage(stdout); return 1; }
         if (!strcmp(k, "--profile")) { a->profile = 1; continue; }
+        if (!strcmp(k, "--compare")) { a->compare = 1; continue; }
         if (i + 1 >= argc) return bad("%s needs a value", k);
         const char *v = argv[++i];
         if (!strcmp(k, "-m") || !strcmp(k, "--model")) a->model = v;
         else if (!strcmp(k, "--ids")) a->ids = v;
         else if (!strcmp(k, "--scales")) a->scales = v;
         else if (!strcmp(k, "--out")) a->out = v;
+        else if (!strcmp(k, "--precision")) {
+            a->precision = !strcmp(v, "fp32") ? 0 : !strcmp(v, "bf16") ? 1 : !strcmp(v, "int8") ? 2 : -1;
+            if (a->precision < 0) return bad("bad --precision '%s' (fp32, bf16 or int8)", v);
+        }
         else if (!strcmp(k, "--sid")) a->sid = parse_int(v, 0, 1 << 20, &ok);
         else if (!strcmp(k, "--threads")) a->threads = (int)parse_int(v, 1, INFER_MAX_THREADS, &ok);
         else if (!strcmp(k, "--reps")) a->reps = (int)parse_int(v, 1, INFER_MAX_REPS, &ok);
@@ -285,7 +301,8 @@ int vox_infer_main(int argc, char **argv) {
     char err[512] = "";
     vx_graph *g = NULL;
     double t0 = now_ms();
-    rc = vx_graph_load(a.model, &g, err, sizeof err);
+    vx_graph_opts gopt = { .precision = a.precision };
+    rc = vx_graph_load_opts(a.model, &gopt, &g, err, sizeof err);
     double load_ms = now_ms() - t0;
     if (rc) {
         fprintf(stderr, "vox infer: %s: %s\n", a.model, err);
@@ -337,6 +354,34 @@ int vox_infer_main(int argc, char **argv) {
         fprintf(stderr, "vox infer: cannot write '%s'\n", a.out);
         rc = 1;
     }
+    /* --compare: the FP32 graph on the same inputs (loaded after the timed runs, so the
+     * figures above are this precision's alone) */
+    double snr = NAN, lmd = NAN;
+    int64_t ref_samples = -1;
+    if (!rc && a.compare) {
+        vx_graph *gr = NULL;
+        vx_tensor *ro = calloc((size_t)n_out + 1, sizeof(vx_tensor));
+        if (!ro || vx_graph_load(a.model, &gr, err, sizeof err) ||
+            vx_graph_run(gr, &o, in, vx_graph_n_inputs(gr), ro)) {
+            fprintf(stderr, "vox infer: --compare: %s\n", err);
+            rc = 1;
+        } else {
+            ref_samples = ro[0].numel;
+            if (ro[0].numel == outs[0].numel) {
+                snr = lowp_snr_db(ro[0].data, outs[0].data, ro[0].numel);
+                lmd = lowp_logmel_db(ro[0].data, outs[0].data, ro[0].numel, rate);
+            }
+            vx_run_opts lo = o;
+            lo.stats = NULL;
+            if (a.precision && lowp_compare_layers(gr, g, &lo, in, stderr)) {
+                fprintf(stderr, "vox infer: --compare: per-layer run failed: %s\n", err);
+                rc = 1;
+            }
+        }
+        for (int i = 0; ro && i < n_out; i++) vx_tensor_release(&ro[i]);
+        free(ro);
+        vx_graph_free(gr);
+    }
     if (!rc) {
         qsort(times, (size_t)a.reps, sizeof(double), cmp_double);
         int64_t samples = outs[0].numel;
@@ -345,9 +390,23 @@ int vox_infer_main(int argc, char **argv) {
                base_name(a.model), n_ids, a.threads, (long long)samples, rate);
         for (int d = 0; d < outs[0].ndim; d++) printf("%s%lld", d ? "," : "", (long long)outs[0].dims[d]);
         printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_mb\":%.1f,"
-               "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f}\n",
+               "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f",
                load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0, peak_rss_mb(),
                vx_kernels_get()->name, st.peak_bytes / 1048576.0, st.buf_peak_cached / 1048576.0);
+        size_t lpb = 0;
+        int nlp = vx_graph_lowp_steps(g, &lpb);
+        static const char *const pn[] = { "fp32", "bf16", "int8" };
+        const vx_lowp_kernels *lk = a.precision ? vx_lowp_get((vx_lowp_fmt)a.precision) : NULL;
+        printf(",\"precision\":\"%s\",\"lowp_kernels\":\"%s\",\"lowp_steps\":%d,\"lowp_packed_mb\":%.2f",
+               pn[a.precision], lk ? lk->name : "none", nlp, lpb / 1048576.0);
+        if (a.compare) {
+            printf(",\"ref_samples\":%lld", (long long)ref_samples);
+            if (isfinite(snr)) printf(",\"snr_db\":%.2f", snr);
+            else printf(",\"snr_db\":%s", snr > 0 ? "\"inf\"" : "null");
+            if (isfinite(lmd)) printf(",\"logmel_db\":%.4f", lmd);
+            else printf(",\"logmel_db\":null");
+        }
+        printf("}\n");
         fflush(stdout);
         if (prof) vx_profile_print(g, prof, stderr, 15);
     }

@@ -24,6 +24,8 @@ static void usage(FILE *f) {
         "  --lexicon [VOICE=]FILE  pronunciation lexicon for every voice or one voice\n"
         "                       (repeatable, up to 8; reloaded when the file changes)\n"
         "  --data-dir DIR       where Piper voices are looked up (repeatable, up to 8)\n"
+        "  --precision P        fp32 (default), bf16 or int8 for Piper voices' flow + decoder\n"
+        "  --voice-precision NAME=P  that voice in precision P (repeatable, up to 8)\n"
         "  --alias NAME=VOICE   map an OpenAI voice name (alloy, nova, ...) to a voice\n"
         "  --api-key KEY        require 'Authorization: Bearer KEY' on /v1 (or env VOX_API_KEY)\n"
         "  --max-input N        max input characters (default 4096)\n"
@@ -81,6 +83,24 @@ int main(int argc, char **argv) {
             NEED_ARG();
             if (c.n_data_dirs == 8) { fprintf(stderr, "voxd: at most 8 --data-dir\n"); return 2; }
             c.data_dirs[c.n_data_dirs++] = v;
+        } else if (!strcmp(a, "--precision")) {
+            NEED_ARG();
+            if ((c.precision = vox_precision_parse(v)) < 0) {
+                fprintf(stderr, "voxd: bad --precision '%s' (fp32, bf16 or int8)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--voice-precision")) {
+            NEED_ARG();
+            const char *eq = strrchr(v, '=');
+            int pr = eq ? vox_precision_parse(eq + 1) : -1;
+            if (!eq || eq == v || pr < 0 || (size_t)(eq - v) >= VX_VOICE_NAME_MAX || c.n_voice_precision == 8) {
+                fprintf(stderr, "voxd: bad --voice-precision '%s' (NAME=fp32|bf16|int8, up to 8)\n", v);
+                return 2;
+            }
+            vx_voice_precision *vp = &c.voice_precision[c.n_voice_precision++];
+            memcpy(vp->name, v, (size_t)(eq - v));
+            vp->name[eq - v] = 0;
+            vp->precision = pr;
         } else if (!strcmp(a, "--alias")) {
             NEED_ARG();
             const char *eq = strchr(v, '=');

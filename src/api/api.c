@@ -45,6 +45,14 @@ const char *vox_strerror(int code) {
 
 void vox_load_options_init(vox_load_options *o) { memset(o, 0, sizeof *o); }
 
+int vox_precision_parse(const char *s) {
+    if (!s) return -1;
+    if (!strcmp(s, "fp32")) return VOX_PRECISION_FP32;
+    if (!strcmp(s, "bf16")) return VOX_PRECISION_BF16;
+    if (!strcmp(s, "int8")) return VOX_PRECISION_INT8;
+    return -1;
+}
+
 void vox_synth_options_init(vox_synth_options *o) {
     memset(o, 0, sizeof *o);
     o->speaker_id = -1;

@@ -529,7 +529,17 @@ static int n_live_graphs;
 
 int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
                             vx_graph **out, char *err, size_t errlen) {
+    return vx_graph_from_model_opts(m, model_free, ops, NULL, out, err, errlen);
+}
+
+int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
+                             const vx_graph_opts *o, vx_graph **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
+    if (o && (o->precision < 0 || o->precision > 2)) {
+        if (model_free && m) model_free(m);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "precision %d: expected 0 (fp32), 1 (bf16) or 2 (int8)",
+                             o->precision);
+    }
     if (!out) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: out is NULL");
     *out = NULL;
     if (!m) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: model is NULL");
@@ -540,6 +550,7 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
     }
     g->model = m;
     g->model_free = model_free;
+    g->precision = o ? o->precision : 0;
     __atomic_add_fetch(&n_live_graphs, 1, __ATOMIC_RELAXED);
     build b = { .ops = ops };
     int rc = map_values(g, &b, err, errlen);

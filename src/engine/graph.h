@@ -55,6 +55,22 @@ int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **
  * outlive the graph. */
 int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
                             vx_graph **out, char *err, size_t errlen);
+/* Compile options. precision: 0 FP32 (exactly onnxruntime's numerics), 1 bf16, 2 int8
+ * (kernels/lowp.h vx_lowp_fmt), applied only to the Conv / ConvTranspose nodes of a Piper
+ * model's frame-level half (node names under /dec/ and /flow/: decoder and flow); the text
+ * encoder and duration predictor stay FP32, so durations and sample counts never change. */
+typedef struct vx_graph_opts {
+    int precision;
+} vx_graph_opts;
+int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
+                             const vx_graph_opts *o, vx_graph **out, char *err, size_t errlen);
+int vx_graph_load_opts(const char *onnx_path, const vx_graph_opts *o, vx_graph **out, char *err,
+                       size_t errlen);
+/* Steps running in reduced precision, and bytes of their packed weights. */
+int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes);
+/* Names of those steps' outputs in execution order (up to max into names, which may be
+ * NULL); returns how many there are. */
+int vx_graph_lowp_outputs(const vx_graph *g, const char **names, int max);
 void vx_graph_free(vx_graph *g);
 
 /* Query helpers. Declared dtype 0 / ndim -1 / dim -1 mean "unknown". */

@@ -56,6 +56,7 @@ struct vx_graph {
     pthread_mutex_t lazy_mu;
     int lazy_mu_init;
 
+    int precision;             /* vx_graph_opts.precision (pack.c) */
     void *pack_arena;          /* mmap'ed block holding the steps' packed weights (pack.c) */
     size_t pack_arena_bytes;
 };

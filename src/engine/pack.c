@@ -1,6 +1,7 @@
 /* Load-time weight pre-packing for the active kernel table (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
 #include "kernels/kernels.h"
+#include "kernels/lowp.h"
 #include "vox.h"
 #include "tensor/tensor.h"
 #include "util/tpool.h"
@@ -27,6 +28,7 @@ typedef struct pack_job {
     void *dst;
     const void *src;          /* deferred weight (w->data NULL): its misaligned file bytes */
     int own;                  /* dst is its own block (no arena): the step owns it */
+    int lowp;                 /* vx_lowp_fmt of the packing, 0 = the FP32 table's */
 } pack_job;
 
 #define PACK_MAX_THREADS 64
@@ -54,7 +56,9 @@ static void pack_range(void *arg, int64_t b, int64_t e) {
             memcpy(c->scratch[slot], j->src, vx_tensor_bytes(j->w));
             w = c->scratch[slot];
         }
-        if (j->tr) c->kern->convtr1d_pack(&j->tp, w, j->dst);
+        if (j->lowp && j->tr) vx_lowp_convtr_pack((vx_lowp_fmt)j->lowp, &j->tp, w, j->dst);
+        else if (j->lowp) vx_lowp_pack((vx_lowp_fmt)j->lowp, &j->cp, w, j->dst);
+        else if (j->tr) c->kern->convtr1d_pack(&j->tp, w, j->dst);
         else c->kern->conv1d_pack(&j->cp, w, j->dst);
         if (slot >= 0) __atomic_store_n(&c->busy[slot], 0, __ATOMIC_RELEASE);
     }
@@ -63,6 +67,15 @@ static void pack_range(void *arg, int64_t b, int64_t e) {
 static int job_cmp(const void *a, const void *b) {   /* largest first: balances the pool */
     size_t x = ((const pack_job *)a)->bytes, y = ((const pack_job *)b)->bytes;
     return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Reduced precision applies to the frame-level half of a Piper model only: the flow and
+ * the HiFi-GAN decoder (torch export names /flow/... and /dec/...). The text encoder
+ * (/enc_p/) and the duration predictor (/dp/) stay FP32, so durations, sample counts
+ * and timings do not depend on the precision. */
+static int lowp_scope(const vx_node *n) {
+    const char *s = n->name ? n->name : "";
+    return !strncmp(s, "/dec/", 5) || !strncmp(s, "/flow/", 6);
 }
 
 /* Pre-packed constant conv weights for the active kernel table. The packs are
@@ -81,7 +94,21 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
         int64_t group = vx_attr_int(st->node, "group", 1);
         if (group < 1) continue;
         pack_job *j = &jobs[nj];
-        if (!strcmp(st->node->op_type, "Conv")) {
+        int is_conv = !strcmp(st->node->op_type, "Conv");
+        /* convs with fewer than VX_LOWP_MR outputs stay FP32: that is HiFi-GAN's conv_post
+         * (32 -> 1), a sum with heavy cancellation that lost ~20 dB of SNR in either
+         * format on the shared models (vox infer --compare) for ~1% of the FLOPs */
+        int lp = g->precision && lowp_scope(st->node) && (!is_conv || w->dims[0] >= VX_LOWP_MR)
+                     ? g->precision : 0;
+        if (is_conv && lp) {
+            vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
+                                   .k = w->dims[2], .stride = 1, .dilation = 1 };
+            if (p.c_out % group) continue;
+            j->cp = p;
+            j->lowp = lp;
+            j->bytes = vx_lowp_pack_bytes((vx_lowp_fmt)lp, &p);
+            st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group; st->prep.pk[3] = p.k;
+        } else if (is_conv) {
             vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
                                    .k = w->dims[2], .stride = 1, .dilation = 1 };
             if (p.c_out % group) continue;
@@ -99,10 +126,16 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
             if (vx_attr_ints(st->node, "pads", &v) == 2) pad = v[0];
             if (s1 < 1 || s1 > (1 << 24) || d1 < 1 || d1 > (1 << 24) || pad < 0 || pad > (1 << 24)) continue;
             vx_convtr1d_params p = { .c_in = w->dims[0], .c_out = w->dims[1] * group, .group = group,
-                                     .k = w->dims[2], .stride = s1, .dilation = d1, .pad = pad };
+                                     .k = w->dims[2], .stride = s1, .dilation = d1, .pad = pad,
+                                     .t_in = 1 };
             j->tr = 1;
             j->tp = p;
-            j->bytes = kern->convtr1d_pack_bytes(&p);
+            if (lp && vx_lowp_convtr_ok(&p)) {
+                j->lowp = lp;
+                j->bytes = vx_lowp_convtr_pack_bytes((vx_lowp_fmt)lp, &p);
+            } else {
+                j->bytes = kern->convtr1d_pack_bytes(&p);
+            }
             st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group;
             st->prep.pk[3] = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
         } else {
@@ -177,6 +210,7 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
         st->has_prep = 1;
         st->pack_sure = kernel_shape_ok(st->node, jobs[i].w) && !vx_env_off("VOX_DROP_CONSTS");
         st->prep.kernels = kern;
+        st->prep.lowp = jobs[i].lowp ? vx_lowp_get((vx_lowp_fmt)jobs[i].lowp) : NULL;
         st->prep.wpacked = jobs[i].dst;
         st->pack_owned = jobs[i].own ? jobs[i].dst : NULL;
     }
@@ -299,4 +333,43 @@ int vx_graph_const_restore(const vx_graph *cg, int s) {
     }
     pthread_mutex_unlock(&g->lazy_mu);
     return rc;
+}
+
+int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes) {
+    int n = 0;
+    size_t b = 0;
+    for (int k = 0; k < g->n_steps; k++) {
+        const vx_step *st = &g->steps[k];
+        if (!st->has_prep || !st->prep.lowp || !st->prep.wpacked) continue;
+        n++;
+        vx_lowp_fmt fmt = st->prep.lowp->fmt;
+        if (!strcmp(st->node->op_type, "Conv")) {
+            vx_conv1d_params p = { .c_in = st->prep.pk[0], .c_out = st->prep.pk[1],
+                                   .group = st->prep.pk[2], .k = st->prep.pk[3] };
+            b += vx_lowp_pack_bytes(fmt, &p);
+        } else {
+            const int64_t *v;
+            int64_t s1 = 1, pad = 0;
+            if (vx_attr_ints(st->node, "strides", &v) == 1) s1 = v[0];
+            if (vx_attr_ints(st->node, "pads", &v) == 2) pad = v[0];
+            vx_convtr1d_params p = { .c_in = st->prep.pk[0], .c_out = st->prep.pk[1], .group = 1,
+                                     .k = g->consts[st->in[1]].dims[2], .stride = s1,
+                                     .dilation = 1, .pad = pad, .t_in = 1 };
+            b += vx_lowp_convtr_pack_bytes(fmt, &p);
+        }
+    }
+    if (packed_bytes) *packed_bytes = b;
+    return n;
+}
+
+int vx_graph_lowp_outputs(const vx_graph *g, const char **names, int max) {
+    int n = 0;
+    for (int k = 0; k < g->n_steps; k++) {
+        const vx_step *st = &g->steps[k];
+        if (!st->has_prep || !st->prep.lowp || !st->prep.wpacked || st->n_out < 1 || st->out[0] < 0)
+            continue;
+        if (names && n < max) names[n] = g->names[st->out[0]];
+        n++;
+    }
+    return n;
 }

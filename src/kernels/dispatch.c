@@ -86,3 +86,26 @@ const vx_kernels *vx_kernels_get(void) {
     }
     return k;
 }
+
+/* ---- reduced-precision cores (kernels/lowp.h): the per-arch half of vx_lowp_by_name.
+ * The CPU checks run here, in a file built with baseline flags. */
+#include "kernels/lowp.h"
+#if defined(VOX_HAVE_X86)
+#include "kernels/x86/lowp_x86.h"
+static int cpu_avx512_base(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+#endif
+
+const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name) {
+#if defined(VOX_HAVE_X86)
+    if (!strcmp(name, "bf16-avx512"))
+        return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512 : NULL;
+    if (!strcmp(name, "int8-vnni"))
+        return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni : NULL;
+#endif
+    (void)name;
+    return NULL;
+}

@@ -20,6 +20,10 @@ double vx_rng_normal(vx_rng *r);                  /* N(0, 1) */
 typedef struct vx_op_prep {
     const vx_kernels *kernels;   /* table the packing was made for */
     const void *wpacked;     /* constant weights pre-packed for that table, or NULL */
+    /* Reduced precision (Conv / ConvTranspose of the frame-level half, engine/pack.c):
+     * wpacked is in lowp's format, not the FP32 table's; the step runs on lowp when the
+     * run-time shape matches pk, else in FP32 from the raw weights. */
+    const struct vx_lowp_kernels *lowp;
     int64_t pk[4];           /* parameters the packing assumed (checked at run time) */
     /* Fusion (Conv only): the step runs LeakyRelu -> Conv -> Add as one node. */
     int leaky_in;            /* input 0 is the LeakyRelu's input: apply it first */

@@ -1,6 +1,7 @@
 /* The nn op family: Conv, ConvTranspose, MatMul, Gemm (here), Softmax and reductions
  * (nn_reduce.c), normalizations and pooling (nn_norm.c). The wrappers validate shapes
  * and attributes; hot loops go through the per-CPU table of kernels/kernels.h. */
+#include "kernels/lowp.h"
 #include "ops/nn_internal.h"
 #include "kernels/conv_par.h"
 #include "kernels/kernels.h"
@@ -275,6 +276,14 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     int leaky = pr && pr->leaky_in;
     const vx_kernels *kern = vx_kernels_get();
     const vx_kernels *fk = kern;
+    /* reduced precision (prep.lowp): its cores behind the kernel-table interface, so the
+     * same parallel drivers run them (in place too: int8's conv_nr is its scale block,
+     * so the in-place tiles start on block boundaries and see the same scales;
+     * tests/kernels/test_lowp.c checks the results are identical) */
+    const vx_lowp_kernels *lk = pr && pr->lowp && pr->wpacked && nsp == 1 && pr->pk[0] == c &&
+                                pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0]
+                                    ? pr->lowp : NULL;
+    if (lk) fk = vx_lowp_fused(lk);
     /* x = conv(x) + x with x dying here: computed over x (pool.h), when the conv's shape
      * allows it. */
     vx_conv1d_params p1 = {
@@ -299,7 +308,8 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     const float *xd = x->data, *wd = w->data, *bd = b ? b->data : NULL;
     float *y = out[0].data;
     const void *wp = pr && pr->wpacked && pr->kernels == kern && pr->pk[0] == c &&
-                     pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0] ? pr->wpacked : NULL;
+                     pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0] &&
+                     (!pr->lowp || lk) ? pr->wpacked : NULL;
     for (int64_t i = 0; i < n; i++) {
         if (nsp == 1) {
             vx_conv1d_params p = {
@@ -310,7 +320,7 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
             if (self_res) {
                 rc = vx_par_conv1d_inplace(ctx->pool, fk, &p, wd, wp, bd, leaky,
                                            leaky ? pr->alpha : 0.0f, y + i * m * olen);
-            } else if (leaky || res) {
+            } else if (leaky || res || lk) {
                 vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = leaky ? pr->alpha : 0.0f,
                                       .res = res ? (const float *)res->data + i * m * olen : NULL,
                                       .ldr = g.out[0] };
@@ -455,10 +465,12 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
             const vx_op_prep *pr = ctx->prep;
             const vx_kernels *fk = kern;
             int64_t key = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
-            const void *wp = pr && pr->wpacked && pr->kernels == kern &&
-                             pr->pk[0] == c && pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == key
-                             ? pr->wpacked : NULL;
-            rc = vx_par_convtr1d(ctx->pool, kern, fk, &p, xd + i * c * ilen, wd, wp, bd, y + i * m * olen);
+            int match = pr && pr->wpacked && pr->kernels == kern && pr->pk[0] == c &&
+                        pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == key;
+            const void *wp = match && !pr->lowp ? pr->wpacked : NULL;
+            if (match && pr->lowp) fk = vx_lowp_fused(pr->lowp);   /* packed in lowp's format */
+            rc = vx_par_convtr1d(ctx->pool, kern, fk, &p, xd + i * c * ilen, wd,
+                                 match && pr->lowp ? pr->wpacked : wp, bd, y + i * m * olen);
         } else {
             rc = convtr_nd(&g, c, m, group, xd + i * c * ilen, wd, bd, y + i * m * olen);
         }

@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 #define VX_VOICE_NAME_MAX 128
+
+/* A Piper voice's numerics (vox_load_options.precision) chosen by name. */
+typedef struct vx_voice_precision {
+    char name[VX_VOICE_NAME_MAX];
+    int precision;   /* VOX_PRECISION_* */
+} vx_voice_precision;
+
 #define VX_SPEAKER_NAME_MAX 64
 #define VX_MAX_ALIASES 16
 

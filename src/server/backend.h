@@ -73,6 +73,9 @@ typedef struct vx_backend {
     const char *const *data_dirs;
     int n_data_dirs;
     int wide_threads;    /* threads a synthesis may use when it runs alone (<= workers) */
+    int precision;       /* VOX_PRECISION_* for voices without an override */
+    const vx_voice_precision *voice_precision;
+    int n_voice_precision;
     int stub_delay_ms;   /* stub only: sleep per sentence */
 } vx_backend;
 

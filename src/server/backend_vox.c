@@ -14,6 +14,9 @@ static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta
      * one thread. A neural voice also gets an inference pool of wide_threads threads,
      * used only by a synthesis that runs while every other worker is idle (job.c). */
     o.threads = e->wide_threads > 1 ? e->wide_threads : 1;
+    o.precision = e->precision;
+    for (int i = 0; i < e->n_voice_precision; i++)
+        if (!strcmp(e->voice_precision[i].name, name)) o.precision = e->voice_precision[i].precision;
     vox_voice *v = NULL;
     int rc = vox_voice_load(name, &o, &v, err, errlen);
     if (rc != VOX_OK) return rc;

@@ -230,6 +230,9 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     else vx_backend_vox_init(&s->backend);
     s->backend.data_dirs = s->cfg.data_dirs;
     s->backend.n_data_dirs = s->cfg.n_data_dirs;
+    s->backend.precision = s->cfg.precision;
+    s->backend.voice_precision = s->cfg.voice_precision;
+    s->backend.n_voice_precision = s->cfg.n_voice_precision;
     /* A synthesis that runs alone may use every worker's core, never more cores than the
      * process may run on: at most `workers` threads compute at once either way. */
     int cores = usable_cores();

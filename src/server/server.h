@@ -27,6 +27,9 @@ typedef struct vx_server_config {
     int n_data_dirs;
     const char *lexicons[8];    /* "FILE" (every voice) or "VOICE=FILE"; reloaded on change */
     int n_lexicons;
+    int precision;              /* VOX_PRECISION_* for Piper voices (default FP32) */
+    vx_voice_precision voice_precision[8];   /* per-voice overrides (--voice-precision) */
+    int n_voice_precision;
     const char *api_key;        /* NULL/"" = no auth */
     size_t max_input;           /* characters, default 4096 */
     size_t max_body;            /* bytes; default derived from max_input */

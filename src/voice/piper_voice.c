@@ -324,7 +324,12 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
     v->impl = pv;
     v->ops = &piper_ops;
     int rc = vx_piper_config_load(cfg_path, &pv->cfg, err, errlen);
-    if (!rc) rc = vx_graph_load(onnx_path, &pv->graph, err, errlen);
+    vx_graph_opts gopt = { .precision = o->precision };
+    if (o->precision < VOX_PRECISION_FP32 || o->precision > VOX_PRECISION_INT8) {
+        snprintf(err, errlen, "precision %d: expected VOX_PRECISION_FP32, _BF16 or _INT8", o->precision);
+        rc = VOX_ERR_ARG;
+    }
+    if (!rc) rc = vx_graph_load_opts(onnx_path, &gopt, &pv->graph, err, errlen);
     if (!rc) rc = bind_inputs(pv, err, errlen);
     if (rc) { pv_free(v); return rc; }
     pv->durations = vx_graph_first_output_of(pv->graph, "Ceil");

@@ -1,0 +1,364 @@
+/* AVX-512 driver shared by the bf16 (VDPBF16PS) and int8 (VPDPBUSD) conv cores.
+ *
+ * The including file defines LOWP_I8 (0 = bf16, 1 = int8) and LOWP_NAME, and is compiled
+ * with the matching -m flags. Structure as the FP32 template (simd_tmpl.h): implicit
+ * GEMM over time tiles; per tile and input-channel chunk the input window is converted
+ * once into u32 words (bf16 pairs / u8 quads of channels, interleaved per time sample)
+ * in a bounded scratch, and an 8 x 48 register-blocked micro-kernel reads tap k of unit u
+ * at offset u*ldu + k*ldk (stride 1: the window row at k*dilation; stride > 1: an im2col
+ * row). Chunks are summed from zero and added into an FP32 output tile (int8: rescaled
+ * per chunk), then bias (+ residual) is added on the way out. Numerics: lowp.h. */
+#include "kernels/lowp.h"
+#include "kernels/x86/lowp_x86.h"
+#include "vox.h"
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MRX VX_LOWP_MR
+#define NV 3
+#define NR (NV * 16)
+#define VX_INLINE static inline __attribute__((always_inline))
+#if defined(__GNUC__) && !defined(__clang__)
+#define VX_UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define VX_UNROLL _Pragma("unroll")
+#else
+#define VX_UNROLL
+#endif
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+/* Per-chunk constants of the int8 epilogue (unused by bf16). */
+typedef struct chunk_k {
+    const int32_t *corr;   /* corr[i * nch] for panel row i */
+    int64_t nch;
+    const float *comb;     /* comb[i] = sx * sw[co0 + i] */
+    /* direct write-out (the only chunk, a full column block, output step 1): row i goes
+     * to y[i*ldy] as (sum + bias[i]) + res[i*ldr], as the tile write-out would do it */
+    float *y;
+    int64_t ldy;
+    const float *bias;     /* per panel row; NULL = 0 */
+    const float *res;
+    int64_t ldr;
+} chunk_k;
+
+VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
+    if (!ck->y) { _mm512_storeu_ps(cr + v * 16, r); return; }
+    r = _mm512_add_ps(r, _mm512_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
+    if (ck->res) r = _mm512_add_ps(r, _mm512_loadu_ps(ck->res + i * ck->ldr + v * 16));
+    _mm512_storeu_ps(ck->y + i * ck->ldy + v * 16, r);
+}
+
+/* c[i][0..NR) = (first ? 0 : c) + chunk sum over nu units x K taps. */
+VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int64_t ldk,
+                          const uint32_t *restrict a, const uint32_t *restrict b,
+                          float *restrict c, int64_t ldc, int first, const chunk_k *ck) {
+#if LOWP_I8
+    __m512i acc[MRX][NV];
+    VX_UNROLL for (int i = 0; i < MR; i++)
+        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_si512();
+#else
+    __m512 acc[MRX][NV];
+    VX_UNROLL for (int i = 0; i < MR; i++)
+        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+#endif
+    for (int64_t u = 0; u < nu; u++) {
+        const uint32_t *bu = b + u * ldu;
+        for (int64_t k = 0; k < K; k++) {
+            const uint32_t *bp = bu + k * ldk;
+            __m512i bv[NV];
+            VX_UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_si512(bp + v * 16);
+            VX_UNROLL for (int i = 0; i < MR; i++) {
+                __m512i av = _mm512_set1_epi32((int)a[i]);
+#if LOWP_I8
+                VX_UNROLL for (int v = 0; v < NV; v++)
+                    acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], bv[v], av);
+#else
+                VX_UNROLL for (int v = 0; v < NV; v++)
+                    acc[i][v] = _mm512_dpbf16_ps(acc[i][v], (__m512bh)av, (__m512bh)bv[v]);
+#endif
+            }
+            a += MR;
+        }
+    }
+    VX_UNROLL for (int i = 0; i < MR; i++) {
+        float *cr = c + i * ldc;
+#if LOWP_I8
+        __m512i corr = _mm512_set1_epi32(ck->corr[i * ck->nch]);
+        __m512 comb = _mm512_set1_ps(ck->comb[i]);
+        VX_UNROLL for (int v = 0; v < NV; v++) {
+            __m512 s = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][v], corr));
+            __m512 r = first ? _mm512_mul_ps(s, comb)
+                             : _mm512_fmadd_ps(s, comb, _mm512_loadu_ps(cr + v * 16));
+            store_out(ck, i, v, r, cr);
+        }
+#else
+        VX_UNROLL for (int v = 0; v < NV; v++) {
+            __m512 r = first ? acc[i][v] : _mm512_add_ps(_mm512_loadu_ps(cr + v * 16), acc[i][v]);
+            store_out(ck, i, v, r, cr);
+        }
+#endif
+    }
+}
+
+typedef void (*micro_fn)(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a,
+                         const uint32_t *b, float *c, int64_t ldc, int first, const chunk_k *ck);
+#define DEF_MICRO(M)                                                                         \
+    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a, \
+                          const uint32_t *b, float *c, int64_t ldc, int first,               \
+                          const chunk_k *ck) {                                               \
+        micro_body(M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);                            \
+    }
+DEF_MICRO(1)
+DEF_MICRO(2)
+DEF_MICRO(3)
+DEF_MICRO(4)
+DEF_MICRO(5)
+DEF_MICRO(6)
+DEF_MICRO(7)
+DEF_MICRO(8)
+static const micro_fn micro[MRX + 1] = { NULL, micro_1, micro_2, micro_3, micro_4,
+                                         micro_5, micro_6, micro_7, micro_8 };
+
+/* ---------------------------------------------------------------- windows */
+
+VX_INLINE __m512 act16(__m512 v, int leaky, __m512 alpha) {
+    if (!leaky) return v;
+    __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return _mm512_mask_mul_ps(v, neg, v, alpha);
+}
+
+static inline float act1(float v, int leaky, float alpha) { return leaky && v < 0.0f ? v * alpha : v; }
+
+#if LOWP_I8
+#define ZERO_WORD 0x80808080u          /* four u8 zero points */
+typedef float conv_arg;                /* the quantizer's inverse scale */
+static inline uint32_t cvt_word1(const float *const rows[4], int64_t s, int leaky, float alpha,
+                                 float inv) {
+    uint32_t w = 0;
+    for (int e = 0; e < 4; e++) {
+        int q = rows[e] ? (int)vx_i8_quant(act1(rows[e][s], leaky, alpha), inv) : 0;
+        w |= (uint32_t)(q + 128) << (8 * e);
+    }
+    return w;
+}
+VX_INLINE __m512i cvt_word16(const float *const rows[4], int64_t s, __mmask16 m, int leaky,
+                             __m512 alpha, __m512 inv) {
+    __m512i w = _mm512_setzero_si512();
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    for (int e = 0; e < 4; e++) {
+        __m512i q = _mm512_setzero_si512();
+        if (rows[e]) {
+            __m512 v = act16(_mm512_maskz_loadu_ps(m, rows[e] + s), leaky, alpha);
+            q = _mm512_cvtps_epi32(_mm512_mul_ps(v, inv));
+            q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+        }
+        q = _mm512_add_epi32(q, _mm512_set1_epi32(128));
+        w = _mm512_or_si512(w, _mm512_slli_epi32(q, 8 * e));
+    }
+    return w;
+}
+#define NROWS 4
+#else
+#define ZERO_WORD 0u
+typedef float conv_arg;                /* unused */
+static inline uint32_t cvt_word1(const float *const rows[2], int64_t s, int leaky, float alpha,
+                                 float unused) {
+    (void)unused;
+    uint32_t w = 0;
+    for (int e = 0; e < 2; e++)
+        if (rows[e]) w |= (uint32_t)vx_bf16_from_f32(act1(rows[e][s], leaky, alpha)) << (16 * e);
+    return w;
+}
+VX_INLINE __m512i cvt_word16(const float *const rows[2], int64_t s, __mmask16 m, int leaky,
+                             __m512 alpha, __m512 unused) {
+    (void)unused;
+    __m512i w = _mm512_setzero_si512();
+    for (int e = 0; e < 2; e++)
+        if (rows[e]) {
+            __m512 v = act16(_mm512_maskz_loadu_ps(m, rows[e] + s), leaky, alpha);
+            __m256i h = (__m256i)_mm512_cvtneps_pbh(v);
+            w = _mm512_or_si512(w, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16 * e));
+        }
+    return w;
+}
+#define NROWS 2
+#endif
+
+/* dst[j] = word of the unit's rows at input time s0 + j, j in [0, len); zero words outside
+ * [0, t_in). */
+static void fill_row(const float *const rows[NROWS], int64_t t_in, int64_t s0, int64_t len,
+                     uint32_t *dst, int leaky, float alpha, conv_arg arg) {
+    int64_t lo = s0 < 0 ? min64(-s0, len) : 0;
+    int64_t hi = min64(len, max64(t_in - s0, 0));
+    if (hi < lo) hi = lo;
+    for (int64_t j = 0; j < lo; j++) dst[j] = ZERO_WORD;
+    __m512 va = _mm512_set1_ps(alpha), vg = _mm512_set1_ps(arg);
+    for (int64_t j = lo; j < hi; j += 16) {
+        __mmask16 m = hi - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (hi - j)) - 1);
+        _mm512_mask_storeu_epi32(dst + j, m, cvt_word16(rows, s0 + j, m, leaky, va, vg));
+    }
+    for (int64_t j = hi; j < len; j++) dst[j] = ZERO_WORD;
+}
+
+/* The unit's channel rows (NULL past the group's last channel). */
+static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
+                      const float *rows[NROWS]) {
+    for (int e = 0; e < NROWS; e++) {
+        int64_t ci = u * NROWS + e;
+        rows[e] = ci < cig ? xg + ci * ldx : NULL;
+    }
+}
+
+#if LOWP_I8
+/* max |act(x)| over channels [c0, c1), input times [s0, s1); +inf if one is not finite. */
+static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, int64_t s0,
+                        int64_t s1, int leaky, float alpha) {
+    __m512 m = _mm512_setzero_ps(), va = _mm512_set1_ps(alpha);
+    const __m512 big = _mm512_set1_ps(3.4028235e38f);
+    __mmask16 bad = 0;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *r = xg + c * ldx;
+        for (int64_t s = s0; s < s1; s += 16) {
+            __mmask16 k = s1 - s >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (s1 - s)) - 1);
+            __m512 a = _mm512_abs_ps(act16(_mm512_maskz_loadu_ps(k, r + s), leaky, va));
+            bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);
+            m = _mm512_max_ps(m, a);
+        }
+    }
+    return bad ? __builtin_inff() : _mm512_reduce_max_ps(m);
+}
+#endif
+
+/* ---------------------------------------------------------------- conv core */
+
+static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
+                const float *bias, const vx_lowp_job *job, float *y) {
+    const vx_lowp_fmt fmt = LOWP_I8 ? VX_LOWP_INT8 : VX_LOWP_BF16;
+    int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k, dil = p->dilation;
+    int64_t nu = vx_lowp_units(fmt, cig), cu = vx_lowp_chunk(K), nch = vx_lowp_nchunk(nu, K);
+    int64_t total = p->t_end - p->t_begin;
+    const uint32_t *W = wpacked;
+#if LOWP_I8
+    const int32_t *corr = (const int32_t *)(W + p->c_out * nu * K);
+    const float *sw = (const float *)(corr + p->c_out * nch);
+#endif
+    int strided = p->stride != 1;
+    int64_t span = strided ? 0 : (K - 1) * dil;
+    int64_t nt = min64(65536 / cog, 1024) / NR * NR;
+    if (nt < NR) nt = NR;
+#if LOWP_I8
+    if (nt > VX_LOWP_I8_QB) nt = VX_LOWP_I8_QB;   /* a tile never spans two scale blocks */
+#endif
+    if (nt > round_up(total, NR)) nt = round_up(total, NR);
+    int64_t cuw = min64(cu, nu);
+    int64_t xw = strided ? nt : nt + span;
+    int64_t xrows = strided ? cuw * K : cuw;
+    int64_t ldu = strided ? K * xw : xw, ldk = strided ? xw : dil;
+    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt + cog + MRX) * sizeof(float) + 64);
+    if (!xs) return VOX_ERR_NOMEM;
+    float *yb = (float *)(xs + xrows * xw);
+    float *cb = yb + cog * nt;   /* int8: sx * sw[co] of the current chunk */
+    (void)cb;
+    for (int64_t g = 0; g < G; g++) {
+        const float *xg = x + g * cig * p->ldx;
+        for (int64_t t0 = p->t_begin; t0 < p->t_end;) {
+            int64_t t1 = min64(t0 + nt, p->t_end);
+#if LOWP_I8
+            int64_t blk = t0 / VX_LOWP_I8_QB;
+            t1 = min64(t1, (blk + 1) * VX_LOWP_I8_QB);
+#endif
+            int64_t n = t1 - t0, nr = round_up(n, NR);
+            for (int64_t ch = 0; ch < nch; ch++) {
+                int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
+                conv_arg arg = 0.0f;
+                chunk_k ck = { NULL, nch, NULL, NULL, 0, NULL, NULL, 0 };
+#if LOWP_I8
+                /* the scale of (block, chunk): over every input the whole block reads */
+                int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, p->t_out);
+                int64_t s0 = max64(blk * VX_LOWP_I8_QB * p->stride - p->pad, 0);
+                int64_t s1 = min64((q1 - 1) * p->stride + (K - 1) * dil - p->pad + 1, p->t_in);
+                float m = window_max(xg, p->ldx, u0 * 4, min64(cig, (u0 + nc) * 4), s0, s1,
+                                     job->leaky, job->alpha);
+                int fin = m <= 3.4028235e38f;
+                float sx = m == 0.0f ? 0.0f : fin ? m / 127.0f : __builtin_nanf("");
+                arg = m == 0.0f || !fin ? 0.0f : 127.0f / m;
+#endif
+                for (int64_t u = 0; u < nc; u++) {
+                    const float *rows[NROWS];
+                    unit_rows(xg, p->ldx, cig, u0 + u, rows);
+                    if (!strided) {
+                        fill_row(rows, p->t_in, t0 - p->pad, nr + span, xs + u * xw, job->leaky,
+                                 job->alpha, arg);
+                    } else {
+                        for (int64_t k = 0; k < K; k++) {
+                            uint32_t *d = xs + (u * K + k) * xw;
+                            int64_t off = k * dil - p->pad;
+                            for (int64_t jj = 0; jj < nr; jj++) {
+                                int64_t s = (t0 + jj) * p->stride + off;
+                                d[jj] = s >= 0 && s < p->t_in
+                                            ? cvt_word1(rows, s, job->leaky, job->alpha, arg)
+                                            : ZERO_WORD;
+                            }
+                        }
+                    }
+                }
+#if LOWP_I8
+                for (int64_t c = 0; c < cog; c++) cb[c] = sx * sw[g * cog + c];
+#endif
+                /* column blocks outside, channel panels inside: the window columns one
+                 * block reads stay in L1 for every panel (the weights are the smaller
+                 * working set when channels are few, as in HiFi-GAN's last stages) */
+                for (int64_t jj = 0; jj < nr; jj += NR) {
+                    int direct = nch == 1 && job->ostride == 1 && jj + NR <= n;
+                    for (int64_t co0 = 0; co0 < cog; co0 += MRX) {
+                        int64_t mr = min64(MRX, cog - co0);
+                        int64_t co = g * cog + co0;
+                        const uint32_t *a = W + co * nu * K + u0 * K * mr;
+#if LOWP_I8
+                        ck.corr = corr + co * nch + ch;
+                        ck.comb = cb + co0;
+#endif
+                        if (direct) {
+                            ck.y = y + co * p->ldy + t0 + jj;
+                            ck.ldy = p->ldy;
+                            ck.bias = bias ? bias + co : NULL;
+                            ck.res = job->res ? job->res + co * job->ldr + t0 + jj : NULL;
+                            ck.ldr = job->ldr;
+                        } else {
+                            ck.y = NULL;
+                        }
+                        micro[mr](nc, K, ldu, ldk, a, xs + jj, yb + co0 * nt + jj, nt, ch == 0, &ck);
+                    }
+                }
+            }
+            /* columns [0, done) were written by the micro-kernel directly */
+            int64_t done = nch == 1 && job->ostride == 1 ? n / NR * NR : 0;
+            for (int64_t c = 0; c < cog; c++) {
+                int64_t co = g * cog + c;
+                float b0 = bias ? bias[co] : 0.0f;
+                const float *src = yb + c * nt;
+                if (job->ostride == 1) {
+                    float *dst = y + co * p->ldy + t0;
+                    if (job->res) {
+                        const float *r = job->res + co * job->ldr + t0;
+                        for (int64_t jj = done; jj < n; jj++) dst[jj] = src[jj] + b0 + r[jj];
+                    } else {
+                        for (int64_t jj = done; jj < n; jj++) dst[jj] = src[jj] + b0;
+                    }
+                } else {
+                    float *dst = y + co * p->ldy + t0 * job->ostride;
+                    const float *r = job->res ? job->res + co * job->ldr + t0 : NULL;
+                    for (int64_t jj = 0; jj < n; jj++)
+                        dst[jj * job->ostride] = r ? src[jj] + b0 + r[jj] : src[jj] + b0;
+                }
+            }
+            t0 = t1;
+        }
+    }
+    free(xs);
+    return 0;
+}
