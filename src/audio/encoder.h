@@ -1,6 +1,6 @@
 /*
  * encoder.h — one streaming interface over every output format vox writes: mp3 (libmp3lame),
- * opus in Ogg (libopusenc), aac in ADTS (libavcodec's native encoder), flac (libFLAC), wav
+ * opus in Ogg (libopus + libogg), aac in ADTS (libavcodec's native encoder), flac (libFLAC), wav
  * and raw pcm (s16le, f32le).
  *
  * Use: vx_encoder_create → vx_encoder_push_f32/_s16 as synthesis produces audio → after each
@@ -19,7 +19,7 @@
  *     pcm/wav/flac: none (must be 0). Defaults are per channel (stereo doubles them); an
  *     explicit bitrate is the whole stream's.
  *   compression (-1 = default): flac 0–8 (default 5); mp3 quality 0 (best, slowest)–9,
- *     default 5; opus complexity 0–10, default 5; others: none (must be -1).
+ *     default 5 below 32 kHz, 7 from 32 kHz (twice the frames per second); opus complexity 0–10, default 5; others: none (must be -1).
  *
  * Stream start and timing properties, so a client knows what it decodes:
  *   opus: Ogg pre-skip and the final granule position make decoders trim exactly; decoders
