@@ -331,10 +331,12 @@ static int sink_open(sink *s, FILE *f, vx_audio_format fmt, const cli *c, int vo
         s->rs = vx_resampler_create(voice_rate, rate, 1, VX_RESAMPLE_HQ, err, sizeof err);
         if (!s->rs) return fail("%s", err), -1;
     }
-    s->enc = vx_encoder_create(fmt, rate, 1, &c->enc, err, sizeof err);
-    if (!s->enc) return fail("%s", err), -1;
     struct stat st;
     s->seekable = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && ftell(f) == 0;
+    vx_enc_options eo = c->enc;
+    eo.patchable = s->seekable;   /* a file gets exact headers (and mp3 its LAME tag) */
+    s->enc = vx_encoder_create(fmt, rate, 1, &eo, err, sizeof err);
+    if (!s->enc) return fail("%s", err), -1;
     s->started = 1;
     return sink_drain(s);
 }

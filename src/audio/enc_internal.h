@@ -25,7 +25,8 @@ struct vx_encoder {
     float *fbuf; int16_t *sbuf;      /* conversion scratch, VX_ENC_BLOCK * channels */
     uint64_t frames;
     int finished, failed;
-    uint8_t patch[64]; size_t patch_off, patch_len;
+    uint8_t patch[2048]; size_t patch_off, patch_len;   /* a LAME tag frame is <= 1441 bytes */
+    int patchable;
     char err[160];
     void *impl;
 };

@@ -1,4 +1,6 @@
-/* mp3 through libmp3lame: CBR, no VBR/LAME tag (a stream cannot go back to fill it in). */
+/* mp3 through libmp3lame, CBR. The LAME tag (encoder delay and padding for gapless decoding)
+ * is only known after the end, so it is written only when the caller will patch the start
+ * (options.patchable); a plain stream has none. */
 #include "audio/enc_internal.h"
 #include <lame/lame.h>
 #include <stdlib.h>
@@ -33,7 +35,7 @@ static int mp3_init(vx_encoder *e, const vx_enc_options *o) {
     lame_set_VBR(st->gf, vbr_off);
     lame_set_brate(st->gf, nearest_kbps(e->bitrate, e->rate >= 32000));
     lame_set_quality(st->gf, e->compression);
-    lame_set_bWriteVbrTag(st->gf, 0);
+    lame_set_bWriteVbrTag(st->gf, e->patchable);
     if (lame_init_params(st->gf) < 0) return vx_enc_fail(e, "lame rejected the parameters");
     /* lame's documented worst case for n samples is 1.25 n + 7200 bytes */
     st->cap = (size_t)(1.25 * VX_ENC_BLOCK) + 7200;
@@ -54,7 +56,14 @@ static int mp3_finish(vx_encoder *e) {
     mp3_state *st = e->impl;
     int n = lame_encode_flush(st->gf, st->buf, (int)st->cap);
     if (n < 0) return vx_enc_fail(e, "lame_encode_flush failed (%d)", n);
-    return vx_enc_emit(e, st->buf, (size_t)n);
+    if (vx_enc_emit(e, st->buf, (size_t)n)) return -1;
+    if (e->patchable) {   /* the tag frame replaces the placeholder lame put first */
+        size_t k = lame_get_lametag_frame(st->gf, e->patch, sizeof e->patch);
+        if (k > sizeof e->patch) return vx_enc_fail(e, "LAME tag larger than %zu bytes", sizeof e->patch);
+        e->patch_off = 0;
+        e->patch_len = k;
+    }
+    return 0;
 }
 
 static void mp3_free(vx_encoder *e) {

@@ -63,7 +63,11 @@ int vx_audio_decoded_rate(vx_audio_format f, int rate) {
     return f == VX_AUDIO_OPUS ? 48000 : rate;
 }
 
-void vx_enc_options_init(vx_enc_options *o) { o->bitrate = 0; o->compression = -1; }
+void vx_enc_options_init(vx_enc_options *o) {
+    o->bitrate = 0;
+    o->compression = -1;
+    o->patchable = 0;
+}
 
 static int errf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int errf(char *err, size_t n, const char *fmt, ...) {
@@ -219,6 +223,7 @@ vx_encoder *vx_encoder_create(vx_audio_format f, int rate, int channels,
     e->ops = ops_for(f);
     e->rate = rate;
     e->channels = channels;
+    e->patchable = o->patchable;
     int lo, hi, def;
     bitrate_bounds(f, rate, &lo, &hi, &def);
     /* defaults are per channel; an explicit bitrate is the stream's total */

@@ -26,7 +26,8 @@
  *         output 48 kHz (Opus always runs at 48 kHz; the header records the input rate).
  *   mp3:  a stream cannot carry the LAME gapless tag (it is written after the end), so
  *         decoders output the encoder delay (576 samples + the decoder's 529) first and pad
- *         the end to a whole frame (1152 samples at >= 32 kHz, else 576).
+ *         the end to a whole frame (1152 samples at >= 32 kHz, else 576). With
+ *         options.patchable and the patch applied: exact.
  *   aac:  ADTS has no delay field: decoders output 1024 priming samples first and pad the end
  *         to a whole 1024-sample frame.
  *   flac, wav, pcm: exact. wav and flac headers of a stream carry "unknown length";
@@ -55,6 +56,10 @@ typedef enum vx_audio_format {
 typedef struct vx_enc_options {
     int bitrate;      /* bits per second; 0 = the format's default */
     int compression;  /* format-specific effort/level (see above); -1 = default */
+    int patchable;    /* 1: the caller will write vx_encoder_patch over the stream start (a
+                         file, a buffered response): mp3 then begins with a LAME tag frame
+                         (a placeholder until patched) that makes decoders trim the delay
+                         and padding, so it decodes to exactly the pushed length */
 } vx_enc_options;
 
 typedef struct vx_encoder vx_encoder;

@@ -440,8 +440,10 @@ static void on_prepared(vx_server *s, vx_job *j) {
     /* the voice's rate is known now: a rate or bitrate the format cannot do with it is
      * still a clean refusal, nothing has been delivered */
     char msg[256];
+    vx_enc_options eo = j->enc;
+    eo.patchable = !j->stream;   /* encoded whole: exact headers, mp3 with its LAME tag */
     if (vx_audio_out_begin(&j->out, j->format, j->voice->meta.sample_rate, j->sample_rate,
-                           &j->enc, msg, sizeof msg, out_emit, j)) {
+                           &eo, msg, sizeof msg, out_emit, j)) {
         fail(j, VX_JOB_INVALID, "invalid_value", msg);
         return;
     }

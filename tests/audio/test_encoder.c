@@ -157,14 +157,17 @@ out:
     free(x);
 }
 
-/* wav and flac: the patch (exact header / STREAMINFO) makes a file with the right length. */
-static void check_patch(vx_audio_format f) {
-    int rate = 16000;
+/* wav and flac: the patch (exact header / STREAMINFO) makes a file with the right length;
+ * mp3 with options.patchable: the LAME tag makes ffmpeg decode exactly the pushed length. */
+static void check_patch(vx_audio_format f, int rate) {
     size_t frames = 12345;
     float *x = make_signal(rate, 1, frames);
     bytes a = {0};
     char err[200];
-    vx_encoder *e = vx_encoder_create(f, rate, 1, NULL, err, sizeof err);
+    vx_enc_options eo;
+    vx_enc_options_init(&eo);
+    eo.patchable = 1;
+    vx_encoder *e = vx_encoder_create(f, rate, 1, &eo, err, sizeof err);
     CHECK(e != NULL);
     CHECK(vx_encoder_push_f32(e, x, frames) == 0);
     drain(e, &a);
@@ -181,14 +184,25 @@ static void check_patch(vx_audio_format f) {
     char path[600], cmd[800];
     snprintf(path, sizeof path, "%s/patch.%s", tmpdir, vx_audio_extension(f));
     write_file(path, a.p, a.n);
-    snprintf(cmd, sizeof cmd, "ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 '%s'",
-             path);
-    FILE *p = popen(cmd, "r");
-    long ts = -1;
-    if (p && fscanf(p, "%ld", &ts) != 1) ts = -1;
-    if (p) pclose(p);
-    CHECKF(ts == (long)frames, "%s patched: ffprobe duration_ts %ld, want %zu",
-           vx_audio_format_name(f), ts, frames);
+    if (f == VX_AUDIO_MP3) {
+        size_t nd = 0;
+        float *d = ff_decode(path, NULL, 1, 0, &nd);
+        CHECKF(d && nd == frames, "mp3 %d Hz with LAME tag: decoded %zu frames, pushed %zu", rate,
+               nd, frames);
+        double corr = 0;
+        if (d) best_lag(x, frames, d, nd, 0, &corr);
+        CHECKF(corr > 0.97, "mp3 with LAME tag: correlation at lag 0 is %.4f", corr);
+        free(d);
+    } else {
+        snprintf(cmd, sizeof cmd, "ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 '%s'",
+                 path);
+        FILE *p = popen(cmd, "r");
+        long ts = -1;
+        if (p && fscanf(p, "%ld", &ts) != 1) ts = -1;
+        if (p) pclose(p);
+        CHECKF(ts == (long)frames, "%s patched: ffprobe duration_ts %ld, want %zu",
+               vx_audio_format_name(f), ts, frames);
+    }
     if (f == VX_AUDIO_FLAC) {   /* the MD5 in the patched STREAMINFO matches the audio */
         snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s' -f s16le - | md5sum", path);
         FILE *q = popen(cmd, "r");
@@ -206,7 +220,7 @@ static void check_patch(vx_audio_format f) {
 
 static void check_bad(vx_audio_format f, int rate, int ch, int bitrate, int comp,
                       const char *needle) {
-    vx_enc_options o = {bitrate, comp};
+    vx_enc_options o = {.bitrate = bitrate, .compression = comp};
     char err[256] = "";
     vx_encoder *e = vx_encoder_create(f, rate, ch, &o, err, sizeof err);
     CHECKF(e == NULL, "%s rate %d ch %d bitrate %d comp %d accepted", vx_audio_format_name(f),
@@ -232,8 +246,10 @@ int main(void) {
     }
     check_format(VX_AUDIO_FLAC, 20000, 1);   /* rates outside the MPEG table: flac/opus/pcm */
     check_format(VX_AUDIO_OPUS, 20000, 1);
-    check_patch(VX_AUDIO_WAV);
-    check_patch(VX_AUDIO_FLAC);
+    check_patch(VX_AUDIO_WAV, 16000);
+    check_patch(VX_AUDIO_FLAC, 16000);
+    check_patch(VX_AUDIO_MP3, 22050);
+    check_patch(VX_AUDIO_MP3, 44100);
 
     /* names, content types */
     vx_audio_format f;
@@ -270,7 +286,7 @@ int main(void) {
     check_bad((vx_audio_format)99, 24000, 1, 0, -1, "unknown audio format");
 
     /* the option bounds themselves are accepted */
-    vx_enc_options lo = {6000, 0}, hi = {256000, 10};
+    vx_enc_options lo = {.bitrate = 6000, .compression = 0}, hi = {.bitrate = 256000, .compression = 10};
     char err[200];
     vx_encoder *e = vx_encoder_create(VX_AUDIO_OPUS, 24000, 1, &lo, err, sizeof err);
     CHECKF(e != NULL, "%s", err);
@@ -278,7 +294,7 @@ int main(void) {
     e = vx_encoder_create(VX_AUDIO_OPUS, 24000, 1, &hi, err, sizeof err);
     CHECKF(e != NULL, "%s", err);
     vx_encoder_free(e);
-    vx_enc_options m = {160000, 9};
+    vx_enc_options m = {.bitrate = 160000, .compression = 9};
     e = vx_encoder_create(VX_AUDIO_MP3, 22050, 1, &m, err, sizeof err);
     CHECKF(e != NULL, "%s", err);
     vx_encoder_free(e);
@@ -286,13 +302,13 @@ int main(void) {
     /* a different bitrate really changes the stream size (the option is honoured) */
     float *x = make_signal(24000, 1, 48000);
     bytes b1 = {0}, b2 = {0};
-    vx_enc_options o1 = {32000, -1}, o2 = {128000, -1};
+    vx_enc_options o1 = {.bitrate = 32000, .compression = -1}, o2 = {.bitrate = 128000, .compression = -1};
     encode(VX_AUDIO_MP3, 24000, 1, &o1, x, 48000, 0, &b1, NULL);
     encode(VX_AUDIO_MP3, 24000, 1, &o2, x, 48000, 0, &b2, NULL);
     CHECKF(b2.n > 3 * b1.n, "mp3 128k %zu bytes vs 32k %zu", b2.n, b1.n);
     free(b1.p); free(b2.p);
     b1 = (bytes){0}; b2 = (bytes){0};
-    vx_enc_options f0 = {0, 0}, f8 = {0, 8};
+    vx_enc_options f0 = {.compression = 0}, f8 = {.compression = 8};
     encode(VX_AUDIO_FLAC, 24000, 1, &f0, x, 48000, 0, &b1, NULL);
     encode(VX_AUDIO_FLAC, 24000, 1, &f8, x, 48000, 0, &b2, NULL);
     CHECKF(b2.n < b1.n, "flac level 8 %zu bytes vs level 0 %zu", b2.n, b1.n);

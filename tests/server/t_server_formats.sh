@@ -71,6 +71,8 @@ check_eq "no response_format: ffmpeg sees mp3" "$(probe "$TMP/def" codec_name)" 
 curl -s -o "$TMP/ns.flac" -D "$TMP/ns.h" "$U" -d "{\"input\":\"$LONG\",\"response_format\":\"flac\",\"stream\":false}"
 curl -s -o "$TMP/ref.wav" "$U" -d "{\"input\":\"$LONG\",\"response_format\":\"wav\"}"
 check_eq "stream:false flac: STREAMINFO length" "$(probe "$TMP/ns.flac" duration_ts)" "$(frames "$TMP/ref.wav")"
+curl -s -o "$TMP/ns.mp3" "$U" -d "{\"input\":\"$LONG\",\"response_format\":\"mp3\",\"stream\":false}"
+check_eq "stream:false mp3: LAME tag, decodes to exactly the WAV's length" "$(frames "$TMP/ns.mp3")" "$(frames "$TMP/ref.wav")"
 check_eq "stream:false flac: content-length" "$(grep -i '^content-length:' "$TMP/ns.h" | tr -dc 0-9)" "$(stat -c %s "$TMP/ns.flac")"
 
 # SSE, every format: deltas concatenated == the plain response, then speech.audio.done
