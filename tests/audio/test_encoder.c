@@ -15,6 +15,7 @@ static char tmpdir[] = "/tmp/vox_test_enc_XXXXXX";
 
 typedef struct { uint8_t *p; size_t n, cap; } bytes;
 static void bput(bytes *b, const uint8_t *p, size_t n) {
+    if (!n) return;
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2;
         b->p = realloc(b->p, b->cap);
@@ -180,6 +181,9 @@ static void check_patch(vx_audio_format f, int rate) {
     vx_encoder_patch(e, &off, &pb, &len);
     CHECK(len > 0 && off + len <= a.n);
     if (len && off + len <= a.n) memcpy(a.p + off, pb, len);
+    uint8_t saved[64] = {0};
+    memcpy(saved, pb, len < sizeof saved ? len : sizeof saved);   /* pb dies with e */
+    pb = saved;
     vx_encoder_free(e);
     char path[600], cmd[800];
     snprintf(path, sizeof path, "%s/patch.%s", tmpdir, vx_audio_extension(f));
