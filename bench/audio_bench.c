@@ -55,7 +55,8 @@ static double encode_once(vx_audio_format f, int out_rate, vx_resample_quality q
         const float *p = audio + (c < n_chunks ? chunks[c].off : 0);
         size_t n = c < n_chunks ? chunks[c].n : 0;
         if (r) {
-            int rc = c < n_chunks ? vx_resampler_push(r, p, n, &p, &n) : vx_resampler_finish(r, &p, &n);
+            int rc =
+                c < n_chunks ? vx_resampler_push(r, p, n, &p, &n) : vx_resampler_finish(r, &p, &n);
             if (rc) exit(1);
         }
         if (e) {
@@ -123,7 +124,10 @@ int main(int argc, char **argv) {
         if (vox_synth_start(v, TEXT, strlen(TEXT), &so, &s) != VOX_OK) return 1;
         for (;;) {
             vox_chunk c;
-            if (vox_synth_next(s, &c) != VOX_OK) { fprintf(stderr, "bench: synthesis failed\n"); return 1; }
+            if (vox_synth_next(s, &c) != VOX_OK) {
+                fprintf(stderr, "bench: synthesis failed\n");
+                return 1;
+            }
             if (c.n_samples && n_chunks < 256) {
                 audio = realloc(audio, (n_audio + c.n_samples) * sizeof(float));
                 memcpy(audio + n_audio, c.samples, c.n_samples * sizeof(float));
@@ -158,7 +162,8 @@ int main(int argc, char **argv) {
         printf("%-26s %10zu %10.2f %12.3f %7.2f%%\n", label, bytes[i], best[i] * 1e3,
                best[i] / secs * 1e3, pct);
     }
-    printf("\nserver defaults (voice rate; pcm at 24 kHz): worst %.2f%% of synthesis (budget 5%%): %s\n",
+    printf("\nserver defaults (voice rate; pcm at 24 kHz): worst %.2f%% of synthesis (budget 5%%): "
+           "%s\n",
            worst_default, worst_default <= 5 ? "within budget" : "OVER BUDGET");
     printf("any row: worst %.2f%%: %s\n", worst, worst <= 5 ? "within budget" : "over budget");
     vox_voice_free(v);

@@ -63,7 +63,7 @@ static void usage(void) {
          "  -c, --config FILE        Piper voice config (default: MODEL.onnx.json)\n"
          "  --data-dir DIR           where voice names are looked up (default ~/.local/share/vox/voices and .)\n"
          "  --espeak_data DIR        espeak-ng data directory\n"
-         "  -f, --output_file FILE   write all input to one file (- = stdout); the format follows the\n"
+         "  -f, --output_file FILE   write all input to one file (- = stdout), in the format of its\n"
          "                           extension: .mp3 .opus .ogg .aac .flac .wav (others: WAV)\n"
          "  -d, --output_dir DIR     write one numbered file per input line (WAV unless --format)\n"
          "  --format FMT             mp3, opus, aac, flac, wav or pcm (raw s16le) for -f/-d\n"

@@ -59,7 +59,8 @@ static int mp3_finish(vx_encoder *e) {
     if (vx_enc_emit(e, st->buf, (size_t)n)) return -1;
     if (e->patchable) {   /* the tag frame replaces the placeholder lame put first */
         size_t k = lame_get_lametag_frame(st->gf, e->patch, sizeof e->patch);
-        if (k > sizeof e->patch) return vx_enc_fail(e, "LAME tag larger than %zu bytes", sizeof e->patch);
+        if (k > sizeof e->patch)
+            return vx_enc_fail(e, "LAME tag larger than %zu bytes", sizeof e->patch);
         e->patch_off = 0;
         e->patch_len = k;
     }

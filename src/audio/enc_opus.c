@@ -73,7 +73,10 @@ static int put_packet(vx_encoder *e, opus_state *st, unsigned char *p, long n, i
     return 0;
 }
 
-static void le16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void le16(unsigned char *p, unsigned v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
 static void le32(unsigned char *p, uint32_t v) { le16(p, v & 0xFFFF); le16(p + 2, v >> 16); }
 
 static int write_headers(vx_encoder *e, opus_state *st) {

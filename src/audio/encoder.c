@@ -265,7 +265,8 @@ static int push(vx_encoder *e, const float *f, const int16_t *s, size_t frames) 
                     e->fbuf[i] = x != x ? 0.0f : x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x;
                 }
             } else {
-                for (size_t i = 0; i < n * ch; i++) e->fbuf[i] = s[done * ch + i] * (1.0f / 32768.0f);
+                for (size_t i = 0; i < n * ch; i++)
+                    e->fbuf[i] = s[done * ch + i] * (1.0f / 32768.0f);
             }
             bf = e->fbuf;
         } else if (f) {

@@ -18,8 +18,8 @@ struct vx_resampler {
 
 vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels,
                                   vx_resample_quality q, char *err, size_t errlen) {
-    if (in_rate < VX_AUDIO_RATE_MIN || in_rate > VX_AUDIO_RATE_MAX || out_rate < VX_AUDIO_RATE_MIN ||
-        out_rate > VX_AUDIO_RATE_MAX) {
+    if (in_rate < VX_AUDIO_RATE_MIN || in_rate > VX_AUDIO_RATE_MAX ||
+        out_rate < VX_AUDIO_RATE_MIN || out_rate > VX_AUDIO_RATE_MAX) {
         snprintf(err, errlen, "resampling %d -> %d Hz: rates must be %d to %d Hz", in_rate,
                  out_rate, VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX);
         return NULL;

@@ -13,7 +13,10 @@ void vx_wav_header_ch(uint8_t h[44], int sample_rate, int channels, uint64_t n_f
     uint32_t data32 = data > 0xFFFFFFFFull - 36 ? 0xFFFFFFFFu : (uint32_t)data;
     uint32_t riff32 = data32 == 0xFFFFFFFFu ? 0xFFFFFFFFu : data32 + 36;
     memcpy(h, "RIFF", 4); put32(h + 4, riff32); memcpy(h + 8, "WAVE", 4);
-    memcpy(h + 12, "fmt ", 4); put32(h + 16, 16); put16(h + 20, 1); put16(h + 22, (uint16_t)channels);
+    memcpy(h + 12, "fmt ", 4);
+    put32(h + 16, 16);
+    put16(h + 20, 1);
+    put16(h + 22, (uint16_t)channels);
     put32(h + 24, (uint32_t)sample_rate); put32(h + 28, (uint32_t)sample_rate * align);
     put16(h + 32, (uint16_t)align); put16(h + 34, 16);
     memcpy(h + 36, "data", 4); put32(h + 40, data32);

@@ -166,7 +166,8 @@ static int get_int(const cJSON *root, const char *key, int lo, int hi, int *out,
 /* sample_rate, bitrate, compression: checked against the format's bounds now, so a bad
  * value is a 400 before any work (the messages name the field and the bounds). */
 static int parse_audio_options(const cJSON *root, vx_speech_req *out, vx_api_error *err) {
-    if (get_int(root, "sample_rate", VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX, &out->sample_rate, err) ||
+    if (get_int(root, "sample_rate", VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX, &out->sample_rate,
+                err) ||
         get_int(root, "bitrate", 1, 10000000, &out->enc.bitrate, err) ||
         get_int(root, "compression", 0, 100, &out->enc.compression, err))
         return -1;

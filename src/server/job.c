@@ -559,7 +559,8 @@ static int check_opts(vx_server *s, const vx_job_opts *o, vx_job_error *err) {
                          (int)o->format);
     if (!(o->synth.speed > 0))
         return set_error(err, VX_JOB_INVALID, "invalid_value", "speed must be > 0");
-    if (o->sample_rate && (o->sample_rate < VX_AUDIO_RATE_MIN || o->sample_rate > VX_AUDIO_RATE_MAX))
+    if (o->sample_rate &&
+        (o->sample_rate < VX_AUDIO_RATE_MIN || o->sample_rate > VX_AUDIO_RATE_MAX))
         return set_error(err, VX_JOB_INVALID, "invalid_value",
                          "sample rate %d Hz is out of range (%d to %d)", o->sample_rate,
                          VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX);

@@ -144,8 +144,8 @@ static void check_format(vx_audio_format f, int rate, int ch) {
         printf("%-5s %5d Hz ch%d: %7zu bytes, %+ld frames vs input, lag %d, corr %.4f\n", nm,
                rate, ch, a.n, extra, lag, corr);
         /* stereo opus codes the two correlated channels jointly: 0.95 measured */
-        CHECKF(corr > (ch == 2 && f == VX_AUDIO_OPUS ? 0.93 : 0.97), "%s %d: correlation %.4f after alignment (lag %d)", nm, rate, corr,
-               lag);
+        CHECKF(corr > (ch == 2 && f == VX_AUDIO_OPUS ? 0.93 : 0.97),
+               "%s %d: correlation %.4f after alignment (lag %d)", nm, rate, corr, lag);
         free(d0);
     }
 out_ref:
@@ -198,8 +198,8 @@ static void check_patch(vx_audio_format f, int rate) {
         CHECKF(corr > 0.97, "mp3 with LAME tag: correlation at lag 0 is %.4f", corr);
         free(d);
     } else {
-        snprintf(cmd, sizeof cmd, "ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 '%s'",
-                 path);
+        snprintf(cmd, sizeof cmd,
+                 "ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 '%s'", path);
         FILE *p = popen(cmd, "r");
         long ts = -1;
         if (p && fscanf(p, "%ld", &ts) != 1) ts = -1;
@@ -245,7 +245,8 @@ int main(void) {
                                           VX_AUDIO_PCM_F32};
     static const int rates[] = {22050, 24000, 16000, 48000};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) check_format(all[i], rates[r], 1);
+        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++)
+            check_format(all[i], rates[r], 1);
         check_format(all[i], 44100, 2);
     }
     check_format(VX_AUDIO_FLAC, 20000, 1);   /* rates outside the MPEG table: flac/opus/pcm */
@@ -290,7 +291,8 @@ int main(void) {
     check_bad((vx_audio_format)99, 24000, 1, 0, -1, "unknown audio format");
 
     /* the option bounds themselves are accepted */
-    vx_enc_options lo = {.bitrate = 6000, .compression = 0}, hi = {.bitrate = 256000, .compression = 10};
+    vx_enc_options lo = {.bitrate = 6000, .compression = 0},
+                   hi = {.bitrate = 256000, .compression = 10};
     char err[200];
     vx_encoder *e = vx_encoder_create(VX_AUDIO_OPUS, 24000, 1, &lo, err, sizeof err);
     CHECKF(e != NULL, "%s", err);
@@ -306,7 +308,8 @@ int main(void) {
     /* a different bitrate really changes the stream size (the option is honoured) */
     float *x = make_signal(24000, 1, 48000);
     bytes b1 = {0}, b2 = {0};
-    vx_enc_options o1 = {.bitrate = 32000, .compression = -1}, o2 = {.bitrate = 128000, .compression = -1};
+    vx_enc_options o1 = {.bitrate = 32000, .compression = -1},
+                   o2 = {.bitrate = 128000, .compression = -1};
     encode(VX_AUDIO_MP3, 24000, 1, &o1, x, 48000, 0, &b1, NULL);
     encode(VX_AUDIO_MP3, 24000, 1, &o2, x, 48000, 0, &b2, NULL);
     CHECKF(b2.n > 3 * b1.n, "mp3 128k %zu bytes vs 32k %zu", b2.n, b1.n);

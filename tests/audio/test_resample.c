@@ -33,7 +33,11 @@ static float *run(int in_rate, int out_rate, const float *x, size_t n, size_t ch
         got += k;
         i += c;
     }
-    if (vx_resampler_finish(r, &o, &k) || got + k > cap) { free(y); vx_resampler_free(r); return NULL; }
+    if (vx_resampler_finish(r, &o, &k) || got + k > cap) {
+        free(y);
+        vx_resampler_free(r);
+        return NULL;
+    }
     memcpy(y + got, o, k * sizeof(float));
     got += k;
     CHECK(vx_resampler_push(r, x, 1, &o, &k) == -1);   /* after finish */
@@ -94,11 +98,13 @@ static void check_rate(int out_rate, double hz) {
     printf("22050 -> %5d Hz, %6.0f Hz sine: SNR %.1f dB, max error vs ideal %.2e, frames %zu\n",
            out_rate, hz, snr, err, n1);
     CHECKF(snr > 90, "22050->%d %g Hz: SNR %.1f dB", out_rate, hz, snr);
-    CHECKF(err < 1e-3, "22050->%d: max error against the time-aligned ideal sine %g", out_rate, err);
+    CHECKF(err < 1e-3, "22050->%d: max error against the time-aligned ideal sine %g", out_rate,
+           err);
     /* continuity: no sample-to-sample jump bigger than the sine's own steepest step */
     double maxstep = 0, bound = 0.5 * 2 * M_PI * hz / out_rate * 1.01 + 1e-4;
     for (size_t i = a + 1; i < b; i++)
-        if (fabs(chunked[i] - chunked[i - 1]) > maxstep) maxstep = fabs(chunked[i] - chunked[i - 1]);
+        if (fabs(chunked[i] - chunked[i - 1]) > maxstep)
+            maxstep = fabs(chunked[i] - chunked[i - 1]);
     CHECKF(maxstep <= bound, "22050->%d: step %g > %g (a click)", out_rate, maxstep, bound);
 out:
     free(x); free(one); free(chunked);

@@ -127,7 +127,8 @@ static void test_speech(void) {
                                      "sage", "shimmer", "verse", "marin", "cedar"};
     for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
         char js[100];
-        snprintf(js, sizeof js, "{\"input\":\"x\",\"voice\":\"%s\",\"model\":\"gpt-4o-mini-tts\"}", ov[i]);
+        snprintf(js, sizeof js, "{\"input\":\"x\",\"voice\":\"%s\",\"model\":\"gpt-4o-mini-tts\"}",
+                 ov[i]);
         CHECKF(sp(js, &r, &e) == 0, "%s", ov[i]);
         CHECK_STR(r.voice, "espeak:en-us");
         vx_speech_free(&r);
