@@ -336,7 +336,11 @@ static int sink_open(sink *s, FILE *f, vx_audio_format fmt, const cli *c, int vo
     vx_enc_options eo = c->enc;
     eo.patchable = s->seekable;   /* a file gets exact headers (and mp3 its LAME tag) */
     s->enc = vx_encoder_create(fmt, rate, 1, &eo, err, sizeof err);
-    if (!s->enc) return fail("%s", err), -1;
+    if (!s->enc) {
+        vx_resampler_free(s->rs);
+        s->rs = NULL;
+        return fail("%s", err), -1;
+    }
     s->started = 1;
     return sink_drain(s);
 }
