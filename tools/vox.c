@@ -5,6 +5,8 @@
  *   vox infer -m voice.onnx --ids 1,0,20,0,2        (engine work: phoneme ids in)
  */
 #include "vox.h"
+#include "audio/encoder.h"
+#include "audio/resample.h"
 #include "audio/wav.h"
 #include "cli_out.h"
 #include <errno.h>
@@ -26,6 +28,9 @@ typedef struct cli {
     const char *model, *config, *output_file, *output_dir, *text, *espeak_data;
     const char *timings_path, *subtitles_path, *data_dir, *lexicon;
     int output_raw, raw_f32, quiet, debug, json_input, phonemes_only, threads, precision;
+    int format;              /* vx_audio_format of -f/-d; -1: from the file extension */
+    int sample_rate;         /* 0: the voice's */
+    vx_enc_options enc;
     vox_synth_options so;
 } cli;
 
@@ -58,8 +63,13 @@ static void usage(void) {
          "  -c, --config FILE        Piper voice config (default: MODEL.onnx.json)\n"
          "  --data-dir DIR           where voice names are looked up (default ~/.local/share/vox/voices and .)\n"
          "  --espeak_data DIR        espeak-ng data directory\n"
-         "  -f, --output_file FILE   write one WAV of all input (- = stdout)\n"
-         "  -d, --output_dir DIR     write one numbered WAV per input line\n"
+         "  -f, --output_file FILE   write all input to one file (- = stdout), in the format of its\n"
+         "                           extension: .mp3 .opus .ogg .aac .flac .wav (others: WAV)\n"
+         "  -d, --output_dir DIR     write one numbered file per input line (WAV unless --format)\n"
+         "  --format FMT             mp3, opus, aac, flac, wav or pcm (raw s16le) for -f/-d\n"
+         "  --sample-rate HZ         output rate, 8000..48000 (default: the voice's); resampled\n"
+         "  --bitrate BPS            mp3 8000..320000, opus 6000..256000, aac 16000..256000\n"
+         "  --compression N          flac level 0..8, mp3 quality 0..9, opus complexity 0..10\n"
          "  --output-raw             stream raw audio to stdout, each sentence as soon as it is ready\n"
          "  --raw-format s16|f32     sample format of --output-raw (default s16 = s16le)\n"
          "  --text TEXT              speak TEXT instead of reading stdin\n"
@@ -119,6 +129,7 @@ enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
     O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT, O_PRECISION,
+    O_FORMAT, O_SRATE, O_BITRATE, O_COMPRESSION,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
@@ -135,7 +146,10 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
         {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
         {"input_format", 1, 0, O_INFMT},
-        {"precision", 1, 0, O_PRECISION}, {0, 0, 0, 0},
+        {"precision", 1, 0, O_PRECISION},
+        {"format", 1, 0, O_FORMAT}, {"sample_rate", 1, 0, O_SRATE}, {"bitrate", 1, 0, O_BITRATE},
+        {"compression", 1, 0, O_COMPRESSION},
+        {0, 0, 0, 0},
     };
     normalize_long_opts(argc, argv);
     opterr = 0;
@@ -203,6 +217,32 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_DEBUG: c->debug = 1; break;
         case O_ESPEAK: c->espeak_data = optarg; break;
         case O_DATADIR: c->data_dir = optarg; break;
+        case O_FORMAT: {
+            vx_audio_format f;
+            if (vx_audio_format_parse(optarg, &f))
+                die_usage("--format must be mp3, opus, aac, flac, wav or pcm (not '%s')", optarg);
+            c->format = (int)f;
+            break;
+        }
+        case O_SRATE: {
+            long r = parse_long(optarg, "--sample-rate");
+            if (r < VX_AUDIO_RATE_MIN || r > VX_AUDIO_RATE_MAX)
+                die_usage("--sample-rate must be %d..%d", VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX);
+            c->sample_rate = (int)r;
+            break;
+        }
+        case O_BITRATE: {
+            long b = parse_long(optarg, "--bitrate");
+            if (b <= 0 || b > 1000000) die_usage("--bitrate must be a positive number of bits/s");
+            c->enc.bitrate = (int)b;
+            break;
+        }
+        case O_COMPRESSION: {
+            long k = parse_long(optarg, "--compression");
+            if (k < 0 || k > 10) die_usage("--compression must be 0..10 (see --help per format)");
+            c->enc.compression = (int)k;
+            break;
+        }
         case O_VERSION: printf("vox %s\n", vox_version()); exit(0);
         case 'h': usage(); exit(0);
         case '?':
@@ -286,37 +326,101 @@ static int read_input(const cli *c, char **text, size_t *len) {
 
 /* ------------------------------------------------------------------ speak */
 
+/* Every output goes through one streaming encoder (src/audio/encoder.h), resampled first
+ * when --sample-rate differs from the voice. On a seekable file the stream start is patched
+ * at the end (exact WAV sizes, FLAC length and MD5); pipes get the streaming form. */
 typedef struct sink {
     FILE *f;
-    int kind;               /* 0 wav, 1 raw s16, 2 raw f32 */
-    vx_wav_writer wav;
-    int started;
+    vx_encoder *enc;
+    vx_resampler *rs;
+    int started, seekable;
     vx_timings_out *tim;
 } sink;
 
-static int sink_open(sink *s, FILE *f, int kind, int sample_rate) {
-    s->f = f;
-    s->kind = kind;
-    s->started = 1;
-    if (kind == 0) return vx_wav_begin(&s->wav, f, sample_rate);
+static int sink_drain(sink *s) {
+    size_t n;
+    const uint8_t *p = vx_encoder_data(s->enc, &n);
+    if (n && fwrite(p, 1, n, s->f) != n) return -1;
+    vx_encoder_consume(s->enc, n);
     return 0;
 }
 
-static int sink_write(sink *s, const vox_chunk *ch) {
-    size_t w;
-    switch (s->kind) {
-    case 0: return vx_wav_write(&s->wav, ch->pcm16, ch->n_samples);
-    case 1: w = fwrite(ch->pcm16, 2, ch->n_samples, s->f); break;
-    default: w = fwrite(ch->samples, 4, ch->n_samples, s->f); break;
+/* Opens the encoder; on a bad format/rate/option combination prints why and returns -1. */
+static int sink_open(sink *s, FILE *f, vx_audio_format fmt, const cli *c, int voice_rate) {
+    char err[256];
+    vx_timings_out *tim = s->tim;
+    memset(s, 0, sizeof *s);
+    s->tim = tim;
+    s->f = f;
+    int rate = c->sample_rate ? c->sample_rate : voice_rate;
+    if (!c->sample_rate && !vx_audio_rate_supported(fmt, rate)) rate = vx_audio_rate_for(fmt, rate);
+    if (rate != voice_rate) {
+        s->rs = vx_resampler_create(voice_rate, rate, 1, VX_RESAMPLE_HQ, err, sizeof err);
+        if (!s->rs) return fail("%s", err), -1;
     }
-    if (w != ch->n_samples) return -1;
+    struct stat st;
+    s->seekable = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && ftell(f) == 0;
+    vx_enc_options eo = c->enc;
+    eo.patchable = s->seekable;   /* a file gets exact headers (and mp3 its LAME tag) */
+    s->enc = vx_encoder_create(fmt, rate, 1, &eo, err, sizeof err);
+    if (!s->enc) {
+        vx_resampler_free(s->rs);
+        s->rs = NULL;
+        return fail("%s", err), -1;
+    }
+    s->started = 1;
+    return sink_drain(s);
+}
+
+static int sink_push(sink *s, const float *x, size_t n) {
+    if (s->rs && vx_resampler_push(s->rs, x, n, &x, &n)) return -1;
+    if (n && vx_encoder_push_f32(s->enc, x, n)) return -1;
+    return sink_drain(s);
+}
+
+static int sink_write(sink *s, const vox_chunk *ch) {
+    if (sink_push(s, ch->samples, ch->n_samples)) return -1;
     return fflush(s->f) ? -1 : 0;   /* streaming: each sentence leaves as soon as it exists */
 }
 
 static int sink_close(sink *s) {
     if (!s->started) return 0;
-    int rc = s->kind == 0 ? vx_wav_end(&s->wav) : (fflush(s->f) ? -1 : 0);
+    int rc = 0;
+    const float *x;
+    size_t n;
+    if (s->rs && (vx_resampler_finish(s->rs, &x, &n) || (n && vx_encoder_push_f32(s->enc, x, n))))
+        rc = -1;
+    if (!rc && (vx_encoder_finish(s->enc) || sink_drain(s))) rc = -1;
+    size_t off, len;
+    const uint8_t *patch;
+    if (!rc && s->seekable && !vx_encoder_patch(s->enc, &off, &patch, &len) && len &&
+        (fseek(s->f, (long)off, SEEK_SET) || fwrite(patch, 1, len, s->f) != len ||
+         fseek(s->f, 0, SEEK_END)))
+        rc = -1;
+    if (fflush(s->f)) rc = -1;
+    vx_encoder_free(s->enc);
+    vx_resampler_free(s->rs);
+    s->enc = NULL;
+    s->rs = NULL;
+    s->started = 0;
     return rc;
+}
+
+/* -f's format: --format, else the extension (.mp3 .opus .ogg .aac .flac .wav .pcm .raw),
+ * else WAV (as Piper: any other name gets WAV). */
+static vx_audio_format file_format(const cli *c, const char *path) {
+    if (c->format >= 0) return (vx_audio_format)c->format;
+    const char *dot = strrchr(path, '.');
+    vx_audio_format f;
+    if (dot && !strchr(dot, '/')) {
+        char ext[8];
+        size_t i = 0;
+        for (dot++; *dot && i < sizeof ext - 1; dot++) ext[i++] = (char)(*dot | 0x20);
+        ext[i] = 0;
+        if (!*dot && !strcmp(ext, "raw")) return VX_AUDIO_PCM;
+        if (!*dot && strcmp(ext, "f32le") && !vx_audio_format_parse(ext, &f)) return f;
+    }
+    return VX_AUDIO_WAV;
 }
 
 static double now_s(void) {
@@ -398,8 +502,9 @@ static int run_text_mode(vox_voice *v, const cli *c) {
     if (c->timings_path || c->subtitles_path) { vx_timings_init(&tim); out.tim = &tim; }
     int rc = 0;
     char *text = NULL;
+    vx_audio_format raw = c->raw_f32 ? VX_AUDIO_PCM_F32 : VX_AUDIO_PCM;
     if (c->output_raw && !c->text) {
-        sink_open(&out, stdout, c->raw_f32 ? 2 : 1, info.sample_rate);
+        if (sink_open(&out, stdout, raw, c, info.sample_rate)) { rc = 1; goto done; }
         rc = run_raw_stream(v, c, &out);
         if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
         goto done;
@@ -408,7 +513,7 @@ static int run_text_mode(vox_voice *v, const cli *c) {
     rc = read_input(c, &text, &len);
     if (rc) goto done;
     if (c->output_raw) {
-        sink_open(&out, stdout, c->raw_f32 ? 2 : 1, info.sample_rate);
+        if (sink_open(&out, stdout, raw, c, info.sample_rate)) { rc = 1; goto done; }
         rc = speak(v, text, len, &c->so, &out, c);
         if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
     } else {
@@ -419,7 +524,7 @@ static int run_text_mode(vox_voice *v, const cli *c) {
         }
         FILE *f = open_out(path);
         if (!f) { rc = fail("cannot open output file '%s': %s", path, strerror(errno)); goto done; }
-        if (sink_open(&out, f, 0, info.sample_rate)) rc = fail("cannot write '%s'", path);
+        if (sink_open(&out, f, file_format(c, path), c, info.sample_rate)) rc = 1;
         if (!rc) rc = speak(v, text, len, &c->so, &out, c);
         if (sink_close(&out) && !rc) rc = fail("cannot write '%s': %s", path, strerror(errno));
         if (f != stdout && fclose(f) && !rc) rc = fail("cannot write '%s'", path);
@@ -448,11 +553,12 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
         size_t n = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
         if (!is_blank(line, n)) {
             char path[4096];
-            snprintf(path, sizeof path, "%s/%d.wav", c->output_dir, k++);
+            vx_audio_format fmt = c->format >= 0 ? (vx_audio_format)c->format : VX_AUDIO_WAV;
+            snprintf(path, sizeof path, "%s/%d.%s", c->output_dir, k++, vx_audio_extension(fmt));
             FILE *f = fopen(path, "wb");
             if (!f) { rc = fail("cannot open output file '%s': %s", path, strerror(errno)); break; }
             sink out = {0};
-            if (sink_open(&out, f, 0, info.sample_rate)) rc = fail("cannot write '%s'", path);
+            if (sink_open(&out, f, fmt, c, info.sample_rate)) rc = 1;
             if (!rc) rc = speak(v, line, n, &c->so, &out, c);
             if (sink_close(&out) && !rc) rc = fail("cannot write '%s'", path);
             if (fclose(f) && !rc) rc = fail("cannot write '%s'", path);
@@ -468,6 +574,8 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "infer")) return vox_infer_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "lexicon")) return vx_cli_lexicon(argc - 1, argv + 1);
     cli c = {0};
+    c.format = -1;
+    vx_enc_options_init(&c.enc);
     vox_synth_options_init(&c.so);
     parse_args(argc, argv, &c);
     if (c.phonemes_only == -1) return list_voices(&c);

@@ -22,6 +22,9 @@ int vx_wav_end(vx_wav_writer *w);
 /* 44-byte canonical header for n_samples (or streaming if n_samples == UINT64_MAX). */
 void vx_wav_header(uint8_t hdr[44], int sample_rate, uint64_t n_samples);
 
+/* The same for 16-bit PCM with `channels` interleaved channels; n_frames per channel. */
+void vx_wav_header_ch(uint8_t hdr[44], int sample_rate, int channels, uint64_t n_frames);
+
 /* float [-1,1] → int16 with clipping and rounding. */
 void vx_pcm_f32_to_s16(const float *in, int16_t *out, size_t n);
 #endif

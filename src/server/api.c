@@ -89,8 +89,9 @@ int vx_voice_name_ok(const char *name) {
     return 1;
 }
 
-static const char *const openai_voices[] = {"alloy", "echo",  "fable", "onyx",   "nova",  "shimmer",
-                                            "ash",   "coral", "sage",  "ballad", "verse", NULL};
+static const char *const openai_voices[] = {"alloy", "ash",   "ballad",  "coral", "echo",
+                                            "fable", "onyx",  "nova",    "sage",  "shimmer",
+                                            "verse", "marin", "cedar",   NULL};
 
 static int is_openai_voice(const char *v) {
     for (int i = 0; openai_voices[i]; i++)
@@ -136,18 +137,52 @@ static int get_number(const cJSON *root, const char *key, double lo, double hi, 
 
 static int parse_format(const cJSON *root, vx_speech_req *out, vx_api_error *err) {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "response_format");
-    if (!f || cJSON_IsNull(f)) return 0; /* OpenAI defaults to mp3; we default to wav */
+    if (!f || cJSON_IsNull(f)) return 0; /* OpenAI's default: mp3 (set by vx_speech_parse) */
     if (!cJSON_IsString(f))
         return BAD("response_format", "invalid_type", "'response_format' must be a string");
-    const char *s = f->valuestring;
-    if (!strcmp(s, "wav")) out->format = VX_FMT_WAV;
-    else if (!strcmp(s, "pcm")) out->format = VX_FMT_PCM;
-    else if (!strcmp(s, "mp3") || !strcmp(s, "opus") || !strcmp(s, "aac") || !strcmp(s, "flac"))
-        return BAD("response_format", "unsupported_format",
-                   "response_format '%s' is not supported yet; use 'wav' or 'pcm'", s);
-    else
-        return BAD("response_format", "invalid_value",
-                   "response_format '%.40s' is invalid; use 'wav' or 'pcm'", s);
+    static const char *const names[] = {"mp3", "opus", "aac", "flac", "wav", "pcm"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(f->valuestring, names[i])) {
+            vx_audio_format_parse(names[i], &out->format);
+            return 0;
+        }
+    return BAD("response_format", "invalid_value",
+               "response_format '%.40s' is invalid; use mp3, opus, aac, flac, wav or pcm",
+               f->valuestring);
+}
+
+/* An optional integer field in [lo, hi]; *out untouched when absent. */
+static int get_int(const cJSON *root, const char *key, int lo, int hi, int *out,
+                   vx_api_error *err) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble))
+        return BAD(key, "invalid_type", "'%s' must be an integer", key);
+    if (it->valuedouble < lo || it->valuedouble > hi)
+        return BAD(key, "invalid_value", "'%s' must be between %d and %d", key, lo, hi);
+    *out = (int)it->valuedouble;
+    return 0;
+}
+
+/* sample_rate, bitrate, compression: checked against the format's bounds now, so a bad
+ * value is a 400 before any work (the messages name the field and the bounds). */
+static int parse_audio_options(const cJSON *root, vx_speech_req *out, vx_api_error *err) {
+    if (get_int(root, "sample_rate", VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX, &out->sample_rate,
+                err) ||
+        get_int(root, "bitrate", 1, 10000000, &out->enc.bitrate, err) ||
+        get_int(root, "compression", 0, 100, &out->enc.compression, err))
+        return -1;
+    /* the rate bound per format is known now; without sample_rate any voice rate works
+     * (mp3/aac take the next rate their bitstream has) */
+    int rate = out->sample_rate ? out->sample_rate
+                                : vx_audio_rate_for(out->format, out->format == VX_AUDIO_PCM
+                                                                     ? VX_OPENAI_PCM_RATE : 22050);
+    char msg[200];
+    if (vx_encoder_check(out->format, rate, 1, &out->enc, msg, sizeof msg)) {
+        const char *param = strstr(msg, "bitrate") ? "bitrate"
+                          : strstr(msg, "compression") ? "compression" : "sample_rate";
+        return BAD(param, "invalid_value", "%s", msg);
+    }
     return 0;
 }
 
@@ -179,9 +214,12 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
     }
     const cJSON *sf = cJSON_GetObjectItemCaseSensitive(root, "stream_format");
     if (sf && !cJSON_IsNull(sf)) {
-        if (!cJSON_IsString(sf) || strcmp(sf->valuestring, "audio"))
-            return BAD("stream_format", "unsupported_format",
-                       "only stream_format 'audio' is supported");
+        if (!cJSON_IsString(sf))
+            return BAD("stream_format", "invalid_type", "'stream_format' must be a string");
+        if (!strcmp(sf->valuestring, "sse")) out->sse = 1;
+        else if (strcmp(sf->valuestring, "audio"))
+            return BAD("stream_format", "invalid_value",
+                       "stream_format '%.40s' is invalid; use 'audio' or 'sse'", sf->valuestring);
     }
     const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "text_norm");
     if (tn && !cJSON_IsNull(tn)) {
@@ -197,6 +235,7 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
         else return BAD("input_format", "invalid_value", "'input_format' must be 'text', 'ssml' or 'auto'");
     }
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(root, "instructions");
+    /* accepted and ignored, as tts-1 does: vox voices take no style prompt */
     if (ins && !cJSON_IsNull(ins) && !cJSON_IsString(ins))
         return BAD("instructions", "invalid_type", "'instructions' must be a string");
     return 0;
@@ -235,7 +274,9 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
     if (bad) return BAD("model", "invalid_type", "'model' must be a string");
     const char *voice = opt_string(root, "voice", &bad);
     if (bad) return BAD("voice", "invalid_type", "'voice' must be a string");
-    if (parse_format(root, out, err) || parse_extensions(root, out, err)) return -1;
+    if (parse_format(root, out, err) || parse_extensions(root, out, err) ||
+        parse_audio_options(root, out, err))
+        return -1;
     if (resolve_voice(voice, model, cfg, out, err)) return -1;
     if (out->input_format == VOX_INPUT_SSML ||
         (out->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(in->valuestring, len))) {
@@ -256,7 +297,8 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
 int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_speech_req *out,
                     vx_api_error *err) {
     memset(out, 0, sizeof(*out));
-    out->format = VX_FMT_WAV;
+    out->format = VX_AUDIO_MP3;
+    vx_enc_options_init(&out->enc);
     out->stream = 1;
     out->speed = 1.0f;
     out->speaker_id = -1;

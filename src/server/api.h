@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audio/encoder.h"
+
 #define VX_VOICE_NAME_MAX 128
 
 /* A Piper voice's numerics (vox_load_options.precision) chosen by name. */
@@ -20,9 +22,11 @@ typedef struct vx_voice_precision {
 #define VX_SPEAKER_NAME_MAX 64
 #define VX_MAX_ALIASES 16
 
-enum { VX_FMT_WAV = 0, VX_FMT_PCM = 1 };
+/* OpenAI's pcm is 16-bit mono at 24 kHz; clients play it at that rate. */
+#define VX_OPENAI_PCM_RATE 24000
 
-/* OpenAI voice names; each maps to a configured vox voice (default: the default voice). */
+/* The 13 OpenAI voice names (alloy ash ballad coral echo fable onyx nova sage shimmer verse
+ * marin cedar); each maps to a configured vox voice (--voice-alias), else the default voice. */
 typedef struct vx_alias {
     char name[32];
     char voice[VX_VOICE_NAME_MAX];
@@ -40,7 +44,10 @@ typedef struct vx_speech_req {
     char *input;                   /* malloc'd NUL-terminated UTF-8; free with vx_speech_free */
     size_t input_len;              /* bytes */
     size_t input_chars;            /* code points */
-    int format;                    /* VX_FMT_* */
+    vx_audio_format format;        /* response_format; OpenAI's default is mp3 */
+    int sample_rate;               /* extension, 8000..48000; 0: pcm 24000, else the voice's */
+    vx_enc_options enc;            /* extensions "bitrate" (bits/s), "compression" */
+    int sse;                       /* stream_format "sse": base64 audio in server-sent events */
     int stream;                    /* 1: send audio as each sentence is ready */
     float speed;                   /* 1 = normal */
     int speaker_id;                /* -1: by name or default */

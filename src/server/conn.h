@@ -64,6 +64,8 @@ struct vx_req {
     size_t out_off;
     int out_eof, deferred;
     vx_job *job;
+    int sse;                      /* OpenAI stream_format "sse" (openai.c) */
+    size_t sse_chars;             /* input characters, for speech.audio.done's usage */
 };
 
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };

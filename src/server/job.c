@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio/wav.h"
+#include "audio_out.h"
 #include "state.h"
 
 #define VX_JOB_POOL_MAX 64         /* finished jobs kept for reuse */
@@ -51,6 +51,7 @@ struct vx_job {
     vx_synth_params synth;
     vx_audio_format format;
     int sample_rate, stream;
+    vx_enc_options enc;
     /* prepare's results (worker; the loop reads them after the completion) */
     vx_voice_ent *voice;
     int prep_rc;
@@ -71,6 +72,12 @@ struct vx_job {
     double t_start, deadline, synth_secs;
     size_t audio_bytes;            /* PCM delivered or held */
     int first_byte;
+    vx_audio_out out;              /* the output stage, begun once the voice is known */
+    int out_ok, started;
+    uint8_t *hold;                 /* encoded bytes not delivered yet: the container header
+                                      before on_start, or a whole non-streamed job */
+    size_t hold_len, hold_cap;
+    int hold_failed;
     vx_job *free_next;
 };
 
@@ -78,6 +85,7 @@ void vx_job_opts_init(vx_job_opts *o) {
     memset(o, 0, sizeof(*o));
     vx_synth_params_init(&o->synth);
     o->format = VX_AUDIO_PCM;
+    vx_enc_options_init(&o->enc);
 }
 
 /* ------------------------------------------------------------ life of a job */
@@ -122,6 +130,9 @@ static void job_free(vx_job *j) {
     vox_lexicon_free(j->synth.lexicon);
     j->synth.lexicon = NULL;
     pthread_mutex_destroy(&j->mu);
+    if (j->out_ok) vx_audio_out_free(&j->out);
+    free(j->hold);
+    j->hold = NULL;
     if (s->n_job_free < VX_JOB_POOL_MAX) {
         j->free_next = s->job_free;
         s->job_free = j;
@@ -320,6 +331,7 @@ static int set_error(vx_job_error *e, vx_job_status st, const char *code, const 
 static int set_error(vx_job_error *e, vx_job_status st, const char *code, const char *fmt, ...) {
     e->status = st;
     e->code = code;
+    e->audio_seconds = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
@@ -372,39 +384,65 @@ static int deliver(vx_job *j, const void *p, size_t n) {
 }
 
 /*
- * Output stage: PCM (as the backend made it) into the bytes of j->format. The one place
- * an encoder goes (issue 14): out_size says how many bytes the audio will be when that
- * is known up front (-1 otherwise: a non-streamed job then has to hold the encoded bytes
- * instead of the PCM), out_begin starts the stream, out_push takes each sentence's
- * samples, out_end flushes.
+ * Output stage (audio_out.h): PCM as the backend made it -> the bytes of j->format at the
+ * asked rate. A streamed job delivers the encoder's bytes as they appear (the container
+ * header waits in j->hold until on_start); a non-streamed job is encoded whole into j->hold
+ * at the end, so on_start can give its exact size and WAV/FLAC headers are exact.
  */
-static long long out_size(const vx_job *j, size_t pcm_bytes) {
-    return (long long)pcm_bytes + (j->format == VX_AUDIO_WAV ? 44 : 0);
+static void out_emit(void *user, const void *p, size_t n) {
+    vx_job *j = user;
+    if (j->started && j->stream) {
+        deliver(j, p, n);
+        return;
+    }
+    if (j->hold_len + n > j->hold_cap) {
+        size_t cap = j->hold_cap ? j->hold_cap : 65536;
+        while (cap < j->hold_len + n) cap *= 2;
+        uint8_t *q = realloc(j->hold, cap);
+        if (!q) { j->hold_failed = 1; return; }
+        j->hold = q;
+        j->hold_cap = cap;
+    }
+    memcpy(j->hold + j->hold_len, p, n);
+    j->hold_len += n;
 }
 
-static int out_begin(vx_job *j, size_t pcm_bytes, int streaming) {
-    if (j->format != VX_AUDIO_WAV) return 0;
-    uint8_t h[44];
-    vx_wav_header(h, j->voice->meta.sample_rate, streaming ? UINT64_MAX : pcm_bytes / 2);
-    return deliver(j, h, sizeof(h));
+static int out_push(vx_job *j, const vx_buf *pcm) {
+    if (vx_audio_out_push(&j->out, (const int16_t *)pcm->data, pcm->len / 2, out_emit, j) ||
+        j->hold_failed) {
+        fail(j, VX_JOB_UNAVAILABLE, "overloaded", "encoding the audio failed (out of memory)");
+        return -1;
+    }
+    return j->user ? 0 : -1;
 }
 
-static int out_push(vx_job *j, const vx_buf *pcm) { return deliver(j, pcm->data, pcm->len); }
+static int out_end(vx_job *j) {
+    if (vx_audio_out_end(&j->out, out_emit, j) || j->hold_failed) {
+        fail(j, VX_JOB_UNAVAILABLE, "overloaded", "encoding the audio failed (out of memory)");
+        return -1;
+    }
+    return j->user ? 0 : -1;
+}
 
-static int out_end(vx_job *j) { return j->user ? 0 : -1; }
+/* Deliver and forget what j->hold has. */
+static int out_flush_hold(vx_job *j) {
+    size_t n = j->hold_len;
+    j->hold_len = 0;
+    return deliver(j, j->hold, n);
+}
 
 static void start(vx_job *j, long long total_bytes) {
-    static const char *const mime[] = {"audio/pcm", "audio/wav"};
     vx_job_info in = {
         .voice = j->voice->meta.name,
-        .sample_rate = j->voice->meta.sample_rate,
+        .sample_rate = j->out.rate,
         .channels = 1,
         .bits = 16,
         .format = j->format,
-        .mime = mime[j->format == VX_AUDIO_WAV],
+        .mime = vx_audio_content_type(j->format),
         .n_sentences = j->n,
         .total_bytes = total_bytes,
     };
+    j->started = 1;
     j->delivering++;
     j->ev->on_start(j->user, &in);
     j->delivering--;
@@ -417,17 +455,20 @@ static void on_prepared(vx_server *s, vx_job *j) {
         else fail_rc(j, j->prep_rc, j->err);
         return;
     }
-    int rate = j->voice->meta.sample_rate;
-    if (j->sample_rate && j->sample_rate != rate) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "sample rate %d Hz not supported: voice '%.60s' speaks at %d Hz",
-                 j->sample_rate, j->voice->meta.name, rate);
-        fail(j, VX_JOB_UNSUPPORTED, "not_supported", msg);
+    /* the voice's rate is known now: a rate or bitrate the format cannot do with it is
+     * still a clean refusal, nothing has been delivered */
+    char msg[256];
+    vx_enc_options eo = j->enc;
+    eo.patchable = !j->stream;   /* encoded whole: exact headers, mp3 with its LAME tag */
+    if (vx_audio_out_begin(&j->out, j->format, j->voice->meta.sample_rate, j->sample_rate,
+                           &eo, msg, sizeof msg, out_emit, j)) {
+        fail(j, VX_JOB_INVALID, "invalid_value", msg);
         return;
     }
+    j->out_ok = 1;
     if (!j->stream) return;
     start(j, -1);
-    if (j->user) out_begin(j, 0, 1);
+    if (j->user) out_flush_hold(j);   /* the container header, if the format has one */
 }
 
 static void observe_first_byte(vx_server *s, vx_job *j) {
@@ -439,9 +480,6 @@ static void observe_first_byte(vx_server *s, vx_job *j) {
 /* Every sentence is made: deliver what a non-streamed job held, then end. */
 static void complete(vx_server *s, vx_job *j) {
     if (!j->stream) {
-        start(j, out_size(j, j->audio_bytes));
-        if (out_begin(j, j->audio_bytes, 0)) return;
-        observe_first_byte(s, j);
         for (size_t i = 0; i < j->n; i++) {
             if (out_push(j, j->sents[i].audio)) return;
             vx_buf_put(j->sents[i].audio);
@@ -449,11 +487,20 @@ static void complete(vx_server *s, vx_job *j) {
         }
     }
     if (out_end(j)) return;
+    if (!j->stream) {
+        size_t off, len;
+        const uint8_t *patch;
+        vx_audio_out_patch(&j->out, &off, &patch, &len);
+        if (len && off + len <= j->hold_len) memcpy(j->hold + off, patch, len);
+        start(j, (long long)j->hold_len);
+        observe_first_byte(s, j);
+        if (out_flush_hold(j)) return;
+    }
     double audio_s = (double)j->audio_bytes / 2.0 / j->voice->meta.sample_rate;
     s->metrics.audio_seconds += audio_s;
     if (audio_s > 0) vx_hist_observe(&s->metrics.rtf, j->synth_secs / audio_s);
     vx_hist_observe(&s->metrics.latency, vx_now() - j->t_start);
-    vx_job_error ok = {.status = VX_JOB_OK, .code = "ok"};
+    vx_job_error ok = {.status = VX_JOB_OK, .code = "ok", .audio_seconds = audio_s};
     finish(j, &ok);
 }
 
@@ -525,11 +572,22 @@ static int check_opts(vx_server *s, const vx_job_opts *o, vx_job_error *err) {
     if (chars > s->cfg.max_input)
         return set_error(err, VX_JOB_INVALID, "invalid_value",
                          "text is %zu characters; the limit is %zu", chars, s->cfg.max_input);
-    if (o->format != VX_AUDIO_PCM && o->format != VX_AUDIO_WAV)
+    if ((unsigned)o->format >= VX_AUDIO_COUNT)
         return set_error(err, VX_JOB_UNSUPPORTED, "unsupported_format", "format %d",
                          (int)o->format);
-    if (!(o->synth.speed > 0) || o->sample_rate < 0)
-        return set_error(err, VX_JOB_INVALID, "invalid_value", "speed and sample rate must be > 0");
+    if (!(o->synth.speed > 0))
+        return set_error(err, VX_JOB_INVALID, "invalid_value", "speed must be > 0");
+    if (o->sample_rate &&
+        (o->sample_rate < VX_AUDIO_RATE_MIN || o->sample_rate > VX_AUDIO_RATE_MAX))
+        return set_error(err, VX_JOB_INVALID, "invalid_value",
+                         "sample rate %d Hz is out of range (%d to %d)", o->sample_rate,
+                         VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX);
+    /* with an explicit rate the format's limits are known before the voice is */
+    char msg[256];
+    int enc_rate;
+    if (o->sample_rate) vx_audio_out_rate(o->format, o->sample_rate, o->sample_rate, &enc_rate);
+    if (o->sample_rate && vx_encoder_check(o->format, enc_rate, 1, &o->enc, msg, sizeof msg))
+        return set_error(err, VX_JOB_INVALID, "invalid_value", "%s", msg);
     return 0;
 }
 
@@ -561,6 +619,7 @@ vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *e
     j->synth = o->synth;
     j->format = o->format;
     j->sample_rate = o->sample_rate;
+    j->enc = o->enc;
     j->stream = o->stream;
     j->ev = ev;
     j->user = user;

@@ -18,12 +18,12 @@
  * the vx_job pointer must be forgotten. A callback may call vx_job_cancel on its own job
  * (then no further event comes) and may submit new jobs.
  *
- * Audio: the backends make 16-bit mono PCM at the voice's rate. opts.format picks what
- * on_audio carries: VX_AUDIO_PCM (those samples, s16le) or VX_AUDIO_WAV (a 44-byte
- * header first, audio/wav.h). Encoders (issue 14: mp3, opus, aac, flac with a streaming
- * init(rate, channels, opts) / push samples / get bytes / flush interface in src/audio/)
- * plug in behind the same option: job.c's out_begin / out_push / out_end stage is the one
- * place that turns PCM into the delivered bytes.
+ * Audio: the backends make 16-bit mono PCM at the voice's rate; the job's output stage
+ * (audio_out.h) turns it into opts.format — any vx_audio_format of audio/encoder.h: mp3,
+ * opus, aac, flac, wav, pcm (s16le) — resampled first when opts.sample_rate asks for
+ * another rate. Encoded bytes go to on_audio as soon as the codec has them (one call per
+ * sentence, plus the container header first); a non-streamed job is encoded whole and
+ * delivered in one call, with its exact size in on_start and exact WAV/FLAC headers.
  *
  * A front end drives it like this (error handling shortened):
  *
@@ -58,13 +58,12 @@
 
 #include <stddef.h>
 
+#include "audio/encoder.h"
 #include "backend.h"
 
 typedef struct vx_server vx_server;
 typedef struct vx_job vx_job;
 typedef struct vx_task vx_task;
-
-typedef enum { VX_AUDIO_PCM = 0, VX_AUDIO_WAV = 1 } vx_audio_format;
 
 typedef struct vx_job_opts {
     const char *voice;        /* vox voice name (vx_voice_name_ok), loaded on first use */
@@ -72,8 +71,10 @@ typedef struct vx_job_opts {
     size_t text_len;          /* bytes */
     vx_synth_params synth;    /* speaker, speed, scales (backend.h); init: voice defaults */
     vx_audio_format format;   /* what on_audio carries; init: VX_AUDIO_PCM */
-    int sample_rate;          /* 0 (init): the voice's own. Another rate is refused
-                                 (VX_JOB_UNSUPPORTED) until a resampler sits in out_*. */
+    int sample_rate;          /* 0 (init): the format's default (audio_out.h: the voice's
+                                 rate; for mp3/aac the next rate they have); else 8000..48000,
+                                 resampled (libsoxr) */
+    vx_enc_options enc;       /* bitrate / compression (encoder.h bounds); init: defaults */
     int stream;               /* 1: each sentence goes out as soon as it and all before it
                                  are made, and later sentences are scheduled for when the
                                  audio before them will have played; 0 (init): all at once
@@ -86,11 +87,11 @@ void vx_job_opts_init(vx_job_opts *o);
 
 typedef struct vx_job_info {
     const char *voice;        /* the voice's name */
-    int sample_rate;          /* of the audio, Hz */
+    int sample_rate;          /* of the audio as decoded, Hz (opus: 48000) */
     int channels;             /* 1 */
     int bits;                 /* 16: signed little-endian samples */
     vx_audio_format format;
-    const char *mime;         /* "audio/pcm", "audio/wav" */
+    const char *mime;         /* vx_audio_content_type: "audio/mpeg", "audio/wav", ... */
     size_t n_sentences;
     long long total_bytes;    /* stream = 0: the exact sum of all on_audio sizes; else -1 */
 } vx_job_info;
@@ -109,6 +110,7 @@ typedef enum {
 
 typedef struct vx_job_error {
     vx_job_status status;
+    double audio_seconds;     /* VX_JOB_OK: the audio delivered, in seconds */
     const char *code;         /* machine-readable: "voice_not_found", "queue_full", ... */
     char message[300];        /* for people */
 } vx_job_error;

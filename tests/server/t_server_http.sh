@@ -13,14 +13,20 @@ URL=http://127.0.0.1:$P
 SPEECH=$URL/v1/audio/speech
 TEXT='Hello from vox. This is the second sentence! And a third one?'
 
-# --- HTTP/1.1, streaming WAV
-out=$(curl -s -o "$TMP/a.wav" -D "$TMP/a.h" -w '%{http_code} %{http_version} %{size_download}' \
+# --- HTTP/1.1, as an OpenAI client sends it (no response_format): streamed mp3
+out=$(curl -s -o "$TMP/a.mp3" -D "$TMP/a.h" -w '%{http_code} %{http_version}' \
       "$SPEECH" -H 'content-type: application/json' -d "{\"model\":\"tts-1\",\"input\":\"$TEXT\",\"voice\":\"alloy\"}")
-read -r code ver size <<<"$out"
+read -r code ver <<<"$out"
 check_eq "h1 speech: 200" "$code" 200
 check_eq "h1 speech: HTTP/1.1" "$ver" 1.1
 check "h1 speech: chunked" grep -qi '^transfer-encoding: chunked' "$TMP/a.h"
-check "h1 speech: audio/wav" grep -qi '^content-type: audio/wav' "$TMP/a.h"
+check "h1 speech: default is audio/mpeg" grep -qi '^content-type: audio/mpeg' "$TMP/a.h"
+check_eq "h1 speech: ffprobe sees mp3" "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$TMP/a.mp3")" mp3
+# streaming WAV
+out=$(curl -s -o "$TMP/a.wav" -D "$TMP/aw.h" -w '%{http_code} %{size_download}' \
+      "$SPEECH" -d "{\"input\":\"$TEXT\",\"response_format\":\"wav\"}")
+read -r code size <<<"$out"
+check "h1 speech: audio/wav" grep -qi '^content-type: audio/wav' "$TMP/aw.h"
 check "h1 speech: RIFF header" test "$(head -c4 "$TMP/a.wav")" = RIFF
 check_eq "h1 speech: streaming RIFF size 0xFFFFFFFF" "$(le32 "$TMP/a.wav" 4)" 4294967295
 check_eq "h1 speech: streaming data size 0xFFFFFFFF" "$(le32 "$TMP/a.wav" 40)" 4294967295
@@ -28,7 +34,7 @@ check_eq "h1 speech: 22050 Hz" "$(le32 "$TMP/a.wav" 24)" 22050
 check "h1 speech: > 1 s of audio" test "$size" -gt $((44 + 22050 * 2))
 # The parallel, sentence-split result equals one-sentence-at-a-time order: same length as non-streamed
 out=$(curl -s -o "$TMP/b.wav" -D "$TMP/b.h" -w '%{http_code}' "$SPEECH" \
-      -d "{\"input\":\"$TEXT\",\"stream\":false}")
+      -d "{\"input\":\"$TEXT\",\"stream\":false,\"response_format\":\"wav\"}")
 check_eq "non-streamed: 200" "$out" 200
 check "non-streamed: content-length" grep -qi '^content-length: ' "$TMP/b.h"
 check_eq "non-streamed: RIFF size exact" "$(le32 "$TMP/b.wav" 4)" $(( $(stat -c %s "$TMP/b.wav") - 8 ))
@@ -40,7 +46,7 @@ check "streamed and non-streamed audio lengths agree" near "$(stat -c %s "$TMP/a
 # pcm
 out=$(curl -s -o "$TMP/c.pcm" -D "$TMP/c.h" -w '%{http_code}' "$SPEECH" -d '{"input":"Short.","response_format":"pcm"}')
 check_eq "pcm: 200" "$out" 200
-check "pcm: x-sample-rate 22050" grep -qi '^x-sample-rate: 22050' "$TMP/c.h"
+check "pcm: x-sample-rate 24000 (OpenAI's pcm rate)" grep -qi '^x-sample-rate: 24000' "$TMP/c.h"
 check "pcm: no RIFF" test "$(head -c4 "$TMP/c.pcm" | tr -d '\000')" != RIFF
 check "pcm: even byte count" test $(( $(stat -c %s "$TMP/c.pcm") % 2 )) -eq 0
 # speed changes the duration
@@ -53,7 +59,7 @@ n=$(curl -s -v "$URL/healthz" "$URL/healthz" 2>&1 | grep -c 'Re-using existing c
 check "h1 keep-alive reuses the connection" test "$n" -ge 1
 
 # --- h2c with prior knowledge
-out=$(curl -s --http2-prior-knowledge -o "$TMP/d.wav" -w '%{http_code} %{http_version}' "$SPEECH" -d "{\"input\":\"$TEXT\"}")
+out=$(curl -s --http2-prior-knowledge -o "$TMP/d.wav" -w '%{http_code} %{http_version}' "$SPEECH" -d "{\"input\":\"$TEXT\",\"response_format\":\"wav\"}")
 check_eq "h2c speech: 200 over HTTP/2" "$out" "200 2"
 check "h2c audio length agrees with h1" near "$(stat -c %s "$TMP/d.wav")" "$(stat -c %s "$TMP/a.wav")"
 out=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' "$URL/v1/voices")
@@ -88,9 +94,6 @@ check "malformed JSON -> error object" grep -q '"error":{"message":".*","type":"
 check_eq "missing input -> 400" "$(err '{"model":"tts-1"}')" 400
 check "missing input -> param input" grep -q '"param":"input"' "$TMP/e.json"
 check_eq "empty input -> 400" "$(err '{"input":""}')" 400
-check_eq "mp3 -> 400" "$(err '{"input":"hi","response_format":"mp3"}')" 400
-check "mp3 -> not supported yet" grep -q 'not supported yet' "$TMP/e.json"
-check_eq "opus -> 400" "$(err '{"input":"hi","response_format":"opus"}')" 400
 check_eq "unknown format -> 400" "$(err '{"input":"hi","response_format":"ogg"}')" 400
 check_eq "speed 5 -> 400" "$(err '{"input":"hi","speed":5}')" 400
 check_eq "speed 0.1 -> 400" "$(err '{"input":"hi","speed":0.1}')" 400
@@ -129,7 +132,7 @@ check "server still healthy after all that" curl -sf "$URL/healthz" -o /dev/null
 start_server tls --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --plain-port 0
 T=$PORT
 out=$(curl -s --cacert "$TMP/cert.pem" --http2 -o "$TMP/t.wav" -w '%{http_code} %{http_version} %{scheme}' \
-      "https://localhost:$T/v1/audio/speech" -d "{\"input\":\"$TEXT\"}" -v 2>"$TMP/tls.log")
+      "https://localhost:$T/v1/audio/speech" -d "{\"input\":\"$TEXT\",\"response_format\":\"wav\"}" -v 2>"$TMP/tls.log")
 check_eq "TLS h2 speech: 200 over HTTP/2" "$out" "200 2 HTTPS"
 check "TLS: ALPN chose h2" grep -q 'ALPN: server accepted h2' "$TMP/tls.log"
 check "TLS: TLSv1.3" grep -q 'SSL connection using TLSv1.3' "$TMP/tls.log"
@@ -168,14 +171,14 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   PU=http://127.0.0.1:$PORT
   curl -s "$PU/v1/voices" > "$TMP/pv.json"
   check "data-dir voice listed before loading, with speakers" grep -q '"id":"en_US-rand3spk-x_low","object":"voice","kind":"piper","language":"en_US","quality":"x_low","sample_rate":16000,"num_speakers":3,"speakers":\["speaker0","speaker1","speaker2"\],"loaded":false' "$TMP/pv.json"
-  out=$(curl -s -o "$TMP/p3.wav" -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi there. Second one.","voice":"en_US-rand3spk-x_low","speaker":"speaker1"}')
+  out=$(curl -s -o "$TMP/p3.wav" -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi there. Second one.","voice":"en_US-rand3spk-x_low","speaker":"speaker1","response_format":"wav"}')
   check_eq "piper multi-speaker by speaker name: 200" "$out" 200
   check_eq "piper x_low: 16000 Hz" "$(le32 "$TMP/p3.wav" 24)" 16000
   check "piper voice now loaded" grep -q '"id":"en_US-rand3spk-x_low".*"loaded":true' <(curl -s "$PU/v1/voices")
   check_eq "piper speaker id out of range -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi.","voice":"en_US-rand3spk-x_low","speaker":3}')" 400
   check "OpenAI alias nova -> configured piper voice" grep -qi '^x-sample-rate: 16000' <(curl -s -D - -o /dev/null "$PU/v1/audio/speech" -d '{"input":"Hi.","voice":"nova"}')
   PT='Hello there. This is a piper voice! A third sentence? And the fourth.'
-  body="{\"input\":\"$PT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"noise_scale\":0,\"noise_w\":0}"
+  body="{\"input\":\"$PT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"sample_rate\":22050,\"noise_scale\":0,\"noise_w\":0}"
   curl -s -o "$TMP/ps.pcm" "$PU/v1/audio/speech" -d "$body"
   curl -s --http2-prior-knowledge -o "$TMP/ps2.pcm" "$PU/v1/audio/speech" -d "$body"
   "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$PT" --output-raw > "$TMP/pc.pcm" 2>/dev/null

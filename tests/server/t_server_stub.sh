@@ -30,11 +30,11 @@ start_server fast --stub-engine 0 --workers 2 --data-dir "$TMP/voices"
 U=http://127.0.0.1:$PORT/v1/audio/speech
 TEXT='One two. Three four five! Six?'
 # sentences: "One two." (8) "Three four five!" (16) "Six?" (4) -> 28 bytes -> 8960 bytes
-speech -o "$TMP/h1.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\"}"
+speech -o "$TMP/h1.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\",\"sample_rate\":16000}"
 check_eq "stub pcm size" "$(stat -c %s "$TMP/h1.pcm")" 8960
-speech --http2-prior-knowledge -o "$TMP/h2.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\"}"
+speech --http2-prior-knowledge -o "$TMP/h2.pcm" "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\",\"sample_rate\":16000}"
 check "h2c output identical to HTTP/1.1" cmp -s "$TMP/h1.pcm" "$TMP/h2.pcm"
-speech -o "$TMP/ns.wav" "$U" -d "{\"input\":\"$TEXT\",\"stream\":false}"
+speech -o "$TMP/ns.wav" "$U" -d "{\"input\":\"$TEXT\",\"stream\":false,\"response_format\":\"wav\"}"
 check "non-streamed WAV carries the same samples" cmp -s <(tail -c +45 "$TMP/ns.wav") "$TMP/h1.pcm"
 check_eq "non-streamed WAV data size" "$(le32 "$TMP/ns.wav" 40)" 8960
 check_eq "stub voice by name" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"Hi.","voice":"espeak:other"}')" 200
@@ -60,10 +60,10 @@ for i in $(seq 1 40); do
   exec 5>&- 5<&-
 done
 check "server survives 40 connections of garbage" curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"
-check_eq "and still synthesizes" "$(curl -s "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\"}" | wc -c)" 8960
+check_eq "and still synthesizes" "$(curl -s "$U" -d "{\"input\":\"$TEXT\",\"response_format\":\"pcm\",\"sample_rate\":16000}" | wc -c)" 8960
 
 # HTTP/1.0: no chunked encoding; the body ends with the connection
-body='{"input":"One two.","response_format":"pcm"}'
+body='{"input":"One two.","response_format":"pcm","sample_rate":16000}'
 curl -s -0 -D "$TMP/h10.h" -o "$TMP/h10.pcm" "$U" -d "$body"
 check "HTTP/1.0 streaming: 200, no transfer-encoding" bash -c "grep -q '^HTTP/1.1 200' '$TMP/h10.h' && ! grep -qi '^transfer-encoding' '$TMP/h10.h' && grep -qi '^connection: close' '$TMP/h10.h'"
 check_eq "HTTP/1.0 streaming: whole body" "$(stat -c %s "$TMP/h10.pcm")" 2560
@@ -73,14 +73,14 @@ check "OPTIONS: CORS headers, no body framing" bash -c "grep -qi '^access-contro
 check_eq "OPTIONS over h2c -> 204" "$(curl -s --http2-prior-knowledge -X OPTIONS -o /dev/null -w '%{http_code}' "$U")" 204
 
 # many concurrent streams on one h2 connection
-printf '{"input":"%s","response_format":"pcm"}' "$TEXT" > "$TMP/req.json"
+printf '{"input":"%s","response_format":"pcm","sample_rate":16000}' "$TEXT" > "$TMP/req.json"
 h2load -n 40 -c 1 -m 20 -d "$TMP/req.json" "$U" > "$TMP/h2load.txt" 2>&1
 check "h2load: 40 requests, 20 concurrent streams on one connection, all 2xx" grep -q '40 succeeded' "$TMP/h2load.txt"
 check "h2load: every response full size" grep -qF '(358400) data' "$TMP/h2load.txt"
 
 # sentence-level parallelism: 4 sentences x 500 ms on 2 workers ~ 1000 ms, not 2000
 start_server par --stub-engine 500 --workers 2 --timeout 30
-t0=$(ms); speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}'; dt=$(( $(ms) - t0 ))
+t0=$(ms); speech -o /dev/null "http://127.0.0.1:$PORT/v1/audio/speech" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm","sample_rate":16000}'; dt=$(( $(ms) - t0 ))
 check "4 sentences on 2 workers in parallel (${dt} ms < 1700)" test "$dt" -lt 1700
 
 # fairness: a short request is not stuck behind all 16 sentences of a long one (3.2 s)
@@ -106,11 +106,11 @@ gauge() { curl -s "$M" | awk -v k="$1" '$1 == k { print $2 }'; }
 wait_gauge() { # wait_gauge NAME VALUE: up to 3 s
   local i; for i in $(seq 1 60); do [ "$(gauge "$1")" = "$2" ] && return 0; sleep 0.05; done; return 1; }
 done_at() { curl -s -o /dev/null "$U" -d "$1"; date +%s%N > "$2"; }
-done_at "{\"input\":\"$LONG. $LONG.\",\"response_format\":\"pcm\"}" "$TMP/a.t" & pa=$!
+done_at "{\"input\":\"$LONG. $LONG.\",\"response_format\":\"pcm\",\"sample_rate\":16000}" "$TMP/a.t" & pa=$!
 pre=no
 if wait_gauge vox_queue_depth 1; then
-  done_at '{"input":"B b.","response_format":"pcm"}' "$TMP/b.t" & pb=$!
-  done_at '{"input":"C c.","response_format":"pcm"}' "$TMP/c.t" & pc=$!
+  done_at '{"input":"B b.","response_format":"pcm","sample_rate":16000}' "$TMP/b.t" & pb=$!
+  done_at '{"input":"C c.","response_format":"pcm","sample_rate":16000}' "$TMP/c.t" & pc=$!
   wait_gauge vox_queue_depth 3 && pre=yes
   wait $pb $pc
 fi
@@ -124,7 +124,7 @@ check_eq "A's sentence 0 ran wide, nothing else did" "$(gauge vox_wide_sentences
 start_server slow --stub-engine 300 --workers 2 --queue 2 --timeout 30
 U=http://127.0.0.1:$PORT/v1/audio/speech
 # streaming: the first sentence arrives before the whole is done
-speech -N -o "$TMP/s.pcm" -w '%{time_starttransfer} %{time_total}\n' "$U" -d '{"input":"A a. B b. C c. D d. E e. F f.","response_format":"pcm"}' > "$TMP/times"
+speech -N -o "$TMP/s.pcm" -w '%{time_starttransfer} %{time_total}\n' "$U" -d '{"input":"A a. B b. C c. D d. E e. F f.","response_format":"pcm","sample_rate":16000}' > "$TMP/times"
 read -r ttfb total < "$TMP/times"
 check "headers go out before synthesis ends (ttfb $ttfb s < total $total s)" awk -v a="$ttfb" -v b="$total" 'BEGIN{exit !(a < b / 2)}'
 
@@ -189,9 +189,9 @@ check "under --max-conns again: served" curl -sf -o /dev/null --max-time 3 "http
 # SIGTERM: stop accepting, finish what is in flight, exit 0
 start_server drain --stub-engine 300 --workers 2
 U=http://127.0.0.1:$PORT/v1/audio/speech
-curl -s -o "$TMP/drain.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}' > "$TMP/drain.code" &
+curl -s -o "$TMP/drain.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm","sample_rate":16000}' > "$TMP/drain.code" &
 cpid=$!
-curl -s --http2-prior-knowledge -o "$TMP/drain2.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm"}' > "$TMP/drain2.code" &
+curl -s --http2-prior-knowledge -o "$TMP/drain2.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm","sample_rate":16000}' > "$TMP/drain2.code" &
 cpid2=$!
 sleep 0.2
 kill -TERM "$SERVER_PID"

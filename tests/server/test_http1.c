@@ -97,13 +97,50 @@ static void test_speech(void) {
     CHECK_EQ_INT(sp("{\"input\":\"h\xc3\xa9llo\",\"voice\":\"alloy\"}", &r, &e), 0);
     CHECK_STR(r.voice, "espeak:en-us");
     CHECK_EQ_INT(r.input_chars, 5);
-    CHECK_EQ_INT(r.format, VX_FMT_WAV);
+    CHECK_EQ_INT(r.format, VX_AUDIO_MP3);      /* OpenAI's default */
+    CHECK_EQ_INT(r.sample_rate, 0);
+    CHECK_EQ_INT(r.sse, 0);
     CHECK_EQ_INT(r.stream, 1);
+    vx_speech_free(&r);
+    /* every OpenAI format, sse, the rate/bitrate/compression extensions, instructions */
+    static const struct { const char *name; vx_audio_format f; } fmts[] = {
+        {"mp3", VX_AUDIO_MP3}, {"opus", VX_AUDIO_OPUS}, {"aac", VX_AUDIO_AAC},
+        {"flac", VX_AUDIO_FLAC}, {"wav", VX_AUDIO_WAV}, {"pcm", VX_AUDIO_PCM}};
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        char js[200];
+        snprintf(js, sizeof js, "{\"input\":\"x\",\"response_format\":\"%s\","
+                 "\"stream_format\":\"sse\",\"instructions\":\"calm\"}", fmts[i].name);
+        CHECKF(sp(js, &r, &e) == 0, "%s: %s", fmts[i].name, e.message);
+        CHECK_EQ_INT(r.format, fmts[i].f);
+        CHECK_EQ_INT(r.sse, 1);
+        vx_speech_free(&r);
+    }
+    CHECK_EQ_INT(sp("{\"input\":\"x\",\"response_format\":\"opus\",\"sample_rate\":16000,"
+                    "\"bitrate\":24000,\"compression\":3,\"stream_format\":\"audio\"}", &r, &e), 0);
+    CHECK_EQ_INT(r.sample_rate, 16000);
+    CHECK_EQ_INT(r.enc.bitrate, 24000);
+    CHECK_EQ_INT(r.enc.compression, 3);
+    CHECK_EQ_INT(r.sse, 0);
+    vx_speech_free(&r);
+    /* all 13 OpenAI voice names are aliases (to the default voice unless mapped) */
+    static const char *const ov[] = {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
+                                     "sage", "shimmer", "verse", "marin", "cedar"};
+    for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
+        char js[100];
+        snprintf(js, sizeof js, "{\"input\":\"x\",\"voice\":\"%s\",\"model\":\"gpt-4o-mini-tts\"}",
+                 ov[i]);
+        CHECKF(sp(js, &r, &e) == 0, "%s", ov[i]);
+        CHECK_STR(r.voice, "espeak:en-us");
+        vx_speech_free(&r);
+    }
+    CHECK_EQ_INT(sp("{\"input\":\"x\",\"speed\":0.25}", &r, &e), 0);
+    vx_speech_free(&r);
+    CHECK_EQ_INT(sp("{\"input\":\"x\",\"speed\":4.0}", &r, &e), 0);
     vx_speech_free(&r);
     CHECK_EQ_INT(sp("{\"input\":\"x\",\"voice\":\"nova\",\"response_format\":\"pcm\",\"speed\":2,"
                     "\"stream\":false,\"speaker\":\"bob\",\"noise_scale\":0.5}", &r, &e), 0);
     CHECK_STR(r.voice, "espeak:de");
-    CHECK_EQ_INT(r.format, VX_FMT_PCM);
+    CHECK_EQ_INT(r.format, VX_AUDIO_PCM);
     CHECK_EQ_INT(r.stream, 0);
     CHECK_NEAR(r.speed, 2.0, 1e-6);
     CHECK_NEAR(r.noise_scale, 0.5, 1e-6);
@@ -123,14 +160,25 @@ static void test_speech(void) {
         {"{\"input\":\"\"}", 400, "invalid_value"},
         {"{\"input\":\"12345678901\"}", 400, "string_above_max_length"},
         {"{\"input\":\"\xff\"}", 400, "invalid_value"},
-        {"{\"input\":\"x\",\"response_format\":\"mp3\"}", 400, "unsupported_format"},
-        {"{\"input\":\"x\",\"response_format\":\"flac\"}", 400, "unsupported_format"},
         {"{\"input\":\"x\",\"response_format\":\"ogg\"}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"response_format\":\"MP3\"}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"response_format\":3}", 400, "invalid_type"},
         {"{\"input\":\"x\",\"speed\":4.5}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"speed\":0.2}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"sample_rate\":7999}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"sample_rate\":48001}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"sample_rate\":22050.5}", 400, "invalid_type"},
+        {"{\"input\":\"x\",\"sample_rate\":20000}", 400, "invalid_value"},   /* not an mp3 rate */
+        {"{\"input\":\"x\",\"bitrate\":1000}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"response_format\":\"opus\",\"bitrate\":600000}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"response_format\":\"wav\",\"bitrate\":64000}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"response_format\":\"flac\",\"compression\":9}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"stream_format\":\"json\"}", 400, "invalid_value"},
+        {"{\"input\":\"x\",\"stream_format\":1}", 400, "invalid_type"},
+        {"{\"input\":\"x\",\"instructions\":1}", 400, "invalid_type"},
         {"{\"input\":\"x\",\"speed\":\"fast\"}", 400, "invalid_type"},
         {"{\"input\":\"x\",\"speaker\":1.5}", 400, "invalid_value"},
         {"{\"input\":\"x\",\"stream\":1}", 400, "invalid_type"},
-        {"{\"input\":\"x\",\"stream_format\":\"sse\"}", 400, "unsupported_format"},
         {"{\"input\":\"x\",\"voice\":\"../etc/passwd\"}", 404, "voice_not_found"},
         {"{\"input\":\"x\",\"voice\":\"a/b\"}", 404, "voice_not_found"},
         {"{\"input\":\"x\",\"voice\":7}", 400, "invalid_type"},

@@ -107,12 +107,12 @@ static void test_whole_wav(void) {
     rec r;
     CHECK(submit(&r, TEXT, 0, VX_AUDIO_WAV) != NULL);
     drain();
-    CHECK(!strcmp(r.ev, "saaaae")); /* header + 3 sentences */
+    CHECK(!strcmp(r.ev, "sae")); /* not streamed: encoded whole, one delivery */
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);
     CHECK(r.info.mime && !strcmp(r.info.mime, "audio/wav"));
     CHECK_EQ_INT((int)r.info.total_bytes, 44 + 28 * 320);
     CHECK_EQ_INT((int)r.bytes, 44 + 28 * 320);
-    CHECK_EQ_INT((int)r.first_len, 44);
+    CHECK_EQ_INT((int)r.first_len, 44 + 28 * 320);
     unsigned char want[44];
     vx_wav_header(want, 16000, 28 * 160);
     CHECK(!memcmp(r.first, want, 44));
@@ -150,14 +150,27 @@ static void test_errors(void) {
     CHECK(!strcmp(r.ev, "e"));
     CHECK_EQ_INT(r.end.status, VX_JOB_INVALID);
     CHECK(r.end.code && !strcmp(r.end.code, "speaker_not_found"));
-    /* a rate the voice does not speak at: refused before any audio */
+    /* a rate out of bounds, or one mp3 does not have: refused at submit */
     memset(&r, 0, sizeof(r));
     o.synth.speaker[0] = 0;
-    o.sample_rate = 22050;
+    o.sample_rate = 7999;
+    CHECK(vx_job_submit(S, &o, &EV, &r, &r.end) == NULL);
+    CHECK_EQ_INT(r.end.status, VX_JOB_INVALID);
+    o.sample_rate = 20000;
+    o.format = VX_AUDIO_MP3;
+    CHECK(vx_job_submit(S, &o, &EV, &r, &r.end) == NULL);
+    CHECK_EQ_INT(r.end.status, VX_JOB_INVALID);
+    CHECK(strstr(r.end.message, "20000") != NULL);
+    o.format = VX_AUDIO_PCM;
+    /* another rate: resampled (the stub speaks at 16 kHz) */
+    memset(&r, 0, sizeof(r));
+    o.sample_rate = 24000;
     CHECK((r.job = vx_job_submit(S, &o, &EV, &r, &r.end)) != NULL);
     drain();
-    CHECK(!strcmp(r.ev, "e"));
-    CHECK_EQ_INT(r.end.status, VX_JOB_UNSUPPORTED);
+    CHECK_EQ_INT(r.end.status, VX_JOB_OK);
+    CHECK_EQ_INT(r.info.sample_rate, 24000);
+    CHECK_EQ_INT((int)r.bytes, 3 * 320 * 3 / 2);   /* "Hi." 3 bytes of stub audio, x1.5 */
+    CHECK_NEAR(r.end.audio_seconds, 3 * 160 / 16000.0, 1e-9);
     /* nothing to speak */
     CHECK(submit(&r, "   ", 1, VX_AUDIO_PCM));
     drain();

@@ -46,6 +46,24 @@ async function main() {
     const wav = fs.readFileSync(file);
     check('downloaded WAV is valid', wav.subarray(0, 4).toString() === 'RIFF' && wav.readUInt32LE(40) === bytes,
           `${wav.length} bytes`);
+    // mp3: streamed into the <audio> element (Media Source), and playing before the end
+    await page.selectOption('#format', 'mp3');
+    await page.fill('#text', 'Now in mp3. The first sentence plays while the second arrives. A third one, too.');
+    await page.click('#play');
+    await page.waitForFunction(() => /^(playing mp3|done|error)/.test(document.getElementById('status').textContent),
+                               null, { timeout: 30000 });
+    const early = await page.textContent('#status');
+    check('mp3 plays as it streams (Media Source)', early.startsWith('playing mp3') || early.startsWith('done'), early);
+    await page.waitForFunction(() => /^(done|error)/.test(document.getElementById('status').textContent),
+                               null, { timeout: 30000 });
+    const mst = await page.textContent('#status');
+    check('mp3 finished without error', mst.startsWith('done'), mst);
+    await page.waitForFunction(() => document.getElementById('player').currentTime > 0.2, null, { timeout: 15000 })
+      .then(() => check('mp3 audio element advances', true), (e) => check('mp3 audio element advances', false, String(e)));
+    const [dl2] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click('#download')]);
+    const mp3 = fs.readFileSync(await dl2.path());
+    check('downloaded mp3 starts with an MPEG frame', mp3.length > 1000 && mp3[0] === 0xff && (mp3[1] & 0xe0) === 0xe0,
+          `${mp3.length} bytes`);
     check('no page errors', errors.length === 0, errors.join('; '));
   } finally {
     await ctx.close();

@@ -1,6 +1,32 @@
 // The official OpenAI SDK, unmodified, pointed at voxd: node openai_client.js PORT KEYED_PORT
+// (PORT's server has the Piper test voices: en_US-rand-medium is deterministic, so a plain
+// and an SSE response can be compared byte for byte)
 'use strict';
 const OpenAI = require('openai');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+// ffprobe on bytes: {codec, rate, channels, frames} (frames decoded by ffmpeg), or null
+function probe(buf, ext) {
+  const f = path.join(os.tmpdir(), `vox_sdk_${process.pid}_${Math.random().toString(36).slice(2)}.${ext}`);
+  fs.writeFileSync(f, buf);
+  try {
+    const p = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries',
+      'stream=codec_name,sample_rate,channels', '-of', 'default=nw=1', f], { encoding: 'utf8' });
+    if (p.status !== 0) return null;
+    const kv = Object.fromEntries(p.stdout.trim().split('\n').map((l) => l.split('=')));
+    const d = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', f, '-f', 's16le', '-'], { maxBuffer: 1 << 28 });
+    return { codec: kv.codec_name, rate: +kv.sample_rate, channels: +kv.channels,
+             frames: d.status === 0 ? d.stdout.length / 2 / +kv.channels : -1 };
+  } finally { fs.unlinkSync(f); }
+}
+
+// server-sent events of a speech response -> [{type, ...}]
+function sseEvents(text) {
+  return text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => JSON.parse(b.slice(6)));
+}
 
 let pass = 0, fail = 0;
 const check = (name, cond, extra) => {
@@ -11,6 +37,49 @@ const check = (name, cond, extra) => {
 async function main() {
   const [port, keyedPort] = process.argv.slice(2);
   const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+  // As the SDK's README calls it: no response_format -> mp3 (OpenAI's default)
+  const def = await client.audio.speech.create({
+    model: 'gpt-4o-mini-tts', voice: 'coral', input: 'Today is a wonderful day to build something people love!',
+    instructions: 'Speak in a cheerful and positive tone.',
+  });
+  const dbuf = Buffer.from(await def.arrayBuffer());
+  const dp = probe(dbuf, 'mp3');
+  check('default response_format: audio/mpeg', def.headers.get('content-type') === 'audio/mpeg', def.headers.get('content-type'));
+  check('default response_format: ffmpeg decodes mp3', dp && dp.codec === 'mp3' && dp.frames > 22050,
+        JSON.stringify(dp));
+  check('default mp3: 22050 Hz mono', dp && dp.rate === 22050 && dp.channels === 1, JSON.stringify(dp));
+
+  // opus
+  const op = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Opus, in Ogg.', response_format: 'opus' });
+  const obuf = Buffer.from(await op.arrayBuffer());
+  const opp = probe(obuf, 'opus');
+  check('opus: Ogg stream', obuf.subarray(0, 4).toString() === 'OggS');
+  check('opus: ffmpeg decodes opus at 48 kHz', opp && opp.codec === 'opus' && opp.rate === 48000 && opp.frames > 0,
+        JSON.stringify(opp));
+
+  // SSE (pcm, deterministic voice): the deltas' audio is the plain response, byte for byte
+  const body = { model: 'tts-1', voice: 'en_US-rand-medium', input: 'One sentence here. And a second one!', response_format: 'pcm' };
+  const plain = Buffer.from(await (await client.audio.speech.create(body)).arrayBuffer());
+  const sse = await client.audio.speech.create({ ...body, stream_format: 'sse' });
+  check('sse: content-type text/event-stream', /^text\/event-stream/.test(sse.headers.get('content-type') || ''),
+        sse.headers.get('content-type'));
+  const ev = sseEvents(await sse.text());
+  const deltas = ev.filter((e) => e.type === 'speech.audio.delta');
+  const joined = Buffer.concat(deltas.map((e) => Buffer.from(e.audio, 'base64')));
+  check('sse: delta events', deltas.length >= 1, `${deltas.length}`);
+  check('sse: base64 deltas == plain pcm bytes', plain.length > 0 && joined.equals(plain),
+        `${joined.length} vs ${plain.length} bytes`);
+  const done = ev[ev.length - 1];
+  check('sse: ends with speech.audio.done + usage', done && done.type === 'speech.audio.done' && done.usage &&
+        done.usage.total_tokens === done.usage.input_tokens + done.usage.output_tokens, JSON.stringify(done));
+  check('pcm: 24 kHz (bytes/48000 s)', plain.length % 2 === 0 && plain.length > 24000, `${plain.length}`);
+  // SSE works for an encoded format too: mp3 deltas decode
+  const sm = await client.audio.speech.create({ ...body, response_format: 'mp3', stream_format: 'sse' });
+  const mj = Buffer.concat(sseEvents(await sm.text()).filter((e) => e.type === 'speech.audio.delta')
+    .map((e) => Buffer.from(e.audio, 'base64')));
+  const mp = probe(mj, 'mp3');
+  check('sse mp3: deltas decode as mp3', mp && mp.codec === 'mp3' && mp.frames > 0, JSON.stringify(mp));
 
   const wav = await client.audio.speech.create({
     model: 'tts-1', voice: 'alloy', input: 'Hello from the OpenAI SDK. Two sentences.',
@@ -37,13 +106,16 @@ async function main() {
   for await (const c of st.body) { chunks++; bytes += c.length; }
   check('speech.create streamed body', bytes > 0 && chunks >= 1, `${chunks} chunks, ${bytes} bytes`);
 
-  try {
-    await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'x', response_format: 'mp3' });
-    check('mp3 rejected', false);
-  } catch (e) {
-    check('mp3 -> BadRequestError 400', e instanceof OpenAI.BadRequestError && e.status === 400, String(e));
-    check('mp3 -> message says not supported', /not supported/.test(e.message), e.message);
-    check('mp3 -> code unsupported_format', e.code === 'unsupported_format', e.code);
+  for (const [name, extra] of [['speed 0.2', { speed: 0.2 }], ['speed 4.5', { speed: 4.5 }],
+    ['format vorbis', { response_format: 'vorbis' }], ['stream_format json', { stream_format: 'json' }],
+    ['sample_rate 96000', { sample_rate: 96000 }], ['bitrate 1', { bitrate: 1 }]]) {
+    try {
+      await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'x', ...extra });
+      check(`${name} rejected`, false);
+    } catch (e) {
+      check(`${name} -> BadRequestError 400 invalid_request_error`, e instanceof OpenAI.BadRequestError &&
+            e.status === 400 && e.type === 'invalid_request_error' && typeof e.param === 'string', String(e));
+    }
   }
   try {
     await client.audio.speech.create({ model: 'tts-1', voice: 'no-such-voice', input: 'x' });
