@@ -187,7 +187,7 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   check "piper: h2c output == HTTP/1.1 output" cmp -s "$TMP/ps.pcm" "$TMP/ps2.pcm"
   # text normalization: "text_norm": false is the CLI's --text-norm off, byte for byte
   NT='It costs $500 on 2026-12-02.'
-  nb="{\"input\":\"$NT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"noise_scale\":0,\"noise_w\":0"
+  nb="{\"input\":\"$NT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"sample_rate\":22050,\"noise_scale\":0,\"noise_w\":0"
   curl -s -o "$TMP/n1.pcm" "$PU/v1/audio/speech" -d "$nb}"
   curl -s -o "$TMP/n0.pcm" "$PU/v1/audio/speech" -d "$nb,\"text_norm\":false}"
   "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$NT" --output-raw > "$TMP/nc1.pcm" 2>/dev/null
@@ -196,8 +196,8 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   check "text_norm false: server == CLI --text-norm off" cmp -s "$TMP/n0.pcm" "$TMP/nc0.pcm"
   check "text_norm changes the audio" bash -c "! cmp -s '$TMP/n1.pcm' '$TMP/n0.pcm'"
   # SSML: one synthesis (a break lengthens it), malformed SSML is a 400 with the position
-  sb='{"input":"<speak>One.<break time=\"1s\"/>Two.</speak>","voice":"en_US-rand-medium","response_format":"pcm","noise_scale":0,"noise_w":0}'
-  s0='{"input":"<speak><s>One.</s><s>Two.</s></speak>","voice":"en_US-rand-medium","response_format":"pcm","noise_scale":0,"noise_w":0}'
+  sb='{"input":"<speak>One.<break time=\"1s\"/>Two.</speak>","voice":"en_US-rand-medium","response_format":"pcm","sample_rate":22050,"noise_scale":0,"noise_w":0}'
+  s0='{"input":"<speak><s>One.</s><s>Two.</s></speak>","voice":"en_US-rand-medium","response_format":"pcm","sample_rate":22050,"noise_scale":0,"noise_w":0}'
   a1=$(curl -s "$PU/v1/audio/speech" -d "$sb" | wc -c); a0=$(curl -s "$PU/v1/audio/speech" -d "$s0" | wc -c)
   check_eq "SSML break adds 1 s of pcm (bytes)" "$((a1 - a0))" 44100
   code=$(curl -s -o "$TMP/ssml.err" -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"<speak>oops</spek>"}')
@@ -207,7 +207,7 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   printf 'peking\tbay jing\n' > "$TMP/lex.w"; mv "$TMP/lex.w" "$TMP/lex.lex"
   start_server lexd --data-dir "$MODELS" --workers 2 --lexicon "en_US-rand-medium=$TMP/lex.lex"
   LU=http://127.0.0.1:$PORT
-  lb='{"input":"Peking.","voice":"en_US-rand-medium","response_format":"pcm","noise_scale":0,"noise_w":0}'
+  lb='{"input":"Peking.","voice":"en_US-rand-medium","response_format":"pcm","sample_rate":22050,"noise_scale":0,"noise_w":0}'
   curl -s -o "$TMP/l1.pcm" "$LU/v1/audio/speech" -d "$lb"
   "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "bay jing." --output-raw > "$TMP/lc1.pcm" 2>/dev/null
   check "voxd --lexicon: the entry is said" cmp -s "$TMP/l1.pcm" "$TMP/lc1.pcm"
@@ -216,7 +216,7 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   curl -s -o "$TMP/l2.pcm" "$LU/v1/audio/speech" -d "$lb"
   "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "beijing." --output-raw > "$TMP/lc2.pcm" 2>/dev/null
   check "voxd --lexicon: reloaded after a change" cmp -s "$TMP/l2.pcm" "$TMP/lc2.pcm"
-  curl -s -o "$TMP/l3.pcm" "$LU/v1/audio/speech" -d '{"input":"Peking.","voice":"espeak:en-us","response_format":"pcm"}'
+  curl -s -o "$TMP/l3.pcm" "$LU/v1/audio/speech" -d '{"input":"Peking.","voice":"espeak:en-us","response_format":"pcm","sample_rate":22050}'
   check "voxd --lexicon: other voices unaffected (audio)" test -s "$TMP/l3.pcm"
 else
   fail "piper voices: no models at $MODELS (VOX_SHARED)"
