@@ -31,6 +31,21 @@ static int t_pass, t_fail;
     if (!t_pass && !t_fail) { printf("FAIL: no check ran\n"); return 1; } \
     return t_fail ? 1 : 0; } while (0)
 
+/* SNR in dB of out against ref with the reference's mean removed, as ../shared/README.md
+ * defines equality: 10*log10(sum (r - mean r)^2 / sum (o - r)^2); 999 when identical. */
+static inline double test_snr_db(const float *ref, const float *out, size_t n) {
+    double mean = 0, sig = 0, noise = 0;
+    for (size_t i = 0; i < n; i++) mean += ref[i];
+    mean /= n ? (double)n : 1;
+    for (size_t i = 0; i < n; i++) {
+        double r = ref[i] - mean, e = (double)out[i] - ref[i];
+        sig += r * r;
+        noise += e * e;
+    }
+    if (noise == 0) return 999;
+    return 10 * log10(sig / noise);
+}
+
 /* Path of ../shared (env VOX_SHARED, else ../shared from the repo root). */
 static inline const char *test_shared_dir(void) {
     const char *s = getenv("VOX_SHARED");

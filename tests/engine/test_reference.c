@@ -40,20 +40,6 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* SNR in dB with the reference's mean removed. */
-static double snr_db(const float *ref, const float *out, size_t n) {
-    double mean = 0, sig = 0, noise = 0;
-    for (size_t i = 0; i < n; i++) mean += ref[i];
-    mean /= n ? (double)n : 1;
-    for (size_t i = 0; i < n; i++) {
-        double r = ref[i] - mean, e = (double)out[i] - ref[i];
-        sig += r * r;
-        noise += e * e;
-    }
-    if (noise == 0) return 999;
-    return 10 * log10(sig / noise);
-}
-
 typedef struct model_slot { char path[2048]; vx_graph *g; } model_slot;
 
 static vx_graph *get_model(model_slot *ms, int *n, const char *path) {
@@ -155,7 +141,7 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
         vx_tensor *y = &outs[0];
         CHECK_EQ_INT(y->dtype, VX_FLOAT);
         CHECK_EQ_INT(y->numel, ref_n);
-        double snr = y->numel == ref_n && y->dtype == VX_FLOAT ? snr_db(ref, y->data, (size_t)ref_n) : -999;
+        double snr = y->numel == ref_n && y->dtype == VX_FLOAT ? test_snr_db(ref, y->data, (size_t)ref_n) : -999;
         double dsum = 0;
         if (dur_name) {
             vx_tensor *d = &outs[vx_graph_n_outputs(g)];

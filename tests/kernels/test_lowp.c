@@ -16,17 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
-static uint64_t rs = 0x2545f4914f6cdd1dull;
-static uint32_t rnd(void) {
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (uint32_t)(rs >> 11);
-}
-static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint32_t)(hi - lo + 1)); }
-static int iter_div(void) {
-    const char *s = getenv("VOX_TEST_SLOW");
-    return s && !strcmp(s, "0") ? 4 : 1;
-}
-static float rf(void) { return (float)((rnd() % 20001) / 10000.0 - 1.0); }
+#define KRAND_SEED 0x2545f4914f6cdd1dull
+#include "kernels/krand.h"
 /* values of mixed magnitude (as activations are), a few exact zeros */
 static float *rbuf(int64_t n) {
     float *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);

@@ -37,14 +37,6 @@ static float *read_f32(const char *path, size_t *n) {
     return x;
 }
 
-static double snr_db(const float *ref, const float *out, size_t n) {
-    double m = 0, s = 0, e = 0;
-    for (size_t i = 0; i < n; i++) m += ref[i];
-    m /= n;
-    for (size_t i = 0; i < n; i++) { s += (ref[i] - m) * (ref[i] - m); e += (out[i] - ref[i]) * (double)(out[i] - ref[i]); }
-    return e == 0 ? 999 : 10 * log10(s / e);
-}
-
 int main(void) {
     char med[512], xlow[512], path[600], err[1024];
     snprintf(med, sizeof med, "%s/models/en_US-rand-medium.onnx", test_shared_dir());
@@ -76,7 +68,7 @@ int main(void) {
     CHECK(ref != NULL);
     CHECK_EQ_INT(a.n, nref);
     if (ref && a.n == nref) {
-        double snr = snr_db(ref, a.x, nref);
+        double snr = test_snr_db(ref, a.x, nref);
         printf("Hello world. vs onnxruntime: SNR %.1f dB\n", snr);
         CHECKF(snr >= 60, "SNR %.1f", snr);
     }

@@ -32,14 +32,6 @@ static int speak(vox_voice *v, const char *text, audio *a, char *err, size_t err
     return rc;
 }
 
-static double snr_db(const float *ref, const float *out, size_t n) {
-    double m = 0, s = 0, e = 0;
-    for (size_t i = 0; i < n; i++) m += ref[i];
-    m /= n;
-    for (size_t i = 0; i < n; i++) { s += (ref[i] - m) * (ref[i] - m); e += (out[i] - ref[i]) * (double)(out[i] - ref[i]); }
-    return e == 0 ? 999 : 10 * log10(s / e);
-}
-
 int main(void) {
     char med[512], err[1024];
     snprintf(med, sizeof med, "%s/models/en_US-rand-medium.onnx", test_shared_dir());
@@ -69,7 +61,7 @@ int main(void) {
             int same = a.n_words == ref.n_words;
             for (size_t i = 0; same && i < a.n_words; i++) same = a.ends[i] == ref.ends[i];
             CHECK(same);
-            double s = a.n == ref.n ? snr_db(ref.x, a.x, a.n) : -1;
+            double s = a.n == ref.n ? test_snr_db(ref.x, a.x, a.n) : -1;
             printf("precision %s: %zu samples, SNR %.1f dB against FP32 (floor %.0f)\n",
                    p == VOX_PRECISION_BF16 ? "bf16" : "int8", a.n, s, floor_db[p]);
             CHECKF(s >= floor_db[p], "precision %d: SNR %.1f dB", p, s);
