@@ -50,11 +50,13 @@ async function main() {
     await page.selectOption('#format', 'mp3');
     await page.fill('#text', 'Now in mp3. The first sentence plays while the second arrives. A third one, too.');
     await page.click('#play');
-    await page.waitForFunction(() => /^(playing mp3|done|error)/.test(document.getElementById('status').textContent),
+    // The status still reads the WAV run's "done: ..." until this request answers: wait for
+    // the mp3 run's own words, not for any "done".
+    await page.waitForFunction(() => /^(playing mp3|done: .* of mp3|error)/.test(document.getElementById('status').textContent),
                                null, { timeout: 30000 });
     const early = await page.textContent('#status');
     check('mp3 plays as it streams (Media Source)', early.startsWith('playing mp3') || early.startsWith('done'), early);
-    await page.waitForFunction(() => /^(done|error)/.test(document.getElementById('status').textContent),
+    await page.waitForFunction(() => /^(done: .* of mp3|error)/.test(document.getElementById('status').textContent),
                                null, { timeout: 30000 });
     const mst = await page.textContent('#status');
     check('mp3 finished without error', mst.startsWith('done'), mst);
