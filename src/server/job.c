@@ -67,6 +67,8 @@ struct vx_job {
     const vx_job_events *ev;
     void *user;                    /* NULL: detached (ended or cancelled) */
     int delivering;                /* inside a callback: free later */
+    int paused;                    /* vx_job_pause: no queueing, no delivery */
+    size_t owed;                   /* queue slots freed while paused, refilled on resume */
     size_t next_emit;
     size_t next_queue;             /* sentences [0, next_queue) have been queued */
     double t_start, deadline, synth_secs;
@@ -504,9 +506,18 @@ static void complete(vx_server *s, vx_job *j) {
     finish(j, &ok);
 }
 
-/* Sentences that are ready, in order; the end once all are. */
+/* Queue up to k more sentences of j (a window slot came free). */
+static void queue_next(vx_server *s, vx_job *j, size_t k) {
+    while (k-- && !atomic_load(&j->cancelled) && j->next_queue < j->n) {
+        atomic_fetch_add(&j->outstanding, 1);
+        vx_sched_push(&s->sched, &j->sents[j->next_queue++].task);
+    }
+}
+
+/* Sentences that are ready, in order; the end once all are. A pause (possibly from
+ * inside on_audio) stops the loop; vx_job_resume runs it again. */
 static void emit(vx_server *s, vx_job *j) {
-    while (j->user && j->next_emit < j->n && j->sents[j->next_emit].ready) {
+    while (j->user && !j->paused && j->next_emit < j->n && j->sents[j->next_emit].ready) {
         vx_sent *st = &j->sents[j->next_emit];
         if (st->rc != VOX_OK) {
             fail_rc(j, st->rc, st->err);
@@ -521,7 +532,27 @@ static void emit(vx_server *s, vx_job *j) {
             st->audio = NULL;
         }
     }
-    if (j->user && j->next_emit == j->n) complete(s, j);
+    if (j->user && !j->paused && j->next_emit == j->n) complete(s, j);
+}
+
+void vx_job_pause(vx_job *j) {
+    if (j && j->user) j->paused = 1;
+}
+
+int vx_job_paused(const vx_job *j) { return j && j->paused; }
+
+void vx_job_resume(vx_job *j) {
+    if (!j || !j->user || !j->paused) return;
+    vx_server *s = j->srv;
+    j->paused = 0;
+    size_t k = j->owed;
+    j->owed = 0;
+    /* only once prepared (n is 0 before): the prepare completion queues the first window */
+    if (j->n && j->prep_rc == VOX_OK) queue_next(s, j, k);
+    /* inside this job's own callback the running emit loop goes on by itself */
+    if (j->delivering || !j->out_ok) return;
+    emit(s, j);
+    job_maybe_free(j);
 }
 
 void vx_job_on_done(vx_server *s, vx_task *t) {
@@ -535,10 +566,8 @@ void vx_job_on_done(vx_server *s, vx_task *t) {
         s->metrics.synth_seconds += st->secs;
         if (st->threads > 1) s->metrics.wide_sentences++;
         j->synth_secs += st->secs;
-        if (!atomic_load(&j->cancelled) && j->next_queue < j->n) {
-            atomic_fetch_add(&j->outstanding, 1);
-            vx_sched_push(&s->sched, &j->sents[j->next_queue++].task);
-        }
+        if (j->paused) j->owed++;
+        else queue_next(s, j, 1);
         /* emit only once prepared: the prepare completion is always handed back first */
         emit(s, j);
     }

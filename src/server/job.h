@@ -81,6 +81,8 @@ typedef struct vx_job_opts {
                                  at the end, with the exact size (on_start.total_bytes) */
     double deadline;          /* vx_now() seconds by which the job must end (else
                                  VX_JOB_TIMEOUT); 0 (init): now + --timeout */
+    int text_open;            /* 1: more text comes through vx_job_append until
+                                 vx_job_close (see below); 0 (init): text is all of it */
 } vx_job_opts;
 
 void vx_job_opts_init(vx_job_opts *o);
@@ -119,6 +121,11 @@ typedef struct vx_job_events {
     void (*on_start)(void *user, const vx_job_info *info);
     void (*on_audio)(void *user, const void *data, size_t n);
     void (*on_end)(void *user, const vx_job_error *result);
+    /* Optional (NULL: not wanted). After the last on_audio of sentence `index` (streamed
+     * jobs): a front end that frames audio per sentence (Wyoming's audio-start/stop
+     * groups, gRPC's sentence_index) closes the group here. `span` is the sentence's
+     * bytes in the job's whole text (for an open job: all text appended so far). */
+    void (*on_sentence_end)(void *user, size_t index, size_t offset, size_t length);
 } vx_job_events;
 
 /* Queue a job (loop thread). NULL with *err set when it is not admitted (VX_JOB_BUSY,
@@ -127,6 +134,30 @@ vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *e
                       vx_job_error *err);
 /* The front end is gone: stop the work, deliver nothing more (loop thread). */
 void vx_job_cancel(vx_job *j);
+
+/* Text that arrives in pieces (Wyoming synthesize-chunk, gRPC SynthesizeStream, text from
+ * an LLM). Submit with opts.text_open = 1 (opts.text may be empty); vx_job_append adds
+ * text, vx_job_close says no more comes (loop thread, both). The job speaks each sentence
+ * as soon as it is complete in the text received so far — complete when the same splitter
+ * as a whole text (backend split) has begun a later sentence after it, or at close — in
+ * order, streamed (opts.stream is implied). --max-input bounds the stream's whole text
+ * (VX_JOB_INVALID past it); on_start comes once, before the first sentence's audio; on_end
+ * after close and the last sentence. vx_job_append returns 0, or -1 with *err set (too
+ * long; invalid UTF-8). A piece may end inside a UTF-8 code point: the rest comes next.
+ * Implemented by the Wyoming work (issue 15); gRPC's SynthesizeStream uses it too. */
+int vx_job_append(vx_job *j, const char *text, size_t len, vx_job_error *err);
+void vx_job_close(vx_job *j);
+
+/* Flow control (loop thread), for a front end whose client reads slower than voxd speaks.
+ * vx_job_pause: the response's output buffer is full. Sentences already running finish,
+ * but no further sentence is queued and no audio is delivered until vx_job_resume, so a
+ * paused job holds at most its queued window (--workers sentences) of audio and its
+ * worker slots go to other jobs. The deadline still runs. Both may be called from inside
+ * this job's own on_audio (then delivery stops, or goes on, after that call); neither
+ * after on_end or vx_job_cancel. Idempotent. vx_job_paused: 1 while paused. */
+void vx_job_pause(vx_job *j);
+void vx_job_resume(vx_job *j);
+int vx_job_paused(const vx_job *j);
 
 /* Seconds of audio that text[0..len) will about make with p's speed options: the
  * scheduling estimate (VX_JOB_CHARS_PER_SEC characters a second at speed 1, plus the

@@ -121,7 +121,7 @@ static void on_end(void *user, const vx_job_error *e) {
     else resp_job_error(r, e);
 }
 
-static const vx_job_events speech_events = {on_start, on_audio, on_end};
+static const vx_job_events speech_events = {on_start, on_audio, on_end, NULL};
 
 void vx_openai_speech(vx_server *s, vx_req *r) {
     vx_api_error e;
