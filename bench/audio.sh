@@ -13,6 +13,6 @@ DEFS=""
 case "$(uname -m)" in x86_64) DEFS="-DVOX_HAVE_X86=1" ;; aarch64) DEFS="-DVOX_HAVE_NEON=1" ;; esac
 # shellcheck disable=SC2046,SC2086
 cc -O2 $DEFS -I"$ROOT/src" -I"$ROOT/include" "$ROOT/bench/audio_bench.c" "$BUILD/libvoxcore.a" \
-   $(pkg-config --libs libcjson ogg opus flac libavcodec libavutil soxr) -lmp3lame \
+   $(pkg-config --libs libcjson ogg opus flac libavcodec libavutil soxr expat) -lmp3lame \
    -lespeak-ng -lpthread -lm -o "$BUILD/bench-tools/audio_bench"
 "$BUILD/bench-tools/audio_bench" "$MODEL"

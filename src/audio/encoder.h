@@ -25,12 +25,14 @@
  * Stream start and timing properties, so a client knows what it decodes:
  *   opus: Ogg pre-skip and the final granule position make decoders trim exactly; decoders
  *         output 48 kHz (Opus always runs at 48 kHz; the header records the input rate).
- *   mp3:  a stream cannot carry the LAME gapless tag (it is written after the end), so
- *         decoders output the encoder delay (576 samples + the decoder's 529) first and pad
- *         the end to a whole frame (1152 samples at >= 32 kHz, else 576). With
- *         options.patchable and the patch applied: exact.
- *   aac:  ADTS has no delay field: decoders output 1024 priming samples first and pad the end
- *         to a whole 1024-sample frame.
+ *   mp3:  a stream starts with a LAME tag frame carrying the encoder delay (the padding and
+ *         length are not known yet): decoders that read it (ffmpeg) trim the delay, and the
+ *         end keeps less than one frame of padding (1152 samples at >= 32 kHz, else 576);
+ *         decoders that ignore tags play that first frame as silence and the delay (576
+ *         samples + the decoder's 529). With options.patchable and the patch applied: exact.
+ *   aac:  ADTS has no delay field: decoders output 1024 priming samples first, then the
+ *         audio, then less than one 1024-sample frame of padding. Dropping the priming
+ *         packet instead would lose the overlap the first 1024 samples need (TDAC).
  *   flac, wav, pcm: exact. wav and flac headers of a stream carry "unknown length";
  *         vx_encoder_patch gives the exact header to write over the start when the caller
  *         can (a seekable file, a buffered response).

@@ -9,7 +9,7 @@
  * most initialisms) and rewrite only tokens a rule recognizes; everything else is
  * copied byte for byte, so text with nothing to normalize is unchanged.
  *
- * Per-language module interface (norm_en.c, norm_de.c, norm_fr.c, norm_es.c):
+ * Per-language module interface (norm_en*.c, norm_de.c, norm_fr.c, norm_es.c):
  * a module is one const vx_norm_lang. The shared driver (norm.c) walks the text,
  * passes "[[ raw phonemes ]]" blocks through untouched, and at every token start
  * (a position not preceded by a letter or digit) calls lang->token(ctx, pos). The

@@ -1,7 +1,8 @@
 /* Streaming encoders (src/audio/encoder.h), checked against an independent decoder (ffmpeg):
  * every format at several rates, mono and stereo, decodes to the rate, channel count and
- * length pushed (exact for flac/wav/pcm; within the documented codec delay for mp3/aac; at
- * 48 kHz and exact length for opus), with the pushed samples back (exact for lossless, a
+ * length pushed (exact for flac/wav/pcm; mp3 streams: less than one frame more, with no
+ * delay left; aac: the 1024 ADTS priming samples plus less than one frame; at 48 kHz and exact
+ * length for opus), with the pushed samples back (exact for lossless, a
  * correlation after alignment for lossy); chunked and one-shot encoding give the same bytes;
  * bytes leave before the end; bad options are refused with messages naming the field. */
 #include "test.h"
@@ -129,9 +130,11 @@ static void check_format(vx_audio_format f, int rate, int ch) {
             /* Ogg Opus trims pre-skip and end: the exact length, give or take rounding */
             CHECKF(labs(extra) <= 1, "opus %d: decoded %zu at 48 kHz, want %ld", rate, nd, want);
         } else {
-            /* delay first (mp3 576+529, aac 1024), then the end padded to a frame */
-            long delay = f == VX_AUDIO_MP3 ? 1105 : 1024;
-            CHECKF(extra >= delay && extra <= delay + 2 * frame, "%s %d: %ld extra frames "
+            /* mp3: the stream's tag frame makes ffmpeg trim the delay, the end keeps less
+             * than a frame of padding; aac: ADTS cannot say "skip", so the 1024 priming
+             * samples come first, then less than a frame of padding */
+            long delay = f == VX_AUDIO_MP3 ? 0 : 1024;
+            CHECKF(extra >= delay && extra < delay + frame, "%s %d: %ld extra frames "
                    "(delay %ld, frame %d)", nm, rate, extra, delay, frame);
         }
         free(d);
@@ -143,6 +146,9 @@ static void check_format(vx_audio_format f, int rate, int ch) {
         int lag = best_lag(ref, frames, d0, nd, 2600, &corr);
         printf("%-5s %5d Hz ch%d: %7zu bytes, %+ld frames vs input, lag %d, corr %.4f\n", nm,
                rate, ch, a.n, extra, lag, corr);
+        long want_lag = f == VX_AUDIO_AAC ? 1024 : 0;
+        CHECKF(lag == want_lag, "%s %d: decoded audio lags %d frames, want %ld", nm, rate, lag,
+               want_lag);
         /* stereo opus codes the two correlated channels jointly: 0.95 measured */
         CHECKF(corr > (ch == 2 && f == VX_AUDIO_OPUS ? 0.93 : 0.97),
                "%s %d: correlation %.4f after alignment (lag %d)", nm, rate, corr, lag);
@@ -156,6 +162,49 @@ out:
     free(a.p);
     free(b.p);
     free(x);
+}
+
+/* mp3 streams over lengths, rates and bitrates: the tag frame (its bitrate raised where the
+ * stream's frames are too small for it), the trimmed delay and the dropped padding frame
+ * leave ffmpeg with the pushed length plus less than one frame, the audio at lag 0. */
+static void check_mp3_stream_length(int rate, int ch, int bitrate) {
+    int frame = rate >= 32000 ? 1152 : 576;
+    long worst = -1;
+    for (size_t frames = 3000; frames < 3000 + 2 * (size_t)frame; frames += 97) {
+        float *x = make_signal(rate, ch, frames);
+        vx_enc_options o;
+        vx_enc_options_init(&o);
+        o.bitrate = bitrate;
+        bytes a = {0};
+        char path[600];
+        snprintf(path, sizeof path, "%s/len.mp3", tmpdir);
+        int ok = encode(VX_AUDIO_MP3, rate, ch, &o, x, frames, 0, &a, NULL) == 0 &&
+                 write_file(path, a.p, a.n) == 0;
+        CHECKF(ok, "mp3 %d Hz %d bit/s: %zu frames did not encode", rate, bitrate, frames);
+        size_t nd = 0;
+        float *d = ok ? ff_decode(path, NULL, ch, 0, &nd) : NULL;
+        long extra = (long)nd - (long)frames;
+        CHECKF(d && extra >= 0 && extra < frame, "mp3 %d Hz ch%d %d bit/s, %zu frames: decoded "
+               "%zu (%+ld, frame %d)", rate, ch, bitrate, frames, nd, extra, frame);
+        if (extra > worst) worst = extra;
+        if (d && frames == 3000 && bitrate >= 32000) {   /* content in place, not shifted */
+            float *m = malloc(frames * sizeof(float)), *dm = malloc(nd * sizeof(float));
+            for (size_t i = 0; i < frames; i++) m[i] = x[i * ch];
+            for (size_t i = 0; i < nd; i++) dm[i] = d[i * ch];
+            double corr = 0;
+            int lag = best_lag(m, frames, dm, nd, 1200, &corr);
+            CHECKF(lag == 0 && corr > 0.9, "mp3 %d Hz %d bit/s: lag %d corr %.3f", rate,
+                   bitrate, lag, corr);
+            free(m);
+            free(dm);
+        }
+        free(d);
+        free(a.p);
+        free(x);
+        remove(path);
+    }
+    printf("mp3   %5d Hz ch%d %6d bit/s: at most %+ld frames over %d lengths (frame %d)\n", rate,
+           ch, bitrate, worst, (2 * frame + 96) / 97, frame);
 }
 
 /* wav and flac: the patch (exact header / STREAMINFO) makes a file with the right length;
@@ -251,6 +300,11 @@ int main(void) {
     }
     check_format(VX_AUDIO_FLAC, 20000, 1);   /* rates outside the MPEG table: flac/opus/pcm */
     check_format(VX_AUDIO_OPUS, 20000, 1);
+    check_mp3_stream_length(22050, 1, 0);
+    check_mp3_stream_length(44100, 2, 0);
+    check_mp3_stream_length(8000, 1, 8000);    /* MPEG-2.5 */
+    check_mp3_stream_length(24000, 1, 8000);   /* tag frame needs a larger bitrate */
+    check_mp3_stream_length(32000, 1, 32000);
     check_patch(VX_AUDIO_WAV, 16000);
     check_patch(VX_AUDIO_FLAC, 16000);
     check_patch(VX_AUDIO_MP3, 22050);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # voxd's OpenAI speech output, issue 14's acceptance, with an independent decoder (ffmpeg):
 #  - every response_format decodes to the rate asked and to the WAV's duration (flac, wav,
-#    pcm exact; opus exact at 48 kHz; mp3/aac: their documented start delay, then at most
-#    the end padding of a frame or two), for a short and a multi-sentence input, over
+#    pcm exact; opus exact at 48 kHz; mp3: no delay, less than a frame of end padding; aac:
+#    ADTS's 1024 priming samples, then less than a frame), for a short and a multi-sentence input, over
 #    HTTP/1.1 and h2;
 #  - pcm without sample_rate is 24 kHz: its byte count at 24 kHz is the WAV's duration;
 #  - the first bytes of a multi-sentence input arrive before synthesis ends (every format,
@@ -31,8 +31,8 @@ for proto in h1 h2; do
     N=$(frames "$TMP/ref.wav")
     check "$proto $tname: reference WAV has audio ($N frames)" test "$N" -gt 2000
     # format:sample_rate(0 = default):decoded rate:min extra:max extra (frames vs the WAV at that rate)
-    for spec in mp3:0:22050:1105:2257 mp3:24000:24000:1105:2257 mp3:48000:48000:1105:3409 \
-                aac:0:22050:1024:2048 aac:16000:16000:1024:2048 \
+    for spec in mp3:0:22050:0:575 mp3:24000:24000:-1:575 mp3:48000:48000:-1:1151 \
+                aac:0:22050:1024:2047 aac:16000:16000:1023:2047 \
                 opus:0:48000:-2:2 opus:16000:48000:-2:2 \
                 flac:0:22050:0:0 flac:44100:44100:-1:1 wav:0:22050:0:0 wav:8000:8000:-1:1; do
       IFS=: read -r fmt sr drate lo hi <<<"$spec"
