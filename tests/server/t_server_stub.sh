@@ -193,7 +193,11 @@ curl -s -o "$TMP/drain.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. 
 cpid=$!
 curl -s --http2-prior-knowledge -o "$TMP/drain2.pcm" -w '%{http_code}' "$U" -d '{"input":"A a. B b. C c. D d.","response_format":"pcm","sample_rate":16000}' > "$TMP/drain2.code" &
 cpid2=$!
-sleep 0.2
+# both requests admitted before the signal (a fixed sleep raced the clients on a loaded machine)
+for _ in $(seq 100); do
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^vox_in_flight 2' && break
+  sleep 0.05
+done
 kill -TERM "$SERVER_PID"
 sleep 0.1
 check "after SIGTERM new connections are refused" bash -c "! curl -s -o /dev/null --max-time 2 http://127.0.0.1:$PORT/healthz"
