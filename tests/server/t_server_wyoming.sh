@@ -2,8 +2,9 @@
 # voxd's Wyoming front end (Home Assistant), through a client written from the protocol
 # (wyoming_client.py): describe/info, one-shot synthesize equal to HTTP's pcm, streaming
 # synthesis split mid-sentence and mid-word, both framings, bad input -> error events,
-# 20 concurrent clients with a Piper voice and RSS, stop -> first audio vs HTTP's first
-# byte, a slow reader dropped, disconnect cancels, a unix socket without HTTP.
+# 20 concurrent clients with a Piper voice and RSS, a slow reader dropped, disconnect
+# cancels, a unix socket without HTTP. (Stop -> first audio vs HTTP's first byte is a
+# measurement: bench/wyoming_bench.sh.)
 cd "$(dirname "$0")" && source ./lib.sh
 MODELS=${VOX_SHARED:-../shared}/models
 [ -f "$MODELS/en_US-rand-medium.onnx" ] || MODELS=$(cd ../../.. && pwd)/shared/models
@@ -37,7 +38,7 @@ start_server piper --workers 2 --data-dir "$MODELS" --preload en_US-rand-medium 
 WY=$(wy_addr piper)
 cd ../..
 check "voxd logs its Wyoming address" test -n "$WY"
-run_client "$WY" "$PORT" "$SERVER_PID" describe oneshot stream errors concurrent latency
+run_client "$WY" "$PORT" "$SERVER_PID" describe oneshot stream errors concurrent
 
 cd tests/server
 start_server stub --workers 2 --stub-engine 30 --write-timeout 1 --wyoming tcp://127.0.0.1:0
