@@ -17,6 +17,8 @@ static void usage(FILE *f) {
         "usage: voxd [options]\n"
         "  --host ADDR          listen address (default 127.0.0.1)\n"
         "  --port N             listen port (default 5500; 0 = any free port)\n"
+        "  --wyoming URI        also speak Wyoming (Home Assistant): tcp://HOST[:PORT] (port\n"
+        "                       default 10200) or unix:///PATH; --no-http: Wyoming only\n"
         "  --workers N          synthesis threads (default: number of CPUs)\n"
         "  --queue N            speech requests admitted at once; more get 429 (default 64)\n"
         "  --voice NAME         default voice (default espeak:en-us)\n"
@@ -126,6 +128,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--tls12")) c.tls12 = 1;
         else if (!strcmp(a, "--port-file")) { NEED_ARG(); c.port_file = v; }
         else if (!strcmp(a, "--quiet")) c.quiet = 1;
+        else if (!strcmp(a, "--wyoming")) { NEED_ARG(); c.wyoming = v; }
+        else if (!strcmp(a, "--no-http")) c.no_http = 1;
         else if (!strcmp(a, "--stub-engine")) { NUM(0, 60000); c.stub_delay_ms = (int)d; }
         else { fprintf(stderr, "voxd: unknown option '%s'\n", a); usage(stderr); return 2; }
 #undef NUM

@@ -26,6 +26,8 @@
 #include "state.h"
 
 #define VX_JOB_POOL_MAX 64         /* finished jobs kept for reuse */
+#define VX_JOB_TAIL_EAGER 512      /* open jobs: re-split an unfinished tail up to this
+                                      many bytes on every piece (kick_split) */
 
 typedef struct vx_sent {
     vx_task task;
@@ -780,6 +782,11 @@ static void kick_split(vx_server *s, vx_job *j) {
         return;
     }
     size_t n = j->text_ok - j->consumed;
+    /* A long unfinished tail is split again only once it has grown by a quarter (or at
+     * the close): text without sentence ends, a byte at a time, would otherwise cost a
+     * split of the whole tail per byte (quadratic); this keeps the total linear, and a
+     * normal sentence (under VX_JOB_TAIL_EAGER bytes) is looked at on every piece. */
+    if (!j->closed && n > VX_JOB_TAIL_EAGER && (j->text_ok - j->split_end) * 4 < n) return;
     char *in = malloc(n + 1);
     if (!in) {
         fail(j, VX_JOB_UNAVAILABLE, "overloaded", "out of memory");

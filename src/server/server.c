@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "wyoming.h"
 
 double vx_now(void) { return (double)uv_hrtime() / 1e9; }
 
@@ -60,6 +61,7 @@ static void begin_drain(vx_server *s) {
     s->draining = 1;
     s->drain_deadline = vx_now() + s->cfg.timeout + 5;
     close_listeners(s);
+    vx_wyoming_drain(s);
     for (vx_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         if (c->h2)
@@ -76,6 +78,7 @@ static void on_async(uv_async_t *h);
 
 static void stop_loop(vx_server *s) {
     close_listeners(s);
+    vx_wyoming_stop(s);
     /* Workers first: after the join, nothing can touch the async handle. */
     vx_sched_stop(&s->sched);
     on_async(&s->async);
@@ -143,13 +146,15 @@ static void on_sweep(uv_timer_t *t) {
     double now = vx_now();
     vx_conn_sweep(s, now);
     vx_job_sweep(s, now);
+    vx_wyoming_sweep(s, now);
     if (s->draining) {
         if (now > s->drain_deadline)
             for (vx_conn *c = s->conns, *next; c; c = next) {
                 next = c->next;
                 vx_conn_close(c);
             }
-        if (!s->n_conns && (!s->n_jobs || now > s->drain_deadline)) stop_loop(s);
+        if (!s->n_conns && !vx_wyoming_conns(s) && (!s->n_jobs || now > s->drain_deadline))
+            stop_loop(s);
     }
 }
 
@@ -283,13 +288,24 @@ static int server_start(vx_server *s) {
     }
     s->loop = uv_default_loop();
     int port = 0, plain = 0, rc;
-    if ((rc = listen_on(s, &s->listener, s->cfg.host, s->cfg.port, &port))) {
+    if (s->cfg.no_http && !s->cfg.wyoming) {
+        fprintf(stderr, "voxd: --no-http needs --wyoming\n");
+        return 2;
+    }
+    if (s->cfg.wyoming && vx_wyoming_start(s, s->cfg.wyoming, err, sizeof err)) {
+        fprintf(stderr, "voxd: %s\n", err);
+        return 2;
+    }
+    if (s->cfg.no_http) {
+        /* Wyoming only */
+    } else if ((rc = listen_on(s, &s->listener, s->cfg.host, s->cfg.port, &port))) {
         fprintf(stderr, "voxd: cannot listen on %s:%d: %s\n", s->cfg.host, s->cfg.port,
                 uv_strerror(rc));
         return 2;
+    } else {
+        s->have_listener = 1;
     }
-    s->have_listener = 1;
-    if (s->ssl_ctx && s->cfg.plain_port >= 0) {
+    if (s->ssl_ctx && s->cfg.plain_port >= 0 && !s->cfg.no_http) {
         if ((rc = listen_on(s, &s->plain_listener, s->cfg.host, s->cfg.plain_port, &plain))) {
             fprintf(stderr, "voxd: cannot listen on %s:%d: %s\n", s->cfg.host, s->cfg.plain_port,
                     uv_strerror(rc));
@@ -324,6 +340,7 @@ static int server_start(vx_server *s) {
         s->load_tasks[i].idx = (size_t)i;
         vx_sched_push(&s->sched, &s->load_tasks[i]);
     }
+    if (!s->cfg.no_http)
     vx_log(s, "listening on %s://%s:%d (%s, %d workers, queue %d, backend %s)",
           s->ssl_ctx ? "https" : "http", s->cfg.host, port,
           s->ssl_ctx ? "h2+http/1.1 via ALPN" : "http/1.1 + h2c", s->cfg.workers, s->cfg.queue,
@@ -357,6 +374,7 @@ int vx_server_run(const vx_server_config *cfg) {
         rc = s->exit_code;
         vx_log(s, "stopped");
     }
+    vx_wyoming_free(s);
     vx_voices_free(&s->voices);
     for (int i = 0; i < s->n_lex; i++) vox_lexicon_watch_free(s->lex[i]);
     s->n_lex = 0;

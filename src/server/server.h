@@ -45,6 +45,8 @@ typedef struct vx_server_config {
     int stub_delay_ms;          /* >= 0: use the stub engine (tests); -1: libvox */
     int quiet;
     const char *port_file;      /* write the bound port(s) here once listening (tests) */
+    const char *wyoming;        /* --wyoming tcp://HOST[:PORT] | unix:///PATH (wyoming.h) */
+    int no_http;                /* --no-http: Wyoming only */
 } vx_server_config;
 
 void vx_server_config_init(vx_server_config *c);

@@ -83,6 +83,7 @@ struct vx_server {
     char load_err[VX_MAX_LOADS][256];
     int loads_pending;
     vx_metrics metrics;
+    struct vx_wyoming *wyoming;   /* --wyoming front end (wyoming.c), or NULL */
 };
 
 double vx_now(void);
