@@ -38,6 +38,8 @@ void vx_server_config_init(vx_server_config *c) {
     c->header_timeout = 10;
     c->idle_timeout = 60;
     c->write_timeout = 30;
+    c->min_rate = 1024;
+    c->max_audio = 600;
     c->max_conns = 1024;
     c->stub_delay_ms = -1;
 }
@@ -171,6 +173,8 @@ static void on_connection(uv_stream_t *l, int status) {
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    int sndbuf = VX_SOCK_SNDBUF; /* a fixed kernel send buffer: see conn.h */
+    uv_send_buffer_size((uv_handle_t *)&c->tcp, &sndbuf);
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
@@ -219,7 +223,8 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     }
     if (s->cfg.queue <= 0) s->cfg.queue = 1;
     /* JSON escapes can take 6 bytes per character, UTF-8 up to 4: bound the body by that. */
-    if (!s->cfg.max_body) s->cfg.max_body = s->cfg.max_input * 6 + 16384;
+    /* 12 bytes a character: an astral character as a JSON escape pair (\ud83d\ude00) */
+    if (!s->cfg.max_body) s->cfg.max_body = s->cfg.max_input * 12 + 16384;
     s->api.default_voice = s->cfg.default_voice;
     s->api.max_input_chars = s->cfg.max_input;
     s->api.aliases = s->cfg.aliases;
