@@ -114,4 +114,12 @@ r=$(raw_http "$PORT" 'POST /v1/audio/speech HTTP/1.0\r\nTransfer-Encoding: chunk
 check "HTTP/1.0 + Transfer-Encoding: 400" grep -q '^HTTP/1.1 400' <<<"$r"
 check "  ... and close" grep -qi '^connection: close' <<<"$r"
 
+# --- finding 6: the TLS alert that was pending goes out before the close (TLS 1.2 client
+# against a TLS 1.3-only voxd: protocol_version alert, not a bare EOF)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$TMP/key.pem" \
+  -out "$TMP/cert.pem" -subj /CN=localhost >/dev/null 2>&1
+start_server tls --stub-engine 1 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+r=$(timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 </dev/null 2>&1)
+check "TLS 1.2 handshake refused with the alert (protocol version)" grep -qi 'alert protocol version' <<<"$r"
+
 finish
