@@ -113,6 +113,10 @@ check "chunk size 'fx' (no ';' before the extension): 400" grep -q '^HTTP/1.1 40
 r=$(raw_http "$PORT" 'POST /v1/audio/speech HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\nf\r\n{"input":"Hi."}\r\n0\r\n\r\n')
 check "HTTP/1.0 + Transfer-Encoding: 400" grep -q '^HTTP/1.1 400' <<<"$r"
 check "  ... and close" grep -qi '^connection: close' <<<"$r"
+# --- finding 5 (part): espeak names are case-insensitive, so case variants share one entry
+for v in espeak:EN-us espeak:En-Us espeak:en-US; do code -d "{\"input\":\"Hi.\",\"voice\":\"$v\"}" >/dev/null; done
+n=$(curl -s "$URL/v1/voices" | $PY -c 'import json,sys; d=json.load(sys.stdin); v=d.get("voices", d.get("data", d)); print(sum(1 for x in v if str(x.get("name", x.get("id",""))).lower()=="espeak:en-us"))')
+check_eq "case variants of espeak:en-us: one registry entry" "$n" 1
 
 # --- finding 6: the TLS alert that was pending goes out before the close (TLS 1.2 client
 # against a TLS 1.3-only voxd: protocol_version alert, not a bare EOF)
