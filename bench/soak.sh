@@ -60,11 +60,15 @@ ts = [threading.Thread(target=run) for _ in range(n)]
 [t.start() for t in ts]; [t.join() for t in ts]
 open(out, "w").write("\n".join(lines) + "\n")
 PY
-stats() { # file label
-  awk -v L="$2" '{n++; if($1==200){a++; lat[a]=$2} else if($1==429) r++; else e++}
-    END{asort(lat); p50=lat[int(a*0.5)+ (a>0)]; p99=lat[int(a*0.99)+ (a>0)];
-        printf "%s: %d requests, admitted %d, rejected(429) %d, errors %d, p50 %.3fs p99 %.3fs\n", L, n, a, r, e, p50, p99
-        print p99 > "/dev/stderr"}' "$1"
+stats() { # file label: prints the counts; the admitted requests' p99 goes to stderr
+  local a r e n p50 p99
+  n=$(wc -l < "$1"); a=$(awk '$1==200' "$1" | wc -l); r=$(awk '$1==429' "$1" | wc -l)
+  e=$((n - a - r))
+  awk '$1==200{print $2}' "$1" | sort -n > "$1.lat"
+  p50=$(awk -v k=$(( (a + 1) / 2 )) 'NR==k' "$1.lat"); p99=$(awk -v k=$(( (a * 99 + 99) / 100 )) 'NR==k' "$1.lat")
+  printf '%s: %d requests, admitted %d, rejected (429) %d, errors on admitted %d, p50 %ss p99 %ss\n' \
+    "$2" "$n" "$a" "$r" "$e" "${p50:-?}" "${p99:-?}"
+  echo "${p99:-0}" >&2
 }
 $PY "$TMP/normal.py" "$PORT" $((WORKERS * 2)) "$BASE" "$TMP/base.txt" "$VOICE"
 stats "$TMP/base.txt" unloaded 2>"$TMP/p99b"; p99_base=$(cat "$TMP/p99b")

@@ -233,6 +233,18 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     vx_buf_pool_init(&s->bufs);
     if (s->cfg.stub_delay_ms >= 0) vx_backend_stub_init(&s->backend, s->cfg.stub_delay_ms);
     else vx_backend_vox_init(&s->backend);
+    /* Without --data-dir: the documented default only, ~/.local/share/vox/voices (without
+     * HOME: /usr/share/vox/voices), never the working directory that libvox's own default
+     * adds; /v1/voices lists the same dirs. */
+    if (s->cfg.n_data_dirs == 0) {
+        const char *home = getenv("HOME");
+        if (!home || !*home ||
+            snprintf(s->home_voices, sizeof s->home_voices, "%s/.local/share/vox/voices", home) >=
+                (int)sizeof s->home_voices)
+            snprintf(s->home_voices, sizeof s->home_voices, "/usr/share/vox/voices");
+        s->cfg.data_dirs[0] = s->home_voices;
+        s->cfg.n_data_dirs = 1;
+    }
     s->backend.data_dirs = s->cfg.data_dirs;
     s->backend.n_data_dirs = s->cfg.n_data_dirs;
     s->backend.precision = s->cfg.precision;

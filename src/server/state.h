@@ -82,6 +82,7 @@ struct vx_server {
     char load_err[VX_MAX_LOADS][256];
     int loads_pending;
     vx_metrics metrics;
+    char home_voices[512];        /* the default voice dir without --data-dir (server.c) */
 };
 
 double vx_now(void);

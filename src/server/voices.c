@@ -111,7 +111,8 @@ static int on_entry(const vox_voice_entry *e, void *user) {
 
 void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found,
                     void *ctx) {
-    /* Without --data-dir nothing is listed (vox_list_voices would scan its default dirs). */
+    /* server.c always passes dirs (the default one without --data-dir): never libvox's
+     * defaults, which include the working directory */
     if (n_dirs <= 0) return;
     vox_load_options o;
     vox_load_options_init(&o);

@@ -118,6 +118,29 @@ for v in espeak:EN-us espeak:En-Us espeak:en-US; do code -d "{\"input\":\"Hi.\",
 n=$(curl -s "$URL/v1/voices" | $PY -c 'import json,sys; d=json.load(sys.stdin); v=d.get("voices", d.get("data", d)); print(sum(1 for x in v if str(x.get("name", x.get("id",""))).lower()=="espeak:en-us"))')
 check_eq "case variants of espeak:en-us: one registry entry" "$n" 1
 
+# --- finding 8: without --data-dir voices come from ~/.local/share/vox/voices only (listed
+# there), never from the working directory
+M=$(cd ../../../shared/models 2>/dev/null && pwd)
+if [ -n "$M" ] && [ -f "$M/en_US-rand-medium.onnx" ]; then
+  mkdir -p "$TMP/cwd" "$TMP/home/.local/share/vox/voices"
+  ln -s "$M/en_US-rand-medium.onnx" "$TMP/cwd/en_US-cwd-medium.onnx"
+  ln -s "$M/en_US-rand-medium.onnx.json" "$TMP/cwd/en_US-cwd-medium.onnx.json"
+  ln -s "$M/en_US-rand-medium.onnx" "$TMP/home/.local/share/vox/voices/en_US-home-medium.onnx"
+  ln -s "$M/en_US-rand-medium.onnx.json" "$TMP/home/.local/share/vox/voices/en_US-home-medium.onnx.json"
+  VOXD=$(cd "$(dirname "$VOXD")" && pwd)/voxd
+  here=$PWD; cd "$TMP/cwd"; OLD_HOME=$HOME; export HOME=$TMP/home
+  start_server dirs --workers 1
+  export HOME=$OLD_HOME; cd "$here"
+  URL=http://127.0.0.1:$PORT
+  l=$(curl -s "$URL/v1/voices")
+  check "no --data-dir: the home voice dir is listed" grep -q en_US-home-medium <<<"$l"
+  check "no --data-dir: the working directory is not listed" test -z "$(grep -o en_US-cwd-medium <<<"$l")"
+  check_eq "no --data-dir: a voice in the working directory is not found" \
+    "$(code -d '{"input":"Hi.","voice":"en_US-cwd-medium","response_format":"pcm"}')" 404
+else
+  fail "../shared/models/en_US-rand-medium.onnx missing"
+fi
+
 # --- finding 6: the TLS alert that was pending goes out before the close (TLS 1.2 client
 # against a TLS 1.3-only voxd: protocol_version alert, not a bare EOF)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$TMP/key.pem" \
