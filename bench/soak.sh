@@ -97,4 +97,4 @@ kill $RPID 2>/dev/null; wait $HPID 2>/dev/null; HPID=""
 stats "$TMP/load.txt" "loaded  " 2>"$TMP/p99l"; p99_load=$(cat "$TMP/p99l")
 awk -v n="$(wc -l < "$TMP/rss.txt")" 'NR > n * 0.2 {if(min==""||$1<min)min=$1; if($1>max)max=$1}
   END{printf "RSS after warm-up: min %.1f MB, max %.1f MB, spread %.1f%% (bound 10%%)\n", min/1024, max/1024, (max-min)*100/min}' "$TMP/rss.txt"
-awk -v a="$p99_load" -v b="$p99_base" 'BEGIN{printf "p99 loaded / unloaded: %.2f (bound 2.00)\n", b > 0 ? a / b : 0}'
+awk -v a="$p99_load" -v b="$p99_base" 'BEGIN{printf "p99 loaded / unloaded: %.2f (bound 2.00)\n", (b > 0 ? a / b : 0)}'
