@@ -25,7 +25,8 @@ static void usage(FILE *f) {
         "  --preload NAME       also load this voice at start (repeatable, up to 8)\n"
         "  --lexicon [VOICE=]FILE  pronunciation lexicon for every voice or one voice\n"
         "                       (repeatable, up to 8; reloaded when the file changes)\n"
-        "  --data-dir DIR       where Piper voices are looked up (repeatable, up to 8)\n"
+        "  --data-dir DIR       where Piper voices are looked up (repeatable, up to 8;\n"
+        "                       default ~/.local/share/vox/voices, never the working dir)\n"
         "  --precision P        fp32 (default), bf16 or int8 for Piper voices' flow + decoder\n"
         "  --voice-precision NAME=P  that voice in precision P (repeatable, up to 8)\n"
         "  --alias NAME=VOICE   map an OpenAI voice name (alloy, nova, ...) to a voice\n"
@@ -35,6 +36,9 @@ static void usage(FILE *f) {
         "  --header-timeout S   a request head must arrive within S seconds (default 10)\n"
         "  --idle-timeout S     close idle keep-alive connections after S seconds (default 60)\n"
         "  --write-timeout S    drop a client that reads nothing for S seconds (default 30)\n"
+        "  --min-rate B         a client with output pending must read B bytes/s, measured\n"
+        "                       over each write-timeout window, or is dropped (default 1024)\n"
+        "  --max-audio S        seconds of audio per request at most; more is a 400 (default 600)\n"
         "  --max-conns N        open connections at most (default 1024)\n"
         "  --tls-cert PEM       certificate chain: serve TLS 1.3 (h2 and http/1.1 via ALPN)\n"
         "  --tls-key PEM        private key\n"
@@ -122,6 +126,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--header-timeout")) { NUM(0.1, 3600); c.header_timeout = d; }
         else if (!strcmp(a, "--idle-timeout")) { NUM(0.1, 86400); c.idle_timeout = d; }
         else if (!strcmp(a, "--write-timeout")) { NUM(0.1, 86400); c.write_timeout = d; }
+        else if (!strcmp(a, "--min-rate")) { NUM(0, 1e9); c.min_rate = d; }
+        else if (!strcmp(a, "--max-audio")) { NUM(1, 86400); c.max_audio = d; }
         else if (!strcmp(a, "--max-conns")) { NUM(1, 1000000); c.max_conns = (int)d; }
         else if (!strcmp(a, "--tls-cert")) { NEED_ARG(); c.tls_cert = v; }
         else if (!strcmp(a, "--tls-key")) { NEED_ARG(); c.tls_key = v; }

@@ -191,7 +191,7 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
     if (get_number(root, "noise_scale", 0.0, 10.0, &out->noise_scale, err)) return -1;
     if (get_number(root, "noise_w", 0.0, 10.0, &out->noise_w, err)) return -1;
     if (get_number(root, "length_scale", 0.05, 20.0, &out->length_scale, err)) return -1;
-    if (get_number(root, "sentence_silence", 0.0, 10.0, &out->sentence_silence, err)) return -1;
+    if (get_number(root, "sentence_silence", 0.0, VX_MAX_SENTENCE_SILENCE, &out->sentence_silence, err)) return -1;
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(root, "speaker");
     if (sp && !cJSON_IsNull(sp)) {
         if (cJSON_IsNumber(sp)) {
@@ -294,6 +294,24 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
     return 0;
 }
 
+/* A NUL in a JSON string (raw, or the escape \u0000) would silently cut the C string
+ * cJSON hands us ("voice-a\u0000x" loads "voice-a"): refused instead. */
+static int json_has_nul(const char *p, size_t n) {
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i]) return 1;
+        if (!in_str) {
+            in_str = p[i] == '"';
+        } else if (p[i] == '"') {
+            in_str = 0;
+        } else if (p[i] == '\\' && i + 1 < n) {
+            if (p[i + 1] == 'u' && i + 5 < n && !memcmp(p + i + 2, "0000", 4)) return 1;
+            i++; /* the escaped character */
+        }
+    }
+    return 0;
+}
+
 int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_speech_req *out,
                     vx_api_error *err) {
     memset(out, 0, sizeof(*out));
@@ -305,8 +323,18 @@ int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_s
     out->noise_scale = out->noise_w = out->length_scale = out->sentence_silence = -1.0f;
     out->text_norm = 1;
     memset(err, 0, sizeof(*err));
-    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (json_has_nul(body, len))
+        return BAD(NULL, "invalid_value", "NUL characters are not allowed in the request");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) return BAD(NULL, "invalid_json", "request body is not valid JSON");
+    /* one object and nothing after it (but whitespace) */
+    while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end < body + len) {
+        cJSON_Delete(root);
+        return BAD(NULL, "invalid_json", "data after the JSON object");
+    }
     int rc = parse_root(root, cfg, out, err);
     cJSON_Delete(root);
     if (rc) vx_speech_free(out);

@@ -24,6 +24,7 @@ typedef struct vx_voice_precision {
 
 /* OpenAI's pcm is 16-bit mono at 24 kHz; clients play it at that rate. */
 #define VX_OPENAI_PCM_RATE 24000
+#define VX_MAX_SENTENCE_SILENCE 5.0   /* seconds: sentence_silence above is a 400 */
 
 /* The 13 OpenAI voice names (alloy ash ballad coral echo fable onyx nova sage shimmer verse
  * marin cedar); each maps to a configured vox voice (--voice-alias), else the default voice. */

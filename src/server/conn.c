@@ -54,6 +54,7 @@ static void on_write(uv_write_t *wr, int status) {
     vx_conn *c = b->c;
     vx_server *s = c->srv;
     c->write_pending -= b->len;
+    c->written += b->len;
     c->last_write_progress = vx_now();
     wblock_put(s, b);
     if (status < 0) {
@@ -62,6 +63,11 @@ static void on_write(uv_write_t *wr, int status) {
     }
     if (c->write_pending < VX_H2_WRITE_HIGH / 2 || (c->close_after_write && !c->write_pending))
         vx_conn_touch(c);
+    if (c->proto == VX_PROTO_H1 && vx_conn_out_buffered(c) < VX_RESP_OUT_LOW) vx_h1_drained(c);
+}
+
+size_t vx_conn_out_buffered(const vx_conn *c) {
+    return c->write_pending + (c->wcur ? c->wcur->len : 0);
 }
 
 static void submit(vx_conn *c) {
@@ -213,7 +219,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
         vx_conn_close(c);
         return;
     }
-    if (c->lingering) return; /* discard */
+    if (c->lingering || c->input_dead) return; /* discard */
     c->last_active = vx_now();
     if (c->ssl) vx_tls_feed(c, buf->base, (size_t)nread);
     else vx_conn_feed(c, buf->base, (size_t)nread);
@@ -226,14 +232,40 @@ void vx_conn_read_start(vx_conn *c) {
 
 /* ------------------------------------------------------------ timeouts and close */
 
+/*
+ * The write timeout: with output pending, each --write-timeout window must see the socket
+ * take at least --min-rate bytes a second (and some bytes at all), so a client that reads
+ * a little now and then to keep the connection is dropped too.
+ */
+static int write_stalled(vx_server *s, vx_conn *c, double now) {
+    if (!c->write_pending) {
+        c->wt_start = 0;
+        return 0;
+    }
+    if (!c->wt_start) {
+        c->wt_start = now;
+        c->wt_bytes = c->written;
+        return 0;
+    }
+    double dt = now - c->wt_start;
+    if (dt < s->cfg.write_timeout) return 0;
+    unsigned long long got = c->written - c->wt_bytes;
+    if (!got || (double)got < s->cfg.min_rate * dt) return 1;
+    c->wt_start = now;
+    c->wt_bytes = c->written;
+    return 0;
+}
+
 void vx_conn_sweep(vx_server *s, double now) {
     for (vx_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
+        if (c->h2 && !c->closing && !c->lingering) vx_h2_sweep(c, now);
+        if (c->closing) continue;
         int busy = c->req || c->n_streams > 0;
         if (c->lingering) {
             if (now - c->linger_start > VX_LINGER_SECONDS) vx_conn_close(c);
-        } else if (c->write_pending && now - c->last_write_progress > s->cfg.write_timeout) {
-            vx_conn_close(c); /* the client stopped reading */
+        } else if (write_stalled(s, c, now)) {
+            vx_conn_close(c); /* the client stopped reading, or reads too slowly */
         } else if (vx_tls_handshaking(c)) {
             if (now - c->head_start > s->cfg.header_timeout) vx_conn_close(c);
         } else if (c->proto != VX_PROTO_H2 && c->head_start && c->h1state != VX_H1_BUSY &&
@@ -261,6 +293,16 @@ static void on_conn_closed(uv_handle_t *h) {
     vx_buf_put(c->in);
     if (c->wcur) wblock_put(s, c->wcur);
     free(c);
+}
+
+/* An error ends the connection, but what is queued for it (an HTTP/2 GOAWAY, a TLS alert,
+ * an error answer) goes out first: the close waits for the writes, bounded by the write
+ * timeout, then lingers. Input from now on is discarded. */
+void vx_conn_close_flush(vx_conn *c) {
+    if (c->closing) return;
+    c->input_dead = 1;
+    c->close_after_write = 1;
+    vx_conn_touch(c);
 }
 
 void vx_conn_close(vx_conn *c) {

@@ -64,6 +64,9 @@ struct vx_req {
     size_t out_off;
     int out_eof, deferred;
     vx_job *job;
+    int routed;                   /* h2: the request is complete (or timed out) */
+    double in_last;               /* h2: last request bytes (HEADERS, DATA) on this stream */
+    double out_progress;          /* h2: output became pending, or was last taken */
     int sse;                      /* OpenAI stream_format "sse" (openai.c) */
     size_t sse_chars;             /* input characters, for speech.audio.done's usage */
 };
@@ -108,9 +111,24 @@ struct vx_conn {
     vx_wblock *wcur;
     size_t write_pending;
     double last_active, head_start, last_write_progress;
+    int h1_wait_flush;            /* response done: the next request waits for the flush */
+    int input_dead;               /* closing after a flush: input is discarded */
+    unsigned long long written;   /* bytes the socket accepted */
+    double wt_start;              /* --min-rate window: start, and `written` then */
+    unsigned long long wt_bytes;
 };
 
 #define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
+/* Backpressure: a response (an h1 connection's output, an h2 stream's) holding more than
+ * VX_RESP_OUT_HIGH unsent bytes pauses its speech job (job.h) until the client drained it
+ * below VX_RESP_OUT_LOW; so memory per response is about HIGH plus one sentence's audio. */
+#define VX_RESP_OUT_HIGH (256u << 10)
+#define VX_RESP_OUT_LOW (64u << 10)
+/* The kernel's send buffer per connection (Linux doubles it): without a fixed size it grows
+ * to tcp_wmem's maximum (4 MiB) per client, kernel memory that RSS does not show and that
+ * hides a slow reader from --min-rate for minutes. 64 KiB (128 in fact) still carries
+ * megabytes a second at WAN round trips, far above any audio rate. */
+#define VX_SOCK_SNDBUF (64 << 10)
 #define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long */
 
 
@@ -125,6 +143,8 @@ void vx_conn_on_check(uv_check_t *h);         /* the once-per-iteration flush */
 void vx_conn_feed(vx_conn *c, const char *p, size_t n); /* plaintext in: detect, h1, h2 */
 void vx_conn_read_start(vx_conn *c);
 void vx_conn_close(vx_conn *c);
+void vx_conn_close_flush(vx_conn *c);         /* close once what is queued (GOAWAY, alert) is out */
+size_t vx_conn_out_buffered(const vx_conn *c); /* queued, not yet taken by the socket */
 void vx_conn_sweep(vx_server *s, double now); /* header, idle, write and linger timeouts */
 void vx_wblock_pool_drain(vx_server *s);
 
@@ -144,12 +164,14 @@ void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
 void vx_h1_resp_body(vx_req *r, const void *p, size_t n);
 void vx_h1_resp_end(vx_req *r);
 void vx_h1_resp_abort(vx_req *r);
+void vx_h1_drained(vx_conn *c);                   /* output fell below VX_RESP_OUT_LOW */
 
 /* HTTP/2 (http2.c). */
 int vx_h2_start(vx_conn *c);                      /* 0 or -1 */
 void vx_h2_feed(vx_conn *c, const char *p, size_t n);
 void vx_h2_pump(vx_conn *c);                      /* frames out, up to VX_H2_WRITE_HIGH */
 void vx_h2_goaway(vx_conn *c);
+void vx_h2_sweep(vx_conn *c, double now);         /* per-stream request and output timeouts */
 void vx_h2_close_streams(vx_conn *c);
 void vx_h2_conn_free(vx_conn *c);
 void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);

@@ -48,6 +48,17 @@ void vx_h1_resp_body(vx_req *r, const void *p, size_t n) {
         vx_conn_send(c, p, n);
     }
     vx_conn_touch(c);
+    /* backpressure: the client reads slower than we speak; vx_h1_drained resumes */
+    if (r->job && vx_conn_out_buffered(c) > VX_RESP_OUT_HIGH) vx_job_pause(r->job);
+}
+
+static void h1_next_request(vx_conn *c) {
+    c->h1_wait_flush = 0;
+    c->h1state = VX_H1_HEAD;
+    c->head_start = 0;
+    c->last_active = vx_now();
+    if (!c->reading && !c->closing) vx_conn_read_start(c);
+    if (!c->in_process && c->in->len) vx_h1_process(c);
 }
 
 static void h1_request_done(vx_conn *c) {
@@ -59,11 +70,16 @@ static void h1_request_done(vx_conn *c) {
         c->close_after_write = 1;
         return;
     }
-    c->h1state = VX_H1_HEAD;
-    c->head_start = 0;
-    c->last_active = vx_now();
-    if (!c->reading && !c->closing) vx_conn_read_start(c);
-    if (!c->in_process && c->in->len) vx_h1_process(c);
+    /* pipelining: the next request is parsed only once this response is (mostly) flushed,
+     * so a client that sends many requests and reads nothing holds one response's output */
+    if (vx_conn_out_buffered(c) >= VX_RESP_OUT_LOW) c->h1_wait_flush = 1;
+    else h1_next_request(c);
+}
+
+void vx_h1_drained(vx_conn *c) {
+    if (c->closing) return;
+    if (c->req && c->req->job && vx_job_paused(c->req->job)) vx_job_resume(c->req->job);
+    else if (c->h1_wait_flush && !c->req) h1_next_request(c);
 }
 
 void vx_h1_resp_end(vx_req *r) {

@@ -107,6 +107,8 @@ static int interpret_headers(vx_h1_request *r) {
     }
     /* Both framings at once is the classic smuggling vector: refuse it. */
     if (r->chunked && r->content_length >= 0) return -400;
+    /* RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 request is a framing fault; close. */
+    if (r->chunked && r->minor == 0) return -400;
     if (r->minor == 1 && !have_host) return -400;
     r->keep_alive = r->minor == 1 ? !conn_close : (conn_keep && !conn_close);
     return 0;
@@ -195,12 +197,19 @@ int vx_h1_dechunk(const char *buf, size_t len, char *out, size_t outcap, size_t 
         size_t i = pos, size = 0;
         int digits = 0;
         while (i < len && hexval(buf[i]) >= 0) {
-            if (++digits > 8) return -400; /* > 4 GiB chunk: never legitimate here */
+            if (++digits > 16) return -400; /* RFC 9112 allows leading zeros; 16 fit size_t */
             size = size * 16 + (size_t)hexval(buf[i]);
             i++;
         }
         if (i == len) return 0;
         if (!digits) return -400;
+        if (size > ((size_t)1 << 40)) return -413;
+        /* Then ";" (an extension, after optional blanks) or CRLF, nothing else: a parser
+         * behind a proxy that reads "0x2b" as 0x2b would see another body (smuggling). */
+        size_t ws = i;
+        while (ws < len && (buf[ws] == ' ' || buf[ws] == '\t')) ws++;
+        if (ws == len) return 0;
+        if (buf[ws] != ';' && (buf[ws] != '\r' || ws != i)) return -400;
         /* Skip chunk extensions up to CRLF, bounded. */
         size_t ext = 0;
         while (i < len && buf[i] != '\r') {

@@ -31,6 +31,7 @@ static ssize_t h2_read_cb(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t
     size_t n = avail < length ? avail : length;
     memcpy(buf, r->out->data + r->out_off, n);
     r->out_off += n;
+    r->out_progress = vx_now();
     if (r->out_off == r->out->len) {
         r->out->len = r->out_off = 0;
         if (r->out_eof) *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -67,12 +68,34 @@ void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
     vx_conn_touch(c);
 }
 
+static size_t h2_out_pending(const vx_req *r) {
+    return r->out ? r->out->len - r->out_off : 0;
+}
+
 void vx_h2_resp_body(vx_req *r, const void *p, size_t n) {
+    if (r->out_off && r->out_off >= r->out->len / 2) { /* keep the buffer compact */
+        memmove(r->out->data, r->out->data + r->out_off, r->out->len - r->out_off);
+        r->out->len -= r->out_off;
+        r->out_off = 0;
+    }
+    if (!h2_out_pending(r)) r->out_progress = vx_now(); /* the output timeout starts */
     if (vx_buf_append(r->out, p, n)) {
         vx_resp_abort(r);
         return;
     }
+    /* backpressure: the stream's window (or the socket) is slower than we speak; the
+     * pump resumes the job below VX_RESP_OUT_LOW */
+    if (r->job && h2_out_pending(r) > VX_RESP_OUT_HIGH) vx_job_pause(r->job);
     h2_resume(r);
+}
+
+/* Streams whose clients drained their output get their jobs going again. */
+static void h2_resume_jobs(vx_conn *c) {
+    for (vx_req *r = c->streams, *next; r && !c->closing; r = next) {
+        next = r->next;
+        if (r->job && vx_job_paused(r->job) && h2_out_pending(r) < VX_RESP_OUT_LOW)
+            vx_job_resume(r->job);
+    }
 }
 
 void vx_h2_resp_end(vx_req *r) {
@@ -100,6 +123,7 @@ static int h2_on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void
     if (c->streams) c->streams->prev = r;
     c->streams = r;
     c->n_streams++;
+    r->in_last = vx_now();
     nghttp2_session_set_stream_user_data(h2, f->hd.stream_id, r);
     return 0;
 }
@@ -133,6 +157,7 @@ static int h2_on_data(nghttp2_session *h2, uint8_t flags, int32_t sid, const uin
     vx_conn *c = user;
     vx_req *r = h2_req(c, sid);
     if (!r) return 0;
+    r->in_last = vx_now();
     if (r->body_overflow || r->head_sent) {
         /* Answered already (413): discard the upload so the client can read the answer,
          * but not forever. */
@@ -154,10 +179,15 @@ static int h2_on_data(nghttp2_session *h2, uint8_t flags, int32_t sid, const uin
 
 static int h2_on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user) {
     vx_conn *c = user;
+    if (f->hd.type == NGHTTP2_HEADERS) {
+        vx_req *r = h2_req(c, f->hd.stream_id);
+        if (r) r->in_last = vx_now(); /* the head is complete: the body timeout starts */
+    }
     if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
         !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
     vx_req *r = h2_req(c, f->hd.stream_id);
+    if (r) r->routed = 1;
     if (!r || r->head_sent || r->done) return 0;
     c->last_active = vx_now();
     if (r->h2_err) vx_resp_status_error(r, r->h2_err);
@@ -229,13 +259,42 @@ int vx_h2_start(vx_conn *c) {
 void vx_h2_feed(vx_conn *c, const char *p, size_t n) {
     ssize_t rc = nghttp2_session_mem_recv(c->h2, (const uint8_t *)p, n);
     if (rc < 0) {
-        vx_conn_close(c);
+        /* a fatal error (a flood, a callback failure): say GOAWAY, then close */
+        nghttp2_session_terminate_session(c->h2, rc == NGHTTP2_ERR_FLOODED
+                                                     ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                     : NGHTTP2_PROTOCOL_ERROR);
+        c->goaway_sent = 1;
+        vx_conn_close_flush(c);
         return;
     }
     vx_conn_touch(c);
 }
 
+/*
+ * Per stream: a request (HEADERS to END_STREAM) with no bytes for --header-timeout is
+ * reset; output pending with nothing taken for --write-timeout (a window the client never
+ * opens) ends the whole connection: its streams are reset, GOAWAY, close.
+ */
+void vx_h2_sweep(vx_conn *c, double now) {
+    const vx_server_config *cfg = &c->srv->cfg;
+    int stalled = 0;
+    for (vx_req *r = c->streams; r; r = r->next) {
+        if (!r->routed && now - r->in_last > cfg->header_timeout) {
+            r->routed = 1;
+            nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
+            vx_conn_touch(c);
+        }
+        if (h2_out_pending(r) && now - r->out_progress > cfg->write_timeout) stalled = 1;
+    }
+    if (!stalled) return;
+    for (vx_req *r = c->streams; r; r = r->next)
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
+    if (!c->goaway_sent) vx_h2_goaway(c);
+    vx_conn_close_flush(c);
+}
+
 void vx_h2_pump(vx_conn *c) {
+    h2_resume_jobs(c);
     while (!c->closing && c->write_pending < VX_H2_WRITE_HIGH) {
         const uint8_t *d;
         ssize_t n = nghttp2_session_mem_send(c->h2, &d);
@@ -247,6 +306,7 @@ void vx_h2_pump(vx_conn *c) {
         vx_conn_send(c, d, (size_t)n);
     }
     if (c->closing) return;
+    h2_resume_jobs(c);
     if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
         c->close_after_write = 1;
     if (c->goaway_sent && c->n_streams == 0) c->close_after_write = 1;

@@ -644,6 +644,14 @@ static void emit(vx_server *s, vx_job *j) {
             if (!j->user || out_flush_hold(j)) return;
         }
         j->audio_bytes += st->audio->len;
+        /* --max-audio, measured: the up-front estimate (openai.c) can be beaten by text
+         * that speaks longer than it reads; past the bound the job ends (400, or an
+         * aborted stream) */
+        if (s->cfg.max_audio > 0 &&
+            (double)j->audio_bytes / 2.0 / j->voice->meta.sample_rate > s->cfg.max_audio) {
+            fail(j, VX_JOB_INVALID, "audio_too_long", "the audio passed --max-audio seconds");
+            return;
+        }
         j->next_emit++;
         if (j->stream) {
             observe_first_byte(s, j);

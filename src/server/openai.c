@@ -123,6 +123,15 @@ static void on_end(void *user, const vx_job_error *e) {
 
 static const vx_job_events speech_events = {on_start, on_audio, on_end, NULL};
 
+/* --max-audio up front: the job's estimate plus the silence after each sentence end (an
+ * upper count: every terminator), so "A? " x 1,365 with 5 s pauses is a 400 at once and
+ * costs no synthesis. job.c still measures the real audio against the same bound. */
+static double est_audio_secs(const vx_synth_params *p, const char *t, size_t n) {
+    size_t ends = 0;
+    for (size_t i = 0; i < n; i++) ends += t[i] == '.' || t[i] == '!' || t[i] == '?' || t[i] == '\n';
+    return vx_job_est_secs(p, t, n) + (p->sentence_silence > 0 ? p->sentence_silence : 0) * ends;
+}
+
 void vx_openai_speech(vx_server *s, vx_req *r) {
     vx_api_error e;
     vx_speech_req sp;
@@ -152,6 +161,14 @@ void vx_openai_speech(vx_server *s, vx_req *r) {
     o.synth.text_norm = sp.text_norm;
     o.synth.input_format = sp.input_format;
     o.deadline = r->t_start + s->cfg.timeout;
+    double est = est_audio_secs(&o.synth, o.text, o.text_len);
+    if (s->cfg.max_audio > 0 && est > s->cfg.max_audio) {
+        vx_api_set_error(&e, 400, "invalid_request_error", "audio_too_long", "input",
+                         "this request would make about %.0f s of audio; the maximum is %.0f s",
+                         est, s->cfg.max_audio);
+        vx_speech_free(&sp);
+        return vx_resp_error(r, &e);
+    }
     vx_job_error je;
     r->job = vx_job_submit(s, &o, &speech_events, r, &je); /* copies what it keeps */
     vx_speech_free(&sp);

@@ -39,6 +39,8 @@ void vx_server_config_init(vx_server_config *c) {
     c->header_timeout = 10;
     c->idle_timeout = 60;
     c->write_timeout = 30;
+    c->min_rate = 1024;
+    c->max_audio = 600;
     c->max_conns = 1024;
     c->stub_delay_ms = -1;
 }
@@ -176,6 +178,8 @@ static void on_connection(uv_stream_t *l, int status) {
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    int sndbuf = VX_SOCK_SNDBUF; /* a fixed kernel send buffer: see conn.h */
+    uv_send_buffer_size((uv_handle_t *)&c->tcp, &sndbuf);
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
@@ -224,7 +228,8 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     }
     if (s->cfg.queue <= 0) s->cfg.queue = 1;
     /* JSON escapes can take 6 bytes per character, UTF-8 up to 4: bound the body by that. */
-    if (!s->cfg.max_body) s->cfg.max_body = s->cfg.max_input * 6 + 16384;
+    /* 12 bytes a character: an astral character as a JSON escape pair (\ud83d\ude00) */
+    if (!s->cfg.max_body) s->cfg.max_body = s->cfg.max_input * 12 + 16384;
     s->api.default_voice = s->cfg.default_voice;
     s->api.max_input_chars = s->cfg.max_input;
     s->api.aliases = s->cfg.aliases;
@@ -233,6 +238,18 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     vx_buf_pool_init(&s->bufs);
     if (s->cfg.stub_delay_ms >= 0) vx_backend_stub_init(&s->backend, s->cfg.stub_delay_ms);
     else vx_backend_vox_init(&s->backend);
+    /* Without --data-dir: the documented default only, ~/.local/share/vox/voices (without
+     * HOME: /usr/share/vox/voices), never the working directory that libvox's own default
+     * adds; /v1/voices lists the same dirs. */
+    if (s->cfg.n_data_dirs == 0) {
+        const char *home = getenv("HOME");
+        if (!home || !*home ||
+            snprintf(s->home_voices, sizeof s->home_voices, "%s/.local/share/vox/voices", home) >=
+                (int)sizeof s->home_voices)
+            snprintf(s->home_voices, sizeof s->home_voices, "/usr/share/vox/voices");
+        s->cfg.data_dirs[0] = s->home_voices;
+        s->cfg.n_data_dirs = 1;
+    }
     s->backend.data_dirs = s->cfg.data_dirs;
     s->backend.n_data_dirs = s->cfg.n_data_dirs;
     s->backend.precision = s->cfg.precision;

@@ -37,6 +37,10 @@ typedef struct vx_server_config {
     double header_timeout;      /* a request head must arrive within this (default 10 s) */
     double idle_timeout;        /* keep-alive idle connections close after this (default 60 s) */
     double write_timeout;       /* a client that reads nothing for this long is dropped (30 s) */
+    double min_rate;            /* with output pending, the client must take this many bytes
+                                   a second over each write-timeout window (default 1024) */
+    double max_audio;           /* seconds of audio per request at most (default 600); more
+                                   is a 400 (estimated up front) or an aborted stream */
     int max_conns;              /* default 1024 */
     const char *tls_cert, *tls_key;
     int tls12;                  /* also allow TLS 1.2 */

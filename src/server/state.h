@@ -84,6 +84,7 @@ struct vx_server {
     int loads_pending;
     vx_metrics metrics;
     struct vx_wyoming *wyoming;   /* --wyoming front end (wyoming.c), or NULL */
+    char home_voices[512];        /* the default voice dir without --data-dir (server.c) */
 };
 
 double vx_now(void);

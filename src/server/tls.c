@@ -107,7 +107,8 @@ void vx_tls_feed(vx_conn *c, const char *p, size_t n) {
         tls_drain(c);
         if (rc <= 0) {
             int err = SSL_get_error(c->ssl, rc);
-            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) vx_conn_close(c);
+            /* the alert the SSL queued goes out before the close */
+            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) vx_conn_close_flush(c);
             vx_conn_touch(c);
             return;
         }
@@ -126,7 +127,7 @@ void vx_tls_feed(vx_conn *c, const char *p, size_t n) {
         if (k <= 0) {
             int err = SSL_get_error(c->ssl, k);
             if (err == SSL_ERROR_ZERO_RETURN) c->close_after_write = 1;
-            else if (err != SSL_ERROR_WANT_READ) vx_conn_close(c);
+            else if (err != SSL_ERROR_WANT_READ) vx_conn_close_flush(c);
             break;
         }
         vx_conn_feed(c, buf, (size_t)k);

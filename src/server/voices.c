@@ -36,8 +36,21 @@ vx_voice_ent *vx_voices_find(vx_voices *vs, const char *name) {
     return NULL;
 }
 
+/* espeak-ng's voice names are case-insensitive: "espeak:EN-us" and "espeak:en-us" are one
+ * voice, so one registry entry (a client cannot fill the registry with case variants).
+ * Piper names are file names: kept as they are. */
+static const char *canonical(const char *name, char *buf, size_t n) {
+    if (strncmp(name, "espeak:", 7) || strlen(name) >= n) return name;
+    size_t i = 0;
+    for (; name[i]; i++) buf[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+    buf[i] = 0;
+    return buf;
+}
+
 int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err,
                   size_t errlen) {
+    char canon[VX_VOICE_NAME_MAX];
+    name = canonical(name, canon, sizeof canon);
     if ((*out = vx_voices_find(vs, name))) return VOX_OK;
     if (!vx_voice_name_ok(name)) {
         snprintf(err, errlen, "voice '%.100s' not found", name);
@@ -98,7 +111,8 @@ static int on_entry(const vox_voice_entry *e, void *user) {
 
 void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found,
                     void *ctx) {
-    /* Without --data-dir nothing is listed (vox_list_voices would scan its default dirs). */
+    /* server.c always passes dirs (the default one without --data-dir): never libvox's
+     * defaults, which include the working directory */
     if (n_dirs <= 0) return;
     vox_load_options o;
     vox_load_options_init(&o);

@@ -45,6 +45,8 @@ static void test_head(void) {
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -400);
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", &r), -501);
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", &r) > 0, 1);
+    /* HTTP/1.0 has no Transfer-Encoding (RFC 9112 6.1): 400, and the connection closes */
+    CHECK_EQ_INT(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -400);
     CHECK_EQ_INT(r.chunked, 1);
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n", &r) > 0, 1);
     CHECK_EQ_INT(r.expect_continue, 1);
@@ -80,7 +82,15 @@ static void test_dechunk(void) {
     CHECK_EQ_INT(vx_h1_dechunk("4\r\nWikiXX", 9, out, sizeof(out), &used, &n), -400);
     CHECK_EQ_INT(vx_h1_dechunk("zz\r\n", 4, out, sizeof(out), &used, &n), -400);
     CHECK_EQ_INT(vx_h1_dechunk("41\r\n", 4, out, sizeof(out), &used, &n), -413);
-    CHECK_EQ_INT(vx_h1_dechunk("123456789\r\n", 11, out, sizeof(out), &used, &n), -400);
+    CHECK_EQ_INT(vx_h1_dechunk("123456789\r\n", 11, out, sizeof(out), &used, &n), -413);
+    /* strict chunk-size (issue 18): 1-16 hex digits, then ";" or CRLF, nothing else */
+    CHECK_EQ_INT(vx_h1_dechunk("0x2b\r\n", 6, out, sizeof(out), &used, &n), -400);
+    CHECK_EQ_INT(vx_h1_dechunk("2bzz\r\n", 6, out, sizeof(out), &used, &n), -400);
+    CHECK_EQ_INT(vx_h1_dechunk("4 \r\nWiki\r\n0\r\n\r\n", 17, out, sizeof(out), &used, &n), -400);
+    CHECK_EQ_INT(vx_h1_dechunk("00000000000000000\r\n\r\n", 21, out, sizeof(out), &used, &n), -400);
+    b = "0000000000000004\r\nWiki\r\n4 ;x\r\npedi\r\n0\r\n\r\n";
+    CHECK_EQ_INT(vx_h1_dechunk(b, strlen(b), out, sizeof(out), &used, &n), 1);
+    CHECK_EQ_INT(n, 8);
     CHECK_EQ_INT(vx_h1_dechunk("0\r\n\r\n", 5, out, sizeof(out), &used, &n), 1);
     CHECK_EQ_INT(n, 0);
 }
@@ -94,6 +104,21 @@ static int sp(const char *json, vx_speech_req *r, vx_api_error *e) {
 static void test_speech(void) {
     vx_speech_req r;
     vx_api_error e;
+    /* issue 18: one JSON object and nothing after it; no NUL in strings; silence <= 5 s */
+    CHECK_EQ_INT(sp("{\"input\":\"Hi.\"} xyz", &r, &e), -1);
+    CHECK_EQ_INT(e.status, 400);
+    CHECK_EQ_INT(sp("{\"input\":\"Hi.\"}{}", &r, &e), -1);
+    CHECK_EQ_INT(sp("{\"input\":\"Hi.\"} \r\n", &r, &e), 0);
+    vx_speech_free(&r);
+    CHECK_EQ_INT(sp("{\"input\":\"Hi.\",\"voice\":\"en_US-rand-medium\\u0000x\"}", &r, &e), -1);
+    CHECK_EQ_INT(e.status, 400);
+    CHECK_EQ_INT(sp("{\"input\":\"a\\u0000b\"}", &r, &e), -1);
+    CHECK_EQ_INT(sp("{\"input\":\"a\\\\u0000b\"}", &r, &e), 0); /* an escaped backslash: text */
+    CHECK_EQ_INT(r.input_len, 8);
+    vx_speech_free(&r);
+    CHECK_EQ_INT(sp("{\"input\":\"a\",\"sentence_silence\":5}", &r, &e), 0);
+    vx_speech_free(&r);
+    CHECK_EQ_INT(sp("{\"input\":\"a\",\"sentence_silence\":5.5}", &r, &e), -1);
     CHECK_EQ_INT(sp("{\"input\":\"h\xc3\xa9llo\",\"voice\":\"alloy\"}", &r, &e), 0);
     CHECK_STR(r.voice, "espeak:en-us");
     CHECK_EQ_INT(r.input_chars, 5);
