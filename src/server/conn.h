@@ -66,6 +66,7 @@ struct vx_req {
     vx_job *job;
     int sse;                      /* OpenAI stream_format "sse" (openai.c) */
     size_t sse_chars;             /* input characters, for speech.audio.done's usage */
+    struct vx_grpc_call *grpc;    /* gRPC call state (grpc.c), NULL for other streams */
 };
 
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };
