@@ -122,7 +122,7 @@ typedef struct vx_job_events {
     void (*on_audio)(void *user, const void *data, size_t n);
     void (*on_end)(void *user, const vx_job_error *result);
     /* Optional (NULL: not wanted). After the last on_audio of sentence `index` (streamed
-     * jobs): a front end that frames audio per sentence (Wyoming's audio-start/stop
+     * jobs; a whole job has them all after its one on_audio): a front end that frames audio per sentence (Wyoming's audio-start/stop
      * groups, gRPC's sentence_index) closes the group here. `span` is the sentence's
      * bytes in the job's whole text (for an open job: all text appended so far). */
     void (*on_sentence_end)(void *user, size_t index, size_t offset, size_t length);
@@ -144,6 +144,16 @@ void vx_job_cancel(vx_job *j);
  * (VX_JOB_INVALID past it); on_start comes once, before the first sentence's audio; on_end
  * after close and the last sentence. vx_job_append returns 0, or -1 with *err set (too
  * long; invalid UTF-8). A piece may end inside a UTF-8 code point: the rest comes next.
+ * A refused piece leaves the job as it was (the front end usually cancels it then).
+ * Details: opts.text may hold the first piece; SSML cannot be open (VX_JOB_UNSUPPORTED).
+ * on_start's n_sentences is the count known then. The splitter runs on the workers, one
+ * split at a time per job over the text not yet in sentences, so many small pieces cost
+ * few splits (job.c, "text in pieces"). A stream closed with nothing to speak ends with
+ * VX_JOB_INVALID "empty_input" and no on_start (nothing was sent), text ending inside a
+ * code point with VX_JOB_INVALID. Like vx_job_resume, vx_job_close may deliver this job's
+ * events (its last sentences' audio, on_end) before it returns; vx_job_append only on_end
+ * of a failure (out of memory). Sentence i is due (scheduler) when the audio before it
+ * will have played, counted from when its text arrived if it came late.
  * Implemented by the Wyoming work (issue 15); gRPC's SynthesizeStream uses it too. */
 int vx_job_append(vx_job *j, const char *text, size_t len, vx_job_error *err);
 void vx_job_close(vx_job *j);

@@ -32,7 +32,8 @@ typedef struct vx_job vx_job;
 typedef struct vx_wblock vx_wblock;
 
 /* vx_task.kind */
-enum { VX_TASK_PREPARE = 1, VX_TASK_SENTENCE = 2, VX_TASK_LOAD = 3 };
+enum { VX_TASK_PREPARE = 1, VX_TASK_SENTENCE = 2, VX_TASK_LOAD = 3,
+       VX_TASK_SPLIT = 4 /* an open job's text split (job.c) */ };
 
 #define VX_MAX_LOADS 9                /* the default voice + up to 8 preloads */
 

@@ -284,6 +284,250 @@ static void test_admission(void) {
     S->backend.stub_delay_ms = 0;
 }
 
+/* ------------------------------------------------------------ text in pieces */
+
+typedef struct srec {
+    rec r;                       /* first: the rec callbacks see a srec as a rec */
+    size_t off[16], len[16];     /* on_sentence_end spans, by index */
+    size_t sent_bytes[16];       /* audio bytes of each sentence */
+    size_t n_sent, bytes_at_last;
+    int bad_index;               /* an index out of order */
+} srec;
+
+static void ev_sentence_end(void *u, size_t index, size_t offset, size_t length) {
+    srec *q = u;
+    if (q->r.n < MAXEV) q->r.ev[q->r.n++] = 'n';
+    if (index != q->n_sent || index >= 16) { q->bad_index = 1; return; }
+    q->off[index] = offset;
+    q->len[index] = length;
+    q->sent_bytes[index] = q->r.bytes - q->bytes_at_last;
+    q->bytes_at_last = q->r.bytes;
+    q->n_sent++;
+}
+
+static const vx_job_events EVS = {ev_start, ev_audio, ev_end, ev_sentence_end};
+
+static vx_job *submit_open(srec *q, const char *first) {
+    memset(q, 0, sizeof(*q));
+    vx_job_opts o;
+    vx_job_opts_init(&o);
+    o.voice = "espeak:a";
+    o.text = first;
+    o.text_len = first ? strlen(first) : 0;
+    o.text_open = 1;
+    return q->r.job = vx_job_submit(S, &o, &EVS, q, &q->r.end);
+}
+
+static int append(srec *q, const char *piece) {
+    vx_job_error e;
+    int rc = vx_job_append(q->r.job, piece, strlen(piece), &e);
+    if (rc) q->r.end = e;
+    return rc;
+}
+
+/* Run the loop for up to `secs`, until `c` appears in the event string. */
+static int run_until(rec *r, char c, double secs) {
+    double end = vx_now() + secs;
+    while (!memchr(r->ev, c, (size_t)r->n) && vx_now() < end) uv_run(&loop, UV_RUN_NOWAIT);
+    return memchr(r->ev, c, (size_t)r->n) != NULL;
+}
+
+/* Split mid-sentence and mid-word: the same sentences as the whole text, each spoken as
+ * soon as a later one has begun, the first before the text is closed. */
+static void test_open_pieces(void) {
+    srec q;
+    CHECK(submit_open(&q, "") != NULL);
+    CHECK_EQ_INT(append(&q, "One tw"), 0);
+    CHECK_EQ_INT(append(&q, "o. Thr"), 0);      /* sentence 0 complete: "Thr" began */
+    CHECK(run_until(&q.r, 'n', 2));
+    CHECK(!strcmp(q.r.ev, "san"));              /* spoken before the close */
+    CHECK_EQ_INT((int)q.sent_bytes[0], 8 * 320); /* "One two." */
+    CHECK_EQ_INT(append(&q, "ee four five"), 0);
+    CHECK(!run_until(&q.r, 'e', 0.2));          /* "Three four five" may go on: held */
+    CHECK_EQ_INT((int)q.n_sent, 1);
+    CHECK_EQ_INT(append(&q, "! Si"), 0);
+    CHECK_EQ_INT(append(&q, "x?"), 0);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "sananane"));
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);
+    CHECK(!q.bad_index);
+    CHECK_EQ_INT((int)q.n_sent, 3);
+    /* the spans of the whole text's split, in the whole text */
+    static const size_t want_off[3] = {0, 9, 26}, want_len[3] = {8, 16, 4};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT((int)q.off[i], (int)want_off[i]);
+        CHECK_EQ_INT((int)q.len[i], (int)want_len[i]);
+        CHECK_EQ_INT((int)q.sent_bytes[i], (int)want_len[i] * 320);
+    }
+    CHECK_EQ_INT((int)q.r.bytes, 28 * 320);     /* as the whole text makes */
+    CHECK_EQ_INT(q.r.info.sample_rate, 16000);
+    /* the same text whole, streamed: the same sentence events */
+    srec w;
+    memset(&w, 0, sizeof(w));
+    vx_job_opts o;
+    vx_job_opts_init(&o);
+    o.voice = "espeak:a";
+    o.text = TEXT;
+    o.text_len = strlen(TEXT);
+    o.stream = 1;
+    CHECK((w.r.job = vx_job_submit(S, &o, &EVS, &w, &w.r.end)) != NULL);
+    drain();
+    CHECK(!strcmp(w.r.ev, "sananane"));
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT((int)w.off[i], (int)q.off[i]);
+    /* whole and not streamed: one delivery, then every sentence's end */
+    o.stream = 0;
+    memset(&w, 0, sizeof(w));
+    CHECK((w.r.job = vx_job_submit(S, &o, &EVS, &w, &w.r.end)) != NULL);
+    drain();
+    CHECK(!strcmp(w.r.ev, "sannne"));
+    /* one byte at a time, the first piece in opts.text: the same result */
+    CHECK(submit_open(&q, "O") != NULL);
+    for (const char *p = TEXT + 1; *p; p++) {
+        char b[2] = {*p, 0};
+        CHECK_EQ_INT(append(&q, b), 0);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    vx_job_close(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "sananane"));
+    CHECK_EQ_INT((int)q.r.bytes, 28 * 320);
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT((int)q.off[i], (int)want_off[i]);
+    /* the close with no new text since the last split: its tail is the last sentence */
+    CHECK(submit_open(&q, "Ab. Cd") != NULL);
+    CHECK(run_until(&q.r, 'n', 2));
+    double t = vx_now() + 0.05;
+    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT);   /* the tail's split is in */
+    vx_job_close(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "sanane"));
+    CHECK_EQ_INT((int)q.off[1], 4);
+    CHECK_EQ_INT((int)q.len[1], 2);
+}
+
+static void test_open_utf8_and_limits(void) {
+    srec q;
+    /* a piece ends inside "é" (C3 A9): the rest comes next */
+    CHECK(submit_open(&q, "Caf\xc3") != NULL);
+    CHECK_EQ_INT(append(&q, "\xa9 ok. N"), 0);
+    CHECK_EQ_INT(append(&q, "ext."), 0);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);
+    CHECK(!strcmp(q.r.ev, "sanane"));
+    CHECK_EQ_INT((int)q.len[0], 9);            /* "Café ok." is 9 bytes */
+    CHECK_EQ_INT((int)q.r.bytes, (9 + 5) * 320);
+    /* bad bytes: refused, and the job goes on as it was */
+    CHECK(submit_open(&q, "Hi. ") != NULL);
+    CHECK_EQ_INT(append(&q, "\xff"), -1);
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
+    CHECK_EQ_INT(append(&q, "\xc3\x28"), -1);   /* a lead byte, then no continuation */
+    CHECK_EQ_INT(append(&q, "Yo."), 0);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);
+    CHECK_EQ_INT((int)q.r.bytes, 6 * 320);
+    /* closed inside a code point */
+    CHECK(submit_open(&q, "Hi. \xe2\x82") != NULL);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
+    CHECK(!strchr(q.r.ev, 's'));
+    /* empty, or nothing to speak, then closed: a clean error, nothing was sent */
+    CHECK(submit_open(&q, NULL) != NULL);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "e"));
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
+    CHECK(q.r.end.code && !strcmp(q.r.end.code, "empty_input"));
+    CHECK(submit_open(&q, "   ") != NULL);
+    CHECK_EQ_INT(append(&q, "  "), 0);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "e"));
+    CHECK(q.r.end.code && !strcmp(q.r.end.code, "empty_input"));
+    /* --max-input bounds the whole stream, counted in code points */
+    size_t keep = S->cfg.max_input;
+    S->cfg.max_input = 10;
+    CHECK(submit_open(&q, "\xc3\xa9\xc3\xa9\xc3\xa9.") != NULL);   /* 4 code points */
+    CHECK_EQ_INT(append(&q, "abcde."), 0);                         /* 10 */
+    CHECK_EQ_INT(append(&q, "x"), -1);
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
+    CHECK(strstr(q.r.end.message, "10") != NULL);
+    vx_job_close(q.r.job);
+    drain();
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);    /* what was admitted is spoken */
+    CHECK_EQ_INT((int)q.r.bytes, (7 + 6) * 320);
+    memset(&q, 0, sizeof(q));
+    vx_job_opts o;
+    vx_job_opts_init(&o);
+    o.voice = "espeak:a";
+    o.text = "abcdefghijkl";                   /* 12 in the first piece: refused */
+    o.text_len = 12;
+    o.text_open = 1;
+    CHECK(vx_job_submit(S, &o, &EVS, &q, &q.r.end) == NULL);
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
+    S->cfg.max_input = keep;
+    /* no append after close */
+    CHECK(submit_open(&q, "A.") != NULL);
+    vx_job *j = q.r.job;
+    vx_job_close(j);
+    vx_job_error e;
+    CHECK_EQ_INT(vx_job_append(j, "B.", 2, &e), -1);
+    drain();
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);
+    CHECK_EQ_INT(S->n_jobs, 0);
+}
+
+static void test_open_cancel_pause(void) {
+    S->backend.stub_delay_ms = 100;
+    srec q;
+    CHECK(submit_open(&q, "One two. Three") != NULL);
+    double t = vx_now() + 0.05;
+    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT);  /* sentence 0 is being made */
+    vx_job_cancel(q.r.job);
+    drain();
+    CHECK_EQ_INT(q.r.n, 0);
+    CHECK_EQ_INT(S->n_jobs, 0);
+    /* cancel from inside the first sentence's audio, text still open */
+    CHECK(submit_open(&q, "One two. Three") != NULL);
+    q.r.cancel_after_audio = 1;
+    drain();
+    CHECK(!strcmp(q.r.ev, "sa"));
+    CHECK_EQ_INT(S->n_jobs, 0);
+    S->backend.stub_delay_ms = 0;
+    /* paused: the text goes on arriving, nothing is delivered until resumed */
+    CHECK(submit_open(&q, "A. B") != NULL);
+    vx_job_pause(q.r.job);
+    CHECK_EQ_INT(append(&q, ". C. D."), 0);
+    vx_job_close(q.r.job);
+    t = vx_now() + 0.3;
+    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK_EQ_INT(q.r.n, 0);
+    CHECK_EQ_INT(S->n_jobs, 1);
+    vx_job_resume(q.r.job);
+    drain();
+    CHECK(!strcmp(q.r.ev, "sanananane"));
+    CHECK_EQ_INT((int)q.r.bytes, 8 * 320);
+    /* an unknown voice: the error comes before anything */
+    memset(&q, 0, sizeof(q));
+    vx_job_opts o;
+    vx_job_opts_init(&o);
+    o.voice = "nope";
+    o.text_open = 1;
+    CHECK((q.r.job = vx_job_submit(S, &o, &EVS, &q, &q.r.end)) != NULL);
+    CHECK_EQ_INT(append(&q, "Hello."), 0);
+    drain();
+    CHECK(!strcmp(q.r.ev, "e"));
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_NOT_FOUND);
+    /* SSML cannot be open */
+    o.voice = "espeak:a";
+    o.synth.input_format = VOX_INPUT_SSML;
+    CHECK(vx_job_submit(S, &o, &EVS, &q, &q.r.end) == NULL);
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_UNSUPPORTED);
+    CHECK_EQ_INT(S->n_jobs, 0);
+}
+
 int main(void) {
     S = calloc(1, sizeof(*S));
     vx_server_config_init(&S->cfg);
@@ -307,6 +551,9 @@ int main(void) {
     test_pause();
     test_deadline();
     test_admission();
+    test_open_pieces();
+    test_open_utf8_and_limits();
+    test_open_cancel_pause();
     vx_sched_stop(&S->sched);
     on_async(&S->async);
     uv_close((uv_handle_t *)&S->async, NULL);
