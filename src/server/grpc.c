@@ -433,12 +433,43 @@ static void dispatch_unary(vx_req *r) {
 
 /* ------------------------------------------------------------ SynthesizeStream */
 
+/* The first TextChunk carries config (its text, if any, is the first piece): the job is
+ * submitted open; each later TextChunk's text is appended; the client's END_STREAM closes
+ * it. The job speaks each sentence as soon as it is complete in the text so far. */
 static void stream_msg(vx_req *r, const uint8_t *p, size_t n) {
-    (void)p, (void)n;
-    finish(r, VX_GRPC_UNIMPLEMENTED, "SynthesizeStream: not implemented yet");
+    vx_server *s = r->c->srv;
+    vx_grpc_call *g = r->grpc;
+    Vox__V1__TextChunk *t = vox__v1__text_chunk__unpack(NULL, n, p);
+    if (!t) return finish(r, VX_GRPC_INVALID_ARGUMENT, "request: not a vox.v1.TextChunk");
+    int is_config = t->kind_case == VOX__V1__TEXT_CHUNK__KIND_CONFIG && t->config;
+    if (g->n_msgs == 1 && !is_config) {
+        finish(r, VX_GRPC_INVALID_ARGUMENT, "config: the first TextChunk must carry config");
+    } else if (g->n_msgs == 1) {
+        vx_job_opts o;
+        char msg[256];
+        if (vx_grpc_synth_opts(t->config, s->cfg.default_voice, 0, &o, msg, sizeof msg)) {
+            finish(r, VX_GRPC_INVALID_ARGUMENT, "%s", msg);
+        } else {
+            o.text_open = 1;
+            o.deadline = deadline_of(r);
+            vx_job_error je;
+            r->job = vx_job_submit(s, &o, &job_events, r, &je);
+            if (!r->job) finish_job_error(r, &je);
+        }
+    } else if (is_config) {
+        finish(r, VX_GRPC_INVALID_ARGUMENT, "config: only the first TextChunk carries config");
+    } else if (r->job && t->kind_case == VOX__V1__TEXT_CHUNK__KIND_TEXT && t->text) {
+        vx_job_error je;
+        if (vx_job_append(r->job, t->text, strlen(t->text), &je)) finish_job_error(r, &je);
+    }
+    vox__v1__text_chunk__free_unpacked(t, NULL);
 }
 
-static void stream_end(vx_req *r) { (void)r; }
+static void stream_end(vx_req *r) {
+    if (!r->grpc->n_msgs)
+        return finish(r, VX_GRPC_INVALID_ARGUMENT, "config: the stream sent no TextChunk");
+    if (r->job) vx_job_close(r->job);   /* may end the call before it returns */
+}
 
 /* ------------------------------------------------------------ hooks from http2.c */
 

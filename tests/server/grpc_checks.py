@@ -262,6 +262,10 @@ def group_basic():
           e and e[0] == grpc.StatusCode.UNIMPLEMENTED and "identity" in e[1], e)
     check("after all that the server still answers", len(synth(st, text="Hi.")) >= 2)
 
+    idx = [c.sentence_index for c in chunks if c.audio]
+    check("Synthesize: one chunk per sentence here, sentence_index 0, 1, 2", idx == [0, 1, 2], idx)
+    group_stream(st)
+
     # raw HTTP/2: the wire forms grpcio hides
     r = Raw()
     good = pb.SynthesizeRequest(text=TEXT, sample_rate=16000).SerializeToString()
@@ -295,6 +299,72 @@ def group_basic():
           r.status(sid_trunc)[0] == 3 and "inside a message" in r.status(sid_trunc)[1],
           r.status(sid_trunc))
     r.close()
+
+
+def stream_call(st, pieces, gate=None, timeout=30):
+    """SynthesizeStream: config then text pieces; gate(i): wait before sending piece i.
+    Returns (chunks, error or None)."""
+    def gen():
+        for i, p in enumerate(pieces):
+            if gate:
+                gate(i)
+            yield p
+    chunks = []
+    try:
+        for c in st.SynthesizeStream(gen(), timeout=timeout, metadata=metadata()):
+            chunks.append(c)
+            first_audio.set()
+    except grpc.RpcError as e:
+        return chunks, (e.code(), e.details() or "")
+    return chunks, None
+
+
+first_audio = threading.Event()
+
+
+def group_stream(st):
+    cfg = pb.TextChunk(config=pb.SynthesizeRequest(sample_rate=16000))
+    first_audio.clear()
+    waited = {}
+
+    def gate(i):
+        if i == 2:   # the last text piece: only once audio of the first sentence is back
+            waited["audio_before_last"] = first_audio.wait(10)
+    chunks, err = stream_call(st, [cfg, pb.TextChunk(text="One two. Thr"),
+                                   pb.TextChunk(text="ee four five! Six?")], gate)
+    audio = b"".join(c.audio for c in chunks)
+    check("SynthesizeStream: text split mid-sentence; first audio before the last text message",
+          err is None and waited.get("audio_before_last") is True, (err, waited))
+    check("SynthesizeStream: the audio equals HTTP pcm of the whole text",
+          audio == open(f"{args.dir}/http.pcm", "rb").read(), len(audio))
+    idx = [c.sentence_index for c in chunks if c.audio]
+    check("SynthesizeStream: sentence_index 0, 1, 2 and a final last=true",
+          idx == [0, 1, 2] and chunks[-1].last, idx)
+    first_audio.clear()
+    chunks, err = stream_call(st, [pb.TextChunk(config=pb.SynthesizeRequest(text="Hel", sample_rate=16000,
+                                                                             format=pb.WAV))] +
+                              [pb.TextChunk(text=ch) for ch in "lo wor"] +
+                              [pb.TextChunk(text="ld. And é"[:9]), pb.TextChunk(text="é!")])
+    wav = b"".join(c.audio for c in chunks)
+    check("SynthesizeStream: config's text is the first piece, byte-sized pieces, WAV header first",
+          err is None and wav[:4] == b"RIFF" and len(wav) == 44 + (len("Hello world.") + len("And éé!".encode())) * 320,
+          (err, len(wav)))
+
+    def bad(desc, pieces, code, field):
+        _, e = stream_call(st, pieces)
+        check(f"SynthesizeStream {desc}: {code.name} naming '{field}'",
+              e and e[0] == code and e[1].startswith(field + ":"), e)
+    bad("first message without config", [pb.TextChunk(text="Hi.")],
+        grpc.StatusCode.INVALID_ARGUMENT, "config")
+    bad("config twice", [cfg, pb.TextChunk(text="Hi."), cfg], grpc.StatusCode.INVALID_ARGUMENT, "config")
+    bad("no text at all", [cfg], grpc.StatusCode.INVALID_ARGUMENT, "text")
+    bad("no messages at all", [], grpc.StatusCode.INVALID_ARGUMENT, "config")
+    bad("bad config field", [pb.TextChunk(config=pb.SynthesizeRequest(speed=-2))],
+        grpc.StatusCode.INVALID_ARGUMENT, "speed")
+    bad("unknown voice", [pb.TextChunk(config=pb.SynthesizeRequest(voice="nope:zz")),
+                          pb.TextChunk(text="Hi.")], grpc.StatusCode.NOT_FOUND, "voice")
+    bad("past --max-input (4096 characters)", [cfg] + [pb.TextChunk(text="a" * 1000)] * 5,
+        grpc.StatusCode.INVALID_ARGUMENT, "text")
 
 
 def group_auth():
