@@ -65,6 +65,7 @@ struct vx_grpc_call {
     int deferred, in_read;
     int sentence, sample_rate;   /* for the next AudioChunk */
     int closed_by_client;        /* END_STREAM seen */
+    int watch_status;            /* Health/Watch: the last status sent, 0 before */
 };
 
 /* ------------------------------------------------------------ headers */
@@ -395,28 +396,50 @@ static void do_list_voices(vx_req *r) {
     free(L.pv);
 }
 
-/* Health: "" (the server) and "vox.v1.Speech" are known; SERVING once ready. */
+/* Health: "" (the server) and "vox.v1.Speech" are known; SERVING once ready, NOT_SERVING
+ * while loading and from the start of a drain. */
+static int health_now(vx_server *s) {
+    return s->ready && !s->draining
+               ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+               : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+}
+
+static int send_health(vx_req *r, int status) {
+    Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+    resp.status = status;
+    r->grpc->watch_status = status;
+    return send_msg(r, &resp.base);
+}
+
 static void do_health(vx_req *r, int watch) {
-    vx_server *s = r->c->srv;
     vx_grpc_call *g = r->grpc;
     Grpc__Health__V1__HealthCheckRequest *q =
         grpc__health__v1__health_check_request__unpack(NULL, g->req_len, g->req);
     if (!q) return finish(r, VX_GRPC_INVALID_ARGUMENT, "request: not a HealthCheckRequest");
     int known = !q->service || !*q->service || !strcmp(q->service, "vox.v1.Speech");
     grpc__health__v1__health_check_request__free_unpacked(q, NULL);
-    Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-    if (!known) {
-        if (!watch) return finish(r, VX_GRPC_NOT_FOUND, "service: unknown service");
-        resp.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
-    } else {
-        resp.status = s->ready && !s->draining
-                        ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                        : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-    }
-    if (send_msg(r, &resp.base)) return;
-    /* Watch: the status now; the stream stays open until the client or the connection
-     * ends it (voxd's readiness does not change while it serves, it only goes at drain). */
-    if (!watch) finish(r, VX_GRPC_OK, NULL);
+    if (!known && !watch) return finish(r, VX_GRPC_NOT_FOUND, "service: unknown service");
+    int st = known ? health_now(r->c->srv)
+                   : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    if (send_health(r, st)) return;
+    /* Watch: the status now, then each change (vx_grpc_health_changed); the stream stays
+     * open until the client ends it or the server drains. */
+    if (!watch || (known && r->c->srv->draining)) finish(r, VX_GRPC_OK, NULL);
+}
+
+/* server.c: readiness changed (ready, or draining). Every open Watch of a known service
+ * gets the new status; at drain its call ends, so watches do not hold the drain. */
+void vx_grpc_health_changed(vx_server *s) {
+    int st = health_now(s);
+    for (vx_conn *c = s->conns; c; c = c->next)
+        for (vx_req *r = c->h2 ? c->streams : NULL; r; r = r->next) {
+            vx_grpc_call *g = r->grpc;
+            if (!vx_grpc_is(r) || g->method != M_WATCH || !g->dispatched || g->ended ||
+                g->watch_status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
+                continue;
+            if (g->watch_status != st && send_health(r, st)) continue;
+            if (s->draining) finish(r, VX_GRPC_OK, NULL);
+        }
 }
 
 static void dispatch_unary(vx_req *r) {

@@ -11,6 +11,7 @@
 
 typedef struct vx_req vx_req;
 typedef struct vx_grpc_call vx_grpc_call;
+typedef struct vx_server vx_server;
 
 /* A request header of the stream (not a pseudo-header, not authorization): grpc.c keeps
  * content-type, grpc-timeout and grpc-encoding. */
@@ -21,5 +22,9 @@ void vx_grpc_headers_done(vx_req *r);               /* request HEADERS complete 
 void vx_grpc_data(vx_req *r, const uint8_t *p, size_t n);
 void vx_grpc_end_stream(vx_req *r);                 /* the client half-closed */
 void vx_grpc_free(vx_req *r);                       /* the stream is gone (vx_req_free) */
+
+/* server.c: readiness changed (the start-up voices are loaded; a drain began). Open
+ * Health/Watch calls get the new status. */
+void vx_grpc_health_changed(vx_server *s);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "grpc.h"
 
 double vx_now(void) { return (double)uv_hrtime() / 1e9; }
 
@@ -70,6 +71,7 @@ static void begin_drain(vx_server *s) {
             c->keep_alive = 0;
         }
     }
+    vx_grpc_health_changed(s); /* gRPC Health/Watch: NOT_SERVING, then the call ends */
 }
 
 static void on_async(uv_async_t *h);
@@ -129,6 +131,7 @@ static void on_async(uv_async_t *h) {
                 if (--s->loads_pending == 0) {
                     s->ready = 1;
                     vx_log(s, "ready");
+                    vx_grpc_health_changed(s); /* gRPC Health/Watch streams hear it */
                 }
             }
         } else {

@@ -24,6 +24,7 @@ ap.add_argument("group")
 ap.add_argument("--tls")
 ap.add_argument("--key")
 ap.add_argument("--dir", help="files the shell made over HTTP to compare with")
+ap.add_argument("--pid", type=int, help="drain: the server's pid")
 args = ap.parse_args()
 sys.path.insert(0, args.stubs)
 
@@ -463,6 +464,27 @@ def group_flow():
           (len(audio), len(whole), r.status(sid)))
 
 
-{"basic": group_basic, "auth": group_auth, "busy": group_busy, "slow": group_slow,
+def group_drain():
+    import os
+    import signal
+    w = hg.HealthStub(channel()).Watch(hp.HealthCheckRequest(service="vox.v1.Speech"), timeout=20)
+    first = next(w)
+    os.kill(args.pid, signal.SIGTERM)
+    rest = list(w)   # ends without an error: status OK
+    check("Health/Watch: SERVING, then NOT_SERVING when the server drains, then the call ends OK",
+          first.status == hp.HealthCheckResponse.SERVING and
+          [m.status for m in rest] == [hp.HealthCheckResponse.NOT_SERVING], rest)
+    t = time.time()
+    while time.time() - t < 10:
+        try:
+            os.kill(args.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    check("the open Watch does not hold the drain: voxd exits at once", time.time() - t < 3,
+          time.time() - t)
+
+
+{"basic": group_basic, "drain": group_drain, "auth": group_auth, "busy": group_busy, "slow": group_slow,
  "flow": group_flow}[args.group]()
 sys.exit(1 if FAILS else 0)

@@ -74,4 +74,7 @@ run_checks flow "$PORT"
 start_server flowtls --stub-engine 20 --workers 2 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
 run_checks flow "$PORT" --tls "$TMP/cert.pem"
 
+start_server drain --stub-engine 0
+run_checks drain "$PORT" --pid "$SERVER_PID"
+
 finish
