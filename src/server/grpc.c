@@ -32,6 +32,8 @@
 #define VX_GRPC_AUDIO_CHUNK (64u << 10) /* audio bytes per AudioChunk message at most */
 #define VX_GRPC_MAX_VOICES 512          /* ListVoices: loaded + scanned voices listed */
 #define VX_GRPC_RETRY_MS "1000"         /* grpc-retry-pushback-ms when the queue is full */
+#define VX_GRPC_DISCARD_MAX (16u << 20) /* request bytes dropped after the call ended, then
+                                           RST_STREAM */
 
 enum { M_NONE, M_LIST, M_SYNTH, M_STREAM, M_CHECK, M_WATCH };
 
@@ -66,6 +68,7 @@ struct vx_grpc_call {
     int sentence, sample_rate;   /* for the next AudioChunk */
     int closed_by_client;        /* END_STREAM seen */
     int watch_status;            /* Health/Watch: the last status sent, 0 before */
+    size_t discarded;            /* request bytes after the end */
 };
 
 /* ------------------------------------------------------------ headers */
@@ -153,6 +156,16 @@ static void finish(vx_req *r, int status, const char *fmt, ...) {
     }
     vx_grpc_percent_encode(raw, g->message, sizeof g->message);
     if (g->resp_started) {
+        if (status != VX_GRPC_OK && g->out) {
+            /* an error mid-stream: the audio still queued is of no use; and a client whose
+             * window is shut would never let the trailers through: reset it instead */
+            g->out->len = g->out_off = 0;
+            if (nghttp2_session_get_stream_remote_window_size(r->c->h2, r->stream_id) <= 0) {
+                g->trailers_sent = 1;
+                nghttp2_submit_rst_stream(r->c->h2, NGHTTP2_FLAG_NONE, r->stream_id,
+                                          NGHTTP2_CANCEL);
+            }
+        }
         touch(r);
         return;
     }
@@ -526,6 +539,14 @@ void vx_grpc_headers_done(vx_req *r) {
 
 void vx_grpc_data(vx_req *r, const uint8_t *p, size_t n) {
     vx_grpc_call *g = r->grpc;
+    if (g->ended) {
+        /* answered: the rest of the upload is dropped, but not forever */
+        size_t before = g->discarded;
+        g->discarded += n;
+        if (before <= VX_GRPC_DISCARD_MAX && g->discarded > VX_GRPC_DISCARD_MAX)
+            nghttp2_submit_rst_stream(r->c->h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
+        return;
+    }
     while (n && !g->ended) {
         size_t used = 0;
         int rc = vx_grpc_deframe(&g->in, p, n, VX_GRPC_MAX_MSG, &used);
