@@ -458,6 +458,19 @@ def group_flow():
     r.pump(30, until=lambda x: sid in x.ended)
     audio = b"".join(pb.AudioChunk.FromString(m).audio for m in frames(r.data.get(sid, b"")))
     r.close()
+    # a reader that never reads, with a deadline: the call must not stay stuck behind its
+    # shut window (its trailers cannot pass): the server resets the stream
+    t0 = metric("vox_timeouts_total")
+    r2 = Raw(window=65535)
+    sid2 = r2.call("/vox.v1.Speech/Synthesize",
+                   [pb.SynthesizeRequest(text=text, sample_rate=16000).SerializeToString()],
+                   hdrs=[("grpc-timeout", "1S")])
+    t = time.time()
+    r2.pump(6, until=lambda x: sid2 in x.reset or sid2 in x.ended, ack=False)
+    check("flow: deadline with a shut window: the stream is reset (RST_STREAM) about then",
+          sid2 in r2.reset and time.time() - t < 3 and metric("vox_timeouts_total") == t0 + 1,
+          (time.time() - t, sid2 in r2.reset, sid2 in r2.ended))
+    r2.close()
     whole = b"".join(c.audio for c in synth(pg.SpeechStub(channel()), text=text, sample_rate=16000))
     check("flow: once read, the whole audio (as an unhindered call gets it) and grpc-status 0",
           audio == whole and len(whole) > 1000000 and r.status(sid)[0] == 0,
