@@ -156,15 +156,14 @@ static void finish(vx_req *r, int status, const char *fmt, ...) {
     }
     vx_grpc_percent_encode(raw, g->message, sizeof g->message);
     if (g->resp_started) {
-        if (status != VX_GRPC_OK && g->out) {
-            /* an error mid-stream: the audio still queued is of no use; and a client whose
-             * window is shut would never let the trailers through: reset it instead */
-            g->out->len = g->out_off = 0;
-            if (nghttp2_session_get_stream_remote_window_size(r->c->h2, r->stream_id) <= 0) {
-                g->trailers_sent = 1;
-                nghttp2_submit_rst_stream(r->c->h2, NGHTTP2_FLAG_NONE, r->stream_id,
-                                          NGHTTP2_CANCEL);
-            }
+        /* a client whose window is shut would never let the trailers through (they wait
+         * behind the queued messages): an error then resets the stream instead */
+        nghttp2_session *h2 = r->c->h2;
+        if (status != VX_GRPC_OK && g->out && g->out->len > g->out_off &&
+            (nghttp2_session_get_stream_remote_window_size(h2, r->stream_id) <= 0 ||
+             nghttp2_session_get_remote_window_size(h2) <= 0)) {
+            g->trailers_sent = 1;
+            nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
         }
         touch(r);
         return;
