@@ -434,6 +434,25 @@ def group_slow():
     check("cancel mid-stream: synthesis stopped (40 sentences would take 6 s)",
           s2 == s1 and s1 - s0 < 3.0, (s0, s1, s2))
 
+    # the same for SynthesizeStream, with the client's text stream still open
+    more = threading.Event()
+
+    def pieces():
+        yield pb.TextChunk(config=pb.SynthesizeRequest())
+        yield pb.TextChunk(text=" ".join(f"Sentence {i}." for i in range(40)))
+        more.wait(10)
+    c0 = metric("vox_cancelled_total")
+    call = st.SynthesizeStream(pieces(), timeout=60)
+    first = next(call)
+    call.cancel()
+    more.set()
+    time.sleep(1.0)
+    s1 = metric("vox_synthesis_seconds_total")
+    time.sleep(1.0)
+    check("SynthesizeStream cancelled mid-stream: counted, nothing in flight, synthesis stopped",
+          first.audio and metric("vox_cancelled_total") == c0 + 1 and
+          metric("vox_in_flight") == 0 and metric("vox_synthesis_seconds_total") == s1)
+
 
 def group_flow():
     # 20 ms a sentence, 2 workers. 200 sentences of 20 bytes -> 6400 bytes each, 1.28 MB.
