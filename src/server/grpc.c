@@ -81,12 +81,14 @@ void vx_grpc_header(vx_req *r, const uint8_t *name, size_t nl, const uint8_t *va
     if (nl < 2 || (name[0] != 'c' && name[0] != 'g')) return;   /* the common case: not ours */
     int ctype = hdr_is(name, nl, "content-type");
     if (!ctype && (nl < 5 || memcmp(name, "grpc-", 5))) return;
+    /* application/grpc, application/grpc+proto, application/grpc;params */
+    int grpc_ctype = ctype && vl >= 16 && !memcmp(value, "application/grpc", 16) &&
+                     (vl == 16 || value[16] == '+' || value[16] == ';');
+    if (ctype && !grpc_ctype && !r->grpc) return;   /* plain HTTP: nothing allocated */
     if (!r->grpc && !(r->grpc = calloc(1, sizeof(*r->grpc)))) return;
     vx_grpc_call *g = r->grpc;
     if (ctype) {
-        /* application/grpc, application/grpc+proto, application/grpc;params */
-        g->is_grpc = vl >= 16 && !memcmp(value, "application/grpc", 16) &&
-                     (vl == 16 || value[16] == '+' || value[16] == ';');
+        g->is_grpc = grpc_ctype;
     } else if (hdr_is(name, nl, "grpc-timeout")) {
         if (vx_grpc_parse_timeout((const char *)value, vl, &g->timeout)) g->timeout_bad = 1;
     } else if (hdr_is(name, nl, "grpc-encoding")) {
