@@ -569,7 +569,7 @@ void vx_grpc_data(vx_req *r, const uint8_t *p, size_t n) {
             /* unary request: answered at END_STREAM, when it is known to be the only one */
             g->req = malloc(g->in.msg_len ? g->in.msg_len : 1);
             if (!g->req) return finish(r, VX_GRPC_UNAVAILABLE, "out of memory");
-            memcpy(g->req, g->in.msg, g->in.msg_len);
+            if (g->in.msg_len) memcpy(g->req, g->in.msg, g->in.msg_len);
             g->req_len = g->in.msg_len;
         }
         vx_grpc_deframer_next(&g->in);
