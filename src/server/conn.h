@@ -69,6 +69,7 @@ struct vx_req {
     double out_progress;          /* h2: output became pending, or was last taken */
     int sse;                      /* OpenAI stream_format "sse" (openai.c) */
     size_t sse_chars;             /* input characters, for speech.audio.done's usage */
+    struct vx_grpc_call *grpc;    /* gRPC call state (grpc.c), NULL for other streams */
 };
 
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };

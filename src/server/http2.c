@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "grpc.h"
 
 #define VX_H2_MAX_STREAMS 100
 #define VX_H2_DISCARD_MAX (16u << 20) /* request body bytes we drop after answering early */
@@ -148,6 +149,8 @@ static int h2_on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8
     } else if (nl == 13 && !memcmp(name, "authorization", 13)) {
         if (vl >= VX_AUTH_MAX) r->auth_too_long = 1;
         else { memcpy(r->auth, value, vl); r->auth_len = vl; }
+    } else {
+        vx_grpc_header(r, name, nl, value, vl); /* gRPC hook: content-type, grpc-* */
     }
     return 0;
 }
@@ -158,6 +161,10 @@ static int h2_on_data(nghttp2_session *h2, uint8_t flags, int32_t sid, const uin
     vx_req *r = h2_req(c, sid);
     if (!r) return 0;
     r->in_last = vx_now();
+    if (vx_grpc_is(r)) { /* gRPC hook: grpc.c reads its messages as they arrive */
+        vx_grpc_data(r, data, len);
+        return 0;
+    }
     if (r->body_overflow || r->head_sent) {
         /* Answered already (413): discard the upload so the client can read the answer,
          * but not forever. */
@@ -182,6 +189,20 @@ static int h2_on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *u
     if (f->hd.type == NGHTTP2_HEADERS) {
         vx_req *r = h2_req(c, f->hd.stream_id);
         if (r) r->in_last = vx_now(); /* the head is complete: the body timeout starts */
+    }
+    if (f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) {
+        /* gRPC hook: a gRPC call starts at its headers, not at the end of its body */
+        vx_req *g = h2_req(c, f->hd.stream_id);
+        if (g && vx_grpc_is(g)) {
+            c->last_active = vx_now();
+            if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST)
+                vx_grpc_headers_done(g);
+            if (f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+                g->routed = 1; /* the request is complete: no per-stream request timeout */
+                vx_grpc_end_stream(g);
+            }
+            return 0;
+        }
     }
     if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
         !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "grpc.h"
 
 /* Request objects are recycled (loop thread only, bounded). */
 #define VX_REQ_POOL_MAX 256
@@ -30,6 +31,7 @@ vx_req *vx_req_new(vx_conn *c, int32_t stream_id) {
 }
 
 void vx_req_free(vx_req *r) {
+    vx_grpc_free(r); /* a gRPC call's state and job (grpc.c) */
     if (r->job) vx_job_cancel(r->job); /* the client is gone before its audio */
     r->job = NULL;
     vx_buf_put(r->body);

@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "wyoming.h"
+#include "grpc.h"
 
 double vx_now(void) { return (double)uv_hrtime() / 1e9; }
 
@@ -74,6 +75,7 @@ static void begin_drain(vx_server *s) {
             c->keep_alive = 0;
         }
     }
+    vx_grpc_health_changed(s); /* gRPC Health/Watch: NOT_SERVING, then the call ends */
 }
 
 static void on_async(uv_async_t *h);
@@ -134,6 +136,7 @@ static void on_async(uv_async_t *h) {
                 if (--s->loads_pending == 0) {
                     s->ready = 1;
                     vx_log(s, "ready");
+                    vx_grpc_health_changed(s); /* gRPC Health/Watch streams hear it */
                 }
             }
         } else {
