@@ -94,7 +94,9 @@ void vx_h2_resp_body(vx_req *r, const void *p, size_t n) {
 static void h2_resume_jobs(vx_conn *c) {
     for (vx_req *r = c->streams, *next; r && !c->closing; r = next) {
         next = r->next;
-        if (r->job && vx_job_paused(r->job) && h2_out_pending(r) < VX_RESP_OUT_LOW)
+        /* gRPC streams keep their output (and their pause) in grpc.c */
+        if (r->job && !vx_grpc_is(r) && vx_job_paused(r->job) &&
+            h2_out_pending(r) < VX_RESP_OUT_LOW)
             vx_job_resume(r->job);
     }
 }

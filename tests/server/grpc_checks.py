@@ -517,6 +517,26 @@ def group_drain():
           time.time() - t)
 
 
-{"basic": group_basic, "drain": group_drain, "auth": group_auth, "busy": group_busy, "slow": group_slow,
+def group_quiet():
+    # voxd --header-timeout 1, 300 ms a sentence: HTTP/2's per-stream request timeout must not
+    # cut a gRPC call whose request is complete, nor a text stream that pauses (an LLM thinking)
+    st = pg.SpeechStub(channel())
+    text = "One. Two. Three. Four. Five. Six."
+    try:
+        audio = b"".join(c.audio for c in synth(st, text=text, sample_rate=16000))
+        err = None
+    except grpc.RpcError as e:
+        audio, err = b"", (e.code(), e.details())
+    check("unary Synthesize running past --header-timeout completes", err is None and len(audio) > 0,
+          (err, len(audio)))
+    chunks, err = stream_call(st, [pb.TextChunk(config=pb.SynthesizeRequest(sample_rate=16000)),
+                                   pb.TextChunk(text="One two. "), pb.TextChunk(text="Three.")],
+                              gate=lambda i: time.sleep(2.5) if i == 2 else None)
+    idx = sorted({c.sentence_index for c in chunks if c.audio})
+    check("SynthesizeStream pausing 2.5 s between text messages (--header-timeout 1) completes",
+          err is None and idx == [0, 1], (err, idx))
+
+
+{"basic": group_basic, "drain": group_drain, "quiet": group_quiet, "auth": group_auth, "busy": group_busy, "slow": group_slow,
  "flow": group_flow}[args.group]()
 sys.exit(1 if FAILS else 0)

@@ -74,6 +74,9 @@ run_checks flow "$PORT"
 start_server flowtls --stub-engine 20 --workers 2 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
 run_checks flow "$PORT" --tls "$TMP/cert.pem"
 
+start_server quiet --stub-engine 300 --workers 1 --header-timeout 1
+run_checks quiet "$PORT"
+
 start_server drain --stub-engine 0
 run_checks drain "$PORT" --pid "$SERVER_PID"
 
