@@ -175,6 +175,7 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
                     vx_tensor *extra, vx_stream **out);
 int64_t vx_stream_frames(const vx_stream *s);   /* frames of the sentence (1 when whole) */
 int vx_stream_windowed(const vx_stream *s);
+int vx_stream_done(const vx_stream *s);          /* 1 once the last chunk was handed out */
 int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out);
 void vx_stream_free(vx_stream *s);
 #endif

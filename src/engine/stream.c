@@ -22,6 +22,7 @@ struct vx_stream {
 
 int64_t vx_stream_frames(const vx_stream *s) { return s ? s->frames : 0; }
 int vx_stream_windowed(const vx_stream *s) { return s && s->sp; }
+int vx_stream_done(const vx_stream *s) { return !s || s->done; }
 
 void vx_stream_free(vx_stream *s) {
     if (!s) return;
