@@ -6,7 +6,7 @@
  * bit our whole run. The same on random ids of both shared models, and with noise on
  * (scales 0.667,1,0.8, one seed): windowed == whole, bit for bit. The split itself must
  * be found on both models with a halo within reason. VOX_TEST_SLOW=0 (sanitizers) keeps
- * the short cases and shortens the schedules. */
+ * the short cases and shortens the schedules (1-frame windows for the first 24 frames). */
 #include "engine/graph.h"
 #include "test.h"
 #include "vox.h"
@@ -182,7 +182,7 @@ static void reference_cases(void) {
         float *ref = (float *)slurp(path, &rb);
         CHECKF(ref != NULL, "cannot read %s", path);
         /* 1-frame windows everywhere on short cases; on longer ones for the first frames. */
-        sched all[3] = { { mid ? 24 : 100000, 97, 97 }, { 0, 3, 50 }, { 0, 13, 200 } };
+        sched all[3] = { { mid || quick ? 24 : 100000, 97, 97 }, { 0, 3, 50 }, { 0, 13, 200 } };
         sched one[1] = { { 0, 8, 160 } };
         compare(outf, g, &in, 0, ref, rb / 4, big ? one : all, big ? 1 : quick ? 1 : 3);
         free(ref);
