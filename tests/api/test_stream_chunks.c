@@ -103,9 +103,11 @@ int main(void) {
     vox_synth *s = NULL;
     o.chunk_frames = VOX_CHUNK_FRAMES_MAX + 1;
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), &o, &s), VOX_ERR_ARG);
+    vox_synth_free(s);   /* handed out on error too (vox_synth_error) */
     o.chunk_frames = 8;
     o.normalize = 3;
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), &o, &s), VOX_ERR_ARG);
+    vox_synth_free(s);
     free(whole.x); free(part.x); free(steady.x); free(steady_whole.x); free(peak.x);
     vox_voice_free(v);
     TEST_SUMMARY();
