@@ -56,3 +56,7 @@ if [ "${BENCH_KERNELS:-1}" != 0 ]; then
   echo "Reduced-precision kernels vs the FP32 kernel, same run (single thread, thread CPU time; ratio = FP32 time / its time):"
   "$TOOLS/lowpbench"
 fi
+
+if [ "${BENCH_STREAM:-1}" != 0 ]; then
+  bash "$ROOT/bench/stream.sh" "$BUILD"
+fi

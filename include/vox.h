@@ -165,7 +165,13 @@ typedef struct vox_synth_options {
     float pitch;             /* espeak: 0..2, 1 = normal */
     float volume;            /* output gain, 1 = unchanged */
     float sentence_silence;  /* seconds of silence after each sentence */
-    int normalize;           /* neural: peak-normalize each sentence (Piper's default: 1) */
+    int normalize;           /* neural loudness: VOX_NORMALIZE_PEAK (1, the default, as Piper):
+                                each sentence scaled so its peak is full scale, which needs the
+                                whole sentence first, so a sentence is one chunk;
+                                VOX_NORMALIZE_STEADY (2): one gain per voice (measured at load)
+                                and a soft limiter (never clips): chunks stream from inside a
+                                sentence; VOX_NORMALIZE_OFF (0): the model's raw amplitude
+                                (also streams). espeak voices ignore it. */
     uint64_t seed;           /* noise seed; 0 = a fixed default */
     int timings;             /* fill word/phoneme timings in chunks */
     int threads;             /* neural: inference threads of this synthesis. 0 (default) = as
@@ -185,7 +191,16 @@ typedef struct vox_synth_options {
                                 "<speak" (after an optional BOM / XML declaration), else plain
                                 text; VOX_INPUT_TEXT; VOX_INPUT_SSML (see src/text/ssml.h for
                                 the supported subset). */
+    int chunk_frames;        /* latency knob (neural voices that stream inside a sentence,
+                                with normalize OFF or STEADY): the first chunk of each sentence
+                                has this many model frames (hop_length samples each: 256, ~12 ms
+                                at 22,050 Hz), later ones double up to VOX_CHUNK_FRAMES_MAX.
+                                Default 8 (~93 ms of audio). 0: one chunk per sentence. Range
+                                0..VOX_CHUNK_FRAMES_MAX, else VOX_ERR_ARG. */
 } vox_synth_options;
+
+enum { VOX_NORMALIZE_OFF = 0, VOX_NORMALIZE_PEAK = 1, VOX_NORMALIZE_STEADY = 2 };
+#define VOX_CHUNK_FRAMES_MAX 256
 
 enum { VOX_INPUT_AUTO = 0, VOX_INPUT_TEXT = 1, VOX_INPUT_SSML = 2 };
 
@@ -213,6 +228,12 @@ typedef struct vox_mark {
     size_t text_offset;      /* byte offset of the <mark> element in the input */
 } vox_mark;
 
+/* A chunk is a piece of one sentence's audio, in order. A sentence comes as one chunk
+ * (normalize PEAK, chunk_frames 0, espeak voices, a model without a proven frame-level
+ * split) or as several (a Piper voice with normalize OFF or STEADY and chunk_frames > 0):
+ * all of a sentence's chunks carry the same sentence_index and text span; the first one
+ * also carries the sentence's word/phoneme timings and its SSML marks (known before any
+ * audio); the sentence's silence (sentence_silence, SSML breaks) ends its last chunk. Concatenated, the chunks are exactly the audio of one chunk per sentence. */
 typedef struct vox_chunk {
     const float *samples;    /* n_samples floats in [-1, 1] */
     const int16_t *pcm16;    /* the same audio as int16 */

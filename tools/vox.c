@@ -81,6 +81,11 @@ static void usage(void) {
          "  --volume X               output gain (1 = unchanged)\n"
          "  --rate X, --pitch X      espeak voices: speed factor and pitch (1 = normal)\n"
          "  --no-normalize           keep the model's raw amplitude (no per-sentence peak normalization)\n"
+         "  --loudness peak|steady|off  peak: Piper's per-sentence peak normalization (default; a\n"
+         "                           sentence is synthesized whole first); steady: one gain per voice\n"
+         "                           and a soft limiter, so audio streams from inside a sentence\n"
+         "                           (with --output-raw: first audio after ~8 frames); off: raw\n"
+         "  --chunk-frames N         streaming: frames of a sentence's first chunk (default 8; 0 = whole)\n"
          "  --text-norm on|off       read numbers, dates, money, units... as words (default on;\n"
          "                           off = the text goes to espeak-ng as written, Piper's exact ids)\n"
          "  --lexicon FILE           pronunciation lexicon: word<TAB>/IPA/ or word<TAB>respelling lines\n"
@@ -128,7 +133,7 @@ static long parse_long(const char *s, const char *name) {
 enum {
     O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
     O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT, O_PRECISION,
+    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT, O_PRECISION, O_LOUD, O_CHUNKF,
     O_FORMAT, O_SRATE, O_BITRATE, O_COMPRESSION,
 };
 
@@ -145,6 +150,7 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
         {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
         {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
+        {"loudness", 1, 0, O_LOUD}, {"chunk_frames", 1, 0, O_CHUNKF},
         {"input_format", 1, 0, O_INFMT},
         {"precision", 1, 0, O_PRECISION},
         {"format", 1, 0, O_FORMAT}, {"sample_rate", 1, 0, O_SRATE}, {"bitrate", 1, 0, O_BITRATE},
@@ -192,6 +198,13 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_PITCH: c->so.pitch = parse_float(optarg, "--pitch"); break;
         case O_NONORM: c->so.normalize = 0; break;
         case O_LEXICON: c->lexicon = optarg; break;
+        case O_LOUD:
+            if (!strcmp(optarg, "peak")) c->so.normalize = VOX_NORMALIZE_PEAK;
+            else if (!strcmp(optarg, "steady")) c->so.normalize = VOX_NORMALIZE_STEADY;
+            else if (!strcmp(optarg, "off")) c->so.normalize = VOX_NORMALIZE_OFF;
+            else { fprintf(stderr, "vox: --loudness must be peak, steady or off\n"); exit(2); }
+            break;
+        case O_CHUNKF: c->so.chunk_frames = (int)parse_float(optarg, "--chunk-frames"); break;
         case O_INFMT:
             if (!strcmp(optarg, "auto")) c->so.input_format = VOX_INPUT_AUTO;
             else if (!strcmp(optarg, "text")) c->so.input_format = VOX_INPUT_TEXT;

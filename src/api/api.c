@@ -65,6 +65,7 @@ void vox_synth_options_init(vox_synth_options *o) {
     o->sentence_silence = 0.0f;
     o->normalize = 1;
     o->text_norm = 1;
+    o->chunk_frames = 8;
 }
 
 void vx_audio_free(vx_audio *a) {
@@ -188,6 +189,8 @@ struct vox_synth {
     atomic_int cancel;
     volatile int cancel_flag; /* mirrored for voice code that polls a plain int */
     vx_audio cur;             /* audio of the chunk handed out last */
+    void *pst;                /* the sentence being streamed in chunks (voice stream handle) */
+    int pst_frames;           /* frames of its next chunk */
     int16_t *pcm;
     size_t pcm_cap;
     char err[512];
@@ -242,6 +245,14 @@ static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
 #undef RANGE
     if (o->threads < 0) {
         snprintf(err, errlen, "threads must be >= 0, got %d", o->threads);
+        return VOX_ERR_ARG;
+    }
+    if (o->chunk_frames < 0 || o->chunk_frames > VOX_CHUNK_FRAMES_MAX) {
+        snprintf(err, errlen, "chunk_frames must be in [0, %d], got %d", VOX_CHUNK_FRAMES_MAX, o->chunk_frames);
+        return VOX_ERR_ARG;
+    }
+    if (o->normalize < VOX_NORMALIZE_OFF || o->normalize > VOX_NORMALIZE_STEADY) {
+        snprintf(err, errlen, "normalize must be VOX_NORMALIZE_OFF, _PEAK or _STEADY, got %d", o->normalize);
         return VOX_ERR_ARG;
     }
     return VOX_OK;
@@ -513,7 +524,37 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     size_t si = s->si;
     int rc = 0, is_last_of_block = b->plan.n == 0 || si + 1 >= b->plan.n;
     double speech_end = s->t0;
-    if (b->plan.n) {
+    int sentence_done = 1, marks_now = 1;
+    const vx_voice_ops *ops = b->plan.n ? b->voice->ops : NULL;
+    if (ops && ops->stream_begin && b->opt.chunk_frames > 0 && b->opt.normalize != VOX_NORMALIZE_PEAK) {
+        /* inside the sentence: the voice's chunks (vox.h: the chunk contract) */
+        int first = !s->pst, slast = 0;
+        vx_audio meta = {0};
+        size_t total = 0;
+        if (first) {
+            rc = ops->stream_begin(b->voice, &b->plan, si, &b->opt, &s->cancel_flag, &s->pst, &meta, &total,
+                                   s->err, sizeof s->err);
+            s->pst_frames = b->opt.chunk_frames;
+        }
+        if (!rc) rc = ops->stream_next(s->pst, s->pst_frames, &s->cur, &slast, s->err, sizeof s->err);
+        if (!rc && s->cancel_flag) rc = VOX_ERR_CANCELLED;
+        s->pst_frames = s->pst_frames * 2 > VOX_CHUNK_FRAMES_MAX ? VOX_CHUNK_FRAMES_MAX : s->pst_frames * 2;
+        if (!rc && first) {   /* the sentence's timings ride on its first chunk */
+            s->cur.words = meta.words; s->cur.n_words = meta.n_words;
+            s->cur.phonemes = meta.phonemes; s->cur.n_phonemes = meta.n_phonemes;
+            s->cur.phoneme_text = meta.phoneme_text;
+            meta.words = meta.phonemes = NULL;
+            meta.phoneme_text = NULL;
+        }
+        vx_audio_free(&meta);
+        if (rc || slast) { if (s->pst) ops->stream_end(s->pst); s->pst = NULL; }
+        sentence_done = slast;
+        marks_now = first;   /* marks are placed by word timings: with the first chunk */
+        speech_end = s->t0 + (double)total / s->voice->info.sample_rate;
+        vox_synth_options o = b->opt;
+        if (!slast) o.sentence_silence = 0;
+        if (!rc) rc = finish_chunk(s, &s->cur, &o, slast && is_last_of_block ? b->break_after : 0);
+    } else if (b->plan.n) {
         rc = b->voice->ops->synth(b->voice, &b->plan, si, b->text, &b->opt, &s->cancel_flag,
                                   &s->cur, s->err, sizeof s->err);
         if (!rc && s->cancel_flag) rc = VOX_ERR_CANCELLED;
@@ -533,14 +574,15 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     }
     shift_timings(s->cur.words, s->cur.n_words, s->t0);
     shift_timings(s->cur.phonemes, s->cur.n_phonemes, s->t0);
-    size_t nm = b->n_marks ? chunk_marks(s, b, si, speech_end) : 0;
+    size_t nm = b->n_marks && marks_now ? chunk_marks(s, b, si, speech_end) : 0;
     map_timings(s, b, s->cur.words, s->cur.n_words);
     if (b->has_norm || s->is_ssml) s->cur.n_words = merge_words(s->cur.words, s->cur.n_words);
     map_timings(s, b, s->cur.phonemes, s->cur.n_phonemes);
     c->samples = s->cur.samples;
     c->pcm16 = s->pcm;
     c->n_samples = s->cur.n;
-    c->sentence_index = s->chunk++;
+    c->sentence_index = s->chunk;
+    if (sentence_done) s->chunk++;
     if (b->plan.n) {
         c->text_offset = b->plan.spans[si].offset;
         c->text_length = b->plan.spans[si].length;
@@ -557,6 +599,7 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
     }
     c->marks = nm ? s->marks : NULL;
     c->n_marks = nm;
+    if (!sentence_done) return VOX_OK;   /* more chunks of this sentence */
     if (is_last_of_block) { s->bi++; s->si = 0; }
     else s->si++;
     s->done = !more_after(s, s->bi, s->si);
@@ -581,6 +624,7 @@ void vox_synth_free(vox_synth *s) {
         if (b->has_norm) vx_norm_free(&b->norm);
         else free(b->text);
     }
+    if (s->pst && s->bi < s->nb && s->b[s->bi].voice) s->b[s->bi].voice->ops->stream_end(s->pst);
     free(s->b);
     for (size_t i = 0; i < s->nextra; i++) vox_voice_free(s->extra[i]);
     vx_audio_free(&s->cur);

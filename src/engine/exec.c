@@ -19,16 +19,7 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Per-run state: everything lives in one allocation. */
-typedef struct run {
-    const vx_graph *g;
-    vx_tensor *vals;          /* slot -> tensor (constants are read from g->consts) */
-    unsigned char *keep;      /* slot must survive the run (outputs, extra outputs) */
-    vx_tensor **in;           /* scratch: kernel input pointers */
-    vx_tensor *out;           /* scratch: kernel outputs */
-    int live, peak_live;
-    size_t bytes, peak_bytes;
-} run;
+typedef vx_run run;
 
 static void track_add(run *r, const vx_tensor *t) {
     if (!t->owned) return;
@@ -48,6 +39,42 @@ static vx_tensor *value(run *r, int s) {
     const vx_graph *g = r->g;
     /* Constants are shared by all runs; kernels only read their inputs. */
     return g->is_const[s] ? (vx_tensor *)&g->consts[s] : &r->vals[s];
+}
+
+static int check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen);
+
+int vx_run_begin(vx_run *r, const vx_graph *g) {
+    /* One allocation per run: value table, keep flags, kernel scratch. */
+    memset(r, 0, sizeof *r);
+    size_t nv = (size_t)g->n_values;
+    size_t sz_vals = (nv + 1) * sizeof(vx_tensor), sz_out = ((size_t)g->max_out + 1) * sizeof(vx_tensor);
+    size_t sz_in = ((size_t)g->max_in + 1) * sizeof(vx_tensor *);
+    char *block = calloc(1, sz_vals + sz_out + sz_in + nv + 1);
+    if (!block) return VOX_ERR_NOMEM;
+    r->g = g;
+    r->block = block;
+    r->vals = (vx_tensor *)block;
+    r->out = (vx_tensor *)(block + sz_vals);
+    r->in = (vx_tensor **)(block + sz_vals + sz_out);
+    r->keep = (unsigned char *)(block + sz_vals + sz_out + sz_in);
+    return 0;
+}
+
+void vx_run_clear(vx_run *r) {
+    for (int s = 0; r->vals && s < r->g->n_values; s++) vx_tensor_release(&r->vals[s]);
+    r->live = 0;
+    r->bytes = 0;
+}
+
+void vx_run_end(vx_run *r) {
+    if (!r->block) return;
+    vx_run_clear(r);
+    free(r->block);
+    memset(r, 0, sizeof *r);
+}
+
+int vx_graph_check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen) {
+    return check_input(g, i, t, err, errlen);
 }
 
 static int check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen) {
@@ -126,7 +153,7 @@ static int kernel_fail(const vx_node *n, int rc, const char *kerr, char *err, si
     return vx_graph_fail(err, errlen, rc, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type, msg);
 }
 
-static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
+int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     const vx_graph *g = r->g;
     const vx_step *st = &g->steps[k];
     for (int j = 0; j < st->n_in; j++) r->in[j] = st->in[j] >= 0 ? value(r, st->in[j]) : NULL;
@@ -182,6 +209,10 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
         if (s < 0) { vx_tensor_release(&r->out[j]); continue; }
         r->vals[s] = r->out[j];
         track_add(r, &r->vals[s]);
+        if (r->rec_ndim) {   /* shape log for the split analysis (split.c) */
+            r->rec_ndim[s] = (signed char)r->vals[s].ndim;
+            memcpy(&r->rec_dims[(size_t)s * VX_MAX_DIMS], r->vals[s].dims, sizeof(int64_t) * VX_MAX_DIMS);
+        }
     }
     for (int q = 0; q < st->n_free; q++)
         if (!r->keep[st->free[q]]) release_slot(r, st->free[q]);
@@ -190,7 +221,7 @@ static int run_step(run *r, const vx_run_opts *o, vx_rng *rng, int k) {
 
 /* Hands slot s to the caller as an owned tensor. The first taker of a run-owned buffer
  * gets it; later takers (the same value asked twice) and views get copies. */
-static int take_value(run *r, int s, vx_tensor *dst) {
+int vx_run_take(vx_run *r, int s, vx_tensor *dst) {
     const vx_graph *g = r->g;
     if (g->is_const[s]) {
         int rc = vx_graph_const_restore(g, s);
@@ -244,17 +275,8 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
         if (rc) return rc;
     }
 
-    /* One allocation per run: value table, keep flags, kernel scratch. */
-    size_t nv = (size_t)g->n_values;
-    size_t sz_vals = (nv + 1) * sizeof(vx_tensor), sz_out = ((size_t)g->max_out + 1) * sizeof(vx_tensor);
-    size_t sz_in = ((size_t)g->max_in + 1) * sizeof(vx_tensor *);
-    char *block = calloc(1, sz_vals + sz_out + sz_in + nv + 1);
-    if (!block) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
-    run r = { .g = g };
-    r.vals = (vx_tensor *)block;
-    r.out = (vx_tensor *)(block + sz_vals);
-    r.in = (vx_tensor **)(block + sz_vals + sz_out);
-    r.keep = (unsigned char *)(block + sz_vals + sz_out + sz_in);
+    run r;
+    if (vx_run_begin(&r, g)) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
     for (int i = 0; i < n_out; i++) r.keep[g->out_slots[i]] = 1;
     for (int i = 0; i < n_extra; i++) r.keep[extra_slots[i]] = 1;
     for (int i = 0; i < n_inputs; i++) vx_tensor_view(&r.vals[g->in_slots[i]], &inputs[i]);
@@ -270,19 +292,19 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
             rc = vx_graph_fail(err, errlen, VOX_ERR_CANCELLED, "cancelled");
             break;
         }
-        rc = run_step(&r, o, &rng, k);
+        rc = vx_run_step(&r, o, &rng, k);
     }
     if (o->profile && o->profile->n_steps == g->n_steps && !rc) o->profile->runs++;
     int live_at_end = r.live;
     for (int i = 0; i < n_out + n_extra && !rc; i++) {
         int s = i < n_out ? g->out_slots[i] : extra_slots[i - n_out];
-        rc = take_value(&r, s, &outputs[i]);
+        rc = vx_run_take(&r, s, &outputs[i]);
         if (rc)
             vx_graph_fail(err, errlen, rc, "cannot return value '%s'", g->names[s]);
     }
     if (rc)
         for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
-    for (size_t s = 0; s < nv; s++) vx_tensor_release(&r.vals[s]);
+    vx_run_clear(&r);
     vx_bufpool_stats bst = {0};
     if (bp) {
         vx_bufpool_get_stats(bp, &bst);
@@ -298,7 +320,7 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
         o->stats->buf_misses = bst.misses;
         o->stats->buf_peak_cached = bst.peak_cached;
     }
-    free(block);
+    vx_run_end(&r);
     return rc;
 }
 

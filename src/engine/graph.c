@@ -578,6 +578,7 @@ int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const 
 
 void vx_graph_free(vx_graph *g) {
     if (!g) return;
+    vx_split_free(g->split);
     if (g->consts)
         for (int s = 0; s < g->n_values; s++) vx_tensor_release(&g->consts[s]);
     if (g->const_store)

@@ -140,4 +140,42 @@ void vx_run_opts_init(vx_run_opts *o);
  */
 int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs,
                  int n_inputs, vx_tensor *outputs);
+
+/* ---- The frame-level split (split.c) and windowed runs (stream.c) ----
+ * vx_graph_split analyzes a compiled graph from two probe runs whose inputs differ only in
+ * the number of frames the model makes (a Piper voice: the same ids at length scales 1
+ * and 2): it finds the steps that are local along time (the frame-level part) and the
+ * halo an output window needs. Call it once at load, before the graph is shared; 0 even
+ * when no split was proven (info.ok = 0, info.note says which node stopped it). */
+typedef struct vx_split_info {
+    int ok;                    /* 1: the frame-level part can run in windows */
+    int n_front, n_frame;      /* steps run once per sentence / per window */
+    int n_boundary;            /* values sliced per window */
+    int out_rate;              /* output samples per frame */
+    int halo_left, halo_right; /* frames of context each window needs */
+    char note[256];
+} vx_split_info;
+int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe_b, int n_inputs,
+                   char *err, size_t errlen);
+void vx_graph_split_get(const vx_graph *g, vx_split_info *info);
+/* The same with probes made for a Piper VITS export (inputs input, input_lengths, scales
+ * and sid); 0 without a split for a model without those inputs. */
+int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen);
+
+/* A windowed run: vx_stream_start runs the front (the extra outputs, o->extra_outputs,
+ * come back in extra[] then: they must be front values, else the run is whole); each
+ * vx_stream_next then computes the next `frames` frames of the first graph output
+ * (sliced along its last axis) into out: 1 = a chunk, 0 = done, < 0 = error. The chunks
+ * concatenated equal the whole run's output (same sample count; the same bits with
+ * kernels that do not depend on the window). Without a proven split (or VOX_WINDOWS=0)
+ * the whole graph runs in vx_stream_start and the first chunk is all of it. The inputs
+ * are copied; o's pool and cancel flag must outlive the stream. One thread at a time. */
+typedef struct vx_stream vx_stream;
+int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs, int n_inputs,
+                    vx_tensor *extra, vx_stream **out);
+int64_t vx_stream_frames(const vx_stream *s);   /* frames of the sentence (1 when whole) */
+int vx_stream_windowed(const vx_stream *s);
+int vx_stream_done(const vx_stream *s);          /* 1 once the last chunk was handed out */
+int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out);
+void vx_stream_free(vx_stream *s);
 #endif

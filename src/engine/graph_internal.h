@@ -59,7 +59,43 @@ struct vx_graph {
     int precision;             /* vx_graph_opts.precision (pack.c) */
     void *pack_arena;          /* mmap'ed block holding the steps' packed weights (pack.c) */
     size_t pack_arena_bytes;
+
+    struct vx_split *split;    /* vx_graph_split (split.c): set once at load, then read-only */
 };
+
+/* Per-run state (exec.c): one value table and kernel scratch, in one allocation. The
+ * split runs (split.c) drive the same steps over parts of the graph. */
+typedef struct vx_run {
+    const vx_graph *g;
+    vx_tensor *vals;          /* slot -> tensor (constants are read from g->consts) */
+    unsigned char *keep;      /* slot must survive the run (outputs, extra outputs) */
+    vx_tensor **in;           /* scratch: kernel input pointers */
+    vx_tensor *out;           /* scratch: kernel outputs */
+    int live, peak_live;
+    size_t bytes, peak_bytes;
+    char *block;              /* the allocation behind the tables */
+    signed char *rec_ndim;    /* or NULL: shape of every value produced (split analysis) */
+    int64_t *rec_dims;        /* VX_MAX_DIMS per slot */
+} vx_run;
+int vx_run_begin(vx_run *r, const vx_graph *g);   /* 0 or VOX_ERR_NOMEM */
+/* Runs step k (inputs from r->vals / constants); releases values whose last use it is. */
+int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k);
+/* Hands slot s to the caller as an owned tensor. */
+int vx_run_take(vx_run *r, int s, vx_tensor *dst);
+void vx_run_clear(vx_run *r);   /* releases every value */
+void vx_run_end(vx_run *r);     /* releases every value and the tables */
+int vx_graph_check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen);
+
+/* split.c: the frame-level part and its halo (stream.c runs it in windows). */
+struct vx_split {
+    unsigned char *in_r;   /* step -> in the frame-level part */
+    int n_bnd;
+    int *bnd;              /* boundary slots (frame-varying values R reads, sliced per window) */
+    int *bnd_rate;         /* their samples per frame */
+    int out_slot, out_rate;
+    vx_split_info info;
+};
+void vx_split_free(struct vx_split *s);
 
 /* Writes a message into err (if any) and returns code: the engine's error idiom. */
 int vx_graph_fail(char *err, size_t errlen, int code, const char *fmt, ...)

@@ -23,6 +23,7 @@ typedef struct piper_voice {
     int threads;
     vx_tpool *pool;      /* one per voice, shared by its syntheses (NULL: single-threaded) */
     char espeak_data[1024];
+    float steady_gain;   /* VOX_NORMALIZE_STEADY: gain measured at load (calibrate) */
 } piper_voice;
 
 typedef struct piper_plan {
@@ -143,6 +144,8 @@ static void normalize(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= g;
 }
 
+static void steady(float *x, size_t n, float gain);
+
 static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text,
                     const vox_synth_options *o, volatile int *cancel, vx_audio *out, char *err,
                     size_t errlen) {
@@ -200,7 +203,8 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
         else {
             memcpy(out->samples, res[0].data, n * sizeof(float));
             out->n = n;
-            if (o->normalize) normalize(out->samples, n);
+            if (o->normalize == VOX_NORMALIZE_STEADY) steady(out->samples, n, pv->steady_gain);
+            else if (o->normalize) normalize(out->samples, n);
             if (o->timings && pv->durations)
                 rc = make_timings(pv, s, id_ph, n_ids, &res[n_out - 1], n, out);
         }
@@ -283,9 +287,177 @@ static void pv_free(vox_voice *v) {
     free(v);
 }
 
+
+/* ---- One sentence in chunks (engine/stream.c windows the frame-level part) ---- */
+
+/* VOX_NORMALIZE_STEADY: one gain per voice and a soft limiter. Linear below the knee,
+ * above it the excess is squashed by tanh, so |y| < 1 always: no clipping, and the level
+ * of a sentence does not depend on its loudest sample (which a stream cannot know). */
+#define STEADY_KNEE 0.9f
+#define STEADY_TARGET 0.7f   /* the calibration sentence's peak after the gain */
+static void steady(float *x, size_t n, float gain) {
+    for (size_t i = 0; i < n; i++) {
+        float y = x[i] * gain, a = fabsf(y);
+        if (a > STEADY_KNEE) y = copysignf(STEADY_KNEE + (1 - STEADY_KNEE) * tanhf((a - STEADY_KNEE) / (1 - STEADY_KNEE)), y);
+        x[i] = y;
+    }
+}
+
+typedef struct pv_stream {
+    const piper_voice *pv;
+    vx_stream *st;
+    int normalize;
+    float *buf;          /* VOX_NORMALIZE_PEAK: the whole sentence, handed out once */
+    size_t n_buf;
+} pv_stream;
+
+static void pv_stream_end(void *h) {
+    pv_stream *ps = h;
+    if (!ps) return;
+    vx_stream_free(ps->st);
+    free(ps->buf);
+    free(ps);
+}
+
+static int pv_stream_begin(vox_voice *v, const vx_plan *p, size_t idx, const vox_synth_options *o,
+                           volatile int *cancel, void **handle, vx_audio *meta, size_t *total,
+                           char *err, size_t errlen) {
+    piper_voice *pv = v->impl;
+    const piper_plan *pp = p->impl;
+    const vx_sentence *s = &pp->sentences[idx];
+    *handle = NULL;
+    int64_t *ids = NULL;
+    int32_t *id_ph = NULL;
+    size_t n_ids = 0;
+    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &ids, &n_ids, &id_ph, err, errlen);
+    if (rc) return rc;
+    float ls = o->length_scale > 0 ? o->length_scale
+             : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate : pv->cfg->length_scale;
+    float ns = o->noise_scale >= 0 ? o->noise_scale : pv->cfg->noise_scale;
+    float nw = o->noise_w >= 0 ? o->noise_w : pv->cfg->noise_w;
+    float scales[3] = { ns, ls, nw };
+    int64_t len = (int64_t)n_ids, sid = o->speaker_id >= 0 ? o->speaker_id : 0;
+    int64_t d_ids[2] = { 1, len }, d_one[1] = { 1 }, d_scales[1] = { 3 };
+    int n_in = vx_graph_n_inputs(pv->graph);
+    vx_tensor in[8];
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < n_in && i < 8; i++) {
+        vx_tensor *t = &in[i];
+        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = ids; }
+        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
+        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_scales); t->data = scales; }
+        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
+    }
+    vx_run_opts ro;
+    vx_run_opts_init(&ro);
+    vx_tpool *pool = o->threads == 1 ? NULL : pv->pool;
+    ro.threads = pool ? vx_tpool_threads(pool) : 1;
+    ro.pool = pool;
+    ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
+    ro.cancel = cancel;
+    ro.err = err;
+    ro.errlen = errlen;
+    const char *extra[1] = { pv->durations };
+    if (pv->durations) { ro.extra_outputs = extra; ro.n_extra_outputs = 1; }
+    vx_tensor dur = {0};
+    pv_stream *ps = calloc(1, sizeof *ps);
+    if (!ps) rc = VOX_ERR_NOMEM;
+    if (!rc) {
+        ps->pv = pv;
+        ps->normalize = o->normalize;
+        rc = vx_stream_start(pv->graph, &ro, in, n_in, &dur, &ps->st);
+    }
+    size_t n = 0;
+    if (!rc) {
+        vx_split_info si;
+        vx_graph_split_get(pv->graph, &si);
+        n = vx_stream_windowed(ps->st) ? (size_t)vx_stream_frames(ps->st) * (size_t)si.out_rate : 0;
+        if (!vx_stream_windowed(ps->st) || o->normalize == VOX_NORMALIZE_PEAK) {
+            /* whole sentence first: unsplit graph, or Piper's peak normalization */
+            vx_tensor c = {0};
+            int got;
+            while (!rc && (got = vx_stream_next(ps->st, 1 << 30, &c)) != 0) {
+                if (got < 0) { rc = got; break; }
+                float *nb = realloc(ps->buf, (ps->n_buf + (size_t)c.numel) * sizeof(float));
+                if (!nb) { rc = VOX_ERR_NOMEM; break; }
+                ps->buf = nb;
+                memcpy(nb + ps->n_buf, c.data, (size_t)c.numel * sizeof(float));
+                ps->n_buf += (size_t)c.numel;
+            }
+            vx_tensor_release(&c);
+            n = ps->n_buf;
+            if (!rc && o->normalize == VOX_NORMALIZE_PEAK) normalize(ps->buf, n);
+            else if (!rc && o->normalize == VOX_NORMALIZE_STEADY) steady(ps->buf, n, pv->steady_gain);
+        }
+    }
+    if (!rc && pv->durations && o->timings) rc = make_timings(pv, s, id_ph, n_ids, &dur, n, meta);
+    vx_tensor_release(&dur);
+    free(ids);
+    free(id_ph);
+    if (rc) { pv_stream_end(ps); return rc; }
+    *total = n;
+    *handle = ps;
+    return 0;
+}
+
+static int pv_stream_next(void *h, int frames, vx_audio *out, int *last, char *err, size_t errlen) {
+    pv_stream *ps = h;
+    memset(out, 0, sizeof *out);
+    *last = 0;
+    if (ps->buf) {   /* buffered sentence: all of it */
+        out->samples = ps->buf;
+        out->n = ps->n_buf;
+        ps->buf = NULL;
+        *last = 1;
+        return 0;
+    }
+    vx_tensor c = {0};
+    int got = vx_stream_next(ps->st, frames, &c);
+    if (got < 0) {
+        if (!err[0]) snprintf(err, errlen, "windowed synthesis failed");
+        return got;
+    }
+    if (got == 0) { *last = 1; return 0; }
+    out->samples = malloc((size_t)c.numel * sizeof(float) + 1);
+    if (!out->samples) { vx_tensor_release(&c); return VOX_ERR_NOMEM; }
+    memcpy(out->samples, c.data, (size_t)c.numel * sizeof(float));
+    out->n = (size_t)c.numel;
+    vx_tensor_release(&c);
+    if (ps->normalize == VOX_NORMALIZE_STEADY) steady(out->samples, out->n, ps->pv->steady_gain);
+    *last = vx_stream_frames(ps->st) > 0 && vx_stream_done(ps->st);
+    return 0;
+}
+
+/* The steady gain: a fixed calibration sentence (ids of Piper's common map, noise off),
+ * its peak brought to STEADY_TARGET. */
+static void calibrate(piper_voice *pv) {
+    static const int64_t ids[] = { 1, 0, 20, 0, 59, 0, 27, 0, 100, 0, 3, 0, 31, 0, 120, 0, 24, 0, 2 };
+    int64_t len = (int64_t)(sizeof ids / sizeof ids[0]), sid = 0;
+    int64_t d_ids[2] = { 1, len }, d_one[1] = { 1 }, d_scales[1] = { 3 };
+    float scales[3] = { 0, 1, 0 };
+    int n_in = vx_graph_n_inputs(pv->graph);
+    vx_tensor in[8], out[4] = {{0}};
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < n_in && i < 8; i++) {
+        vx_tensor *t = &in[i];
+        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = (void *)ids; }
+        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
+        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_scales); t->data = scales; }
+        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
+    }
+    pv->steady_gain = 1.0f;
+    if (vx_graph_n_outputs(pv->graph) > 4 || vx_graph_run(pv->graph, NULL, in, n_in, out)) return;
+    float peak = 0;
+    if (out[0].dtype == VX_FLOAT)
+        for (int64_t i = 0; i < out[0].numel; i++) peak = fmaxf(peak, fabsf(((const float *)out[0].data)[i]));
+    pv->steady_gain = STEADY_TARGET / fmaxf(peak, 1e-4f);
+    for (int i = 0; i < 4; i++) vx_tensor_release(&out[i]);
+}
+
 static const vx_voice_ops piper_ops = {
     .plan = pv_plan, .synth = pv_synth, .plan_free = pv_plan_free, .speaker = pv_speaker,
     .speaker_name = pv_speaker_name, .free = pv_free,
+    .stream_begin = pv_stream_begin, .stream_next = pv_stream_next, .stream_end = pv_stream_end,
 };
 
 /* Piper models name their inputs input / input_lengths / scales / sid; match by name,
@@ -333,6 +505,10 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
     if (!rc) rc = bind_inputs(pv, err, errlen);
     if (rc) { pv_free(v); return rc; }
     pv->durations = vx_graph_first_output_of(pv->graph, "Ceil");
+    /* The frame-level split (windows inside a sentence); without one, sentences run whole. */
+    char serr[256];
+    if (vx_graph_split_piper(pv->graph, serr, sizeof serr)) { /* unsplit: still a working voice */ }
+    calibrate(pv);
     pv->threads = o->threads;
     /* threads 0 = all cores; 1 = no workers. A pool that cannot start only costs speed. */
     if (pv->threads != 1) pv->pool = vx_tpool_create(pv->threads > 0 ? pv->threads : 0);

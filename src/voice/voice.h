@@ -34,6 +34,17 @@ typedef struct vx_voice_ops {
     int (*speaker)(const vox_voice *v, const vox_synth_options *o, int *id, char *err, size_t errlen);
     const char *(*speaker_name)(const vox_voice *v, int id);
     void (*free)(vox_voice *v);
+    /* Optional: one sentence in several chunks (NULL: synth only). stream_begin runs what
+     * precedes the audio (a Piper voice: the text encoder and durations) and fills meta's
+     * timings (no samples) and *total (samples the sentence will have); each stream_next
+     * gives the next chunk of about `frames` model frames (*last = 1 on the sentence's
+     * last); stream_end frees the handle. The audio is already loudness-processed for
+     * o->normalize (VOX_NORMALIZE_STEADY: the voice's gain and a soft limiter). */
+    int (*stream_begin)(vox_voice *v, const vx_plan *p, size_t i, const vox_synth_options *o,
+                        volatile int *cancel, void **handle, vx_audio *meta, size_t *total,
+                        char *err, size_t errlen);
+    int (*stream_next)(void *handle, int frames, vx_audio *out, int *last, char *err, size_t errlen);
+    void (*stream_end)(void *handle);
 } vx_voice_ops;
 
 struct vox_voice {
