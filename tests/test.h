@@ -47,6 +47,22 @@ static inline double test_snr_db(const float *ref, const float *out, size_t n) {
 }
 
 /* Path of ../shared (env VOX_SHARED, else ../shared from the repo root). */
+/* A whole file, NUL-terminated (for text), its size in *len if len; NULL on any error. */
+static inline char *test_slurp(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (!fseek(f, 0, SEEK_END)) {
+        long n = ftell(f);
+        if (n >= 0 && n < (1L << 30) && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
+            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+            else { buf[n] = 0; if (len) *len = n; }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
 static inline const char *test_shared_dir(void) {
     const char *s = getenv("VOX_SHARED");
     return s && *s ? s : "../shared";

@@ -144,6 +144,58 @@ static void normalize(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= g;
 }
 
+/* One sentence's graph inputs (ids, lengths, scales, sid) and run options: the same for a
+ * whole run (pv_synth) and a windowed one (pv_stream_begin). The tensors point into *r, so
+ * r lives as long as the run; the caller frees r->ids and r->id_ph. */
+typedef struct pv_run {
+    int64_t *ids;
+    int32_t *id_ph;
+    size_t n_ids;
+    float scales[3];
+    int64_t len, sid, d_ids[2], d_one[1], d_scales[1];
+    vx_tensor in[8];
+    int n_in;
+    vx_run_opts ro;
+} pv_run;
+
+static int pv_run_prepare(piper_voice *pv, const vx_sentence *s, size_t idx,
+                          const vox_synth_options *o, volatile int *cancel, pv_run *r, char *err,
+                          size_t errlen) {
+    memset(r, 0, sizeof *r);
+    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &r->ids, &r->n_ids,
+                                &r->id_ph, err, errlen);
+    if (rc) return rc;
+    r->scales[0] = o->noise_scale >= 0 ? o->noise_scale : pv->cfg->noise_scale;
+    r->scales[1] = o->length_scale > 0 ? o->length_scale
+                 : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate : pv->cfg->length_scale;
+    r->scales[2] = o->noise_w >= 0 ? o->noise_w : pv->cfg->noise_w;
+    r->len = (int64_t)r->n_ids;
+    r->sid = o->speaker_id >= 0 ? o->speaker_id : 0;
+    r->d_ids[0] = 1;
+    r->d_ids[1] = r->len;
+    r->d_one[0] = 1;
+    r->d_scales[0] = 3;
+    r->n_in = vx_graph_n_inputs(pv->graph);
+    for (int i = 0; i < r->n_in && i < 8; i++) {
+        vx_tensor *t = &r->in[i];
+        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, r->d_ids); t->data = r->ids; }
+        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, r->d_one); t->data = &r->len; }
+        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, r->d_scales); t->data = r->scales; }
+        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, r->d_one); t->data = &r->sid; }
+    }
+    vx_run_opts_init(&r->ro);
+    /* threads 1: this synthesis stays on the calling thread (a server running one
+     * synthesis per core); 0 or > 1: the voice's pool, if it has one. */
+    vx_tpool *pool = o->threads == 1 ? NULL : pv->pool;
+    r->ro.threads = pool ? vx_tpool_threads(pool) : 1;
+    r->ro.pool = pool;
+    r->ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
+    r->ro.cancel = cancel;
+    r->ro.err = err;
+    r->ro.errlen = errlen;
+    return 0;
+}
+
 static void steady(float *x, size_t n, float gain);
 
 static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text,
@@ -153,39 +205,15 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     piper_voice *pv = v->impl;
     const piper_plan *pp = p->impl;
     const vx_sentence *s = &pp->sentences[idx];
-    int64_t *ids = NULL;
-    int32_t *id_ph = NULL;
-    size_t n_ids = 0;
-    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &ids, &n_ids, &id_ph, err, errlen);
+    pv_run run;
+    int rc = pv_run_prepare(pv, s, idx, o, cancel, &run, err, errlen);
     if (rc) return rc;
-    float ls = o->length_scale > 0 ? o->length_scale
-             : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate : pv->cfg->length_scale;
-    float ns = o->noise_scale >= 0 ? o->noise_scale : pv->cfg->noise_scale;
-    float nw = o->noise_w >= 0 ? o->noise_w : pv->cfg->noise_w;
-    float scales[3] = { ns, ls, nw };
-    int64_t len = (int64_t)n_ids, sid = o->speaker_id >= 0 ? o->speaker_id : 0;
-    int64_t d_ids[2] = { 1, len }, d_one[1] = { 1 }, d_scales[1] = { 3 };
-    int n_in = vx_graph_n_inputs(pv->graph);
-    vx_tensor in[8];
-    memset(in, 0, sizeof in);
-    for (int i = 0; i < n_in && i < 8; i++) {
-        vx_tensor *t = &in[i];
-        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = ids; }
-        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
-        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_scales); t->data = scales; }
-        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
-    }
-    vx_run_opts ro;
-    vx_run_opts_init(&ro);
-    /* threads 1: this synthesis stays on the calling thread (a server running one
-     * synthesis per core); 0 or > 1: the voice's pool, if it has one. */
-    vx_tpool *pool = o->threads == 1 ? NULL : pv->pool;
-    ro.threads = pool ? vx_tpool_threads(pool) : 1;
-    ro.pool = pool;
-    ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
-    ro.cancel = cancel;
-    ro.err = err;
-    ro.errlen = errlen;
+    int64_t *ids = run.ids;
+    int32_t *id_ph = run.id_ph;
+    size_t n_ids = run.n_ids;
+    vx_tensor *in = run.in;
+    int n_in = run.n_in;
+    vx_run_opts ro = run.ro;
     const char *extra[1] = { pv->durations };
     if (o->timings && pv->durations) { ro.extra_outputs = extra; ro.n_extra_outputs = 1; }
     int n_out = vx_graph_n_outputs(pv->graph) + ro.n_extra_outputs;
@@ -326,37 +354,15 @@ static int pv_stream_begin(vox_voice *v, const vx_plan *p, size_t idx, const vox
     const piper_plan *pp = p->impl;
     const vx_sentence *s = &pp->sentences[idx];
     *handle = NULL;
-    int64_t *ids = NULL;
-    int32_t *id_ph = NULL;
-    size_t n_ids = 0;
-    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &ids, &n_ids, &id_ph, err, errlen);
+    pv_run run;
+    int rc = pv_run_prepare(pv, s, idx, o, cancel, &run, err, errlen);
     if (rc) return rc;
-    float ls = o->length_scale > 0 ? o->length_scale
-             : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate : pv->cfg->length_scale;
-    float ns = o->noise_scale >= 0 ? o->noise_scale : pv->cfg->noise_scale;
-    float nw = o->noise_w >= 0 ? o->noise_w : pv->cfg->noise_w;
-    float scales[3] = { ns, ls, nw };
-    int64_t len = (int64_t)n_ids, sid = o->speaker_id >= 0 ? o->speaker_id : 0;
-    int64_t d_ids[2] = { 1, len }, d_one[1] = { 1 }, d_scales[1] = { 3 };
-    int n_in = vx_graph_n_inputs(pv->graph);
-    vx_tensor in[8];
-    memset(in, 0, sizeof in);
-    for (int i = 0; i < n_in && i < 8; i++) {
-        vx_tensor *t = &in[i];
-        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = ids; }
-        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
-        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_scales); t->data = scales; }
-        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
-    }
-    vx_run_opts ro;
-    vx_run_opts_init(&ro);
-    vx_tpool *pool = o->threads == 1 ? NULL : pv->pool;
-    ro.threads = pool ? vx_tpool_threads(pool) : 1;
-    ro.pool = pool;
-    ro.seed = o->seed ? o->seed + idx : 0x5eed + idx;
-    ro.cancel = cancel;
-    ro.err = err;
-    ro.errlen = errlen;
+    int64_t *ids = run.ids;
+    int32_t *id_ph = run.id_ph;
+    size_t n_ids = run.n_ids;
+    vx_tensor *in = run.in;
+    int n_in = run.n_in;
+    vx_run_opts ro = run.ro;
     const char *extra[1] = { pv->durations };
     if (pv->durations) { ro.extra_outputs = extra; ro.n_extra_outputs = 1; }
     vx_tensor dur = {0};

@@ -19,21 +19,6 @@
 
 #define MAX_MODELS 8
 
-static char *slurp(const char *path, long *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    if (!fseek(f, 0, SEEK_END)) {
-        long n = ftell(f);
-        if (n >= 0 && n < (1L << 30) && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-            else { buf[n] = 0; if (len) *len = n; }
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -88,7 +73,7 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     vx_graph *g = get_model(ms, n_models, path);
     if (!g) return;
     snprintf(path, sizeof path, "%s/%s", dir, idsf);
-    char *idtext = slurp(path, NULL);
+    char *idtext = test_slurp(path, NULL);
     CHECKF(idtext != NULL, "cannot read %s", path);
     if (!idtext) return;
     static int64_t ids[100000];
@@ -96,7 +81,7 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     free(idtext);
     snprintf(path, sizeof path, "%s/%s", dir, outf);
     long ref_bytes = 0;
-    float *ref = (float *)slurp(path, &ref_bytes);
+    float *ref = (float *)test_slurp(path, &ref_bytes);
     CHECKF(ref != NULL, "cannot read %s", path);
     if (!ref) return;
     int64_t ref_n = ref_bytes / 4;
@@ -178,7 +163,7 @@ int main(int argc, char **argv) {
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/reference", test_shared_dir());
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = slurp(path, NULL);
+    char *text = test_slurp(path, NULL);
     CHECKF(text != NULL, "cannot read %s", path);
     if (!text) TEST_SUMMARY();
     cJSON *j = cJSON_Parse(text);

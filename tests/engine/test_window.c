@@ -16,21 +16,6 @@
 
 static int quick;
 
-static char *slurp(const char *path, long *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    if (!fseek(f, 0, SEEK_END)) {
-        long n = ftell(f);
-        if (n >= 0 && n < (1L << 30) && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-            else { buf[n] = 0; if (len) *len = n; }
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 typedef struct inputs {
     int64_t ids[4096], len, sid;
     float scales[3];
@@ -140,7 +125,7 @@ static void reference_cases(void) {
     char dir[1024], path[2048];
     snprintf(dir, sizeof dir, "%s/reference", test_shared_dir());
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = slurp(path, NULL);
+    char *text = test_slurp(path, NULL);
     CHECKF(text != NULL, "cannot read %s", path);
     if (!text) return;
     cJSON *j = cJSON_Parse(text);
@@ -166,7 +151,7 @@ static void reference_cases(void) {
         static inputs in;
         memset(&in, 0, sizeof in);
         snprintf(path, sizeof path, "%s/%s", dir, idsf);
-        char *idt = slurp(path, NULL);
+        char *idt = test_slurp(path, NULL);
         int n = 0;
         for (char *p = idt, *e; p && *p && n < 4096; p = e) {
             long long v = strtoll(p, &e, 10);
@@ -179,7 +164,7 @@ static void reference_cases(void) {
         make_inputs(g, &in, n);
         snprintf(path, sizeof path, "%s/%s", dir, outf);
         long rb = 0;
-        float *ref = (float *)slurp(path, &rb);
+        float *ref = (float *)test_slurp(path, &rb);
         CHECKF(ref != NULL, "cannot read %s", path);
         /* 1-frame windows everywhere on short cases; on longer ones for the first frames. */
         sched all[3] = { { mid || quick ? 24 : 100000, 97, 97 }, { 0, 3, 50 }, { 0, 13, 200 } };

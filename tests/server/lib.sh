@@ -68,4 +68,20 @@ raw_http() {
 }
 
 # le32 FILE OFFSET: unsigned 32-bit little-endian value at OFFSET.
+# fake_voice DIR: DIR/xx-fake-low.onnx{,.json}, a Piper voice that is listed but never
+# loaded (an empty model; language xx, 16 kHz, low, speakers amy=0 and bob=1)
+fake_voice() {
+  mkdir -p "$1"
+  /usr/bin/python3 - "${VOX_SHARED:-../../../shared}/models/en_US-rand3spk-x_low.onnx.json" \
+    "$1/xx-fake-low.onnx.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["audio"] = {"sample_rate": 16000, "quality": "low"}
+c["language"] = {"code": "xx"}
+c["num_speakers"] = 2
+c["speaker_id_map"] = {"bob": 1, "amy": 0}
+json.dump(c, open(sys.argv[2], "w"))
+PY
+  : > "$1/xx-fake-low.onnx"
+}
 le32() { od -An -tu4 -j "$2" -N4 --endian=little "$1" | tr -d ' '; }

@@ -20,17 +20,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1 || { echo "openssl req failed"; exit 1; }
 
 # a data dir with one (never loaded) Piper voice for ListVoices
-mkdir -p "$TMP/voices"
-$PY - "${VOX_SHARED:-../../../shared}/models/en_US-rand3spk-x_low.onnx.json" "$TMP/voices/xx-fake-low.onnx.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["audio"] = {"sample_rate": 16000, "quality": "low"}
-c["language"] = {"code": "xx"}
-c["num_speakers"] = 2
-c["speaker_id_map"] = {"bob": 1, "amy": 0}
-json.dump(c, open(sys.argv[2], "w"))
-PY
-: > "$TMP/voices/xx-fake-low.onnx"
+fake_voice "$TMP/voices"
 
 run_checks() { # run_checks GROUP PORT [args]: grpc_checks.py's lines counted as our checks
   local out

@@ -11,18 +11,7 @@ ms() { date +%s%3N; }
 # Stub audio: 10 ms at 16 kHz per input byte of each sentence -> 320 bytes per byte.
 # a data dir with one Piper voice (listed, never loaded: the stub loads only espeak:*/
 # stub:*) and entries the scan must skip: a hidden name, no config, an invalid config
-mkdir -p "$TMP/voices"
-SHARED_CFG=${VOX_SHARED:-../../../shared}/models/en_US-rand3spk-x_low.onnx.json
-/usr/bin/python3 - "$SHARED_CFG" "$TMP/voices/xx-fake-low.onnx.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["audio"] = {"sample_rate": 16000, "quality": "low"}
-c["language"] = {"code": "xx"}
-c["num_speakers"] = 2
-c["speaker_id_map"] = {"bob": 1, "amy": 0}
-json.dump(c, open(sys.argv[2], "w"))
-PY
-: > "$TMP/voices/xx-fake-low.onnx"
+fake_voice "$TMP/voices"
 : > "$TMP/voices/.hidden.onnx"; cp "$TMP/voices/xx-fake-low.onnx.json" "$TMP/voices/.hidden.onnx.json"
 : > "$TMP/voices/noconfig.onnx"
 : > "$TMP/voices/badconfig.onnx"; printf '{"audio":{"sample_rate":16000}}' > "$TMP/voices/badconfig.onnx.json"
