@@ -105,6 +105,11 @@ const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name) {
         return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512 : NULL;
     if (!strcmp(name, "int8-vnni"))
         return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni : NULL;
+    if (!strcmp(name, "int8-avxvnni")) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("avxvnni") ? &vx_lowp_int8_avxvnni : NULL;
+    }
 #endif
     (void)name;
     return NULL;
