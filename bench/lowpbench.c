@@ -25,7 +25,7 @@ static double min_s = 0.4;
     while (_n < 3 || (now() - _t0 < min_s && _n < 200)) { double _s = now(); expr; \
         double _d = now() - _s; if (_d < _b) _b = _d; _n++; } out = _b; } while (0)
 
-static const char *impls[] = { "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni" };
+static const char *impls[] = { "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni", "int8-avxvnni" };
 
 static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int64_t d, int64_t T,
                       int leaky) {

@@ -92,6 +92,13 @@ const vx_kernels *vx_kernels_get(void) {
 #include "kernels/lowp.h"
 #if defined(VOX_HAVE_X86)
 #include "kernels/x86/lowp_x86.h"
+#include <cpuid.h>
+/* AVX-VNNI: CPUID.(EAX=7, ECX=1):EAX bit 4 (clang's __builtin_cpu_supports has no name for
+ * it; the OS's YMM state is covered by the avx2 check beside it). */
+static int cpu_avxvnni(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1);
+}
 static int cpu_avx512_base(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -105,6 +112,11 @@ const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name) {
         return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512 : NULL;
     if (!strcmp(name, "int8-vnni"))
         return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni : NULL;
+    if (!strcmp(name, "int8-avxvnni")) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_avxvnni()
+                   ? &vx_lowp_int8_avxvnni : NULL;
+    }
 #endif
     (void)name;
     return NULL;

@@ -32,7 +32,9 @@
  *   (128 * sum of wq over the chunk: removes the u8 offset) and float sw[c_out].
  *
  * Implementations: the emulations (every CPU), bf16 on AVX512-BF16, int8 on AVX512-VNNI
- * (x86/lowp_*.c). AMX tiles (tdpbf16ps / tdpbssd) and AVX-VNNI (256-bit) are not written.
+ * and on AVX-VNNI (256-bit VEX, for CPUs without AVX-512; chosen when AVX512-VNNI is
+ * absent, or by name "int8-avxvnni") (x86/lowp_*.c). AMX tiles (tdpbf16ps / tdpbssd) are
+ * not written (no CPU here to test them on).
  *
  * Limits: every dimension > 0, group divides c_in and c_out, t_in <= 2^31, K <=
  * VX_LOWP_MAX_K (an int8 chunk's int32 sum, at most 4 * 255 * 127 per unit and tap, cannot
@@ -72,7 +74,8 @@ typedef struct vx_lowp_job {
 } vx_lowp_job;
 
 typedef struct vx_lowp_kernels {
-    const char *name;      /* "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni" */
+    const char *name;      /* "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni",
+                              "int8-avxvnni" */
     vx_lowp_fmt fmt;
     /* One conv over output times [t_begin, t_end) (y[co*ldy + t*ostride]), weights
      * from vx_lowp_pack, bias may be NULL. Shapes are already checked (vx_lowp_conv1d).

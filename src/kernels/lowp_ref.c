@@ -373,6 +373,7 @@ const vx_lowp_kernels *vx_lowp_get(vx_lowp_fmt fmt) {
     }
     if (fmt == VX_LOWP_INT8) {
         if (!emul) k = vx_lowp_by_name("int8-vnni");
+        if (!emul && !k) k = vx_lowp_by_name("int8-avxvnni");
         return k ? k : &vx_lowp_int8_emul;
     }
     return NULL;

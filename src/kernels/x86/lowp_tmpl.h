@@ -1,7 +1,9 @@
-/* AVX-512 driver shared by the bf16 (VDPBF16PS) and int8 (VPDPBUSD) conv cores.
+/* AVX-512 driver shared by the bf16 (VDPBF16PS) and int8 (VPDPBUSD) conv cores, and its
+ * 256-bit variant for AVX-VNNI (VEX VPDPBUSD, int8 only).
  *
- * The including file defines LOWP_I8 (0 = bf16, 1 = int8) and LOWP_NAME, and is compiled
- * with the matching -m flags. Structure as the FP32 template (simd_tmpl.h): implicit
+ * The including file defines LOWP_I8 (0 = bf16, 1 = int8) and LOWP_W256 (1 = 256-bit
+ * AVX-VNNI; needs LOWP_I8), and is compiled with the matching -m flags (no AVX-512 flag for
+ * LOWP_W256: the compiler must not emit EVEX code there). Structure as the FP32 template (simd_tmpl.h): implicit
  * GEMM over time tiles; per tile and input-channel chunk the input window is converted
  * once into u32 words (bf16 pairs / u8 quads of channels, interleaved per time sample)
  * in a bounded scratch, and an 8 x 48 register-blocked micro-kernel reads tap k of unit u
@@ -15,9 +17,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef LOWP_W256
+#define LOWP_W256 0
+#endif
+#if LOWP_W256 && !LOWP_I8
+#error "the 256-bit variant is int8 only (AVX-VNNI has no bf16 dot product)"
+#endif
 #define MRX VX_LOWP_MR
 #define NV 3
-#define NR (NV * 16)
+#if LOWP_W256
+#define VL 8       /* lanes per vector */
+#define MRH 4      /* rows per micro pass: 4 x 3 accumulators + 3 + 1 fill the 16 ymm */
+#else
+#define VL 16
+#define MRH MRX
+#endif
+#define NR (NV * VL)
 #define VX_INLINE static inline __attribute__((always_inline))
 #if defined(__GNUC__) && !defined(__clang__)
 #define VX_UNROLL _Pragma("GCC unroll 16")
@@ -45,6 +60,61 @@ typedef struct chunk_k {
     int64_t ldr;
 } chunk_k;
 
+#if LOWP_W256
+VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m256 r, float *cr) {
+    if (!ck->y) { _mm256_storeu_ps(cr + v * 8, r); return; }
+    r = _mm256_add_ps(r, _mm256_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
+    if (ck->res) r = _mm256_add_ps(r, _mm256_loadu_ps(ck->res + i * ck->ldr + v * 8));
+    _mm256_storeu_ps(ck->y + i * ck->ldy + v * 8, r);
+}
+
+/* c[i][0..NR) = (first ? 0 : c) + chunk sum, rows i < MR of a panel whose words per
+ * (unit, tap) are AS apart. */
+VX_INLINE void micro_body(const int MR, const int AS, int64_t nu, int64_t K, int64_t ldu,
+                          int64_t ldk, const uint32_t *restrict a, const uint32_t *restrict b,
+                          float *restrict c, int64_t ldc, int first, const chunk_k *ck) {
+    __m256i acc[MRH][NV];
+    VX_UNROLL for (int i = 0; i < MR; i++)
+        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_si256();
+    for (int64_t u = 0; u < nu; u++) {
+        const uint32_t *bu = b + u * ldu;
+        for (int64_t k = 0; k < K; k++) {
+            const uint32_t *bp = bu + k * ldk;
+            __m256i bv[NV];
+            VX_UNROLL for (int v = 0; v < NV; v++)
+                bv[v] = _mm256_loadu_si256((const __m256i *)(bp + v * 8));
+            VX_UNROLL for (int i = 0; i < MR; i++) {
+                __m256i av = _mm256_set1_epi32((int)a[i]);
+                VX_UNROLL for (int v = 0; v < NV; v++)
+                    acc[i][v] = _mm256_dpbusd_avx_epi32(acc[i][v], bv[v], av);
+            }
+            a += AS;
+        }
+    }
+    VX_UNROLL for (int i = 0; i < MR; i++) {
+        float *cr = c + i * ldc;
+        __m256i corr = _mm256_set1_epi32(ck->corr[i * ck->nch]);
+        __m256 comb = _mm256_set1_ps(ck->comb[i]);
+        VX_UNROLL for (int v = 0; v < NV; v++) {
+            __m256 s = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[i][v], corr));
+            __m256 r = first ? _mm256_mul_ps(s, comb)
+                             : _mm256_fmadd_ps(s, comb, _mm256_loadu_ps(cr + v * 8));
+            store_out(ck, i, v, r, cr);
+        }
+    }
+}
+
+/* The chunk constants of rows [i0, ...) of a panel. */
+static inline chunk_k chunk_rows(const chunk_k *ck, int i0) {
+    chunk_k r = *ck;
+    r.corr += i0 * ck->nch;
+    r.comb += i0;
+    if (r.y) r.y += i0 * ck->ldy;
+    if (r.bias) r.bias += i0;
+    if (r.res) r.res += i0 * ck->ldr;
+    return r;
+}
+#else
 VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
     if (!ck->y) { _mm512_storeu_ps(cr + v * 16, r); return; }
     r = _mm512_add_ps(r, _mm512_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
@@ -103,15 +173,31 @@ VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int6
 #endif
     }
 }
+#endif
 
 typedef void (*micro_fn)(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a,
                          const uint32_t *b, float *c, int64_t ldc, int first, const chunk_k *ck);
+#if LOWP_W256
+/* two passes over the window block for panels of more than MRH rows */
+#define DEF_MICRO(M)                                                                         \
+    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a, \
+                          const uint32_t *b, float *c, int64_t ldc, int first,               \
+                          const chunk_k *ck) {                                               \
+        micro_body(M < MRH ? M : MRH, M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);        \
+        if (M > MRH) {                                                                       \
+            chunk_k hi = chunk_rows(ck, MRH);                                                \
+            micro_body(M > MRH ? M - MRH : 1, M, nu, K, ldu, ldk, a + MRH, b, c + MRH * ldc, \
+                       ldc, first, &hi);                                                     \
+        }                                                                                    \
+    }
+#else
 #define DEF_MICRO(M)                                                                         \
     static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a, \
                           const uint32_t *b, float *c, int64_t ldc, int first,               \
                           const chunk_k *ck) {                                               \
         micro_body(M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);                            \
     }
+#endif
 DEF_MICRO(1)
 DEF_MICRO(2)
 DEF_MICRO(3)
@@ -125,13 +211,93 @@ static const micro_fn micro[MRX + 1] = { NULL, micro_1, micro_2, micro_3, micro_
 
 /* ---------------------------------------------------------------- windows */
 
+static inline float act1(float v, int leaky, float alpha) { return leaky && v < 0.0f ? v * alpha : v; }
+
+#if LOWP_W256
+#define ZERO_WORD 0x80808080u          /* four u8 zero points */
+#define NROWS 4
+typedef float conv_arg;                /* the quantizer's inverse scale */
+static inline uint32_t cvt_word1(const float *const rows[4], int64_t s, int leaky, float alpha,
+                                 float inv) {
+    uint32_t w = 0;
+    for (int e = 0; e < 4; e++) {
+        int q = rows[e] ? (int)vx_i8_quant(act1(rows[e][s], leaky, alpha), inv) : 0;
+        w |= (uint32_t)(q + 128) << (8 * e);
+    }
+    return w;
+}
+VX_INLINE __m256 act8(__m256 v, int leaky, __m256 alpha) {
+    if (!leaky) return v;
+    __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return _mm256_blendv_ps(v, _mm256_mul_ps(v, alpha), neg);
+}
+VX_INLINE __m256i cvt_word8(const float *const rows[4], int64_t s, int leaky, __m256 alpha,
+                            __m256 inv) {
+    __m256i w = _mm256_setzero_si256();
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    for (int e = 0; e < 4; e++) {
+        __m256i q = _mm256_setzero_si256();
+        if (rows[e]) {
+            __m256 v = act8(_mm256_loadu_ps(rows[e] + s), leaky, alpha);
+            q = _mm256_cvtps_epi32(_mm256_mul_ps(v, inv));
+            q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+        }
+        q = _mm256_add_epi32(q, _mm256_set1_epi32(128));
+        w = _mm256_or_si256(w, _mm256_slli_epi32(q, 8 * e));
+    }
+    return w;
+}
+
+/* dst[j] = word of the unit's rows at input time s0 + j, j in [0, len); zero words outside
+ * [0, t_in). Whole vectors, then the tail one word at a time (same quantizer). */
+static void fill_row(const float *const rows[NROWS], int64_t t_in, int64_t s0, int64_t len,
+                     uint32_t *dst, int leaky, float alpha, conv_arg arg) {
+    int64_t lo = s0 < 0 ? min64(-s0, len) : 0;
+    int64_t hi = min64(len, max64(t_in - s0, 0));
+    if (hi < lo) hi = lo;
+    for (int64_t j = 0; j < lo; j++) dst[j] = ZERO_WORD;
+    __m256 va = _mm256_set1_ps(alpha), vg = _mm256_set1_ps(arg);
+    int64_t j = lo;
+    for (; j + 8 <= hi; j += 8)
+        _mm256_storeu_si256((__m256i *)(dst + j), cvt_word8(rows, s0 + j, leaky, va, vg));
+    for (; j < hi; j++) dst[j] = cvt_word1(rows, s0 + j, leaky, alpha, arg);
+    for (j = hi; j < len; j++) dst[j] = ZERO_WORD;
+}
+
+/* max |act(x)| over channels [c0, c1), input times [s0, s1); +inf if one is not finite. */
+static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, int64_t s0,
+                        int64_t s1, int leaky, float alpha) {
+    __m256 m = _mm256_setzero_ps(), va = _mm256_set1_ps(alpha);
+    const __m256 big = _mm256_set1_ps(3.4028235e38f);
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    int bad = 0;
+    float ms = 0.0f;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *r = xg + c * ldx;
+        int64_t s = s0;
+        for (; s + 8 <= s1; s += 8) {
+            __m256 a = _mm256_and_ps(act8(_mm256_loadu_ps(r + s), leaky, va), absmask);
+            bad |= _mm256_movemask_ps(_mm256_cmp_ps(a, big, _CMP_NLE_UQ));
+            m = _mm256_max_ps(m, a);
+        }
+        for (; s < s1; s++) {
+            float a = __builtin_fabsf(act1(r[s], leaky, alpha));
+            if (!(a <= 3.4028235e38f)) bad = 1;
+            else if (a > ms) ms = a;
+        }
+    }
+    if (bad) return __builtin_inff();
+    float v[8];
+    _mm256_storeu_ps(v, m);
+    for (int i = 0; i < 8; i++) ms = v[i] > ms ? v[i] : ms;
+    return ms;
+}
+#else
 VX_INLINE __m512 act16(__m512 v, int leaky, __m512 alpha) {
     if (!leaky) return v;
     __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
     return _mm512_mask_mul_ps(v, neg, v, alpha);
 }
-
-static inline float act1(float v, int leaky, float alpha) { return leaky && v < 0.0f ? v * alpha : v; }
 
 #if LOWP_I8
 #define ZERO_WORD 0x80808080u          /* four u8 zero points */
@@ -204,15 +370,6 @@ static void fill_row(const float *const rows[NROWS], int64_t t_in, int64_t s0, i
     for (int64_t j = hi; j < len; j++) dst[j] = ZERO_WORD;
 }
 
-/* The unit's channel rows (NULL past the group's last channel). */
-static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
-                      const float *rows[NROWS]) {
-    for (int e = 0; e < NROWS; e++) {
-        int64_t ci = u * NROWS + e;
-        rows[e] = ci < cig ? xg + ci * ldx : NULL;
-    }
-}
-
 #if LOWP_I8
 /* max |act(x)| over channels [c0, c1), input times [s0, s1); +inf if one is not finite. */
 static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, int64_t s0,
@@ -232,6 +389,16 @@ static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, in
     return bad ? __builtin_inff() : _mm512_reduce_max_ps(m);
 }
 #endif
+#endif   /* LOWP_W256 */
+
+/* The unit's channel rows (NULL past the group's last channel). */
+static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
+                      const float *rows[NROWS]) {
+    for (int e = 0; e < NROWS; e++) {
+        int64_t ci = u * NROWS + e;
+        rows[e] = ci < cig ? xg + ci * ldx : NULL;
+    }
+}
 
 /* ---------------------------------------------------------------- conv core */
 
