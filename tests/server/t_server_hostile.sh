@@ -12,6 +12,17 @@ $PY -c 'import h2' 2>/dev/null || { echo "python3-h2 missing (scripts/packages.t
 HOSTILE="$PY $PWD/hostile.py"
 NEW_OPTS=${VOX_HOSTILE_OPTS---max-audio 86400 --min-rate 1024}
 RSS_MAX_KB=${VOX_HOSTILE_RSS_MAX_KB:-102400}   # 100 MB (idle: ~25 MB); the issue asks < 400 MB
+# Under ASan/TSan the allocator keeps freed blocks in quarantine (ASan: up to 256 MB) and
+# shadow memory counts too, so RSS says nothing about our buffers there: the bounds are
+# checked in the release build (make test); a sanitized build prints the peaks, counts no
+# check for them, and runs every other check.
+rss_check() { # rss_check "description" PEAK_KB
+  if [ -n "${VOX_SAN_FLAGS:-}" ]; then
+    echo "# not checked under $VOX_SAN_FLAGS: $1 (peak $2 kB)"
+  else
+    check "$1 (peak $2 kB)" test "$2" -lt "$RSS_MAX_KB"
+  fi
+}
 
 # shellcheck disable=SC2086
 start_server main --workers 2 --write-timeout 3 --header-timeout 2 --idle-timeout 3 $NEW_OPTS
@@ -54,7 +65,7 @@ val() { echo "$OUT" | awk -v k="$1" '$1==k{print $2}'; }
 
 # --- finding 1: h2, window 0, 10 streams of long audio, no WINDOW_UPDATE
 attack h2w0 h2-window0 14
-check "h2 window 0: RSS under $RSS_MAX_KB kB (peak $PEAK_KB)" test "$PEAK_KB" -lt "$RSS_MAX_KB"
+rss_check "h2 window 0: RSS under $RSS_MAX_KB kB" "$PEAK_KB"
 check "h2 window 0: normal clients served ($NORMAL_OK)" test "${NORMAL_OK%/*}" = "${NORMAL_OK#*/}"
 c=$(val closed_after)
 check "h2 window 0: closed within write timeout + 3 s (after $c s)" \
@@ -63,7 +74,7 @@ check_eq "h2 window 0: GOAWAY before the close" "$(val goaway)" 1
 
 # --- finding 2: h1 clients that never read
 attack h1nr h1-noread 14
-check "h1 never reading: RSS under $RSS_MAX_KB kB (peak $PEAK_KB)" test "$PEAK_KB" -lt "$RSS_MAX_KB"
+rss_check "h1 never reading: RSS under $RSS_MAX_KB kB" "$PEAK_KB"
 check "h1 never reading: normal clients served ($NORMAL_OK)" test "${NORMAL_OK%/*}" = "${NORMAL_OK#*/}"
 check "h1 never reading: connections closed within 8 s (after $CLEARED s)" test "$CLEARED" -ge 0 -a "$CLEARED" -le 8
 
@@ -80,7 +91,7 @@ PORT=$(head -c 100 "$TMP/main.port" | awk '{print $1}')
 
 # h1 pipelining: 1,000 requests, nothing read
 attack pipe h1-pipeline 14
-check "h1 pipelining unread: RSS under $RSS_MAX_KB kB (peak $PEAK_KB)" test "$PEAK_KB" -lt "$RSS_MAX_KB"
+rss_check "h1 pipelining unread: RSS under $RSS_MAX_KB kB" "$PEAK_KB"
 check "h1 pipelining unread: connection closed within 8 s (after $CLEARED s)" test "$CLEARED" -ge 0 -a "$CLEARED" -le 8
 done_n=$(curl -s "$URL/metrics" | awk '/^vox_requests_total.*speech.*200/{s+=$2} END{print s+0}')
 echo "# speech requests answered 200 so far: $done_n"
