@@ -33,7 +33,9 @@ wy_addr() {
 }
 
 cd tests/server
-start_server piper --workers 2 --data-dir "$MODELS" --preload en_US-rand-medium \
+# --timeout 600: under ASan/TSan on a busy machine 20 clients x 2 Piper sentences on 2 workers
+# outlast the default deadline; this test is about every client being served, not speed
+start_server piper --workers 2 --timeout 600 --data-dir "$MODELS" --preload en_US-rand-medium \
   --wyoming tcp://127.0.0.1:0
 WY=$(wy_addr piper)
 cd ../..

@@ -24,7 +24,7 @@ def ok(cond, what):
     return bool(cond)
 
 
-def connect(addr, rcvbuf=None, timeout=120):
+def connect(addr, rcvbuf=None, timeout=600):
     if addr.startswith("unix://"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         target = addr[len("unix://"):]
@@ -227,7 +227,7 @@ def stream(a, chunks, voice, wait_first=True):
         c.send("synthesize-chunk", {"text": ch})
     first_early = False
     if wait_first:   # the first sentence is complete: its audio comes before the text ends
-        c.s.settimeout(90)   # sanitizer builds load and speak a Piper voice slowly
+        c.s.settimeout(600)   # sanitizer builds load and speak a Piper voice slowly
         try:
             while True:
                 e = c.read()
@@ -237,7 +237,7 @@ def stream(a, chunks, voice, wait_first=True):
                     break
         except Exception:
             pass
-        c.s.settimeout(120)
+        c.s.settimeout(600)
     c.send("synthesize-chunk", {"text": chunks[-1]})
     c.send("synthesize", {"text": "".join(chunks), "voice": {"name": voice}})  # for old servers: ignored
     c.send("synthesize-stop")
@@ -376,7 +376,7 @@ def check_concurrent(a):
         for t in th:
             t.start()
         for t in th:
-            t.join(120)
+            t.join(600)
         good = sum(1 for r in res if r == want)
         for i, r in enumerate(res):
             if r != want:
