@@ -188,6 +188,8 @@ static void job_free(vx_job *j) {
     if (j->out_ok) vx_audio_out_free(&j->out);
     free(j->hold);
     j->hold = NULL;
+    vx_voices_put(&s->voices, j->voice); /* the hold run_prepare took: evictable again */
+    j->voice = NULL;
     if (s->n_job_free < VX_JOB_POOL_MAX) {
         j->free_next = s->job_free;
         s->job_free = j;

@@ -56,9 +56,12 @@ static void route_voices(vx_server *s, vx_req *r) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "object", "list");
     cJSON *arr = cJSON_AddArrayToObject(root, "data");
-    int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
+    vx_voices_lock(&s->voices);
+    int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
     for (int i = 0; i < n; i++)
-        voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
+        if (s->voices.ents[i].live)
+            voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
+    vx_voices_unlock(&s->voices);
     void *ctx[2] = {arr, s};
     vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
@@ -88,8 +91,10 @@ static void route_models(vx_server *s, vx_req *r) {
         cJSON_AddItemToArray(arr, o);
     }
     /* Every loaded voice is also usable as a model name. */
-    int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
+    vx_voices_lock(&s->voices);
+    int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
     for (int i = 0; i < n; i++) {
+        if (!s->voices.ents[i].live) continue;
         const vx_voice_meta *m = &s->voices.ents[i].meta;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", m->name);
@@ -102,6 +107,7 @@ static void route_models(vx_server *s, vx_req *r) {
         cJSON_AddStringToObject(o, "quality", m->quality);
         cJSON_AddItemToArray(arr, o);
     }
+    vx_voices_unlock(&s->voices);
     resp_json(r, 200, root);
 }
 

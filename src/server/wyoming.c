@@ -301,14 +301,17 @@ static int pick_voice(vx_server *s, const vx_wy_synth *sy, char *out, size_t cap
     if (sy->language && *sy->language) {
         lang_find f = {{0}, {0}};
         lang_norm(sy->language, f.want, sizeof f.want);
-        int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
+        vx_voices_lock(&s->voices);
+        int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
         for (int i = 0; i < n && !f.found[0]; i++) {
+            if (!s->voices.ents[i].live) continue;
             const vx_voice_meta *m = &s->voices.ents[i].meta;
             char l[64];
             lang_norm(m->language, l, sizeof l);
             if (!strcmp(m->kind, "piper") && !strcmp(l, f.want))
                 snprintf(f.found, sizeof f.found, "%s", m->name);
         }
+        vx_voices_unlock(&s->voices);
         if (!f.found[0]) vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs,
                                         lang_scanned, &f);
         if (!f.found[0]) snprintf(f.found, sizeof f.found, "espeak:%.50s", f.want);
@@ -398,8 +401,10 @@ static void describe(wy_conn *c) {
     cJSON_AddStringToObject(prog, "version", VOX_VERSION);
     cJSON_AddBoolToObject(prog, "supports_synthesize_streaming", 1);
     cJSON *arr = cJSON_AddArrayToObject(prog, "voices");
-    int n = atomic_load_explicit(&s->voices.n, memory_order_acquire);
+    vx_voices_lock(&s->voices);
+    int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
     for (int i = 0; i < n; i++) {
+        if (!s->voices.ents[i].live) continue;
         const vx_voice_meta *m = &s->voices.ents[i].meta;
         void *vv = s->voices.ents[i].voice;
         int piper = !strcmp(m->kind, "piper");
@@ -412,6 +417,7 @@ static void describe(wy_conn *c) {
         add_speakers(v, names, k);
         cJSON_AddItemToArray(arr, v);
     }
+    vx_voices_unlock(&s->voices);
     vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, piper_scanned, arr);
     const cJSON *pair;
     cJSON_ArrayForEach(pair, w->espeak) {
@@ -419,7 +425,7 @@ static void describe(wy_conn *c) {
         const char *lg = cJSON_GetArrayItem(pair, 1)->valuestring;
         char full[VX_VOICE_NAME_MAX];
         snprintf(full, sizeof full, "espeak:%s", nm);
-        if (vx_voices_find(&s->voices, full)) continue;   /* listed as loaded */
+        if (vx_voices_loaded(&s->voices, full)) continue;   /* listed as loaded */
         char d[320];
         snprintf(d, sizeof d, "espeak-ng %s", nm);
         cJSON *v = voice_obj(full, d, lg, 0);

@@ -564,6 +564,31 @@ static void test_open_cancel_pause(void) {
     CHECK_EQ_INT(S->n_jobs, 0);
 }
 
+/* A job holds its voice (the registry never evicts it) until the job is freed. */
+static void test_voice_holds(void) {
+    rec r;
+    CHECK(submit(&r, "Hold.", 1, VX_AUDIO_PCM) != NULL);
+    r.pause_after_audio = 1;  /* stays alive, its voice known, until resumed */
+    double t = vx_now() + 5;
+    while (r.n < 2 && vx_now() < t) uv_run(&loop, UV_RUN_ONCE);
+    vx_voices_lock(&S->voices);
+    int refs = -1;
+    for (int i = 0; i < atomic_load(&S->voices.n); i++)
+        if (S->voices.ents[i].live && !strcmp(S->voices.ents[i].meta.name, "espeak:a"))
+            refs = S->voices.ents[i].refs;
+    vx_voices_unlock(&S->voices);
+    CHECK_EQ_INT(refs, 1);   /* this job's hold; every earlier job dropped its own */
+    if (r.job) vx_job_resume(r.job);
+    drain();
+    CHECK_EQ_INT(r.end.status, VX_JOB_OK);
+    vx_voices_lock(&S->voices);
+    for (int i = 0; i < atomic_load(&S->voices.n); i++)
+        if (S->voices.ents[i].live && !strcmp(S->voices.ents[i].meta.name, "espeak:a"))
+            refs = S->voices.ents[i].refs;
+    vx_voices_unlock(&S->voices);
+    CHECK_EQ_INT(refs, 0);
+}
+
 int main(void) {
     S = calloc(1, sizeof(*S));
     vx_server_config_init(&S->cfg);
@@ -591,6 +616,7 @@ int main(void) {
     test_open_utf8_and_limits();
     test_open_long_tail();
     test_open_cancel_pause();
+    test_voice_holds();
     vx_sched_stop(&S->sched);
     on_async(&S->async);
     uv_close((uv_handle_t *)&S->async, NULL);
