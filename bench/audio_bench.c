@@ -25,7 +25,9 @@ static double cpu_now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-typedef struct { size_t off, n; } chunk;
+typedef struct {
+    size_t off, n;
+} chunk;
 
 static const char *TEXT =
     "The quick brown fox jumps over the lazy dog. Speech servers stream audio as it is made, "
@@ -92,7 +94,12 @@ int main(int argc, char **argv) {
     vox_synth_options so;
     vox_synth_options_init(&so);
     so.threads = 1;
-    struct { int fmt; int rate; vx_resample_quality q; const char *label; } rows[] = {
+    struct {
+        int fmt;
+        int rate;
+        vx_resample_quality q;
+        const char *label;
+    } rows[] = {
         {VX_AUDIO_MP3, 0, VX_RESAMPLE_HQ, "mp3"},
         {VX_AUDIO_OPUS, 0, VX_RESAMPLE_HQ, "opus"},
         {VX_AUDIO_AAC, 0, VX_RESAMPLE_HQ, "aac"},
@@ -147,8 +154,8 @@ int main(int argc, char **argv) {
     }
     double secs = (double)n_audio / rate;
     printf("voice %s (%d Hz): %.2f s of audio in %zu chunks, synthesis %.3f s CPU "
-           "(%.1f ms per audio second, 1 thread), best of %d\n\n", info.name, rate, secs,
-           n_chunks, synth, synth / secs * 1e3, reps);
+           "(%.1f ms per audio second, 1 thread), best of %d\n\n",
+           info.name, rate, secs, n_chunks, synth, synth / secs * 1e3, reps);
     printf("%-26s %10s %10s %12s %8s\n", "format @ rate", "bytes", "CPU ms", "ms/audio s",
            "% synth");
     double worst = 0, worst_default = 0;

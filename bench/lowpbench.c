@@ -12,7 +12,7 @@
 
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);   /* robust on a shared machine */
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* robust on a shared machine */
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 static float *rbuf(size_t n) {
@@ -21,21 +21,41 @@ static float *rbuf(size_t n) {
     return b;
 }
 static double min_s = 0.4;
-#define BEST(expr, out) do { double _b = 1e30, _t0 = now(); int _n = 0;        \
-    while (_n < 3 || (now() - _t0 < min_s && _n < 200)) { double _s = now(); expr; \
-        double _d = now() - _s; if (_d < _b) _b = _d; _n++; } out = _b; } while (0)
+#define BEST(expr, out)                                                                            \
+    do {                                                                                           \
+        double _b = 1e30, _t0 = now();                                                             \
+        int _n = 0;                                                                                \
+        while (_n < 3 || (now() - _t0 < min_s && _n < 200)) {                                      \
+            double _s = now();                                                                     \
+            expr;                                                                                  \
+            double _d = now() - _s;                                                                \
+            if (_d < _b) _b = _d;                                                                  \
+            _n++;                                                                                  \
+        }                                                                                          \
+        out = _b;                                                                                  \
+    } while (0)
 
-static const char *impls[] = { "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni", "int8-avxvnni" };
+static const char *impls[] = {"bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni", "int8-avxvnni"};
 
 static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int64_t d, int64_t T,
                       int leaky) {
     const vx_kernels *k = vx_kernels_get();
-    vx_conv1d_params p = { .c_in = ci, .c_out = co, .group = 1, .t_in = T, .t_out = T, .k = kk,
-                           .stride = 1, .dilation = d, .pad = (kk - 1) * d / 2, .ldx = T,
-                           .ldy = T, .t_begin = 0, .t_end = T };
+    vx_conv1d_params p = {.c_in = ci,
+                          .c_out = co,
+                          .group = 1,
+                          .t_in = T,
+                          .t_out = T,
+                          .k = kk,
+                          .stride = 1,
+                          .dilation = d,
+                          .pad = (kk - 1) * d / 2,
+                          .ldx = T,
+                          .ldy = T,
+                          .t_begin = 0,
+                          .t_end = T};
     float *x = rbuf((size_t)(ci * T)), *w = rbuf((size_t)(ci * co * kk)), *b = rbuf((size_t)co);
     float *y = malloc((size_t)(co * T) * sizeof *y);
-    vx_conv1d_fuse fu = { leaky, 0.1f, NULL, 0 };
+    vx_conv1d_fuse fu = {leaky, 0.1f, NULL, 0};
     void *pk = NULL;
     if (k->conv1d_pack_bytes && k->conv1d_pack_bytes(&p)) {
         pk = malloc(k->conv1d_pack_bytes(&p));
@@ -55,15 +75,25 @@ static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int
         free(lp);
     }
     printf("\n");
-    free(x); free(w); free(b); free(y); free(pk);
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(pk);
 }
 
 static void convtr_case(const char *label, int64_t ci, int64_t co, int64_t kk, int64_t s,
                         int64_t pad, int64_t T) {
     const vx_kernels *k = vx_kernels_get();
-    vx_convtr1d_params p = { .c_in = ci, .c_out = co, .group = 1, .t_in = T,
-                             .t_out = (T - 1) * s + kk - 2 * pad, .k = kk, .stride = s,
-                             .dilation = 1, .pad = pad };
+    vx_convtr1d_params p = {.c_in = ci,
+                            .c_out = co,
+                            .group = 1,
+                            .t_in = T,
+                            .t_out = (T - 1) * s + kk - 2 * pad,
+                            .k = kk,
+                            .stride = s,
+                            .dilation = 1,
+                            .pad = pad};
     float *x = rbuf((size_t)(ci * T)), *w = rbuf((size_t)(ci * co * kk));
     float *y = malloc((size_t)(co * p.t_out) * sizeof *y);
     double flop = 2.0 * ci * co * kk * T, t32;
@@ -87,7 +117,9 @@ static void convtr_case(const char *label, int64_t ci, int64_t co, int64_t kk, i
         free(lp);
     }
     printf("\n");
-    free(x); free(w); free(y);
+    free(x);
+    free(w);
+    free(y);
 }
 
 int main(int argc, char **argv) {

@@ -25,15 +25,23 @@ static int64_t attr_i(const vx_node *n, const char *name, int64_t def) {
 
 int main(int argc, char **argv) {
     printf("kernels=%s", vx_kernels_get()->name);
-    if (argc < 3) { printf("\n"); return 0; }
+    if (argc < 3) {
+        printf("\n");
+        return 0;
+    }
     vx_model *m;
     char err[256];
-    if (vx_model_load(argv[1], &m, err, sizeof err)) { printf("\n"); fprintf(stderr, "%s\n", err); return 1; }
+    if (vx_model_load(argv[1], &m, err, sizeof err)) {
+        printf("\n");
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
     double rate = atof(argv[2]);
     int64_t hop = 1;
     for (int i = 0; i < m->n_nodes; i++)
-        if (!strcmp(m->nodes[i].op_type, "ConvTranspose")) hop *= attr_i(&m->nodes[i], "strides", 1);
-    double up = 1, flop = 0;   /* flop per frame */
+        if (!strcmp(m->nodes[i].op_type, "ConvTranspose"))
+            hop *= attr_i(&m->nodes[i], "strides", 1);
+    double up = 1, flop = 0; /* flop per frame */
     int n_conv = 0, n_unknown = 0;
     for (int i = 0; i < m->n_nodes; i++) {
         const vx_node *n = &m->nodes[i];
@@ -41,9 +49,14 @@ int main(int argc, char **argv) {
         if (!tr && strcmp(n->op_type, "Conv")) continue;
         const vx_tensor *w = n->n_inputs > 1 ? init_of(m, n->inputs[1]) : NULL;
         int64_t s = attr_i(n, "strides", 1);
-        if (!w || w->ndim != 3) { n_unknown++; if (tr) up *= s; continue; }
-        double macs = (double)w->dims[0] * w->dims[1] * w->dims[2];   /* per input (tr) / output step */
-        flop += 2.0 * macs * up;   /* conv: per output step at this rate; convtr: per input step */
+        if (!w || w->ndim != 3) {
+            n_unknown++;
+            if (tr) up *= s;
+            continue;
+        }
+        double macs =
+            (double)w->dims[0] * w->dims[1] * w->dims[2]; /* per input (tr) / output step */
+        flop += 2.0 * macs * up; /* conv: per output step at this rate; convtr: per input step */
         if (tr) up *= s;
         n_conv++;
     }

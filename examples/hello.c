@@ -15,7 +15,10 @@ int main(int argc, char **argv) {
     char err[256];
     vox_voice *voice;
     int rc = vox_voice_load(name, NULL, &voice, err, sizeof err);
-    if (rc) { fprintf(stderr, "hello: %s\n", err); return 1; }
+    if (rc) {
+        fprintf(stderr, "hello: %s\n", err);
+        return 1;
+    }
 
     vox_synth_options opt;
     vox_synth_options_init(&opt);
@@ -26,13 +29,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     FILE *f = fopen(out, "wb");
-    if (!f) { perror(out); vox_synth_free(s); vox_voice_free(voice); return 1; }
+    if (!f) {
+        perror(out);
+        vox_synth_free(s);
+        vox_voice_free(voice);
+        return 1;
+    }
     unsigned char hdr[44];
-    fwrite(hdr, 1, sizeof hdr, f);   /* placeholder: the sizes are known at the end */
+    fwrite(hdr, 1, sizeof hdr, f); /* placeholder: the sizes are known at the end */
     uint64_t n = 0;
     int rate = 0;
     vox_chunk c;
-    do {   /* audio arrives sentence by sentence */
+    do { /* audio arrives sentence by sentence */
         if ((rc = vox_synth_next(s, &c))) break;
         fwrite(c.pcm16, sizeof *c.pcm16, c.n_samples, f);
         n += c.n_samples;

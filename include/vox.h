@@ -45,7 +45,7 @@ enum {
     VOX_ERR_UNSUPPORTED = -11, /* valid, but not supported by this build */
     VOX_ERR_INTERNAL = -12,    /* a bug: please report */
     VOX_ERR_EMPTY = -13,       /* input text has nothing to speak */
-    VOX_ERR_SSML = -14,        /* malformed or unsupported SSML (the message names line and column) */
+    VOX_ERR_SSML = -14, /* malformed or unsupported SSML (the message names line and column) */
 };
 
 /* A short static description of an error code. */
@@ -60,12 +60,12 @@ const char *vox_version(void);
 typedef struct vox_voice vox_voice;
 
 typedef struct vox_load_options {
-    const char *config_path;     /* Piper: .onnx.json; NULL = beside the model */
-    const char *espeak_data;     /* espeak-ng data dir; NULL = the system's */
-    const char *const *data_dirs;/* where voice names are looked up; NULL = defaults */
+    const char *config_path;      /* Piper: .onnx.json; NULL = beside the model */
+    const char *espeak_data;      /* espeak-ng data dir; NULL = the system's */
+    const char *const *data_dirs; /* where voice names are looked up; NULL = defaults */
     int n_data_dirs;
-    int threads;                 /* inference threads per synthesis; 0 = all cores */
-    int precision;               /* Piper: VOX_PRECISION_*; espeak voices ignore it */
+    int threads;   /* inference threads per synthesis; 0 = all cores */
+    int precision; /* Piper: VOX_PRECISION_*; espeak voices ignore it */
 } vox_load_options;
 
 /* Numerics of a Piper voice's frame-level half (flow + decoder convolutions): FP32 (the
@@ -84,17 +84,17 @@ void vox_load_options_init(vox_load_options *o);
  * voice, a path to a Piper ".onnx", or a Piper voice name found in the data dirs.
  * On failure returns an error code and writes a one-line message to err (if non-NULL).
  */
-int vox_voice_load(const char *name, const vox_load_options *opt, vox_voice **out,
-                   char *err, size_t errlen);
+int vox_voice_load(const char *name, const vox_load_options *opt, vox_voice **out, char *err,
+                   size_t errlen);
 void vox_voice_free(vox_voice *v);
 
 typedef struct vox_voice_info {
-    const char *name;      /* as loaded, e.g. "espeak:en-us" or "en_US-lessac-medium" */
-    const char *kind;      /* "espeak" or "piper" */
-    const char *language;  /* e.g. "en-us" */
-    const char *quality;   /* Piper's "x_low".."high", or "espeak" */
+    const char *name;     /* as loaded, e.g. "espeak:en-us" or "en_US-lessac-medium" */
+    const char *kind;     /* "espeak" or "piper" */
+    const char *language; /* e.g. "en-us" */
+    const char *quality;  /* Piper's "x_low".."high", or "espeak" */
     int sample_rate;
-    int num_speakers;      /* 1 for single-speaker voices */
+    int num_speakers; /* 1 for single-speaker voices */
 } vox_voice_info;
 
 void vox_voice_get_info(const vox_voice *v, vox_voice_info *out);
@@ -109,15 +109,15 @@ const char *vox_voice_speaker_name(const vox_voice *v, int id);
  * Limits: VOX_MAX_LISTED_VOICES Piper voices per call; names over 200 bytes and invalid
  * configs are skipped (fn sees only loadable voices). Strings in the entry live until
  * fn returns. Returns VOX_OK, or a negative code (espeak-ng failed, no memory). */
-#define VOX_LIST_ESPEAK 1u
-#define VOX_LIST_PIPER 2u
+#define VOX_LIST_ESPEAK       1u
+#define VOX_LIST_PIPER        2u
 #define VOX_MAX_LISTED_VOICES 1024
 typedef struct vox_voice_entry {
-    const char *name;        /* what vox_voice_load takes: "espeak:en-us", "en_US-x-medium" */
-    const char *kind;        /* "espeak" or "piper" */
-    const char *language;    /* espeak: its language; Piper: language.code (may be "") */
-    const char *quality;     /* Piper's audio.quality (may be ""); "espeak" for espeak */
-    const char *path;        /* Piper: the .onnx file; espeak: NULL */
+    const char *name;     /* what vox_voice_load takes: "espeak:en-us", "en_US-x-medium" */
+    const char *kind;     /* "espeak" or "piper" */
+    const char *language; /* espeak: its language; Piper: language.code (may be "") */
+    const char *quality;  /* Piper's audio.quality (may be ""); "espeak" for espeak */
+    const char *path;     /* Piper: the .onnx file; espeak: NULL */
     int sample_rate;
     int num_speakers;
     const char *const *speakers; /* num_speakers names in id order (Piper, > 1), else NULL */
@@ -141,57 +141,58 @@ typedef struct vox_lexicon vox_lexicon;
 int vox_lexicon_open(const char *path, vox_lexicon **out, char *err, size_t errlen);
 /* Compile a source file to an image file (written atomically). */
 int vox_lexicon_compile(const char *src_path, const char *image_path, char *err, size_t errlen);
-size_t vox_lexicon_size(const vox_lexicon *l);     /* number of entries */
+size_t vox_lexicon_size(const vox_lexicon *l); /* number of entries */
 void vox_lexicon_free(vox_lexicon *l);
 
 /* Hot reload: vox_lexicon_watch_get returns a new reference to the lexicon of path,
  * reloaded first when the file changed (checked at most every check_ms). A failed
  * reload keeps the previous lexicon. Syntheses holding the old one keep it. */
 typedef struct vox_lexicon_watch vox_lexicon_watch;
-int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out,
-                           char *err, size_t errlen);
+int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out, char *err,
+                           size_t errlen);
 vox_lexicon *vox_lexicon_watch_get(vox_lexicon_watch *w);
 void vox_lexicon_watch_free(vox_lexicon_watch *w);
 
 /* ------------------------------------------------------------- synthesis */
 
 typedef struct vox_synth_options {
-    int speaker_id;          /* -1: by name or the voice's default */
-    const char *speaker;     /* speaker name, or NULL */
-    float length_scale;      /* <= 0: voice default; larger is slower */
-    float noise_scale;       /* < 0: voice default */
-    float noise_w;           /* < 0: voice default */
-    float rate;              /* espeak: speed factor (1 = normal); neural: 1/length_scale if length_scale unset */
-    float pitch;             /* espeak: 0..2, 1 = normal */
-    float volume;            /* output gain, 1 = unchanged */
-    float sentence_silence;  /* seconds of silence after each sentence */
-    int normalize;           /* neural loudness: VOX_NORMALIZE_PEAK (1, the default, as Piper):
+    int speaker_id;      /* -1: by name or the voice's default */
+    const char *speaker; /* speaker name, or NULL */
+    float length_scale;  /* <= 0: voice default; larger is slower */
+    float noise_scale;   /* < 0: voice default */
+    float noise_w;       /* < 0: voice default */
+    float
+        rate; /* espeak: speed factor (1 = normal); neural: 1/length_scale if length_scale unset */
+    float pitch;            /* espeak: 0..2, 1 = normal */
+    float volume;           /* output gain, 1 = unchanged */
+    float sentence_silence; /* seconds of silence after each sentence */
+    int normalize;          /* neural loudness: VOX_NORMALIZE_PEAK (1, the default, as Piper):
                                 each sentence scaled so its peak is full scale, which needs the
                                 whole sentence first, so a sentence is one chunk;
                                 VOX_NORMALIZE_STEADY (2): one gain per voice (measured at load)
                                 and a soft limiter (never clips): chunks stream from inside a
                                 sentence; VOX_NORMALIZE_OFF (0): the model's raw amplitude
                                 (also streams). espeak voices ignore it. */
-    uint64_t seed;           /* noise seed; 0 = a fixed default */
-    int timings;             /* fill word/phoneme timings in chunks */
-    int threads;             /* neural: inference threads of this synthesis. 0 (default) = as
+    uint64_t seed;          /* noise seed; 0 = a fixed default */
+    int timings;            /* fill word/phoneme timings in chunks */
+    int threads;            /* neural: inference threads of this synthesis. 0 (default) = as
                                 loaded (vox_load_options.threads); 1 = the calling thread only,
                                 even if the voice has an inference pool; > 1 = the voice's pool
                                 (all of its load-time threads: a pool is not narrowed per
                                 synthesis). espeak voices ignore it. Negative: VOX_ERR_ARG. */
-    int text_norm;           /* 1 (vox_synth_options_init's default): normalize the text for
+    int text_norm;          /* 1 (vox_synth_options_init's default): normalize the text for
                                 the voice's language first ("$500" -> "five hundred dollars",
                                 dates, times, units, ...; en, de, fr, es; other languages are
                                 left as written). Timings and chunk spans still point into the
                                 caller's text. 0: the text goes to the phonemizer as written,
                                 giving Piper's exact phoneme ids. */
-    vox_lexicon *lexicon;    /* NULL, or a pronunciation lexicon applied to the written words
+    vox_lexicon *lexicon;   /* NULL, or a pronunciation lexicon applied to the written words
                                 (with or without text_norm); IPA entries only for Piper voices */
-    int input_format;        /* VOX_INPUT_AUTO (default): SSML when the text starts with
+    int input_format;       /* VOX_INPUT_AUTO (default): SSML when the text starts with
                                 "<speak" (after an optional BOM / XML declaration), else plain
                                 text; VOX_INPUT_TEXT; VOX_INPUT_SSML (see src/text/ssml.h for
                                 the supported subset). */
-    int chunk_frames;        /* latency knob (neural voices that stream inside a sentence,
+    int chunk_frames;       /* latency knob (neural voices that stream inside a sentence,
                                 with normalize OFF or STEADY): the first chunk of each sentence
                                 has this many model frames (hop_length samples each: 256, ~12 ms
                                 at 22,050 Hz), later ones double up to VOX_CHUNK_FRAMES_MAX.
@@ -214,10 +215,10 @@ int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen);
 void vox_synth_options_init(vox_synth_options *o);
 
 typedef struct vox_timing {
-    size_t text_offset;      /* byte span in the input text (words); phonemes: their word */
+    size_t text_offset; /* byte span in the input text (words); phonemes: their word */
     size_t text_length;
-    double start, end;       /* seconds from the start of the whole synthesis */
-    const char *phoneme;     /* phoneme (UTF-8) for phoneme timings; NULL for words */
+    double start, end;   /* seconds from the start of the whole synthesis */
+    const char *phoneme; /* phoneme (UTF-8) for phoneme timings; NULL for words */
 } vox_timing;
 
 /* An SSML <mark>: its name and the time (seconds from the start of the synthesis) at
@@ -225,7 +226,7 @@ typedef struct vox_timing {
 typedef struct vox_mark {
     const char *name;
     double time;
-    size_t text_offset;      /* byte offset of the <mark> element in the input */
+    size_t text_offset; /* byte offset of the <mark> element in the input */
 } vox_mark;
 
 /* A chunk is a piece of one sentence's audio, in order. A sentence comes as one chunk
@@ -235,17 +236,20 @@ typedef struct vox_mark {
  * also carries the sentence's word/phoneme timings and its SSML marks (known before any
  * audio); the sentence's silence (sentence_silence, SSML breaks) ends its last chunk. Concatenated, the chunks are exactly the audio of one chunk per sentence. */
 typedef struct vox_chunk {
-    const float *samples;    /* n_samples floats in [-1, 1] */
-    const int16_t *pcm16;    /* the same audio as int16 */
+    const float *samples; /* n_samples floats in [-1, 1] */
+    const int16_t *pcm16; /* the same audio as int16 */
     size_t n_samples;
     int sample_rate;
-    int last;                /* 1 on the final chunk of the synthesis */
-    int sentence_index;      /* 0-based sentence this chunk belongs to */
-    size_t text_offset;      /* byte span of the input text this chunk speaks */
+    int last;           /* 1 on the final chunk of the synthesis */
+    int sentence_index; /* 0-based sentence this chunk belongs to */
+    size_t text_offset; /* byte span of the input text this chunk speaks */
     size_t text_length;
-    const vox_timing *words;    size_t n_words;    /* when options.timings */
-    const vox_timing *phonemes; size_t n_phonemes;
-    const vox_mark *marks;   size_t n_marks;    /* SSML marks reached in this chunk (always) */
+    const vox_timing *words;
+    size_t n_words; /* when options.timings */
+    const vox_timing *phonemes;
+    size_t n_phonemes;
+    const vox_mark *marks;
+    size_t n_marks; /* SSML marks reached in this chunk (always) */
 } vox_chunk;
 
 typedef struct vox_synth vox_synth;
@@ -266,9 +270,11 @@ void vox_synth_free(vox_synth *s);
 /* Sentence spans of text as the voice's front end defines them (espeak-ng clauses);
  * *spans is malloc'd, the caller frees it. For servers that synthesize sentences in
  * parallel, one vox_synth per sentence. */
-typedef struct vox_span { size_t offset, length; } vox_span;
-int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **spans,
-                        size_t *n, char *err, size_t errlen);
+typedef struct vox_span {
+    size_t offset, length;
+} vox_span;
+int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **spans, size_t *n,
+                        char *err, size_t errlen);
 
 /* Validate UTF-8; on error returns VOX_ERR_UTF8 and sets *bad_offset. */
 int vox_utf8_check(const char *text, size_t len, size_t *bad_offset);

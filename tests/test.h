@@ -12,24 +12,60 @@
 
 static int t_pass, t_fail;
 
-#define CHECK(cond) do { if (cond) t_pass++; else { t_fail++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECKF(cond, ...) do { if (cond) t_pass++; else { t_fail++; \
-    fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
-#define CHECK_EQ_INT(a, b) do { long long _a = (long long)(a), _b = (long long)(b); \
-    CHECKF(_a == _b, "%lld != %lld", _a, _b); } while (0)
-#define CHECK_NEAR(a, b, tol) do { double _a = (a), _b = (b); \
-    CHECKF(fabs(_a - _b) <= (tol), "%.9g vs %.9g (tol %g)", _a, _b, (double)(tol)); } while (0)
-#define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); \
-    CHECKF(_a && _b && !strcmp(_a, _b), "'%s' != '%s'", _a ? _a : "(null)", _b ? _b : "(null)"); } while (0)
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            t_pass++;                                                                              \
+        else {                                                                                     \
+            t_fail++;                                                                              \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
+        }                                                                                          \
+    } while (0)
+#define CHECKF(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            t_pass++;                                                                              \
+        else {                                                                                     \
+            t_fail++;                                                                              \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long _a = (long long)(a), _b = (long long)(b);                                        \
+        CHECKF(_a == _b, "%lld != %lld", _a, _b);                                                  \
+    } while (0)
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double _a = (a), _b = (b);                                                                 \
+        CHECKF(fabs(_a - _b) <= (tol), "%.9g vs %.9g (tol %g)", _a, _b, (double)(tol));            \
+    } while (0)
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *_a = (a), *_b = (b);                                                           \
+        CHECKF(_a &&_b && !strcmp(_a, _b), "'%s' != '%s'", _a ? _a : "(null)",                     \
+               _b ? _b : "(null)");                                                                \
+    } while (0)
 
 #define TEST_SKIP_CODE 77
-#define TEST_SKIP(...) do { printf("SKIP: "); printf(__VA_ARGS__); putchar('\n'); \
-    exit(TEST_SKIP_CODE); } while (0)
-#define TEST_SUMMARY() do { printf("%d passed, %d failed\n", t_pass, t_fail); \
-    if (!t_pass && !t_fail) { printf("FAIL: no check ran\n"); return 1; } \
-    return t_fail ? 1 : 0; } while (0)
+#define TEST_SKIP(...)                                                                             \
+    do {                                                                                           \
+        printf("SKIP: ");                                                                          \
+        printf(__VA_ARGS__);                                                                       \
+        putchar('\n');                                                                             \
+        exit(TEST_SKIP_CODE);                                                                      \
+    } while (0)
+#define TEST_SUMMARY()                                                                             \
+    do {                                                                                           \
+        printf("%d passed, %d failed\n", t_pass, t_fail);                                          \
+        if (!t_pass && !t_fail) {                                                                  \
+            printf("FAIL: no check ran\n");                                                        \
+            return 1;                                                                              \
+        }                                                                                          \
+        return t_fail ? 1 : 0;                                                                     \
+    } while (0)
 
 /* SNR in dB of out against ref with the reference's mean removed, as ../shared/README.md
  * defines equality: 10*log10(sum (r - mean r)^2 / sum (o - r)^2); 999 when identical. */
@@ -55,8 +91,13 @@ static inline char *test_slurp(const char *path, long *len) {
     if (!fseek(f, 0, SEEK_END)) {
         long n = ftell(f);
         if (n >= 0 && n < (1L << 30) && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-            else { buf[n] = 0; if (len) *len = n; }
+            if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf[n] = 0;
+                if (len) *len = n;
+            }
         }
     }
     fclose(f);

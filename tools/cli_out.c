@@ -43,12 +43,19 @@ void vx_timings_add(vx_timings_out *t, const vox_chunk *ch, const char *text) {
     t->sample_rate = ch->sample_rate;
     /* Text of the chunk: trim surrounding white space for display. */
     size_t off = ch->text_offset, len = ch->text_length;
-    while (len && (text[off] == ' ' || text[off] == '\n' || text[off] == '\t' || text[off] == '\r')) { off++; len--; }
-    while (len && (text[off + len - 1] == ' ' || text[off + len - 1] == '\n' || text[off + len - 1] == '\t' || text[off + len - 1] == '\r')) len--;
+    while (len &&
+           (text[off] == ' ' || text[off] == '\n' || text[off] == '\t' || text[off] == '\r')) {
+        off++;
+        len--;
+    }
+    while (len && (text[off + len - 1] == ' ' || text[off + len - 1] == '\n' ||
+                   text[off + len - 1] == '\t' || text[off + len - 1] == '\r'))
+        len--;
     cJSON_AddItemToArray(t->sentences, span_item(text, off, len, t->t, t->t + dur));
     for (size_t i = 0; i < ch->n_words; i++) {
         const vox_timing *w = &ch->words[i];
-        cJSON_AddItemToArray(t->words, span_item(text, w->text_offset, w->text_length, w->start, w->end));
+        cJSON_AddItemToArray(t->words,
+                             span_item(text, w->text_offset, w->text_length, w->start, w->end));
     }
     for (size_t i = 0; i < ch->n_phonemes; i++) {
         const vox_timing *p = &ch->phonemes[i];
@@ -85,7 +92,10 @@ static int write_subs(const vx_timings_out *t, const char *path) {
         return 1;
     }
     FILE *f = fopen(path, "w");
-    if (!f) { fprintf(stderr, "vox: error: cannot open '%s': %s\n", path, strerror(errno)); return 1; }
+    if (!f) {
+        fprintf(stderr, "vox: error: cannot open '%s': %s\n", path, strerror(errno));
+        return 1;
+    }
     if (vtt) fputs("WEBVTT\n\n", f);
     int k = 0;
     cJSON *s;
@@ -101,7 +111,10 @@ static int write_subs(const vx_timings_out *t, const char *path) {
         for (const char *p = txt; *p; p++) fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
         fputs("\n\n", f);
     }
-    if (fclose(f)) { fprintf(stderr, "vox: error: cannot write '%s'\n", path); return 1; }
+    if (fclose(f)) {
+        fprintf(stderr, "vox: error: cannot write '%s'\n", path);
+        return 1;
+    }
     return 0;
 }
 
@@ -120,7 +133,10 @@ int vx_timings_write(vx_timings_out *t, const char *json_path, const char *subs_
         int bad = !f || !s || fputs(s, f) < 0;
         if (f && fclose(f)) bad = 1;
         free(s);
-        if (bad) { fprintf(stderr, "vox: error: cannot write '%s'\n", json_path); return 1; }
+        if (bad) {
+            fprintf(stderr, "vox: error: cannot write '%s'\n", json_path);
+            return 1;
+        }
     }
     if (subs_path) return write_subs(t, subs_path);
     return 0;
@@ -137,32 +153,63 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
     vox_voice_get_info(v, &info);
     while (!rc && (n = getline(&line, &cap, stdin)) > 0) {
         lineno++;
-        if (n > (ssize_t)VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: line %d too long\n", lineno); rc = 1; break; }
+        if (n > (ssize_t)VOX_MAX_TEXT_BYTES) {
+            fprintf(stderr, "vox: error: line %d too long\n", lineno);
+            rc = 1;
+            break;
+        }
         cJSON *j = cJSON_ParseWithLength(line, (size_t)n);
         if (!j || !cJSON_IsObject(j)) {
             cJSON_Delete(j);
-            size_t i = 0; while (i < (size_t)n && (line[i] == ' ' || line[i] == '\n' || line[i] == '\r' || line[i] == '\t')) i++;
-            if (i == (size_t)n) continue;   /* blank line */
-            fprintf(stderr, "vox: error: line %d: not a JSON object\n", lineno); rc = 1; break;
+            size_t i = 0;
+            while (i < (size_t)n &&
+                   (line[i] == ' ' || line[i] == '\n' || line[i] == '\r' || line[i] == '\t'))
+                i++;
+            if (i == (size_t)n) continue; /* blank line */
+            fprintf(stderr, "vox: error: line %d: not a JSON object\n", lineno);
+            rc = 1;
+            break;
         }
         cJSON *text = cJSON_GetObjectItem(j, "text");
         cJSON *sid = cJSON_GetObjectItem(j, "speaker_id");
         cJSON *spk = cJSON_GetObjectItem(j, "speaker");
         cJSON *of = cJSON_GetObjectItem(j, "output_file");
         vox_synth_options so = *base;
-        if (!cJSON_IsString(text)) { fprintf(stderr, "vox: error: line %d: \"text\" must be a string\n", lineno); rc = 1; }
-        else if (sid && !(cJSON_IsNumber(sid) && sid->valuedouble >= 0 && sid->valuedouble < 1e6)) { fprintf(stderr, "vox: error: line %d: \"speaker_id\" must be a non-negative integer\n", lineno); rc = 1; }
-        else if (spk && !cJSON_IsString(spk)) { fprintf(stderr, "vox: error: line %d: \"speaker\" must be a string\n", lineno); rc = 1; }
-        else if (of && !cJSON_IsString(of)) { fprintf(stderr, "vox: error: line %d: \"output_file\" must be a string\n", lineno); rc = 1; }
-        if (rc) { cJSON_Delete(j); break; }
+        if (!cJSON_IsString(text)) {
+            fprintf(stderr, "vox: error: line %d: \"text\" must be a string\n", lineno);
+            rc = 1;
+        } else if (sid &&
+                   !(cJSON_IsNumber(sid) && sid->valuedouble >= 0 && sid->valuedouble < 1e6)) {
+            fprintf(stderr, "vox: error: line %d: \"speaker_id\" must be a non-negative integer\n",
+                    lineno);
+            rc = 1;
+        } else if (spk && !cJSON_IsString(spk)) {
+            fprintf(stderr, "vox: error: line %d: \"speaker\" must be a string\n", lineno);
+            rc = 1;
+        } else if (of && !cJSON_IsString(of)) {
+            fprintf(stderr, "vox: error: line %d: \"output_file\" must be a string\n", lineno);
+            rc = 1;
+        }
+        if (rc) {
+            cJSON_Delete(j);
+            break;
+        }
         if (sid) so.speaker_id = (int)sid->valuedouble;
         if (spk) so.speaker = spk->valuestring;
         char path[4096] = "";
-        if (of) snprintf(path, sizeof path, "%s", of->valuestring);
-        else if (out_dir) snprintf(path, sizeof path, "%s/%d.wav", out_dir, k);
+        if (of)
+            snprintf(path, sizeof path, "%s", of->valuestring);
+        else if (out_dir)
+            snprintf(path, sizeof path, "%s/%d.wav", out_dir, k);
         k++;
         FILE *f = *path ? fopen(path, "wb") : stdout;
-        if (!f) { fprintf(stderr, "vox: error: cannot open output file '%s': %s\n", path, strerror(errno)); cJSON_Delete(j); rc = 1; break; }
+        if (!f) {
+            fprintf(stderr, "vox: error: cannot open output file '%s': %s\n", path,
+                    strerror(errno));
+            cJSON_Delete(j);
+            rc = 1;
+            break;
+        }
         vox_synth *s = NULL;
         int r = vox_synth_start(v, text->valuestring, strlen(text->valuestring), &so, &s);
         vx_wav_writer w;
@@ -171,15 +218,24 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
         while (!r) {
             r = vox_synth_next(s, &ch);
             if (r) break;
-            if (*path) { if (vx_wav_write(&w, ch.pcm16, ch.n_samples)) r = VOX_ERR_IO; }
-            else if (fwrite(ch.pcm16, 2, ch.n_samples, f) != ch.n_samples || fflush(f)) r = VOX_ERR_IO;
+            if (*path) {
+                if (vx_wav_write(&w, ch.pcm16, ch.n_samples)) r = VOX_ERR_IO;
+            } else if (fwrite(ch.pcm16, 2, ch.n_samples, f) != ch.n_samples || fflush(f))
+                r = VOX_ERR_IO;
             if (ch.last) break;
         }
         if (!r && *path && vx_wav_end(&w)) r = VOX_ERR_IO;
-        if (r) { fprintf(stderr, "vox: error: line %d: %s\n", lineno, r == VOX_ERR_IO ? "cannot write audio" : vox_synth_error(s)); rc = 1; }
-        else if (*path && !quiet) fprintf(stderr, "vox: wrote %s\n", path);
+        if (r) {
+            fprintf(stderr, "vox: error: line %d: %s\n", lineno,
+                    r == VOX_ERR_IO ? "cannot write audio" : vox_synth_error(s));
+            rc = 1;
+        } else if (*path && !quiet)
+            fprintf(stderr, "vox: wrote %s\n", path);
         vox_synth_free(s);
-        if (f != stdout && fclose(f) && !rc) { fprintf(stderr, "vox: error: cannot write '%s'\n", path); rc = 1; }
+        if (f != stdout && fclose(f) && !rc) {
+            fprintf(stderr, "vox: error: cannot write '%s'\n", path);
+            rc = 1;
+        }
         cJSON_Delete(j);
     }
     free(line);
@@ -189,8 +245,10 @@ int vx_cli_json_input(vox_voice *v, const vox_synth_options *base, const char *o
 int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so) {
     size_t len = 0;
     char *buf = NULL;
-    if (text) { buf = strdup(text); len = strlen(text); }
-    else {
+    if (text) {
+        buf = strdup(text);
+        len = strlen(text);
+    } else {
         size_t cap = 0;
         FILE *m = open_memstream(&buf, &cap);
         char tmp[65536];
@@ -201,14 +259,21 @@ int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so)
         }
         if (m) fclose(m);
     }
-    if (!buf) { fprintf(stderr, "vox: error: out of memory\n"); return 1; }
+    if (!buf) {
+        fprintf(stderr, "vox: error: out of memory\n");
+        return 1;
+    }
     size_t bad;
     char err[512];
     int rc = 0;
-    if (len > VOX_MAX_TEXT_BYTES) { fprintf(stderr, "vox: error: input too long\n"); rc = 1; }
-    else if (vox_utf8_check(buf, len, &bad)) { fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad); rc = 1; }
-    else if (so->input_format == VOX_INPUT_SSML ||
-             (so->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(buf, len))) {
+    if (len > VOX_MAX_TEXT_BYTES) {
+        fprintf(stderr, "vox: error: input too long\n");
+        rc = 1;
+    } else if (vox_utf8_check(buf, len, &bad)) {
+        fprintf(stderr, "vox: error: invalid UTF-8 in input at byte offset %zu\n", bad);
+        rc = 1;
+    } else if (so->input_format == VOX_INPUT_SSML ||
+               (so->input_format == VOX_INPUT_AUTO && vox_text_is_ssml(buf, len))) {
         /* SSML: each block's text (normalized as synthesis would) on its own lines */
         vx_ssml x;
         if (vx_ssml_parse(buf, len, 1, v->language, &x, err, sizeof err)) {
@@ -238,7 +303,10 @@ int vx_cli_phonemes(vox_voice *v, const char *text, const vox_synth_options *so)
             rc = 1;
         }
         vx_norm_free(&n);
-    } else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) { fprintf(stderr, "vox: error: %s\n", err); rc = 1; }
+    } else if (vx_piper_voice_print_phonemes(v, buf, len, stdout, err, sizeof err)) {
+        fprintf(stderr, "vox: error: %s\n", err);
+        rc = 1;
+    }
     free(buf);
     return rc;
 }
@@ -264,19 +332,23 @@ int vx_cli_lexicon(int argc, char **argv) {
             return 1;
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        fprintf(stderr, "vox: lexicon %s: %zu entries, opened in %.3f ms\n", argv[2], vx_lex_count(l),
-                (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        fprintf(stderr, "vox: lexicon %s: %zu entries, opened in %.3f ms\n", argv[2],
+                vx_lex_count(l), (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
         int rc = 0;
         for (int i = 3; i < argc; i++) {
             vx_lex_hit h;
             if (vx_lex_find(l, argv[i], strlen(argv[i]), &h))
                 printf("%s\t%s%.*s%s\n", argv[i], h.kind == VX_LEX_IPA ? "/" : "", (int)h.value_len,
                        h.value, h.kind == VX_LEX_IPA ? "/" : "");
-            else { printf("%s\t(not found)\n", argv[i]); rc = 2; }
+            else {
+                printf("%s\t(not found)\n", argv[i]);
+                rc = 2;
+            }
         }
         vx_lex_release(l);
         return rc;
     }
-    fprintf(stderr, "vox: error: usage: vox lexicon compile SRC OUT | vox lexicon lookup FILE WORD...\n");
+    fprintf(stderr,
+            "vox: error: usage: vox lexicon compile SRC OUT | vox lexicon lookup FILE WORD...\n");
     return 1;
 }

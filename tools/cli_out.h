@@ -6,7 +6,7 @@
 
 typedef struct vx_timings_out {
     cJSON *words, *phonemes, *sentences, *marks;
-    double t;                /* audio seconds written so far */
+    double t; /* audio seconds written so far */
     int sample_rate;
 } vx_timings_out;
 

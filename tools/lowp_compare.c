@@ -28,7 +28,7 @@ double lowp_snr_db(const float *ref, const float *out, int64_t n) {
 }
 
 #define NFFT 1024
-#define HOP 256
+#define HOP  256
 #define NMEL 80
 
 /* In-place radix-2 complex FFT of NFFT points. */
@@ -38,8 +38,12 @@ static void fft(double *re, double *im) {
         for (; j & bit; bit >>= 1) j ^= bit;
         j ^= bit;
         if (i < j) {
-            double t = re[i]; re[i] = re[j]; re[j] = t;
-            t = im[i]; im[i] = im[j]; im[j] = t;
+            double t = re[i];
+            re[i] = re[j];
+            re[j] = t;
+            t = im[i];
+            im[i] = im[j];
+            im[j] = t;
         }
     }
     for (int len = 2; len <= NFFT; len <<= 1) {
@@ -68,9 +72,14 @@ static int64_t log_mel(const float *x, int64_t n, int rate, double **out) {
     double *mel = malloc((size_t)(frames * NMEL) * sizeof *mel);
     double *re = malloc(NFFT * sizeof *re), *im = malloc(NFFT * sizeof *im);
     double edges[NMEL + 2];
-    if (!mel || !re || !im) { free(mel); free(re); free(im); return 0; }
+    if (!mel || !re || !im) {
+        free(mel);
+        free(re);
+        free(im);
+        return 0;
+    }
     for (int b = 0; b < NMEL + 2; b++)
-        edges[b] = mel_to_hz(hz_to_mel(rate / 2.0) * b / (NMEL + 1)) * NFFT / rate;   /* in bins */
+        edges[b] = mel_to_hz(hz_to_mel(rate / 2.0) * b / (NMEL + 1)) * NFFT / rate; /* in bins */
     for (int64_t f = 0; f < frames; f++) {
         for (int i = 0; i < NFFT; i++) {
             re[i] = x[f * HOP + i] * (0.5 - 0.5 * cos(2 * M_PI * i / NFFT));
@@ -80,8 +89,9 @@ static int64_t log_mel(const float *x, int64_t n, int rate, double **out) {
         for (int b = 0; b < NMEL; b++) {
             double s = 0;
             for (int k = (int)ceil(edges[b]); k <= (int)floor(edges[b + 2]) && k <= NFFT / 2; k++) {
-                double w = k <= edges[b + 1] ? (k - edges[b]) / (edges[b + 1] - edges[b] + 1e-12)
-                                             : (edges[b + 2] - k) / (edges[b + 2] - edges[b + 1] + 1e-12);
+                double w = k <= edges[b + 1]
+                               ? (k - edges[b]) / (edges[b + 1] - edges[b] + 1e-12)
+                               : (edges[b + 2] - k) / (edges[b + 2] - edges[b + 1] + 1e-12);
                 if (w > 0) s += w * (re[k] * re[k] + im[k] * im[k]);
             }
             mel[f * NMEL + b] = s;
@@ -99,7 +109,8 @@ double lowp_logmel_db(const float *ref, const float *out, int64_t n, int rate) {
     double d = NAN;
     if (fr && fo == fr) {
         double peak = 0;
-        for (int64_t i = 0; i < fr * NMEL; i++) if (mr[i] > peak) peak = mr[i];
+        for (int64_t i = 0; i < fr * NMEL; i++)
+            if (mr[i] > peak) peak = mr[i];
         double floor_ = peak * 1e-8 + 1e-30, sum = 0;
         for (int64_t f = 0; f < fr; f++) {
             double e = 0;
@@ -120,26 +131,33 @@ double lowp_logmel_db(const float *ref, const float *out, int64_t n, int rate) {
 int lowp_compare_layers(const vx_graph *ref, const vx_graph *low, const vx_run_opts *base,
                         const vx_tensor *in, FILE *report) {
     int n = vx_graph_lowp_outputs(low, NULL, 0);
-    if (n <= 0) { fprintf(report, "compare: no reduced-precision layers\n"); return 0; }
+    if (n <= 0) {
+        fprintf(report, "compare: no reduced-precision layers\n");
+        return 0;
+    }
     const char **names = calloc((size_t)n, sizeof *names);
     if (!names) return -1;
     vx_graph_lowp_outputs(low, names, n);
     int nin = vx_graph_n_inputs(ref), nout = vx_graph_n_outputs(ref), rc = 0;
-    fprintf(report, "%-4s %-60s %9s %9s\n", "#", "layer output (reduced-precision step)", "SNR dB", "drop dB");
+    fprintf(report, "%-4s %-60s %9s %9s\n", "#", "layer output (reduced-precision step)", "SNR dB",
+            "drop dB");
     double prev = INFINITY;
     for (int b0 = 0; b0 < n && !rc; b0 += VX_GRAPH_MAX_EXTRA_OUTPUTS) {
         int nb = n - b0 < VX_GRAPH_MAX_EXTRA_OUTPUTS ? n - b0 : VX_GRAPH_MAX_EXTRA_OUTPUTS;
-        vx_tensor *o1 = calloc((size_t)(nout + nb), sizeof *o1), *o2 = calloc((size_t)(nout + nb), sizeof *o2);
+        vx_tensor *o1 = calloc((size_t)(nout + nb), sizeof *o1),
+                  *o2 = calloc((size_t)(nout + nb), sizeof *o2);
         vx_run_opts o = *base;
         o.extra_outputs = names + b0;
         o.n_extra_outputs = nb;
         o.profile = NULL;
         o.stats = NULL;
-        if (!o1 || !o2 || vx_graph_run(ref, &o, in, nin, o1) || vx_graph_run(low, &o, in, nin, o2)) rc = -1;
+        if (!o1 || !o2 || vx_graph_run(ref, &o, in, nin, o1) || vx_graph_run(low, &o, in, nin, o2))
+            rc = -1;
         for (int i = 0; !rc && i < nb; i++) {
             const vx_tensor *a = &o1[nout + i], *c = &o2[nout + i];
             double s = a->numel == c->numel && a->dtype == VX_FLOAT && c->dtype == VX_FLOAT
-                           ? lowp_snr_db(a->data, c->data, a->numel) : NAN;
+                           ? lowp_snr_db(a->data, c->data, a->numel)
+                           : NAN;
             fprintf(report, "%-4d %-60.60s %9.2f %9.2f\n", b0 + i, names[b0 + i], s,
                     isfinite(prev) && isfinite(s) ? prev - s : 0.0);
             prev = s;

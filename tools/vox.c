@@ -28,12 +28,11 @@ typedef struct cli {
     const char *model, *config, *output_file, *output_dir, *text, *espeak_data;
     const char *timings_path, *subtitles_path, *data_dir, *lexicon;
     int output_raw, raw_f32, quiet, debug, json_input, phonemes_only, threads, precision;
-    int format;              /* vx_audio_format of -f/-d; -1: from the file extension */
-    int sample_rate;         /* 0: the voice's */
+    int format;      /* vx_audio_format of -f/-d; -1: from the file extension */
+    int sample_rate; /* 0: the voice's */
     vx_enc_options enc;
     vox_synth_options so;
 } cli;
-
 
 static void die_usage(const char *fmt, ...) {
     va_list ap;
@@ -56,52 +55,64 @@ static int fail(const char *fmt, ...) {
 }
 
 static void usage(void) {
-    puts("usage: vox [options] < text\n"
-         "       vox infer -m MODEL.onnx --ids 1,0,20,0,2 [...]   (run a model on phoneme ids)\n"
-         "\n"
-         "  -m, --model VOICE        espeak:<name> (default espeak:en-us), a Piper .onnx, or a voice name\n"
-         "  -c, --config FILE        Piper voice config (default: MODEL.onnx.json)\n"
-         "  --data-dir DIR           where voice names are looked up (default ~/.local/share/vox/voices and .)\n"
-         "  --espeak_data DIR        espeak-ng data directory\n"
-         "  -f, --output_file FILE   write all input to one file (- = stdout), in the format of its\n"
-         "                           extension: .mp3 .opus .ogg .aac .flac .wav (others: WAV)\n"
-         "  -d, --output_dir DIR     write one numbered file per input line (WAV unless --format)\n"
-         "  --format FMT             mp3, opus, aac, flac, wav or pcm (raw s16le) for -f/-d\n"
-         "  --sample-rate HZ         output rate, 8000..48000 (default: the voice's); resampled\n"
-         "  --bitrate BPS            mp3 8000..320000, opus 6000..256000, aac 16000..256000\n"
-         "  --compression N          flac level 0..8, mp3 quality 0..9, opus complexity 0..10\n"
-         "  --output-raw             stream raw audio to stdout, each sentence as soon as it is ready\n"
-         "  --raw-format s16|f32     sample format of --output-raw (default s16 = s16le)\n"
-         "  --text TEXT              speak TEXT instead of reading stdin\n"
-         "  --json-input             stdin lines are JSON: {\"text\", \"speaker_id\"|\"speaker\", \"output_file\"}\n"
-         "  -s, --speaker ID|NAME    speaker of a multi-speaker voice\n"
-         "  --length_scale X         phoneme length (larger = slower); --speed X = 1/X\n"
-         "  --noise_scale X, --noise_w X   generator and duration noise\n"
-         "  --sentence_silence SEC   silence after each sentence\n"
-         "  --volume X               output gain (1 = unchanged)\n"
-         "  --rate X, --pitch X      espeak voices: speed factor and pitch (1 = normal)\n"
-         "  --no-normalize           keep the model's raw amplitude (no per-sentence peak normalization)\n"
-         "  --loudness peak|steady|off  peak: Piper's per-sentence peak normalization (default; a\n"
-         "                           sentence is synthesized whole first); steady: one gain per voice\n"
-         "                           and a soft limiter, so audio streams from inside a sentence\n"
-         "                           (with --output-raw: first audio after ~8 frames); off: raw\n"
-         "  --chunk-frames N         streaming: frames of a sentence's first chunk (default 8; 0 = whole)\n"
-         "  --text-norm on|off       read numbers, dates, money, units... as words (default on;\n"
-         "                           off = the text goes to espeak-ng as written, Piper's exact ids)\n"
-         "  --lexicon FILE           pronunciation lexicon: word<TAB>/IPA/ or word<TAB>respelling lines\n"
-         "                           (or an image from 'vox lexicon compile SRC OUT')\n"
-         "  --input-format auto|text|ssml   auto (default): SSML when the input starts with <speak\n"
-         "  --seed N                 noise seed\n"
-         "  --threads N              inference threads (default: all cores)\n"
-         "  --precision P            fp32 (default, onnxruntime's numerics), bf16 or int8 for the\n"
-         "                           flow + decoder of Piper voices (faster; see vox infer --compare)\n"
-         "  --timings FILE.json      write word and phoneme timings\n"
-         "  --subtitles FILE.vtt|srt write subtitles\n"
-         "  --phonemes               print phonemes and ids instead of audio (Piper voices)\n"
-         "  --list-voices            list available voices\n"
-         "  -q, --quiet              no progress output\n"
-         "  --debug                  print per-sentence details to stderr\n"
-         "  --version, -h/--help");
+    puts(
+        "usage: vox [options] < text\n"
+        "       vox infer -m MODEL.onnx --ids 1,0,20,0,2 [...]   (run a model on phoneme ids)\n"
+        "\n"
+        "  -m, --model VOICE        espeak:<name> (default espeak:en-us), a Piper .onnx, or a "
+        "voice name\n"
+        "  -c, --config FILE        Piper voice config (default: MODEL.onnx.json)\n"
+        "  --data-dir DIR           where voice names are looked up (default "
+        "~/.local/share/vox/voices and .)\n"
+        "  --espeak_data DIR        espeak-ng data directory\n"
+        "  -f, --output_file FILE   write all input to one file (- = stdout), in the format of "
+        "its\n"
+        "                           extension: .mp3 .opus .ogg .aac .flac .wav (others: WAV)\n"
+        "  -d, --output_dir DIR     write one numbered file per input line (WAV unless --format)\n"
+        "  --format FMT             mp3, opus, aac, flac, wav or pcm (raw s16le) for -f/-d\n"
+        "  --sample-rate HZ         output rate, 8000..48000 (default: the voice's); resampled\n"
+        "  --bitrate BPS            mp3 8000..320000, opus 6000..256000, aac 16000..256000\n"
+        "  --compression N          flac level 0..8, mp3 quality 0..9, opus complexity 0..10\n"
+        "  --output-raw             stream raw audio to stdout, each sentence as soon as it is "
+        "ready\n"
+        "  --raw-format s16|f32     sample format of --output-raw (default s16 = s16le)\n"
+        "  --text TEXT              speak TEXT instead of reading stdin\n"
+        "  --json-input             stdin lines are JSON: {\"text\", \"speaker_id\"|\"speaker\", "
+        "\"output_file\"}\n"
+        "  -s, --speaker ID|NAME    speaker of a multi-speaker voice\n"
+        "  --length_scale X         phoneme length (larger = slower); --speed X = 1/X\n"
+        "  --noise_scale X, --noise_w X   generator and duration noise\n"
+        "  --sentence_silence SEC   silence after each sentence\n"
+        "  --volume X               output gain (1 = unchanged)\n"
+        "  --rate X, --pitch X      espeak voices: speed factor and pitch (1 = normal)\n"
+        "  --no-normalize           keep the model's raw amplitude (no per-sentence peak "
+        "normalization)\n"
+        "  --loudness peak|steady|off  peak: Piper's per-sentence peak normalization (default; a\n"
+        "                           sentence is synthesized whole first); steady: one gain per "
+        "voice\n"
+        "                           and a soft limiter, so audio streams from inside a sentence\n"
+        "                           (with --output-raw: first audio after ~8 frames); off: raw\n"
+        "  --chunk-frames N         streaming: frames of a sentence's first chunk (default 8; 0 = "
+        "whole)\n"
+        "  --text-norm on|off       read numbers, dates, money, units... as words (default on;\n"
+        "                           off = the text goes to espeak-ng as written, Piper's exact "
+        "ids)\n"
+        "  --lexicon FILE           pronunciation lexicon: word<TAB>/IPA/ or word<TAB>respelling "
+        "lines\n"
+        "                           (or an image from 'vox lexicon compile SRC OUT')\n"
+        "  --input-format auto|text|ssml   auto (default): SSML when the input starts with <speak\n"
+        "  --seed N                 noise seed\n"
+        "  --threads N              inference threads (default: all cores)\n"
+        "  --precision P            fp32 (default, onnxruntime's numerics), bf16 or int8 for the\n"
+        "                           flow + decoder of Piper voices (faster; see vox infer "
+        "--compare)\n"
+        "  --timings FILE.json      write word and phoneme timings\n"
+        "  --subtitles FILE.vtt|srt write subtitles\n"
+        "  --phonemes               print phonemes and ids instead of audio (Piper voices)\n"
+        "  --list-voices            list available voices\n"
+        "  -q, --quiet              no progress output\n"
+        "  --debug                  print per-sentence details to stderr\n"
+        "  --version, -h/--help");
 }
 
 /* Piper accepts both --output_file and --output-file: fold '-' to '_' in long names. */
@@ -131,29 +142,82 @@ static long parse_long(const char *s, const char *name) {
 }
 
 enum {
-    O_RAW = 1000, O_RAWFMT, O_TEXT, O_JSON, O_LEN, O_SPEED, O_NOISE, O_NOISEW, O_SIL, O_VOL,
-    O_RATE, O_PITCH, O_NONORM, O_SEED, O_THREADS, O_TIMINGS, O_SUBS, O_PHON, O_LIST, O_VERSION,
-    O_DEBUG, O_ESPEAK, O_DATADIR, O_TEXTNORM, O_LEXICON, O_INFMT, O_PRECISION, O_LOUD, O_CHUNKF,
-    O_FORMAT, O_SRATE, O_BITRATE, O_COMPRESSION,
+    O_RAW = 1000,
+    O_RAWFMT,
+    O_TEXT,
+    O_JSON,
+    O_LEN,
+    O_SPEED,
+    O_NOISE,
+    O_NOISEW,
+    O_SIL,
+    O_VOL,
+    O_RATE,
+    O_PITCH,
+    O_NONORM,
+    O_SEED,
+    O_THREADS,
+    O_TIMINGS,
+    O_SUBS,
+    O_PHON,
+    O_LIST,
+    O_VERSION,
+    O_DEBUG,
+    O_ESPEAK,
+    O_DATADIR,
+    O_TEXTNORM,
+    O_LEXICON,
+    O_INFMT,
+    O_PRECISION,
+    O_LOUD,
+    O_CHUNKF,
+    O_FORMAT,
+    O_SRATE,
+    O_BITRATE,
+    O_COMPRESSION,
 };
 
 static void parse_args(int argc, char **argv, cli *c) {
     static const struct option opts[] = {
-        {"model", 1, 0, 'm'}, {"config", 1, 0, 'c'}, {"output_file", 1, 0, 'f'},
-        {"output_dir", 1, 0, 'd'}, {"output_raw", 0, 0, O_RAW}, {"raw_format", 1, 0, O_RAWFMT},
-        {"text", 1, 0, O_TEXT}, {"json_input", 0, 0, O_JSON}, {"speaker", 1, 0, 's'},
-        {"length_scale", 1, 0, O_LEN}, {"speed", 1, 0, O_SPEED}, {"noise_scale", 1, 0, O_NOISE},
-        {"noise_w", 1, 0, O_NOISEW}, {"sentence_silence", 1, 0, O_SIL}, {"volume", 1, 0, O_VOL},
-        {"rate", 1, 0, O_RATE}, {"pitch", 1, 0, O_PITCH}, {"no_normalize", 0, 0, O_NONORM},
-        {"seed", 1, 0, O_SEED}, {"threads", 1, 0, O_THREADS}, {"timings", 1, 0, O_TIMINGS},
-        {"subtitles", 1, 0, O_SUBS}, {"phonemes", 0, 0, O_PHON}, {"list_voices", 0, 0, O_LIST},
-        {"quiet", 0, 0, 'q'}, {"debug", 0, 0, O_DEBUG}, {"version", 0, 0, O_VERSION},
-        {"help", 0, 0, 'h'}, {"espeak_data", 1, 0, O_ESPEAK}, {"data_dir", 1, 0, O_DATADIR},
-        {"text_norm", 1, 0, O_TEXTNORM}, {"lexicon", 1, 0, O_LEXICON},
-        {"loudness", 1, 0, O_LOUD}, {"chunk_frames", 1, 0, O_CHUNKF},
+        {"model", 1, 0, 'm'},
+        {"config", 1, 0, 'c'},
+        {"output_file", 1, 0, 'f'},
+        {"output_dir", 1, 0, 'd'},
+        {"output_raw", 0, 0, O_RAW},
+        {"raw_format", 1, 0, O_RAWFMT},
+        {"text", 1, 0, O_TEXT},
+        {"json_input", 0, 0, O_JSON},
+        {"speaker", 1, 0, 's'},
+        {"length_scale", 1, 0, O_LEN},
+        {"speed", 1, 0, O_SPEED},
+        {"noise_scale", 1, 0, O_NOISE},
+        {"noise_w", 1, 0, O_NOISEW},
+        {"sentence_silence", 1, 0, O_SIL},
+        {"volume", 1, 0, O_VOL},
+        {"rate", 1, 0, O_RATE},
+        {"pitch", 1, 0, O_PITCH},
+        {"no_normalize", 0, 0, O_NONORM},
+        {"seed", 1, 0, O_SEED},
+        {"threads", 1, 0, O_THREADS},
+        {"timings", 1, 0, O_TIMINGS},
+        {"subtitles", 1, 0, O_SUBS},
+        {"phonemes", 0, 0, O_PHON},
+        {"list_voices", 0, 0, O_LIST},
+        {"quiet", 0, 0, 'q'},
+        {"debug", 0, 0, O_DEBUG},
+        {"version", 0, 0, O_VERSION},
+        {"help", 0, 0, 'h'},
+        {"espeak_data", 1, 0, O_ESPEAK},
+        {"data_dir", 1, 0, O_DATADIR},
+        {"text_norm", 1, 0, O_TEXTNORM},
+        {"lexicon", 1, 0, O_LEXICON},
+        {"loudness", 1, 0, O_LOUD},
+        {"chunk_frames", 1, 0, O_CHUNKF},
         {"input_format", 1, 0, O_INFMT},
         {"precision", 1, 0, O_PRECISION},
-        {"format", 1, 0, O_FORMAT}, {"sample_rate", 1, 0, O_SRATE}, {"bitrate", 1, 0, O_BITRATE},
+        {"format", 1, 0, O_FORMAT},
+        {"sample_rate", 1, 0, O_SRATE},
+        {"bitrate", 1, 0, O_BITRATE},
         {"compression", 1, 0, O_COMPRESSION},
         {0, 0, 0, 0},
     };
@@ -172,13 +236,16 @@ static void parse_args(int argc, char **argv, cli *c) {
             if (*optarg && !*end) {
                 if (id < 0 || id > 1000000) die_usage("invalid speaker id '%s'", optarg);
                 c->so.speaker_id = (int)id;
-            } else c->so.speaker = optarg;
+            } else
+                c->so.speaker = optarg;
             break;
         }
         case O_RAW: c->output_raw = 1; break;
         case O_RAWFMT:
-            if (!strcmp(optarg, "f32")) c->raw_f32 = 1;
-            else if (strcmp(optarg, "s16")) die_usage("--raw-format must be s16 or f32");
+            if (!strcmp(optarg, "f32"))
+                c->raw_f32 = 1;
+            else if (strcmp(optarg, "s16"))
+                die_usage("--raw-format must be s16 or f32");
             break;
         case O_TEXT: c->text = optarg; break;
         case O_JSON: c->json_input = 1; break;
@@ -199,33 +266,56 @@ static void parse_args(int argc, char **argv, cli *c) {
         case O_NONORM: c->so.normalize = 0; break;
         case O_LEXICON: c->lexicon = optarg; break;
         case O_LOUD:
-            if (!strcmp(optarg, "peak")) c->so.normalize = VOX_NORMALIZE_PEAK;
-            else if (!strcmp(optarg, "steady")) c->so.normalize = VOX_NORMALIZE_STEADY;
-            else if (!strcmp(optarg, "off")) c->so.normalize = VOX_NORMALIZE_OFF;
-            else { fprintf(stderr, "vox: --loudness must be peak, steady or off\n"); exit(2); }
+            if (!strcmp(optarg, "peak"))
+                c->so.normalize = VOX_NORMALIZE_PEAK;
+            else if (!strcmp(optarg, "steady"))
+                c->so.normalize = VOX_NORMALIZE_STEADY;
+            else if (!strcmp(optarg, "off"))
+                c->so.normalize = VOX_NORMALIZE_OFF;
+            else {
+                fprintf(stderr, "vox: --loudness must be peak, steady or off\n");
+                exit(2);
+            }
             break;
         case O_CHUNKF: c->so.chunk_frames = (int)parse_float(optarg, "--chunk-frames"); break;
         case O_INFMT:
-            if (!strcmp(optarg, "auto")) c->so.input_format = VOX_INPUT_AUTO;
-            else if (!strcmp(optarg, "text")) c->so.input_format = VOX_INPUT_TEXT;
-            else if (!strcmp(optarg, "ssml")) c->so.input_format = VOX_INPUT_SSML;
-            else die_usage("--input-format must be auto, text or ssml");
+            if (!strcmp(optarg, "auto"))
+                c->so.input_format = VOX_INPUT_AUTO;
+            else if (!strcmp(optarg, "text"))
+                c->so.input_format = VOX_INPUT_TEXT;
+            else if (!strcmp(optarg, "ssml"))
+                c->so.input_format = VOX_INPUT_SSML;
+            else
+                die_usage("--input-format must be auto, text or ssml");
             break;
         case O_TEXTNORM:
-            if (!strcmp(optarg, "on")) c->so.text_norm = 1;
-            else if (!strcmp(optarg, "off")) c->so.text_norm = 0;
-            else die_usage("--text-norm must be on or off");
+            if (!strcmp(optarg, "on"))
+                c->so.text_norm = 1;
+            else if (!strcmp(optarg, "off"))
+                c->so.text_norm = 0;
+            else
+                die_usage("--text-norm must be on or off");
             break;
         case O_SEED: c->so.seed = (uint64_t)parse_long(optarg, "--seed"); break;
         case O_THREADS: c->threads = (int)parse_long(optarg, "--threads"); break;
         case O_PRECISION:
             c->precision = vox_precision_parse(optarg);
-            if (c->precision < 0) die_usage("--precision must be fp32, bf16 or int8 (got '%s')", optarg);
+            if (c->precision < 0)
+                die_usage("--precision must be fp32, bf16 or int8 (got '%s')", optarg);
             break;
-        case O_TIMINGS: c->timings_path = optarg; c->so.timings = 1; break;
-        case O_SUBS: c->subtitles_path = optarg; c->so.timings = 1; break;
+        case O_TIMINGS:
+            c->timings_path = optarg;
+            c->so.timings = 1;
+            break;
+        case O_SUBS:
+            c->subtitles_path = optarg;
+            c->so.timings = 1;
+            break;
         case O_PHON: c->phonemes_only = 1; break;
-        case O_LIST: c->model = c->model ? c->model : ""; c->phonemes_only = -1; break;
+        case O_LIST:
+            c->model = c->model ? c->model : "";
+            c->phonemes_only = -1;
+            break;
         case 'q': c->quiet = 1; break;
         case O_DEBUG: c->debug = 1; break;
         case O_ESPEAK: c->espeak_data = optarg; break;
@@ -276,8 +366,9 @@ static void parse_args(int argc, char **argv, cli *c) {
 static int print_voice(const vox_voice_entry *v, void *user) {
     (void)user;
     printf("%s\t%s\t%s", v->name, v->language, v->kind);
-    if (v->path) printf("\t%s\t%d Hz\t%d speaker%s", v->path, v->sample_rate, v->num_speakers,
-                        v->num_speakers == 1 ? "" : "s");
+    if (v->path)
+        printf("\t%s\t%d Hz\t%d speaker%s", v->path, v->sample_rate, v->num_speakers,
+               v->num_speakers == 1 ? "" : "s");
     putchar('\n');
     return 0;
 }
@@ -286,8 +377,11 @@ static int list_voices(const cli *c) {
     vox_load_options lo;
     vox_load_options_init(&lo);
     lo.espeak_data = c->espeak_data;
-    const char *dirs[1] = { c->data_dir };
-    if (c->data_dir) { lo.data_dirs = dirs; lo.n_data_dirs = 1; }
+    const char *dirs[1] = {c->data_dir};
+    if (c->data_dir) {
+        lo.data_dirs = dirs;
+        lo.n_data_dirs = 1;
+    }
     int rc = vox_list_voices(&lo, VOX_LIST_ESPEAK | VOX_LIST_PIPER, print_voice, NULL);
     if (rc) return fail("cannot list voices: %s", vox_strerror(rc));
     return 0;
@@ -302,10 +396,16 @@ static char *read_all(FILE *f, size_t *len, int *too_long) {
     if (!buf) return NULL;
     for (;;) {
         if (n == cap) {
-            if (cap >= MAX_STDIN_BYTES) { *too_long = 1; break; }
+            if (cap >= MAX_STDIN_BYTES) {
+                *too_long = 1;
+                break;
+            }
             cap *= 2;
             char *p = realloc(buf, cap + 1);
-            if (!p) { free(buf); return NULL; }
+            if (!p) {
+                free(buf);
+                return NULL;
+            }
             buf = p;
         }
         size_t k = fread(buf + n, 1, cap - n, f);
@@ -328,11 +428,15 @@ static int is_blank(const char *s, size_t n) {
 static int read_input(const cli *c, char **text, size_t *len) {
     int too_long = 0;
     size_t bad;
-    if (c->text) { *text = strdup(c->text); *len = strlen(c->text); }
-    else *text = read_all(stdin, len, &too_long);
+    if (c->text) {
+        *text = strdup(c->text);
+        *len = strlen(c->text);
+    } else
+        *text = read_all(stdin, len, &too_long);
     if (!*text) return fail("out of memory reading input");
     if (too_long) return fail("input longer than %u bytes", MAX_STDIN_BYTES);
-    if (vox_utf8_check(*text, *len, &bad)) return fail("invalid UTF-8 in input at byte offset %zu", bad);
+    if (vox_utf8_check(*text, *len, &bad))
+        return fail("invalid UTF-8 in input at byte offset %zu", bad);
     if (is_blank(*text, *len)) return fail("empty input: nothing to speak");
     return 0;
 }
@@ -374,7 +478,7 @@ static int sink_open(sink *s, FILE *f, vx_audio_format fmt, const cli *c, int vo
     struct stat st;
     s->seekable = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && ftell(f) == 0;
     vx_enc_options eo = c->enc;
-    eo.patchable = s->seekable;   /* a file gets exact headers (and mp3 its LAME tag) */
+    eo.patchable = s->seekable; /* a file gets exact headers (and mp3 its LAME tag) */
     s->enc = vx_encoder_create(fmt, rate, 1, &eo, err, sizeof err);
     if (!s->enc) {
         vx_resampler_free(s->rs);
@@ -393,7 +497,7 @@ static int sink_push(sink *s, const float *x, size_t n) {
 
 static int sink_write(sink *s, const vox_chunk *ch) {
     if (sink_push(s, ch->samples, ch->n_samples)) return -1;
-    return fflush(s->f) ? -1 : 0;   /* streaming: each sentence leaves as soon as it exists */
+    return fflush(s->f) ? -1 : 0; /* streaming: each sentence leaves as soon as it exists */
 }
 
 static int sink_close(sink *s) {
@@ -443,8 +547,8 @@ static double now_s(void) {
 }
 
 /* Speak one text into an open sink. */
-static int speak(vox_voice *v, const char *text, size_t len, const vox_synth_options *so,
-                 sink *out, const cli *c) {
+static int speak(vox_voice *v, const char *text, size_t len, const vox_synth_options *so, sink *out,
+                 const cli *c) {
     vox_synth *s = NULL;
     int rc = vox_synth_start(v, text, len, so, &s);
     if (rc) {
@@ -457,7 +561,11 @@ static int speak(vox_voice *v, const char *text, size_t len, const vox_synth_opt
     for (int k = 0;; k++) {
         if (c->debug) fprintf(stderr, "vox: synthesizing sentence %d\n", k);
         rc = vox_synth_next(s, &ch);
-        if (rc) { int r = fail("%s", vox_synth_error(s)); vox_synth_free(s); return r; }
+        if (rc) {
+            int r = fail("%s", vox_synth_error(s));
+            vox_synth_free(s);
+            return r;
+        }
         if (ch.n_samples) {
             if (c->debug)
                 fprintf(stderr, "vox: sentence %d: bytes %zu+%zu, %zu samples, %.3f s synth\n",
@@ -492,7 +600,10 @@ static int run_raw_stream(vox_voice *v, const cli *c, sink *out) {
     while (!rc && (n = getline(&line, &cap, stdin)) > 0) {
         lineno++;
         total += (size_t)n;
-        if (total > MAX_STDIN_BYTES) { rc = fail("input longer than %u bytes", MAX_STDIN_BYTES); break; }
+        if (total > MAX_STDIN_BYTES) {
+            rc = fail("input longer than %u bytes", MAX_STDIN_BYTES);
+            break;
+        }
         size_t bad;
         if (vox_utf8_check(line, (size_t)n, &bad)) {
             rc = fail("invalid UTF-8 in input line %d at byte offset %zu", lineno, bad);
@@ -512,12 +623,18 @@ static int run_text_mode(vox_voice *v, const cli *c) {
     vox_voice_get_info(v, &info);
     sink out = {0};
     vx_timings_out tim;
-    if (c->timings_path || c->subtitles_path) { vx_timings_init(&tim); out.tim = &tim; }
+    if (c->timings_path || c->subtitles_path) {
+        vx_timings_init(&tim);
+        out.tim = &tim;
+    }
     int rc = 0;
     char *text = NULL;
     vx_audio_format raw = c->raw_f32 ? VX_AUDIO_PCM_F32 : VX_AUDIO_PCM;
     if (c->output_raw && !c->text) {
-        if (sink_open(&out, stdout, raw, c, info.sample_rate)) { rc = 1; goto done; }
+        if (sink_open(&out, stdout, raw, c, info.sample_rate)) {
+            rc = 1;
+            goto done;
+        }
         rc = run_raw_stream(v, c, &out);
         if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
         goto done;
@@ -526,7 +643,10 @@ static int run_text_mode(vox_voice *v, const cli *c) {
     rc = read_input(c, &text, &len);
     if (rc) goto done;
     if (c->output_raw) {
-        if (sink_open(&out, stdout, raw, c, info.sample_rate)) { rc = 1; goto done; }
+        if (sink_open(&out, stdout, raw, c, info.sample_rate)) {
+            rc = 1;
+            goto done;
+        }
         rc = speak(v, text, len, &c->so, &out, c);
         if (sink_close(&out) && !rc) rc = fail("cannot write audio to stdout");
     } else {
@@ -536,7 +656,10 @@ static int run_text_mode(vox_voice *v, const cli *c) {
             goto done;
         }
         FILE *f = open_out(path);
-        if (!f) { rc = fail("cannot open output file '%s': %s", path, strerror(errno)); goto done; }
+        if (!f) {
+            rc = fail("cannot open output file '%s': %s", path, strerror(errno));
+            goto done;
+        }
         if (sink_open(&out, f, file_format(c, path), c, info.sample_rate)) rc = 1;
         if (!rc) rc = speak(v, text, len, &c->so, &out, c);
         if (sink_close(&out) && !rc) rc = fail("cannot write '%s': %s", path, strerror(errno));
@@ -556,7 +679,10 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
         return fail("output directory '%s' does not exist", c->output_dir);
     size_t len = 0;
     char *text = NULL;
-    if (read_input(c, &text, &len)) { free(text); return 1; }
+    if (read_input(c, &text, &len)) {
+        free(text);
+        return 1;
+    }
     vox_voice_info info;
     vox_voice_get_info(v, &info);
     int rc = 0, k = 0;
@@ -569,7 +695,10 @@ static int run_dir_mode(vox_voice *v, const cli *c) {
             vx_audio_format fmt = c->format >= 0 ? (vx_audio_format)c->format : VX_AUDIO_WAV;
             snprintf(path, sizeof path, "%s/%d.%s", c->output_dir, k++, vx_audio_extension(fmt));
             FILE *f = fopen(path, "wb");
-            if (!f) { rc = fail("cannot open output file '%s': %s", path, strerror(errno)); break; }
+            if (!f) {
+                rc = fail("cannot open output file '%s': %s", path, strerror(errno));
+                break;
+            }
             sink out = {0};
             if (sink_open(&out, f, fmt, c, info.sample_rate)) rc = 1;
             if (!rc) rc = speak(v, line, n, &c->so, &out, c);
@@ -606,16 +735,26 @@ int main(int argc, char **argv) {
     lo.espeak_data = c.espeak_data;
     lo.threads = c.threads;
     lo.precision = c.precision;
-    const char *dirs[1] = { c.data_dir };
-    if (c.data_dir) { lo.data_dirs = dirs; lo.n_data_dirs = 1; }
+    const char *dirs[1] = {c.data_dir};
+    if (c.data_dir) {
+        lo.data_dirs = dirs;
+        lo.n_data_dirs = 1;
+    }
     char err[1024];
     vox_voice *v = NULL;
     int rc = vox_voice_load(model, &lo, &v, err, sizeof err);
-    if (rc) { vox_lexicon_free(lex); return fail("%s", err); }
-    if (c.json_input) rc = vx_cli_json_input(v, &c.so, c.output_dir, c.quiet);
-    else if (c.phonemes_only == 1) rc = vx_cli_phonemes(v, c.text, &c.so);
-    else if (c.output_dir) rc = run_dir_mode(v, &c);
-    else rc = run_text_mode(v, &c);
+    if (rc) {
+        vox_lexicon_free(lex);
+        return fail("%s", err);
+    }
+    if (c.json_input)
+        rc = vx_cli_json_input(v, &c.so, c.output_dir, c.quiet);
+    else if (c.phonemes_only == 1)
+        rc = vx_cli_phonemes(v, c.text, &c.so);
+    else if (c.output_dir)
+        rc = run_dir_mode(v, &c);
+    else
+        rc = run_text_mode(v, &c);
     vox_voice_free(v);
     vox_lexicon_free(lex);
     return rc;

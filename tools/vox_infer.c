@@ -33,27 +33,30 @@
 
 int vox_infer_main(int argc, char **argv);
 
-#define INFER_MAX_IDS 100000
-#define INFER_MAX_FILE ((long)16 << 20)
-#define INFER_MAX_REPS 10000
+#define INFER_MAX_IDS     100000
+#define INFER_MAX_FILE    ((long)16 << 20)
+#define INFER_MAX_REPS    10000
 #define INFER_MAX_THREADS 256
 
 typedef struct infer_args {
     const char *model, *ids, *scales, *out;
-    long long sid;          /* -1 = not given */
+    long long sid; /* -1 = not given */
     int threads, reps, profile, compare;
-    int precision;          /* 0 fp32, 1 bf16, 2 int8 */
+    int precision; /* 0 fp32, 1 bf16, 2 int8 */
     unsigned long long seed;
-    int rate;               /* 0 = from the config */
-    long long win_first, win_next;   /* --window F[,N]: frames per window (0 = one-shot run) */
+    int rate;                      /* 0 = from the config */
+    long long win_first, win_next; /* --window F[,N]: frames per window (0 = one-shot run) */
 } infer_args;
 
 static void usage(FILE *f) {
     fprintf(f, "usage: vox infer -m MODEL.onnx --ids 1,0,20,0,2|@file [--scales n,l,w] [--sid N]\n"
-               "                 [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] [--profile]\n"
+               "                 [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] "
+               "[--profile]\n"
                "                 [--precision fp32|bf16|int8] [--compare] [--window FIRST[,NEXT]]\n"
-               "--window runs the frame-level part in windows of FIRST frames, then NEXT (default FIRST),\n"
-               "and adds first_ms (time to the first window's audio) and the split's halo to the JSON line.\n");
+               "--window runs the frame-level part in windows of FIRST frames, then NEXT (default "
+               "FIRST),\n"
+               "and adds first_ms (time to the first window's audio) and the split's halo to the "
+               "JSON line.\n");
 }
 
 /* One-line error for bad arguments; returns exit status 2. */
@@ -92,35 +95,55 @@ static int parse_args(int argc, char **argv, infer_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i];
         int ok = 1;
-        if (!strcmp(k, "-h") || !strcmp(k, "--help")) { usage(stdout); return 1; }
-        if (!strcmp(k, "--profile")) { a->profile = 1; continue; }
-        if (!strcmp(k, "--compare")) { a->compare = 1; continue; }
+        if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(k, "--profile")) {
+            a->profile = 1;
+            continue;
+        }
+        if (!strcmp(k, "--compare")) {
+            a->compare = 1;
+            continue;
+        }
         if (i + 1 >= argc) return bad("%s needs a value", k);
         const char *v = argv[++i];
-        if (!strcmp(k, "-m") || !strcmp(k, "--model")) a->model = v;
-        else if (!strcmp(k, "--ids")) a->ids = v;
-        else if (!strcmp(k, "--scales")) a->scales = v;
-        else if (!strcmp(k, "--out")) a->out = v;
+        if (!strcmp(k, "-m") || !strcmp(k, "--model"))
+            a->model = v;
+        else if (!strcmp(k, "--ids"))
+            a->ids = v;
+        else if (!strcmp(k, "--scales"))
+            a->scales = v;
+        else if (!strcmp(k, "--out"))
+            a->out = v;
         else if (!strcmp(k, "--precision")) {
-            a->precision = !strcmp(v, "fp32") ? 0 : !strcmp(v, "bf16") ? 1 : !strcmp(v, "int8") ? 2 : -1;
+            a->precision = !strcmp(v, "fp32")   ? 0
+                           : !strcmp(v, "bf16") ? 1
+                           : !strcmp(v, "int8") ? 2
+                                                : -1;
             if (a->precision < 0) return bad("bad --precision '%s' (fp32, bf16 or int8)", v);
-        }
-        else if (!strcmp(k, "--sid")) a->sid = parse_int(v, 0, 1 << 20, &ok);
-        else if (!strcmp(k, "--threads")) a->threads = (int)parse_int(v, 1, INFER_MAX_THREADS, &ok);
-        else if (!strcmp(k, "--reps")) a->reps = (int)parse_int(v, 1, INFER_MAX_REPS, &ok);
-        else if (!strcmp(k, "--rate")) a->rate = (int)parse_int(v, 1, 10000000, &ok);
+        } else if (!strcmp(k, "--sid"))
+            a->sid = parse_int(v, 0, 1 << 20, &ok);
+        else if (!strcmp(k, "--threads"))
+            a->threads = (int)parse_int(v, 1, INFER_MAX_THREADS, &ok);
+        else if (!strcmp(k, "--reps"))
+            a->reps = (int)parse_int(v, 1, INFER_MAX_REPS, &ok);
+        else if (!strcmp(k, "--rate"))
+            a->rate = (int)parse_int(v, 1, 10000000, &ok);
         else if (!strcmp(k, "--window")) {
             char *end;
             a->win_first = strtoll(v, &end, 10);
             a->win_next = *end == ',' ? strtoll(end + 1, &end, 10) : a->win_first;
-            ok = !*end && a->win_first >= 1 && a->win_next >= 1 && a->win_first <= 1000000 && a->win_next <= 1000000;
-        }
-        else if (!strcmp(k, "--seed")) {
+            ok = !*end && a->win_first >= 1 && a->win_next >= 1 && a->win_first <= 1000000 &&
+                 a->win_next <= 1000000;
+        } else if (!strcmp(k, "--seed")) {
             char *end;
             errno = 0;
             a->seed = strtoull(v, &end, 10);
             ok = v[0] && v[0] != '-' && !*end && !errno;
-        } else return bad("unknown option '%s'", k);
+        } else
+            return bad("unknown option '%s'", k);
         if (!ok) return bad("bad value for %s", k);
     }
     if (!a->model) return bad("missing -m MODEL.onnx");
@@ -135,9 +158,15 @@ static char *read_file(const char *path, long *len) {
     char *buf = NULL;
     if (!fseek(f, 0, SEEK_END)) {
         long n = ftell(f);
-        if (n >= 0 && n <= INFER_MAX_FILE && !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1))) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-            else { buf[n] = 0; if (len) *len = n; }
+        if (n >= 0 && n <= INFER_MAX_FILE && !fseek(f, 0, SEEK_SET) &&
+            (buf = malloc((size_t)n + 1))) {
+            if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf[n] = 0;
+                if (len) *len = n;
+            }
         }
     }
     fclose(f);
@@ -149,7 +178,10 @@ static int parse_ids(const char *spec, int64_t **out) {
     char *text = NULL;
     if (spec[0] == '@') {
         text = read_file(spec + 1, NULL);
-        if (!text) { bad("cannot read ids file '%s' (missing, unreadable or over 16 MiB)", spec + 1); return -1; }
+        if (!text) {
+            bad("cannot read ids file '%s' (missing, unreadable or over 16 MiB)", spec + 1);
+            return -1;
+        }
     } else if (!(text = strdup(spec))) {
         return -1;
     }
@@ -164,15 +196,25 @@ static int parse_ids(const char *spec, int64_t **out) {
         *e = 0;
         int ok;
         long long v = parse_int(p, 0, INT32_MAX, &ok);
-        if (!ok) { bad("bad phoneme id '%s'", p); free(ids); free(text); return -1; }
+        if (!ok) {
+            bad("bad phoneme id '%s'", p);
+            free(ids);
+            free(text);
+            return -1;
+        }
         if (n == INFER_MAX_IDS) {
             bad("more than %d ids", INFER_MAX_IDS);
-            free(ids); free(text);
+            free(ids);
+            free(text);
             return -1;
         }
         if (n == cap) {
             int64_t *nb = realloc(ids, sizeof(int64_t) * (size_t)(cap *= 2));
-            if (!nb) { free(ids); ids = NULL; break; }
+            if (!nb) {
+                free(ids);
+                ids = NULL;
+                break;
+            }
             ids = nb;
         }
         ids[n++] = v;
@@ -180,14 +222,23 @@ static int parse_ids(const char *spec, int64_t **out) {
         p = e;
     }
     free(text);
-    if (!ids) { fprintf(stderr, "vox infer: out of memory\n"); return -1; }
-    if (!n) { free(ids); bad("--ids is empty"); return -1; }
+    if (!ids) {
+        fprintf(stderr, "vox infer: out of memory\n");
+        return -1;
+    }
+    if (!n) {
+        free(ids);
+        bad("--ids is empty");
+        return -1;
+    }
     *out = ids;
     return n;
 }
 
 /* What MODEL.onnx.json says (0 when absent). */
-typedef struct voice_cfg { int sample_rate, num_symbols, num_speakers; } voice_cfg;
+typedef struct voice_cfg {
+    int sample_rate, num_symbols, num_speakers;
+} voice_cfg;
 
 static void read_config(const char *model, voice_cfg *c) {
     memset(c, 0, sizeof *c);
@@ -206,9 +257,12 @@ static void read_config(const char *model, voice_cfg *c) {
     const cJSON *sr = cJSON_GetObjectItemCaseSensitive(audio, "sample_rate");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(j, "num_symbols");
     const cJSON *nsp = cJSON_GetObjectItemCaseSensitive(j, "num_speakers");
-    if (cJSON_IsNumber(sr) && sr->valuedouble > 0 && sr->valuedouble < 1e7) c->sample_rate = sr->valueint;
-    if (cJSON_IsNumber(ns) && ns->valuedouble > 0 && ns->valuedouble < 1e9) c->num_symbols = ns->valueint;
-    if (cJSON_IsNumber(nsp) && nsp->valuedouble > 0 && nsp->valuedouble < 1e9) c->num_speakers = nsp->valueint;
+    if (cJSON_IsNumber(sr) && sr->valuedouble > 0 && sr->valuedouble < 1e7)
+        c->sample_rate = sr->valueint;
+    if (cJSON_IsNumber(ns) && ns->valuedouble > 0 && ns->valuedouble < 1e9)
+        c->num_symbols = ns->valueint;
+    if (cJSON_IsNumber(nsp) && nsp->valuedouble > 0 && nsp->valuedouble < 1e9)
+        c->num_speakers = nsp->valueint;
     cJSON_Delete(j);
 }
 
@@ -220,7 +274,7 @@ static int cmp_double(const void *a, const void *b) {
 static double peak_rss_mb(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru)) return 0;
-    return ru.ru_maxrss / 1024.0;   /* Linux: KiB */
+    return ru.ru_maxrss / 1024.0; /* Linux: KiB */
 }
 
 static const char *base_name(const char *p) {
@@ -237,7 +291,8 @@ static int make_inputs(const vx_graph *g, const infer_args *a, const voice_cfg *
         return bad("--sid given but '%s' is a single-speaker model (no 'sid' input)", a->model);
     *sid = a->sid >= 0 ? a->sid : 0;
     if (cfg->num_speakers > 0 && *sid >= cfg->num_speakers && vx_graph_find_input(g, "sid") >= 0)
-        return bad("--sid %lld out of range: the voice has %d speakers", (long long)*sid, cfg->num_speakers);
+        return bad("--sid %lld out of range: the voice has %d speakers", (long long)*sid,
+                   cfg->num_speakers);
     for (int i = 0; i < n_ids && cfg->num_symbols > 0; i++)
         if (ids[i] >= cfg->num_symbols)
             return bad("id %lld at position %d is out of range: the voice has %d symbols",
@@ -247,7 +302,7 @@ static int make_inputs(const vx_graph *g, const infer_args *a, const voice_cfg *
         const char *nm = vx_graph_input(g, i)->name;
         vx_tensor *t = &in[i];
         memset(t, 0, sizeof *t);
-        int64_t d[2] = { 1, n_ids };
+        int64_t d[2] = {1, n_ids};
         if (!strcmp(nm, "input")) {
             vx_tensor_set_shape(t, 2, d);
             t->dtype = VX_INT64;
@@ -295,8 +350,8 @@ static int write_f32(const char *path, const vx_tensor *t) {
 }
 
 /* One windowed run: the chunks concatenated into out[0]; *first_ms = time to the first. */
-static int run_windows(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in, const infer_args *a,
-                       vx_tensor *out, double *first_ms) {
+static int run_windows(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in,
+                       const infer_args *a, vx_tensor *out, double *first_ms) {
     double t0 = now_ms();
     vx_stream *s = NULL;
     int rc = vx_stream_start(g, o, in, vx_graph_n_inputs(g), NULL, &s);
@@ -307,14 +362,27 @@ static int run_windows(const vx_graph *g, const vx_run_opts *o, const vx_tensor 
     int ndim = 0;
     for (int i = 0; !rc; i++) {
         int got = vx_stream_next(s, i ? a->win_next : a->win_first, &c);
-        if (got < 0) { rc = got; break; }
+        if (got < 0) {
+            rc = got;
+            break;
+        }
         if (!got) break;
-        if (!i) { *first_ms = now_ms() - t0; ndim = c.ndim; memcpy(dims, c.dims, sizeof dims); }
-        if (c.dtype != VX_FLOAT) { rc = VOX_ERR_MODEL; break; }
+        if (!i) {
+            *first_ms = now_ms() - t0;
+            ndim = c.ndim;
+            memcpy(dims, c.dims, sizeof dims);
+        }
+        if (c.dtype != VX_FLOAT) {
+            rc = VOX_ERR_MODEL;
+            break;
+        }
         if (n + c.numel > cap) {
             cap = (n + c.numel) * 2;
             float *nb = realloc(buf, (size_t)cap * sizeof(float));
-            if (!nb) { rc = VOX_ERR_NOMEM; break; }
+            if (!nb) {
+                rc = VOX_ERR_NOMEM;
+                break;
+            }
             buf = nb;
         }
         memcpy(buf + n, c.data, (size_t)c.numel * sizeof(float));
@@ -325,8 +393,10 @@ static int run_windows(const vx_graph *g, const vx_run_opts *o, const vx_tensor 
     if (!rc && ndim > 0) {
         dims[ndim - 1] = n;
         for (int d = 0; d < ndim - 1; d++) dims[d] = 1;
-        if (vx_tensor_alloc_raw(out, VX_FLOAT, ndim, dims)) rc = VOX_ERR_NOMEM;
-        else if (n) memcpy(out->data, buf, (size_t)n * sizeof(float));
+        if (vx_tensor_alloc_raw(out, VX_FLOAT, ndim, dims))
+            rc = VOX_ERR_NOMEM;
+        else if (n)
+            memcpy(out->data, buf, (size_t)n * sizeof(float));
     }
     free(buf);
     return rc;
@@ -337,7 +407,8 @@ int vox_infer_main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc == 1 ? 0 : rc;
     float scales[3];
-    if (parse_scales(a.scales, scales)) return bad("bad --scales '%s' (want three numbers n,l,w in [0,100])", a.scales);
+    if (parse_scales(a.scales, scales))
+        return bad("bad --scales '%s' (want three numbers n,l,w in [0,100])", a.scales);
     int64_t *ids = NULL;
     int n_ids = parse_ids(a.ids, &ids);
     if (n_ids < 0) return 2;
@@ -348,14 +419,14 @@ int vox_infer_main(int argc, char **argv) {
     char err[512] = "";
     vx_graph *g = NULL;
     double t0 = now_ms();
-    vx_graph_opts gopt = { .precision = a.precision };
+    vx_graph_opts gopt = {.precision = a.precision};
     rc = vx_graph_load_opts(a.model, &gopt, &g, err, sizeof err);
     if (!rc && a.win_first) rc = vx_graph_split_piper(g, err, sizeof err);
     double load_ms = now_ms() - t0;
     if (rc) {
         fprintf(stderr, "vox infer: %s: %s\n", a.model, err);
         free(ids);
-        return rc == VOX_ERR_IO || rc == VOX_ERR_NOT_FOUND ? 2 : 1;   /* no such file: bad argument */
+        return rc == VOX_ERR_IO || rc == VOX_ERR_NOT_FOUND ? 2 : 1; /* no such file: bad argument */
     }
     vx_tensor in[4], *outs = NULL;
     int64_t len, sid;
@@ -389,7 +460,8 @@ int vox_infer_main(int argc, char **argv) {
     for (int r = 0; r < a.reps && !rc; r++) {
         for (int i = 0; i < n_out; i++) vx_tensor_release(&outs[i]);
         double t = now_ms();
-        if (a.win_first ? run_windows(g, &o, in, &a, outs, &first_ms) : vx_graph_run(g, &o, in, vx_graph_n_inputs(g), outs)) {
+        if (a.win_first ? run_windows(g, &o, in, &a, outs, &first_ms)
+                        : vx_graph_run(g, &o, in, vx_graph_n_inputs(g), outs)) {
             fprintf(stderr, "vox infer: %s\n", err);
             rc = 1;
         }
@@ -436,33 +508,43 @@ int vox_infer_main(int argc, char **argv) {
         qsort(times, (size_t)a.reps, sizeof(double), cmp_double);
         int64_t samples = outs[0].numel;
         double secs = (double)samples / rate;
-        printf("{\"model\":\"%s\",\"ids\":%d,\"threads\":%d,\"samples\":%lld,\"sample_rate\":%d,\"dims\":[",
+        printf("{\"model\":\"%s\",\"ids\":%d,\"threads\":%d,\"samples\":%lld,\"sample_rate\":%d,"
+               "\"dims\":[",
                base_name(a.model), n_ids, a.threads, (long long)samples, rate);
-        for (int d = 0; d < outs[0].ndim; d++) printf("%s%lld", d ? "," : "", (long long)outs[0].dims[d]);
-        printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_mb\":%.1f,"
+        for (int d = 0; d < outs[0].ndim; d++)
+            printf("%s%lld", d ? "," : "", (long long)outs[0].dims[d]);
+        printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_"
+               "mb\":%.1f,"
                "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f",
-               load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0, peak_rss_mb(),
-               vx_kernels_get()->name, st.peak_bytes / 1048576.0, st.buf_peak_cached / 1048576.0);
+               load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0,
+               peak_rss_mb(), vx_kernels_get()->name, st.peak_bytes / 1048576.0,
+               st.buf_peak_cached / 1048576.0);
         size_t lpb = 0;
         int nlp = vx_graph_lowp_steps(g, &lpb);
-        static const char *const pn[] = { "fp32", "bf16", "int8" };
+        static const char *const pn[] = {"fp32", "bf16", "int8"};
         const vx_lowp_kernels *lk = a.precision ? vx_lowp_get((vx_lowp_fmt)a.precision) : NULL;
-        printf(",\"precision\":\"%s\",\"lowp_kernels\":\"%s\",\"lowp_steps\":%d,\"lowp_packed_mb\":%.2f",
+        printf(",\"precision\":\"%s\",\"lowp_kernels\":\"%s\",\"lowp_steps\":%d,\"lowp_packed_mb\":"
+               "%.2f",
                pn[a.precision], lk ? lk->name : "none", nlp, lpb / 1048576.0);
         if (a.win_first) {
             vx_split_info si;
             vx_graph_split_get(g, &si);
-            printf(",\"windowed\":%d,\"first_ms\":%.2f,\"halo\":[%d,%d],\"split\":\"", si.ok, best_first,
-                   si.halo_left, si.halo_right);
-            for (const char *p = si.note; *p; p++) if (*p != '"' && *p != '\\') putchar(*p);
+            printf(",\"windowed\":%d,\"first_ms\":%.2f,\"halo\":[%d,%d],\"split\":\"", si.ok,
+                   best_first, si.halo_left, si.halo_right);
+            for (const char *p = si.note; *p; p++)
+                if (*p != '"' && *p != '\\') putchar(*p);
             printf("\"");
         }
         if (a.compare) {
             printf(",\"ref_samples\":%lld", (long long)ref_samples);
-            if (isfinite(snr)) printf(",\"snr_db\":%.2f", snr);
-            else printf(",\"snr_db\":%s", snr > 0 ? "\"inf\"" : "null");
-            if (isfinite(lmd)) printf(",\"logmel_db\":%.4f", lmd);
-            else printf(",\"logmel_db\":null");
+            if (isfinite(snr))
+                printf(",\"snr_db\":%.2f", snr);
+            else
+                printf(",\"snr_db\":%s", snr > 0 ? "\"inf\"" : "null");
+            if (isfinite(lmd))
+                printf(",\"logmel_db\":%.4f", lmd);
+            else
+                printf(",\"logmel_db\":null");
         }
         printf("}\n");
         fflush(stdout);

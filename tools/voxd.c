@@ -13,7 +13,8 @@
 #include "vox.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: voxd [options]\n"
         "  --host ADDR          listen address (default 127.0.0.1)\n"
         "  --port N             listen port (default 5500; 0 = any free port)\n"
@@ -66,28 +67,67 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d;
-#define NEED_ARG() do { if (!v) { fprintf(stderr, "voxd: %s needs a value\n", a); return 2; } i++; } while (0)
-#define NUM(lo, hi) do { NEED_ARG(); if (num(v, lo, hi, &d)) { \
-        fprintf(stderr, "voxd: bad value for %s: '%s' (%g..%g)\n", a, v, (double)(lo), (double)(hi)); return 2; } } while (0)
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--version")) { printf("voxd %s\n", vox_version()); return 0; }
-        else if (!strcmp(a, "--host")) { NEED_ARG(); c.host = v; }
-        else if (!strcmp(a, "--port")) { NUM(0, 65535); c.port = (int)d; }
-        else if (!strcmp(a, "--plain-port")) { NUM(0, 65535); c.plain_port = (int)d; }
-        else if (!strcmp(a, "--workers")) { NUM(1, 256); c.workers = (int)d; }
-        else if (!strcmp(a, "--queue")) { NUM(1, 100000); c.queue = (int)d; }
-        else if (!strcmp(a, "--voice")) { NEED_ARG(); c.default_voice = v; }
-        else if (!strcmp(a, "--preload")) {
+#define NEED_ARG()                                                                                 \
+    do {                                                                                           \
+        if (!v) {                                                                                  \
+            fprintf(stderr, "voxd: %s needs a value\n", a);                                        \
+            return 2;                                                                              \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+#define NUM(lo, hi)                                                                                \
+    do {                                                                                           \
+        NEED_ARG();                                                                                \
+        if (num(v, lo, hi, &d)) {                                                                  \
+            fprintf(stderr, "voxd: bad value for %s: '%s' (%g..%g)\n", a, v, (double)(lo),         \
+                    (double)(hi));                                                                 \
+            return 2;                                                                              \
+        }                                                                                          \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("voxd %s\n", vox_version());
+            return 0;
+        } else if (!strcmp(a, "--host")) {
             NEED_ARG();
-            if (c.n_preload == 8) { fprintf(stderr, "voxd: at most 8 --preload\n"); return 2; }
+            c.host = v;
+        } else if (!strcmp(a, "--port")) {
+            NUM(0, 65535);
+            c.port = (int)d;
+        } else if (!strcmp(a, "--plain-port")) {
+            NUM(0, 65535);
+            c.plain_port = (int)d;
+        } else if (!strcmp(a, "--workers")) {
+            NUM(1, 256);
+            c.workers = (int)d;
+        } else if (!strcmp(a, "--queue")) {
+            NUM(1, 100000);
+            c.queue = (int)d;
+        } else if (!strcmp(a, "--voice")) {
+            NEED_ARG();
+            c.default_voice = v;
+        } else if (!strcmp(a, "--preload")) {
+            NEED_ARG();
+            if (c.n_preload == 8) {
+                fprintf(stderr, "voxd: at most 8 --preload\n");
+                return 2;
+            }
             c.preload[c.n_preload++] = v;
         } else if (!strcmp(a, "--lexicon")) {
             NEED_ARG();
-            if (c.n_lexicons == 8) { fprintf(stderr, "voxd: at most 8 --lexicon\n"); return 2; }
+            if (c.n_lexicons == 8) {
+                fprintf(stderr, "voxd: at most 8 --lexicon\n");
+                return 2;
+            }
             c.lexicons[c.n_lexicons++] = v;
         } else if (!strcmp(a, "--data-dir")) {
             NEED_ARG();
-            if (c.n_data_dirs == 8) { fprintf(stderr, "voxd: at most 8 --data-dir\n"); return 2; }
+            if (c.n_data_dirs == 8) {
+                fprintf(stderr, "voxd: at most 8 --data-dir\n");
+                return 2;
+            }
             c.data_dirs[c.n_data_dirs++] = v;
         } else if (!strcmp(a, "--precision")) {
             NEED_ARG();
@@ -99,8 +139,10 @@ int main(int argc, char **argv) {
             NEED_ARG();
             const char *eq = strrchr(v, '=');
             int pr = eq ? vox_precision_parse(eq + 1) : -1;
-            if (!eq || eq == v || pr < 0 || (size_t)(eq - v) >= VX_VOICE_NAME_MAX || c.n_voice_precision == 8) {
-                fprintf(stderr, "voxd: bad --voice-precision '%s' (NAME=fp32|bf16|int8, up to 8)\n", v);
+            if (!eq || eq == v || pr < 0 || (size_t)(eq - v) >= VX_VOICE_NAME_MAX ||
+                c.n_voice_precision == 8) {
+                fprintf(stderr, "voxd: bad --voice-precision '%s' (NAME=fp32|bf16|int8, up to 8)\n",
+                        v);
                 return 2;
             }
             vx_voice_precision *vp = &c.voice_precision[c.n_voice_precision++];
@@ -119,25 +161,59 @@ int main(int argc, char **argv) {
             memcpy(al->name, v, (size_t)(eq - v));
             al->name[eq - v] = 0;
             snprintf(al->voice, sizeof(al->voice), "%s", eq + 1);
+        } else if (!strcmp(a, "--api-key")) {
+            NEED_ARG();
+            c.api_key = v;
+        } else if (!strcmp(a, "--max-input")) {
+            NUM(1, VOX_MAX_TEXT_BYTES / 4);
+            c.max_input = (size_t)d;
+        } else if (!strcmp(a, "--timeout")) {
+            NUM(0.1, 86400);
+            c.timeout = d;
+        } else if (!strcmp(a, "--header-timeout")) {
+            NUM(0.1, 3600);
+            c.header_timeout = d;
+        } else if (!strcmp(a, "--idle-timeout")) {
+            NUM(0.1, 86400);
+            c.idle_timeout = d;
+        } else if (!strcmp(a, "--write-timeout")) {
+            NUM(0.1, 86400);
+            c.write_timeout = d;
+        } else if (!strcmp(a, "--min-rate")) {
+            NUM(0, 1e9);
+            c.min_rate = d;
+        } else if (!strcmp(a, "--max-audio")) {
+            NUM(1, 86400);
+            c.max_audio = d;
+        } else if (!strcmp(a, "--max-conns")) {
+            NUM(1, 1000000);
+            c.max_conns = (int)d;
+        } else if (!strcmp(a, "--tls-cert")) {
+            NEED_ARG();
+            c.tls_cert = v;
+        } else if (!strcmp(a, "--tls-key")) {
+            NEED_ARG();
+            c.tls_key = v;
+        } else if (!strcmp(a, "--tls12"))
+            c.tls12 = 1;
+        else if (!strcmp(a, "--port-file")) {
+            NEED_ARG();
+            c.port_file = v;
+        } else if (!strcmp(a, "--quiet"))
+            c.quiet = 1;
+        else if (!strcmp(a, "--wyoming")) {
+            NEED_ARG();
+            c.wyoming = v;
+        } else if (!strcmp(a, "--no-http"))
+            c.no_http = 1;
+        else if (!strcmp(a, "--stub-engine")) {
+            NUM(0, 60000);
+            c.stub_delay_ms = (int)d;
+        } else {
+            fprintf(stderr, "voxd: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
         }
-        else if (!strcmp(a, "--api-key")) { NEED_ARG(); c.api_key = v; }
-        else if (!strcmp(a, "--max-input")) { NUM(1, VOX_MAX_TEXT_BYTES / 4); c.max_input = (size_t)d; }
-        else if (!strcmp(a, "--timeout")) { NUM(0.1, 86400); c.timeout = d; }
-        else if (!strcmp(a, "--header-timeout")) { NUM(0.1, 3600); c.header_timeout = d; }
-        else if (!strcmp(a, "--idle-timeout")) { NUM(0.1, 86400); c.idle_timeout = d; }
-        else if (!strcmp(a, "--write-timeout")) { NUM(0.1, 86400); c.write_timeout = d; }
-        else if (!strcmp(a, "--min-rate")) { NUM(0, 1e9); c.min_rate = d; }
-        else if (!strcmp(a, "--max-audio")) { NUM(1, 86400); c.max_audio = d; }
-        else if (!strcmp(a, "--max-conns")) { NUM(1, 1000000); c.max_conns = (int)d; }
-        else if (!strcmp(a, "--tls-cert")) { NEED_ARG(); c.tls_cert = v; }
-        else if (!strcmp(a, "--tls-key")) { NEED_ARG(); c.tls_key = v; }
-        else if (!strcmp(a, "--tls12")) c.tls12 = 1;
-        else if (!strcmp(a, "--port-file")) { NEED_ARG(); c.port_file = v; }
-        else if (!strcmp(a, "--quiet")) c.quiet = 1;
-        else if (!strcmp(a, "--wyoming")) { NEED_ARG(); c.wyoming = v; }
-        else if (!strcmp(a, "--no-http")) c.no_http = 1;
-        else if (!strcmp(a, "--stub-engine")) { NUM(0, 60000); c.stub_delay_ms = (int)d; }
-        else { fprintf(stderr, "voxd: unknown option '%s'\n", a); usage(stderr); return 2; }
 #undef NUM
 #undef NEED_ARG
     }

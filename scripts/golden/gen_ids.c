@@ -10,22 +10,33 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: gen_ids CONFIG VOICE|- < text\n"); return 2; }
+    if (argc < 3) {
+        fprintf(stderr, "usage: gen_ids CONFIG VOICE|- < text\n");
+        return 2;
+    }
     char err[512];
     vx_piper_config *c;
-    if (vx_piper_config_load(argv[1], &c, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
-    vx_phonemize_opts o = {strcmp(argv[2], "-") ? argv[2] : c->espeak_voice, NULL, c->phoneme_type_text};
+    if (vx_piper_config_load(argv[1], &c, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    vx_phonemize_opts o = {strcmp(argv[2], "-") ? argv[2] : c->espeak_voice, NULL,
+                           c->phoneme_type_text};
     static char line[1 << 20];
     while (fgets(line, sizeof line, stdin)) {
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n') line[--len] = 0;
         vx_sentence *s;
         size_t n;
-        if (vx_phonemize(&o, line, len, &s, &n, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+        if (vx_phonemize(&o, line, len, &s, &n, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
         for (size_t i = 0; i < n; i++) {
             int64_t *ids;
             size_t ni;
-            if (vx_phonemes_to_ids(c, s[i].phonemes, s[i].n_phonemes, &ids, &ni, NULL, err, sizeof err)) {
+            if (vx_phonemes_to_ids(c, s[i].phonemes, s[i].n_phonemes, &ids, &ni, NULL, err,
+                                   sizeof err)) {
                 fprintf(stderr, "%s\n", err);
                 return 1;
             }

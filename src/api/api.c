@@ -100,7 +100,8 @@ static int find_in_dirs(const char *name, const vox_load_options *o, char *path,
     vx_voice_dirs vd;
     vx_voice_dirs_get(o, &vd);
     for (int i = 0; i < vd.n; i++) {
-        if (snprintf(path, cap, "%s/%s.onnx", vd.dirs[i], name) < (int)cap && is_file(path)) return 1;
+        if (snprintf(path, cap, "%s/%s.onnx", vd.dirs[i], name) < (int)cap && is_file(path))
+            return 1;
         if (snprintf(path, cap, "%s/%s", vd.dirs[i], name) < (int)cap && ends_with(name, ".onnx") &&
             is_file(path))
             return 1;
@@ -111,14 +112,20 @@ static int find_in_dirs(const char *name, const vox_load_options *o, char *path,
 int vox_voice_load(const char *name, const vox_load_options *opt, vox_voice **out, char *err,
                    size_t errlen) {
     char dummy[8];
-    if (!err) { err = dummy; errlen = sizeof dummy; }
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
     if (!out || !name) {
         snprintf(err, errlen, "voice name missing");
         return VOX_ERR_ARG;
     }
     *out = NULL;
     vox_load_options defaults;
-    if (!opt) { vox_load_options_init(&defaults); opt = &defaults; }
+    if (!opt) {
+        vox_load_options_init(&defaults);
+        opt = &defaults;
+    }
     if (!strncmp(name, "espeak:", 7)) return vx_espeak_voice_load(name + 7, opt, out, err, errlen);
     if (strchr(name, '/') || ends_with(name, ".onnx")) {
         if (!is_file(name)) {
@@ -132,7 +139,8 @@ int vox_voice_load(const char *name, const vox_load_options *opt, vox_voice **ou
         return vx_piper_voice_load(path, opt, out, err, errlen);
     snprintf(err, errlen,
              "voice not found: '%s' (use espeak:<name>, a path to a .onnx file, or a voice name "
-             "in the data dirs)", name);
+             "in the data dirs)",
+             name);
     return VOX_ERR_NOT_FOUND;
 }
 
@@ -151,41 +159,41 @@ const char *vox_voice_speaker_name(const vox_voice *v, int id) {
 /* One block of speech: plain text is one block; SSML gives one per run of text with the
  * same prosody, voice and language (src/text/ssml.h), each followed by its <break>. */
 typedef struct sblock {
-    vox_voice *voice;         /* the synthesis' voice, or one loaded for <voice name> */
-    vox_synth_options opt;    /* the synthesis' options with the block's prosody */
-    char *text;               /* what the voice plans (normalized when options.text_norm) */
+    vox_voice *voice;      /* the synthesis' voice, or one loaded for <voice name> */
+    vox_synth_options opt; /* the synthesis' options with the block's prosody */
+    char *text;            /* what the voice plans (normalized when options.text_norm) */
     size_t len;
-    vx_norm norm;             /* text -> the block's raw text, when has_norm */
+    vx_norm norm; /* text -> the block's raw text, when has_norm */
     int has_norm;
-    size_t doc_lo, doc_hi;    /* the block's raw text in the document text */
+    size_t doc_lo, doc_hi; /* the block's raw text in the document text */
     vx_plan plan;
-    double break_after;       /* seconds of silence after its last sentence */
+    double break_after;         /* seconds of silence after its last sentence */
     size_t first_mark, n_marks; /* its SSML marks: s->ssml.m[first_mark ...] */
 } sblock;
 
-#define MAX_EXTRA_VOICES 8    /* distinct <voice name> voices in one synthesis */
+#define MAX_EXTRA_VOICES 8 /* distinct <voice name> voices in one synthesis */
 
 struct vox_synth {
     vox_voice *voice;
     vox_synth_options opt;
-    char *doc;                /* private, scrubbed copy of the input: the caller's buffer
+    char *doc; /* private, scrubbed copy of the input: the caller's buffer
                                  may go away */
     size_t doc_len;
-    vx_ssml ssml;             /* when is_ssml: the text said, mapped to the document */
+    vx_ssml ssml; /* when is_ssml: the text said, mapped to the document */
     int is_ssml;
-    const char *dtext;        /* the document text: ssml.text.text, or doc */
+    const char *dtext; /* the document text: ssml.text.text, or doc */
     sblock *b;
     size_t nb;
-    size_t bi, si;            /* next block and sentence to render */
+    size_t bi, si; /* next block and sentence to render */
     vox_voice *extra[MAX_EXTRA_VOICES];
     size_t nextra;
-    vx_lex *lex;              /* our reference to options.lexicon */
-    vox_mark marks[64];       /* marks of the chunk handed out last (at most 64 per chunk;
+    vx_lex *lex;        /* our reference to options.lexicon */
+    vox_mark marks[64]; /* marks of the chunk handed out last (at most 64 per chunk;
                                  more in one sentence are dropped and counted in the error) */
-    int chunk;                /* chunks handed out */
+    int chunk;          /* chunks handed out */
     int done;
     int speaker_id;
-    double t0;                /* seconds of audio emitted before the current chunk */
+    double t0; /* seconds of audio emitted before the current chunk */
     atomic_int cancel;
     volatile int cancel_flag; /* mirrored for voice code that polls a plain int */
     vx_audio cur;             /* audio of the chunk handed out last */
@@ -229,11 +237,11 @@ static char *clean_copy(const char *text, size_t len) {
 }
 
 static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
-#define RANGE(f, lo, hi, name)                                                          \
-    if (!(o->f >= (lo) && o->f <= (hi))) {                                              \
-        snprintf(err, errlen, "%s must be in [%g, %g], got %g", name, (double)(lo),     \
-                 (double)(hi), (double)o->f);                                          \
-        return VOX_ERR_ARG;                                                             \
+#define RANGE(f, lo, hi, name)                                                                     \
+    if (!(o->f >= (lo) && o->f <= (hi))) {                                                         \
+        snprintf(err, errlen, "%s must be in [%g, %g], got %g", name, (double)(lo), (double)(hi),  \
+                 (double)o->f);                                                                    \
+        return VOX_ERR_ARG;                                                                        \
     }
     if (o->length_scale > 0) { RANGE(length_scale, 0.05, 20.0, "length_scale") }
     if (o->noise_scale >= 0) { RANGE(noise_scale, 0.0, 10.0, "noise_scale") }
@@ -248,11 +256,13 @@ static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
         return VOX_ERR_ARG;
     }
     if (o->chunk_frames < 0 || o->chunk_frames > VOX_CHUNK_FRAMES_MAX) {
-        snprintf(err, errlen, "chunk_frames must be in [0, %d], got %d", VOX_CHUNK_FRAMES_MAX, o->chunk_frames);
+        snprintf(err, errlen, "chunk_frames must be in [0, %d], got %d", VOX_CHUNK_FRAMES_MAX,
+                 o->chunk_frames);
         return VOX_ERR_ARG;
     }
     if (o->normalize < VOX_NORMALIZE_OFF || o->normalize > VOX_NORMALIZE_STEADY) {
-        snprintf(err, errlen, "normalize must be VOX_NORMALIZE_OFF, _PEAK or _STEADY, got %d", o->normalize);
+        snprintf(err, errlen, "normalize must be VOX_NORMALIZE_OFF, _PEAK or _STEADY, got %d",
+                 o->normalize);
         return VOX_ERR_ARG;
     }
     return VOX_OK;
@@ -261,20 +271,31 @@ static int check_options(const vox_synth_options *o, char *err, size_t errlen) {
 /* The voice for <voice name>: the synthesis' own when the name matches, else loaded
  * once per synthesis (default load options) and kept for the synthesis. */
 static int block_voice(vox_synth *s, const char *name, vox_voice **out) {
-    if (!*name || !strcmp(name, s->voice->name)) { *out = s->voice; return 0; }
+    if (!*name || !strcmp(name, s->voice->name)) {
+        *out = s->voice;
+        return 0;
+    }
     for (size_t i = 0; i < s->nextra; i++)
-        if (!strcmp(s->extra[i]->name, name)) { *out = s->extra[i]; return 0; }
+        if (!strcmp(s->extra[i]->name, name)) {
+            *out = s->extra[i];
+            return 0;
+        }
     if (s->nextra == MAX_EXTRA_VOICES) {
-        snprintf(s->err, sizeof s->err, "SSML: more than %d voices in one synthesis", MAX_EXTRA_VOICES);
+        snprintf(s->err, sizeof s->err, "SSML: more than %d voices in one synthesis",
+                 MAX_EXTRA_VOICES);
         return VOX_ERR_SSML;
     }
     char e[400];
     vox_voice *v;
     int rc = vox_voice_load(name, NULL, &v, e, sizeof e);
-    if (rc) { snprintf(s->err, sizeof s->err, "SSML <voice name=\"%s\">: %s", name, e); return rc; }
+    if (rc) {
+        snprintf(s->err, sizeof s->err, "SSML <voice name=\"%s\">: %s", name, e);
+        return rc;
+    }
     if (v->info.sample_rate != s->voice->info.sample_rate) {
-        snprintf(s->err, sizeof s->err, "SSML <voice name=\"%s\">: its sample rate %d differs from %d",
-                 name, v->info.sample_rate, s->voice->info.sample_rate);
+        snprintf(s->err, sizeof s->err,
+                 "SSML <voice name=\"%s\">: its sample rate %d differs from %d", name,
+                 v->info.sample_rate, s->voice->info.sample_rate);
         vox_voice_free(v);
         return VOX_ERR_UNSUPPORTED;
     }
@@ -300,7 +321,8 @@ static int block_prepare(vox_synth *s, sblock *b, const vx_ssml_block *sb) {
         if (b->voice != s->voice) {
             b->opt.speaker_id = -1;
             b->opt.speaker = NULL;
-            rc = b->voice->ops->speaker(b->voice, &b->opt, &b->opt.speaker_id, s->err, sizeof s->err);
+            rc = b->voice->ops->speaker(b->voice, &b->opt, &b->opt.speaker_id, s->err,
+                                        sizeof s->err);
             if (rc) return rc;
         }
     }
@@ -316,7 +338,7 @@ static int block_prepare(vox_synth *s, sblock *b, const vx_ssml_block *sb) {
         rc = vx_normalize_opts(&no, b->text, b->len, &b->norm, s->err, sizeof s->err);
         if (rc) return rc;
         free(b->text);
-        b->text = b->norm.text;   /* owned by b->norm from here on */
+        b->text = b->norm.text; /* owned by b->norm from here on */
         b->len = b->norm.len;
         b->has_norm = 1;
     }
@@ -332,10 +354,13 @@ int vox_synth_start(vox_voice *v, const char *text, size_t len, const vox_synth_
     *out = NULL;
     vox_synth *s = calloc(1, sizeof *s);
     if (!s) return VOX_ERR_NOMEM;
-    *out = s;   /* handed out even on error, so the caller can read vox_synth_error */
+    *out = s; /* handed out even on error, so the caller can read vox_synth_error */
     s->voice = v;
     s->done = 1;
-    if (o) s->opt = *o; else vox_synth_options_init(&s->opt);
+    if (o)
+        s->opt = *o;
+    else
+        vox_synth_options_init(&s->opt);
     if (!v || (!text && len)) {
         snprintf(s->err, sizeof s->err, "voice or text missing");
         return VOX_ERR_ARG;
@@ -392,7 +417,10 @@ int vox_text_is_ssml(const char *text, size_t len) { return text && vx_ssml_dete
 
 int vox_ssml_check(const char *text, size_t len, char *err, size_t errlen) {
     char dummy[8];
-    if (!err) { err = dummy; errlen = sizeof dummy; }
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
     int rc = check_text(text, len, err, errlen);
     if (rc) return rc;
     vx_ssml x;
@@ -425,7 +453,10 @@ static int finish_chunk(vox_synth *s, vx_audio *a, const vox_synth_options *o, d
 }
 
 static void shift_timings(vox_timing *t, size_t n, double t0) {
-    for (size_t i = 0; i < n; i++) { t[i].start += t0; t[i].end += t0; }
+    for (size_t i = 0; i < n; i++) {
+        t[i].start += t0;
+        t[i].end += t0;
+    }
 }
 
 /* A span of a block's (normalized) text -> the document text. */
@@ -490,7 +521,10 @@ static size_t chunk_marks(vox_synth *s, const sblock *b, size_t si, double speec
         for (size_t w = 0; w < s->cur.n_words; w++) {
             size_t lo = s->cur.words[w].text_offset, hi = lo + s->cur.words[w].text_length;
             to_doc(b, &lo, &hi);
-            if (lo >= m->pos) { t = s->cur.words[w].start; break; }
+            if (lo >= m->pos) {
+                t = s->cur.words[w].start;
+                break;
+            }
         }
         if (n == sizeof s->marks / sizeof s->marks[0]) break;
         s->marks[n].name = m->name;
@@ -503,7 +537,8 @@ static size_t chunk_marks(vox_synth *s, const sblock *b, size_t si, double speec
 
 static int more_after(const vox_synth *s, size_t bi, size_t si) {
     if (bi < s->nb && si < s->b[bi].plan.n) return 1;
-    for (size_t i = bi + 1; i < s->nb; i++) if (block_yields(&s->b[i])) return 1;
+    for (size_t i = bi + 1; i < s->nb; i++)
+        if (block_yields(&s->b[i])) return 1;
     return 0;
 }
 
@@ -515,41 +550,56 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
         snprintf(s->err, sizeof s->err, "synthesis cancelled");
         return VOX_ERR_CANCELLED;
     }
-    if (s->done) { c->last = 1; return VOX_OK; }
+    if (s->done) {
+        c->last = 1;
+        return VOX_OK;
+    }
     s->t0 += s->cur.n / (double)s->voice->info.sample_rate;
     vx_audio_free(&s->cur);
     while (s->bi < s->nb && !block_yields(&s->b[s->bi])) s->bi++;
-    if (s->bi >= s->nb) { s->done = 1; c->last = 1; return VOX_OK; }
+    if (s->bi >= s->nb) {
+        s->done = 1;
+        c->last = 1;
+        return VOX_OK;
+    }
     sblock *b = &s->b[s->bi];
     size_t si = s->si;
     int rc = 0, is_last_of_block = b->plan.n == 0 || si + 1 >= b->plan.n;
     double speech_end = s->t0;
     int sentence_done = 1, marks_now = 1;
     const vx_voice_ops *ops = b->plan.n ? b->voice->ops : NULL;
-    if (ops && ops->stream_begin && b->opt.chunk_frames > 0 && b->opt.normalize != VOX_NORMALIZE_PEAK) {
+    if (ops && ops->stream_begin && b->opt.chunk_frames > 0 &&
+        b->opt.normalize != VOX_NORMALIZE_PEAK) {
         /* inside the sentence: the voice's chunks (vox.h: the chunk contract) */
         int first = !s->pst, slast = 0;
         vx_audio meta = {0};
         size_t total = 0;
         if (first) {
-            rc = ops->stream_begin(b->voice, &b->plan, si, &b->opt, &s->cancel_flag, &s->pst, &meta, &total,
-                                   s->err, sizeof s->err);
+            rc = ops->stream_begin(b->voice, &b->plan, si, &b->opt, &s->cancel_flag, &s->pst, &meta,
+                                   &total, s->err, sizeof s->err);
             s->pst_frames = b->opt.chunk_frames;
         }
-        if (!rc) rc = ops->stream_next(s->pst, s->pst_frames, &s->cur, &slast, s->err, sizeof s->err);
+        if (!rc)
+            rc = ops->stream_next(s->pst, s->pst_frames, &s->cur, &slast, s->err, sizeof s->err);
         if (!rc && s->cancel_flag) rc = VOX_ERR_CANCELLED;
-        s->pst_frames = s->pst_frames * 2 > VOX_CHUNK_FRAMES_MAX ? VOX_CHUNK_FRAMES_MAX : s->pst_frames * 2;
-        if (!rc && first) {   /* the sentence's timings ride on its first chunk */
-            s->cur.words = meta.words; s->cur.n_words = meta.n_words;
-            s->cur.phonemes = meta.phonemes; s->cur.n_phonemes = meta.n_phonemes;
+        s->pst_frames =
+            s->pst_frames * 2 > VOX_CHUNK_FRAMES_MAX ? VOX_CHUNK_FRAMES_MAX : s->pst_frames * 2;
+        if (!rc && first) { /* the sentence's timings ride on its first chunk */
+            s->cur.words = meta.words;
+            s->cur.n_words = meta.n_words;
+            s->cur.phonemes = meta.phonemes;
+            s->cur.n_phonemes = meta.n_phonemes;
             s->cur.phoneme_text = meta.phoneme_text;
             meta.words = meta.phonemes = NULL;
             meta.phoneme_text = NULL;
         }
         vx_audio_free(&meta);
-        if (rc || slast) { if (s->pst) ops->stream_end(s->pst); s->pst = NULL; }
+        if (rc || slast) {
+            if (s->pst) ops->stream_end(s->pst);
+            s->pst = NULL;
+        }
         sentence_done = slast;
-        marks_now = first;   /* marks are placed by word timings: with the first chunk */
+        marks_now = first; /* marks are placed by word timings: with the first chunk */
         speech_end = s->t0 + (double)total / s->voice->info.sample_rate;
         vox_synth_options o = b->opt;
         if (!slast) o.sentence_silence = 0;
@@ -594,14 +644,19 @@ int vox_synth_next(vox_synth *s, vox_chunk *c) {
         c->text_length = hi - lo;
     }
     if (s->opt.timings) {
-        c->words = s->cur.words; c->n_words = s->cur.n_words;
-        c->phonemes = s->cur.phonemes; c->n_phonemes = s->cur.n_phonemes;
+        c->words = s->cur.words;
+        c->n_words = s->cur.n_words;
+        c->phonemes = s->cur.phonemes;
+        c->n_phonemes = s->cur.n_phonemes;
     }
     c->marks = nm ? s->marks : NULL;
     c->n_marks = nm;
-    if (!sentence_done) return VOX_OK;   /* more chunks of this sentence */
-    if (is_last_of_block) { s->bi++; s->si = 0; }
-    else s->si++;
+    if (!sentence_done) return VOX_OK; /* more chunks of this sentence */
+    if (is_last_of_block) {
+        s->bi++;
+        s->si = 0;
+    } else
+        s->si++;
     s->done = !more_after(s, s->bi, s->si);
     c->last = s->done;
     return VOX_OK;
@@ -621,8 +676,10 @@ void vox_synth_free(vox_synth *s) {
         sblock *b = &s->b[i];
         if (b->plan.impl && b->voice) b->voice->ops->plan_free(b->plan.impl);
         free(b->plan.spans);
-        if (b->has_norm) vx_norm_free(&b->norm);
-        else free(b->text);
+        if (b->has_norm)
+            vx_norm_free(&b->norm);
+        else
+            free(b->text);
     }
     if (s->pst && s->bi < s->nb && s->b[s->bi].voice) s->b[s->bi].voice->ops->stream_end(s->pst);
     free(s->b);
@@ -638,7 +695,10 @@ void vox_synth_free(vox_synth *s) {
 int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **spans, size_t *n,
                         char *err, size_t errlen) {
     char dummy[8];
-    if (!err) { err = dummy; errlen = sizeof dummy; }
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
     *spans = NULL;
     *n = 0;
     int rc = check_text(text, len, err, errlen);
@@ -647,7 +707,11 @@ int vox_split_sentences(vox_voice *v, const char *text, size_t len, vox_span **s
     if (!copy) return VOX_ERR_NOMEM;
     vx_plan p = {0};
     rc = v->ops->plan(v, copy, len, &p, err, errlen);
-    if (!rc) { *spans = p.spans; *n = p.n; p.spans = NULL; }
+    if (!rc) {
+        *spans = p.spans;
+        *n = p.n;
+        p.spans = NULL;
+    }
     if (p.impl) v->ops->plan_free(p.impl);
     free(p.spans);
     free(copy);

@@ -8,11 +8,18 @@
 #include <unistd.h>
 
 static char dummy_err[8];
-#define ERRBUF() if (!err) { err = dummy_err; errlen = sizeof dummy_err; }
+#define ERRBUF()                                                                                   \
+    if (!err) {                                                                                    \
+        err = dummy_err;                                                                           \
+        errlen = sizeof dummy_err;                                                                 \
+    }
 
 int vox_lexicon_open(const char *path, vox_lexicon **out, char *err, size_t errlen) {
     ERRBUF();
-    if (!path || !out) { snprintf(err, errlen, "lexicon path missing"); return VOX_ERR_ARG; }
+    if (!path || !out) {
+        snprintf(err, errlen, "lexicon path missing");
+        return VOX_ERR_ARG;
+    }
     vx_lex *l;
     int rc = vx_lex_open(path, &l, err, errlen);
     *out = rc ? NULL : (vox_lexicon *)l;
@@ -21,9 +28,15 @@ int vox_lexicon_open(const char *path, vox_lexicon **out, char *err, size_t errl
 
 int vox_lexicon_compile(const char *src_path, const char *image_path, char *err, size_t errlen) {
     ERRBUF();
-    if (!src_path || !image_path) { snprintf(err, errlen, "lexicon path missing"); return VOX_ERR_ARG; }
+    if (!src_path || !image_path) {
+        snprintf(err, errlen, "lexicon path missing");
+        return VOX_ERR_ARG;
+    }
     FILE *f = fopen(src_path, "rb");
-    if (!f) { snprintf(err, errlen, "cannot open lexicon source '%s'", src_path); return VOX_ERR_NOT_FOUND; }
+    if (!f) {
+        snprintf(err, errlen, "cannot open lexicon source '%s'", src_path);
+        return VOX_ERR_NOT_FOUND;
+    }
     size_t cap = 1 << 20, n = 0;
     char *buf = malloc(cap);
     int rc = 0;
@@ -31,7 +44,11 @@ int vox_lexicon_compile(const char *src_path, const char *image_path, char *err,
         if (n == cap) {
             if (cap > VX_LEX_MAX_SOURCE) break;
             char *q = realloc(buf, cap * 2);
-            if (!q) { free(buf); buf = NULL; break; }
+            if (!q) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = q;
             cap *= 2;
         }
@@ -40,7 +57,10 @@ int vox_lexicon_compile(const char *src_path, const char *image_path, char *err,
         if (k == 0) break;
     }
     fclose(f);
-    if (!buf) { snprintf(err, errlen, "out of memory"); return VOX_ERR_NOMEM; }
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return VOX_ERR_NOMEM;
+    }
     unsigned char *img;
     size_t len;
     rc = vx_lex_compile(buf, n, &img, &len, err, errlen);
@@ -62,10 +82,13 @@ int vox_lexicon_compile(const char *src_path, const char *image_path, char *err,
 size_t vox_lexicon_size(const vox_lexicon *l) { return vx_lex_count((const vx_lex *)l); }
 void vox_lexicon_free(vox_lexicon *l) { vx_lex_release((vx_lex *)l); }
 
-int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out,
-                           char *err, size_t errlen) {
+int vox_lexicon_watch_open(const char *path, unsigned check_ms, vox_lexicon_watch **out, char *err,
+                           size_t errlen) {
     ERRBUF();
-    if (!path || !out) { snprintf(err, errlen, "lexicon path missing"); return VOX_ERR_ARG; }
+    if (!path || !out) {
+        snprintf(err, errlen, "lexicon path missing");
+        return VOX_ERR_ARG;
+    }
     vx_lex_watch *w;
     int rc = vx_lex_watch_open(path, check_ms, &w, err, errlen);
     *out = rc ? NULL : (vox_lexicon_watch *)w;

@@ -35,8 +35,12 @@ static int espeak_entry(const char *name, const char *language, void *user) {
     espeak_list *l = user;
     char full[160];
     snprintf(full, sizeof full, "espeak:%s", name);
-    vox_voice_entry e = { .name = full, .kind = "espeak", .language = language,
-                          .quality = "espeak", .sample_rate = 22050, .num_speakers = 1 };
+    vox_voice_entry e = {.name = full,
+                         .kind = "espeak",
+                         .language = language,
+                         .quality = "espeak",
+                         .sample_rate = 22050,
+                         .num_speakers = 1};
     return l->stopped = l->fn(&e, l->user);
 }
 
@@ -44,9 +48,14 @@ static int espeak_entry(const char *name, const char *language, void *user) {
 static const char **speaker_names(const vx_piper_config *c, char (**nums)[12]) {
     const char **spk = calloc((size_t)c->num_speakers, sizeof *spk);
     *nums = calloc((size_t)c->num_speakers, sizeof **nums);
-    if (!spk || !*nums) { free(spk); free(*nums); *nums = NULL; return NULL; }
+    if (!spk || !*nums) {
+        free(spk);
+        free(*nums);
+        *nums = NULL;
+        return NULL;
+    }
     for (int id = 0; id < c->num_speakers; id++) {
-        snprintf((*nums)[id], sizeof (*nums)[id], "%d", id);
+        snprintf((*nums)[id], sizeof(*nums)[id], "%d", id);
         spk[id] = (*nums)[id];
     }
     for (size_t i = 0; i < c->n_speakers; i++)
@@ -57,8 +66,8 @@ static const char **speaker_names(const vx_piper_config *c, char (**nums)[12]) {
 
 /* One Piper voice: NAME.onnx in dir with a valid NAME.onnx.json. Returns fn's answer
  * (0 when the voice was skipped). */
-static int piper_entry(const char *dir, const char *file, int (*fn)(const vox_voice_entry *, void *),
-                       void *user) {
+static int piper_entry(const char *dir, const char *file,
+                       int (*fn)(const vox_voice_entry *, void *), void *user) {
     char model[PATH_MAX], cfgp[PATH_MAX + 8], name[256];
     size_t l = strlen(file);
     if (l - 5 > 200 || snprintf(model, sizeof model, "%s/%s", dir, file) >= (int)sizeof model)
@@ -70,16 +79,18 @@ static int piper_entry(const char *dir, const char *file, int (*fn)(const vox_vo
     char err[256];
     if (stat(model, &st) || !S_ISREG(st.st_mode) || vx_piper_config_load(cfgp, &c, err, sizeof err))
         return 0;
-    char (*nums)[12] = NULL;
+    char(*nums)[12] = NULL;
     const char **spk = c->num_speakers > 1 ? speaker_names(c, &nums) : NULL;
     int r = 0;
     if (c->num_speakers <= 1 || spk) {
-        vox_voice_entry e = { .name = name, .kind = "piper",
-                              .language = c->language_code ? c->language_code : "",
-                              .quality = c->quality ? c->quality : "", .path = model,
-                              .sample_rate = c->sample_rate,
-                              .num_speakers = c->num_speakers > 1 ? c->num_speakers : 1,
-                              .speakers = spk };
+        vox_voice_entry e = {.name = name,
+                             .kind = "piper",
+                             .language = c->language_code ? c->language_code : "",
+                             .quality = c->quality ? c->quality : "",
+                             .path = model,
+                             .sample_rate = c->sample_rate,
+                             .num_speakers = c->num_speakers > 1 ? c->num_speakers : 1,
+                             .speakers = spk};
         r = fn(&e, user);
     }
     free(nums);
@@ -99,7 +110,10 @@ static int dir_models(const char *dir, char ***out, int *n, int cap) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     char **v = calloc((size_t)cap, sizeof *v);
-    if (!v) { closedir(d); return VOX_ERR_NOMEM; }
+    if (!v) {
+        closedir(d);
+        return VOX_ERR_NOMEM;
+    }
     struct dirent *e;
     while ((e = readdir(d)) && *n < cap) {
         size_t l = strlen(e->d_name);
@@ -149,7 +163,7 @@ int vox_list_voices(const vox_load_options *opt, unsigned what,
                     int (*fn)(const vox_voice_entry *v, void *user), void *user) {
     if (!fn) return VOX_ERR_ARG;
     if (what & VOX_LIST_ESPEAK) {
-        espeak_list l = { fn, user, 0 };
+        espeak_list l = {fn, user, 0};
         int rc = vox_list_espeak_voices(opt ? opt->espeak_data : NULL, espeak_entry, &l);
         if (rc || l.stopped) return rc;
     }

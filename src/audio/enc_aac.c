@@ -12,15 +12,15 @@
 
 typedef struct {
     AVCodecContext *ctx;
-    AVFrame *frame;        /* one codec frame being filled (planar float) */
+    AVFrame *frame; /* one codec frame being filled (planar float) */
     AVPacket *pkt;
-    int fill;              /* frames already in `frame` */
+    int fill; /* frames already in `frame` */
     int freq_index;
 } aac_state;
 
 static int freq_index(int rate) {
     static const int t[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
-                            22050, 16000, 12000, 11025, 8000, 7350};
+                            22050, 16000, 12000, 11025, 8000,  7350};
     for (int i = 0; i < 13; i++)
         if (t[i] == rate) return i;
     return -1;
@@ -30,15 +30,15 @@ static int write_adts(vx_encoder *e, aac_state *st, const uint8_t *p, int n) {
     uint8_t h[7];
     unsigned len = (unsigned)n + 7;
     if (len > 0x1FFF) return vx_enc_fail(e, "aac frame too large for ADTS (%d bytes)", n);
-    unsigned prof = 1;                    /* AAC LC: audio object type 2, minus 1 */
+    unsigned prof = 1; /* AAC LC: audio object type 2, minus 1 */
     unsigned ch = (unsigned)e->channels;
     h[0] = 0xFF;
-    h[1] = 0xF1;                          /* sync, MPEG-4, layer 0, no CRC */
+    h[1] = 0xF1; /* sync, MPEG-4, layer 0, no CRC */
     h[2] = (uint8_t)(prof << 6 | (unsigned)st->freq_index << 2 | ch >> 2);
     h[3] = (uint8_t)((ch & 3) << 6 | len >> 11);
     h[4] = (uint8_t)(len >> 3);
-    h[5] = (uint8_t)((len & 7) << 5 | 0x1F);   /* buffer fullness 0x7FF: VBR */
-    h[6] = 0xFC;                          /* fullness low bits, one raw data block */
+    h[5] = (uint8_t)((len & 7) << 5 | 0x1F); /* buffer fullness 0x7FF: VBR */
+    h[6] = 0xFC;                             /* fullness low bits, one raw data block */
     if (vx_enc_emit(e, h, 7)) return -1;
     return vx_enc_emit(e, p, (size_t)n);
 }
@@ -103,7 +103,7 @@ static int aac_push(vx_encoder *e, const float *f, const int16_t *s, size_t fram
         if (av_frame_make_writable(st->frame) < 0) return vx_enc_fail(e, "out of memory");
         size_t n = frames - i;
         if (n > (size_t)(fs - st->fill)) n = (size_t)(fs - st->fill);
-        for (int c = 0; c < ch; c++) {   /* interleaved → planar */
+        for (int c = 0; c < ch; c++) { /* interleaved → planar */
             float *dst = (float *)st->frame->data[c] + st->fill;
             for (size_t k = 0; k < n; k++) dst[k] = f[(i + k) * ch + c];
         }
@@ -121,7 +121,7 @@ static int aac_push(vx_encoder *e, const float *f, const int16_t *s, size_t fram
 
 static int aac_finish(vx_encoder *e) {
     aac_state *st = e->impl;
-    if (st->fill) {   /* the encoder takes a short last frame (AV_CODEC_CAP_SMALL_LAST_FRAME) */
+    if (st->fill) { /* the encoder takes a short last frame (AV_CODEC_CAP_SMALL_LAST_FRAME) */
         st->frame->nb_samples = st->fill;
         st->frame->pts = (int64_t)e->frames - st->fill;
         if (encode(e, st, st->frame)) return -1;

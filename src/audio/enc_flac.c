@@ -49,13 +49,13 @@ static int flac_init(vx_encoder *e, const vx_enc_options *o) {
     st->enc = FLAC__stream_encoder_new();
     if (!st->enc) return vx_enc_fail(e, "out of memory");
     FLAC__bool ok = FLAC__stream_encoder_set_channels(st->enc, (uint32_t)e->channels) &&
-        FLAC__stream_encoder_set_bits_per_sample(st->enc, 16) &&
-        FLAC__stream_encoder_set_sample_rate(st->enc, (uint32_t)e->rate) &&
-        FLAC__stream_encoder_set_compression_level(st->enc, (uint32_t)e->compression) &&
-        FLAC__stream_encoder_set_streamable_subset(st->enc, true);
+                    FLAC__stream_encoder_set_bits_per_sample(st->enc, 16) &&
+                    FLAC__stream_encoder_set_sample_rate(st->enc, (uint32_t)e->rate) &&
+                    FLAC__stream_encoder_set_compression_level(st->enc, (uint32_t)e->compression) &&
+                    FLAC__stream_encoder_set_streamable_subset(st->enc, true);
     if (!ok) return vx_enc_fail(e, "libFLAC rejected the parameters");
-    FLAC__StreamEncoderInitStatus rc = FLAC__stream_encoder_init_stream(
-        st->enc, flac_write, NULL, NULL, flac_metadata, e);
+    FLAC__StreamEncoderInitStatus rc =
+        FLAC__stream_encoder_init_stream(st->enc, flac_write, NULL, NULL, flac_metadata, e);
     if (rc != FLAC__STREAM_ENCODER_INIT_STATUS_OK)
         return vx_enc_fail(e, "FLAC init: %s", FLAC__StreamEncoderInitStatusString[rc]);
     return 0;
@@ -80,7 +80,7 @@ static int flac_finish(vx_encoder *e) {
 static void flac_free(vx_encoder *e) {
     flac_state *st = e->impl;
     if (!st) return;
-    if (st->enc) FLAC__stream_encoder_delete(st->enc);   /* finishes first if still open */
+    if (st->enc) FLAC__stream_encoder_delete(st->enc); /* finishes first if still open */
     free(st);
 }
 

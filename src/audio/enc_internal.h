@@ -5,7 +5,7 @@
 #include <stdarg.h>
 
 typedef struct vx_enc_ops {
-    int wants_float;                 /* push receives floats (else int16) */
+    int wants_float; /* push receives floats (else int16) */
     int (*init)(vx_encoder *e, const vx_enc_options *o);
     /* one of f / s is set, by wants_float; frames per channel, at most VX_ENC_BLOCK */
     int (*push)(vx_encoder *e, const float *f, const int16_t *s, size_t frames);
@@ -20,12 +20,15 @@ struct vx_encoder {
     vx_audio_format fmt;
     const vx_enc_ops *ops;
     int rate, channels;
-    int bitrate, compression;        /* resolved (defaults applied) */
-    uint8_t *out; size_t out_len, out_cap, out_pos;   /* pending bytes: out[out_pos..out_len) */
-    float *fbuf; int16_t *sbuf;      /* conversion scratch, VX_ENC_BLOCK * channels */
+    int bitrate, compression; /* resolved (defaults applied) */
+    uint8_t *out;
+    size_t out_len, out_cap, out_pos; /* pending bytes: out[out_pos..out_len) */
+    float *fbuf;
+    int16_t *sbuf; /* conversion scratch, VX_ENC_BLOCK * channels */
     uint64_t frames;
     int finished, failed;
-    uint8_t patch[2048]; size_t patch_off, patch_len;   /* a LAME tag frame is <= 1441 bytes */
+    uint8_t patch[2048];
+    size_t patch_off, patch_len; /* a LAME tag frame is <= 1441 bytes */
     int patchable;
     char err[160];
     void *impl;

@@ -59,34 +59,34 @@ static size_t stream_tag(const vx_encoder *e, lame_global_flags *gf, uint8_t *f,
     size_t need = 4 + (size_t)side + 12 + 36;
     const int *t = mpeg1 ? kbps_v1 : kbps_v2;
     int kbps = lame_get_brate(gf), idx = 0;
-    for (int i = 0; i < 14 && !idx; i++)   /* the stream's bitrate, or the least that fits */
+    for (int i = 0; i < 14 && !idx; i++) /* the stream's bitrate, or the least that fits */
         if (t[i] >= kbps && (size_t)frame_bytes(t[i], e->rate) >= need) idx = i + 1;
     if (!idx) return 0;
     size_t len = (size_t)frame_bytes(t[idx - 1], e->rate);
     if (len > cap) return 0;
-    static const int rates[3][3] = {{44100, 48000, 32000}, {22050, 24000, 16000},
-                                    {11025, 12000, 8000}};
+    static const int rates[3][3] = {
+        {44100, 48000, 32000}, {22050, 24000, 16000}, {11025, 12000, 8000}};
     int row = mpeg1 ? 0 : mpeg25 ? 2 : 1, sr = 0;
     while (sr < 3 && rates[row][sr] != e->rate) sr++;
     if (sr == 3) return 0;
     memset(f, 0, len);
-    f[0] = 0xFF;   /* sync, version, layer III, no CRC */
+    f[0] = 0xFF; /* sync, version, layer III, no CRC */
     f[1] = (uint8_t)(0xE0 | (mpeg1 ? 3 : mpeg25 ? 0 : 2) << 3 | 1 << 1 | 1);
     f[2] = (uint8_t)(idx << 4 | sr << 2);
-    f[3] = (uint8_t)((e->channels == 1 ? 3 : 1) << 6);   /* mono or joint stereo */
+    f[3] = (uint8_t)((e->channels == 1 ? 3 : 1) << 6); /* mono or joint stereo */
     uint8_t *p = f + 4 + side;
     memcpy(p, "Info", 4);
-    p[7] = 2;                                 /* flags: byte count present */
-    memset(p + 8, 0xFF, 4);                   /* byte count: unknown, the largest */
+    p[7] = 2;               /* flags: byte count present */
+    memset(p + 8, 0xFF, 4); /* byte count: unknown, the largest */
     p += 12;
     char ver[10];
     snprintf(ver, sizeof ver, "LAME%-5s", get_lame_short_version());
     memcpy(p, ver, 9);
-    p[9] = 1;                                 /* tag revision 0, CBR */
+    p[9] = 1; /* tag revision 0, CBR */
     int lp = lame_get_lowpassfreq(gf) / 100;
     p[10] = (uint8_t)(lp < 0 ? 0 : lp > 255 ? 255 : lp);
     p[20] = (uint8_t)(kbps > 255 ? 255 : kbps);
-    unsigned delay = (unsigned)lame_get_encoder_delay(gf) & 0xFFF;   /* padding: unknown, 0 */
+    unsigned delay = (unsigned)lame_get_encoder_delay(gf) & 0xFFF; /* padding: unknown, 0 */
     p[21] = (uint8_t)(delay >> 4);
     p[22] = (uint8_t)((delay & 15) << 4);
     unsigned c = crc16(f, (size_t)(p + 34 - f));
@@ -104,7 +104,7 @@ static size_t drop_padding_frame(const vx_encoder *e, lame_global_flags *gf, con
     int fs = lame_get_framesize(gf);
     if (lame_get_encoder_padding(gf) < fs + 529) return n;
     size_t len = (size_t)frame_bytes(lame_get_brate(gf), e->rate);
-    for (size_t l = len; l <= len + 1; l++) {   /* with or without the padding slot */
+    for (size_t l = len; l <= len + 1; l++) { /* with or without the padding slot */
         if (n < l) break;
         const uint8_t *h = b + n - l;
         if (h[0] == 0xFF && (h[1] & 0xE0) == 0xE0 && (size_t)(l - len) == (size_t)(h[2] >> 1 & 1))
@@ -120,7 +120,7 @@ static int mp3_init(vx_encoder *e, const vx_enc_options *o) {
     st->gf = lame_init();
     if (!st->gf) return vx_enc_fail(e, "lame_init failed");
     lame_set_in_samplerate(st->gf, e->rate);
-    lame_set_out_samplerate(st->gf, e->rate);   /* never let lame resample on its own */
+    lame_set_out_samplerate(st->gf, e->rate); /* never let lame resample on its own */
     lame_set_num_channels(st->gf, e->channels);
     lame_set_mode(st->gf, e->channels == 1 ? MONO : JOINT_STEREO);
     lame_set_VBR(st->gf, vbr_off);
@@ -141,9 +141,9 @@ static int mp3_init(vx_encoder *e, const vx_enc_options *o) {
 
 static int mp3_push(vx_encoder *e, const float *f, const int16_t *s, size_t frames) {
     mp3_state *st = e->impl;
-    int n = e->channels == 1
-        ? lame_encode_buffer(st->gf, s, s, (int)frames, st->buf, (int)st->cap)
-        : lame_encode_buffer_interleaved(st->gf, (short *)s, (int)frames, st->buf, (int)st->cap);
+    int n = e->channels == 1 ? lame_encode_buffer(st->gf, s, s, (int)frames, st->buf, (int)st->cap)
+                             : lame_encode_buffer_interleaved(st->gf, (short *)s, (int)frames,
+                                                              st->buf, (int)st->cap);
     if (n < 0) return vx_enc_fail(e, "lame_encode_buffer failed (%d)", n);
     return vx_enc_emit(e, st->buf, (size_t)n);
 }
@@ -154,7 +154,7 @@ static int mp3_finish(vx_encoder *e) {
     if (n < 0) return vx_enc_fail(e, "lame_encode_flush failed (%d)", n);
     size_t keep = e->patchable ? (size_t)n : drop_padding_frame(e, st->gf, st->buf, (size_t)n);
     if (vx_enc_emit(e, st->buf, keep)) return -1;
-    if (e->patchable) {   /* the tag frame replaces the placeholder lame put first */
+    if (e->patchable) { /* the tag frame replaces the placeholder lame put first */
         size_t k = lame_get_lametag_frame(st->gf, e->patch, sizeof e->patch);
         if (k > sizeof e->patch)
             return vx_enc_fail(e, "LAME tag larger than %zu bytes", sizeof e->patch);

@@ -33,14 +33,14 @@
 
 typedef struct {
     OpusEncoder *enc;
-    vx_resampler *rs;        /* NULL when the input rate is an Opus rate */
-    int coded_rate;          /* rate given to libopus */
-    int frame;               /* samples per channel per 20 ms frame at coded_rate */
-    int pre_skip;            /* 48 kHz samples */
-    float *pend;             /* frame being filled (interleaved) */
+    vx_resampler *rs; /* NULL when the input rate is an Opus rate */
+    int coded_rate;   /* rate given to libopus */
+    int frame;        /* samples per channel per 20 ms frame at coded_rate */
+    int pre_skip;     /* 48 kHz samples */
+    float *pend;      /* frame being filled (interleaved) */
     int fill;
-    int64_t coded;           /* samples per channel passed to libopus, at coded_rate */
-    int64_t real;            /* of which real audio (the rest is end padding) */
+    int64_t coded; /* samples per channel passed to libopus, at coded_rate */
+    int64_t real;  /* of which real audio (the rest is end padding) */
     int64_t last_page_granule;
     ogg_stream_state os;
     int os_ok;
@@ -77,17 +77,20 @@ static void le16(unsigned char *p, unsigned v) {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
 }
-static void le32(unsigned char *p, uint32_t v) { le16(p, v & 0xFFFF); le16(p + 2, v >> 16); }
+static void le32(unsigned char *p, uint32_t v) {
+    le16(p, v & 0xFFFF);
+    le16(p + 2, v >> 16);
+}
 
 static int write_headers(vx_encoder *e, opus_state *st) {
     unsigned char head[19];
     memcpy(head, "OpusHead", 8);
-    head[8] = 1;                                   /* version */
+    head[8] = 1; /* version */
     head[9] = (unsigned char)e->channels;
     le16(head + 10, (unsigned)st->pre_skip);
-    le32(head + 12, (uint32_t)e->rate);            /* the input's rate, informational */
-    le16(head + 16, 0);                            /* output gain */
-    head[18] = 0;                                  /* mapping family 0: mono/stereo */
+    le32(head + 12, (uint32_t)e->rate); /* the input's rate, informational */
+    le16(head + 16, 0);                 /* output gain */
+    head[18] = 0;                       /* mapping family 0: mono/stereo */
     if (put_packet(e, st, head, sizeof head, 0, 1, 0) || emit_pages(e, st, 1)) return -1;
     const char *vendor = opus_get_version_string();
     size_t vl = strlen(vendor);
@@ -96,7 +99,7 @@ static int write_headers(vx_encoder *e, opus_state *st) {
     memcpy(tags, "OpusTags", 8);
     le32(tags + 8, (uint32_t)vl);
     memcpy(tags + 12, vendor, vl);
-    le32(tags + 12 + vl, 0);                       /* no user comments */
+    le32(tags + 12 + vl, 0); /* no user comments */
     return put_packet(e, st, tags, (long)(16 + vl), 0, 0, 0) || emit_pages(e, st, 1) ? -1 : 0;
 }
 
@@ -114,8 +117,8 @@ static int opus_init(vx_encoder *e, const vx_enc_options *o) {
         if (!st->rs) return vx_enc_fail(e, "%s", e->err);
     }
     int err = 0;
-    st->enc = opus_encoder_create(st->coded_rate, e->channels,
-                                  OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
+    st->enc = opus_encoder_create(st->coded_rate, e->channels, OPUS_APPLICATION_RESTRICTED_LOWDELAY,
+                                  &err);
     if (!st->enc) return vx_enc_fail(e, "opus_encoder_create: %s", opus_strerror(err));
     opus_int32 la = 0;
     if (opus_encoder_ctl(st->enc, OPUS_SET_BITRATE(e->bitrate)) != OPUS_OK ||

@@ -20,14 +20,20 @@ static const struct {
 };
 
 int vx_audio_format_parse(const char *name, vx_audio_format *out) {
-    static const struct { const char *n; vx_audio_format f; } alias[] = {
-        {"mp3", VX_AUDIO_MP3}, {"opus", VX_AUDIO_OPUS}, {"ogg", VX_AUDIO_OPUS},
-        {"aac", VX_AUDIO_AAC}, {"flac", VX_AUDIO_FLAC}, {"wav", VX_AUDIO_WAV},
-        {"pcm", VX_AUDIO_PCM}, {"pcm_s16le", VX_AUDIO_PCM}, {"s16le", VX_AUDIO_PCM},
+    static const struct {
+        const char *n;
+        vx_audio_format f;
+    } alias[] = {
+        {"mp3", VX_AUDIO_MP3},           {"opus", VX_AUDIO_OPUS},     {"ogg", VX_AUDIO_OPUS},
+        {"aac", VX_AUDIO_AAC},           {"flac", VX_AUDIO_FLAC},     {"wav", VX_AUDIO_WAV},
+        {"pcm", VX_AUDIO_PCM},           {"pcm_s16le", VX_AUDIO_PCM}, {"s16le", VX_AUDIO_PCM},
         {"pcm_f32le", VX_AUDIO_PCM_F32}, {"f32le", VX_AUDIO_PCM_F32},
     };
     for (size_t i = 0; name && i < sizeof alias / sizeof alias[0]; i++)
-        if (!strcmp(name, alias[i].n)) { *out = alias[i].f; return 0; }
+        if (!strcmp(name, alias[i].n)) {
+            *out = alias[i].f;
+            return 0;
+        }
     return -1;
 }
 
@@ -54,14 +60,12 @@ int vx_audio_rate_for(vx_audio_format f, int wanted) {
     if (wanted < VX_AUDIO_RATE_MIN) wanted = VX_AUDIO_RATE_MIN;
     if (wanted > VX_AUDIO_RATE_MAX) wanted = VX_AUDIO_RATE_MAX;
     if (vx_audio_rate_supported(f, wanted)) return wanted;
-    for (int i = 0; i < N_MPEG_RATES; i++)   /* never lose bandwidth: the next rate up */
+    for (int i = 0; i < N_MPEG_RATES; i++) /* never lose bandwidth: the next rate up */
         if (mpeg_rates[i] >= wanted) return mpeg_rates[i];
     return VX_AUDIO_RATE_MAX;
 }
 
-int vx_audio_decoded_rate(vx_audio_format f, int rate) {
-    return f == VX_AUDIO_OPUS ? 48000 : rate;
-}
+int vx_audio_decoded_rate(vx_audio_format f, int rate) { return f == VX_AUDIO_OPUS ? 48000 : rate; }
 
 void vx_enc_options_init(vx_enc_options *o) {
     o->bitrate = 0;
@@ -85,35 +89,62 @@ static void bitrate_bounds(vx_audio_format f, int rate, int *lo, int *hi, int *d
     *lo = *hi = *def = 0;
     switch (f) {
     case VX_AUDIO_MP3:
-        if (rate < 32000) { *lo = 8000; *hi = 160000; } else { *lo = 32000; *hi = 320000; }
+        if (rate < 32000) {
+            *lo = 8000;
+            *hi = 160000;
+        } else {
+            *lo = 32000;
+            *hi = 320000;
+        }
         *def = 64000;
         break;
-    case VX_AUDIO_OPUS: *lo = 6000; *hi = 256000; *def = 32000; break;
-    case VX_AUDIO_AAC: *lo = 16000; *hi = 256000; *def = 64000; break;
+    case VX_AUDIO_OPUS:
+        *lo = 6000;
+        *hi = 256000;
+        *def = 32000;
+        break;
+    case VX_AUDIO_AAC:
+        *lo = 16000;
+        *hi = 256000;
+        *def = 64000;
+        break;
     default: break;
     }
 }
 
 static void compression_bounds(vx_audio_format f, int *lo, int *hi, int *def) {
-    *lo = 0; *hi = -1; *def = -1;
+    *lo = 0;
+    *hi = -1;
+    *def = -1;
     switch (f) {
-    case VX_AUDIO_FLAC: *hi = 8; *def = 5; break;
-    case VX_AUDIO_MP3: *hi = 9; *def = 5; break;   /* 7 from 32 kHz: see vx_encoder_create */
-    case VX_AUDIO_OPUS: *hi = 10; *def = 5; break;
+    case VX_AUDIO_FLAC:
+        *hi = 8;
+        *def = 5;
+        break;
+    case VX_AUDIO_MP3:
+        *hi = 9;
+        *def = 5;
+        break; /* 7 from 32 kHz: see vx_encoder_create */
+    case VX_AUDIO_OPUS:
+        *hi = 10;
+        *def = 5;
+        break;
     default: break;
     }
 }
 
-int vx_encoder_check(vx_audio_format f, int rate, int channels, const vx_enc_options *o,
-                     char *err, size_t errlen) {
+int vx_encoder_check(vx_audio_format f, int rate, int channels, const vx_enc_options *o, char *err,
+                     size_t errlen) {
     if (!fmt_ok(f)) return errf(err, errlen, "unknown audio format %d", (int)f);
     const char *nm = fmt_info[f].name;
     if (rate < VX_AUDIO_RATE_MIN || rate > VX_AUDIO_RATE_MAX)
         return errf(err, errlen, "sample_rate %d is out of range (%d to %d Hz)", rate,
                     VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX);
     if (!vx_audio_rate_supported(f, rate))
-        return errf(err, errlen, "%s does not support sample_rate %d (supported: 8000, 11025, "
-                    "12000, 16000, 22050, 24000, 32000, 44100, 48000)", nm, rate);
+        return errf(err, errlen,
+                    "%s does not support sample_rate %d (supported: 8000, 11025, "
+                    "12000, 16000, 22050, 24000, 32000, 44100, 48000)",
+                    nm, rate);
     if (channels < 1 || channels > 2)
         return errf(err, errlen, "channels %d is out of range (1 or 2)", channels);
     vx_enc_options d;
@@ -130,16 +161,16 @@ int vx_encoder_check(vx_audio_format f, int rate, int channels, const vx_enc_opt
     if (o->compression != -1 && hi < 0)
         return errf(err, errlen, "compression does not apply to %s (leave it out)", nm);
     if (o->compression != -1 && (o->compression < lo || o->compression > hi))
-        return errf(err, errlen, "compression %d is out of range for %s (%d to %d)",
-                    o->compression, nm, lo, hi);
+        return errf(err, errlen, "compression %d is out of range for %s (%d to %d)", o->compression,
+                    nm, lo, hi);
     return 0;
 }
 
 int vx_enc_emit(vx_encoder *e, const void *p, size_t n) {
     if (e->failed) return -1;
-    if (e->out_pos == e->out_len) e->out_pos = e->out_len = 0;   /* all consumed: reuse */
+    if (e->out_pos == e->out_len) e->out_pos = e->out_len = 0; /* all consumed: reuse */
     if (e->out_len + n > e->out_cap) {
-        if (e->out_pos) {        /* slide the unconsumed tail down before growing */
+        if (e->out_pos) { /* slide the unconsumed tail down before growing */
             memmove(e->out, e->out + e->out_pos, e->out_len - e->out_pos);
             e->out_len -= e->out_pos;
             e->out_pos = 0;
@@ -173,7 +204,7 @@ int vx_enc_fail(vx_encoder *e, const char *fmt, ...) {
 
 static int wav_init(vx_encoder *e, const vx_enc_options *o) {
     uint8_t h[44];
-    vx_wav_header_ch(h, e->rate, e->channels, UINT64_MAX);   /* streaming: length unknown */
+    vx_wav_header_ch(h, e->rate, e->channels, UINT64_MAX); /* streaming: length unknown */
     return vx_enc_emit(e, h, sizeof h);
 }
 static int s16_push(vx_encoder *e, const float *f, const int16_t *s, size_t frames) {
@@ -211,14 +242,17 @@ static const vx_enc_ops *ops_for(vx_audio_format f) {
 
 /* ---------------------------------------------------------------- common */
 
-vx_encoder *vx_encoder_create(vx_audio_format f, int rate, int channels,
-                              const vx_enc_options *o, char *err, size_t errlen) {
+vx_encoder *vx_encoder_create(vx_audio_format f, int rate, int channels, const vx_enc_options *o,
+                              char *err, size_t errlen) {
     vx_enc_options d;
     vx_enc_options_init(&d);
     if (!o) o = &d;
     if (vx_encoder_check(f, rate, channels, o, err, errlen)) return NULL;
     vx_encoder *e = calloc(1, sizeof *e);
-    if (!e) { errf(err, errlen, "out of memory"); return NULL; }
+    if (!e) {
+        errf(err, errlen, "out of memory");
+        return NULL;
+    }
     e->fmt = f;
     e->ops = ops_for(f);
     e->rate = rate;

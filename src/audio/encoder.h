@@ -48,8 +48,8 @@ typedef enum vx_audio_format {
     VX_AUDIO_AAC,
     VX_AUDIO_FLAC,
     VX_AUDIO_WAV,
-    VX_AUDIO_PCM,      /* raw s16le */
-    VX_AUDIO_PCM_F32,  /* raw f32le */
+    VX_AUDIO_PCM,     /* raw s16le */
+    VX_AUDIO_PCM_F32, /* raw f32le */
     VX_AUDIO_COUNT
 } vx_audio_format;
 
@@ -57,9 +57,9 @@ typedef enum vx_audio_format {
 #define VX_AUDIO_RATE_MAX 48000
 
 typedef struct vx_enc_options {
-    int bitrate;      /* bits per second; 0 = the format's default */
-    int compression;  /* format-specific effort/level (see above); -1 = default */
-    int patchable;    /* 1: the caller will write vx_encoder_patch over the stream start (a
+    int bitrate;     /* bits per second; 0 = the format's default */
+    int compression; /* format-specific effort/level (see above); -1 = default */
+    int patchable;   /* 1: the caller will write vx_encoder_patch over the stream start (a
                          file, a buffered response): mp3 then begins with a LAME tag frame
                          (a placeholder until patched) that makes decoders trim the delay
                          and padding, so it decodes to exactly the pushed length */
@@ -86,12 +86,12 @@ int vx_audio_decoded_rate(vx_audio_format f, int rate);
 
 void vx_enc_options_init(vx_enc_options *o);
 /* Validate without creating: 0, or -1 with a message naming the field and bounds. */
-int vx_encoder_check(vx_audio_format f, int rate, int channels, const vx_enc_options *o,
-                     char *err, size_t errlen);
+int vx_encoder_check(vx_audio_format f, int rate, int channels, const vx_enc_options *o, char *err,
+                     size_t errlen);
 
 /* NULL on error (message in err). o may be NULL (defaults). */
-vx_encoder *vx_encoder_create(vx_audio_format f, int rate, int channels,
-                              const vx_enc_options *o, char *err, size_t errlen);
+vx_encoder *vx_encoder_create(vx_audio_format f, int rate, int channels, const vx_enc_options *o,
+                              char *err, size_t errlen);
 /* Interleaved samples, `frames` per channel. Floats are in [-1, 1] (clipped; NaN → 0).
  * 0 on success, -1 on a codec error (then vx_encoder_error says why; the encoder is dead). */
 int vx_encoder_push_f32(vx_encoder *e, const float *pcm, size_t frames);

@@ -11,13 +11,13 @@ struct vx_resampler {
     int channels;
     double ratio;
     float *out;
-    size_t cap;          /* frames */
+    size_t cap; /* frames */
     uint64_t in_total, out_total;
     int finished;
 };
 
-vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels,
-                                  vx_resample_quality q, char *err, size_t errlen) {
+vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels, vx_resample_quality q,
+                                  char *err, size_t errlen) {
     if (in_rate < VX_AUDIO_RATE_MIN || in_rate > VX_AUDIO_RATE_MAX ||
         out_rate < VX_AUDIO_RATE_MIN || out_rate > VX_AUDIO_RATE_MAX) {
         snprintf(err, errlen, "resampling %d -> %d Hz: rates must be %d to %d Hz", in_rate,
@@ -29,13 +29,16 @@ vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels,
         return NULL;
     }
     vx_resampler *r = calloc(1, sizeof *r);
-    if (!r) { snprintf(err, errlen, "out of memory"); return NULL; }
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     r->channels = channels;
     r->ratio = (double)out_rate / in_rate;
     static const unsigned long recipe[] = {SOXR_MQ, SOXR_HQ, SOXR_VHQ};
     soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     soxr_quality_spec_t qs = soxr_quality_spec(recipe[q <= VX_RESAMPLE_VHQ ? q : 1], 0);
-    soxr_runtime_spec_t rt = soxr_runtime_spec(1);   /* the caller owns the threading */
+    soxr_runtime_spec_t rt = soxr_runtime_spec(1); /* the caller owns the threading */
     soxr_error_t e = NULL;
     r->s = soxr_create(in_rate, out_rate, (unsigned)channels, &e, &io, &qs, &rt);
     if (!r->s || e) {
@@ -81,7 +84,11 @@ int vx_resampler_push(vx_resampler *r, const float *in, size_t frames, const flo
                       size_t *out_frames) {
     if (r->finished) return -1;
     r->in_total += frames;
-    if (!frames) { *out = r->out; *out_frames = 0; return 0; }
+    if (!frames) {
+        *out = r->out;
+        *out_frames = 0;
+        return 0;
+    }
     return run(r, in, frames, out, out_frames);
 }
 

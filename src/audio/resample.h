@@ -23,8 +23,8 @@ typedef enum { VX_RESAMPLE_MQ = 0, VX_RESAMPLE_HQ = 1, VX_RESAMPLE_VHQ = 2 } vx_
 typedef struct vx_resampler vx_resampler;
 
 /* NULL on bad arguments or out of memory (message in err). */
-vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels,
-                                  vx_resample_quality q, char *err, size_t errlen);
+vx_resampler *vx_resampler_create(int in_rate, int out_rate, int channels, vx_resample_quality q,
+                                  char *err, size_t errlen);
 /* Resample `frames` interleaved input frames. *out points to the frames produced so far
  * (valid until the next call), *out_frames their count (may be 0 early on: filter delay).
  * 0 on success, -1 on error. */

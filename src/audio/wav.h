@@ -8,8 +8,8 @@ typedef struct vx_wav_writer {
     FILE *f;
     int sample_rate;
     uint64_t data_bytes;
-    int seekable;            /* header is patched on close; else streaming sizes */
-    int failed;              /* a write failed (disk full, closed pipe) */
+    int seekable; /* header is patched on close; else streaming sizes */
+    int failed;   /* a write failed (disk full, closed pipe) */
 } vx_wav_writer;
 
 /* Writes the header. On pipes the RIFF and data sizes use the streaming convention

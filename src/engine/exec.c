@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-
 void vx_run_opts_init(vx_run_opts *o) {
     memset(o, 0, sizeof *o);
     o->threads = 1;
@@ -31,7 +30,10 @@ static void track_add(run *r, const vx_tensor *t) {
 
 static void release_slot(run *r, int s) {
     vx_tensor *t = &r->vals[s];
-    if (t->owned) { r->live--; r->bytes -= vx_tensor_bytes(t); }
+    if (t->owned) {
+        r->live--;
+        r->bytes -= vx_tensor_bytes(t);
+    }
     vx_tensor_release(t);
 }
 
@@ -47,7 +49,8 @@ int vx_run_begin(vx_run *r, const vx_graph *g) {
     /* One allocation per run: value table, keep flags, kernel scratch. */
     memset(r, 0, sizeof *r);
     size_t nv = (size_t)g->n_values;
-    size_t sz_vals = (nv + 1) * sizeof(vx_tensor), sz_out = ((size_t)g->max_out + 1) * sizeof(vx_tensor);
+    size_t sz_vals = (nv + 1) * sizeof(vx_tensor),
+           sz_out = ((size_t)g->max_out + 1) * sizeof(vx_tensor);
     size_t sz_in = ((size_t)g->max_in + 1) * sizeof(vx_tensor *);
     char *block = calloc(1, sz_vals + sz_out + sz_in + nv + 1);
     if (!block) return VOX_ERR_NOMEM;
@@ -80,28 +83,35 @@ int vx_graph_check_input(const vx_graph *g, int i, const vx_tensor *t, char *err
 static int check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen) {
     const vx_value_info *vi = &g->model->inputs[i];
     size_t es = vx_dtype_size(t->dtype);
-    if (!es) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': unsupported dtype %d", vi->name, t->dtype);
+    if (!es)
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': unsupported dtype %d", vi->name,
+                             t->dtype);
     if (vi->dtype && t->dtype != vi->dtype)
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': dtype %s, the model expects %s", vi->name,
-                    vx_dtype_name(t->dtype), vx_dtype_name(vi->dtype));
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': dtype %s, the model expects %s",
+                             vi->name, vx_dtype_name(t->dtype), vx_dtype_name(vi->dtype));
     if (t->ndim < 0 || t->ndim > VX_MAX_DIMS)
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad rank %d", vi->name, t->ndim);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad rank %d", vi->name,
+                             t->ndim);
     if (vi->ndim >= 0 && t->ndim != vi->ndim)
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': rank %d, the model expects %d", vi->name,
-                    t->ndim, vi->ndim);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': rank %d, the model expects %d",
+                             vi->name, t->ndim, vi->ndim);
     int64_t n = 1;
     for (int d = 0; d < t->ndim; d++) {
         if (t->dims[d] < 0 || (t->dims[d] && n > VX_MAX_ELEMS / t->dims[d]))
-            return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad dimension %d", vi->name, d);
+            return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': bad dimension %d", vi->name,
+                                 d);
         if (vi->ndim >= 0 && vi->dims[d] >= 0 && t->dims[d] != vi->dims[d])
-            return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': dimension %d is %lld, the model expects %lld",
-                        vi->name, d, (long long)t->dims[d], (long long)vi->dims[d]);
+            return vx_graph_fail(err, errlen, VOX_ERR_ARG,
+                                 "input '%s': dimension %d is %lld, the model expects %lld",
+                                 vi->name, d, (long long)t->dims[d], (long long)vi->dims[d]);
         n *= t->dims[d];
     }
     if (n != t->numel)
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': numel %lld does not match its shape",
-                    vi->name, (long long)t->numel);
-    if (n && !t->data) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': no data", vi->name);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG,
+                             "input '%s': numel %lld does not match its shape", vi->name,
+                             (long long)t->numel);
+    if (n && !t->data)
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "input '%s': no data", vi->name);
     return 0;
 }
 
@@ -121,19 +131,22 @@ static int settle_views(run *r, const vx_step *st, int k) {
     for (int j = 0; j < st->n_out; j++) {
         vx_tensor *t = &r->out[j];
         if (t->owned) continue;
-        if (!t->numel) { t->data = NULL; continue; }
+        if (!t->numel) {
+            t->data = NULL;
+            continue;
+        }
         int src = source_of(r->in, st->n_in, t->data);
         int s = src >= 0 ? st->in[src] : -1;
-        if (s >= 0 && (g->is_const[s] || !r->vals[s].owned)) continue;   /* long-lived memory */
+        if (s >= 0 && (g->is_const[s] || !r->vals[s].owned)) continue; /* long-lived memory */
         int can_move = s >= 0 && t->data == r->vals[s].data && g->last_use[s] == k && !r->keep[s];
-        for (int q = 0; q < st->n_out && can_move; q++)   /* one taker per buffer */
+        for (int q = 0; q < st->n_out && can_move; q++) /* one taker per buffer */
             if (q != j && !r->out[q].owned && r->out[q].numel &&
                 source_of(r->in, st->n_in, r->out[q].data) == src)
                 can_move = 0;
         if (can_move) {
             r->live--;
             r->bytes -= vx_tensor_bytes(&r->vals[s]);
-            r->vals[s].owned = 0;   /* now a view of t, released with the step */
+            r->vals[s].owned = 0; /* now a view of t, released with the step */
             t->owned = 1;
         } else if (vx_tensor_copy(t, t)) {
             return VOX_ERR_NOMEM;
@@ -150,7 +163,8 @@ static int kernel_fail(const vx_node *n, int rc, const char *kerr, char *err, si
     const char *msg = kerr[0] ? kerr : "failed";
     if (!strncmp(msg, prefix, pl)) msg += pl;
     if (rc >= 0) rc = VOX_ERR_INTERNAL;
-    return vx_graph_fail(err, errlen, rc, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type, msg);
+    return vx_graph_fail(err, errlen, rc, "node '%s' (%s): %s", n->name ? n->name : "", n->op_type,
+                         msg);
 }
 
 int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k) {
@@ -162,7 +176,8 @@ int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k) {
         int s = st->in[j];
         if (s >= 0 && g->lazy_src[s] && vx_graph_step_reads_raw(g, st, j, r->in)) {
             int rc = vx_graph_const_restore(g, s);
-            if (rc) return vx_graph_fail(o->err, o->errlen, rc, "out of memory restoring a constant");
+            if (rc)
+                return vx_graph_fail(o->err, o->errlen, rc, "out of memory restoring a constant");
         }
     }
     memset(r->out, 0, (size_t)st->n_out * sizeof(vx_tensor));
@@ -185,9 +200,15 @@ int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k) {
         if (!alias) inplace |= 1u << j;
     }
     char kerr[512] = "";
-    vx_op_ctx ctx = { .opset = g->model->opset, .rng = rng, .threads = o->threads > 0 ? o->threads : 1,
-                      .pool = o->pool, .inplace = inplace, .dying = dying, .prep = st->has_prep ? &st->prep : NULL,
-                      .err = kerr, .errlen = sizeof kerr };
+    vx_op_ctx ctx = {.opset = g->model->opset,
+                     .rng = rng,
+                     .threads = o->threads > 0 ? o->threads : 1,
+                     .pool = o->pool,
+                     .inplace = inplace,
+                     .dying = dying,
+                     .prep = st->has_prep ? &st->prep : NULL,
+                     .err = kerr,
+                     .errlen = sizeof kerr};
     double t0 = o->profile ? now_ms() : 0;
     int rc = st->def->fn(&ctx, st->node, r->in, st->n_in, r->out, st->n_out);
     if (o->profile && o->profile->n_steps == g->n_steps) {
@@ -206,12 +227,16 @@ int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k) {
     }
     for (int j = 0; j < st->n_out; j++) {
         int s = st->out[j];
-        if (s < 0) { vx_tensor_release(&r->out[j]); continue; }
+        if (s < 0) {
+            vx_tensor_release(&r->out[j]);
+            continue;
+        }
         r->vals[s] = r->out[j];
         track_add(r, &r->vals[s]);
-        if (r->rec_ndim) {   /* shape log for the split analysis (split.c) */
+        if (r->rec_ndim) { /* shape log for the split analysis (split.c) */
             r->rec_ndim[s] = (signed char)r->vals[s].ndim;
-            memcpy(&r->rec_dims[(size_t)s * VX_MAX_DIMS], r->vals[s].dims, sizeof(int64_t) * VX_MAX_DIMS);
+            memcpy(&r->rec_dims[(size_t)s * VX_MAX_DIMS], r->vals[s].dims,
+                   sizeof(int64_t) * VX_MAX_DIMS);
         }
     }
     for (int q = 0; q < st->n_free; q++)
@@ -240,8 +265,8 @@ int vx_run_take(vx_run *r, int s, vx_tensor *dst) {
     return vx_tensor_copy(dst, t) ? VOX_ERR_NOMEM : 0;
 }
 
-int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *inputs,
-                 int n_inputs, vx_tensor *outputs) {
+int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *inputs, int n_inputs,
+                 vx_tensor *outputs) {
     vx_run_opts defaults;
     vx_run_opts_init(&defaults);
     const vx_run_opts *o = opts ? opts : &defaults;
@@ -249,26 +274,29 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     size_t errlen = o->errlen;
     if (err && errlen) err[0] = 0;
     if (!g || !outputs || (n_inputs && !inputs))
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: NULL graph, inputs or outputs");
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG,
+                             "vx_graph_run: NULL graph, inputs or outputs");
     int n_out = g->model->n_outputs, n_extra = o->n_extra_outputs;
     if (n_extra < 0 || n_extra > VX_GRAPH_MAX_EXTRA_OUTPUTS || (n_extra && !o->extra_outputs))
         return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_run: bad extra outputs (limit %d)",
-                    VX_GRAPH_MAX_EXTRA_OUTPUTS);
+                             VX_GRAPH_MAX_EXTRA_OUTPUTS);
     for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
     if (n_inputs != g->model->n_inputs)
         return vx_graph_fail(err, errlen, VOX_ERR_ARG, "the model takes %d inputs, %d given",
-                    g->model->n_inputs, n_inputs);
+                             g->model->n_inputs, n_inputs);
     int extra_slots[VX_GRAPH_MAX_EXTRA_OUTPUTS];
     for (int i = 0; i < n_extra; i++) {
         const char *nm = o->extra_outputs[i];
         extra_slots[i] = nm ? vx_graph_slot(g, nm) : -1;
         if (extra_slots[i] < 0)
-            return vx_graph_fail(err, errlen, VOX_ERR_NOT_FOUND, "no value named '%s' in the graph", nm ? nm : "(null)");
+            return vx_graph_fail(err, errlen, VOX_ERR_NOT_FOUND, "no value named '%s' in the graph",
+                                 nm ? nm : "(null)");
         if (g->is_const[extra_slots[i]] == 2)
-            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "value '%s' is a constant dropped at load", nm);
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
+                                 "value '%s' is a constant dropped at load", nm);
         if (g->elided[extra_slots[i]])
             return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
-                        "value '%s' was fused away at load (VOX_FUSE=0 keeps it)", nm);
+                                 "value '%s' was fused away at load (VOX_FUSE=0 keeps it)", nm);
     }
     for (int i = 0; i < n_inputs; i++) {
         int rc = check_input(g, i, &inputs[i], err, errlen);
@@ -276,7 +304,8 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     }
 
     run r;
-    if (vx_run_begin(&r, g)) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
+    if (vx_run_begin(&r, g))
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory starting a run");
     for (int i = 0; i < n_out; i++) r.keep[g->out_slots[i]] = 1;
     for (int i = 0; i < n_extra; i++) r.keep[extra_slots[i]] = 1;
     for (int i = 0; i < n_inputs; i++) vx_tensor_view(&r.vals[g->in_slots[i]], &inputs[i]);
@@ -299,8 +328,7 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *opts, const vx_tensor *in
     for (int i = 0; i < n_out + n_extra && !rc; i++) {
         int s = i < n_out ? g->out_slots[i] : extra_slots[i - n_out];
         rc = vx_run_take(&r, s, &outputs[i]);
-        if (rc)
-            vx_graph_fail(err, errlen, rc, "cannot return value '%s'", g->names[s]);
+        if (rc) vx_graph_fail(err, errlen, rc, "cannot return value '%s'", g->names[s]);
     }
     if (rc)
         for (int i = 0; i < n_out + n_extra; i++) vx_tensor_release(&outputs[i]);
@@ -332,7 +360,10 @@ vx_profile *vx_profile_new(const vx_graph *g) {
     p->n_steps = g->n_steps;
     p->step_ms = calloc((size_t)g->n_steps + 1, sizeof(double));
     p->step_calls = calloc((size_t)g->n_steps + 1, sizeof(int64_t));
-    if (!p->step_ms || !p->step_calls) { vx_profile_free(p); return NULL; }
+    if (!p->step_ms || !p->step_calls) {
+        vx_profile_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -343,7 +374,12 @@ void vx_profile_free(vx_profile *p) {
     free(p);
 }
 
-typedef struct prof_row { const char *name; double ms; int64_t calls; int step; } prof_row;
+typedef struct prof_row {
+    const char *name;
+    double ms;
+    int64_t calls;
+    int step;
+} prof_row;
 
 static int by_ms_desc(const void *a, const void *b) {
     double x = ((const prof_row *)a)->ms, y = ((const prof_row *)b)->ms;
@@ -361,22 +397,27 @@ void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_n
         const char *op = g->steps[k].label;
         int i = 0;
         while (i < nt && strcmp(rows[i].name, op)) i++;
-        if (i == nt) { rows[nt].name = op; nt++; }
+        if (i == nt) {
+            rows[nt].name = op;
+            nt++;
+        }
         rows[i].ms += p->step_ms[k];
         rows[i].calls += p->step_calls[k];
         total += p->step_ms[k];
     }
     qsort(rows, (size_t)nt, sizeof *rows, by_ms_desc);
     double runs = p->runs > 0 ? (double)p->runs : 1;
-    fprintf(f, "profile: %lld run(s), %.3f ms per run in %d nodes\n", (long long)p->runs, total / runs, n);
+    fprintf(f, "profile: %lld run(s), %.3f ms per run in %d nodes\n", (long long)p->runs,
+            total / runs, n);
     fprintf(f, "%-24s %12s %7s %8s\n", "op type", "ms/run", "share", "calls");
     for (int i = 0; i < nt; i++)
         fprintf(f, "%-24s %12.3f %6.1f%% %8lld\n", rows[i].name, rows[i].ms / runs,
                 total > 0 ? 100 * rows[i].ms / total : 0, (long long)rows[i].calls);
     for (int k = 0; k < n; k++) {
         const vx_node *nd = g->steps[k].node;
-        rows[k].name = nd->name && nd->name[0] ? nd->name
-                       : nd->n_outputs > 0 && nd->outputs[0] ? nd->outputs[0] : "?";
+        rows[k].name = nd->name && nd->name[0]               ? nd->name
+                       : nd->n_outputs > 0 && nd->outputs[0] ? nd->outputs[0]
+                                                             : "?";
         rows[k].ms = p->step_ms[k];
         rows[k].step = k;
     }

@@ -92,10 +92,12 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
         if (!c->node || !is_conv1d(g, c) || c->in[0] < 0 || c->prep.res) continue;
         /* LeakyRelu feeding only this conv */
         int xs = c->in[0];
-        int lk = !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1 ? producer_of(g, xs, k) : -1;
+        int lk =
+            !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1 ? producer_of(g, xs, k) : -1;
         if (lk >= 0) {
             vx_step *l = &g->steps[lk];
-            if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 || l->n_out != 1)
+            if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 ||
+                l->n_out != 1)
                 lk = -1;
         }
         if (lk >= 0) {
@@ -143,4 +145,3 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
     }
     return n;
 }
-

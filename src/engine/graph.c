@@ -22,7 +22,7 @@ int vx_graph_fail(char *err, size_t errlen, int code, const char *fmt, ...) {
 /* ------------------------------------------------------------ name -> slot */
 
 static uint32_t hash_str(const char *s) {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = 2166136261u; /* FNV-1a */
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
@@ -63,9 +63,7 @@ int vx_graph_tensor_ok(const vx_tensor *t) {
 
 static const char *node_name(const vx_node *n) { return n->name ? n->name : ""; }
 
-static int is_default_domain(const char *d) {
-    return !d || !*d || !strcmp(d, "ai.onnx");
-}
+static int is_default_domain(const char *d) { return !d || !*d || !strcmp(d, "ai.onnx"); }
 
 /* A Constant node's value as a tensor: a view of the attribute tensor, or owned storage
  * for the scalar/list forms. */
@@ -100,14 +98,17 @@ static int constant_value(const vx_node *n, vx_tensor *t, char *err, size_t errl
         return 0;
     }
     return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
-                "node '%s' (Constant): no supported value attribute", node_name(n));
+                         "node '%s' (Constant): no supported value attribute", node_name(n));
 }
 
 /* Min-heap of node indices: the topological sort prefers file order, so a model that is
  * already sorted keeps its order (the exporter's order is usually memory-friendly). */
 static void heap_push(int *h, int *n, int v) {
     int i = (*n)++;
-    while (i > 0 && h[(i - 1) / 2] > v) { h[i] = h[(i - 1) / 2]; i = (i - 1) / 2; }
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
     h[i] = v;
 }
 
@@ -129,14 +130,14 @@ static int heap_pop(int *h, int *n) {
 
 /* Working arrays of the compile step, freed at its end. */
 typedef struct build {
-    int *prod;      /* slot -> producing node, -1 for inputs/initializers */
-    int *order;     /* topological order of node indices */
+    int *prod;  /* slot -> producing node, -1 for inputs/initializers */
+    int *order; /* topological order of node indices */
     int *indeg, *edge_off, *edges, *heap;
-    int **in_slots, **out_slots;   /* per node */
+    int **in_slots, **out_slots; /* per node */
     int *slot_store;
     const vx_op_def **defs;
-    unsigned char *folded;         /* per node */
-    const vx_op_def *ops;          /* searched before the registry, or NULL */
+    unsigned char *folded; /* per node */
+    const vx_op_def *ops;  /* searched before the registry, or NULL */
 } build;
 
 static const vx_op_def *find_op(const build *b, const char *op_type) {
@@ -146,8 +147,16 @@ static const vx_op_def *find_op(const build *b, const char *op_type) {
 }
 
 static void build_free(build *b) {
-    free(b->prod); free(b->order); free(b->indeg); free(b->edge_off); free(b->edges);
-    free(b->heap); free(b->in_slots); free(b->out_slots); free(b->slot_store); free(b->defs);
+    free(b->prod);
+    free(b->order);
+    free(b->indeg);
+    free(b->edge_off);
+    free(b->edges);
+    free(b->heap);
+    free(b->in_slots);
+    free(b->out_slots);
+    free(b->slot_store);
+    free(b->defs);
     free(b->folded);
 }
 
@@ -162,13 +171,15 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
         const vx_node *n = &m->nodes[i];
         if (n->n_inputs < 0 || n->n_outputs < 0 || n->n_inputs > VX_GRAPH_MAX_NODE_IO ||
             n->n_outputs > VX_GRAPH_MAX_NODE_IO)
-            return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): %d inputs, %d outputs (limit %d)",
-                        node_name(n), n->op_type, n->n_inputs, n->n_outputs, VX_GRAPH_MAX_NODE_IO);
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                                 "node '%s' (%s): %d inputs, %d outputs (limit %d)", node_name(n),
+                                 n->op_type, n->n_inputs, n->n_outputs, VX_GRAPH_MAX_NODE_IO);
         nv += n->n_outputs;
         nio += n->n_inputs + n->n_outputs;
     }
     if (nv > (1 << 26) || nio > (1 << 28))
-        return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many values (%lld)", (long long)nv);
+        return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many values (%lld)",
+                             (long long)nv);
     int cap = 16;
     while (cap < 2 * nv) cap *= 2;
     g->hash_cap = cap;
@@ -186,39 +197,48 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
     for (int i = 0; i < m->n_inits; i++) {
         const char *nm = m->init_names[i];
         int s = nm && *nm ? add_value(g, nm) : -1;
-        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "initializer '%s' is unnamed or defined twice", nm ? nm : "");
+        if (s < 0)
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                                 "initializer '%s' is unnamed or defined twice", nm ? nm : "");
         b->prod[s] = -1;
     }
     g->in_slots = calloc((size_t)m->n_inputs + 1, sizeof(int));
     g->out_slots = calloc((size_t)m->n_outputs + 1, sizeof(int));
-    if (!g->in_slots || !g->out_slots) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->in_slots || !g->out_slots)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < m->n_inputs; i++) {
         const char *nm = m->inputs[i].name;
         int s = nm && *nm ? add_value(g, nm) : -1;
-        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph input '%s' is unnamed or defined twice", nm ? nm : "");
+        if (s < 0)
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                                 "graph input '%s' is unnamed or defined twice", nm ? nm : "");
         b->prod[s] = -1;
         g->in_slots[i] = s;
     }
     int *store = b->slot_store;
     for (int i = 0; i < m->n_nodes; i++) {
         const vx_node *n = &m->nodes[i];
-        if (!n->op_type) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node %d has no op type", i);
+        if (!n->op_type)
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node %d has no op type", i);
         if (!is_default_domain(n->domain))
-            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported",
-                        node_name(n), n->op_type, n->domain);
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
+                                 "node '%s' (%s): domain '%s' is not supported", node_name(n),
+                                 n->op_type, n->domain);
         if (strcmp(n->op_type, "Constant")) {
             b->defs[i] = find_op(b, n->op_type);
             if (!b->defs[i])
-                return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s': op type '%s' is not supported",
-                            node_name(n), n->op_type);
+                return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
+                                     "node '%s': op type '%s' is not supported", node_name(n),
+                                     n->op_type);
         }
         b->out_slots[i] = store;
         for (int j = 0; j < n->n_outputs; j++) {
             const char *nm = n->outputs[j];
             int s = -1;
             if (nm && *nm && (s = add_value(g, nm)) < 0)
-                return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s): output '%s' is defined twice",
-                            node_name(n), n->op_type, nm);
+                return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                                     "node '%s' (%s): output '%s' is defined twice", node_name(n),
+                                     n->op_type, nm);
             if (s >= 0) b->prod[s] = i;
             *store++ = s;
         }
@@ -232,15 +252,18 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
             int s = -1;
             if (nm && *nm && (s = vx_graph_slot(g, nm)) < 0)
                 return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
-                            "node '%s' (%s): input '%s' is not produced by any node, initializer or graph input",
-                            node_name(n), n->op_type, nm);
+                                     "node '%s' (%s): input '%s' is not produced by any node, "
+                                     "initializer or graph input",
+                                     node_name(n), n->op_type, nm);
             *store++ = s;
         }
     }
     for (int i = 0; i < m->n_outputs; i++) {
         const char *nm = m->outputs[i].name;
         int s = vx_graph_slot(g, nm);
-        if (s < 0) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph output '%s' is not produced by anything", nm ? nm : "");
+        if (s < 0)
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                                 "graph output '%s' is not produced by anything", nm ? nm : "");
         g->out_slots[i] = s;
     }
     return 0;
@@ -254,9 +277,10 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
     b->edge_off = calloc((size_t)n + 2, sizeof(int));
     b->order = malloc(((size_t)n + 1) * sizeof(int));
     b->heap = malloc(((size_t)n + 1) * sizeof(int));
-    int64_t n_edges = 0;   /* bounded by the file size, but counted wide anyway */
+    int64_t n_edges = 0; /* bounded by the file size, but counted wide anyway */
     for (int i = 0; i < n; i++) n_edges += m->nodes[i].n_inputs;
-    if (n_edges > INT32_MAX / 2) return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many edges");
+    if (n_edges > INT32_MAX / 2)
+        return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has too many edges");
     b->edges = malloc(((size_t)n_edges + 1) * sizeof(int));
     if (!b->indeg || !b->edge_off || !b->order || !b->heap || !b->edges)
         return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
@@ -264,11 +288,15 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m->nodes[i].n_inputs; j++) {
             int s = b->in_slots[i][j];
-            if (s >= 0 && b->prod[s] >= 0) { b->edge_off[b->prod[s] + 1]++; b->indeg[i]++; }
+            if (s >= 0 && b->prod[s] >= 0) {
+                b->edge_off[b->prod[s] + 1]++;
+                b->indeg[i]++;
+            }
         }
     for (int i = 0; i < n; i++) b->edge_off[i + 1] += b->edge_off[i];
     int *fill = calloc((size_t)n + 1, sizeof(int));
-    if (!fill) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!fill)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m->nodes[i].n_inputs; j++) {
             int s = b->in_slots[i][j];
@@ -295,31 +323,39 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
         if (b->indeg[i] > 0) u = i;
     const char *val = "?";
     for (int steps = 0; steps <= n; steps++) {
-        b->indeg[u] = -1;   /* visited */
+        b->indeg[u] = -1; /* visited */
         int next = -1;
         for (int j = 0; j < m->nodes[u].n_inputs && next < 0; j++) {
             int s = b->in_slots[u][j];
-            if (s >= 0 && b->prod[s] >= 0 && b->indeg[b->prod[s]] != 0) { next = b->prod[s]; val = g->names[s]; }
+            if (s >= 0 && b->prod[s] >= 0 && b->indeg[b->prod[s]] != 0) {
+                next = b->prod[s];
+                val = g->names[s];
+            }
         }
-        if (next < 0 || b->indeg[next] == -1) { if (next >= 0) u = next; break; }
+        if (next < 0 || b->indeg[next] == -1) {
+            if (next >= 0) u = next;
+            break;
+        }
         u = next;
     }
-    return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "graph has a cycle: value '%s' (node '%s', %s) depends on itself",
-                val, node_name(&m->nodes[u]), m->nodes[u].op_type);
+    return vx_graph_fail(err, errlen, VOX_ERR_MODEL,
+                         "graph has a cycle: value '%s' (node '%s', %s) depends on itself", val,
+                         node_name(&m->nodes[u]), m->nodes[u].op_type);
 }
 
 /* Runs a constant node's kernel once and stores its outputs as owned constants. */
 static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     const vx_node *n = &g->model->nodes[ni];
     const int *ins = b->in_slots[ni], *outs = b->out_slots[ni];
-    if (!b->defs[ni]) {   /* Constant */
+    if (!b->defs[ni]) { /* Constant */
         vx_tensor t;
         int rc = constant_value(n, &t, err, errlen);
         if (rc) return rc;
         if (!vx_graph_tensor_ok(&t)) {
             vx_tensor_release(&t);
-            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED, "node '%s' (Constant): unsupported or malformed value",
-                        node_name(n));
+            return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
+                                 "node '%s' (Constant): unsupported or malformed value",
+                                 node_name(n));
         }
         if (n->n_outputs >= 1 && outs[0] >= 0) {
             g->consts[outs[0]] = t;
@@ -331,9 +367,13 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     }
     vx_tensor **in = calloc((size_t)n->n_inputs + 1, sizeof(*in));
     vx_tensor *out = calloc((size_t)n->n_outputs + 1, sizeof(*out));
-    if (!in || !out) { free(in); free(out); return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants"); }
+    if (!in || !out) {
+        free(in);
+        free(out);
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory folding constants");
+    }
     for (int j = 0; j < n->n_inputs; j++) in[j] = ins[j] >= 0 ? &g->consts[ins[j]] : NULL;
-    for (int j = 0; j < n->n_inputs; j++)   /* deferred initializers a fold reads */
+    for (int j = 0; j < n->n_inputs; j++) /* deferred initializers a fold reads */
         if (ins[j] >= 0 && vx_graph_const_restore(g, ins[j])) {
             free(in);
             free(out);
@@ -342,17 +382,24 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     char kerr[512] = "";
     vx_rng rng;
     vx_rng_seed(&rng, 0);
-    vx_op_ctx ctx = { .opset = g->model->opset, .rng = &rng, .threads = 1, .pool = NULL,
-                      .err = kerr, .errlen = sizeof kerr };
+    vx_op_ctx ctx = {.opset = g->model->opset,
+                     .rng = &rng,
+                     .threads = 1,
+                     .pool = NULL,
+                     .err = kerr,
+                     .errlen = sizeof kerr};
     int rc = b->defs[ni]->fn(&ctx, n, in, n->n_inputs, out, n->n_outputs);
     if (rc) {
-        rc = vx_graph_fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: %s",
-                  node_name(n), n->op_type, kerr[0] ? kerr : "failed");
+        rc = vx_graph_fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL,
+                           "node '%s' (%s) while folding constants: %s", node_name(n), n->op_type,
+                           kerr[0] ? kerr : "failed");
     }
     for (int j = 0; j < n->n_outputs && !rc; j++)
         if (outs[j] >= 0 && !vx_graph_tensor_ok(&out[j]))
-            rc = vx_graph_fail(err, errlen, VOX_ERR_INTERNAL, "node '%s' (%s) while folding constants: "
-                      "kernel returned no valid tensor for output %d", node_name(n), n->op_type, j);
+            rc = vx_graph_fail(err, errlen, VOX_ERR_INTERNAL,
+                               "node '%s' (%s) while folding constants: "
+                               "kernel returned no valid tensor for output %d",
+                               node_name(n), n->op_type, j);
     for (int j = 0; j < n->n_outputs; j++) {
         /* Folded values must not alias their inputs: those may be dropped later. */
         if (!rc && outs[j] >= 0) {
@@ -377,7 +424,8 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
 static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
     const vx_model *m = g->model;
     b->folded = calloc((size_t)m->n_nodes + 1, 1);
-    if (!b->folded) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!b->folded)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int i = 0; i < m->n_inits; i++) {
         int s = vx_graph_slot(g, m->init_names[i]);
         vx_tensor_view(&g->consts[s], &m->inits[i]);
@@ -385,7 +433,9 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
         if (vx_model_init_deferred(m, i)) {
             /* not copied by the loader (VX_LOAD_DEFER_COPIES): a lazy constant from the
              * start, rebuilt from the file bytes by whatever reads it raw */
-            if (vx_graph_lazy_init(g)) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+            if (vx_graph_lazy_init(g))
+                return vx_graph_fail(err, errlen, VOX_ERR_NOMEM,
+                                     "out of memory compiling the graph");
             g->consts[s].data = NULL;
             g->lazy_src[s] = vx_model_init_source(m, i);
         }
@@ -426,9 +476,12 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     for (int k = 0; k < ns; k++) {
         vx_step *st = &g->steps[k];
         st->label = st->node->op_type;
-        if (st->prep.leaky_in && st->prep.res) st->label = "Conv+LeakyRelu+Add";
-        else if (st->prep.leaky_in) st->label = "Conv+LeakyRelu";
-        else if (st->prep.res) st->label = "Conv+Add";
+        if (st->prep.leaky_in && st->prep.res)
+            st->label = "Conv+LeakyRelu+Add";
+        else if (st->prep.leaky_in)
+            st->label = "Conv+LeakyRelu";
+        else if (st->prep.res)
+            st->label = "Conv+Add";
     }
     if (!vx_env_off("VOX_PREPACK")) vx_graph_pack(g, kern);
     return 0;
@@ -443,14 +496,15 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
         int ni = b->order[k];
         const vx_node *n = &m->nodes[ni];
         if (b->folded[ni]) continue;
-        b->order[ns++] = ni;   /* compact in place: order[0..ns) are the steps */
+        b->order[ns++] = ni; /* compact in place: order[0..ns) are the steps */
         nio += n->n_inputs + n->n_outputs;
     }
     g->n_steps = ns;
     g->steps = calloc((size_t)ns + 1, sizeof(vx_step));
     /* in (+2 spare for fusion), out, free lists */
     g->step_ints = malloc(((size_t)nio * 2 + 4 * (size_t)ns + 1) * sizeof(int));
-    if (!g->steps || !g->step_ints) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->steps || !g->step_ints)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int s = 0; s < g->n_values; s++) g->last_use[s] = -1;
     for (int i = 0; i < m->n_outputs; i++) g->is_output[g->out_slots[i]] = 1;
     int *store = g->step_ints;
@@ -462,8 +516,10 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
         st->def = b->defs[ni];
         st->n_in = n->n_inputs;
         st->n_out = n->n_outputs;
-        st->in = store; store += n->n_inputs + 2;
-        st->out = store; store += n->n_outputs;
+        st->in = store;
+        store += n->n_inputs + 2;
+        st->out = store;
+        store += n->n_outputs;
         memcpy(st->in, b->in_slots[ni], (size_t)n->n_inputs * sizeof(int));
         memcpy(st->out, b->out_slots[ni], (size_t)n->n_outputs * sizeof(int));
     }
@@ -496,7 +552,8 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     /* Folded tensors that no step reads and that are not outputs are dropped (is_const 2),
      * so weights transformed at load do not stay in memory twice. */
     unsigned char *used = calloc((size_t)g->n_values + 1, 1);
-    if (!used) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!used)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int k = 0; k < ns; k++)
         for (int j = 0; j < g->steps[k].n_in; j++)
             if (g->steps[k].in[j] >= 0) used[g->steps[k].in[j]] = 1;
@@ -510,7 +567,8 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     free(used);
     /* Kernels get constants as non-owned views; the owners live in const_store. */
     g->const_store = calloc((size_t)g->n_values + 1, sizeof(vx_tensor));
-    if (!g->const_store) return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!g->const_store)
+        return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     for (int s = 0; s < g->n_values; s++)
         if (g->consts[s].owned) {
             g->const_store[s] = g->consts[s];
@@ -519,8 +577,8 @@ static int plan_steps(vx_graph *g, build *b, char *err, size_t errlen) {
     return 0;
 }
 
-int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **out,
-                        char *err, size_t errlen) {
+int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **out, char *err,
+                        size_t errlen) {
     return vx_graph_from_model_ops(m, model_free, NULL, out, err, errlen);
 }
 
@@ -537,8 +595,8 @@ int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const 
     if (err && errlen) err[0] = 0;
     if (o && (o->precision < 0 || o->precision > 2)) {
         if (model_free && m) model_free(m);
-        return vx_graph_fail(err, errlen, VOX_ERR_ARG, "precision %d: expected 0 (fp32), 1 (bf16) or 2 (int8)",
-                             o->precision);
+        return vx_graph_fail(err, errlen, VOX_ERR_ARG,
+                             "precision %d: expected 0 (fp32), 1 (bf16) or 2 (int8)", o->precision);
     }
     if (!out) return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_from_model: out is NULL");
     *out = NULL;
@@ -552,7 +610,7 @@ int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const 
     g->model_free = model_free;
     g->precision = o ? o->precision : 0;
     __atomic_add_fetch(&n_live_graphs, 1, __ATOMIC_RELAXED);
-    build b = { .ops = ops };
+    build b = {.ops = ops};
     int rc = map_values(g, &b, err, errlen);
     if (!rc) rc = topo_sort(g, &b, err, errlen);
     if (!rc) {
@@ -589,11 +647,19 @@ void vx_graph_free(vx_graph *g) {
     free(g->lazy_buf);
     free(g->lazy_src);
     if (g->lazy_mu_init) pthread_mutex_destroy(&g->lazy_mu);
-    free(g->consts); free(g->is_const); free(g->is_output); free(g->last_use);
-    free(g->names); free(g->hash); free(g->in_slots); free(g->out_slots);
+    free(g->consts);
+    free(g->is_const);
+    free(g->is_output);
+    free(g->last_use);
+    free(g->names);
+    free(g->hash);
+    free(g->in_slots);
+    free(g->out_slots);
     for (int k = 0; g->steps && k < g->n_steps; k++) vx_aligned_free(g->steps[k].pack_owned);
     if (g->pack_arena) munmap(g->pack_arena, g->pack_arena_bytes);
-    free(g->steps); free(g->step_ints); free(g->elided);
+    free(g->steps);
+    free(g->step_ints);
+    free(g->elided);
     if (g->model_free) g->model_free(g->model);
     free(g);
     /* the tensor cache serves runs: with no graph left, nothing will reuse it */
@@ -618,7 +684,6 @@ int vx_graph_find_input(const vx_graph *g, const char *name) {
         if (g->model->inputs[i].name && !strcmp(g->model->inputs[i].name, name)) return i;
     return -1;
 }
-
 
 const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type) {
     for (int k = 0; op_type && k < g->n_steps; k++) {

@@ -41,15 +41,15 @@ typedef struct vx_graph vx_graph;
 
 /* Explicit executor limits. */
 #define VX_GRAPH_MAX_EXTRA_OUTPUTS 64
-#define VX_GRAPH_MAX_NODE_IO 4096   /* inputs or outputs of one node */
+#define VX_GRAPH_MAX_NODE_IO       4096 /* inputs or outputs of one node */
 
 /* Load an .onnx file (vx_model_load) and compile it. */
 int vx_graph_load(const char *onnx_path, vx_graph **out, char *err, size_t errlen);
 /* Compile an already loaded model. model_free (may be NULL) is called on m when the
  * graph is freed, and also when compilation fails; with NULL the caller keeps m and
  * must keep it alive until vx_graph_free. */
-int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **out,
-                        char *err, size_t errlen);
+int vx_graph_from_model(vx_model *m, void (*model_free)(vx_model *), vx_graph **out, char *err,
+                        size_t errlen);
 /* The same with extra kernels (NULL-terminated table, searched before the registry):
  * custom ops, and tests that must not register anything globally. The table must
  * outlive the graph. */
@@ -78,24 +78,24 @@ int vx_graph_n_inputs(const vx_graph *g);
 int vx_graph_n_outputs(const vx_graph *g);
 const vx_value_info *vx_graph_input(const vx_graph *g, int i);
 const vx_value_info *vx_graph_output(const vx_graph *g, int i);
-int vx_graph_find_input(const vx_graph *g, const char *name);   /* index or -1 */
+int vx_graph_find_input(const vx_graph *g, const char *name); /* index or -1 */
 /* Name of the first output of the first node (in execution order) of op_type, or NULL.
  * E.g. "Ceil" gives the Piper duration tensor. */
 const char *vx_graph_first_output_of(const vx_graph *g, const char *op_type);
 
 typedef struct vx_graph_stats {
-    int n_nodes;        /* nodes in the model */
-    int n_steps;        /* nodes left to run per run */
-    int n_folded;       /* nodes folded at load (Constant nodes included) */
-    int n_values;       /* named values (slots) */
-    int n_consts;       /* values that are constant (initializers + folded) */
+    int n_nodes;  /* nodes in the model */
+    int n_steps;  /* nodes left to run per run */
+    int n_folded; /* nodes folded at load (Constant nodes included) */
+    int n_values; /* named values (slots) */
+    int n_consts; /* values that are constant (initializers + folded) */
 } vx_graph_stats;
 void vx_graph_get_stats(const vx_graph *g, vx_graph_stats *s);
 
 /* Per-node timing accumulated over runs. Not thread-safe: one profile per thread. */
 typedef struct vx_profile {
     int n_steps;
-    double *step_ms;    /* indexed by execution step */
+    double *step_ms; /* indexed by execution step */
     int64_t *step_calls;
     int64_t runs;
 } vx_profile;
@@ -107,11 +107,11 @@ void vx_profile_print(const vx_graph *g, const vx_profile *p, FILE *f, int top_n
 /* Run statistics filled by vx_graph_run when vx_run_opts.stats is set. */
 typedef struct vx_run_stats {
     int steps_run;
-    int peak_live;      /* most run-owned tensors alive at once */
-    size_t peak_bytes;  /* most bytes in run-owned tensors at once */
-    int live_at_end;    /* run-owned tensors alive after the last node (= kept values) */
-    int64_t buf_hits, buf_misses;   /* allocations served by the run's recycling pool / by malloc */
-    size_t buf_peak_cached;         /* most bytes parked in that pool at once */
+    int peak_live;                /* most run-owned tensors alive at once */
+    size_t peak_bytes;            /* most bytes in run-owned tensors at once */
+    int live_at_end;              /* run-owned tensors alive after the last node (= kept values) */
+    int64_t buf_hits, buf_misses; /* allocations served by the run's recycling pool / by malloc */
+    size_t buf_peak_cached;       /* most bytes parked in that pool at once */
 } vx_run_stats;
 
 typedef struct vx_run_opts {
@@ -120,10 +120,10 @@ typedef struct vx_run_opts {
     uint64_t seed;                    /* RNG seed of this run (RandomNormalLike etc.) */
     const char *const *extra_outputs; /* names of intermediates to return too */
     int n_extra_outputs;
-    volatile int *cancel;             /* checked before every node; non-zero -> CANCELLED */
-    vx_profile *profile;              /* accumulate per-node time, or NULL */
-    vx_run_stats *stats;              /* or NULL */
-    char *err;                        /* message buffer, or NULL */
+    volatile int *cancel; /* checked before every node; non-zero -> CANCELLED */
+    vx_profile *profile;  /* accumulate per-node time, or NULL */
+    vx_run_stats *stats;  /* or NULL */
+    char *err;            /* message buffer, or NULL */
     size_t errlen;
 } vx_run_opts;
 
@@ -138,8 +138,8 @@ void vx_run_opts_init(vx_run_opts *o);
  * owned by the caller; on error they are left empty. Returns 0 or a negative VOX_ERR_*; kernel failures are reported
  * as "node 'name' (OpType): message".
  */
-int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs,
-                 int n_inputs, vx_tensor *outputs);
+int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs, int n_inputs,
+                 vx_tensor *outputs);
 
 /* ---- The frame-level split (split.c) and windowed runs (stream.c) ----
  * vx_graph_split analyzes a compiled graph from two probe runs whose inputs differ only in
@@ -173,9 +173,9 @@ int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen);
 typedef struct vx_stream vx_stream;
 int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs, int n_inputs,
                     vx_tensor *extra, vx_stream **out);
-int64_t vx_stream_frames(const vx_stream *s);   /* frames of the sentence (1 when whole) */
+int64_t vx_stream_frames(const vx_stream *s); /* frames of the sentence (1 when whole) */
 int vx_stream_windowed(const vx_stream *s);
-int vx_stream_done(const vx_stream *s);          /* 1 once the last chunk was handed out */
+int vx_stream_done(const vx_stream *s); /* 1 once the last chunk was handed out */
 int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out);
 void vx_stream_free(vx_stream *s);
 #endif

@@ -10,10 +10,10 @@ typedef struct vx_step {
     const vx_node *node;
     const vx_op_def *def;
     int n_in, n_out;
-    int *in;        /* slot per input; -1 = omitted optional input */
-    int *out;       /* slot per output; -1 = output not named ("") */
+    int *in;  /* slot per input; -1 = omitted optional input */
+    int *out; /* slot per output; -1 = output not named ("") */
     int n_free;
-    int *free;      /* slots whose last use is this step: released right after it */
+    int *free; /* slots whose last use is this step: released right after it */
     int has_prep;
     vx_op_prep prep;   /* load-time packing / fusion (vx_op_ctx.prep) */
     void *pack_owned;  /* owner of prep.wpacked */
@@ -26,24 +26,24 @@ struct vx_graph {
     vx_model *model;
     void (*model_free)(vx_model *);
 
-    int n_values;              /* slots */
-    const char **names;        /* slot -> value name (model arena) */
-    int hash_cap;              /* power of two */
-    int *hash;                 /* slot + 1, 0 = empty */
+    int n_values;       /* slots */
+    const char **names; /* slot -> value name (model arena) */
+    int hash_cap;       /* power of two */
+    int *hash;          /* slot + 1, 0 = empty */
 
-    unsigned char *is_const;   /* slot is constant: its tensor is consts[slot] */
-    vx_tensor *consts;         /* non-owned views: of initializers, attributes, const_store */
-    vx_tensor *const_store;    /* owners of folded tensors (and Constant scalars/lists) */
-    int *last_use;             /* slot -> last step that reads it; -1 = none */
-    unsigned char *is_output;  /* slot is a graph output (never released early) */
-    unsigned char *elided;     /* slot was fused away at load: never produced */
+    unsigned char *is_const;  /* slot is constant: its tensor is consts[slot] */
+    vx_tensor *consts;        /* non-owned views: of initializers, attributes, const_store */
+    vx_tensor *const_store;   /* owners of folded tensors (and Constant scalars/lists) */
+    int *last_use;            /* slot -> last step that reads it; -1 = none */
+    unsigned char *is_output; /* slot is a graph output (never released early) */
+    unsigned char *elided;    /* slot was fused away at load: never produced */
 
-    int *in_slots;             /* graph input i -> slot */
-    int *out_slots;            /* graph output i -> slot */
+    int *in_slots;  /* graph input i -> slot */
+    int *out_slots; /* graph output i -> slot */
 
     int n_steps;
     vx_step *steps;
-    int *step_ints;            /* backing store of the steps' slot arrays */
+    int *step_ints; /* backing store of the steps' slot arrays */
     int max_in, max_out;
 
     int n_folded, n_consts, n_fused;
@@ -51,47 +51,47 @@ struct vx_graph {
     /* Constants whose data was dropped after packing (pack.c: vx_graph_drop_consts), or
      * never copied by the loader (VX_LOAD_DEFER_COPIES): consts[s].data is NULL until
      * something that needs the raw values rebuilds it (vx_graph_const_restore). */
-    const void **lazy_src;     /* slot -> file bytes to rebuild from, or NULL */
-    void **lazy_buf;           /* slot -> rebuilt copy (owned, free()) */
+    const void **lazy_src; /* slot -> file bytes to rebuild from, or NULL */
+    void **lazy_buf;       /* slot -> rebuilt copy (owned, free()) */
     pthread_mutex_t lazy_mu;
     int lazy_mu_init;
 
-    int precision;             /* vx_graph_opts.precision (pack.c) */
-    void *pack_arena;          /* mmap'ed block holding the steps' packed weights (pack.c) */
+    int precision;    /* vx_graph_opts.precision (pack.c) */
+    void *pack_arena; /* mmap'ed block holding the steps' packed weights (pack.c) */
     size_t pack_arena_bytes;
 
-    struct vx_split *split;    /* vx_graph_split (split.c): set once at load, then read-only */
+    struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 };
 
 /* Per-run state (exec.c): one value table and kernel scratch, in one allocation. The
  * split runs (split.c) drive the same steps over parts of the graph. */
 typedef struct vx_run {
     const vx_graph *g;
-    vx_tensor *vals;          /* slot -> tensor (constants are read from g->consts) */
-    unsigned char *keep;      /* slot must survive the run (outputs, extra outputs) */
-    vx_tensor **in;           /* scratch: kernel input pointers */
-    vx_tensor *out;           /* scratch: kernel outputs */
+    vx_tensor *vals;     /* slot -> tensor (constants are read from g->consts) */
+    unsigned char *keep; /* slot must survive the run (outputs, extra outputs) */
+    vx_tensor **in;      /* scratch: kernel input pointers */
+    vx_tensor *out;      /* scratch: kernel outputs */
     int live, peak_live;
     size_t bytes, peak_bytes;
-    char *block;              /* the allocation behind the tables */
-    signed char *rec_ndim;    /* or NULL: shape of every value produced (split analysis) */
-    int64_t *rec_dims;        /* VX_MAX_DIMS per slot */
+    char *block;           /* the allocation behind the tables */
+    signed char *rec_ndim; /* or NULL: shape of every value produced (split analysis) */
+    int64_t *rec_dims;     /* VX_MAX_DIMS per slot */
 } vx_run;
-int vx_run_begin(vx_run *r, const vx_graph *g);   /* 0 or VOX_ERR_NOMEM */
+int vx_run_begin(vx_run *r, const vx_graph *g); /* 0 or VOX_ERR_NOMEM */
 /* Runs step k (inputs from r->vals / constants); releases values whose last use it is. */
 int vx_run_step(vx_run *r, const vx_run_opts *o, vx_rng *rng, int k);
 /* Hands slot s to the caller as an owned tensor. */
 int vx_run_take(vx_run *r, int s, vx_tensor *dst);
-void vx_run_clear(vx_run *r);   /* releases every value */
-void vx_run_end(vx_run *r);     /* releases every value and the tables */
+void vx_run_clear(vx_run *r); /* releases every value */
+void vx_run_end(vx_run *r);   /* releases every value and the tables */
 int vx_graph_check_input(const vx_graph *g, int i, const vx_tensor *t, char *err, size_t errlen);
 
 /* split.c: the frame-level part and its halo (stream.c runs it in windows). */
 struct vx_split {
-    unsigned char *in_r;   /* step -> in the frame-level part */
+    unsigned char *in_r; /* step -> in the frame-level part */
     int n_bnd;
-    int *bnd;              /* boundary slots (frame-varying values R reads, sliced per window) */
-    int *bnd_rate;         /* their samples per frame */
+    int *bnd;      /* boundary slots (frame-varying values R reads, sliced per window) */
+    int *bnd_rate; /* their samples per frame */
     int out_slot, out_rate;
     vx_split_info info;
 };

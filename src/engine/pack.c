@@ -21,14 +21,14 @@ static int kernel_shape_ok(const vx_node *n, const vx_tensor *w) {
 typedef struct pack_job {
     vx_step *st;
     const vx_tensor *w;
-    int tr;                   /* 0 = Conv (kern->conv1d_pack), 1 = ConvTranspose (f->convtr1d_pack) */
+    int tr; /* 0 = Conv (kern->conv1d_pack), 1 = ConvTranspose (f->convtr1d_pack) */
     vx_conv1d_params cp;
     vx_convtr1d_params tp;
     size_t bytes;
     void *dst;
-    const void *src;          /* deferred weight (w->data NULL): its misaligned file bytes */
-    int own;                  /* dst is its own block (no arena): the step owns it */
-    int lowp;                 /* vx_lowp_fmt of the packing, 0 = the FP32 table's */
+    const void *src; /* deferred weight (w->data NULL): its misaligned file bytes */
+    int own;         /* dst is its own block (no arena): the step owns it */
+    int lowp;        /* vx_lowp_fmt of the packing, 0 = the FP32 table's */
 } pack_job;
 
 #define PACK_MAX_THREADS 64
@@ -56,15 +56,19 @@ static void pack_range(void *arg, int64_t b, int64_t e) {
             memcpy(c->scratch[slot], j->src, vx_tensor_bytes(j->w));
             w = c->scratch[slot];
         }
-        if (j->lowp && j->tr) vx_lowp_convtr_pack((vx_lowp_fmt)j->lowp, &j->tp, w, j->dst);
-        else if (j->lowp) vx_lowp_pack((vx_lowp_fmt)j->lowp, &j->cp, w, j->dst);
-        else if (j->tr) c->kern->convtr1d_pack(&j->tp, w, j->dst);
-        else c->kern->conv1d_pack(&j->cp, w, j->dst);
+        if (j->lowp && j->tr)
+            vx_lowp_convtr_pack((vx_lowp_fmt)j->lowp, &j->tp, w, j->dst);
+        else if (j->lowp)
+            vx_lowp_pack((vx_lowp_fmt)j->lowp, &j->cp, w, j->dst);
+        else if (j->tr)
+            c->kern->convtr1d_pack(&j->tp, w, j->dst);
+        else
+            c->kern->conv1d_pack(&j->cp, w, j->dst);
         if (slot >= 0) __atomic_store_n(&c->busy[slot], 0, __ATOMIC_RELEASE);
     }
 }
 
-static int job_cmp(const void *a, const void *b) {   /* largest first: balances the pool */
+static int job_cmp(const void *a, const void *b) { /* largest first: balances the pool */
     size_t x = ((const pack_job *)a)->bytes, y = ((const pack_job *)b)->bytes;
     return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -99,35 +103,57 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
          * (32 -> 1), a sum with heavy cancellation that lost ~20 dB of SNR in either
          * format on the shared models (vox infer --compare) for ~1% of the FLOPs */
         int lp = g->precision && lowp_scope(st->node) && (!is_conv || w->dims[0] >= VX_LOWP_MR)
-                     ? g->precision : 0;
+                     ? g->precision
+                     : 0;
         if (is_conv && lp) {
-            vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
-                                   .k = w->dims[2], .stride = 1, .dilation = 1 };
+            vx_conv1d_params p = {.c_in = w->dims[1] * group,
+                                  .c_out = w->dims[0],
+                                  .group = group,
+                                  .k = w->dims[2],
+                                  .stride = 1,
+                                  .dilation = 1};
             if (p.c_out % group) continue;
             j->cp = p;
             j->lowp = lp;
             j->bytes = vx_lowp_pack_bytes((vx_lowp_fmt)lp, &p);
-            st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group; st->prep.pk[3] = p.k;
+            st->prep.pk[0] = p.c_in;
+            st->prep.pk[1] = p.c_out;
+            st->prep.pk[2] = group;
+            st->prep.pk[3] = p.k;
         } else if (is_conv) {
-            vx_conv1d_params p = { .c_in = w->dims[1] * group, .c_out = w->dims[0], .group = group,
-                                   .k = w->dims[2], .stride = 1, .dilation = 1 };
+            vx_conv1d_params p = {.c_in = w->dims[1] * group,
+                                  .c_out = w->dims[0],
+                                  .group = group,
+                                  .k = w->dims[2],
+                                  .stride = 1,
+                                  .dilation = 1};
             if (p.c_out % group) continue;
             j->cp = p;
             j->bytes = kern->conv1d_pack_bytes(&p);
-            st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group; st->prep.pk[3] = p.k;
+            st->prep.pk[0] = p.c_in;
+            st->prep.pk[1] = p.c_out;
+            st->prep.pk[2] = group;
+            st->prep.pk[3] = p.k;
         } else if (!strcmp(st->node->op_type, "ConvTranspose")) {
             /* the pad must be static: no auto_pad / output_shape */
             const char *ap = vx_attr_str(st->node, "auto_pad", "NOTSET");
             const int64_t *v;
-            if ((*ap && strcmp(ap, "NOTSET")) || vx_attr_ints(st->node, "output_shape", &v) >= 0) continue;
+            if ((*ap && strcmp(ap, "NOTSET")) || vx_attr_ints(st->node, "output_shape", &v) >= 0)
+                continue;
             int64_t s1 = 1, d1 = 1, pad = 0;
             if (vx_attr_ints(st->node, "strides", &v) == 1) s1 = v[0];
             if (vx_attr_ints(st->node, "dilations", &v) == 1) d1 = v[0];
             if (vx_attr_ints(st->node, "pads", &v) == 2) pad = v[0];
-            if (s1 < 1 || s1 > (1 << 24) || d1 < 1 || d1 > (1 << 24) || pad < 0 || pad > (1 << 24)) continue;
-            vx_convtr1d_params p = { .c_in = w->dims[0], .c_out = w->dims[1] * group, .group = group,
-                                     .k = w->dims[2], .stride = s1, .dilation = d1, .pad = pad,
-                                     .t_in = 1 };
+            if (s1 < 1 || s1 > (1 << 24) || d1 < 1 || d1 > (1 << 24) || pad < 0 || pad > (1 << 24))
+                continue;
+            vx_convtr1d_params p = {.c_in = w->dims[0],
+                                    .c_out = w->dims[1] * group,
+                                    .group = group,
+                                    .k = w->dims[2],
+                                    .stride = s1,
+                                    .dilation = d1,
+                                    .pad = pad,
+                                    .t_in = 1};
             j->tr = 1;
             j->tp = p;
             if (lp && vx_lowp_convtr_ok(&p)) {
@@ -136,7 +162,9 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
             } else {
                 j->bytes = kern->convtr1d_pack_bytes(&p);
             }
-            st->prep.pk[0] = p.c_in; st->prep.pk[1] = p.c_out; st->prep.pk[2] = group;
+            st->prep.pk[0] = p.c_in;
+            st->prep.pk[1] = p.c_out;
+            st->prep.pk[2] = group;
             st->prep.pk[3] = (p.k << 40) ^ (p.stride << 20) ^ (p.pad) ^ (p.dilation << 52);
         } else {
             continue;
@@ -175,12 +203,12 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
             jobs[i].dst = base + off;
             off += (jobs[i].bytes + 63) & ~(size_t)63;
         } else if (!(jobs[i].dst = vx_aligned_alloc_raw(jobs[i].bytes))) {
-            jobs[i--] = jobs[--nj];   /* left unpacked: read raw */
+            jobs[i--] = jobs[--nj]; /* left unpacked: read raw */
         } else {
             jobs[i].own = 1;
         }
     }
-    pack_ctx c = { .jobs = jobs, .kern = kern };
+    pack_ctx c = {.jobs = jobs, .kern = kern};
     vx_tpool *pool = NULL;
     if (nj) {
         qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);
@@ -217,7 +245,6 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     free(jobs);
 }
 
-
 /* Mirrors the packed-path conditions of Conv / ConvTranspose (ops_nn.c): with the packing
  * made for the process's kernel table and matching static attributes (pack_sure), the
  * kernel uses prep.wpacked and never reads W when X is a float [N, C, T] with the packed
@@ -240,8 +267,10 @@ int vx_graph_lazy_init(vx_graph *g) {
     g->lazy_src = calloc((size_t)g->n_values + 1, sizeof *g->lazy_src);
     g->lazy_buf = calloc((size_t)g->n_values + 1, sizeof *g->lazy_buf);
     if (!g->lazy_src || !g->lazy_buf || pthread_mutex_init(&g->lazy_mu, NULL)) {
-        free(g->lazy_src); g->lazy_src = NULL;
-        free(g->lazy_buf); g->lazy_buf = NULL;
+        free(g->lazy_src);
+        g->lazy_src = NULL;
+        free(g->lazy_buf);
+        g->lazy_buf = NULL;
         return VOX_ERR_NOMEM;
     }
     g->lazy_mu_init = 1;
@@ -278,7 +307,7 @@ int vx_graph_drop_consts(vx_graph *g) {
     int rc = restore_deferred(g, raw);
     const char *map = m->map_base;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    vx_bufpool *old = vx_bufpool_set_current(NULL);   /* copies go back to the system */
+    vx_bufpool *old = vx_bufpool_set_current(NULL); /* copies go back to the system */
     for (int i = 0; i < m->n_inits; i++) {
         vx_tensor *t = &m->inits[i];
         int s = vx_graph_slot(g, m->init_names[i]);
@@ -315,7 +344,7 @@ int vx_graph_drop_consts(vx_graph *g) {
 }
 
 int vx_graph_const_restore(const vx_graph *cg, int s) {
-    vx_graph *g = (vx_graph *)cg;   /* shared by runs: guarded by lazy_mu */
+    vx_graph *g = (vx_graph *)cg; /* shared by runs: guarded by lazy_mu */
     if (!g->lazy_src || !g->lazy_src[s]) return 0;
     if (__atomic_load_n(&g->consts[s].data, __ATOMIC_ACQUIRE)) return 0;
     int rc = 0;
@@ -344,17 +373,24 @@ int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes) {
         n++;
         vx_lowp_fmt fmt = st->prep.lowp->fmt;
         if (!strcmp(st->node->op_type, "Conv")) {
-            vx_conv1d_params p = { .c_in = st->prep.pk[0], .c_out = st->prep.pk[1],
-                                   .group = st->prep.pk[2], .k = st->prep.pk[3] };
+            vx_conv1d_params p = {.c_in = st->prep.pk[0],
+                                  .c_out = st->prep.pk[1],
+                                  .group = st->prep.pk[2],
+                                  .k = st->prep.pk[3]};
             b += vx_lowp_pack_bytes(fmt, &p);
         } else {
             const int64_t *v;
             int64_t s1 = 1, pad = 0;
             if (vx_attr_ints(st->node, "strides", &v) == 1) s1 = v[0];
             if (vx_attr_ints(st->node, "pads", &v) == 2) pad = v[0];
-            vx_convtr1d_params p = { .c_in = st->prep.pk[0], .c_out = st->prep.pk[1], .group = 1,
-                                     .k = g->consts[st->in[1]].dims[2], .stride = s1,
-                                     .dilation = 1, .pad = pad, .t_in = 1 };
+            vx_convtr1d_params p = {.c_in = st->prep.pk[0],
+                                    .c_out = st->prep.pk[1],
+                                    .group = 1,
+                                    .k = g->consts[st->in[1]].dims[2],
+                                    .stride = s1,
+                                    .dilation = 1,
+                                    .pad = pad,
+                                    .t_in = 1};
             b += vx_lowp_convtr_pack_bytes(fmt, &p);
         }
     }

@@ -59,13 +59,14 @@ static int vx_graph_producer(const vx_graph *g, int s) {
 
 /* Shapes of every value in one probe run. */
 typedef struct probe {
-    signed char *nd;   /* -1: not produced */
+    signed char *nd; /* -1: not produced */
     int64_t *dims;
 } probe;
 
 static const int64_t *pdims(const probe *p, int s) { return &p->dims[(size_t)s * VX_MAX_DIMS]; }
 
-static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, probe *p, char *err, size_t errlen) {
+static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, probe *p, char *err,
+                     size_t errlen) {
     size_t nv = (size_t)g->n_values;
     p->nd = malloc(nv);
     p->dims = calloc(nv * VX_MAX_DIMS, sizeof(int64_t));
@@ -93,7 +94,10 @@ static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, probe *p,
     int rc = 0;
     for (int k = 0; k < g->n_steps && !rc; k++) rc = vx_run_step(&r, &o, &rng, k);
     vx_run_end(&r);
-    if (bp) { vx_bufpool_set_current(prev); vx_bufpool_free(bp); }
+    if (bp) {
+        vx_bufpool_set_current(prev);
+        vx_bufpool_free(bp);
+    }
     return rc;
 }
 
@@ -103,7 +107,10 @@ static int frame_kind(const vx_graph *g, const probe *a, const probe *b, int s) 
     if (a->nd[s] != b->nd[s]) return 2;
     int n = a->nd[s], changed = 0, last = 0;
     for (int d = 0; d < n; d++)
-        if (pdims(a, s)[d] != pdims(b, s)[d]) { changed++; last = d == n - 1; }
+        if (pdims(a, s)[d] != pdims(b, s)[d]) {
+            changed++;
+            last = d == n - 1;
+        }
     if (!changed) return 0;
     return changed == 1 && last ? 1 : 2;
 }
@@ -120,11 +127,30 @@ static int rank_of(const vx_graph *g, const probe *p, int s) {
 }
 
 static const char *const elementwise[] = {
-    "Add", "Sub", "Mul", "Div", "Pow", "Tanh", "Sigmoid", "Exp", "Log", "Relu", "LeakyRelu",
-    "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "Softplus", "Softsign", "Cast", "Where", "Clip",
-    "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor",
-    "Identity", "Min", "Max", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Elu", "Selu",
-    "HardSigmoid", "PRelu", "Gelu", "Mish", "HardSwish", NULL,
+    "Add",        "Sub",
+    "Mul",        "Div",
+    "Pow",        "Tanh",
+    "Sigmoid",    "Exp",
+    "Log",        "Relu",
+    "LeakyRelu",  "Neg",
+    "Abs",        "Sqrt",
+    "Reciprocal", "Erf",
+    "Softplus",   "Softsign",
+    "Cast",       "Where",
+    "Clip",       "Equal",
+    "Less",       "LessOrEqual",
+    "Greater",    "GreaterOrEqual",
+    "Not",        "And",
+    "Or",         "Xor",
+    "Identity",   "Min",
+    "Max",        "Sin",
+    "Cos",        "Floor",
+    "Ceil",       "Round",
+    "Sign",       "Elu",
+    "Selu",       "HardSigmoid",
+    "PRelu",      "Gelu",
+    "Mish",       "HardSwish",
+    NULL,
 };
 
 static int is_elementwise(const char *op) {
@@ -141,10 +167,13 @@ static const vx_tensor *const_in(const vx_graph *g, const vx_step *st, int j) {
     return t->data || !t->numel ? t : NULL;
 }
 
-typedef struct conv_geom { int64_t k, s, d, pl, pr, op; } conv_geom;
+typedef struct conv_geom {
+    int64_t k, s, d, pl, pr, op;
+} conv_geom;
 
 /* 1-D Conv / ConvTranspose geometry from the attributes and the weight's shape. */
-static const char *conv_geom_of(const vx_graph *g, const vx_step *st, int transposed, conv_geom *c) {
+static const char *conv_geom_of(const vx_graph *g, const vx_step *st, int transposed,
+                                conv_geom *c) {
     const vx_node *n = st->node;
     if (st->n_in < 2 || st->in[1] < 0 || !g->is_const[st->in[1]]) return "weights not constant";
     const vx_tensor *w = &g->consts[st->in[1]];
@@ -159,13 +188,15 @@ static const char *conv_geom_of(const vx_graph *g, const vx_step *st, int transp
     c->pr = np == 2 ? v[1] : 0;
     c->op = vx_attr_ints(n, "output_padding", &v) == 1 ? v[0] : 0;
     if (vx_node_attr(n, "output_shape")) return "output_shape attribute";
-    if (c->s < 1 || c->d < 1 || c->k < 1 || c->pl < 0 || c->pr < 0 || c->op < 0) return "bad attributes";
+    if (c->s < 1 || c->d < 1 || c->k < 1 || c->pl < 0 || c->pr < 0 || c->op < 0)
+        return "bad attributes";
     if (!transposed) {
         if (c->s != 1) return "strided Conv";
         if (c->pl + c->pr != c->d * (c->k - 1)) return "Conv changes the length";
     } else {
         if (c->d != 1) return "dilated ConvTranspose";
-        if (c->k - c->s - c->pl - c->pr + c->op != 0) return "ConvTranspose output is not stride x input";
+        if (c->k - c->s - c->pl - c->pr + c->op != 0)
+            return "ConvTranspose output is not stride x input";
     }
     return NULL;
 }
@@ -184,7 +215,8 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
     /* Shape of a frame-level value -> ConstantOfShape (zeros_like): a window's shape makes
      * a window's constant; the pair must both run per window (checked in analyze). */
     if (!strcmp(op, "Shape")) {
-        if (st->n_in < 1 || st->in[0] < 0 || fv[st->in[0]] != 1) return "shape of a time-free value";
+        if (st->n_in < 1 || st->in[0] < 0 || fv[st->in[0]] != 1)
+            return "shape of a time-free value";
         if (vx_node_attr(n, "start") || vx_node_attr(n, "end")) return "partial Shape";
         return NULL;
     }
@@ -196,7 +228,8 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
         return NULL;
     }
     for (int j = 0; j < st->n_out; j++)
-        if (st->out[j] >= 0 && fv[st->out[j]] != 1) return "output is not frame-varying along its last axis";
+        if (st->out[j] >= 0 && fv[st->out[j]] != 1)
+            return "output is not frame-varying along its last axis";
     int r = a->nd[out];
     /* Every time-free input must broadcast along time (its last axis 1 or absent). */
     int n_fv = 0;
@@ -204,7 +237,10 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
         int s = st->in[j];
         if (s < 0) continue;
         if (fv[s] == 2) return "input varies with frames off its last axis";
-        if (fv[s] == 1) { n_fv++; continue; }
+        if (fv[s] == 1) {
+            n_fv++;
+            continue;
+        }
     }
     if (!n_fv) return "no frame-varying input";
     if (!strcmp(op, "Conv") || !strcmp(op, "ConvTranspose")) {
@@ -213,9 +249,10 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
         if (why) return why;
         if (fv[st->in[0]] != 1) return "data input not frame-varying";
         for (int j = 2; j < st->n_in; j++)
-            if (st->in[j] >= 0 && !(st->has_prep && st->prep.res == j) && fv[st->in[j]]) return "bias varies";
-        if (st->has_prep && st->prep.res && st->in[st->prep.res] >= 0 && !fv[st->in[st->prep.res]] &&
-            last_dim(g, a, st->in[st->prep.res]) != 1)
+            if (st->in[j] >= 0 && !(st->has_prep && st->prep.res == j) && fv[st->in[j]])
+                return "bias varies";
+        if (st->has_prep && st->prep.res && st->in[st->prep.res] >= 0 &&
+            !fv[st->in[st->prep.res]] && last_dim(g, a, st->in[st->prep.res]) != 1)
             return "fused residual does not broadcast along time";
         return NULL;
     }
@@ -227,7 +264,8 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
                 if (rank_of(g, a, s) != r && rank_of(g, a, s) != 0) {
                     /* right-aligned broadcasting keeps the last axis aligned */
                 }
-                if (last_dim(g, a, s) != last_dim(g, a, out) || last_dim(g, b, s) != last_dim(g, b, out))
+                if (last_dim(g, a, s) != last_dim(g, a, out) ||
+                    last_dim(g, b, s) != last_dim(g, b, out))
                     return "inputs differ in length along time";
             } else if (rank_of(g, a, s) > 0 && last_dim(g, a, s) != 1) {
                 return "time-free input does not broadcast along time";
@@ -242,7 +280,8 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
         if (st->in[j] >= 0 && !g->is_const[st->in[j]]) return "a parameter is computed at run time";
     for (int j = 0; j < st->n_out; j++) {
         int s = st->out[j];
-        if (s >= 0 && (last_dim(g, a, s) != last_dim(g, a, x) || last_dim(g, b, s) != last_dim(g, b, x)))
+        if (s >= 0 &&
+            (last_dim(g, a, s) != last_dim(g, a, x) || last_dim(g, b, s) != last_dim(g, b, x)))
             return "changes the time axis";
     }
     int rx = a->nd[x];
@@ -276,8 +315,8 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
 }
 
 static void set_note(vx_split_info *in, const vx_node *n, const char *why) {
-    snprintf(in->note, sizeof in->note, "runs whole: node '%s' (%s): %s", n && n->name ? n->name : "?",
-             n ? n->op_type : "?", why);
+    snprintf(in->note, sizeof in->note, "runs whole: node '%s' (%s): %s",
+             n && n->name ? n->name : "?", n ? n->op_type : "?", why);
 }
 
 static int64_t cdiv(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
@@ -288,12 +327,16 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     vx_split_info *info = &sp->info;
     unsigned char *fv = calloc((size_t)nv + 1, 1), *bad_reader = calloc((size_t)nv + 1, 1);
     int *rate = calloc((size_t)nv + 1, sizeof(int));
-    int64_t *el = calloc((size_t)nv + 1, sizeof(int64_t)), *er = calloc((size_t)nv + 1, sizeof(int64_t));
+    int64_t *el = calloc((size_t)nv + 1, sizeof(int64_t)),
+            *er = calloc((size_t)nv + 1, sizeof(int64_t));
     sp->in_r = calloc((size_t)ns + 1, 1);
     sp->bnd = calloc((size_t)nv + 1, sizeof(int));
     sp->bnd_rate = calloc((size_t)nv + 1, sizeof(int));
     int rc = 0;
-    if (!fv || !bad_reader || !rate || !el || !er || !sp->in_r || !sp->bnd || !sp->bnd_rate) { rc = VOX_ERR_NOMEM; goto done; }
+    if (!fv || !bad_reader || !rate || !el || !er || !sp->in_r || !sp->bnd || !sp->bnd_rate) {
+        rc = VOX_ERR_NOMEM;
+        goto done;
+    }
     for (int s = 0; s < nv; s++) fv[s] = (unsigned char)frame_kind(g, a, b, s);
     /* Graph outputs read "outside": only one may be produced in R, and it is the stream. */
     const vx_node *stop = NULL;
@@ -310,8 +353,12 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
         const char *why = NULL;
         if (ok && used) {
             why = local_why(g, st, fv, a, b);
-            if (!why) sp->in_r[k] = 1;
-            else if (!stop) { stop = st->node; stop_why = why; }
+            if (!why)
+                sp->in_r[k] = 1;
+            else if (!stop) {
+                stop = st->node;
+                stop_why = why;
+            }
         }
         if (!sp->in_r[k])
             for (int j = 0; j < st->n_in; j++)
@@ -325,12 +372,18 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
             for (int j = 0; j < g->steps[k].n_out; j++)
                 if (g->steps[k].out[j] == s && sp->in_r[k]) prod = 1;
         if (!prod) continue;
-        if (sp->out_slot >= 0) { snprintf(info->note, sizeof info->note, "runs whole: two frame-level outputs"); goto done; }
+        if (sp->out_slot >= 0) {
+            snprintf(info->note, sizeof info->note, "runs whole: two frame-level outputs");
+            goto done;
+        }
         sp->out_slot = s;
     }
-    if (sp->out_slot < 0) { set_note(info, stop, stop_why ? stop_why : "no frame-level output"); goto done; }
+    if (sp->out_slot < 0) {
+        set_note(info, stop, stop_why ? stop_why : "no frame-level output");
+        goto done;
+    }
     /* Boundary: frame-varying values R reads and does not make. */
-    unsigned char *made = bad_reader;   /* reused: slot made in R */
+    unsigned char *made = bad_reader; /* reused: slot made in R */
     memset(made, 0, (size_t)nv);
     for (int k = 0; k < ns; k++)
         if (sp->in_r[k])
@@ -348,15 +401,22 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
             if (dup) continue;
             sp->bnd[sp->n_bnd++] = s;
             int64_t la = last_dim(g, a, s), lb = last_dim(g, b, s);
-            if (ta < 0 || la < ta) { ta = la; tb = lb; }
+            if (ta < 0 || la < ta) {
+                ta = la;
+                tb = lb;
+            }
         }
     }
-    if (!sp->n_bnd || ta <= 0 || tb <= 0) { snprintf(info->note, sizeof info->note, "runs whole: no boundary"); goto done; }
+    if (!sp->n_bnd || ta <= 0 || tb <= 0) {
+        snprintf(info->note, sizeof info->note, "runs whole: no boundary");
+        goto done;
+    }
     for (int q = 0; q < sp->n_bnd; q++) {
         int s = sp->bnd[q];
         int64_t la = last_dim(g, a, s), lb = last_dim(g, b, s);
         if (la % ta || la / ta != lb / tb || lb % tb) {
-            snprintf(info->note, sizeof info->note, "runs whole: boundary '%s' is not a multiple of the frames", g->names[s]);
+            snprintf(info->note, sizeof info->note,
+                     "runs whole: boundary '%s' is not a multiple of the frames", g->names[s]);
             goto done;
         }
         sp->bnd_rate[q] = rate[s] = (int)(la / ta);
@@ -368,13 +428,17 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
         const char *op = st->node->op_type;
         int r = 0;
         int64_t l = 0, rr = 0;
-        if (!strcmp(op, "Shape")) continue;   /* a window's shape: nothing to track */
+        if (!strcmp(op, "Shape")) continue; /* a window's shape: nothing to track */
         if (!strcmp(op, "ConstantOfShape")) {
             int p = vx_graph_producer(g, st->in[0]);
-            if (p < 0 || !sp->in_r[p]) { set_note(info, st->node, "its Shape is needed whole elsewhere"); goto done; }
+            if (p < 0 || !sp->in_r[p]) {
+                set_note(info, st->node, "its Shape is needed whole elsewhere");
+                goto done;
+            }
             r = rate[g->steps[p].in[0]];
             int s = st->out[0];
-            if (!r || last_dim(g, a, s) != (int64_t)r * ta || last_dim(g, b, s) != (int64_t)r * tb) {
+            if (!r || last_dim(g, a, s) != (int64_t)r * ta ||
+                last_dim(g, b, s) != (int64_t)r * tb) {
                 set_note(info, st->node, "length is not a fixed multiple of the frames");
                 goto done;
             }
@@ -405,7 +469,10 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
             if (convt) r *= (int)c.s;
             int res = st->has_prep && st->prep.res ? st->in[st->prep.res] : -1;
             if (res >= 0 && fv[res] == 1) {
-                if (rate[res] != r) { set_note(info, st->node, "residual at another rate"); goto done; }
+                if (rate[res] != r) {
+                    set_note(info, st->node, "residual at another rate");
+                    goto done;
+                }
                 if (el[res] > cl) cl = el[res];
                 if (er[res] > cr) cr = er[res];
             }
@@ -415,7 +482,8 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
         for (int j = 0; j < st->n_out; j++) {
             int s = st->out[j];
             if (s < 0) continue;
-            if (!r || last_dim(g, a, s) != (int64_t)r * ta || last_dim(g, b, s) != (int64_t)r * tb) {
+            if (!r || last_dim(g, a, s) != (int64_t)r * ta ||
+                last_dim(g, b, s) != (int64_t)r * tb) {
                 set_note(info, st->node, "length is not a fixed multiple of the frames");
                 goto done;
             }
@@ -429,8 +497,10 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     info->halo_left = (int)cdiv(el[sp->out_slot], sp->out_rate);
     info->halo_right = (int)cdiv(er[sp->out_slot], sp->out_rate);
     for (int k = 0; k < ns; k++) {
-        if (sp->in_r[k]) info->n_frame++;
-        else info->n_front++;
+        if (sp->in_r[k])
+            info->n_frame++;
+        else
+            info->n_front++;
     }
     info->n_boundary = sp->n_bnd;
     info->ok = 1;
@@ -440,14 +510,23 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
             for (int k = 0; k < ns; k++)
                 for (int j = 0; j < g->steps[k].n_out; j++)
                     if (g->steps[k].out[j] == sp->bnd[q])
-                        fprintf(stderr, "split: boundary '%s' from node '%s' (%s): %s\n", g->names[sp->bnd[q]],
-                                g->steps[k].node->name, g->steps[k].node->op_type,
-                                local_why(g, &g->steps[k], fv, a, b) ? local_why(g, &g->steps[k], fv, a, b) : "a reader is outside");
+                        fprintf(stderr, "split: boundary '%s' from node '%s' (%s): %s\n",
+                                g->names[sp->bnd[q]], g->steps[k].node->name,
+                                g->steps[k].node->op_type,
+                                local_why(g, &g->steps[k], fv, a, b)
+                                    ? local_why(g, &g->steps[k], fv, a, b)
+                                    : "a reader is outside");
     snprintf(info->note, sizeof info->note,
-             "frame-level part: %d of %d steps from %d boundary value(s) (first '%s'), %d samples per frame, halo %d/%d frames",
-             info->n_frame, ns, sp->n_bnd, g->names[sp->bnd[0]], sp->out_rate, info->halo_left, info->halo_right);
+             "frame-level part: %d of %d steps from %d boundary value(s) (first '%s'), %d samples "
+             "per frame, halo %d/%d frames",
+             info->n_frame, ns, sp->n_bnd, g->names[sp->bnd[0]], sp->out_rate, info->halo_left,
+             info->halo_right);
 done:
-    free(fv); free(bad_reader); free(rate); free(el); free(er);
+    free(fv);
+    free(bad_reader);
+    free(rate);
+    free(el);
+    free(er);
     return rc;
 }
 
@@ -468,8 +547,14 @@ int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe
     int rc = run_probe(g, probe_a, n_inputs, &pa, err, errlen);
     if (!rc) rc = run_probe(g, probe_b, n_inputs, &pb, err, errlen);
     if (!rc) rc = analyze(g, &pa, &pb, sp);
-    free(pa.nd); free(pa.dims); free(pb.nd); free(pb.dims);
-    if (rc) { vx_split_free(sp); return rc; }
+    free(pa.nd);
+    free(pa.dims);
+    free(pb.nd);
+    free(pb.dims);
+    if (rc) {
+        vx_split_free(sp);
+        return rc;
+    }
     VX_DEBUG("%s", sp->info.note);
     g->split = sp;
     return 0;
@@ -477,8 +562,10 @@ int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe
 
 void vx_graph_split_get(const vx_graph *g, vx_split_info *info) {
     memset(info, 0, sizeof *info);
-    if (g && g->split) *info = g->split->info;
-    else snprintf(info->note, sizeof info->note, "not analyzed");
+    if (g && g->split)
+        *info = g->split->info;
+    else
+        snprintf(info->note, sizeof info->note, "not analyzed");
 }
 
 /* Probes for a Piper VITS export (inputs `input`, `input_lengths`, `scales`, optional
@@ -490,20 +577,35 @@ int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen) {
     int i_ids = vx_graph_find_input(g, "input"), i_len = vx_graph_find_input(g, "input_lengths");
     int i_sc = vx_graph_find_input(g, "scales"), i_sid = vx_graph_find_input(g, "sid");
     if (i_ids < 0 || i_len < 0 || i_sc < 0 || (n == 4 && i_sid < 0)) return 0;
-    static const int64_t ids[5] = { 1, 0, 20, 0, 2 };
-    int64_t len = 5, sid = 0, d_ids[2] = { 1, 5 }, d_one[1] = { 1 }, d_sc[1] = { 3 };
-    static const float ls[3] = { 1.0f, 4.0f, 16.0f };
+    static const int64_t ids[5] = {1, 0, 20, 0, 2};
+    int64_t len = 5, sid = 0, d_ids[2] = {1, 5}, d_one[1] = {1}, d_sc[1] = {3};
+    static const float ls[3] = {1.0f, 4.0f, 16.0f};
     float sc[3][3];
     vx_tensor in[3][4];
     memset(in, 0, sizeof in);
     for (int p = 0; p < 3; p++) {
-        sc[p][0] = 0; sc[p][1] = ls[p]; sc[p][2] = 0;
+        sc[p][0] = 0;
+        sc[p][1] = ls[p];
+        sc[p][2] = 0;
         for (int i = 0; i < n; i++) {
             vx_tensor *t = &in[p][i];
-            if (i == i_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = (void *)ids; }
-            else if (i == i_len) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
-            else if (i == i_sc) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_sc); t->data = sc[p]; }
-            else { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
+            if (i == i_ids) {
+                t->dtype = VX_INT64;
+                vx_tensor_set_shape(t, 2, d_ids);
+                t->data = (void *)ids;
+            } else if (i == i_len) {
+                t->dtype = VX_INT64;
+                vx_tensor_set_shape(t, 1, d_one);
+                t->data = &len;
+            } else if (i == i_sc) {
+                t->dtype = VX_FLOAT;
+                vx_tensor_set_shape(t, 1, d_sc);
+                t->data = sc[p];
+            } else {
+                t->dtype = VX_INT64;
+                vx_tensor_set_shape(t, 1, d_one);
+                t->data = &sid;
+            }
         }
     }
     int rc = vx_graph_split(g, in[0], in[1], n, err, errlen);

@@ -8,15 +8,15 @@
 
 struct vx_stream {
     const vx_graph *g;
-    const struct vx_split *sp;   /* NULL: the whole graph ran at start */
+    const struct vx_split *sp; /* NULL: the whole graph ran at start */
     vx_run_opts o;
-    vx_run front;                /* the front's values (boundary and time-free inputs of R) */
-    vx_tensor *inputs;           /* owned copies of the caller's inputs */
+    vx_run front;      /* the front's values (boundary and time-free inputs of R) */
+    vx_tensor *inputs; /* owned copies of the caller's inputs */
     int n_inputs;
     vx_bufpool *bp;
     vx_rng rng;
-    int64_t frames, next;        /* total frames, first frame not yet delivered */
-    vx_tensor whole;             /* whole mode: the output, handed out once */
+    int64_t frames, next; /* total frames, first frame not yet delivered */
+    vx_tensor whole;      /* whole mode: the output, handed out once */
     int done;
 };
 
@@ -29,7 +29,10 @@ void vx_stream_free(vx_stream *s) {
     vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
     vx_run_end(&s->front);
     vx_tensor_release(&s->whole);
-    if (s->bp) { vx_bufpool_set_current(prev); vx_bufpool_free(s->bp); }
+    if (s->bp) {
+        vx_bufpool_set_current(prev);
+        vx_bufpool_free(s->bp);
+    }
     for (int i = 0; i < s->n_inputs; i++) vx_tensor_release(&s->inputs[i]);
     free(s->inputs);
     free(s);
@@ -45,8 +48,8 @@ static int slice_last(const vx_tensor *t, int64_t a, int64_t b, vx_tensor *dst) 
     if (vx_tensor_alloc_raw(dst, t->dtype, t->ndim, dims)) return VOX_ERR_NOMEM;
     size_t es = vx_dtype_size(t->dtype), rows = len ? (size_t)(t->numel / len) : 0;
     for (size_t i = 0; i < rows; i++)
-        memcpy((char *)dst->data + i * (size_t)(b - a) * es, (const char *)t->data + (i * (size_t)len + (size_t)a) * es,
-               (size_t)(b - a) * es);
+        memcpy((char *)dst->data + i * (size_t)(b - a) * es,
+               (const char *)t->data + (i * (size_t)len + (size_t)a) * es, (size_t)(b - a) * es);
     return 0;
 }
 
@@ -78,7 +81,10 @@ static int start_whole(vx_stream *s, const vx_tensor *inputs, int n_inputs, vx_t
     if (!rc) {
         s->whole = res[0];
         memset(&res[0], 0, sizeof res[0]);
-        for (int i = 0; i < s->o.n_extra_outputs; i++) { extra[i] = res[n_out + i]; memset(&res[n_out + i], 0, sizeof *res); }
+        for (int i = 0; i < s->o.n_extra_outputs; i++) {
+            extra[i] = res[n_out + i];
+            memset(&res[n_out + i], 0, sizeof *res);
+        }
         s->frames = 1;
     }
     for (int i = 0; i < n; i++) vx_tensor_release(&res[i]);
@@ -89,8 +95,7 @@ static int start_whole(vx_stream *s, const vx_tensor *inputs, int n_inputs, vx_t
 int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *inputs, int n_inputs,
                     vx_tensor *extra, vx_stream **out) {
     *out = NULL;
-    if (!g || !o || (n_inputs && !inputs) || (o->n_extra_outputs && !extra))
-        return VOX_ERR_ARG;
+    if (!g || !o || (n_inputs && !inputs) || (o->n_extra_outputs && !extra)) return VOX_ERR_ARG;
     for (int i = 0; i < o->n_extra_outputs; i++) vx_tensor_release(&extra[i]);
     vx_stream *s = calloc(1, sizeof *s);
     if (!s) return VOX_ERR_NOMEM;
@@ -102,23 +107,32 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
     int rc = 0;
     if (o->n_extra_outputs < 0 || o->n_extra_outputs > VX_GRAPH_MAX_EXTRA_OUTPUTS) rc = VOX_ERR_ARG;
     int windowed = !rc && g->split && g->split->info.ok && !vx_env_off("VOX_WINDOWS") &&
-                   !find_extra(g, o, extra_slots) && !extra_in_frame(g, extra_slots, o->n_extra_outputs);
+                   !find_extra(g, o, extra_slots) &&
+                   !extra_in_frame(g, extra_slots, o->n_extra_outputs);
     if (!rc && !windowed) {
         rc = start_whole(s, inputs, n_inputs, extra);
-        if (rc) { vx_stream_free(s); return rc; }
+        if (rc) {
+            vx_stream_free(s);
+            return rc;
+        }
         *out = s;
         return 0;
     }
     if (!rc && n_inputs != g->model->n_inputs)
-        rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_ARG, "the model takes %d inputs, %d given", g->model->n_inputs, n_inputs);
-    for (int i = 0; i < n_inputs && !rc; i++) rc = vx_graph_check_input(g, i, &inputs[i], o->err, o->errlen);
+        rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_ARG, "the model takes %d inputs, %d given",
+                           g->model->n_inputs, n_inputs);
+    for (int i = 0; i < n_inputs && !rc; i++)
+        rc = vx_graph_check_input(g, i, &inputs[i], o->err, o->errlen);
     s->inputs = calloc((size_t)n_inputs + 1, sizeof(vx_tensor));
     if (!rc && !s->inputs) rc = VOX_ERR_NOMEM;
     s->n_inputs = s->inputs ? n_inputs : 0;
     for (int i = 0; i < n_inputs && !rc; i++)
         if (vx_tensor_copy(&s->inputs[i], &inputs[i])) rc = VOX_ERR_NOMEM;
     if (!rc && vx_run_begin(&s->front, g)) rc = VOX_ERR_NOMEM;
-    if (rc) { vx_stream_free(s); return rc; }
+    if (rc) {
+        vx_stream_free(s);
+        return rc;
+    }
     s->sp = g->split;
     s->bp = vx_bufpool_new();
     vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
@@ -129,16 +143,20 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
     /* The front: every step outside R, in order (so random draws match the whole run). */
     for (int k = 0; k < g->n_steps && !rc; k++) {
         if (s->sp->in_r[k]) continue;
-        if (o->cancel && *o->cancel) rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_CANCELLED, "cancelled");
-        else rc = vx_run_step(r, &s->o, &s->rng, k);
+        if (o->cancel && *o->cancel)
+            rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_CANCELLED, "cancelled");
+        else
+            rc = vx_run_step(r, &s->o, &s->rng, k);
     }
-    for (int i = 0; i < o->n_extra_outputs && !rc; i++) rc = vx_run_take(r, extra_slots[i], &extra[i]);
+    for (int i = 0; i < o->n_extra_outputs && !rc; i++)
+        rc = vx_run_take(r, extra_slots[i], &extra[i]);
     /* Every boundary value must be a whole number of frames, the same number. */
     for (int q = 0; q < s->sp->n_bnd && !rc; q++) {
         const vx_tensor *t = &r->vals[s->sp->bnd[q]];
         int64_t len = t->ndim ? t->dims[t->ndim - 1] : -1, rate = s->sp->bnd_rate[q];
         if (len < 0 || len % rate || (q && len / rate != s->frames))
-            rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_INTERNAL, "frame-level boundary '%s' has %lld samples, not %lld frames",
+            rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_INTERNAL,
+                               "frame-level boundary '%s' has %lld samples, not %lld frames",
                                g->names[s->sp->bnd[q]], (long long)len, (long long)s->frames);
         s->frames = len / rate;
     }
@@ -172,7 +190,8 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
             int q = 0;
             while (q < sp->n_bnd && sp->bnd[q] != v) q++;
             if (q < sp->n_bnd) {
-                rc = slice_last(&s->front.vals[v], w0 * sp->bnd_rate[q], w1 * sp->bnd_rate[q], &w.vals[v]);
+                rc = slice_last(&s->front.vals[v], w0 * sp->bnd_rate[q], w1 * sp->bnd_rate[q],
+                                &w.vals[v]);
                 if (rc) break;
                 w.live++;
                 w.bytes += vx_tensor_bytes(&w.vals[v]);
@@ -184,8 +203,10 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
     w.keep[sp->out_slot] = 1;
     for (int k = 0; k < g->n_steps && !rc; k++) {
         if (!sp->in_r[k]) continue;
-        if (s->o.cancel && *s->o.cancel) rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_CANCELLED, "cancelled");
-        else rc = vx_run_step(&w, &s->o, &s->rng, k);
+        if (s->o.cancel && *s->o.cancel)
+            rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_CANCELLED, "cancelled");
+        else
+            rc = vx_run_step(&w, &s->o, &s->rng, k);
     }
     vx_tensor full = {0};
     if (!rc) rc = vx_run_take(&w, sp->out_slot, &full);
@@ -193,8 +214,9 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
         int64_t len = full.ndim ? full.dims[full.ndim - 1] : 0;
         int64_t r = sp->out_rate;
         if (len != (w1 - w0) * r)
-            rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL, "window output has %lld samples, expected %lld",
-                               (long long)len, (long long)((w1 - w0) * r));
+            rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL,
+                               "window output has %lld samples, expected %lld", (long long)len,
+                               (long long)((w1 - w0) * r));
         else
             rc = slice_last(&full, (a - w0) * r, (b - w0) * r, out);
     }
@@ -213,7 +235,10 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
         s->done = 1;
         return 1;
     }
-    if (s->frames <= 0) { s->done = 1; return 0; }
+    if (s->frames <= 0) {
+        s->done = 1;
+        return 0;
+    }
     if (frames < 1) frames = 1;
     int64_t a = s->next, b = a + frames > s->frames ? s->frames : a + frames;
     vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;

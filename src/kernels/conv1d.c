@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCRATCH_FLOATS (256 * 1024)   /* 1 MB of im2col / col2im scratch */
-#define MIN_TILE 16
-#define DIRECT_TILE 512
+#define SCRATCH_FLOATS (256 * 1024) /* 1 MB of im2col / col2im scratch */
+#define MIN_TILE       16
+#define DIRECT_TILE    512
 
-void vx_conv1d_ref(const vx_conv1d_params *p, const float *x, const float *w,
-                   const float *bias, float *y) {
+void vx_conv1d_ref(const vx_conv1d_params *p, const float *x, const float *w, const float *bias,
+                   float *y) {
     int64_t cig = p->c_in / p->group, cog = p->c_out / p->group;
     for (int64_t co = 0; co < p->c_out; co++) {
         int64_t g = co / cog;
@@ -40,10 +40,15 @@ static void valid_range(int64_t t0, int64_t n, int64_t stride, int64_t off, int6
     int64_t a = 0, b = n;
     if (base < 0) a = (-base + stride - 1) / stride;
     /* need base + j*stride <= t_in - 1 */
-    if (t_in - 1 - base < 0) b = 0;
-    else { int64_t m = (t_in - 1 - base) / stride + 1; if (m < b) b = m; }
+    if (t_in - 1 - base < 0)
+        b = 0;
+    else {
+        int64_t m = (t_in - 1 - base) / stride + 1;
+        if (m < b) b = m;
+    }
     if (a > b) a = b;
-    *lo = a; *hi = b;
+    *lo = a;
+    *hi = b;
 }
 
 /* Few output channels per group (depthwise, or the 32->1 post conv): a direct loop over
@@ -69,7 +74,8 @@ static void conv1d_direct(const vx_conv1d_params *p, const float *x, const float
                         int64_t s0 = t0 + off;
                         for (int64_t j = lo; j < hi; j++) acc[j] += wv * xr[s0 + j];
                     } else {
-                        for (int64_t j = lo; j < hi; j++) acc[j] += wv * xr[(t0 + j) * p->stride + off];
+                        for (int64_t j = lo; j < hi; j++)
+                            acc[j] += wv * xr[(t0 + j) * p->stride + off];
                     }
                 }
             }
@@ -105,11 +111,14 @@ static void fill_bias(float *y, int64_t ldy, const float *bias, int64_t rows, in
 
 int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
                       const void *wpacked, const float *bias, float *y) {
-    (void)wpacked;   /* the generic path uses the ONNX layout directly */
+    (void)wpacked; /* the generic path uses the ONNX layout directly */
     const vx_kernels *kern = vx_kernels_get();
     int64_t cig = p->c_in / p->group, cog = p->c_out / p->group, kd = cig * p->k;
     if (p->t_end <= p->t_begin || p->c_out <= 0) return 0;
-    if (cog < 4) { conv1d_direct(p, x, w, bias, y); return 0; }
+    if (cog < 4) {
+        conv1d_direct(p, x, w, bias, y);
+        return 0;
+    }
     /* Pointwise conv: x itself is the B matrix (unless end padding adds outputs). */
     int pointwise = p->k == 1 && p->stride == 1 && p->pad == 0 && p->t_end <= p->t_in;
     int64_t tile = SCRATCH_FLOATS / (kd > 0 ? kd : 1);
@@ -117,7 +126,7 @@ int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
     if (tile > p->t_end - p->t_begin) tile = p->t_end - p->t_begin;
     float *col = NULL;
     if (!pointwise) {
-        col = malloc((size_t)(kd * tile + 1) * sizeof *col);   /* +1: never malloc(0) */
+        col = malloc((size_t)(kd * tile + 1) * sizeof *col); /* +1: never malloc(0) */
         if (!col) return VOX_ERR_NOMEM;
     }
     for (int64_t g = 0; g < p->group; g++) {
@@ -142,8 +151,8 @@ int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
     return 0;
 }
 
-void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w,
-                     const float *bias, float *y) {
+void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w, const float *bias,
+                     float *y) {
     int64_t cig = p->c_in / p->group, cog = p->c_out / p->group;
     for (int64_t co = 0; co < p->c_out; co++)
         for (int64_t t = 0; t < p->t_out; t++) y[co * p->t_out + t] = bias ? bias[co] : 0.0f;
@@ -199,8 +208,12 @@ int vx_convtr1d_generic_range(const vx_convtr1d_params *p, const float *x, const
                     /* o = (t0 + j)*stride + off must lie in [t_begin, t_end) */
                     int64_t base = t0 * p->stride + off, lo = 0, hi = n;
                     if (base < t_begin) lo = (t_begin - base + p->stride - 1) / p->stride;
-                    if (t_end - 1 - base < 0) hi = 0;
-                    else { int64_t m = (t_end - 1 - base) / p->stride + 1; if (m < hi) hi = m; }
+                    if (t_end - 1 - base < 0)
+                        hi = 0;
+                    else {
+                        int64_t m = (t_end - 1 - base) / p->stride + 1;
+                        if (m < hi) hi = m;
+                    }
                     if (p->stride == 1)
                         for (int64_t j = lo; j < hi; j++) yr[base + j] += row[j];
                     else

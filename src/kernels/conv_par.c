@@ -82,8 +82,10 @@ static void piece_range(const par_job *j, int64_t i, int64_t *tb, int64_t *te) {
 }
 
 static void par_go(vx_tpool *pool, par_job *j, vx_tpool_fn fn) {
-    if (j->n_pieces <= 1) fn(j, 0, 1);
-    else vx_tpool_for_chunks(pool, j->n_pieces, j->n_pieces, fn, j);
+    if (j->n_pieces <= 1)
+        fn(j, 0, 1);
+    else
+        vx_tpool_for_chunks(pool, j->n_pieces, j->n_pieces, fn, j);
 }
 
 static int par_run(vx_tpool *pool, par_job *j, int64_t flop_per_t, int64_t align) {
@@ -98,15 +100,19 @@ static void par_fail(par_job *j, int rc) {
     __atomic_compare_exchange_n(&j->err, &zero, rc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static int64_t conv_align(const vx_kernels *f) {
-    return f->conv_nr > 0 ? f->conv_nr : PAR_ALIGN;
-}
+static int64_t conv_align(const vx_kernels *f) { return f->conv_nr > 0 ? f->conv_nr : PAR_ALIGN; }
 
-int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p,
-                  const float *x, const float *w, const void *wpacked, const float *bias,
-                  float *y) {
-    par_job j = { .k = k, .p = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked, .y = y,
-                  .t0 = p->t_begin, .t1 = p->t_end };
+int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p, const float *x,
+                  const float *w, const void *wpacked, const float *bias, float *y) {
+    par_job j = {.k = k,
+                 .p = p,
+                 .x = x,
+                 .w = w,
+                 .bias = bias,
+                 .wpacked = wpacked,
+                 .y = y,
+                 .t0 = p->t_begin,
+                 .t1 = p->t_end};
     return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k,
                    conv_align(k));
 }
@@ -114,8 +120,16 @@ int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p
 int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_params *p,
                         const float *x, const float *w, const void *wpacked, const float *bias,
                         const vx_conv1d_fuse *fuse, float *y) {
-    par_job j = { .f = f, .p = p, .fuse = fuse, .x = x, .w = w, .bias = bias,
-                  .wpacked = wpacked, .y = y, .t0 = p->t_begin, .t1 = p->t_end };
+    par_job j = {.f = f,
+                 .p = p,
+                 .fuse = fuse,
+                 .x = x,
+                 .w = w,
+                 .bias = bias,
+                 .wpacked = wpacked,
+                 .y = y,
+                 .t0 = p->t_begin,
+                 .t1 = p->t_end};
     return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k,
                    conv_align(f));
 }
@@ -123,8 +137,16 @@ int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_par
 int vx_par_convtr1d(vx_tpool *pool, const vx_kernels *k, const vx_kernels *f,
                     const vx_convtr1d_params *p, const float *x, const float *w,
                     const void *wpacked, const float *bias, float *y) {
-    par_job j = { .k = k, .f = f, .tp = p, .x = x, .w = w, .bias = bias, .wpacked = wpacked,
-                  .y = y, .t0 = 0, .t1 = p->t_out };
+    par_job j = {.k = k,
+                 .f = f,
+                 .tp = p,
+                 .x = x,
+                 .w = w,
+                 .bias = bias,
+                 .wpacked = wpacked,
+                 .y = y,
+                 .t0 = 0,
+                 .t1 = p->t_out};
     int64_t s = p->stride > 0 ? p->stride : 1;
     return par_run(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k / s,
                    PAR_ALIGN);
@@ -154,8 +176,8 @@ int vx_conv1d_inplace_ok(const vx_conv1d_params *p) {
 }
 
 /* dst[c][i] = x[c][t + i] for i < n, zero where t + i is outside [0, t_in). */
-static void copy_cols(const vx_conv1d_params *p, const float *x, int64_t t, int64_t n,
-                      float *dst, int64_t ldd) {
+static void copy_cols(const vx_conv1d_params *p, const float *x, int64_t t, int64_t n, float *dst,
+                      int64_t ldd) {
     for (int64_t c = 0; c < p->c_in; c++) {
         const float *xr = x + c * p->ldx;
         float *d = dst + c * ldd;
@@ -171,7 +193,10 @@ static void inplace_fn(void *arg, int64_t b, int64_t e) {
     const vx_conv1d_params *p = j->p;
     int64_t C = p->c_in, pl = j->pad_l, pr = j->pad_r, B = j->tile, ldw = B + pl + pr;
     float *win = malloc((size_t)(C * ldw) * sizeof *win);
-    if (!win) { par_fail(j, VOX_ERR_NOMEM); return; }
+    if (!win) {
+        par_fail(j, VOX_ERR_NOMEM);
+        return;
+    }
     float *x = j->y;
     for (int64_t i = b; i < e; i++) {
         int64_t tb, te;
@@ -182,8 +207,10 @@ static void inplace_fn(void *arg, int64_t b, int64_t e) {
             int64_t n = te - t0 < B ? te - t0 : B;
             for (int64_t c = 0; c < C; c++) {
                 float *w = win + c * ldw;
-                if (t0 == tb) memcpy(w, ls + c * pl, (size_t)pl * sizeof *w);
-                else memmove(w, w + prev_n, (size_t)pl * sizeof *w);
+                if (t0 == tb)
+                    memcpy(w, ls + c * pl, (size_t)pl * sizeof *w);
+                else
+                    memmove(w, w + prev_n, (size_t)pl * sizeof *w);
                 /* times [t0, t0 + n + pr): from x below te, from the saved strip after */
                 int64_t direct = te - t0 < n + pr ? te - t0 : n + pr;
                 memcpy(w + pl, x + c * p->ldx + t0, (size_t)direct * sizeof *w);
@@ -202,7 +229,11 @@ static void inplace_fn(void *arg, int64_t b, int64_t e) {
             fu.res = x + t0;
             fu.ldr = p->ldy;
             int rc = j->f->conv1d_fused_f32(&q, win, j->w, j->wpacked, j->bias, &fu, x + t0);
-            if (rc) { par_fail(j, rc); free(win); return; }
+            if (rc) {
+                par_fail(j, rc);
+                free(win);
+                return;
+            }
             prev_n = n;
         }
     }
@@ -214,10 +245,19 @@ int vx_par_conv1d_inplace(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_p
                           float alpha, float *x) {
     if (!vx_conv1d_inplace_ok(p)) return VOX_ERR_ARG;
     if (p->t_out <= 0 || p->c_out <= 0) return 0;
-    vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = alpha, .res = NULL, .ldr = p->ldy };
+    vx_conv1d_fuse fu = {.leaky_in = leaky, .alpha = alpha, .res = NULL, .ldr = p->ldy};
     int64_t align = conv_align(f), span = (p->k - 1) * p->dilation;
-    par_job j = { .f = f, .p = p, .fuse = &fu, .w = w, .bias = bias, .wpacked = wpacked,
-                  .y = x, .t0 = 0, .t1 = p->t_out, .pad_l = p->pad, .pad_r = span - p->pad };
+    par_job j = {.f = f,
+                 .p = p,
+                 .fuse = &fu,
+                 .w = w,
+                 .bias = bias,
+                 .wpacked = wpacked,
+                 .y = x,
+                 .t0 = 0,
+                 .t1 = p->t_out,
+                 .pad_l = p->pad,
+                 .pad_r = span - p->pad};
     j.tile = (INPLACE_TILE + align - 1) / align * align;
     plan_pieces(pool, &j, (p->c_in / (p->group > 0 ? p->group : 1)) * p->c_out * p->k, align);
     int64_t strip = p->c_in * span;

@@ -9,9 +9,8 @@
  * samples. Same contract and return value as the kernel they call (the first error of
  * any piece is returned). Pass packed weights (conv1d_pack / convtr1d_pack) made once
  * per model: without them every piece packs its own copy. */
-int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p,
-                  const float *x, const float *w, const void *wpacked, const float *bias,
-                  float *y);
+int vx_par_conv1d(vx_tpool *pool, const vx_kernels *k, const vx_conv1d_params *p, const float *x,
+                  const float *w, const void *wpacked, const float *bias, float *y);
 /* f->conv1d_fused_f32 (LeakyReLU on the input, residual add) split the same way. */
 int vx_par_conv1d_fused(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_params *p,
                         const float *x, const float *w, const void *wpacked, const float *bias,

@@ -19,7 +19,7 @@ unsigned vx_cpu_flags(void) {
     f |= vx_cpu_flags_x86();
 #endif
 #if defined(VOX_HAVE_NEON)
-    f |= VX_CPU_NEON;   /* baseline on AArch64 */
+    f |= VX_CPU_NEON; /* baseline on AArch64 */
 #endif
     return f;
 }
@@ -35,11 +35,14 @@ void vx_kernels_init(vx_kernels *k, unsigned flags) {
 }
 
 /* One table per level, each built once with the flags up to that level. */
-static const struct level { const char *name; unsigned flags; } levels[] = {
-    { "scalar", 0 },
-    { "avx2", VX_CPU_AVX2 },
-    { "avx512", VX_CPU_AVX2 | VX_CPU_AVX512 },
-    { "neon", VX_CPU_NEON },
+static const struct level {
+    const char *name;
+    unsigned flags;
+} levels[] = {
+    {"scalar", 0},
+    {"avx2", VX_CPU_AVX2},
+    {"avx512", VX_CPU_AVX2 | VX_CPU_AVX512},
+    {"neon", VX_CPU_NEON},
 };
 #define N_LEVELS (sizeof levels / sizeof levels[0])
 static vx_kernels tables[N_LEVELS];
@@ -68,7 +71,7 @@ static const vx_kernels *pick(void) {
         const vx_kernels *k = vx_kernels_by_name(force);
         return k ? k : vx_kernels_by_name("scalar");
     }
-    static const char *const order[] = { "avx512", "avx2", "neon" };
+    static const char *const order[] = {"avx512", "avx2", "neon"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const vx_kernels *k = vx_kernels_by_name(order[i]);
         if (k) return k;
@@ -109,13 +112,16 @@ static int cpu_avx512_base(void) {
 const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name) {
 #if defined(VOX_HAVE_X86)
     if (!strcmp(name, "bf16-avx512"))
-        return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512 : NULL;
+        return cpu_avx512_base() && __builtin_cpu_supports("avx512bf16") ? &vx_lowp_bf16_avx512
+                                                                         : NULL;
     if (!strcmp(name, "int8-vnni"))
-        return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni : NULL;
+        return cpu_avx512_base() && __builtin_cpu_supports("avx512vnni") ? &vx_lowp_int8_vnni
+                                                                         : NULL;
     if (!strcmp(name, "int8-avxvnni")) {
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_avxvnni()
-                   ? &vx_lowp_int8_avxvnni : NULL;
+                   ? &vx_lowp_int8_avxvnni
+                   : NULL;
     }
 #endif
     (void)name;

@@ -12,8 +12,8 @@
 #define MR 4
 #define NR 8
 #define KC 256
-#define MC 96     /* multiple of MR; MC*KC floats of packed A (~96 KB) stay in L2 */
-#define NC 512    /* KC*NC floats of packed B (512 KB) */
+#define MC 96  /* multiple of MR; MC*KC floats of packed A (~96 KB) stay in L2 */
+#define NC 512 /* KC*NC floats of packed B (512 KB) */
 
 static inline float a_at(const float *a, int64_t lda, int ta, int64_t i, int64_t p) {
     return ta ? a[p * lda + i] : a[i * lda + p];
@@ -27,14 +27,15 @@ static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
     if (beta == 1.0f) return;
     for (int64_t i = 0; i < m; i++) {
         float *row = c + i * ldc;
-        if (beta == 0.0f) memset(row, 0, (size_t)n * sizeof *row);
-        else for (int64_t j = 0; j < n; j++) row[j] *= beta;
+        if (beta == 0.0f)
+            memset(row, 0, (size_t)n * sizeof *row);
+        else
+            for (int64_t j = 0; j < n; j++) row[j] *= beta;
     }
 }
 
-void vx_sgemm_ref(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                  float *c, int64_t ldc) {
+void vx_sgemm_ref(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                  int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
     scale_c(m, n, beta, c, ldc);
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
@@ -99,20 +100,26 @@ static void micro(int64_t kc, const float *restrict a, const float *restrict b, 
     }
 }
 
-void vx_sgemm_generic(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                      float *c, int64_t ldc) {
+void vx_sgemm_generic(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
     /* Tiny products: packing costs more than it saves. */
-    if (m * n * k < 4096) { vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+    if (m * n * k < 4096) {
+        vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     int64_t kcap = k < KC ? k : KC;
     int64_t ncap = n < NC ? (n + NR - 1) / NR * NR : NC;
     int64_t mcap = m < MC ? (m + MR - 1) / MR * MR : MC;
     float *ap = malloc((size_t)(mcap * kcap) * sizeof *ap);
     float *bp = malloc((size_t)(ncap * kcap) * sizeof *bp);
-    if (!ap || !bp) {   /* no scratch: still correct, just slow */
-        free(ap); free(bp);
+    if (!ap || !bp) { /* no scratch: still correct, just slow */
+        free(ap);
+        free(bp);
         vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }

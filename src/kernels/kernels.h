@@ -18,7 +18,7 @@
 typedef struct vx_conv1d_params {
     int64_t c_in, c_out, group;
     int64_t t_in, t_out;
-    int64_t k, stride, dilation, pad;   /* pad = left padding; right padding is implied by t_out */
+    int64_t k, stride, dilation, pad; /* pad = left padding; right padding is implied by t_out */
     int64_t ldx, ldy;
     int64_t t_begin, t_end;
 } vx_conv1d_params;
@@ -45,15 +45,15 @@ typedef struct vx_conv1d_fuse {
 } vx_conv1d_fuse;
 
 typedef struct vx_kernels {
-    const char *name;   /* "scalar", "avx2", "avx512", "neon" */
+    const char *name; /* "scalar", "avx2", "avx512", "neon" */
 
     /* C = alpha * op(A) * op(B) + beta * C, row-major like cblas_sgemm(CblasRowMajor).
      * op(A) is M x K: A[m*lda + k] (trans_a = 0) or A[k*lda + m] (trans_a = 1); likewise
      * op(B) is K x N. beta == 0 means C is write-only (its old contents, even NaN, are
      * ignored). Never fails. */
     void (*sgemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                  float *c, int64_t ldc);
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                  int64_t ldc);
 
     /* Conv1d as above. wpacked: weights pre-packed by conv1d_pack (NULL = use w).
      * bias may be NULL. Returns 0 or VOX_ERR_NOMEM (scratch allocation). Scratch is
@@ -97,9 +97,9 @@ typedef struct vx_kernels {
  * C (so no entry is ever NULL), then each arch's init overrides the entries its CPU
  * flags allow (x86/x86.h, arm/arm.h). dispatch.c is the one place that calls them. */
 enum {
-    VX_CPU_AVX2 = 1u << 0,     /* AVX2 + FMA + F16C */
-    VX_CPU_AVX512 = 1u << 1,   /* AVX-512 F/BW/VL/DQ */
-    VX_CPU_NEON = 1u << 2,     /* AArch64 Advanced SIMD (baseline there) */
+    VX_CPU_AVX2 = 1u << 0,   /* AVX2 + FMA + F16C */
+    VX_CPU_AVX512 = 1u << 1, /* AVX-512 F/BW/VL/DQ */
+    VX_CPU_NEON = 1u << 2,   /* AArch64 Advanced SIMD (baseline there) */
 };
 /* Flags of this CPU that this build has kernels for. */
 unsigned vx_cpu_flags(void);
@@ -119,17 +119,17 @@ const vx_kernels *vx_kernels_by_name(const char *name);
  * portable conv paths run their GEMMs through vx_kernels_get()->sgemm, so they also
  * speed up when a SIMD table is chosen; with VOX_CPU=scalar everything is portable C. */
 void vx_sgemm_ref(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                  float *c, int64_t ldc);
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                  int64_t ldc);
 void vx_sgemm_generic(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                       float *c, int64_t ldc);
-void vx_conv1d_ref(const vx_conv1d_params *p, const float *x, const float *w,
-                   const float *bias, float *y);
+void vx_conv1d_ref(const vx_conv1d_params *p, const float *x, const float *w, const float *bias,
+                   float *y);
 int vx_conv1d_generic(const vx_conv1d_params *p, const float *x, const float *w,
                       const void *wpacked, const float *bias, float *y);
-void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w,
-                     const float *bias, float *y);
+void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w, const float *bias,
+                     float *y);
 int vx_convtr1d_generic(const vx_convtr1d_params *p, const float *x, const float *w,
                         const float *bias, float *y);
 int vx_convtr1d_generic_range(const vx_convtr1d_params *p, const float *x, const float *w,

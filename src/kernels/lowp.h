@@ -50,10 +50,10 @@
 
 typedef enum vx_lowp_fmt { VX_LOWP_FP32 = 0, VX_LOWP_BF16 = 1, VX_LOWP_INT8 = 2 } vx_lowp_fmt;
 
-#define VX_LOWP_MR 8          /* output channels per packed panel */
-#define VX_LOWP_CHUNK 256     /* reduction steps (unit x tap) per chunk */
-#define VX_LOWP_I8_QB 384     /* int8 activation-scale block (output times) */
-#define VX_LOWP_MAX_K 16384   /* taps */
+#define VX_LOWP_MR    8     /* output channels per packed panel */
+#define VX_LOWP_CHUNK 256   /* reduction steps (unit x tap) per chunk */
+#define VX_LOWP_I8_QB 384   /* int8 activation-scale block (output times) */
+#define VX_LOWP_MAX_K 16384 /* taps */
 
 static inline int64_t vx_lowp_unit(vx_lowp_fmt f) { return f == VX_LOWP_INT8 ? 4 : 2; }
 /* units per chunk for a kernel of K taps */
@@ -74,14 +74,14 @@ typedef struct vx_lowp_job {
 } vx_lowp_job;
 
 typedef struct vx_lowp_kernels {
-    const char *name;      /* "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni",
+    const char *name; /* "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni",
                               "int8-avxvnni" */
     vx_lowp_fmt fmt;
     /* One conv over output times [t_begin, t_end) (y[co*ldy + t*ostride]), weights
      * from vx_lowp_pack, bias may be NULL. Shapes are already checked (vx_lowp_conv1d).
      * Returns 0 or VOX_ERR_NOMEM. */
-    int (*core)(const vx_conv1d_params *p, const float *x, const void *wpacked,
-                const float *bias, const vx_lowp_job *job, float *y);
+    int (*core)(const vx_conv1d_params *p, const float *x, const void *wpacked, const float *bias,
+                const vx_lowp_job *job, float *y);
 } vx_lowp_kernels;
 
 /* Conv1d over one batch item (kernels.h semantics; t_begin..t_end written) with the
@@ -90,9 +90,9 @@ int vx_lowp_conv1d(const vx_lowp_kernels *k, const vx_conv1d_params *p, const fl
                    const void *wpacked, const float *bias, const vx_conv1d_fuse *f, float *y);
 /* ConvTranspose1d writing output times [t_begin, t_end) of every channel (y is
  * [c_out][t_out]); needs vx_lowp_convtr_ok(p); weights from vx_lowp_convtr_pack. */
-int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p,
-                           const float *x, const void *wpacked, const float *bias,
-                           int64_t t_begin, int64_t t_end, float *y);
+int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p, const float *x,
+                           const void *wpacked, const float *bias, int64_t t_begin, int64_t t_end,
+                           float *y);
 
 /* Portable emulations (every CPU): the numerical definition the SIMD paths match. */
 extern const vx_lowp_kernels vx_lowp_bf16_emul;
@@ -107,7 +107,7 @@ const vx_lowp_kernels *vx_lowp_by_name(const char *name);
 const vx_lowp_kernels *vx_lowp_arch_by_name(const char *name);
 
 /* Weight packing (shared by every implementation of a format). */
-size_t vx_lowp_pack_bytes(vx_lowp_fmt fmt, const vx_conv1d_params *p);   /* 0: bad shape */
+size_t vx_lowp_pack_bytes(vx_lowp_fmt fmt, const vx_conv1d_params *p); /* 0: bad shape */
 void vx_lowp_pack(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *w, void *dst);
 int vx_lowp_convtr_ok(const vx_convtr1d_params *p);
 size_t vx_lowp_convtr_pack_bytes(vx_lowp_fmt fmt, const vx_convtr1d_params *p);
@@ -119,9 +119,9 @@ void vx_lowp_convtr_pack(vx_lowp_fmt fmt, const vx_convtr1d_params *p, const flo
 size_t vx_lowp_gemm_pack_bytes(vx_lowp_fmt fmt, int64_t m, int64_t k);
 void vx_lowp_gemm_pack(vx_lowp_fmt fmt, int64_t m, int64_t k, const float *a, int64_t lda,
                        void *dst);
-int vx_lowp_gemm(const vx_lowp_kernels *kern, int64_t m, int64_t n, int64_t k,
-                 const void *apacked, const float *b, int64_t ldb, const float *bias,
-                 int accumulate, float *c, int64_t ldc);
+int vx_lowp_gemm(const vx_lowp_kernels *kern, int64_t m, int64_t n, int64_t k, const void *apacked,
+                 const float *b, int64_t ldb, const float *bias, int accumulate, float *c,
+                 int64_t ldc);
 
 /* k as a fused FP32-style table (conv1d_fused_f32, convtr1d_range_f32 and conv_nr only;
  * raw weights ignored, wpacked required) for the parallel drivers of conv_par.h. */
@@ -141,7 +141,7 @@ static inline uint16_t vx_bf16_from_f32(float f) {
 }
 static inline float vx_bf16_to_f32(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;
-    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;   /* denormal in: zero (DAZ) */
+    if ((u & 0x7f800000u) == 0) u &= 0x80000000u; /* denormal in: zero (DAZ) */
     float f;
     memcpy(&f, &u, 4);
     return f;
@@ -150,7 +150,7 @@ static inline float vx_bf16_to_f32(uint16_t h) {
 /* Per-output-channel int8 weight scale and quantizer (shared by packing and tests). */
 static inline float vx_i8_quant(float v, float inv) {
     float q = __builtin_nearbyintf(v * inv);
-    if (q != q) return 0.0f;   /* NaN (only with a NaN scale, whose block is NaN anyway) */
+    if (q != q) return 0.0f; /* NaN (only with a NaN scale, whose block is NaN anyway) */
     return q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q;
 }
 

@@ -4,22 +4,23 @@
  * raw-weight argument is ignored: these entries need packed weights (vx_lowp_pack). */
 #include "kernels/lowp.h"
 
-#define SHIM(ID, NR_ALIGN)                                                                   \
-    static const vx_lowp_kernels *ID##_k;                                                    \
-    static int ID##_conv(const vx_conv1d_params *p, const float *x, const float *w,          \
-                         const void *wp, const float *bias, const vx_conv1d_fuse *f, float *y) { \
-        (void)w;                                                                             \
-        return vx_lowp_conv1d(__atomic_load_n(&ID##_k, __ATOMIC_ACQUIRE), p, x, wp, bias, f, y); \
-    }                                                                                        \
-    static int ID##_tr(const vx_convtr1d_params *p, const float *x, const float *w,          \
-                       const void *wp, const float *bias, int64_t tb, int64_t te, float *y) { \
-        (void)w;                                                                             \
-        return vx_lowp_convtr1d_range(__atomic_load_n(&ID##_k, __ATOMIC_ACQUIRE), p, x, wp,  \
-                                      bias, tb, te, y);                                      \
-    }                                                                                        \
-    static const vx_kernels ID##_fused = { .name = #ID, .conv1d_fused_f32 = ID##_conv, \
-                                                 .convtr1d_range_f32 = ID##_tr,              \
-                                                 .conv_nr = NR_ALIGN };
+#define SHIM(ID, NR_ALIGN)                                                                         \
+    static const vx_lowp_kernels *ID##_k;                                                          \
+    static int ID##_conv(const vx_conv1d_params *p, const float *x, const float *w,                \
+                         const void *wp, const float *bias, const vx_conv1d_fuse *f, float *y) {   \
+        (void)w;                                                                                   \
+        return vx_lowp_conv1d(__atomic_load_n(&ID##_k, __ATOMIC_ACQUIRE), p, x, wp, bias, f, y);   \
+    }                                                                                              \
+    static int ID##_tr(const vx_convtr1d_params *p, const float *x, const float *w,                \
+                       const void *wp, const float *bias, int64_t tb, int64_t te, float *y) {      \
+        (void)w;                                                                                   \
+        return vx_lowp_convtr1d_range(__atomic_load_n(&ID##_k, __ATOMIC_ACQUIRE), p, x, wp, bias,  \
+                                      tb, te, y);                                                  \
+    }                                                                                              \
+    static const vx_kernels ID##_fused = {.name = #ID,                                             \
+                                          .conv1d_fused_f32 = ID##_conv,                           \
+                                          .convtr1d_range_f32 = ID##_tr,                           \
+                                          .conv_nr = NR_ALIGN};
 
 /* int8 pieces on its activation-scale blocks (lowp.h): no block is quantized twice */
 SHIM(bf16_0, 48)
@@ -32,12 +33,18 @@ const vx_kernels *vx_lowp_fused(const vx_lowp_kernels *k) {
     /* the emulation in slot 0, the SIMD path (if any) in slot 1 */
     int simd = k != &vx_lowp_bf16_emul && k != &vx_lowp_int8_emul;
     if (k->fmt == VX_LOWP_BF16) {
-        if (simd) { __atomic_store_n(&bf16_1_k, k, __ATOMIC_RELEASE); return &bf16_1_fused; }
+        if (simd) {
+            __atomic_store_n(&bf16_1_k, k, __ATOMIC_RELEASE);
+            return &bf16_1_fused;
+        }
         __atomic_store_n(&bf16_0_k, k, __ATOMIC_RELEASE);
         return &bf16_0_fused;
     }
     if (k->fmt == VX_LOWP_INT8) {
-        if (simd) { __atomic_store_n(&int8_1_k, k, __ATOMIC_RELEASE); return &int8_1_fused; }
+        if (simd) {
+            __atomic_store_n(&int8_1_k, k, __ATOMIC_RELEASE);
+            return &int8_1_fused;
+        }
         __atomic_store_n(&int8_0_k, k, __ATOMIC_RELEASE);
         return &int8_0_fused;
     }

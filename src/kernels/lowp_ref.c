@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -48,8 +47,10 @@ static void pack_impl(vx_lowp_fmt fmt, int64_t group, int64_t cog, int64_t cig, 
             for (int64_t ci = 0; ci < cig; ci++)
                 for (int64_t k = 0; k < K; k++) {
                     float a = fabsf(wat(v, co, ci, k));
-                    if (!(a <= 3.4e38f)) bad = 1;
-                    else if (a > m) m = a;
+                    if (!(a <= 3.4e38f))
+                        bad = 1;
+                    else if (a > m)
+                        m = a;
                 }
             sw[co] = bad ? NAN : m;
         }
@@ -69,7 +70,8 @@ static void pack_impl(vx_lowp_fmt fmt, int64_t group, int64_t cog, int64_t cig, 
                             for (int64_t b = 0; b < 2; b++) {
                                 int64_t ci = 2 * u + b;
                                 if (ci < cig)
-                                    word |= (uint32_t)vx_bf16_from_f32(wat(v, co, ci, k)) << (16 * b);
+                                    word |= (uint32_t)vx_bf16_from_f32(wat(v, co, ci, k))
+                                            << (16 * b);
                             }
                         } else {
                             for (int64_t b = 0; b < 4; b++) {
@@ -107,7 +109,7 @@ size_t vx_lowp_pack_bytes(vx_lowp_fmt fmt, const vx_conv1d_params *p) {
 
 void vx_lowp_pack(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *w, void *dst) {
     int64_t cig = p->c_in / p->group;
-    wview v = { w, cig * p->k, p->k, 1 };
+    wview v = {w, cig * p->k, p->k, 1};
     pack_impl(fmt, p->group, p->c_out / p->group, cig, p->k, &v, dst);
 }
 
@@ -117,7 +119,7 @@ size_t vx_lowp_gemm_pack_bytes(vx_lowp_fmt fmt, int64_t m, int64_t k) {
 
 void vx_lowp_gemm_pack(vx_lowp_fmt fmt, int64_t m, int64_t k, const float *a, int64_t lda,
                        void *dst) {
-    wview v = { a, lda, 1, 0 };
+    wview v = {a, lda, 1, 0};
     pack_impl(fmt, 1, m, k, 1, &v, dst);
 }
 
@@ -132,8 +134,8 @@ static void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64
 }
 
 int vx_lowp_convtr_ok(const vx_convtr1d_params *p) {
-    return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->stride <= 64 &&
-           p->pad >= 0 && p->k >= 1 && p->k <= VX_LOWP_MAX_K && p->c_in > 0 && p->c_out > 0 && p->t_in > 0 &&
+    return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->stride <= 64 && p->pad >= 0 &&
+           p->k >= 1 && p->k <= VX_LOWP_MAX_K && p->c_in > 0 && p->c_out > 0 && p->t_in > 0 &&
            p->t_out >= 0;
 }
 
@@ -157,7 +159,7 @@ void vx_lowp_convtr_pack(vx_lowp_fmt fmt, const vx_convtr1d_params *p, const flo
         tr_phase(p, r, &k_r, &kr, &c_r);
         if (!kr) continue;
         /* W_r[co][ci][j] = w[ci][co][k_r + (kr-1-j)*stride] */
-        wview v = { w + k_r + (kr - 1) * p->stride, p->k, p->c_out * p->k, -p->stride };
+        wview v = {w + k_r + (kr - 1) * p->stride, p->k, p->c_out * p->k, -p->stride};
         pack_impl(fmt, 1, p->c_out, p->c_in, kr, &v, d);
         d += al64(pack_bytes_shape(fmt, p->c_out, p->c_in, kr));
     }
@@ -191,7 +193,8 @@ static int core_bf16_emul(const vx_conv1d_params *p, const float *x, const void 
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx;
         for (int64_t c = 0; c < cog; c++) {
-            int64_t co0 = c / VX_LOWP_MR * VX_LOWP_MR, i = c - co0, mr = min64(VX_LOWP_MR, cog - co0);
+            int64_t co0 = c / VX_LOWP_MR * VX_LOWP_MR, i = c - co0,
+                    mr = min64(VX_LOWP_MR, cog - co0);
             const uint32_t *pw = W + (g * cog + co0) * nu * K;
             for (int64_t t = p->t_begin; t < p->t_end; t++) {
                 float acc = 0.0f;
@@ -201,8 +204,10 @@ static int core_bf16_emul(const vx_conv1d_params *p, const float *x, const void 
                         for (int64_t k = 0; k < K; k++) {
                             uint32_t wd = pw[(u * K + k) * mr + i];
                             int64_t pos = t * p->stride + k * p->dilation - p->pad;
-                            float xl = vx_bf16_to_f32(vx_bf16_from_f32(xin(p, j, xg, 2 * u, cig, pos)));
-                            float xh = vx_bf16_to_f32(vx_bf16_from_f32(xin(p, j, xg, 2 * u + 1, cig, pos)));
+                            float xl =
+                                vx_bf16_to_f32(vx_bf16_from_f32(xin(p, j, xg, 2 * u, cig, pos)));
+                            float xh = vx_bf16_to_f32(
+                                vx_bf16_from_f32(xin(p, j, xg, 2 * u + 1, cig, pos)));
                             a = fmaf(vx_bf16_to_f32((uint16_t)(wd >> 16)), xh, a);
                             a = fmaf(vx_bf16_to_f32((uint16_t)wd), xl, a);
                         }
@@ -235,11 +240,12 @@ static float i8_block_max(const vx_conv1d_params *p, const vx_lowp_job *j, const
 static int core_int8_emul(const vx_conv1d_params *p, const float *x, const void *wpacked,
                           const float *bias, const vx_lowp_job *j, float *y) {
     int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k;
-    int64_t nu = vx_lowp_units(VX_LOWP_INT8, cig), cu = vx_lowp_chunk(K), nch = vx_lowp_nchunk(nu, K);
+    int64_t nu = vx_lowp_units(VX_LOWP_INT8, cig), cu = vx_lowp_chunk(K),
+            nch = vx_lowp_nchunk(nu, K);
     const uint32_t *W = wpacked;
     const float *sw = (const float *)((const int32_t *)(W + p->c_out * nu * K) + p->c_out * nch);
     int64_t b0 = p->t_begin / VX_LOWP_I8_QB, nb = (p->t_end - 1) / VX_LOWP_I8_QB - b0 + 1;
-    float *sx = malloc((size_t)(nb * nch) * 2 * sizeof *sx);   /* [block][chunk] scale, inverse */
+    float *sx = malloc((size_t)(nb * nch) * 2 * sizeof *sx); /* [block][chunk] scale, inverse */
     if (!sx) return VOX_ERR_NOMEM;
     float *inv = sx + nb * nch;
     for (int64_t g = 0; g < G; g++) {
@@ -252,7 +258,8 @@ static int core_int8_emul(const vx_conv1d_params *p, const float *x, const void 
             }
         for (int64_t c = 0; c < cog; c++) {
             int64_t co = g * cog + c;
-            int64_t co0 = c / VX_LOWP_MR * VX_LOWP_MR, i = c - co0, mr = min64(VX_LOWP_MR, cog - co0);
+            int64_t co0 = c / VX_LOWP_MR * VX_LOWP_MR, i = c - co0,
+                    mr = min64(VX_LOWP_MR, cog - co0);
             const uint32_t *pw = W + (g * cog + co0) * nu * K;
             for (int64_t t = p->t_begin; t < p->t_end; t++) {
                 int64_t b = t / VX_LOWP_I8_QB - b0;
@@ -281,16 +288,16 @@ static int core_int8_emul(const vx_conv1d_params *p, const float *x, const void 
     return 0;
 }
 
-const vx_lowp_kernels vx_lowp_bf16_emul = { "bf16-emul", VX_LOWP_BF16, core_bf16_emul };
-const vx_lowp_kernels vx_lowp_int8_emul = { "int8-emul", VX_LOWP_INT8, core_int8_emul };
+const vx_lowp_kernels vx_lowp_bf16_emul = {"bf16-emul", VX_LOWP_BF16, core_bf16_emul};
+const vx_lowp_kernels vx_lowp_int8_emul = {"int8-emul", VX_LOWP_INT8, core_int8_emul};
 
 /* ------------------------------------------------------------------ entry points */
 
 static int conv_shape_ok(const vx_conv1d_params *p) {
     return p->c_in > 0 && p->c_out > 0 && p->group > 0 && !(p->c_in % p->group) &&
-           !(p->c_out % p->group) && p->k > 0 && p->k <= VX_LOWP_MAX_K && p->stride > 0 && p->dilation > 0 &&
-           p->pad >= 0 && p->t_in > 0 && p->t_in <= ((int64_t)1 << 31) && p->t_out >= 0 &&
-           p->ldx >= p->t_in && p->ldy >= p->t_out && p->t_begin >= 0 &&
+           !(p->c_out % p->group) && p->k > 0 && p->k <= VX_LOWP_MAX_K && p->stride > 0 &&
+           p->dilation > 0 && p->pad >= 0 && p->t_in > 0 && p->t_in <= ((int64_t)1 << 31) &&
+           p->t_out >= 0 && p->ldx >= p->t_in && p->ldy >= p->t_out && p->t_begin >= 0 &&
            p->t_begin <= p->t_end && p->t_end <= p->t_out;
 }
 
@@ -298,7 +305,7 @@ int vx_lowp_conv1d(const vx_lowp_kernels *k, const vx_conv1d_params *p, const fl
                    const void *wpacked, const float *bias, const vx_conv1d_fuse *f, float *y) {
     if (!k || !wpacked || !conv_shape_ok(p)) return VOX_ERR_ARG;
     if (p->t_end == p->t_begin) return 0;
-    vx_lowp_job j = { 0, 0.0f, NULL, 0, 1 };
+    vx_lowp_job j = {0, 0.0f, NULL, 0, 1};
     if (f) {
         j.leaky = f->leaky_in;
         j.alpha = f->alpha;
@@ -308,9 +315,9 @@ int vx_lowp_conv1d(const vx_lowp_kernels *k, const vx_conv1d_params *p, const fl
     return k->core(p, x, wpacked, bias, &j, y);
 }
 
-int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p,
-                           const float *x, const void *wpacked, const float *bias,
-                           int64_t t_begin, int64_t t_end, float *y) {
+int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p, const float *x,
+                           const void *wpacked, const float *bias, int64_t t_begin, int64_t t_end,
+                           float *y) {
     if (!k || !wpacked || !vx_lowp_convtr_ok(p) || p->t_in > ((int64_t)1 << 31)) return VOX_ERR_ARG;
     if (t_begin < 0) t_begin = 0;
     if (t_end > p->t_out) t_end = p->t_out;
@@ -324,17 +331,27 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
         int64_t qe = t_end - r <= 0 ? 0 : (t_end - r + s - 1) / s;
         if (kr == 0) {
             for (int64_t co = 0; co < p->c_out; co++)
-                for (int64_t q = qb; q < qe; q++) y[co * p->t_out + q * s + r] = bias ? bias[co] : 0.0f;
+                for (int64_t q = qb; q < qe; q++)
+                    y[co * p->t_out + q * s + r] = bias ? bias[co] : 0.0f;
             continue;
         }
         if (qe > qb) {
             vx_conv1d_params cp = {
-                .c_in = p->c_in, .c_out = p->c_out, .group = 1,
-                .t_in = p->t_in, .t_out = (p->t_out - r + s - 1) / s,
-                .k = kr, .stride = 1, .dilation = 1, .pad = kr - 1 - c_r,
-                .ldx = p->t_in, .ldy = p->t_out, .t_begin = qb, .t_end = qe,
+                .c_in = p->c_in,
+                .c_out = p->c_out,
+                .group = 1,
+                .t_in = p->t_in,
+                .t_out = (p->t_out - r + s - 1) / s,
+                .k = kr,
+                .stride = 1,
+                .dilation = 1,
+                .pad = kr - 1 - c_r,
+                .ldx = p->t_in,
+                .ldy = p->t_out,
+                .t_begin = qb,
+                .t_end = qe,
             };
-            vx_lowp_job j = { 0, 0.0f, NULL, 0, s };
+            vx_lowp_job j = {0, 0.0f, NULL, 0, s};
             int rc = k->core(&cp, x, wp, bias, &j, y + r);
             if (rc) return rc;
         }
@@ -343,14 +360,24 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
     return 0;
 }
 
-int vx_lowp_gemm(const vx_lowp_kernels *k, int64_t m, int64_t n, int64_t kk,
-                 const void *apacked, const float *b, int64_t ldb, const float *bias,
-                 int accumulate, float *c, int64_t ldc) {
+int vx_lowp_gemm(const vx_lowp_kernels *k, int64_t m, int64_t n, int64_t kk, const void *apacked,
+                 const float *b, int64_t ldb, const float *bias, int accumulate, float *c,
+                 int64_t ldc) {
     if (m <= 0 || n <= 0) return 0;
-    vx_conv1d_params p = { .c_in = kk, .c_out = m, .group = 1, .t_in = n, .t_out = n, .k = 1,
-                           .stride = 1, .dilation = 1, .pad = 0, .ldx = ldb, .ldy = ldc,
-                           .t_begin = 0, .t_end = n };
-    vx_conv1d_fuse f = { 0, 0.0f, accumulate ? c : NULL, ldc };
+    vx_conv1d_params p = {.c_in = kk,
+                          .c_out = m,
+                          .group = 1,
+                          .t_in = n,
+                          .t_out = n,
+                          .k = 1,
+                          .stride = 1,
+                          .dilation = 1,
+                          .pad = 0,
+                          .ldx = ldb,
+                          .ldy = ldc,
+                          .t_begin = 0,
+                          .t_end = n};
+    vx_conv1d_fuse f = {0, 0.0f, accumulate ? c : NULL, ldc};
     return vx_lowp_conv1d(k, &p, b, apacked, bias, &f, c);
 }
 
@@ -360,7 +387,7 @@ const vx_lowp_kernels *vx_lowp_by_name(const char *name) {
     if (!name) return NULL;
     if (!strcmp(name, "bf16-emul")) return &vx_lowp_bf16_emul;
     if (!strcmp(name, "int8-emul")) return &vx_lowp_int8_emul;
-    return vx_lowp_arch_by_name(name);   /* dispatch.c: per-arch tables, CPU checked */
+    return vx_lowp_arch_by_name(name); /* dispatch.c: per-arch tables, CPU checked */
 }
 
 const vx_lowp_kernels *vx_lowp_get(vx_lowp_fmt fmt) {

@@ -9,13 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t conv1d_pack_bytes_none(const vx_conv1d_params *p) { (void)p; return 0; }
-static void conv1d_pack_none(const vx_conv1d_params *p, const float *w, void *dst) {
-    (void)p; (void)w; (void)dst;
+static size_t conv1d_pack_bytes_none(const vx_conv1d_params *p) {
+    (void)p;
+    return 0;
 }
-static size_t convtr1d_pack_bytes_none(const vx_convtr1d_params *p) { (void)p; return 0; }
+static void conv1d_pack_none(const vx_conv1d_params *p, const float *w, void *dst) {
+    (void)p;
+    (void)w;
+    (void)dst;
+}
+static size_t convtr1d_pack_bytes_none(const vx_convtr1d_params *p) {
+    (void)p;
+    return 0;
+}
 static void convtr1d_pack_none(const vx_convtr1d_params *p, const float *w, void *dst) {
-    (void)p; (void)w; (void)dst;
+    (void)p;
+    (void)w;
+    (void)dst;
 }
 
 /* y = conv(leaky ? LeakyReLU(x) : x) + bias (+ res). The LeakyReLU copy covers the whole
@@ -34,7 +44,10 @@ static int conv1d_fused_scalar(const vx_conv1d_params *p, const float *x, const 
     }
     const float *res = f ? f->res : NULL;
     if (res && n > 0) {
-        if (!(rs = malloc((size_t)(p->c_out * n) * sizeof *rs))) { free(xl); return VOX_ERR_NOMEM; }
+        if (!(rs = malloc((size_t)(p->c_out * n) * sizeof *rs))) {
+            free(xl);
+            return VOX_ERR_NOMEM;
+        }
         for (int64_t c = 0; c < p->c_out; c++)
             memcpy(rs + c * n, res + c * f->ldr + tb, (size_t)n * sizeof *rs);
     }
@@ -79,6 +92,6 @@ void vx_kernels_init_scalar(vx_kernels *k) {
         .convtr1d_range_f32 = convtr1d_range_scalar,
         .tanh_f32 = tanh_scalar,
         .sigmoid_f32 = sigmoid_scalar,
-        .conv_nr = 64,   /* split conv time ranges on 64-sample multiples */
+        .conv_nr = 64, /* split conv time ranges on 64-sample multiples */
     };
 }

@@ -55,8 +55,8 @@ VX_INLINE void micro_body(const int MR, int64_t nci, const int64_t K, int64_t di
                           const float *restrict a, const float *restrict b, int64_t ldb,
                           float *restrict c, int64_t ldc, int acc_mode) {
     VT acc[MRMAX][NV];
-    VX_UNROLL for (int i = 0; i < MR; i++)
-        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = VZERO();
+    VX_UNROLL for (int i = 0; i < MR; i++) VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+        VZERO();
     for (int64_t ci = 0; ci < nci; ci++) {
         const float *br = b + ci * ldb;
         for (int64_t kk = 0; kk < K; kk++) {
@@ -81,19 +81,19 @@ VX_INLINE void micro_body(const int MR, int64_t nci, const int64_t K, int64_t di
     }
 }
 
-typedef void (*micro_conv_fn)(int64_t nci, int64_t K, int64_t dil, const float *a,
-                              const float *b, int64_t ldb, float *c, int64_t ldc, int acc_mode);
-typedef void (*micro_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t ldb,
-                              float *c, int64_t ldc, int acc_mode);
+typedef void (*micro_conv_fn)(int64_t nci, int64_t K, int64_t dil, const float *a, const float *b,
+                              int64_t ldb, float *c, int64_t ldc, int acc_mode);
+typedef void (*micro_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
+                              int64_t ldc, int acc_mode);
 
-#define DEF_MICRO(M)                                                                        \
-    static void micro_conv_##M(int64_t nci, int64_t K, int64_t dil, const float *a,         \
-                               const float *b, int64_t ldb, float *c, int64_t ldc, int am) { \
-        micro_body(M, nci, K, dil, a, b, ldb, c, ldc, am);                                  \
-    }                                                                                       \
-    static void micro_gemm_##M(int64_t kc, const float *a, const float *b, int64_t ldb,     \
-                               float *c, int64_t ldc, int am) {                             \
-        micro_body(M, kc, 1, 0, a, b, ldb, c, ldc, am);                                     \
+#define DEF_MICRO(M)                                                                               \
+    static void micro_conv_##M(int64_t nci, int64_t K, int64_t dil, const float *a,                \
+                               const float *b, int64_t ldb, float *c, int64_t ldc, int am) {       \
+        micro_body(M, nci, K, dil, a, b, ldb, c, ldc, am);                                         \
+    }                                                                                              \
+    static void micro_gemm_##M(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,  \
+                               int64_t ldc, int am) {                                              \
+        micro_body(M, kc, 1, 0, a, b, ldb, c, ldc, am);                                            \
     }
 DEF_MICRO(1)
 DEF_MICRO(2)
@@ -137,7 +137,7 @@ DEF_MICRO(16)
 #endif
 
 static const micro_conv_fn micro_conv[MRMAX + 1] = {
-    NULL, micro_conv_1, micro_conv_2, micro_conv_3, micro_conv_4,
+    NULL,          micro_conv_1, micro_conv_2, micro_conv_3, micro_conv_4,
 #if MRMAX >= 5
     micro_conv_5,
 #endif
@@ -176,7 +176,7 @@ static const micro_conv_fn micro_conv[MRMAX + 1] = {
 #endif
 };
 static const micro_gemm_fn micro_gemm[MRMAX + 1] = {
-    NULL, micro_gemm_1, micro_gemm_2, micro_gemm_3, micro_gemm_4,
+    NULL,          micro_gemm_1, micro_gemm_2, micro_gemm_3, micro_gemm_4,
 #if MRMAX >= 5
     micro_gemm_5,
 #endif
@@ -229,8 +229,10 @@ static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
     if (beta == 1.0f) return;
     for (int64_t i = 0; i < m; i++) {
         float *row = c + i * ldc;
-        if (beta == 0.0f) memset(row, 0, (size_t)n * sizeof *row);
-        else for (int64_t j = 0; j < n; j++) row[j] *= beta;
+        if (beta == 0.0f)
+            memset(row, 0, (size_t)n * sizeof *row);
+        else
+            for (int64_t j = 0; j < n; j++) row[j] *= beta;
     }
 }
 
@@ -276,14 +278,21 @@ static void SFX(vx_sgemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, float
                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                           float *c, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
-    if (m * n * k < 2048) { vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    if (m * n * k < 2048) {
+        vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     int64_t kcap = min64(k, GEMM_KC), mcap = min64(round_up(m, MRMAX), GEMM_MC);
     int64_t ncap = min64(round_up(n, NR), GEMM_NC);
     float *ap = malloc((size_t)(mcap * kcap) * sizeof *ap);
     float *bp = malloc((size_t)(ncap * kcap) * sizeof *bp);
     if (!ap || !bp) {
-        free(ap); free(bp);
+        free(ap);
+        free(bp);
         vx_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
@@ -309,8 +318,8 @@ static void SFX(vx_sgemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, float
                             micro_gemm[mr](kc, ap + ir * kc, bp + jr, ncr, tmp, NR, 0);
                             for (int64_t i = 0; i < mr; i++)
                                 for (int64_t j = 0; j < nr; j++)
-                                    cc[i * ldc + j] = first ? tmp[i * NR + j]
-                                                            : cc[i * ldc + j] + tmp[i * NR + j];
+                                    cc[i * ldc + j] =
+                                        first ? tmp[i * NR + j] : cc[i * ldc + j] + tmp[i * NR + j];
                         }
                     }
                 }
@@ -357,11 +366,11 @@ static void SFX(conv1d_pack)(const vx_conv1d_params *p, const float *w, void *ds
 
 /* What the conv core needs beyond vx_conv1d_params. */
 typedef struct conv_job {
-    int leaky;            /* apply LeakyReLU(alpha) to x on the fly */
+    int leaky; /* apply LeakyReLU(alpha) to x on the fly */
     float alpha;
-    const float *res;     /* optional residual [c_out][ldr], added to the output */
+    const float *res; /* optional residual [c_out][ldr], added to the output */
     int64_t ldr;
-    int64_t ostride;      /* output time step (1; stride for polyphase convtr) */
+    int64_t ostride; /* output time step (1; stride for polyphase convtr) */
 } conv_job;
 
 /* dst[j] = f(x[s0 + j]) for j in [0, len), zero outside [0, t_in). Row copy. */
@@ -399,8 +408,8 @@ static void copy_im2col(const vx_conv1d_params *p, const float *xg, int64_t ci0,
     }
 }
 
-static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
-                     const float *bias, const conv_job *job, float *y) {
+static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp, const float *bias,
+                     const conv_job *job, float *y) {
     int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k, dil = p->dilation;
     int64_t kd = cig * K, total = p->t_end - p->t_begin;
     if (total <= 0 || p->c_out <= 0) return 0;
@@ -415,7 +424,7 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     int64_t cic = CONV_KSTEPS / K;
     if (cic < 1) cic = 1;
     if (cic > cig) cic = cig;
-    int64_t xw = strided ? nt : nt + span;           /* scratch row width */
+    int64_t xw = strided ? nt : nt + span; /* scratch row width */
     int64_t xrows = strided ? cic * K : cic;
     float *xs = malloc((size_t)(xrows * xw + cog * nt) * sizeof(float));
     if (!xs) return VOX_ERR_NOMEM;
@@ -485,14 +494,14 @@ static int conv_entry(const vx_conv1d_params *p, const float *x, const float *w,
 
 static int SFX(conv1d)(const vx_conv1d_params *p, const float *x, const float *w,
                        const void *wpacked, const float *bias, float *y) {
-    conv_job job = { 0, 0.0f, NULL, 0, 1 };
+    conv_job job = {0, 0.0f, NULL, 0, 1};
     return conv_entry(p, x, w, wpacked, bias, &job, y);
 }
 
 static int SFX(conv1d_fused)(const vx_conv1d_params *p, const float *x, const float *w,
                              const void *wpacked, const float *bias, const vx_conv1d_fuse *f,
                              float *y) {
-    conv_job job = { 0, 0.0f, NULL, 0, 1 };
+    conv_job job = {0, 0.0f, NULL, 0, 1};
     if (f) {
         job.leaky = f->leaky_in;
         job.alpha = f->alpha;
@@ -514,8 +523,7 @@ static void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64
 }
 
 static int tr_fast(const vx_convtr1d_params *p) {
-    return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->pad >= 0 &&
-           p->stride <= 64;
+    return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->pad >= 0 && p->stride <= 64;
 }
 
 static size_t SFX(convtr1d_pack_bytes)(const vx_convtr1d_params *p) {
@@ -581,7 +589,10 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
         /* q range with t_begin <= q*s + r < t_end */
         int64_t qb = t_begin - r <= 0 ? 0 : (t_begin - r + s - 1) / s;
         int64_t qe = t_end - r <= 0 ? 0 : (t_end - r + s - 1) / s;
-        if (qe <= qb) { if (kr) wp += p->c_out * p->c_in * kr; continue; }
+        if (qe <= qb) {
+            if (kr) wp += p->c_out * p->c_in * kr;
+            continue;
+        }
         if (kr == 0) {
             for (int64_t co = 0; co < p->c_out; co++) {
                 float b0 = bias ? bias[co] : 0.0f;
@@ -590,12 +601,21 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
             continue;
         }
         vx_conv1d_params cp = {
-            .c_in = p->c_in, .c_out = p->c_out, .group = 1,
-            .t_in = p->t_in, .t_out = (p->t_out - r + s - 1) / s,
-            .k = kr, .stride = 1, .dilation = 1, .pad = kr - 1 - c_r,
-            .ldx = p->t_in, .ldy = p->t_out, .t_begin = qb, .t_end = qe,
+            .c_in = p->c_in,
+            .c_out = p->c_out,
+            .group = 1,
+            .t_in = p->t_in,
+            .t_out = (p->t_out - r + s - 1) / s,
+            .k = kr,
+            .stride = 1,
+            .dilation = 1,
+            .pad = kr - 1 - c_r,
+            .ldx = p->t_in,
+            .ldy = p->t_out,
+            .t_begin = qb,
+            .t_end = qe,
         };
-        conv_job job = { 0, 0.0f, NULL, 0, s };
+        conv_job job = {0, 0.0f, NULL, 0, s};
         rc = conv_core(&cp, x, wp, bias, &job, y + r);
         wp += p->c_out * p->c_in * kr;
     }
@@ -614,11 +634,11 @@ static int SFX(convtr1d)(const vx_convtr1d_params *p, const float *x, const floa
  * e^x for x in [-87.3, 88.7]: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n
  * put into the exponent bits. Max error about 1.5 ulp. */
 static inline float SFX(ew_exp)(float x) {
-    x = x > -87.3f ? x : -87.3f;                         /* NaN -> -87.3: no UB below */
+    x = x > -87.3f ? x : -87.3f; /* NaN -> -87.3: no UB below */
     x = x < 88.7f ? x : 88.7f;
-    const float big = 12582912.0f;                       /* 1.5 * 2^23: round to int */
+    const float big = 12582912.0f; /* 1.5 * 2^23: round to int */
     float n = (x * 1.44269504088896341f + big) - big;
-    float r = x - n * 0.693359375f;                      /* ln2 split hi/lo */
+    float r = x - n * 0.693359375f; /* ln2 split hi/lo */
     r = r - n * -2.12194440e-4f;
     float p = 1.0f / 5040.0f;
     p = p * r + 1.0f / 720.0f;
@@ -628,7 +648,10 @@ static inline float SFX(ew_exp)(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    union { float f; int32_t i; } u;
+    union {
+        float f;
+        int32_t i;
+    } u;
     u.i = ((int32_t)n + 127) * (1 << 23);
     return p * u.f;
 }
@@ -651,7 +674,7 @@ static void SFX(tanh_block)(const float *restrict x, float *restrict y, int64_t 
         q = q * z + -1.0f / 3.0f;
         float small = v + v * z * q;
         float r = v < 0.0f ? -big : big;
-        y[i] = a < 0.5f ? small : v == v ? r : v;        /* NaN passes through */
+        y[i] = a < 0.5f ? small : v == v ? r : v; /* NaN passes through */
     }
 }
 
@@ -659,37 +682,37 @@ static void SFX(tanh_block)(const float *restrict x, float *restrict y, int64_t 
 static void SFX(sigmoid_block)(const float *restrict x, float *restrict y, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i], r = 1.0f / (1.0f + SFX(ew_exp)(-v));
-        y[i] = v == v ? r : v;                           /* NaN passes through */
+        y[i] = v == v ? r : v; /* NaN passes through */
     }
 }
 
 /* Blocks through a local buffer, so that y == x (in place) keeps the vector loop. */
-#define EW_BLOCKED(NAME, BODY)                                                   \
-static void SFX(NAME)(const float *x, float *y, int64_t n) {                     \
-    float buf[512];                                                              \
-    for (int64_t i = 0; i < n; i += 512) {                                       \
-        int64_t m = n - i < 512 ? n - i : 512;                                   \
-        SFX(BODY)(x + i, buf, m);                                                \
-        memcpy(y + i, buf, (size_t)m * sizeof *buf);                             \
-    }                                                                            \
-}
+#define EW_BLOCKED(NAME, BODY)                                                                     \
+    static void SFX(NAME)(const float *x, float *y, int64_t n) {                                   \
+        float buf[512];                                                                            \
+        for (int64_t i = 0; i < n; i += 512) {                                                     \
+            int64_t m = n - i < 512 ? n - i : 512;                                                 \
+            SFX(BODY)(x + i, buf, m);                                                              \
+            memcpy(y + i, buf, (size_t)m * sizeof *buf);                                           \
+        }                                                                                          \
+    }
 EW_BLOCKED(tanh_f32, tanh_block)
 EW_BLOCKED(sigmoid_f32, sigmoid_block)
 
 /* The setter each arch file defines with this template: it overrides every entry. */
-#define VX_TABLE_SETTER(NAME)                                                \
-    void SFX(vx_kernels_set)(vx_kernels *k) {                                \
-        k->name = NAME;                                                      \
-        k->sgemm = SFX(vx_sgemm);                                            \
-        k->conv1d_f32 = SFX(conv1d);                                         \
-        k->conv1d_pack_bytes = SFX(conv1d_pack_bytes);                       \
-        k->conv1d_pack = SFX(conv1d_pack);                                   \
-        k->convtr1d_f32 = SFX(convtr1d);                                     \
-        k->conv1d_fused_f32 = SFX(conv1d_fused);                             \
-        k->convtr1d_pack_bytes = SFX(convtr1d_pack_bytes);                   \
-        k->convtr1d_pack = SFX(convtr1d_pack);                               \
-        k->convtr1d_range_f32 = SFX(convtr1d_range);                         \
-        k->tanh_f32 = SFX(tanh_f32);                                         \
-        k->sigmoid_f32 = SFX(sigmoid_f32);                                   \
-        k->conv_nr = NR;                                                     \
+#define VX_TABLE_SETTER(NAME)                                                                      \
+    void SFX(vx_kernels_set)(vx_kernels * k) {                                                     \
+        k->name = NAME;                                                                            \
+        k->sgemm = SFX(vx_sgemm);                                                                  \
+        k->conv1d_f32 = SFX(conv1d);                                                               \
+        k->conv1d_pack_bytes = SFX(conv1d_pack_bytes);                                             \
+        k->conv1d_pack = SFX(conv1d_pack);                                                         \
+        k->convtr1d_f32 = SFX(convtr1d);                                                           \
+        k->conv1d_fused_f32 = SFX(conv1d_fused);                                                   \
+        k->convtr1d_pack_bytes = SFX(convtr1d_pack_bytes);                                         \
+        k->convtr1d_pack = SFX(convtr1d_pack);                                                     \
+        k->convtr1d_range_f32 = SFX(convtr1d_range);                                               \
+        k->tanh_f32 = SFX(tanh_f32);                                                               \
+        k->sigmoid_f32 = SFX(sigmoid_f32);                                                         \
+        k->conv_nr = NR;                                                                           \
     }

@@ -8,63 +8,79 @@
 #include "tensor/tensor.h"
 
 enum {
-    VX_ATTR_UNDEFINED = 0, VX_ATTR_FLOAT = 1, VX_ATTR_INT = 2, VX_ATTR_STRING = 3,
-    VX_ATTR_TENSOR = 4, VX_ATTR_GRAPH = 5, VX_ATTR_FLOATS = 6, VX_ATTR_INTS = 7,
-    VX_ATTR_STRINGS = 8, VX_ATTR_TENSORS = 9, VX_ATTR_GRAPHS = 10,
+    VX_ATTR_UNDEFINED = 0,
+    VX_ATTR_FLOAT = 1,
+    VX_ATTR_INT = 2,
+    VX_ATTR_STRING = 3,
+    VX_ATTR_TENSOR = 4,
+    VX_ATTR_GRAPH = 5,
+    VX_ATTR_FLOATS = 6,
+    VX_ATTR_INTS = 7,
+    VX_ATTR_STRINGS = 8,
+    VX_ATTR_TENSORS = 9,
+    VX_ATTR_GRAPHS = 10,
 };
 
 typedef struct vx_attr {
     const char *name;
-    int type;                /* VX_ATTR_* (ONNX AttributeProto.AttributeType) */
+    int type; /* VX_ATTR_* (ONNX AttributeProto.AttributeType) */
     float f;
     int64_t i;
-    const char *s;           /* NUL-terminated copy; s_len bytes (may contain NULs) */
+    const char *s; /* NUL-terminated copy; s_len bytes (may contain NULs) */
     size_t s_len;
-    vx_tensor *t;            /* VX_ATTR_TENSOR */
-    const float *floats;     /* VX_ATTR_FLOATS, n entries */
-    const int64_t *ints;     /* VX_ATTR_INTS, n entries */
+    vx_tensor *t;        /* VX_ATTR_TENSOR */
+    const float *floats; /* VX_ATTR_FLOATS, n entries */
+    const int64_t *ints; /* VX_ATTR_INTS, n entries */
     int64_t n;
 } vx_attr;
 
 typedef struct vx_node {
-    const char *name;        /* may be "" */
+    const char *name; /* may be "" */
     const char *op_type;
-    const char *domain;      /* "" = ai.onnx */
+    const char *domain; /* "" = ai.onnx */
     int n_inputs, n_outputs, n_attrs;
-    const char **inputs;     /* "" = optional input not given */
+    const char **inputs; /* "" = optional input not given */
     const char **outputs;
     vx_attr *attrs;
 } vx_node;
 
 typedef struct vx_value_info {
     const char *name;
-    int dtype;               /* VX_* or 0 if unknown */
-    int ndim;                /* -1 if unknown */
+    int dtype;                 /* VX_* or 0 if unknown */
+    int ndim;                  /* -1 if unknown */
     int64_t dims[VX_MAX_DIMS]; /* -1 for symbolic/unknown dims */
 } vx_value_info;
 
-typedef struct vx_meta { const char *key, *value; } vx_meta;
+typedef struct vx_meta {
+    const char *key, *value;
+} vx_meta;
 
 typedef struct vx_model {
     int64_t ir_version;
-    int64_t opset;           /* version of the default ("" / "ai.onnx") domain */
+    int64_t opset; /* version of the default ("" / "ai.onnx") domain */
     const char *producer_name, *producer_version, *graph_name;
-    int n_nodes;             vx_node *nodes;      /* in file order */
-    int n_inits;             const char **init_names; vx_tensor *inits;
-    int n_inputs;            vx_value_info *inputs;   /* excludes initializers */
-    int n_outputs;           vx_value_info *outputs;
-    int n_meta;              vx_meta *meta;
+    int n_nodes;
+    vx_node *nodes; /* in file order */
+    int n_inits;
+    const char **init_names;
+    vx_tensor *inits;
+    int n_inputs;
+    vx_value_info *inputs; /* excludes initializers */
+    int n_outputs;
+    vx_value_info *outputs;
+    int n_meta;
+    vx_meta *meta;
     /* private to the loader */
-    const void **init_src;   /* initializer i -> its file bytes when inits[i] is a copy */
+    const void **init_src; /* initializer i -> its file bytes when inits[i] is a copy */
     void *arena;
     void *map_base;
     size_t map_size;
 } vx_model;
 
 /* Explicit loader limits. */
-#define VX_MODEL_MAX_BYTES   ((size_t)2 << 30)    /* 2 GiB file */
+#define VX_MODEL_MAX_BYTES   ((size_t)2 << 30) /* 2 GiB file */
 #define VX_MODEL_MAX_NODES   1000000
-#define VX_MODEL_MAX_NESTING 64                   /* protobuf message depth */
+#define VX_MODEL_MAX_NESTING 64 /* protobuf message depth */
 
 /* Load from a file (mmap). Returns 0, or a negative VOX_ERR_* with a message in err
  * naming the field or node at fault. */

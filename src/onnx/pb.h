@@ -14,26 +14,28 @@
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_I32 = 5 };
 
-typedef struct { const uint8_t *p, *end; } pb;
+typedef struct {
+    const uint8_t *p, *end;
+} pb;
 
 /* One level of "where are we" for error messages. */
 typedef struct {
-    const char *what;        /* "graph", "node", "attribute", ... */
-    long index;              /* -1: none */
-    const char *name;        /* may be NULL */
-    const char *op;          /* op_type of a node, or NULL */
+    const char *what; /* "graph", "node", "attribute", ... */
+    long index;       /* -1: none */
+    const char *name; /* may be NULL */
+    const char *op;   /* op_type of a node, or NULL */
 } frame;
 
 typedef struct {
     vx_arena *arena;
-    const uint8_t *base;     /* start of the buffer: errors report byte offsets */
+    const uint8_t *base; /* start of the buffer: errors report byte offsets */
     char *err;
     size_t errlen;
     int depth;
     frame fr[VX_MODEL_MAX_NESTING];
-    const void *last_raw;    /* file bytes of the last initializer parse_tensor copied */
-    unsigned flags;          /* VX_LOAD_* */
-    int defer_now;           /* parsing an initializer under VX_LOAD_DEFER_COPIES */
+    const void *last_raw; /* file bytes of the last initializer parse_tensor copied */
+    unsigned flags;       /* VX_LOAD_* */
+    int defer_now;        /* parsing an initializer under VX_LOAD_DEFER_COPIES */
 } loader;
 
 /* Repeated scalars: kind says how one value is encoded. */
@@ -57,5 +59,6 @@ int vx_pb_rd_str(loader *L, pb *b, int wt, const char **out, size_t *len, const 
 int vx_pb_rd_msg(loader *L, pb *b, int wt, pb *sub, const char *field);
 int vx_pb_rep_count(loader *L, pb *b, int wt, int kind, int64_t *n, const char *field);
 void vx_pb_put_int(void *dst, int dtype, int64_t i, uint64_t v);
-int vx_pb_rep_read(loader *L, pb *b, int wt, int kind, void *dst, int dtype, int64_t *k, int64_t cap, const char *field);
+int vx_pb_rep_read(loader *L, pb *b, int wt, int kind, void *dst, int dtype, int64_t *k,
+                   int64_t cap, const char *field);
 #endif

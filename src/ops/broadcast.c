@@ -20,8 +20,10 @@ int vx_bcast_init_dims(vx_bcast *b, int n_in, const int *ndims, const int64_t *c
             int64_t dk = ax >= 0 ? dims[k][ax] : 1;
             if (dk < 0) return -1;
             if (dk == 1) continue;
-            if (d == 1) d = dk;
-            else if (d != dk) return -1;
+            if (d == 1)
+                d = dk;
+            else if (d != dk)
+                return -1;
         }
         if (d > VX_MAX_ELEMS || (d && numel > VX_MAX_ELEMS / d)) return -1;
         numel *= d;
@@ -29,7 +31,7 @@ int vx_bcast_init_dims(vx_bcast *b, int n_in, const int *ndims, const int64_t *c
     }
     b->out_ndim = nd;
     b->numel = numel;
-    if (numel == 0) {         /* nothing to walk */
+    if (numel == 0) { /* nothing to walk */
         b->ndim = 1;
         return 0;
     }
@@ -63,7 +65,7 @@ int vx_bcast_init_dims(vx_bcast *b, int n_in, const int *ndims, const int64_t *c
             m++;
         }
     }
-    if (m == 0) {             /* all axes are 1: a single element */
+    if (m == 0) { /* all axes are 1: a single element */
         b->dims[0] = 1;
         for (int k = 0; k < n_in; k++) b->strides[k][0] = 0;
         m = 1;
@@ -88,7 +90,10 @@ int vx_bcast_init(vx_bcast *b, int n_in, const vx_tensor *const *in) {
     return vx_bcast_init_dims(b, n_in, ndims, dims);
 }
 
-void vx_bcast_start(const vx_bcast *b, vx_bcast_pos *p) { memset(p, 0, sizeof *p); (void)b; }
+void vx_bcast_start(const vx_bcast *b, vx_bcast_pos *p) {
+    memset(p, 0, sizeof *p);
+    (void)b;
+}
 
 void vx_bcast_next(const vx_bcast *b, vx_bcast_pos *p) {
     /* Carry through the outer axes (all but the last, which is the row itself). */
@@ -113,8 +118,8 @@ void vx_bcast_row(const vx_bcast *b, int64_t row, int64_t *off) {
 
 int vx_broadcast_dims(int na, const int64_t *a, int nb, const int64_t *bd, int *nd, int64_t *d) {
     vx_bcast b;
-    int ndims[2] = { na, nb };
-    const int64_t *dims[2] = { a, bd };
+    int ndims[2] = {na, nb};
+    const int64_t *dims[2] = {a, bd};
     if (vx_bcast_init_dims(&b, 2, ndims, dims)) return -1;
     *nd = b.out_ndim;
     memcpy(d, b.out_dims, sizeof(int64_t) * (size_t)b.out_ndim);
@@ -134,7 +139,7 @@ const char *vx_shape_str(char *buf, size_t len, int ndim, const int64_t *dims) {
 
 int vx_broadcast_copy(const vx_tensor *src, vx_tensor *dst) {
     vx_bcast b;
-    const vx_tensor *in[2] = { src, dst };
+    const vx_tensor *in[2] = {src, dst};
     size_t es = vx_dtype_size(src->dtype);
     if (!es || src->dtype != dst->dtype || vx_bcast_init(&b, 2, in)) return -1;
     if (b.out_ndim != dst->ndim || memcmp(b.out_dims, dst->dims, sizeof(int64_t) * dst->ndim))
@@ -149,7 +154,7 @@ int vx_broadcast_copy(const vx_tensor *src, vx_tensor *dst) {
         char *out = o + (size_t)(r * b.inner) * es;
         if (b.istride[0]) {
             memcpy(out, row, (size_t)b.inner * es);
-        } else {                              /* one value repeated along the row */
+        } else { /* one value repeated along the row */
             for (int64_t j = 0; j < b.inner; j++) memcpy(out + (size_t)j * es, row, es);
         }
     }

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include "tensor/tensor.h"
 
-#define VX_BCAST_MAX_IN 4    /* inputs per plan (Where uses 3) */
+#define VX_BCAST_MAX_IN 4 /* inputs per plan (Where uses 3) */
 
 typedef struct vx_bcast {
     int n_in;
@@ -35,10 +35,10 @@ typedef struct vx_bcast {
     /* The iteration plan (merged axes; ndim >= 1). */
     int ndim;
     int64_t dims[VX_MAX_DIMS];
-    int64_t strides[VX_BCAST_MAX_IN][VX_MAX_DIMS];  /* in elements; 0 on broadcast axes */
-    int64_t istride[VX_BCAST_MAX_IN];               /* stride along a row: 0 or 1 */
-    int64_t inner;   /* elements per row (0 if the output is empty) */
-    int64_t outer;   /* number of rows (0 if the output is empty) */
+    int64_t strides[VX_BCAST_MAX_IN][VX_MAX_DIMS]; /* in elements; 0 on broadcast axes */
+    int64_t istride[VX_BCAST_MAX_IN];              /* stride along a row: 0 or 1 */
+    int64_t inner;                                 /* elements per row (0 if the output is empty) */
+    int64_t outer;                                 /* number of rows (0 if the output is empty) */
 } vx_bcast;
 
 /* Position of the current row: per-input element offsets. */

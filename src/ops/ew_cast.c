@@ -9,16 +9,16 @@ uint16_t vx_f32_to_f16(float f) {
     memcpy(&x, &f, 4);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     uint32_t ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return sign | 0x7e00 | ((ax >> 13) & 0x1ff);   /* NaN, quieted */
-    if (ax >= 0x47800000u) return sign | 0x7c00;                         /* >= 2^16: inf */
-    if (ax >= 0x38800000u) {                                             /* normal half */
+    if (ax > 0x7f800000u) return sign | 0x7e00 | ((ax >> 13) & 0x1ff); /* NaN, quieted */
+    if (ax >= 0x47800000u) return sign | 0x7c00;                       /* >= 2^16: inf */
+    if (ax >= 0x38800000u) {                                           /* normal half */
         /* Rebias the exponent (127 -> 15) and drop 13 mantissa bits, rounding to
          * nearest even; a carry may ripple into the exponent, up to inf: correct. */
         uint32_t h = (ax - 0x38000000u) >> 13, rem = ax & 0x1fff;
         if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
         return sign | (uint16_t)h;
     }
-    if (ax <= 0x33000000u) return sign;          /* <= 2^-25: rounds (ties even) to 0 */
+    if (ax <= 0x33000000u) return sign; /* <= 2^-25: rounds (ties even) to 0 */
     /* Half subnormal: value / 2^-24 = m * 2^(e-126), a right shift by 126-e (14..24). */
     uint32_t e = ax >> 23, m = (ax & 0x7fffffu) | 0x800000u;
     int shift = 126 - (int)e;
@@ -35,9 +35,12 @@ float vx_f16_to_f32(uint16_t h) {
         x = sign | ((e + 112) << 23) | (m << 13);
     } else if (!m) {
         x = sign;
-    } else {                      /* subnormal: normalize the mantissa */
+    } else { /* subnormal: normalize the mantissa */
         e = 113;
-        while (!(m & 0x400)) { m <<= 1; e--; }
+        while (!(m & 0x400)) {
+            m <<= 1;
+            e--;
+        }
         x = sign | (e << 23) | ((m & 0x3ff) << 13);
     }
     float f;
@@ -46,7 +49,7 @@ float vx_f16_to_f32(uint16_t h) {
 }
 
 int32_t vx_f2i32(double v) {
-    if (!(v > -2147483649.0 && v < 2147483648.0)) return INT32_MIN;   /* also NaN */
+    if (!(v > -2147483649.0 && v < 2147483648.0)) return INT32_MIN; /* also NaN */
     return (int32_t)v;
 }
 
@@ -89,27 +92,32 @@ static inline uint64_t i2_u64(int64_t v) { return (uint64_t)v; }
 
 /* One tight loop per (source, target) pair: READ(i) yields a double (K = d) or an
  * int64 (K = i) that the K##2_* store converts. */
-#define CV_LOOP(DT, K, FN) do { DT *d = dst; \
-    for (int64_t i = 0; i < n; i++) d[i] = K##2_##FN(READ(i)); } while (0)
-#define CV_SWITCH(K) switch (ddt) { \
-    case VX_FLOAT: CV_LOOP(float, K, f32); return 0; \
-    case VX_DOUBLE: CV_LOOP(double, K, f64); return 0; \
-    case VX_FLOAT16: CV_LOOP(uint16_t, K, f16); return 0; \
-    case VX_BOOL: CV_LOOP(uint8_t, K, bool); return 0; \
-    case VX_INT8: CV_LOOP(int8_t, K, i8); return 0; \
-    case VX_UINT8: CV_LOOP(uint8_t, K, u8); return 0; \
-    case VX_INT16: CV_LOOP(int16_t, K, i16); return 0; \
-    case VX_UINT16: CV_LOOP(uint16_t, K, u16); return 0; \
-    case VX_INT32: CV_LOOP(int32_t, K, i32); return 0; \
-    case VX_INT64: CV_LOOP(int64_t, K, i64); return 0; \
-    case VX_UINT32: CV_LOOP(uint32_t, K, u32); return 0; \
-    case VX_UINT64: CV_LOOP(uint64_t, K, u64); return 0; \
-    default: return -1; }
+#define CV_LOOP(DT, K, FN)                                                                         \
+    do {                                                                                           \
+        DT *d = dst;                                                                               \
+        for (int64_t i = 0; i < n; i++) d[i] = K##2_##FN(READ(i));                                 \
+    } while (0)
+#define CV_SWITCH(K)                                                                               \
+    switch (ddt) {                                                                                 \
+    case VX_FLOAT: CV_LOOP(float, K, f32); return 0;                                               \
+    case VX_DOUBLE: CV_LOOP(double, K, f64); return 0;                                             \
+    case VX_FLOAT16: CV_LOOP(uint16_t, K, f16); return 0;                                          \
+    case VX_BOOL: CV_LOOP(uint8_t, K, bool); return 0;                                             \
+    case VX_INT8: CV_LOOP(int8_t, K, i8); return 0;                                                \
+    case VX_UINT8: CV_LOOP(uint8_t, K, u8); return 0;                                              \
+    case VX_INT16: CV_LOOP(int16_t, K, i16); return 0;                                             \
+    case VX_UINT16: CV_LOOP(uint16_t, K, u16); return 0;                                           \
+    case VX_INT32: CV_LOOP(int32_t, K, i32); return 0;                                             \
+    case VX_INT64: CV_LOOP(int64_t, K, i64); return 0;                                             \
+    case VX_UINT32: CV_LOOP(uint32_t, K, u32); return 0;                                           \
+    case VX_UINT64: CV_LOOP(uint64_t, K, u64); return 0;                                           \
+    default: return -1;                                                                            \
+    }
 
-#define CV_FROM_FLOAT(NAME, ST) \
-static int NAME(const ST *s, int ddt, void *dst, int64_t n) { CV_SWITCH(d) }
-#define CV_FROM_INT(NAME, ST) \
-static int NAME(const ST *s, int ddt, void *dst, int64_t n) { CV_SWITCH(i) }
+#define CV_FROM_FLOAT(NAME, ST)                                                                    \
+    static int NAME(const ST *s, int ddt, void *dst, int64_t n) { CV_SWITCH(d) }
+#define CV_FROM_INT(NAME, ST)                                                                      \
+    static int NAME(const ST *s, int ddt, void *dst, int64_t n) { CV_SWITCH(i) }
 
 #define READ(i) ((double)s[i])
 CV_FROM_FLOAT(cv_f32, float)
@@ -145,11 +153,19 @@ static int cv_u64(const uint64_t *s, int ddt, void *dst, int64_t n) {
 
 int vx_ew_convert_supported(int dt) {
     switch (dt) {
-    case VX_FLOAT: case VX_DOUBLE: case VX_FLOAT16: case VX_BOOL: case VX_INT8: case VX_UINT8:
-    case VX_INT16: case VX_UINT16: case VX_INT32: case VX_INT64: case VX_UINT32: case VX_UINT64:
-        return 1;
-    default:
-        return 0;
+    case VX_FLOAT:
+    case VX_DOUBLE:
+    case VX_FLOAT16:
+    case VX_BOOL:
+    case VX_INT8:
+    case VX_UINT8:
+    case VX_INT16:
+    case VX_UINT16:
+    case VX_INT32:
+    case VX_INT64:
+    case VX_UINT32:
+    case VX_UINT64: return 1;
+    default: return 0;
     }
 }
 
@@ -191,14 +207,15 @@ static int cast_to(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, int 
     return 0;
 }
 
-int vx_op_Cast(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-               vx_tensor *out, int n_out) {
+int vx_op_Cast(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+               int n_out) {
     int rc = vx_ew_need(ctx, node, in, n_in, 1, n_out);
     if (rc) return rc;
     int64_t to = vx_attr_int(node, "to", -1);
     if (to < 0) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "missing attribute 'to'");
-    if (to > 64) return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "target dtype %lld not supported",
-                                   (long long)to);
+    if (to > 64)
+        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "target dtype %lld not supported",
+                          (long long)to);
     return cast_to(ctx, node, in[0], (int)to, out);
 }
 

@@ -34,13 +34,15 @@ int vx_ew_need(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_
 void vx_ew_par_chunks(void *pool, int64_t n, int64_t *chunks);
 
 /* Kernels living outside ops_elementwise.c (signature vx_op_fn). */
-#define VX_EW_DECL(name) int vx_op_##name(vx_op_ctx *ctx, const vx_node *node, \
-    vx_tensor *const *in, int n_in, vx_tensor *out, int n_out);
-VX_EW_DECL(Neg) VX_EW_DECL(Abs) VX_EW_DECL(Sqrt) VX_EW_DECL(Exp) VX_EW_DECL(Log)
-VX_EW_DECL(Erf) VX_EW_DECL(Tanh) VX_EW_DECL(Sigmoid) VX_EW_DECL(Relu) VX_EW_DECL(LeakyRelu)
-VX_EW_DECL(Elu) VX_EW_DECL(Selu) VX_EW_DECL(Softplus) VX_EW_DECL(Softsign)
-VX_EW_DECL(HardSigmoid) VX_EW_DECL(Ceil) VX_EW_DECL(Floor) VX_EW_DECL(Round)
-VX_EW_DECL(Sign) VX_EW_DECL(Reciprocal) VX_EW_DECL(Sin) VX_EW_DECL(Cos) VX_EW_DECL(IsNaN)
-VX_EW_DECL(IsInf) VX_EW_DECL(Not) VX_EW_DECL(Identity) VX_EW_DECL(Dropout) VX_EW_DECL(Clip)
-VX_EW_DECL(Cast) VX_EW_DECL(CastLike)
+#define VX_EW_DECL(name)                                                                           \
+    int vx_op_##name(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,          \
+                     vx_tensor *out, int n_out);
+VX_EW_DECL(Neg)
+VX_EW_DECL(Abs) VX_EW_DECL(Sqrt) VX_EW_DECL(Exp) VX_EW_DECL(Log) VX_EW_DECL(Erf) VX_EW_DECL(Tanh)
+    VX_EW_DECL(Sigmoid) VX_EW_DECL(Relu) VX_EW_DECL(LeakyRelu) VX_EW_DECL(Elu) VX_EW_DECL(Selu)
+        VX_EW_DECL(Softplus) VX_EW_DECL(Softsign) VX_EW_DECL(HardSigmoid) VX_EW_DECL(Ceil)
+            VX_EW_DECL(Floor) VX_EW_DECL(Round) VX_EW_DECL(Sign) VX_EW_DECL(Reciprocal)
+                VX_EW_DECL(Sin) VX_EW_DECL(Cos) VX_EW_DECL(IsNaN) VX_EW_DECL(IsInf) VX_EW_DECL(Not)
+                    VX_EW_DECL(Identity) VX_EW_DECL(Dropout) VX_EW_DECL(Clip) VX_EW_DECL(Cast)
+                        VX_EW_DECL(CastLike)
 #endif

@@ -13,8 +13,8 @@ typedef struct vx_geom {
 
 /* Reads strides, dilations (if use_dil), pads and auto_pad and computes output sizes
  * the ONNX way (floor, or ceil when ceil_mode). in/k have nsp entries. 0 or error. */
-int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
-               const int64_t *k, int use_dil, int ceil_mode, vx_geom *g);
+int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in, const int64_t *k,
+               int use_dil, int ceil_mode, vx_geom *g);
 
 int64_t vx_nn_prod(const int64_t *d, int n);
 /* Normalizes a possibly negative axis against rank; -1 if out of range. */

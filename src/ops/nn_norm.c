@@ -8,8 +8,8 @@
 static int need_float(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what) {
     if (!t) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "missing input %s", what);
     if (t->dtype != VX_FLOAT)
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %s has type %s (only float)",
-                          what, vx_dtype_name(t->dtype));
+        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %s has type %s (only float)", what,
+                          vx_dtype_name(t->dtype));
     return 0;
 }
 
@@ -36,7 +36,8 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     int64_t axis_attr = vx_attr_int(node, "axis", -1);
     int a = vx_nn_axis(axis_attr, r);
     if (a < 0 || a >= r)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d", (long long)axis_attr, r);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d",
+                          (long long)axis_attr, r);
     int64_t outer = vx_nn_prod(x->dims, a), len = vx_nn_prod(x->dims + a, r - a);
     if ((rc = need_vec(ctx, node, sc, "Scale", len, 1))) return rc;
     if (b && (rc = need_vec(ctx, node, b, "B", len, 1))) return rc;
@@ -51,7 +52,10 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
         if (k < node->n_outputs && node->outputs[k] && !node->outputs[k][0]) continue;
         if ((rc = vx_op_alloc(ctx, &out[k], VX_FLOAT, r, sd)))
             return vx_op_fail(ctx, node, rc, "cannot allocate output");
-        if (k == 1) mean_out = out[k].data; else inv_out = out[k].data;
+        if (k == 1)
+            mean_out = out[k].data;
+        else
+            inv_out = out[k].data;
     }
     const float *xd = x->data, *sd_ = sc->data, *bd = b ? b->data : NULL;
     float *y = out[0].data;
@@ -62,7 +66,10 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
         double s = 0.0, ss = 0.0;
         for (int64_t j = 0; j < len; j++) s += xr[j];
         double mean = len ? s / (double)len : 0.0;
-        for (int64_t j = 0; j < len; j++) { double d = xr[j] - mean; ss += d * d; }
+        for (int64_t j = 0; j < len; j++) {
+            double d = xr[j] - mean;
+            ss += d * d;
+        }
         double var = len ? ss / (double)len : 0.0;
         float inv = (float)(1.0 / sqrt(var + (double)eps)), m = (float)mean;
         for (int64_t j = 0; j < len; j++) {
@@ -98,7 +105,10 @@ int vx_op_instancenorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
         double s = 0.0, ss = 0.0;
         for (int64_t j = 0; j < len; j++) s += xr[j];
         double mean = len ? s / (double)len : 0.0;
-        for (int64_t j = 0; j < len; j++) { double d = xr[j] - mean; ss += d * d; }
+        for (int64_t j = 0; j < len; j++) {
+            double d = xr[j] - mean;
+            ss += d * d;
+        }
         double var = len ? ss / (double)len : 0.0;
         float k = (float)(sc[i % c] / sqrt(var + (double)eps)), m = (float)mean;
         for (int64_t j = 0; j < len; j++) yr[j] = (xr[j] - m) * k + bd[i % c];
@@ -119,7 +129,7 @@ int vx_op_batchnorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     if (rc) return rc;
     if (x->ndim < 2) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 2");
     int64_t n = x->dims[0], c = x->dims[1], len = vx_nn_prod(x->dims + 2, x->ndim - 2);
-    static const char *const names[] = { "scale", "B", "input_mean", "input_var" };
+    static const char *const names[] = {"scale", "B", "input_mean", "input_var"};
     for (int i = 0; i < 4; i++)
         if ((rc = need_vec(ctx, node, in[1 + i], names[i], c, 0))) return rc;
     float eps = vx_attr_float(node, "epsilon", 1e-5f);
@@ -152,7 +162,7 @@ static int pool_setup(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel_shape must have %d values", nsp);
     rc = vx_nn_geom(ctx, node, nsp, x->dims + 2, ks, 1, vx_attr_int(node, "ceil_mode", 0) != 0, g);
     if (rc) return rc;
-    int64_t od[VX_MAX_DIMS] = { x->dims[0], x->dims[1] };
+    int64_t od[VX_MAX_DIMS] = {x->dims[0], x->dims[1]};
     for (int i = 0; i < nsp; i++) od[2 + i] = g->out[i];
     if ((rc = vx_op_alloc(ctx, &out[0], VX_FLOAT, x->ndim, od)))
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
@@ -184,14 +194,16 @@ static int pool_common(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
             return vx_op_fail(ctx, node, rc, "cannot allocate output");
         ind = out[1].data;
     }
-    int64_t planes = x->dims[0] * x->dims[1], ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
+    int64_t planes = x->dims[0] * x->dims[1], ilen = vx_nn_prod(g.in, nsp),
+            olen = vx_nn_prod(g.out, nsp);
     const float *xd = x->data;
     float *y = out[0].data;
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *xp = xd + pl * ilen;
         int64_t oi[VX_MAX_DIMS] = {0};
         for (int64_t o = 0; o < olen; o++, odo_next(oi, g.out, nsp)) {
-            int64_t ki[VX_MAX_DIMS] = {0}, kvol = vx_nn_prod(g.k, nsp), padded = 0, cnt = 0, best = -1;
+            int64_t ki[VX_MAX_DIMS] = {0}, kvol = vx_nn_prod(g.k, nsp), padded = 0, cnt = 0,
+                    best = -1;
             float acc = is_max ? -INFINITY : 0.0f;
             for (int64_t q = 0; q < kvol; q++, odo_next(ki, g.k, nsp)) {
                 int64_t off = 0, inside = 1, inpad = 1;
@@ -205,8 +217,13 @@ static int pool_common(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
                 if (!inside) continue;
                 float v = xp[off];
                 cnt++;
-                if (is_max) { if (v > acc || best < 0) { acc = v; best = off; } }
-                else acc += v;
+                if (is_max) {
+                    if (v > acc || best < 0) {
+                        acc = v;
+                        best = off;
+                    }
+                } else
+                    acc += v;
             }
             if (is_max) {
                 y[pl * olen + o] = acc;
@@ -248,7 +265,10 @@ static int global_pool(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
         double acc = is_max ? -INFINITY : 0.0;
         for (int64_t j = 0; j < len; j++) {
             float v = xd[p * len + j];
-            if (is_max) { if (v > acc) acc = v; } else acc += v;
+            if (is_max) {
+                if (v > acc) acc = v;
+            } else
+                acc += v;
         }
         y[p] = (float)(is_max ? acc : (len ? acc / (double)len : NAN));
     }

@@ -27,8 +27,13 @@ static int softmax_common(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const 
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d",
                           (long long)axis_attr, r);
     int64_t outer = vx_nn_prod(x->dims, a), len, inner;
-    if (old) { len = vx_nn_prod(x->dims + a, r - a); inner = 1; }
-    else { len = x->dims[a]; inner = vx_nn_prod(x->dims + a + 1, r - a - 1); }
+    if (old) {
+        len = vx_nn_prod(x->dims + a, r - a);
+        inner = 1;
+    } else {
+        len = x->dims[a];
+        inner = vx_nn_prod(x->dims + a + 1, r - a - 1);
+    }
     int rc = vx_op_alloc(ctx, &out[0], VX_FLOAT, r, x->dims);
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     const float *xd = x->data;
@@ -38,7 +43,8 @@ static int softmax_common(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const 
             const float *xs = xd + o * len * inner + i;
             float *ys = yd + o * len * inner + i;
             float mx = -INFINITY;
-            for (int64_t l = 0; l < len; l++) if (xs[l * inner] > mx) mx = xs[l * inner];
+            for (int64_t l = 0; l < len; l++)
+                if (xs[l * inner] > mx) mx = xs[l * inner];
             float sum = 0.0f;
             if (logsm) {
                 for (int64_t l = 0; l < len; l++) sum += expf(xs[l * inner] - mx);
@@ -72,16 +78,18 @@ int vx_op_logsoftmax(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
 enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_SUMSQ, R_LSE };
 
 static int reduce_kind(const char *op) {
-    static const char *const names[] = { "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
-        "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp" };
-    for (int i = 0; i < 9; i++) if (!strcmp(op, names[i])) return i;
+    static const char *const names[] = {"ReduceSum", "ReduceMean",      "ReduceMax",
+                                        "ReduceMin", "ReduceProd",      "ReduceL1",
+                                        "ReduceL2",  "ReduceSumSquare", "ReduceLogSumExp"};
+    for (int i = 0; i < 9; i++)
+        if (!strcmp(op, names[i])) return i;
     return -1;
 }
 
 /* The reduction walks the input once with an odometer over "runs": adjacent axes that
  * are all reduced or all kept are merged, so the innermost loop is a contiguous stride. */
 typedef struct red_plan {
-    int nr;                       /* merged rank */
+    int nr; /* merged rank */
     int64_t dims[VX_MAX_DIMS];
     int64_t ostride[VX_MAX_DIMS]; /* output stride per merged axis (0 = reduced) */
 } red_plan;
@@ -95,7 +103,7 @@ static void make_plan(const vx_tensor *x, const int *red, red_plan *p) {
     }
     p->nr = 0;
     for (int a = 0; a < x->ndim; a++) {
-        if (x->dims[a] == 1) continue;   /* size-1 axes do not matter either way */
+        if (x->dims[a] == 1) continue; /* size-1 axes do not matter either way */
         int n = p->nr;
         if (n > 0 && (p->ostride[n - 1] == 0) == (ostr[a] == 0) &&
             (ostr[a] == 0 || p->ostride[n - 1] == ostr[a] * x->dims[a])) {
@@ -107,33 +115,37 @@ static void make_plan(const vx_tensor *x, const int *red, red_plan *p) {
             p->nr++;
         }
     }
-    if (p->nr == 0) { p->nr = 1; p->dims[0] = 1; p->ostride[0] = 0; }
+    if (p->nr == 0) {
+        p->nr = 1;
+        p->dims[0] = 1;
+        p->ostride[0] = 0;
+    }
 }
 
 /* Visits every input element i in order with its output index o: body(i, o). */
-#define RED_WALK(plan, numel, BODY)                                                     \
-    do {                                                                                \
-        int64_t idx_[VX_MAX_DIMS] = {0}, o_ = 0;                                        \
-        int last_ = (plan)->nr - 1;                                                     \
-        int64_t n_ = (plan)->dims[last_], os_ = (plan)->ostride[last_];                 \
-        for (int64_t base_ = 0; base_ < (numel); base_ += n_) {                         \
-            for (int64_t j_ = 0; j_ < n_; j_++) {                                       \
-                int64_t i = base_ + j_, o = o_ + j_ * os_;                              \
-                BODY;                                                                   \
-            }                                                                           \
-            for (int a_ = last_ - 1; a_ >= 0; a_--) {                                   \
-                o_ += (plan)->ostride[a_];                                              \
-                if (++idx_[a_] < (plan)->dims[a_]) break;                               \
-                o_ -= (plan)->ostride[a_] * (plan)->dims[a_];                           \
-                idx_[a_] = 0;                                                           \
-            }                                                                           \
-        }                                                                               \
+#define RED_WALK(plan, numel, BODY)                                                                \
+    do {                                                                                           \
+        int64_t idx_[VX_MAX_DIMS] = {0}, o_ = 0;                                                   \
+        int last_ = (plan)->nr - 1;                                                                \
+        int64_t n_ = (plan)->dims[last_], os_ = (plan)->ostride[last_];                            \
+        for (int64_t base_ = 0; base_ < (numel); base_ += n_) {                                    \
+            for (int64_t j_ = 0; j_ < n_; j_++) {                                                  \
+                int64_t i = base_ + j_, o = o_ + j_ * os_;                                         \
+                BODY;                                                                              \
+            }                                                                                      \
+            for (int a_ = last_ - 1; a_ >= 0; a_--) {                                              \
+                o_ += (plan)->ostride[a_];                                                         \
+                if (++idx_[a_] < (plan)->dims[a_]) break;                                          \
+                o_ -= (plan)->ostride[a_] * (plan)->dims[a_];                                      \
+                idx_[a_] = 0;                                                                      \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* Reads the axes (input 1 if given, else the "axes" attribute) into a reduce mask.
  * Returns the number of axes (0 = none given or empty), or an error. */
-static int read_axes(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                     int rank, int *red) {
+static int read_axes(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, int rank,
+                     int *red) {
     int64_t n = 0;
     const int64_t *attr = NULL;
     const vx_tensor *t = n_in > 1 ? in[1] : NULL;
@@ -145,60 +157,69 @@ static int read_axes(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
         n = vx_attr_ints(node, "axes", &attr);
         if (n < 0) n = 0;
     }
-    if (n > rank) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%lld axes for rank %d", (long long)n, rank);
+    if (n > rank)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%lld axes for rank %d", (long long)n, rank);
     for (int a = 0; a < rank; a++) red[a] = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t v = t ? ((const int64_t *)t->data)[i] : attr[i];
         int a = vx_nn_axis(v, rank);
         if (a < 0 || a >= rank)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d", (long long)v, rank);
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d",
+                              (long long)v, rank);
         if (red[a]) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld repeated", (long long)v);
         red[a] = 1;
     }
     return (int)n;
 }
 
-static void reduce_float(int kind, const red_plan *p, const vx_tensor *x, int64_t cnt,
-                         double *acc, float *y, int64_t on) {
+static void reduce_float(int kind, const red_plan *p, const vx_tensor *x, int64_t cnt, double *acc,
+                         float *y, int64_t on) {
     const float *xd = x->data;
     double init = kind == R_MAX ? -INFINITY : kind == R_MIN ? INFINITY : kind == R_PROD ? 1.0 : 0.0;
     for (int64_t o = 0; o < on; o++) acc[o] = init;
     switch (kind) {
-    case R_SUM: case R_MEAN: RED_WALK(p, x->numel, acc[o] += xd[i]); break;
+    case R_SUM:
+    case R_MEAN: RED_WALK(p, x->numel, acc[o] += xd[i]); break;
     case R_MAX: RED_WALK(p, x->numel, if (xd[i] > acc[o] || isnan(xd[i])) acc[o] = xd[i]); break;
     case R_MIN: RED_WALK(p, x->numel, if (xd[i] < acc[o] || isnan(xd[i])) acc[o] = xd[i]); break;
     case R_PROD: RED_WALK(p, x->numel, acc[o] *= xd[i]); break;
     case R_L1: RED_WALK(p, x->numel, acc[o] += fabs((double)xd[i])); break;
-    case R_L2: case R_SUMSQ: RED_WALK(p, x->numel, acc[o] += (double)xd[i] * xd[i]); break;
+    case R_L2:
+    case R_SUMSQ: RED_WALK(p, x->numel, acc[o] += (double)xd[i] * xd[i]); break;
     case R_LSE: {
         /* max first, so exp never overflows */
         double *mx = malloc((size_t)(on + 1) * sizeof *mx);
-        if (!mx) { for (int64_t o = 0; o < on; o++) acc[o] = NAN; break; }
+        if (!mx) {
+            for (int64_t o = 0; o < on; o++) acc[o] = NAN;
+            break;
+        }
         for (int64_t o = 0; o < on; o++) mx[o] = -INFINITY;
         RED_WALK(p, x->numel, if (xd[i] > mx[o]) mx[o] = xd[i]);
         RED_WALK(p, x->numel, acc[o] += isinf(mx[o]) ? 0.0 : exp(xd[i] - mx[o]));
-        for (int64_t o = 0; o < on; o++)
-            acc[o] = isinf(mx[o]) ? mx[o] : mx[o] + log(acc[o]);
+        for (int64_t o = 0; o < on; o++) acc[o] = isinf(mx[o]) ? mx[o] : mx[o] + log(acc[o]);
         free(mx);
         break;
     }
     }
     for (int64_t o = 0; o < on; o++) {
         double v = acc[o];
-        if (kind == R_MEAN) v = cnt ? v / (double)cnt : NAN;
-        else if (kind == R_L2) v = sqrt(v);
+        if (kind == R_MEAN)
+            v = cnt ? v / (double)cnt : NAN;
+        else if (kind == R_L2)
+            v = sqrt(v);
         y[o] = (float)v;
     }
 }
 
-static void reduce_int64(int kind, const red_plan *p, const vx_tensor *x, int64_t cnt,
-                         int64_t *y, int64_t on) {
+static void reduce_int64(int kind, const red_plan *p, const vx_tensor *x, int64_t cnt, int64_t *y,
+                         int64_t on) {
     const int64_t *xd = x->data;
     int64_t init = kind == R_MAX ? INT64_MIN : kind == R_MIN ? INT64_MAX : kind == R_PROD ? 1 : 0;
     for (int64_t o = 0; o < on; o++) y[o] = init;
     /* unsigned arithmetic: overflow wraps like onnxruntime instead of being UB */
     switch (kind) {
-    case R_SUM: case R_MEAN: RED_WALK(p, x->numel, y[o] = (int64_t)((uint64_t)y[o] + (uint64_t)xd[i])); break;
+    case R_SUM:
+    case R_MEAN: RED_WALK(p, x->numel, y[o] = (int64_t)((uint64_t)y[o] + (uint64_t)xd[i])); break;
     case R_MAX: RED_WALK(p, x->numel, if (xd[i] > y[o]) y[o] = xd[i]); break;
     case R_MIN: RED_WALK(p, x->numel, if (xd[i] < y[o]) y[o] = xd[i]); break;
     case R_PROD: RED_WALK(p, x->numel, y[o] = (int64_t)((uint64_t)y[o] * (uint64_t)xd[i])); break;
@@ -216,8 +237,8 @@ int vx_op_reduce(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs an input and an output");
     const vx_tensor *x = in[0];
     int is_int = x->dtype == VX_INT64;
-    if (x->dtype != VX_FLOAT &&
-        !(is_int && (kind == R_SUM || kind == R_MAX || kind == R_MIN || kind == R_PROD || kind == R_MEAN)))
+    if (x->dtype != VX_FLOAT && !(is_int && (kind == R_SUM || kind == R_MAX || kind == R_MIN ||
+                                             kind == R_PROD || kind == R_MEAN)))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input type %s not supported",
                           vx_dtype_name(x->dtype));
     int r = x->ndim, red[VX_MAX_DIMS];
@@ -282,18 +303,21 @@ static int arg_common(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
     int64_t od[VX_MAX_DIMS];
     int on = 0;
     for (int i = 0; i < r; i++) {
-        if (i != a) od[on++] = x->dims[i];
-        else if (keep) od[on++] = 1;
+        if (i != a)
+            od[on++] = x->dims[i];
+        else if (keep)
+            od[on++] = 1;
     }
     int rc = vx_op_alloc(ctx, &out[0], VX_INT64, on, od);
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
-    int64_t outer = vx_nn_prod(x->dims, a), len = x->dims[a], inner = vx_nn_prod(x->dims + a + 1, r - a - 1);
+    int64_t outer = vx_nn_prod(x->dims, a), len = x->dims[a],
+            inner = vx_nn_prod(x->dims + a + 1, r - a - 1);
     int64_t *y = out[0].data;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * len * inner + i, best = 0;
             double bv = vx_tensor_get_f64(x, base);
-            if (x->dtype == VX_INT64) bv = 0;   /* compared exactly below */
+            if (x->dtype == VX_INT64) bv = 0; /* compared exactly below */
             for (int64_t l = 1; l < len; l++) {
                 int better, equal;
                 if (x->dtype == VX_INT64) {

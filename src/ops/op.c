@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const vx_op_def *const op_tables[] = { vx_ops_elementwise, vx_ops_shape, vx_ops_nn };
+static const vx_op_def *const op_tables[] = {vx_ops_elementwise, vx_ops_shape, vx_ops_nn};
 
 const vx_op_def *vx_op_find(const char *op_type) {
     for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
@@ -59,7 +59,10 @@ const char *vx_attr_str(const vx_node *n, const char *name, const char *def) {
 
 int64_t vx_attr_ints(const vx_node *n, const char *name, const int64_t **vals) {
     const vx_attr *a = vx_node_attr(n, name);
-    if (!a || a->type != VX_ATTR_INTS) { *vals = NULL; return -1; }
+    if (!a || a->type != VX_ATTR_INTS) {
+        *vals = NULL;
+        return -1;
+    }
     *vals = a->ints;
     return a->n;
 }
@@ -81,8 +84,12 @@ static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 static uint64_t rng_next(vx_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t; s[3] = rotl(s[3], 45);
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
     return result;
 }
 

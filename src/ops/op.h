@@ -9,45 +9,47 @@
 #include "tensor/tensor.h"
 #include "util/tpool.h"
 
-typedef struct vx_rng { uint64_t s[4]; } vx_rng;   /* xoshiro256**, owned by the run */
+typedef struct vx_rng {
+    uint64_t s[4];
+} vx_rng; /* xoshiro256**, owned by the run */
 void vx_rng_seed(vx_rng *r, uint64_t seed);
-double vx_rng_uniform(vx_rng *r);                 /* [0, 1) */
-double vx_rng_normal(vx_rng *r);                  /* N(0, 1) */
+double vx_rng_uniform(vx_rng *r); /* [0, 1) */
+double vx_rng_normal(vx_rng *r);  /* N(0, 1) */
 
 /* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
  * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
  * same result when it is absent. */
 typedef struct vx_op_prep {
-    const vx_kernels *kernels;   /* table the packing was made for */
-    const void *wpacked;     /* constant weights pre-packed for that table, or NULL */
+    const vx_kernels *kernels; /* table the packing was made for */
+    const void *wpacked;       /* constant weights pre-packed for that table, or NULL */
     /* Reduced precision (Conv / ConvTranspose of the frame-level half, engine/pack.c):
      * wpacked is in lowp's format, not the FP32 table's; the step runs on lowp when the
      * run-time shape matches pk, else in FP32 from the raw weights. */
     const struct vx_lowp_kernels *lowp;
-    int64_t pk[4];           /* parameters the packing assumed (checked at run time) */
+    int64_t pk[4]; /* parameters the packing assumed (checked at run time) */
     /* Fusion (Conv only): the step runs LeakyRelu -> Conv -> Add as one node. */
-    int leaky_in;            /* input 0 is the LeakyRelu's input: apply it first */
+    int leaky_in; /* input 0 is the LeakyRelu's input: apply it first */
     float alpha;
-    int res;                 /* index of the Add's other input (added to the output), or 0 */
-    int res_first;           /* the residual was the Add's first input */
-    const struct vx_node *add_node;   /* the fused Add (for an unfused fallback) */
+    int res;                        /* index of the Add's other input (added to the output), or 0 */
+    int res_first;                  /* the residual was the Add's first input */
+    const struct vx_node *add_node; /* the fused Add (for an unfused fallback) */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
-    int64_t opset;           /* default-domain opset of the model */
-    vx_rng *rng;             /* per-run generator (RandomNormal*, RandomUniform*) */
-    int threads;             /* threads the kernel may use (1 = scalar single-thread) */
-    vx_tpool *pool;          /* thread pool, may be NULL */
-    const vx_op_prep *prep;  /* load-time preparation of this step, or NULL */
-    unsigned inplace;        /* bit j: input j dies here, is run-owned and not aliased by
+    int64_t opset;          /* default-domain opset of the model */
+    vx_rng *rng;            /* per-run generator (RandomNormal*, RandomUniform*) */
+    int threads;            /* threads the kernel may use (1 = scalar single-thread) */
+    vx_tpool *pool;         /* thread pool, may be NULL */
+    const vx_op_prep *prep; /* load-time preparation of this step, or NULL */
+    unsigned inplace;       /* bit j: input j dies here, is run-owned and not aliased by
                               * another input: the kernel may overwrite it and return as
                               * output a view with the same data pointer and byte size */
-    unsigned dying;          /* bit j: input j is run-owned, not kept, and dies at this step,
+    unsigned dying;         /* bit j: input j is run-owned, not kept, and dies at this step,
                               * but may share its buffer with other inputs of this step (the
                               * same value passed twice): only a kernel that knows how its
                               * reads and writes interleave may overwrite it (Conv's in-place
                               * residual, kernels/conv_par.h vx_par_conv1d_inplace) */
-    char *err;               /* message buffer for failures */
+    char *err;              /* message buffer for failures */
     size_t errlen;
 } vx_op_ctx;
 
@@ -57,9 +59,9 @@ typedef int (*vx_op_fn)(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
                         vx_tensor *out, int n_out);
 
 typedef struct vx_op_def {
-    const char *op_type;     /* default domain only */
+    const char *op_type; /* default domain only */
     vx_op_fn fn;
-    int deterministic;       /* 0 for random ops: never constant-folded */
+    int deterministic; /* 0 for random ops: never constant-folded */
 } vx_op_def;
 
 const vx_op_def *vx_op_find(const char *op_type);

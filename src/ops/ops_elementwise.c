@@ -25,54 +25,79 @@
 #include <math.h>
 #include <string.h>
 
-typedef void (*ew_row2)(const void *a, int64_t sa, const void *b, int64_t sb, void *o,
-                        int64_t n);
-typedef struct ew_impl2 { int dtype; ew_row2 fn; } ew_impl2;
+typedef void (*ew_row2)(const void *a, int64_t sa, const void *b, int64_t sb, void *o, int64_t n);
+typedef struct ew_impl2 {
+    int dtype;
+    ew_row2 fn;
+} ew_impl2;
 
 /* Inside EXPR: x (from a, type TA = T), y (from b), U (an unsigned type for wrapping
  * integer arithmetic; the float type itself for floats). */
-#define DEF2(NAME, TA, TB, UT, TO, EXPR) \
-static void NAME(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n) { \
-    typedef TA T; typedef UT U; (void)sizeof(T); (void)sizeof(U); \
-    const TA *a = pa; const TB *b = pb; TO *o = po; \
-    if (sa && sb) { \
-        for (int64_t i = 0; i < n; i++) { TA x = a[i]; TB y = b[i]; o[i] = (TO)(EXPR); } \
-    } else if (sa) { \
-        const TB y = b[0]; \
-        for (int64_t i = 0; i < n; i++) { TA x = a[i]; o[i] = (TO)(EXPR); } \
-    } else if (sb) { \
-        const TA x = a[0]; \
-        for (int64_t i = 0; i < n; i++) { TB y = b[i]; o[i] = (TO)(EXPR); } \
-    } else { \
-        const TA x = a[0]; const TB y = b[0]; const TO v = (TO)(EXPR); \
-        for (int64_t i = 0; i < n; i++) o[i] = v; \
-    } }
+#define DEF2(NAME, TA, TB, UT, TO, EXPR)                                                           \
+    static void NAME(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po,             \
+                     int64_t n) {                                                                  \
+        typedef TA T;                                                                              \
+        typedef UT U;                                                                              \
+        (void)sizeof(T);                                                                           \
+        (void)sizeof(U);                                                                           \
+        const TA *a = pa;                                                                          \
+        const TB *b = pb;                                                                          \
+        TO *o = po;                                                                                \
+        if (sa && sb) {                                                                            \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TA x = a[i];                                                                       \
+                TB y = b[i];                                                                       \
+                o[i] = (TO)(EXPR);                                                                 \
+            }                                                                                      \
+        } else if (sa) {                                                                           \
+            const TB y = b[0];                                                                     \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TA x = a[i];                                                                       \
+                o[i] = (TO)(EXPR);                                                                 \
+            }                                                                                      \
+        } else if (sb) {                                                                           \
+            const TA x = a[0];                                                                     \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                TB y = b[i];                                                                       \
+                o[i] = (TO)(EXPR);                                                                 \
+            }                                                                                      \
+        } else {                                                                                   \
+            const TA x = a[0];                                                                     \
+            const TB y = b[0];                                                                     \
+            const TO v = (TO)(EXPR);                                                               \
+            for (int64_t i = 0; i < n; i++) o[i] = v;                                              \
+        }                                                                                          \
+    }
 
-#define SAME(t) t
+#define SAME(t)  t
 #define BOOLT(t) uint8_t
-#define DEF_FLT(op, OT, EXPR) DEF2(op##_f32, float, float, float, OT(float), EXPR) \
-                              DEF2(op##_f64, double, double, double, OT(double), EXPR)
-#define DEF_SINT(op, OT, EXPR) DEF2(op##_i8, int8_t, int8_t, uint32_t, OT(int8_t), EXPR) \
-    DEF2(op##_i16, int16_t, int16_t, uint32_t, OT(int16_t), EXPR) \
-    DEF2(op##_i32, int32_t, int32_t, uint32_t, OT(int32_t), EXPR) \
+#define DEF_FLT(op, OT, EXPR)                                                                      \
+    DEF2(op##_f32, float, float, float, OT(float), EXPR)                                           \
+    DEF2(op##_f64, double, double, double, OT(double), EXPR)
+#define DEF_SINT(op, OT, EXPR)                                                                     \
+    DEF2(op##_i8, int8_t, int8_t, uint32_t, OT(int8_t), EXPR)                                      \
+    DEF2(op##_i16, int16_t, int16_t, uint32_t, OT(int16_t), EXPR)                                  \
+    DEF2(op##_i32, int32_t, int32_t, uint32_t, OT(int32_t), EXPR)                                  \
     DEF2(op##_i64, int64_t, int64_t, uint64_t, OT(int64_t), EXPR)
-#define DEF_UINT(op, OT, EXPR) DEF2(op##_u8, uint8_t, uint8_t, uint32_t, OT(uint8_t), EXPR) \
-    DEF2(op##_u16, uint16_t, uint16_t, uint32_t, OT(uint16_t), EXPR) \
-    DEF2(op##_u32, uint32_t, uint32_t, uint32_t, OT(uint32_t), EXPR) \
+#define DEF_UINT(op, OT, EXPR)                                                                     \
+    DEF2(op##_u8, uint8_t, uint8_t, uint32_t, OT(uint8_t), EXPR)                                   \
+    DEF2(op##_u16, uint16_t, uint16_t, uint32_t, OT(uint16_t), EXPR)                               \
+    DEF2(op##_u32, uint32_t, uint32_t, uint32_t, OT(uint32_t), EXPR)                               \
     DEF2(op##_u64, uint64_t, uint64_t, uint64_t, OT(uint64_t), EXPR)
 #define DEF_INT(op, OT, EXPR) DEF_SINT(op, OT, EXPR) DEF_UINT(op, OT, EXPR)
 #define DEF_ALL(op, OT, EXPR) DEF_FLT(op, OT, EXPR) DEF_INT(op, OT, EXPR)
-#define IMPL_FLT(op) { VX_FLOAT, op##_f32 }, { VX_DOUBLE, op##_f64 }
-#define IMPL_SINT(op) { VX_INT8, op##_i8 }, { VX_INT16, op##_i16 }, { VX_INT32, op##_i32 }, \
-                      { VX_INT64, op##_i64 }
-#define IMPL_UINT(op) { VX_UINT8, op##_u8 }, { VX_UINT16, op##_u16 }, { VX_UINT32, op##_u32 }, \
-                      { VX_UINT64, op##_u64 }
+#define IMPL_FLT(op)                                                                               \
+    {VX_FLOAT, op##_f32}, { VX_DOUBLE, op##_f64 }
+#define IMPL_SINT(op)                                                                              \
+    {VX_INT8, op##_i8}, {VX_INT16, op##_i16}, {VX_INT32, op##_i32}, { VX_INT64, op##_i64 }
+#define IMPL_UINT(op)                                                                              \
+    {VX_UINT8, op##_u8}, {VX_UINT16, op##_u16}, {VX_UINT32, op##_u32}, { VX_UINT64, op##_u64 }
 #define IMPL_ALL(op) IMPL_FLT(op), IMPL_SINT(op), IMPL_UINT(op)
 
 /* Arithmetic. (U) casts make integer overflow wrap instead of being undefined. */
 DEF_ALL(add, SAME, (T)((U)x + (U)y))
 DEF_ALL(sub, SAME, (T)((U)x - (U)y))
-DEF_ALL(mul, SAME, (T)((U)x * (U)y))
+DEF_ALL(mul, SAME, (T)((U)x *(U)y))
 DEF_FLT(div, SAME, x / y)
 DEF_SINT(div, SAME, y == 0 ? (T)0 : y == -1 ? (T)(0u - (U)x) : (T)(x / y))
 DEF_UINT(div, SAME, y == 0 ? (T)0 : (T)(x / y))
@@ -80,8 +105,9 @@ DEF2(fmod_f32, float, float, float, float, fmodf(x, y))
 DEF2(fmod_f64, double, double, double, double, fmod(x, y))
 DEF_SINT(fmod, SAME, (y == 0 || y == -1) ? (T)0 : (T)(x % y))
 DEF_UINT(mod, SAME, y == 0 ? (T)0 : (T)(x % y))
-DEF_SINT(mod, SAME, (y == 0 || y == -1) ? (T)0
-         : (T)((x % y != 0 && ((x % y < 0) != (y < 0))) ? x % y + y : x % y))
+DEF_SINT(mod, SAME,
+         (y == 0 || y == -1) ? (T)0
+                             : (T)((x % y != 0 && ((x % y < 0) != (y < 0))) ? x % y + y : x % y))
 /* Max/Min propagate NaN from either side. */
 DEF_FLT(max, SAME, x != x ? x : y != y ? y : x < y ? y : x)
 DEF_FLT(min, SAME, x != x ? x : y != y ? y : y < x ? y : x)
@@ -122,25 +148,25 @@ DEF2(pow_i64_i, int64_t, int64_t, uint64_t, int64_t, ipow(x, y))
 DEF2(pow_i32_f, int32_t, double, uint32_t, int32_t, vx_f2i32(pow((double)x, y)))
 DEF2(pow_i64_f, int64_t, double, uint64_t, int64_t, vx_f2i64(pow((double)x, y)))
 
-static const ew_impl2 add_impl[] = { IMPL_ALL(add), { 0, 0 } };
-static const ew_impl2 sub_impl[] = { IMPL_ALL(sub), { 0, 0 } };
-static const ew_impl2 mul_impl[] = { IMPL_ALL(mul), { 0, 0 } };
-static const ew_impl2 div_impl[] = { IMPL_ALL(div), { 0, 0 } };
-static const ew_impl2 fmod_impl[] = { IMPL_FLT(fmod), IMPL_SINT(fmod), IMPL_UINT(mod), { 0, 0 } };
-static const ew_impl2 mod_impl[] = { IMPL_SINT(mod), IMPL_UINT(mod), { 0, 0 } };
-static const ew_impl2 max_impl[] = { IMPL_ALL(max), { 0, 0 } };
-static const ew_impl2 min_impl[] = { IMPL_ALL(min), { 0, 0 } };
-static const ew_impl2 sum_impl[] = { IMPL_ALL(add), { 0, 0 } };
-static const ew_impl2 mean_impl[] = { IMPL_FLT(add), { 0, 0 } };
-static const ew_impl2 prelu_impl[] = { IMPL_FLT(prelu), IMPL_SINT(prelu), { 0, 0 } };
-static const ew_impl2 eq_impl[] = { IMPL_ALL(eq), { VX_BOOL, eq_b }, { 0, 0 } };
-static const ew_impl2 lt_impl[] = { IMPL_ALL(lt), { 0, 0 } };
-static const ew_impl2 le_impl[] = { IMPL_ALL(le), { 0, 0 } };
-static const ew_impl2 gt_impl[] = { IMPL_ALL(gt), { 0, 0 } };
-static const ew_impl2 ge_impl[] = { IMPL_ALL(ge), { 0, 0 } };
-static const ew_impl2 and_impl[] = { { VX_BOOL, and_b }, { 0, 0 } };
-static const ew_impl2 or_impl[] = { { VX_BOOL, or_b }, { 0, 0 } };
-static const ew_impl2 xor_impl[] = { { VX_BOOL, xor_b }, { 0, 0 } };
+static const ew_impl2 add_impl[] = {IMPL_ALL(add), {0, 0}};
+static const ew_impl2 sub_impl[] = {IMPL_ALL(sub), {0, 0}};
+static const ew_impl2 mul_impl[] = {IMPL_ALL(mul), {0, 0}};
+static const ew_impl2 div_impl[] = {IMPL_ALL(div), {0, 0}};
+static const ew_impl2 fmod_impl[] = {IMPL_FLT(fmod), IMPL_SINT(fmod), IMPL_UINT(mod), {0, 0}};
+static const ew_impl2 mod_impl[] = {IMPL_SINT(mod), IMPL_UINT(mod), {0, 0}};
+static const ew_impl2 max_impl[] = {IMPL_ALL(max), {0, 0}};
+static const ew_impl2 min_impl[] = {IMPL_ALL(min), {0, 0}};
+static const ew_impl2 sum_impl[] = {IMPL_ALL(add), {0, 0}};
+static const ew_impl2 mean_impl[] = {IMPL_FLT(add), {0, 0}};
+static const ew_impl2 prelu_impl[] = {IMPL_FLT(prelu), IMPL_SINT(prelu), {0, 0}};
+static const ew_impl2 eq_impl[] = {IMPL_ALL(eq), {VX_BOOL, eq_b}, {0, 0}};
+static const ew_impl2 lt_impl[] = {IMPL_ALL(lt), {0, 0}};
+static const ew_impl2 le_impl[] = {IMPL_ALL(le), {0, 0}};
+static const ew_impl2 gt_impl[] = {IMPL_ALL(gt), {0, 0}};
+static const ew_impl2 ge_impl[] = {IMPL_ALL(ge), {0, 0}};
+static const ew_impl2 and_impl[] = {{VX_BOOL, and_b}, {0, 0}};
+static const ew_impl2 or_impl[] = {{VX_BOOL, or_b}, {0, 0}};
+static const ew_impl2 xor_impl[] = {{VX_BOOL, xor_b}, {0, 0}};
 
 static ew_row2 pick2(const ew_impl2 *impl, int dtype) {
     for (; impl->fn; impl++)
@@ -172,7 +198,11 @@ static int same_dims(const vx_tensor *t, int ndim, const int64_t *dims) {
 /* A binary row loop split over the pool: the flat output range [b, e) crosses rows of
  * the broadcast plan, each located with vx_bcast_row. */
 typedef struct bin_job {
-    const vx_bcast *bc; ew_row2 fn; const char *pa, *pb; char *po; size_t ea, eb, eo;
+    const vx_bcast *bc;
+    ew_row2 fn;
+    const char *pa, *pb;
+    char *po;
+    size_t ea, eb, eo;
 } bin_job;
 static void bin_task(void *arg, int64_t b, int64_t e) {
     const bin_job *j = arg;
@@ -192,11 +222,10 @@ static void bin_task(void *arg, int64_t b, int64_t e) {
 /* inplace: bit 0/1 = a/b may be overwritten (vx_op_ctx.inplace, only when a and b are the
  * node's inputs 0 and 1). The rows are elementwise, so an output aliasing an input of
  * the output's exact shape reads each element before writing it. */
-static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
-                      const vx_tensor *b, vx_tensor *out, int out_dtype, ew_row2 fn,
-                      unsigned inplace) {
+static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a, const vx_tensor *b,
+                      vx_tensor *out, int out_dtype, ew_row2 fn, unsigned inplace) {
     vx_bcast bc;
-    const vx_tensor *ins[2] = { a, b };
+    const vx_tensor *ins[2] = {a, b};
     if (vx_bcast_init(&bc, 2, ins)) return fail_shapes(ctx, node, a, b);
     const vx_tensor *reuse = NULL;
     for (int j = 0; j < 2 && !reuse; j++)
@@ -204,8 +233,11 @@ static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
             same_dims(ins[j], bc.out_ndim, bc.out_dims))
             reuse = ins[j];
     int rc = 0;
-    if (reuse) vx_tensor_view(out, reuse);
-    else rc = vx_op_alloc_raw(ctx, out, out_dtype, bc.out_ndim, bc.out_dims);   /* every row is written */
+    if (reuse)
+        vx_tensor_view(out, reuse);
+    else
+        rc = vx_op_alloc_raw(ctx, out, out_dtype, bc.out_ndim,
+                             bc.out_dims); /* every row is written */
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     size_t ea = vx_dtype_size(a->dtype), eb = vx_dtype_size(b->dtype);
     size_t eo = vx_dtype_size(out_dtype);
@@ -214,7 +246,7 @@ static int run_binary(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *a,
     int64_t chunks;
     vx_ew_par_chunks(ctx->pool, bc.outer * bc.inner, &chunks);
     if (chunks > 1) {
-        bin_job j = { &bc, fn, pa, pb, po, ea, eb, eo };
+        bin_job j = {&bc, fn, pa, pb, po, ea, eb, eo};
         vx_tpool_for_chunks(ctx->pool, bc.outer * bc.inner, chunks, bin_task, &j);
         return 0;
     }
@@ -240,10 +272,11 @@ static int binary_op(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     return run_binary(ctx, node, a, b, out, bool_out ? VX_BOOL : a->dtype, fn, ctx->inplace & 3);
 }
 
-#define BINARY(Name, impl, bool_out) \
-static int op_##Name(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, \
-                     vx_tensor *out, int n_out) { \
-    return binary_op(ctx, node, in, n_in, out, n_out, impl, bool_out); }
+#define BINARY(Name, impl, bool_out)                                                               \
+    static int op_##Name(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,      \
+                         vx_tensor *out, int n_out) {                                              \
+        return binary_op(ctx, node, in, n_in, out, n_out, impl, bool_out);                         \
+    }
 
 BINARY(Add, add_impl, 0)
 BINARY(Sub, sub_impl, 0)
@@ -292,20 +325,32 @@ static int op_Pow(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int
     if (rc) return rc;
     const vx_tensor *x = in[0], *e = in[1];
     int fexp = e->dtype == VX_FLOAT || e->dtype == VX_DOUBLE || e->dtype == VX_FLOAT16;
-    int work;             /* dtype the exponent is converted to */
+    int work; /* dtype the exponent is converted to */
     ew_row2 fn;
     switch (x->dtype) {
-    case VX_FLOAT: work = VX_FLOAT; fn = pow_f32; break;
-    case VX_DOUBLE: work = VX_DOUBLE; fn = pow_f64; break;
-    case VX_INT32: work = fexp ? VX_DOUBLE : VX_INT64; fn = fexp ? pow_i32_f : pow_i32_i; break;
-    case VX_INT64: work = fexp ? VX_DOUBLE : VX_INT64; fn = fexp ? pow_i64_f : pow_i64_i; break;
+    case VX_FLOAT:
+        work = VX_FLOAT;
+        fn = pow_f32;
+        break;
+    case VX_DOUBLE:
+        work = VX_DOUBLE;
+        fn = pow_f64;
+        break;
+    case VX_INT32:
+        work = fexp ? VX_DOUBLE : VX_INT64;
+        fn = fexp ? pow_i32_f : pow_i32_i;
+        break;
+    case VX_INT64:
+        work = fexp ? VX_DOUBLE : VX_INT64;
+        fn = fexp ? pow_i64_f : pow_i64_i;
+        break;
     default: return fail_dtype(ctx, node, x->dtype);
     }
     if (e->dtype == VX_BOOL || !vx_ew_convert_supported(e->dtype))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "exponent dtype %s not supported",
                           vx_dtype_name(e->dtype));
     if (e->dtype == work) return run_binary(ctx, node, x, e, out, x->dtype, fn, 0);
-    vx_tensor ew = *e;    /* the exponent converted, same shape */
+    vx_tensor ew = *e; /* the exponent converted, same shape */
     ew.dtype = work;
     ew.owned = 0;
     ew.data = vx_aligned_alloc((size_t)e->numel * vx_dtype_size(work));
@@ -333,7 +378,7 @@ static int variadic(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
         if (in[k]->dtype != dt)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "input dtypes differ: %s and %s",
                               vx_dtype_name(dt), vx_dtype_name(in[k]->dtype));
-        vx_tensor acc = { 0 };
+        vx_tensor acc = {0};
         acc.ndim = nd;
         memcpy(acc.dims, d, sizeof d);
         if (vx_broadcast_dims(nd, d, in[k]->ndim, in[k]->dims, &nd, d))
@@ -347,15 +392,15 @@ static int variadic(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     size_t es = vx_dtype_size(dt);
     for (int k = 1; k < n_in; k++) {
         vx_bcast bc;
-        const vx_tensor *ins[2] = { out, in[k] };
+        const vx_tensor *ins[2] = {out, in[k]};
         if (vx_bcast_init(&bc, 2, ins)) return fail_shapes(ctx, node, out, in[k]);
         char *po = out->data;
         const char *pb = in[k]->data;
         vx_bcast_pos p;
         vx_bcast_start(&bc, &p);
         for (int64_t r = 0; r < bc.outer; r++, vx_bcast_next(&bc, &p))
-            fn(po + (size_t)p.off[0] * es, bc.istride[0], pb + (size_t)p.off[1] * es,
-               bc.istride[1], po + (size_t)(r * bc.inner) * es, bc.inner);
+            fn(po + (size_t)p.off[0] * es, bc.istride[0], pb + (size_t)p.off[1] * es, bc.istride[1],
+               po + (size_t)(r * bc.inner) * es, bc.inner);
     }
     if (mean && n_in > 1) {
         if (dt == VX_FLOAT) {
@@ -369,10 +414,11 @@ static int variadic(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     return 0;
 }
 
-#define VARIADIC(Name, impl, mean) \
-static int op_##Name(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, \
-                     vx_tensor *out, int n_out) { \
-    return variadic(ctx, node, in, n_in, out, n_out, impl, mean); }
+#define VARIADIC(Name, impl, mean)                                                                 \
+    static int op_##Name(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,      \
+                         vx_tensor *out, int n_out) {                                              \
+        return variadic(ctx, node, in, n_in, out, n_out, impl, mean);                              \
+    }
 
 VARIADIC(Sum, sum_impl, 0)
 VARIADIC(Mean, mean_impl, 1)
@@ -380,12 +426,16 @@ VARIADIC(Max, max_impl, 0)
 VARIADIC(Min, min_impl, 0)
 
 /* Where(cond, X, Y): three-way broadcast; copies by element size. */
-#define DEFWHERE(NAME, T) \
-static void NAME(const uint8_t *c, int64_t sc, const void *px, int64_t sx, const void *py, \
-                 int64_t sy, void *po, int64_t n) { \
-    const T *x = px, *y = py; T *o = po; \
-    if (sc && sx && sy) for (int64_t i = 0; i < n; i++) o[i] = c[i] ? x[i] : y[i]; \
-    else for (int64_t i = 0; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy]; }
+#define DEFWHERE(NAME, T)                                                                          \
+    static void NAME(const uint8_t *c, int64_t sc, const void *px, int64_t sx, const void *py,     \
+                     int64_t sy, void *po, int64_t n) {                                            \
+        const T *x = px, *y = py;                                                                  \
+        T *o = po;                                                                                 \
+        if (sc && sx && sy)                                                                        \
+            for (int64_t i = 0; i < n; i++) o[i] = c[i] ? x[i] : y[i];                             \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) o[i] = c[i * sc] ? x[i * sx] : y[i * sy];              \
+    }
 DEFWHERE(where_1, uint8_t)
 DEFWHERE(where_2, uint16_t)
 DEFWHERE(where_4, uint32_t)
@@ -413,7 +463,7 @@ static int op_Where(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     default: return fail_dtype(ctx, node, x->dtype);
     }
     vx_bcast bc;
-    const vx_tensor *ins[3] = { c, x, y };
+    const vx_tensor *ins[3] = {c, x, y};
     if (vx_bcast_init(&bc, 3, ins)) {
         char s0[96], s1[96], s2[96];
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "shapes %s, %s and %s cannot be broadcast",
@@ -435,23 +485,55 @@ static int op_Where(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
 }
 
 const vx_op_def vx_ops_elementwise[] = {
-    { "Add", op_Add, 1 }, { "Sub", op_Sub, 1 }, { "Mul", op_Mul, 1 }, { "Div", op_Div, 1 },
-    { "Pow", op_Pow, 1 }, { "Mod", op_Mod, 1 }, { "PRelu", op_PRelu, 1 },
-    { "Max", op_Max, 1 }, { "Min", op_Min, 1 }, { "Sum", op_Sum, 1 }, { "Mean", op_Mean, 1 },
-    { "Equal", op_Equal, 1 }, { "Less", op_Less, 1 }, { "LessOrEqual", op_LessOrEqual, 1 },
-    { "Greater", op_Greater, 1 }, { "GreaterOrEqual", op_GreaterOrEqual, 1 },
-    { "And", op_And, 1 }, { "Or", op_Or, 1 }, { "Xor", op_Xor, 1 }, { "Not", vx_op_Not, 1 },
-    { "Where", op_Where, 1 },
-    { "Neg", vx_op_Neg, 1 }, { "Abs", vx_op_Abs, 1 }, { "Sqrt", vx_op_Sqrt, 1 },
-    { "Exp", vx_op_Exp, 1 }, { "Log", vx_op_Log, 1 }, { "Erf", vx_op_Erf, 1 },
-    { "Tanh", vx_op_Tanh, 1 }, { "Sigmoid", vx_op_Sigmoid, 1 }, { "Relu", vx_op_Relu, 1 },
-    { "LeakyRelu", vx_op_LeakyRelu, 1 }, { "Elu", vx_op_Elu, 1 }, { "Selu", vx_op_Selu, 1 },
-    { "Softplus", vx_op_Softplus, 1 }, { "Softsign", vx_op_Softsign, 1 },
-    { "HardSigmoid", vx_op_HardSigmoid, 1 }, { "Ceil", vx_op_Ceil, 1 },
-    { "Floor", vx_op_Floor, 1 }, { "Round", vx_op_Round, 1 }, { "Sign", vx_op_Sign, 1 },
-    { "Reciprocal", vx_op_Reciprocal, 1 }, { "Sin", vx_op_Sin, 1 }, { "Cos", vx_op_Cos, 1 },
-    { "IsNaN", vx_op_IsNaN, 1 }, { "IsInf", vx_op_IsInf, 1 }, { "Identity", vx_op_Identity, 1 },
-    { "Dropout", vx_op_Dropout, 1 }, { "Clip", vx_op_Clip, 1 }, { "Cast", vx_op_Cast, 1 },
-    { "CastLike", vx_op_CastLike, 1 },
-    { 0, 0, 0 },
+    {"Add", op_Add, 1},
+    {"Sub", op_Sub, 1},
+    {"Mul", op_Mul, 1},
+    {"Div", op_Div, 1},
+    {"Pow", op_Pow, 1},
+    {"Mod", op_Mod, 1},
+    {"PRelu", op_PRelu, 1},
+    {"Max", op_Max, 1},
+    {"Min", op_Min, 1},
+    {"Sum", op_Sum, 1},
+    {"Mean", op_Mean, 1},
+    {"Equal", op_Equal, 1},
+    {"Less", op_Less, 1},
+    {"LessOrEqual", op_LessOrEqual, 1},
+    {"Greater", op_Greater, 1},
+    {"GreaterOrEqual", op_GreaterOrEqual, 1},
+    {"And", op_And, 1},
+    {"Or", op_Or, 1},
+    {"Xor", op_Xor, 1},
+    {"Not", vx_op_Not, 1},
+    {"Where", op_Where, 1},
+    {"Neg", vx_op_Neg, 1},
+    {"Abs", vx_op_Abs, 1},
+    {"Sqrt", vx_op_Sqrt, 1},
+    {"Exp", vx_op_Exp, 1},
+    {"Log", vx_op_Log, 1},
+    {"Erf", vx_op_Erf, 1},
+    {"Tanh", vx_op_Tanh, 1},
+    {"Sigmoid", vx_op_Sigmoid, 1},
+    {"Relu", vx_op_Relu, 1},
+    {"LeakyRelu", vx_op_LeakyRelu, 1},
+    {"Elu", vx_op_Elu, 1},
+    {"Selu", vx_op_Selu, 1},
+    {"Softplus", vx_op_Softplus, 1},
+    {"Softsign", vx_op_Softsign, 1},
+    {"HardSigmoid", vx_op_HardSigmoid, 1},
+    {"Ceil", vx_op_Ceil, 1},
+    {"Floor", vx_op_Floor, 1},
+    {"Round", vx_op_Round, 1},
+    {"Sign", vx_op_Sign, 1},
+    {"Reciprocal", vx_op_Reciprocal, 1},
+    {"Sin", vx_op_Sin, 1},
+    {"Cos", vx_op_Cos, 1},
+    {"IsNaN", vx_op_IsNaN, 1},
+    {"IsInf", vx_op_IsInf, 1},
+    {"Identity", vx_op_Identity, 1},
+    {"Dropout", vx_op_Dropout, 1},
+    {"Clip", vx_op_Clip, 1},
+    {"Cast", vx_op_Cast, 1},
+    {"CastLike", vx_op_CastLike, 1},
+    {0, 0, 0},
 };

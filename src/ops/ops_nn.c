@@ -45,28 +45,36 @@ enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
 
 static int read_auto_pad(vx_op_ctx *ctx, const vx_node *node, int *mode) {
     const char *s = vx_attr_str(node, "auto_pad", "NOTSET");
-    if (!strcmp(s, "NOTSET") || !*s) *mode = PAD_NOTSET;
-    else if (!strcmp(s, "SAME_UPPER")) *mode = PAD_SAME_UPPER;
-    else if (!strcmp(s, "SAME_LOWER")) *mode = PAD_SAME_LOWER;
-    else if (!strcmp(s, "VALID")) *mode = PAD_VALID;
-    else return vx_op_fail(ctx, node, VOX_ERR_MODEL, "unknown auto_pad '%s'", s);
+    if (!strcmp(s, "NOTSET") || !*s)
+        *mode = PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER"))
+        *mode = PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER"))
+        *mode = PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID"))
+        *mode = PAD_VALID;
+    else
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "unknown auto_pad '%s'", s);
     return 0;
 }
 
-int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
-               const int64_t *k, int use_dil, int ceil_mode, vx_geom *g) {
+int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in, const int64_t *k,
+               int use_dil, int ceil_mode, vx_geom *g) {
     int rc, mode;
     int64_t pads[2 * VX_MAX_DIMS];
     memset(g, 0, sizeof *g);
     g->nsp = nsp;
     if ((rc = read_ints(ctx, node, "strides", nsp, 1, 1, g->s))) return rc;
-    if (use_dil) { if ((rc = read_ints(ctx, node, "dilations", nsp, 1, 1, g->d))) return rc; }
-    else for (int i = 0; i < nsp; i++) g->d[i] = 1;
+    if (use_dil) {
+        if ((rc = read_ints(ctx, node, "dilations", nsp, 1, 1, g->d))) return rc;
+    } else
+        for (int i = 0; i < nsp; i++) g->d[i] = 1;
     if ((rc = read_ints(ctx, node, "pads", 2 * nsp, 0, 0, pads))) return rc;
     if ((rc = read_auto_pad(ctx, node, &mode))) return rc;
     for (int i = 0; i < nsp; i++) {
         if (k[i] < 1 || k[i] > VX_MAX_ELEMS)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel size %lld is invalid", (long long)k[i]);
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel size %lld is invalid",
+                              (long long)k[i]);
         int64_t dk = (k[i] - 1) * g->d[i] + 1, s = g->s[i];
         g->in[i] = in[i];
         g->k[i] = k[i];
@@ -79,7 +87,10 @@ int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
             g->out[i] = out;
             continue;
         }
-        if (mode == PAD_NOTSET) { g->pb[i] = pads[i]; g->pe[i] = pads[nsp + i]; }
+        if (mode == PAD_NOTSET) {
+            g->pb[i] = pads[i];
+            g->pe[i] = pads[nsp + i];
+        }
         int64_t span = in[i] + g->pb[i] + g->pe[i] - dk;
         if (span < 0)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL,
@@ -96,8 +107,8 @@ int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in,
 static int need_float(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what) {
     if (!t) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "missing input %s", what);
     if (t->dtype != VX_FLOAT)
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %s has type %s (only float)",
-                          what, vx_dtype_name(t->dtype));
+        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %s has type %s (only float)", what,
+                          vx_dtype_name(t->dtype));
     return 0;
 }
 
@@ -110,23 +121,30 @@ static int conv_check(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
     if ((rc = need_float(ctx, node, x, "X")) || (rc = need_float(ctx, node, w, "W"))) return rc;
     if (b && (rc = need_float(ctx, node, b, "B"))) return rc;
     if (x->ndim < 3)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 3 (N, C, spatial...), got %d", x->ndim);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "X must have rank >= 3 (N, C, spatial...), got %d", x->ndim);
     if (w->ndim != x->ndim)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "W has rank %d but X has rank %d", w->ndim, x->ndim);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "W has rank %d but X has rank %d", w->ndim,
+                          x->ndim);
     int nsp = x->ndim - 2;
     const int64_t *ks;
     int64_t nks = vx_attr_ints(node, "kernel_shape", &ks);
     if (nks >= 0) {
-        if (nks != nsp) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel_shape has %lld values, expected %d", (long long)nks, nsp);
+        if (nks != nsp)
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel_shape has %lld values, expected %d",
+                              (long long)nks, nsp);
         for (int i = 0; i < nsp; i++)
             if (ks[i] != w->dims[2 + i])
-                return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel_shape[%d] = %lld but W has %lld", i,
-                                  (long long)ks[i], (long long)w->dims[2 + i]);
+                return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                                  "kernel_shape[%d] = %lld but W has %lld", i, (long long)ks[i],
+                                  (long long)w->dims[2 + i]);
     }
     *group = vx_attr_int(node, "group", 1);
-    if (*group < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "group %lld is invalid", (long long)*group);
+    if (*group < 1)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "group %lld is invalid", (long long)*group);
     if (b && (b->ndim != 1 || b->dims[0] != bias_len_of_dim))
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "B must be 1-D of length %lld", (long long)bias_len_of_dim);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "B must be 1-D of length %lld",
+                          (long long)bias_len_of_dim);
     return 0;
 }
 
@@ -134,8 +152,8 @@ static int conv_check(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
 
 /* N-D convolution of one batch item and group range: im2col over tiles of output
  * positions, then GEMM. Used for 2-D and 3-D (1-D has its own dispatched kernel). */
-static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
-                   const float *x, const float *w, const float *bias, float *y) {
+static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group, const float *x,
+                   const float *w, const float *bias, float *y) {
     const vx_kernels *kern = vx_kernels_get();
     int nsp = g->nsp;
     int64_t cig = c_in / group, cog = c_out / group, kvol = vx_nn_prod(g->k, nsp);
@@ -144,7 +162,7 @@ static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
     int64_t tile = (256 * 1024) / (kd ? kd : 1);
     if (tile < 16) tile = 16;
     if (tile > olen) tile = olen;
-    float *col = malloc((size_t)(kd * tile + 1) * sizeof *col);   /* +1: never malloc(0) */
+    float *col = malloc((size_t)(kd * tile + 1) * sizeof *col); /* +1: never malloc(0) */
     if (!col) return VOX_ERR_NOMEM;
     for (int64_t gi = 0; gi < group; gi++) {
         const float *xg = x + gi * cig * ilen, *wg = w + gi * cog * kd;
@@ -153,14 +171,23 @@ static int conv_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
             int64_t n = olen - p0 < tile ? olen - p0 : tile;
             for (int64_t kq = 0; kq < kvol; kq++) {
                 int64_t kc[VX_MAX_DIMS], rem = kq;
-                for (int i = nsp - 1; i >= 0; i--) { kc[i] = rem % g->k[i]; rem /= g->k[i]; }
+                for (int i = nsp - 1; i >= 0; i--) {
+                    kc[i] = rem % g->k[i];
+                    rem /= g->k[i];
+                }
                 for (int64_t j = 0; j < n; j++) {
                     int64_t pos = p0 + j, off = 0, inside = 1;
                     int64_t oc[VX_MAX_DIMS];
-                    for (int i = nsp - 1; i >= 0; i--) { oc[i] = pos % g->out[i]; pos /= g->out[i]; }
+                    for (int i = nsp - 1; i >= 0; i--) {
+                        oc[i] = pos % g->out[i];
+                        pos /= g->out[i];
+                    }
                     for (int i = 0; i < nsp; i++) {
                         int64_t c = oc[i] * g->s[i] + kc[i] * g->d[i] - g->pb[i];
-                        if (c < 0 || c >= g->in[i]) { inside = 0; break; }
+                        if (c < 0 || c >= g->in[i]) {
+                            inside = 0;
+                            break;
+                        }
                         off = off * g->in[i] + c;
                     }
                     for (int64_t ci = 0; ci < cig; ci++)
@@ -187,7 +214,7 @@ static int conv_unfused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
                         const vx_tensor *res, vx_tensor *out, int n_out, int keep_pack) {
     const vx_op_prep *pr = ctx->prep;
     vx_tensor xl = {0}, y = {0};
-    vx_tensor *cin[3] = { in[0], in[1], n_in > 2 ? in[2] : NULL };
+    vx_tensor *cin[3] = {in[0], in[1], n_in > 2 ? in[2] : NULL};
     int rc;
     if (pr->leaky_in) {
         const vx_tensor *x = in[0];
@@ -210,7 +237,8 @@ static int conv_unfused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
     vx_tensor_release(&xl);
     if (rc || !res) return rc;
     const vx_op_def *add = vx_op_find("Add");
-    vx_tensor *ain[2] = { pr->res_first ? (vx_tensor *)res : &y, pr->res_first ? &y : (vx_tensor *)res };
+    vx_tensor *ain[2] = {pr->res_first ? (vx_tensor *)res : &y,
+                         pr->res_first ? &y : (vx_tensor *)res};
     c2.prep = NULL;
     rc = add ? add->fn(&c2, pr->add_node ? pr->add_node : node, ain, 2, out, 1) : VOX_ERR_INTERNAL;
     vx_tensor_release(&y);
@@ -226,9 +254,8 @@ static int op_conv_fused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
     const vx_tensor *res = pr->res && pr->res < n_in ? in[pr->res] : NULL;
     if (pr->res && !res) return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused residual missing");
     int cn = n_in < 3 ? n_in : 3;
-    if (in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 &&
-        (!res || res->dtype == VX_FLOAT))
-        return op_conv_plain(ctx, node, in, cn, out, n_out, res);   /* checks res shape */
+    if (in[0] && in[0]->dtype == VX_FLOAT && in[0]->ndim == 3 && (!res || res->dtype == VX_FLOAT))
+        return op_conv_plain(ctx, node, in, cn, out, n_out, res); /* checks res shape */
     return conv_unfused(ctx, node, in, cn, res, out, n_out, 0);
 }
 
@@ -262,11 +289,12 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
                           "channel mismatch: X has %lld channels, W expects %lld x group %lld",
                           (long long)c, (long long)w->dims[1], (long long)group);
     if (m % group)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%lld output channels not divisible by group %lld",
-                          (long long)m, (long long)group);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "%lld output channels not divisible by group %lld", (long long)m,
+                          (long long)group);
     vx_geom g;
     if ((rc = vx_nn_geom(ctx, node, nsp, x->dims + 2, w->dims + 2, 1, 0, &g))) return rc;
-    int64_t od[VX_MAX_DIMS] = { n, m };
+    int64_t od[VX_MAX_DIMS] = {n, m};
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
     const vx_op_prep *pr = ctx->prep;
     if (res && !same_shape(res, x->ndim, od)) {
@@ -281,53 +309,76 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
      * so the in-place tiles start on block boundaries and see the same scales;
      * tests/kernels/test_lowp.c checks the results are identical) */
     const vx_lowp_kernels *lk = pr && pr->lowp && pr->wpacked && nsp == 1 && pr->pk[0] == c &&
-                                pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0]
-                                    ? pr->lowp : NULL;
+                                        pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0]
+                                    ? pr->lowp
+                                    : NULL;
     if (lk) fk = vx_lowp_fused(lk);
     /* x = conv(x) + x with x dying here: computed over x (pool.h), when the conv's shape
      * allows it. */
     vx_conv1d_params p1 = {
-        .c_in = c, .c_out = m, .group = group, .t_in = g.in[0], .t_out = g.out[0],
-        .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
-        .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
+        .c_in = c,
+        .c_out = m,
+        .group = group,
+        .t_in = g.in[0],
+        .t_out = g.out[0],
+        .k = g.k[0],
+        .stride = g.s[0],
+        .dilation = g.d[0],
+        .pad = g.pb[0],
+        .ldx = g.in[0],
+        .ldy = g.out[0],
+        .t_begin = 0,
+        .t_end = g.out[0],
     };
-    int self_res = res && nsp == 1 && res->data == x->data &&
-                   res->numel == x->numel && x->numel && (ctx->dying & 1) && pr->res < 32 &&
-                   (ctx->dying >> pr->res & 1) && vx_conv1d_inplace_ok(&p1) &&
-                   !(n_in > 2 && b && b->data == x->data) && w->data != x->data;
+    int self_res = res && nsp == 1 && res->data == x->data && res->numel == x->numel && x->numel &&
+                   (ctx->dying & 1) && pr->res < 32 && (ctx->dying >> pr->res & 1) &&
+                   vx_conv1d_inplace_ok(&p1) && !(n_in > 2 && b && b->data == x->data) &&
+                   w->data != x->data;
     /* A dying residual of the output's shape takes the output (the fused kernel reads
      * each residual element before writing that element). */
     if (self_res)
         vx_tensor_view(&out[0], res);
-    else if (res && nsp == 1 && pr->res < 32 && (ctx->inplace >> pr->res & 1) &&
-        res->numel)
+    else if (res && nsp == 1 && pr->res < 32 && (ctx->inplace >> pr->res & 1) && res->numel)
         vx_tensor_view(&out[0], res);
-    else if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
+    else if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od))) /* fully written */
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     int64_t ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
     const float *xd = x->data, *wd = w->data, *bd = b ? b->data : NULL;
     float *y = out[0].data;
-    const void *wp = pr && pr->wpacked && pr->kernels == kern && pr->pk[0] == c &&
-                     pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == g.k[0] &&
-                     (!pr->lowp || lk) ? pr->wpacked : NULL;
+    const void *wp = pr && pr->wpacked && pr->kernels == kern && pr->pk[0] == c && pr->pk[1] == m &&
+                             pr->pk[2] == group && pr->pk[3] == g.k[0] && (!pr->lowp || lk)
+                         ? pr->wpacked
+                         : NULL;
     for (int64_t i = 0; i < n; i++) {
         if (nsp == 1) {
             vx_conv1d_params p = {
-                .c_in = c, .c_out = m, .group = group, .t_in = g.in[0], .t_out = g.out[0],
-                .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
-                .ldx = g.in[0], .ldy = g.out[0], .t_begin = 0, .t_end = g.out[0],
+                .c_in = c,
+                .c_out = m,
+                .group = group,
+                .t_in = g.in[0],
+                .t_out = g.out[0],
+                .k = g.k[0],
+                .stride = g.s[0],
+                .dilation = g.d[0],
+                .pad = g.pb[0],
+                .ldx = g.in[0],
+                .ldy = g.out[0],
+                .t_begin = 0,
+                .t_end = g.out[0],
             };
             if (self_res) {
                 rc = vx_par_conv1d_inplace(ctx->pool, fk, &p, wd, wp, bd, leaky,
                                            leaky ? pr->alpha : 0.0f, y + i * m * olen);
             } else if (leaky || res || lk) {
-                vx_conv1d_fuse fu = { .leaky_in = leaky, .alpha = leaky ? pr->alpha : 0.0f,
-                                      .res = res ? (const float *)res->data + i * m * olen : NULL,
-                                      .ldr = g.out[0] };
+                vx_conv1d_fuse fu = {.leaky_in = leaky,
+                                     .alpha = leaky ? pr->alpha : 0.0f,
+                                     .res = res ? (const float *)res->data + i * m * olen : NULL,
+                                     .ldr = g.out[0]};
                 rc = vx_par_conv1d_fused(ctx->pool, fk, &p, xd + i * c * ilen, wd, wp, bd, &fu,
                                          y + i * m * olen);
             } else {
-                rc = vx_par_conv1d(ctx->pool, kern, &p, xd + i * c * ilen, wd, wp, bd, y + i * m * olen);
+                rc = vx_par_conv1d(ctx->pool, kern, &p, xd + i * c * ilen, wd, wp, bd,
+                                   y + i * m * olen);
             }
         } else {
             rc = conv_nd(&g, c, m, group, xd + i * c * ilen, wd, bd, y + i * m * olen);
@@ -341,8 +392,8 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
 
 /* N-D transposed convolution of one batch item: per input-position tile, GEMM into
  * col[(c, kernel offset)][pos], then scatter-add into y (already holding the bias). */
-static int convtr_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group,
-                     const float *x, const float *w, const float *bias, float *y) {
+static int convtr_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t group, const float *x,
+                     const float *w, const float *bias, float *y) {
     const vx_kernels *kern = vx_kernels_get();
     int nsp = g->nsp;
     int64_t cig = c_in / group, cog = c_out / group, kvol = vx_nn_prod(g->k, nsp);
@@ -363,17 +414,27 @@ static int convtr_nd(const vx_geom *g, int64_t c_in, int64_t c_out, int64_t grou
             kern->sgemm(1, 0, rows, n, cig, 1.0f, wg, rows, xg + p0, ilen, 0.0f, col, n);
             for (int64_t kq = 0; kq < kvol; kq++) {
                 int64_t kc[VX_MAX_DIMS], rem = kq;
-                for (int i = nsp - 1; i >= 0; i--) { kc[i] = rem % g->k[i]; rem /= g->k[i]; }
+                for (int i = nsp - 1; i >= 0; i--) {
+                    kc[i] = rem % g->k[i];
+                    rem /= g->k[i];
+                }
                 for (int64_t j = 0; j < n; j++) {
                     int64_t pos = p0 + j, off = 0, inside = 1, ic[VX_MAX_DIMS];
-                    for (int i = nsp - 1; i >= 0; i--) { ic[i] = pos % g->in[i]; pos /= g->in[i]; }
+                    for (int i = nsp - 1; i >= 0; i--) {
+                        ic[i] = pos % g->in[i];
+                        pos /= g->in[i];
+                    }
                     for (int i = 0; i < nsp; i++) {
                         int64_t o = ic[i] * g->s[i] + kc[i] * g->d[i] - g->pb[i];
-                        if (o < 0 || o >= g->out[i]) { inside = 0; break; }
+                        if (o < 0 || o >= g->out[i]) {
+                            inside = 0;
+                            break;
+                        }
                         off = off * g->out[i] + o;
                     }
                     if (!inside) continue;
-                    for (int64_t c = 0; c < cog; c++) yg[c * olen + off] += col[(c * kvol + kq) * n + j];
+                    for (int64_t c = 0; c < cog; c++)
+                        yg[c * olen + off] += col[(c * kvol + kq) * n + j];
                 }
             }
         }
@@ -426,8 +487,9 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
         if (w->dims[2 + i] < 1)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "W has an empty kernel axis");
         if (opad[i] >= g.s[i] && opad[i] >= g.d[i])
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "output_padding[%d] = %lld must be less than stride or dilation",
-                              i, (long long)opad[i]);
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                              "output_padding[%d] = %lld must be less than stride or dilation", i,
+                              (long long)opad[i]);
         g.in[i] = in_i;
         g.k[i] = w->dims[2 + i];
         int64_t full = g.s[i] * (in_i - 1) + opad[i] + dk;
@@ -442,15 +504,19 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
             g.pe[i] = total - g.pb[i];
             g.out[i] = target;
         } else {
-            if (mode == PAD_NOTSET) { g.pb[i] = pads[i]; g.pe[i] = pads[nsp + i]; }
+            if (mode == PAD_NOTSET) {
+                g.pb[i] = pads[i];
+                g.pe[i] = pads[nsp + i];
+            }
             g.out[i] = full - g.pb[i] - g.pe[i];
             if (g.out[i] < 0)
-                return vx_op_fail(ctx, node, VOX_ERR_MODEL, "pads exceed the output size on spatial axis %d", i);
+                return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                                  "pads exceed the output size on spatial axis %d", i);
         }
     }
-    int64_t od[VX_MAX_DIMS] = { n, m };
+    int64_t od[VX_MAX_DIMS] = {n, m};
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
-    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od)))   /* fully written */
+    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od))) /* fully written */
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     const vx_kernels *kern = vx_kernels_get();
     int64_t ilen = vx_nn_prod(g.in, nsp), olen = vx_nn_prod(g.out, nsp);
@@ -459,8 +525,15 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
     for (int64_t i = 0; i < n; i++) {
         if (nsp == 1) {
             vx_convtr1d_params p = {
-                .c_in = c, .c_out = m, .group = group, .t_in = g.in[0], .t_out = g.out[0],
-                .k = g.k[0], .stride = g.s[0], .dilation = g.d[0], .pad = g.pb[0],
+                .c_in = c,
+                .c_out = m,
+                .group = group,
+                .t_in = g.in[0],
+                .t_out = g.out[0],
+                .k = g.k[0],
+                .stride = g.s[0],
+                .dilation = g.d[0],
+                .pad = g.pb[0],
             };
             const vx_op_prep *pr = ctx->prep;
             const vx_kernels *fk = kern;
@@ -468,7 +541,7 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
             int match = pr && pr->wpacked && pr->kernels == kern && pr->pk[0] == c &&
                         pr->pk[1] == m && pr->pk[2] == group && pr->pk[3] == key;
             const void *wp = match && !pr->lowp ? pr->wpacked : NULL;
-            if (match && pr->lowp) fk = vx_lowp_fused(pr->lowp);   /* packed in lowp's format */
+            if (match && pr->lowp) fk = vx_lowp_fused(pr->lowp); /* packed in lowp's format */
             rc = vx_par_convtr1d(ctx->pool, kern, fk, &p, xd + i * c * ilen, wd,
                                  match && pr->lowp ? pr->wpacked : wp, bd, y + i * m * olen);
         } else {
@@ -481,10 +554,11 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
 
 /* ---------------------------------------------------------------------- MatMul */
 
-static void matmul_i64(int64_t m, int64_t n, int64_t k, const int64_t *a, const int64_t *b, int64_t *c) {
+static void matmul_i64(int64_t m, int64_t n, int64_t k, const int64_t *a, const int64_t *b,
+                       int64_t *c) {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
-            uint64_t s = 0;   /* wraps on overflow instead of UB */
+            uint64_t s = 0; /* wraps on overflow instead of UB */
             for (int64_t p = 0; p < k; p++) s += (uint64_t)a[i * k + p] * (uint64_t)b[p * n + j];
             c[i * n + j] = (int64_t)s;
         }
@@ -505,8 +579,9 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     int64_t kb = b->ndim == 1 ? b->dims[0] : b->dims[b->ndim - 2];
     int64_t n = b->ndim == 1 ? 1 : b->dims[b->ndim - 1];
     if (k != kb)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "inner dimensions differ: A [..., %lld] x B [%lld, ...]",
-                          (long long)k, (long long)kb);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "inner dimensions differ: A [..., %lld] x B [%lld, ...]", (long long)k,
+                          (long long)kb);
     int ba = a->ndim > 2 ? a->ndim - 2 : 0, bb = b->ndim > 2 ? b->ndim - 2 : 0;
     int nb = ba > bb ? ba : bb;
     int64_t bd[VX_MAX_DIMS], sa[VX_MAX_DIMS], sb[VX_MAX_DIMS];
@@ -516,8 +591,9 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
         int ia = i - (nb - ba), ib = i - (nb - bb);
         int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
         if (da != db && da != 1 && db != 1)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "batch dimensions %lld and %lld do not broadcast",
-                              (long long)da, (long long)db);
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                              "batch dimensions %lld and %lld do not broadcast", (long long)da,
+                              (long long)db);
         bd[i] = da > db ? da : db;
         if (da == 0 || db == 0) bd[i] = 0;
         sa[i] = da == 1 ? 0 : stra;
@@ -543,7 +619,10 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     int64_t idx[VX_MAX_DIMS] = {0};
     for (int64_t t = 0; t < nbatch; t++) {
         int64_t oa = 0, ob = 0;
-        for (int i = 0; i < nb; i++) { oa += idx[i] * sa[i]; ob += idx[i] * sb[i]; }
+        for (int i = 0; i < nb; i++) {
+            oa += idx[i] * sa[i];
+            ob += idx[i] * sb[i];
+        }
         if (a->dtype == VX_FLOAT)
             kern->sgemm(0, 0, m, n, k, 1.0f, (const float *)a->data + oa * m * k, k,
                         (const float *)b->data + ob * k * n, n, 0.0f,
@@ -551,7 +630,10 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
         else
             matmul_i64(m, n, k, (const int64_t *)a->data + oa * m * k,
                        (const int64_t *)b->data + ob * k * n, (int64_t *)out[0].data + t * m * n);
-        for (int i = nb - 1; i >= 0; i--) { if (++idx[i] < bd[i]) break; idx[i] = 0; }
+        for (int i = nb - 1; i >= 0; i--) {
+            if (++idx[i] < bd[i]) break;
+            idx[i] = 0;
+        }
     }
     return 0;
 }
@@ -572,17 +654,19 @@ static int op_gemm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
     int64_t m = ta ? a->dims[1] : a->dims[0], k = ta ? a->dims[0] : a->dims[1];
     int64_t kb = tb ? b->dims[1] : b->dims[0], n = tb ? b->dims[0] : b->dims[1];
     if (k != kb)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "inner dimensions differ: %lld vs %lld", (long long)k, (long long)kb);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "inner dimensions differ: %lld vs %lld",
+                          (long long)k, (long long)kb);
     /* C broadcasts unidirectionally to [M, N]: row/column strides 0 on size-1 axes */
     int64_t cs_r = 0, cs_c = 0;
     if (c) {
         int64_t cr = c->ndim == 2 ? c->dims[0] : 1, cc = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
         if (c->ndim > 2 || (cr != 1 && cr != m) || (cc != 1 && cc != n))
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "C does not broadcast to [%lld, %lld]", (long long)m, (long long)n);
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "C does not broadcast to [%lld, %lld]",
+                              (long long)m, (long long)n);
         cs_r = cr == 1 ? 0 : cc;
         cs_c = cc == 1 ? 0 : 1;
     }
-    int64_t od[2] = { m, n };
+    int64_t od[2] = {m, n};
     if ((rc = vx_op_alloc(ctx, &out[0], VX_FLOAT, 2, od)))
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     float *y = out[0].data;
@@ -598,29 +682,29 @@ static int op_gemm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
 }
 
 const vx_op_def vx_ops_nn[] = {
-    { "Conv", op_conv, 1 },
-    { "ConvTranspose", op_conv_transpose, 1 },
-    { "MatMul", op_matmul, 1 },
-    { "Gemm", op_gemm, 1 },
-    { "Softmax", vx_op_softmax, 1 },
-    { "LogSoftmax", vx_op_logsoftmax, 1 },
-    { "ReduceSum", vx_op_reduce, 1 },
-    { "ReduceMean", vx_op_reduce, 1 },
-    { "ReduceMax", vx_op_reduce, 1 },
-    { "ReduceMin", vx_op_reduce, 1 },
-    { "ReduceProd", vx_op_reduce, 1 },
-    { "ReduceL1", vx_op_reduce, 1 },
-    { "ReduceL2", vx_op_reduce, 1 },
-    { "ReduceSumSquare", vx_op_reduce, 1 },
-    { "ReduceLogSumExp", vx_op_reduce, 1 },
-    { "ArgMax", vx_op_argmax, 1 },
-    { "ArgMin", vx_op_argmin, 1 },
-    { "LayerNormalization", vx_op_layernorm, 1 },
-    { "InstanceNormalization", vx_op_instancenorm, 1 },
-    { "BatchNormalization", vx_op_batchnorm, 1 },
-    { "MaxPool", vx_op_maxpool, 1 },
-    { "AveragePool", vx_op_avgpool, 1 },
-    { "GlobalAveragePool", vx_op_globalavgpool, 1 },
-    { "GlobalMaxPool", vx_op_globalmaxpool, 1 },
-    { 0, 0, 0 },
+    {"Conv", op_conv, 1},
+    {"ConvTranspose", op_conv_transpose, 1},
+    {"MatMul", op_matmul, 1},
+    {"Gemm", op_gemm, 1},
+    {"Softmax", vx_op_softmax, 1},
+    {"LogSoftmax", vx_op_logsoftmax, 1},
+    {"ReduceSum", vx_op_reduce, 1},
+    {"ReduceMean", vx_op_reduce, 1},
+    {"ReduceMax", vx_op_reduce, 1},
+    {"ReduceMin", vx_op_reduce, 1},
+    {"ReduceProd", vx_op_reduce, 1},
+    {"ReduceL1", vx_op_reduce, 1},
+    {"ReduceL2", vx_op_reduce, 1},
+    {"ReduceSumSquare", vx_op_reduce, 1},
+    {"ReduceLogSumExp", vx_op_reduce, 1},
+    {"ArgMax", vx_op_argmax, 1},
+    {"ArgMin", vx_op_argmin, 1},
+    {"LayerNormalization", vx_op_layernorm, 1},
+    {"InstanceNormalization", vx_op_instancenorm, 1},
+    {"BatchNormalization", vx_op_batchnorm, 1},
+    {"MaxPool", vx_op_maxpool, 1},
+    {"AveragePool", vx_op_avgpool, 1},
+    {"GlobalAveragePool", vx_op_globalavgpool, 1},
+    {"GlobalMaxPool", vx_op_globalmaxpool, 1},
+    {0, 0, 0},
 };

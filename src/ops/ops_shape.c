@@ -4,8 +4,8 @@
 #include "ops/shape_internal.h"
 
 /* Output with x's data under a new shape: owned copy (or a view, see VX_SHAPE_VIEWS). */
-static int relabel(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, vx_tensor *out,
-                   int nd, const int64_t *dims) {
+static int relabel(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, vx_tensor *out, int nd,
+                   const int64_t *dims) {
 #if VX_SHAPE_VIEWS
     vx_tensor_view(out, x);
     if (vx_tensor_set_shape(out, nd, dims))
@@ -23,7 +23,7 @@ static int relabel(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, vx_t
 
 static int const_from(vx_op_ctx *ctx, const vx_node *node, vx_tensor *out, int dtype, int nd,
                       int64_t n, const void *src) {
-    int64_t dims[1] = { n };
+    int64_t dims[1] = {n};
     int rc = vx_sh_alloc(ctx, node, out, dtype, nd, dims);
     if (rc) return rc;
     vx_sh_copy(out->data, src, (size_t)n * vx_dtype_size(dtype));
@@ -116,7 +116,7 @@ static int op_reshape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         return rc;
     int allowzero = (int)vx_attr_int(node, "allowzero", 0);
     int infer = -1, has_zero = 0;
-    int64_t known = 1;   /* product of the dims other than the -1 (kept <= VX_MAX_ELEMS) */
+    int64_t known = 1; /* product of the dims other than the -1 (kept <= VX_MAX_ELEMS) */
     for (int i = 0; i < nd; i++) {
         if (dims[i] == -1) {
             if (infer >= 0)
@@ -140,7 +140,7 @@ static int op_reshape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         known *= dims[i];
     }
     if (infer >= 0) {
-        if (has_zero)   /* with allowzero, 0 and -1 together are invalid; else ambiguous */
+        if (has_zero) /* with allowzero, 0 and -1 together are invalid; else ambiguous */
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "cannot infer -1 next to a zero dim");
         if (x->numel % known)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL,
@@ -152,7 +152,8 @@ static int op_reshape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
     if (known != x->numel) {
         char a[200], b[200];
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "cannot reshape %s to %s",
-                          vx_sh_str(a, sizeof a, x->ndim, x->dims), vx_sh_str(b, sizeof b, nd, dims));
+                          vx_sh_str(a, sizeof a, x->ndim, x->dims),
+                          vx_sh_str(b, sizeof b, nd, dims));
     }
     return relabel(ctx, node, x, out, nd, dims);
 }
@@ -169,7 +170,7 @@ static int op_flatten(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %lld out of range for rank %d",
                           (long long)axis, x->ndim);
     if (axis < 0) axis += x->ndim;
-    int64_t dims[2] = { 1, 1 };
+    int64_t dims[2] = {1, 1};
     for (int i = 0; i < x->ndim; i++) dims[i < axis ? 0 : 1] *= x->dims[i];
     return relabel(ctx, node, x, out, 2, dims);
 }
@@ -183,9 +184,11 @@ static int get_axes(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     if (t) return vx_sh_ints(ctx, node, t, "axes", axes, max, n);
     const int64_t *v;
     int64_t k = vx_attr_ints(node, "axes", &v);
-    if (k < 0) { *n = -1; return 0; }
-    if (k > max)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "too many axes (%lld)", (long long)k);
+    if (k < 0) {
+        *n = -1;
+        return 0;
+    }
+    if (k > max) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "too many axes (%lld)", (long long)k);
     for (int64_t i = 0; i < k; i++) axes[i] = v[i];
     *n = (int)k;
     return 0;
@@ -200,14 +203,13 @@ static int op_squeeze(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         (rc = get_axes(ctx, node, in, n_in, axes, VX_MAX_DIMS, &n)))
         return rc;
     int drop[VX_MAX_DIMS] = {0};
-    if (n <= 0) {   /* no (or empty) axes: drop every 1 */
+    if (n <= 0) { /* no (or empty) axes: drop every 1 */
         for (int i = 0; i < x->ndim; i++) drop[i] = x->dims[i] == 1;
     } else {
         for (int i = 0; i < n; i++) {
             int a;
             if ((rc = vx_sh_axis(ctx, node, axes[i], x->ndim, &a))) return rc;
-            if (drop[a])
-                return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %d repeated", a);
+            if (drop[a]) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %d repeated", a);
             if (x->dims[a] != 1)
                 return vx_op_fail(ctx, node, VOX_ERR_MODEL, "cannot squeeze axis %d of size %lld",
                                   a, (long long)x->dims[a]);
@@ -249,37 +251,37 @@ static int op_unsqueeze(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
 /* ------------------------------------------------------------------ table */
 
 const vx_op_def vx_ops_shape[] = {
-    { "Constant", vx_op_constant, 1 },
-    { "Shape", op_shape, 1 },
-    { "Size", op_size, 1 },
-    { "Reshape", op_reshape, 1 },
-    { "Flatten", op_flatten, 1 },
-    { "Squeeze", op_squeeze, 1 },
-    { "Unsqueeze", op_unsqueeze, 1 },
-    { "Concat", vx_op_concat, 1 },
-    { "Split", vx_op_split, 1 },
-    { "Slice", vx_op_slice, 1 },
-    { "Transpose", vx_op_transpose, 1 },
-    { "Expand", vx_op_expand, 1 },
-    { "Tile", vx_op_tile, 1 },
-    { "Pad", vx_op_pad, 1 },
-    { "Gather", vx_op_gather, 1 },
-    { "GatherElements", vx_op_gather_elements, 1 },
-    { "GatherND", vx_op_gather_nd, 1 },
-    { "ScatterND", vx_op_scatter_nd, 1 },
-    { "ScatterElements", vx_op_scatter_elements, 1 },
-    { "Scatter", vx_op_scatter_elements, 1 },   /* opset <= 10 name of ScatterElements */
-    { "NonZero", vx_op_nonzero, 1 },
-    { "OneHot", vx_op_onehot, 1 },
-    { "TopK", vx_op_topk, 1 },
-    { "ConstantOfShape", vx_op_constant_of_shape, 1 },
-    { "Range", vx_op_range, 1 },
-    { "CumSum", vx_op_cumsum, 1 },
-    { "Trilu", vx_op_trilu, 1 },
-    { "EyeLike", vx_op_eyelike, 1 },
-    { "RandomNormal", vx_op_random_normal, 0 },
-    { "RandomUniform", vx_op_random_uniform, 0 },
-    { "RandomNormalLike", vx_op_random_normal_like, 0 },
-    { "RandomUniformLike", vx_op_random_uniform_like, 0 },
-    { 0, 0, 0 },
+    {"Constant", vx_op_constant, 1},
+    {"Shape", op_shape, 1},
+    {"Size", op_size, 1},
+    {"Reshape", op_reshape, 1},
+    {"Flatten", op_flatten, 1},
+    {"Squeeze", op_squeeze, 1},
+    {"Unsqueeze", op_unsqueeze, 1},
+    {"Concat", vx_op_concat, 1},
+    {"Split", vx_op_split, 1},
+    {"Slice", vx_op_slice, 1},
+    {"Transpose", vx_op_transpose, 1},
+    {"Expand", vx_op_expand, 1},
+    {"Tile", vx_op_tile, 1},
+    {"Pad", vx_op_pad, 1},
+    {"Gather", vx_op_gather, 1},
+    {"GatherElements", vx_op_gather_elements, 1},
+    {"GatherND", vx_op_gather_nd, 1},
+    {"ScatterND", vx_op_scatter_nd, 1},
+    {"ScatterElements", vx_op_scatter_elements, 1},
+    {"Scatter", vx_op_scatter_elements, 1}, /* opset <= 10 name of ScatterElements */
+    {"NonZero", vx_op_nonzero, 1},
+    {"OneHot", vx_op_onehot, 1},
+    {"TopK", vx_op_topk, 1},
+    {"ConstantOfShape", vx_op_constant_of_shape, 1},
+    {"Range", vx_op_range, 1},
+    {"CumSum", vx_op_cumsum, 1},
+    {"Trilu", vx_op_trilu, 1},
+    {"EyeLike", vx_op_eyelike, 1},
+    {"RandomNormal", vx_op_random_normal, 0},
+    {"RandomUniform", vx_op_random_uniform, 0},
+    {"RandomNormalLike", vx_op_random_normal_like, 0},
+    {"RandomUniformLike", vx_op_random_uniform_like, 0},
+    {0, 0, 0},
 };

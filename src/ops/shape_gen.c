@@ -6,8 +6,8 @@
 
 /* ------------------------------------------------------------------ ConstantOfShape */
 
-int vx_op_constant_of_shape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
-                            int n_in, vx_tensor *out, int n_out) {
+int vx_op_constant_of_shape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                            vx_tensor *out, int n_out) {
     const vx_tensor *st;
     int64_t dims[VX_MAX_DIMS];
     int nd, rc;
@@ -32,8 +32,8 @@ int vx_op_constant_of_shape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *cons
 
 /* ------------------------------------------------------------------ Range */
 
-int vx_op_range(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                vx_tensor *out, int n_out) {
+int vx_op_range(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+                int n_out) {
     const vx_tensor *s, *l, *d;
     int rc;
     if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &s)) ||
@@ -73,18 +73,23 @@ int vx_op_range(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
     __int128 is = vx_tensor_get_i64(s, 0), il = vx_tensor_get_i64(l, 0),
              id = vx_tensor_get_i64(d, 0), diff = il - is, cnt;
     if (id == 0) return vx_op_fail(ctx, node, VOX_ERR_ARG, "delta is 0");
-    if (id > 0) cnt = diff <= 0 ? 0 : (diff + id - 1) / id;
-    else cnt = diff >= 0 ? 0 : (-diff - id - 1) / -id;
+    if (id > 0)
+        cnt = diff <= 0 ? 0 : (diff + id - 1) / id;
+    else
+        cnt = diff >= 0 ? 0 : (-diff - id - 1) / -id;
     if (cnt > VX_MAX_ELEMS)
         return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "range exceeds the limit of %lld elements",
                           (long long)VX_MAX_ELEMS);
     n = (int64_t)cnt;
     if ((rc = vx_sh_alloc(ctx, node, out, dt, 1, &n))) return rc;
-    for (int64_t i = 0; i < n; i++) {   /* every value lies between start and limit */
+    for (int64_t i = 0; i < n; i++) { /* every value lies between start and limit */
         int64_t v = (int64_t)(is + (__int128)i * id);
-        if (dt == VX_INT64) ((int64_t *)out->data)[i] = v;
-        else if (dt == VX_INT32) ((int32_t *)out->data)[i] = (int32_t)v;
-        else ((int16_t *)out->data)[i] = (int16_t)v;
+        if (dt == VX_INT64)
+            ((int64_t *)out->data)[i] = v;
+        else if (dt == VX_INT32)
+            ((int32_t *)out->data)[i] = (int32_t)v;
+        else
+            ((int16_t *)out->data)[i] = (int16_t)v;
     }
     return 0;
 }
@@ -92,21 +97,21 @@ int vx_op_range(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
 /* ------------------------------------------------------------------ CumSum */
 
 /* Rows of `inner` elements, `len` rows per slab: o[row j] = o[prev] + x[src]. */
-#define CUMSUM_T(name, T, ADD)                                                          \
-    static void name(T *o, const T *x, int64_t outer, int64_t len, int64_t inner,       \
-                     int excl, int rev) {                                               \
-        for (int64_t b = 0; b < outer; b++) {                                           \
-            T *ob = o + b * len * inner;                                                \
-            const T *xb = x + b * len * inner;                                          \
-            for (int64_t t = 0; t < len; t++) {                                         \
-                int64_t j = rev ? len - 1 - t : t, p = rev ? j + 1 : j - 1;             \
-                for (int64_t i = 0; i < inner; i++) {                                   \
-                    T acc = t ? ob[p * inner + i] : (T)0;                               \
-                    T add = excl ? (t ? xb[p * inner + i] : (T)0) : xb[j * inner + i];  \
-                    ob[j * inner + i] = ADD;                                            \
-                }                                                                       \
-            }                                                                           \
-        }                                                                               \
+#define CUMSUM_T(name, T, ADD)                                                                     \
+    static void name(T *o, const T *x, int64_t outer, int64_t len, int64_t inner, int excl,        \
+                     int rev) {                                                                    \
+        for (int64_t b = 0; b < outer; b++) {                                                      \
+            T *ob = o + b * len * inner;                                                           \
+            const T *xb = x + b * len * inner;                                                     \
+            for (int64_t t = 0; t < len; t++) {                                                    \
+                int64_t j = rev ? len - 1 - t : t, p = rev ? j + 1 : j - 1;                        \
+                for (int64_t i = 0; i < inner; i++) {                                              \
+                    T acc = t ? ob[p * inner + i] : (T)0;                                          \
+                    T add = excl ? (t ? xb[p * inner + i] : (T)0) : xb[j * inner + i];             \
+                    ob[j * inner + i] = ADD;                                                       \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 CUMSUM_T(cumsum_f32, float, acc + add)
 CUMSUM_T(cumsum_f64, double, acc + add)
@@ -126,8 +131,8 @@ int vx_op_cumsum(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
         (rc = vx_sh_axis(ctx, node, axis, x->ndim, &a)))
         return rc;
     int dt = x->dtype;
-    if (dt != VX_FLOAT && dt != VX_DOUBLE && dt != VX_INT32 && dt != VX_INT64 &&
-        dt != VX_UINT32 && dt != VX_UINT64)
+    if (dt != VX_FLOAT && dt != VX_DOUBLE && dt != VX_INT32 && dt != VX_INT64 && dt != VX_UINT32 &&
+        dt != VX_UINT64)
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "CumSum on %s", vx_dtype_name(dt));
     if ((rc = vx_sh_alloc(ctx, node, out, dt, x->ndim, x->dims))) return rc;
     if (!out->numel) return 0;
@@ -147,30 +152,34 @@ int vx_op_cumsum(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
 
 /* ------------------------------------------------------------------ Trilu, EyeLike */
 
-int vx_op_trilu(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                vx_tensor *out, int n_out) {
+int vx_op_trilu(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+                int n_out) {
     const vx_tensor *x, *kt;
     int64_t k = 0;
     int rc;
     if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &x))) return rc;
-    if ((kt = vx_sh_opt(in, n_in, 1)) && (rc = vx_sh_scalar_int(ctx, node, kt, "k", &k)))
-        return rc;
+    if ((kt = vx_sh_opt(in, n_in, 1)) && (rc = vx_sh_scalar_int(ctx, node, kt, "k", &k))) return rc;
     if (x->ndim < 2) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "input rank must be >= 2");
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, x->ndim, x->dims))) return rc;
     if (!out->numel) return 0;
     int upper = vx_attr_int(node, "upper", 1) != 0;
     int64_t N = x->dims[x->ndim - 2], M = x->dims[x->ndim - 1], mats = out->numel / (N * M);
     size_t es = vx_dtype_size(x->dtype);
-    if (k > N + M) k = N + M;   /* beyond this every k behaves the same; avoids overflow */
+    if (k > N + M) k = N + M; /* beyond this every k behaves the same; avoids overflow */
     if (k < -(N + M)) k = -(N + M);
     memcpy(out->data, x->data, vx_tensor_bytes(x));
     /* Zero bytes are zero in every numeric dtype. */
     for (int64_t b = 0; b < mats; b++)
         for (int64_t i = 0; i < N; i++) {
             char *row = (char *)out->data + ((b * N + i) * M) * (int64_t)es;
-            int64_t lo, hi;   /* columns to clear: upper keeps j >= i+k, lower j <= i+k */
-            if (upper) { lo = 0; hi = i + k; }
-            else { lo = i + k + 1; hi = M; }
+            int64_t lo, hi; /* columns to clear: upper keeps j >= i+k, lower j <= i+k */
+            if (upper) {
+                lo = 0;
+                hi = i + k;
+            } else {
+                lo = i + k + 1;
+                hi = M;
+            }
             lo = lo < 0 ? 0 : lo > M ? M : lo;
             hi = hi < 0 ? 0 : hi > M ? M : hi;
             if (hi > lo) memset(row + lo * (int64_t)es, 0, (size_t)(hi - lo) * es);
@@ -191,7 +200,7 @@ int vx_op_eyelike(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int
     memset(out->data, 0, vx_tensor_bytes(out));
     int64_t k = vx_attr_int(node, "k", 0), N = x->dims[0], M = x->dims[1];
     for (int64_t i = 0; i < N; i++) {
-        if (k > M || k < -N) break;   /* diagonal entirely outside */
+        if (k > M || k < -N) break; /* diagonal entirely outside */
         int64_t j = i + k;
         if (j >= 0 && j < M) vx_sh_store_f64(dt, (char *)out->data + (i * M + j) * (int64_t)es, 1);
     }
@@ -221,7 +230,7 @@ static int random_fill(vx_op_ctx *ctx, const vx_node *node, int normal, int dtyp
     if (dtype != VX_FLOAT && dtype != VX_DOUBLE && dtype != VX_FLOAT16)
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "random %s", vx_dtype_name(dtype));
     if ((rc = vx_sh_alloc(ctx, node, out, dtype, nd, dims))) return rc;
-    double p0, p1;   /* normal: mean, scale; uniform: low, high - low */
+    double p0, p1; /* normal: mean, scale; uniform: low, high - low */
     if (normal) {
         p0 = vx_attr_float(node, "mean", 0);
         p1 = vx_attr_float(node, "scale", 1);
@@ -266,11 +275,11 @@ int vx_op_random_uniform(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
                          vx_tensor *out, int n_out) {
     return random_shape(ctx, node, out, 0);
 }
-int vx_op_random_normal_like(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
-                             int n_in, vx_tensor *out, int n_out) {
+int vx_op_random_normal_like(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                             vx_tensor *out, int n_out) {
     return random_like(ctx, node, in, n_in, out, 1);
 }
-int vx_op_random_uniform_like(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
-                              int n_in, vx_tensor *out, int n_out) {
+int vx_op_random_uniform_like(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                              vx_tensor *out, int n_out) {
     return random_like(ctx, node, in, n_in, out, 0);
 }

@@ -32,7 +32,8 @@ int vx_op_gather(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "output rank %d exceeds limit", nd);
     int64_t d = x->dims[a], n = ix->numel;
     for (int64_t k = 0; k < n; k++)
-        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0) return bad_index(ctx, node, vx_sh_idx(ix, k), d);
+        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0)
+            return bad_index(ctx, node, vx_sh_idx(ix, k), d);
     int64_t dims[VX_MAX_DIMS];
     int j = 0;
     for (int i = 0; i < a; i++) dims[j++] = x->dims[i];
@@ -69,8 +70,8 @@ static int elements_shape(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *
     return 0;
 }
 
-int vx_op_gather_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
-                          int n_in, vx_tensor *out, int n_out) {
+int vx_op_gather_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                          vx_tensor *out, int n_out) {
     const vx_tensor *x, *ix;
     int rc, a;
     if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &x)) ||
@@ -80,7 +81,8 @@ int vx_op_gather_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const 
         return rc;
     int64_t d = x->dims[a];
     for (int64_t k = 0; k < ix->numel; k++)
-        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0) return bad_index(ctx, node, vx_sh_idx(ix, k), d);
+        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0)
+            return bad_index(ctx, node, vx_sh_idx(ix, k), d);
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, ix->ndim, ix->dims))) return rc;
     if (!out->numel) return 0;
     size_t es = vx_dtype_size(x->dtype);
@@ -91,7 +93,7 @@ int vx_op_gather_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const 
         int64_t v = vx_sh_norm_index(vx_sh_idx(ix, k), d);
         memcpy((char *)out->data + k * (int64_t)es,
                (const char *)x->data + (base + v * xstr[a]) * (int64_t)es, es);
-        for (int i = r - 1; i >= 0; i--) {   /* odometer over indices, base skips axis a */
+        for (int i = r - 1; i >= 0; i--) { /* odometer over indices, base skips axis a */
             if (i != a) base += xstr[i];
             if (++idx[i] < ix->dims[i]) break;
             if (i != a) base -= xstr[i] * ix->dims[i];
@@ -158,9 +160,12 @@ enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN };
 
 static int get_reduction(vx_op_ctx *ctx, const vx_node *node, int dtype, int *red) {
     const char *s = vx_attr_str(node, "reduction", "none");
-    *red = !strcmp(s, "none") ? RED_NONE : !strcmp(s, "add") ? RED_ADD
-         : !strcmp(s, "mul") ? RED_MUL : !strcmp(s, "max") ? RED_MAX
-         : !strcmp(s, "min") ? RED_MIN : -1;
+    *red = !strcmp(s, "none")  ? RED_NONE
+           : !strcmp(s, "add") ? RED_ADD
+           : !strcmp(s, "mul") ? RED_MUL
+           : !strcmp(s, "max") ? RED_MAX
+           : !strcmp(s, "min") ? RED_MIN
+                               : -1;
     if (*red < 0) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "unknown reduction '%s'", s);
     if (*red != RED_NONE && (dtype == VX_BOOL || dtype == VX_UNDEFINED))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "reduction '%s' on %s", s,
@@ -170,12 +175,19 @@ static int get_reduction(vx_op_ctx *ctx, const vx_node *node, int dtype, int *re
 
 /* dst[i] = dst[i] (op) src[i] for n elements. Integer add/mul wrap (computed unsigned). */
 static void reduce_run(int dtype, int red, void *dst, const void *src, int64_t n) {
-#define RED_LOOP(T, ADD, MUL) { T *d = dst; const T *s = src;                           \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            T a = d[i], b = s[i];                                                        \
-            d[i] = red == RED_ADD ? (ADD) : red == RED_MUL ? (MUL) : red == RED_MAX       \
-                 ? (b > a ? b : a) : (b < a ? b : a);                                    \
-        } } break;
+#define RED_LOOP(T, ADD, MUL)                                                                      \
+    {                                                                                              \
+        T *d = dst;                                                                                \
+        const T *s = src;                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T a = d[i], b = s[i];                                                                  \
+            d[i] = red == RED_ADD   ? (ADD)                                                        \
+                   : red == RED_MUL ? (MUL)                                                        \
+                   : red == RED_MAX ? (b > a ? b : a)                                              \
+                                    : (b < a ? b : a);                                             \
+        }                                                                                          \
+    }                                                                                              \
+    break;
 #define IRED(T) RED_LOOP(T, (T)((uint64_t)a + (uint64_t)b), (T)((uint64_t)a * (uint64_t)b))
     switch (dtype) {
     case VX_FLOAT: RED_LOOP(float, a + b, a * b)
@@ -193,8 +205,10 @@ static void reduce_run(int dtype, int red, void *dst, const void *src, int64_t n
         const uint16_t *s = src;
         for (int64_t i = 0; i < n; i++) {
             float a = vx_sh_f16_to_f32(d[i]), b = vx_sh_f16_to_f32(s[i]);
-            float v = red == RED_ADD ? a + b : red == RED_MUL ? a * b : red == RED_MAX
-                    ? (b > a ? b : a) : (b < a ? b : a);
+            float v = red == RED_ADD   ? a + b
+                      : red == RED_MUL ? a * b
+                      : red == RED_MAX ? (b > a ? b : a)
+                                       : (b < a ? b : a);
             d[i] = vx_sh_f32_to_f16(v);
         }
         break;
@@ -206,8 +220,10 @@ static void reduce_run(int dtype, int red, void *dst, const void *src, int64_t n
 }
 
 static void scatter_run(int dtype, size_t es, int red, char *dst, const char *src, int64_t n) {
-    if (red == RED_NONE) memcpy(dst, src, (size_t)n * es);
-    else reduce_run(dtype, red, dst, src, n);
+    if (red == RED_NONE)
+        memcpy(dst, src, (size_t)n * es);
+    else
+        reduce_run(dtype, red, dst, src, n);
 }
 
 int vx_op_scatter_nd(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
@@ -222,7 +238,8 @@ int vx_op_scatter_nd(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     int r = x->ndim, q = ix->ndim;
     if (up->dtype != x->dtype)
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "updates dtype differs from data");
-    if (q < 1 || r < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "data and indices need rank >= 1");
+    if (q < 1 || r < 1)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "data and indices need rank >= 1");
     int64_t k = ix->dims[q - 1];
     if (k < 1 || k > r)
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "indices last dim %lld not in [1, %d]",
@@ -255,8 +272,8 @@ int vx_op_scatter_nd(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     return 0;
 }
 
-int vx_op_scatter_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
-                           int n_in, vx_tensor *out, int n_out) {
+int vx_op_scatter_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                           vx_tensor *out, int n_out) {
     const vx_tensor *x, *ix, *up;
     int rc, red, a;
     if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &x)) ||
@@ -268,11 +285,13 @@ int vx_op_scatter_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const
         return rc;
     if (up->dtype != x->dtype || up->ndim != ix->ndim ||
         memcmp(up->dims, ix->dims, sizeof up->dims[0] * (size_t)ix->ndim))
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "updates must match indices in shape and data in dtype");
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "updates must match indices in shape and data in dtype");
     int r = x->ndim;
     int64_t d = x->dims[a];
     for (int64_t k = 0; k < ix->numel; k++)
-        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0) return bad_index(ctx, node, vx_sh_idx(ix, k), d);
+        if (vx_sh_norm_index(vx_sh_idx(ix, k), d) < 0)
+            return bad_index(ctx, node, vx_sh_idx(ix, k), d);
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, r, x->dims))) return rc;
     if (!out->numel) return 0;
     vx_sh_copy(out->data, x->data, vx_tensor_bytes(x));
@@ -297,7 +316,7 @@ int vx_op_scatter_elements(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const
 
 static int is_nonzero(const vx_tensor *x, int64_t i, size_t es) {
     switch (x->dtype) {
-    case VX_FLOAT: return ((const float *)x->data)[i] != 0;   /* -0.0 is zero, NaN is not */
+    case VX_FLOAT: return ((const float *)x->data)[i] != 0; /* -0.0 is zero, NaN is not */
     case VX_DOUBLE: return ((const double *)x->data)[i] != 0;
     case VX_FLOAT16: return (((const uint16_t *)x->data)[i] & 0x7fff) != 0;
     default: {
@@ -317,8 +336,8 @@ int vx_op_nonzero(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int
     size_t es = vx_dtype_size(x->dtype);
     int64_t nnz = 0;
     for (int64_t i = 0; i < x->numel; i++) nnz += is_nonzero(x, i, es);
-    int R = x->ndim ? x->ndim : 1;   /* a scalar reads as a 1-element vector (numpy) */
-    int64_t dims[2] = { R, nnz };
+    int R = x->ndim ? x->ndim : 1; /* a scalar reads as a 1-element vector (numpy) */
+    int64_t dims[2] = {R, nnz};
     if ((rc = vx_sh_alloc(ctx, node, out, VX_INT64, 2, dims))) return rc;
     int64_t *o = out->data, idx[VX_MAX_DIMS] = {0}, c = 0;
     for (int64_t i = 0; i < x->numel; i++) {
@@ -366,7 +385,7 @@ int vx_op_onehot(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
     for (int64_t b = 0; b < outer; b++)
         for (int64_t i = 0; i < inner; i++) {
             double fv = vx_sh_load_f64(ix, b * inner + i);
-            if (!(fv > -1e18 && fv < 1e18)) continue;   /* NaN/huge: all off */
+            if (!(fv > -1e18 && fv < 1e18)) continue; /* NaN/huge: all off */
             int64_t v = vx_sh_norm_index((int64_t)fv, depth);
             if (v >= 0) memcpy(o + ((b * depth + v) * inner + i) * (int64_t)es, on, es);
         }
@@ -375,7 +394,10 @@ int vx_op_onehot(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
 
 /* ------------------------------------------------------------------ TopK */
 
-typedef struct { long double key; int64_t i; } topk_item;
+typedef struct {
+    long double key;
+    int64_t i;
+} topk_item;
 
 /* NaN sorts above every number (numpy's order); ties keep the lower index first. */
 static int key_cmp(long double a, long double b) {
@@ -395,15 +417,15 @@ static int cmp_smallest(const void *pa, const void *pb) {
 }
 
 static long double topk_key(const vx_tensor *x, int64_t i) {
-    switch (x->dtype) {   /* long double holds every int64/uint64 exactly on x86 */
+    switch (x->dtype) { /* long double holds every int64/uint64 exactly on x86 */
     case VX_INT64: return (long double)((const int64_t *)x->data)[i];
     case VX_UINT64: return (long double)((const uint64_t *)x->data)[i];
     default: return vx_sh_load_f64(x, i);
     }
 }
 
-int vx_op_topk(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-               vx_tensor *out, int n_out) {
+int vx_op_topk(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+               int n_out) {
     const vx_tensor *x, *kt;
     int rc, a;
     int64_t k;
@@ -411,10 +433,9 @@ int vx_op_topk(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_
     if ((kt = vx_sh_opt(in, n_in, 1))) {
         if ((rc = vx_sh_scalar_int(ctx, node, kt, "K", &k))) return rc;
     } else {
-        k = vx_attr_int(node, "k", -1);   /* opset 1 attribute */
+        k = vx_attr_int(node, "k", -1); /* opset 1 attribute */
     }
-    if (x->dtype == VX_BOOL)
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "TopK on bool");
+    if (x->dtype == VX_BOOL) return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "TopK on bool");
     if ((rc = vx_sh_axis(ctx, node, vx_attr_int(node, "axis", -1), x->ndim, &a))) return rc;
     int64_t d = x->dims[a];
     if (k < 0 || k > d)

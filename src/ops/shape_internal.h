@@ -42,14 +42,13 @@ int vx_sh_alloc(vx_op_ctx *ctx, const vx_node *node, vx_tensor *t, int dtype, in
 int vx_sh_ints(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what,
                int64_t *buf, int max, int *n);
 /* Read a one-element integer tensor. */
-int vx_sh_scalar_int(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t,
-                     const char *what, int64_t *v);
+int vx_sh_scalar_int(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what,
+                     int64_t *v);
 /* 1 if dtype is int32 or int64 (index tensors). */
 int vx_sh_is_index(int dtype);
 /* Read index element i of an int32/int64 tensor. */
 static inline int64_t vx_sh_idx(const vx_tensor *t, int64_t i) {
-    return t->dtype == VX_INT64 ? ((const int64_t *)t->data)[i]
-                                : ((const int32_t *)t->data)[i];
+    return t->dtype == VX_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
 }
 /* Normalise a possibly negative index against dim; -1 if out of range. */
 static inline int64_t vx_sh_norm_index(int64_t v, int64_t dim) {
@@ -102,13 +101,16 @@ int vx_op_nonzero(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tens
 int vx_op_onehot(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_topk(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 /* shape_gen.c */
-int vx_op_constant_of_shape(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_constant_of_shape(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *,
+                            int);
 int vx_op_range(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_cumsum(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_trilu(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_eyelike(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_random_normal(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_random_uniform(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
-int vx_op_random_normal_like(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
-int vx_op_random_uniform_like(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_random_normal_like(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *,
+                             int);
+int vx_op_random_uniform_like(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *,
+                              int);
 #endif

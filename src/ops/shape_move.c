@@ -28,7 +28,7 @@ int vx_op_concat(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
                 return vx_op_fail(ctx, node, VOX_ERR_MODEL,
                                   "input %d: dim %d is %lld, expected %lld", i, k,
                                   (long long)x->dims[k], (long long)x0->dims[k]);
-        dims[a] += x->dims[a];   /* <= 4096 inputs of <= 2^32 each: no overflow */
+        dims[a] += x->dims[a]; /* <= 4096 inputs of <= 2^32 each: no overflow */
     }
     if ((rc = vx_sh_alloc(ctx, node, out, x0->dtype, x0->ndim, dims))) return rc;
     if (!out->numel) return 0;
@@ -47,8 +47,8 @@ int vx_op_concat(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
 
 /* ------------------------------------------------------------------ Split */
 
-int vx_op_split(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                vx_tensor *out, int n_out) {
+int vx_op_split(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+                int n_out) {
     const vx_tensor *x, *st;
     int rc, a;
     if (n_out < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs at least one output");
@@ -61,10 +61,10 @@ int vx_op_split(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
     int n = -1;
     const int64_t *av;
     int64_t na;
-    if ((st = vx_sh_opt(in, n_in, 1)) && st->numel) {   /* opset >= 13: input (empty = absent) */
+    if ((st = vx_sh_opt(in, n_in, 1)) && st->numel) { /* opset >= 13: input (empty = absent) */
         rc = vx_sh_ints(ctx, node, st, "split", split, n_out, &n);
         if (rc) goto done;
-    } else if ((na = vx_attr_ints(node, "split", &av)) >= 0) {   /* before 13: attribute */
+    } else if ((na = vx_attr_ints(node, "split", &av)) >= 0) { /* before 13: attribute */
         if (na != n_out) {
             rc = vx_op_fail(ctx, node, VOX_ERR_MODEL, "split has %lld values for %d outputs",
                             (long long)na, n_out);
@@ -73,7 +73,7 @@ int vx_op_split(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
         memcpy(split, av, (size_t)na * sizeof *split);
         n = (int)na;
     }
-    if (n < 0) {   /* equal parts; opset 18 lets the last one be smaller */
+    if (n < 0) { /* equal parts; opset 18 lets the last one be smaller */
         int64_t part = (dim + n_out - 1) / n_out;
         if (dim % n_out && ctx->opset < 18) {
             rc = vx_op_fail(ctx, node, VOX_ERR_MODEL, "dim %lld does not split into %d parts",
@@ -127,13 +127,13 @@ done:
 
 /* ------------------------------------------------------------------ Slice */
 
-int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                vx_tensor *out, int n_out) {
+int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+                int n_out) {
     const vx_tensor *x, *t;
     int rc, ns, ne, na = -1, nst = -1;
     int64_t starts[VX_MAX_DIMS], ends[VX_MAX_DIMS], axes[VX_MAX_DIMS], steps[VX_MAX_DIMS];
     if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &x))) return rc;
-    if (n_in >= 3 || ctx->opset >= 10) {           /* opset 10+: inputs */
+    if (n_in >= 3 || ctx->opset >= 10) { /* opset 10+: inputs */
         if ((rc = vx_sh_req(ctx, node, in, n_in, 1, &t)) ||
             (rc = vx_sh_ints(ctx, node, t, "starts", starts, VX_MAX_DIMS, &ns)) ||
             (rc = vx_sh_req(ctx, node, in, n_in, 2, &t)) ||
@@ -145,11 +145,14 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
         if ((t = vx_sh_opt(in, n_in, 4)) &&
             (rc = vx_sh_ints(ctx, node, t, "steps", steps, VX_MAX_DIMS, &nst)))
             return rc;
-    } else {                                        /* opset 1: attributes */
+    } else { /* opset 1: attributes */
         const int64_t *v;
         int64_t k;
-        struct { const char *name; int64_t *dst; int *n; } at[3] = {
-            { "starts", starts, &ns }, { "ends", ends, &ne }, { "axes", axes, &na } };
+        struct {
+            const char *name;
+            int64_t *dst;
+            int *n;
+        } at[3] = {{"starts", starts, &ns}, {"ends", ends, &ne}, {"axes", axes, &na}};
         ns = ne = -1;
         for (int i = 0; i < 3; i++) {
             if ((k = vx_attr_ints(node, at[i].name, &v)) < 0) continue;
@@ -166,20 +169,24 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
     int r = x->ndim;
     int64_t first[VX_MAX_DIMS], step[VX_MAX_DIMS], dims[VX_MAX_DIMS], str[VX_MAX_DIMS];
     int seen[VX_MAX_DIMS] = {0};
-    for (int i = 0; i < r; i++) { first[i] = 0; step[i] = 1; dims[i] = x->dims[i]; }
+    for (int i = 0; i < r; i++) {
+        first[i] = 0;
+        step[i] = 1;
+        dims[i] = x->dims[i];
+    }
     for (int i = 0; i < ns; i++) {
         int a;
         if ((rc = vx_sh_axis(ctx, node, na >= 0 ? axes[i] : i, r, &a))) return rc;
         if (seen[a]++) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "axis %d repeated", a);
         int64_t d = x->dims[a], s = starts[i], e = ends[i], st = nst >= 0 ? steps[i] : 1;
         if (st == 0) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "step 0 on axis %d", a);
-        if (s < 0) s += d;   /* INT64_MIN + d cannot overflow: d >= 0 */
+        if (s < 0) s += d; /* INT64_MIN + d cannot overflow: d >= 0 */
         if (e < 0) e += d;
         int64_t cnt;
         if (st > 0) {
             s = s < 0 ? 0 : s > d ? d : s;
             e = e < 0 ? 0 : e > d ? d : e;
-            if (st > d) st = d > 0 ? d : 1;   /* same result, keeps stride math small */
+            if (st > d) st = d > 0 ? d : 1; /* same result, keeps stride math small */
             cnt = e > s ? (e - s - 1) / st + 1 : 0;
         } else {
             s = s < 0 ? 0 : s > d - 1 ? d - 1 : s;
@@ -187,7 +194,9 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
             if (st < -d) st = d > 0 ? -d : -1;
             cnt = s > e ? (s - e - 1) / -st + 1 : 0;
         }
-        first[a] = s; step[a] = st; dims[a] = cnt;
+        first[a] = s;
+        step[a] = st;
+        dims[a] = cnt;
     }
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, r, dims))) return rc;
     if (!out->numel) return 0;
@@ -207,30 +216,29 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
 /* dst[a*dst_a + b] = src[a + b*src_b] for a < A, b < B, in T x T tiles so both the
  * strided reads and the contiguous writes stay in cache. */
 #define TILE 32
-#define DEF_T2D(name, T)                                                                  \
-    static void name(T *dst, const T *src, int64_t A, int64_t B, int64_t dst_a,          \
-                     int64_t src_b) {                                                    \
-        for (int64_t a0 = 0; a0 < A; a0 += TILE)                                          \
-            for (int64_t b0 = 0; b0 < B; b0 += TILE) {                                    \
-                int64_t a1 = a0 + TILE < A ? a0 + TILE : A, b1 = b0 + TILE < B ? b0 + TILE : B; \
-                for (int64_t a = a0; a < a1; a++)                                         \
-                    for (int64_t b = b0; b < b1; b++) dst[a * dst_a + b] = src[a + b * src_b]; \
-            }                                                                             \
+#define DEF_T2D(name, T)                                                                           \
+    static void name(T *dst, const T *src, int64_t A, int64_t B, int64_t dst_a, int64_t src_b) {   \
+        for (int64_t a0 = 0; a0 < A; a0 += TILE)                                                   \
+            for (int64_t b0 = 0; b0 < B; b0 += TILE) {                                             \
+                int64_t a1 = a0 + TILE < A ? a0 + TILE : A, b1 = b0 + TILE < B ? b0 + TILE : B;    \
+                for (int64_t a = a0; a < a1; a++)                                                  \
+                    for (int64_t b = b0; b < b1; b++) dst[a * dst_a + b] = src[a + b * src_b];     \
+            }                                                                                      \
     }
 DEF_T2D(t2d_1, uint8_t)
 DEF_T2D(t2d_2, uint16_t)
 DEF_T2D(t2d_4, uint32_t)
 DEF_T2D(t2d_8, uint64_t)
 
-static void t2d_any(char *dst, const char *src, size_t es, int64_t A, int64_t B,
-                    int64_t dst_a, int64_t src_b) {
+static void t2d_any(char *dst, const char *src, size_t es, int64_t A, int64_t B, int64_t dst_a,
+                    int64_t src_b) {
     for (int64_t a = 0; a < A; a++)
         for (int64_t b = 0; b < B; b++)
             memcpy(dst + (a * dst_a + b) * (int64_t)es, src + (a + b * src_b) * (int64_t)es, es);
 }
 
-static void transpose2d(char *dst, const char *src, size_t es, int64_t A, int64_t B,
-                        int64_t dst_a, int64_t src_b) {
+static void transpose2d(char *dst, const char *src, size_t es, int64_t A, int64_t B, int64_t dst_a,
+                        int64_t src_b) {
     switch (es) {
     case 1: t2d_1((uint8_t *)dst, (const uint8_t *)src, A, B, dst_a, src_b); break;
     case 2: t2d_2((uint16_t *)dst, (const uint16_t *)src, A, B, dst_a, src_b); break;
@@ -252,7 +260,7 @@ int vx_op_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "perm has %lld entries for rank %d",
                           (long long)np, r);
     for (int i = 0; i < r; i++) {
-        int64_t p = np >= 0 ? pv[i] : r - 1 - i;   /* default: reverse the axes */
+        int64_t p = np >= 0 ? pv[i] : r - 1 - i; /* default: reverse the axes */
         if (p < 0 || p >= r || used[p]++)
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "perm is not a permutation");
         perm[i] = (int)p;
@@ -270,7 +278,7 @@ int vx_op_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     int m = vx_sh_merge(r, dims, sstr, d, s), j = -1;
     for (int i = 0; i < m; i++)
         if (s[i] == 1) j = i;
-    if (m == 0 || s[m - 1] == 1 || j < 0) {   /* innermost run is contiguous: memcpy rows */
+    if (m == 0 || s[m - 1] == 1 || j < 0) { /* innermost run is contiguous: memcpy rows */
         vx_sh_strided_copy(out->data, x->data, es, r, dims, sstr);
         return 0;
     }
@@ -289,9 +297,11 @@ int vx_op_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
                     s[m - 1]);
         for (int k = no - 1; k >= 0; k--) {
             int ax = oax[k];
-            soff += s[ax]; doff += dstr[ax];
+            soff += s[ax];
+            doff += dstr[ax];
             if (++idx[ax] < d[ax]) break;
-            soff -= s[ax] * d[ax]; doff -= dstr[ax] * d[ax];
+            soff -= s[ax] * d[ax];
+            doff -= dstr[ax] * d[ax];
             idx[ax] = 0;
         }
     }
@@ -311,14 +321,15 @@ int vx_op_expand(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
         return rc;
     int r = x->ndim > ns ? x->ndim : ns;
     vx_sh_strides(x->ndim, x->dims, istr);
-    for (int i = 0; i < r; i++) {   /* align from the right, numpy style */
+    for (int i = 0; i < r; i++) { /* align from the right, numpy style */
         int xi = i - (r - x->ndim), si = i - (r - ns);
         int64_t xd = xi >= 0 ? x->dims[xi] : 1, sd = si >= 0 ? shape[si] : 1;
         if (sd < 0)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "negative shape value %lld",
-                              (long long)sd);
-        if (xd == sd || sd == 1) dims[i] = xd;
-        else if (xd == 1) dims[i] = sd;
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "negative shape value %lld", (long long)sd);
+        if (xd == sd || sd == 1)
+            dims[i] = xd;
+        else if (xd == 1)
+            dims[i] = sd;
         else {
             char a[200], b[200];
             return vx_op_fail(ctx, node, VOX_ERR_MODEL, "cannot expand %s to %s",
@@ -328,13 +339,12 @@ int vx_op_expand(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int 
         sstr[i] = xi >= 0 && xd == dims[i] ? istr[xi] : 0;
     }
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, r, dims))) return rc;
-    if (out->numel)
-        vx_sh_strided_copy(out->data, x->data, vx_dtype_size(x->dtype), r, dims, sstr);
+    if (out->numel) vx_sh_strided_copy(out->data, x->data, vx_dtype_size(x->dtype), r, dims, sstr);
     return 0;
 }
 
-int vx_op_tile(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-               vx_tensor *out, int n_out) {
+int vx_op_tile(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+               int n_out) {
     const vx_tensor *x, *rt;
     int64_t rep[VX_MAX_DIMS], dims[VX_MAX_DIMS], istr[VX_MAX_DIMS];
     int nr, rc;
@@ -347,9 +357,8 @@ int vx_op_tile(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "repeats has %d values for rank %d", nr, r);
     for (int i = 0; i < r; i++) {
         if (rep[i] < 0)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "negative repeat %lld",
-                              (long long)rep[i]);
-        if (x->dims[i] && rep[i] > VX_MAX_ELEMS / x->dims[i])   /* before multiplying */
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "negative repeat %lld", (long long)rep[i]);
+        if (x->dims[i] && rep[i] > VX_MAX_ELEMS / x->dims[i]) /* before multiplying */
             return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "tiled axis %d is too large", i);
         dims[i] = x->dims[i] * rep[i];
     }
@@ -360,8 +369,10 @@ int vx_op_tile(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_
     int64_t vd[VX_SH_MAX_ND], vs[VX_SH_MAX_ND];
     vx_sh_strides(r, x->dims, istr);
     for (int i = 0; i < r; i++) {
-        vd[2 * i] = rep[i]; vs[2 * i] = 0;
-        vd[2 * i + 1] = x->dims[i]; vs[2 * i + 1] = istr[i];
+        vd[2 * i] = rep[i];
+        vs[2 * i] = 0;
+        vd[2 * i + 1] = x->dims[i];
+        vs[2 * i + 1] = istr[i];
     }
     vx_sh_strided_copy(out->data, x->data, vx_dtype_size(x->dtype), 2 * r, vd, vs);
     return 0;
@@ -389,8 +400,8 @@ static int64_t pad_src(int mode, int64_t o, int64_t pb, int64_t d) {
     }
 }
 
-int vx_op_pad(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-              vx_tensor *out, int n_out) {
+int vx_op_pad(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in, vx_tensor *out,
+              int n_out) {
     const vx_tensor *x, *t;
     int rc, np = -1, nax = -1;
     int64_t pads[2 * VX_MAX_DIMS], axv[VX_MAX_DIMS];
@@ -398,22 +409,25 @@ int vx_op_pad(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_i
     int r = x->ndim;
     size_t es = vx_dtype_size(x->dtype);
     const char *ms = vx_attr_str(node, "mode", "constant");
-    int mode = !strcmp(ms, "constant") ? PAD_CONSTANT : !strcmp(ms, "reflect") ? PAD_REFLECT
-             : !strcmp(ms, "edge") ? PAD_EDGE : !strcmp(ms, "wrap") ? PAD_WRAP : -1;
+    int mode = !strcmp(ms, "constant")  ? PAD_CONSTANT
+               : !strcmp(ms, "reflect") ? PAD_REFLECT
+               : !strcmp(ms, "edge")    ? PAD_EDGE
+               : !strcmp(ms, "wrap")    ? PAD_WRAP
+                                        : -1;
     if (mode < 0) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "unknown mode '%s'", ms);
-    unsigned char cval[16] = {0};   /* the constant, as one element of x's dtype */
-    if ((t = vx_sh_opt(in, n_in, 1))) {                 /* opset >= 11: inputs */
+    unsigned char cval[16] = {0};       /* the constant, as one element of x's dtype */
+    if ((t = vx_sh_opt(in, n_in, 1))) { /* opset >= 11: inputs */
         if ((rc = vx_sh_ints(ctx, node, t, "pads", pads, 2 * VX_MAX_DIMS, &np))) return rc;
         if ((t = vx_sh_opt(in, n_in, 2)) && t->numel) {
             if (t->dtype != x->dtype || t->numel != 1)
-                return vx_op_fail(ctx, node, VOX_ERR_MODEL,
-                                  "constant_value must be one %s", vx_dtype_name(x->dtype));
+                return vx_op_fail(ctx, node, VOX_ERR_MODEL, "constant_value must be one %s",
+                                  vx_dtype_name(x->dtype));
             memcpy(cval, t->data, es);
         }
         if ((t = vx_sh_opt(in, n_in, 3)) &&
             (rc = vx_sh_ints(ctx, node, t, "axes", axv, VX_MAX_DIMS, &nax)))
             return rc;
-    } else {                                            /* before 11: attributes */
+    } else { /* before 11: attributes */
         const int64_t *v;
         int64_t k = vx_attr_ints(node, "pads", &v);
         if (k < 0) k = vx_attr_ints(node, "paddings", &v);
@@ -450,10 +464,13 @@ int vx_op_pad(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_i
     if ((rc = vx_sh_alloc(ctx, node, out, x->dtype, r, dims))) return rc;
     if (!out->numel) return 0;
     char *o = out->data;
-    if (r == 0) { memcpy(o, x->data, es); return 0; }
+    if (r == 0) {
+        memcpy(o, x->data, es);
+        return 0;
+    }
     /* Fill with the constant (by doubling copies), then copy the mapped elements. */
     if (mode == PAD_CONSTANT) vx_sh_fill(o, cval, es, out->numel);
-    if (!x->numel) return 0;   /* all constant (x->data may be NULL) */
+    if (!x->numel) return 0; /* all constant (x->data may be NULL) */
     int64_t tot = 0, *map[VX_MAX_DIMS], istr[VX_MAX_DIMS];
     for (int a = 0; a < r; a++) tot += dims[a];
     int64_t *buf = malloc((size_t)tot * sizeof *buf);
@@ -474,15 +491,21 @@ int vx_op_pad(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_i
         int skip = 0;
         for (int a = 0; a < r - 1; a++) {
             int64_t s = map[a][idx[a]];
-            if (s < 0) { skip = 1; break; }
+            if (s < 0) {
+                skip = 1;
+                break;
+            }
             soff += s * istr[a];
         }
         if (!skip) {
             const char *srow = xs + soff * (int64_t)es;
-            if (hi > lo) memcpy(o + lo * (int64_t)es, srow + (lo - P) * (int64_t)es,
-                                (size_t)(hi - lo) * es);
+            if (hi > lo)
+                memcpy(o + lo * (int64_t)es, srow + (lo - P) * (int64_t)es, (size_t)(hi - lo) * es);
             for (int64_t i = 0; i < L; i++) {
-                if (i == lo && hi > lo) { i = hi - 1; continue; }
+                if (i == lo && hi > lo) {
+                    i = hi - 1;
+                    continue;
+                }
                 int64_t s = map[r - 1][i];
                 if (s >= 0) memcpy(o + i * (int64_t)es, srow + s * (int64_t)es, es);
             }

@@ -9,8 +9,8 @@ int vx_sh_req(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_i
     const vx_tensor *x = vx_sh_opt(in, n_in, i);
     if (!x) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "missing required input %d", i);
     if (!vx_dtype_size(x->dtype))
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %d has unsupported dtype %s",
-                          i, vx_dtype_name(x->dtype));
+        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %d has unsupported dtype %s", i,
+                          vx_dtype_name(x->dtype));
     if (x->ndim < 0 || x->ndim > VX_MAX_DIMS || (x->numel > 0 && !x->data))
         return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "input %d is malformed", i);
     *t = x;
@@ -38,8 +38,8 @@ const char *vx_sh_str(char *buf, size_t len, int nd, const int64_t *dims) {
 
 int vx_sh_check_shape(vx_op_ctx *ctx, const vx_node *node, int ndim, const int64_t *dims) {
     if (ndim < 0 || ndim > VX_MAX_DIMS)
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "output rank %d exceeds limit %d",
-                          ndim, VX_MAX_DIMS);
+        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "output rank %d exceeds limit %d", ndim,
+                          VX_MAX_DIMS);
     int64_t n = 1;
     int zero = 0;
     for (int i = 0; i < ndim; i++) {
@@ -55,12 +55,12 @@ int vx_sh_check_shape(vx_op_ctx *ctx, const vx_node *node, int ndim, const int64
         if (!zero) n *= dims[i];
     }
     return 0;
-too_big: {
-        char b[200];
-        return vx_op_fail(ctx, node, VOX_ERR_NOMEM,
-                          "output shape %s exceeds the limit of %lld elements",
-                          vx_sh_str(b, sizeof b, ndim, dims), (long long)VX_MAX_ELEMS);
-    }
+too_big : {
+    char b[200];
+    return vx_op_fail(ctx, node, VOX_ERR_NOMEM,
+                      "output shape %s exceeds the limit of %lld elements",
+                      vx_sh_str(b, sizeof b, ndim, dims), (long long)VX_MAX_ELEMS);
+}
 }
 
 int vx_sh_alloc(vx_op_ctx *ctx, const vx_node *node, vx_tensor *t, int dtype, int ndim,
@@ -83,18 +83,17 @@ int vx_sh_ints(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const ch
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s must be int64 or int32, got %s", what,
                           vx_dtype_name(t->dtype));
     if (t->ndim > 1)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s must be 1-D, got rank %d", what,
-                          t->ndim);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s must be 1-D, got rank %d", what, t->ndim);
     if (t->numel > max)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s has %lld values, at most %d allowed",
-                          what, (long long)t->numel, max);
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s has %lld values, at most %d allowed", what,
+                          (long long)t->numel, max);
     for (int64_t i = 0; i < t->numel; i++) buf[i] = vx_sh_idx(t, i);
     *n = (int)t->numel;
     return 0;
 }
 
-int vx_sh_scalar_int(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t,
-                     const char *what, int64_t *v) {
+int vx_sh_scalar_int(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what,
+                     int64_t *v) {
     if (!vx_sh_is_index(t->dtype))
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s must be int64 or int32, got %s", what,
                           vx_dtype_name(t->dtype));
@@ -123,7 +122,7 @@ int vx_sh_merge(int nd, const int64_t *dims, const int64_t *sstr, int64_t *d, in
     int m = 0;
     for (int i = 0; i < nd; i++) {
         if (dims[i] == 1) continue;
-        if (m > 0 && s[m - 1] == sstr[i] * dims[i]) {   /* outer axis steps over this one */
+        if (m > 0 && s[m - 1] == sstr[i] * dims[i]) { /* outer axis steps over this one */
             d[m - 1] *= dims[i];
             s[m - 1] = sstr[i];
         } else {
@@ -138,8 +137,13 @@ int vx_sh_merge(int nd, const int64_t *dims, const int64_t *sstr, int64_t *d, in
 /* One output row of n elements read with element stride st. */
 static void strided_row(char *o, const char *src, size_t es, int64_t n, int64_t st) {
     switch (es) {
-#define ROW(T) { T *oo = (T *)o; const T *ss = (const T *)src; \
-                 for (int64_t k = 0; k < n; k++) oo[k] = ss[k * st]; } break;
+#define ROW(T)                                                                                     \
+    {                                                                                              \
+        T *oo = (T *)o;                                                                            \
+        const T *ss = (const T *)src;                                                              \
+        for (int64_t k = 0; k < n; k++) oo[k] = ss[k * st];                                        \
+    }                                                                                              \
+    break;
     case 1: ROW(uint8_t)
     case 2: ROW(uint16_t)
     case 4: ROW(uint32_t)
@@ -168,9 +172,11 @@ void vx_sh_strided_copy(void *dst, const void *src, size_t es, int nd, const int
     const char *sp = src;
     size_t rowbytes = (size_t)row * es;
     for (int64_t r = 0; r < nrows; r++, o += rowbytes) {
-        if (rst == 1) memcpy(o, sp + off * (int64_t)es, rowbytes);
-        else strided_row(o, sp + off * (int64_t)es, es, row, rst);
-        for (int k = outer_nd - 1; k >= 0; k--) {   /* odometer */
+        if (rst == 1)
+            memcpy(o, sp + off * (int64_t)es, rowbytes);
+        else
+            strided_row(o, sp + off * (int64_t)es, es, row, rst);
+        for (int k = outer_nd - 1; k >= 0; k--) { /* odometer */
             off += s[k];
             if (++idx[k] < d[k]) break;
             off -= s[k] * d[k];
@@ -187,7 +193,7 @@ uint16_t vx_sh_f32_to_f16(float f) {
     if (exp == 255) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
     int e = exp - 127 + 15;
     if (e >= 31) return (uint16_t)(sign | 0x7c00);
-    if (e <= 0) {                       /* half subnormal (or zero) */
+    if (e <= 0) { /* half subnormal (or zero) */
         if (e < -10) return (uint16_t)sign;
         mant |= 0x800000;
         int shift = 14 - e;
@@ -196,7 +202,7 @@ uint16_t vx_sh_f32_to_f16(float f) {
         return (uint16_t)(sign | r);
     }
     uint32_t h = sign | ((uint32_t)e << 10) | (mant >> 13), rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;   /* carry may reach inf: right */
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* carry may reach inf: right */
     return (uint16_t)h;
 }
 
@@ -206,8 +212,10 @@ float vx_sh_f16_to_f32(uint16_t h) {
         float f = ldexpf((float)mant, -24);
         return sign ? -f : f;
     }
-    if (exp == 31) x = sign | 0x7f800000 | (mant << 13);
-    else x = sign | ((exp + 112) << 23) | (mant << 13);
+    if (exp == 31)
+        x = sign | 0x7f800000 | (mant << 13);
+    else
+        x = sign | ((exp + 112) << 23) | (mant << 13);
     float f;
     memcpy(&f, &x, 4);
     return f;
@@ -235,8 +243,10 @@ void vx_sh_store_f64(int dtype, void *dst, double v) {
     case VX_UINT32: *(uint32_t *)dst = (uint32_t)sat_i64(v, 0, UINT32_MAX); break;
     /* 2^63 is exactly representable; values at or above it saturate. */
     case VX_INT64:
-        *(int64_t *)dst = v != v ? 0 : v >= 0x1p63 ? INT64_MAX : v <= -0x1p63 ? INT64_MIN
-                                                                              : (int64_t)v;
+        *(int64_t *)dst = v != v         ? 0
+                          : v >= 0x1p63  ? INT64_MAX
+                          : v <= -0x1p63 ? INT64_MIN
+                                         : (int64_t)v;
         break;
     case VX_UINT64:
         *(uint64_t *)dst = v != v || v <= 0 ? 0 : v >= 0x1p64 ? UINT64_MAX : (uint64_t)v;
@@ -255,6 +265,6 @@ void vx_sh_fill(void *dst, const void *elem, size_t es, int64_t n) {
     char *o = dst;
     memcpy(o, elem, es);
     size_t total = (size_t)n * es;
-    for (size_t done = es; done < total; done *= 2)   /* doubling copies */
+    for (size_t done = es; done < total; done *= 2) /* doubling copies */
         memcpy(o + done, o, done < total - done ? done : total - done);
 }

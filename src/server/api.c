@@ -24,17 +24,21 @@ int vx_api_set_error(vx_api_error *err, int status, const char *type, const char
     return -1;
 }
 
-#define BAD(param, code, ...) \
+#define BAD(param, code, ...)                                                                      \
     vx_api_set_error(err, 400, "invalid_request_error", code, param, __VA_ARGS__)
 
 char *vx_api_error_json(const vx_api_error *err) {
     cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
     cJSON_AddStringToObject(e, "message", err->message);
     cJSON_AddStringToObject(e, "type", err->type ? err->type : "server_error");
-    if (err->param) cJSON_AddStringToObject(e, "param", err->param);
-    else cJSON_AddNullToObject(e, "param");
-    if (err->code) cJSON_AddStringToObject(e, "code", err->code);
-    else cJSON_AddNullToObject(e, "code");
+    if (err->param)
+        cJSON_AddStringToObject(e, "param", err->param);
+    else
+        cJSON_AddNullToObject(e, "param");
+    if (err->code)
+        cJSON_AddStringToObject(e, "code", err->code);
+    else
+        cJSON_AddNullToObject(e, "code");
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;
@@ -47,11 +51,22 @@ int vx_api_utf8_count(const char *s, size_t len, size_t *chars) {
         unsigned c = p[i];
         size_t k;
         unsigned cp;
-        if (c < 0x80) { i++; n++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) { k = 1; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { k = 2; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { k = 3; cp = c & 0x07; }
-        else return -1;
+        if (c < 0x80) {
+            i++;
+            n++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            cp = c & 0x07;
+        } else
+            return -1;
         if (len - i <= k) return -1;
         for (size_t j = 1; j <= k; j++) {
             if ((p[i + j] & 0xc0) != 0x80) return -1;
@@ -89,9 +104,9 @@ int vx_voice_name_ok(const char *name) {
     return 1;
 }
 
-static const char *const openai_voices[] = {"alloy", "ash",   "ballad",  "coral", "echo",
-                                            "fable", "onyx",  "nova",    "sage",  "shimmer",
-                                            "verse", "marin", "cedar",   NULL};
+static const char *const openai_voices[] = {"alloy", "ash",   "ballad", "coral", "echo",
+                                            "fable", "onyx",  "nova",   "sage",  "shimmer",
+                                            "verse", "marin", "cedar",  NULL};
 
 static int is_openai_voice(const char *v) {
     for (int i = 0; openai_voices[i]; i++)
@@ -174,13 +189,15 @@ static int parse_audio_options(const cJSON *root, vx_speech_req *out, vx_api_err
         return -1;
     /* the rate bound per format is known now; without sample_rate any voice rate works
      * (mp3/aac take the next rate their bitstream has) */
-    int rate = out->sample_rate ? out->sample_rate
-                                : vx_audio_rate_for(out->format, out->format == VX_AUDIO_PCM
-                                                                     ? VX_OPENAI_PCM_RATE : 22050);
+    int rate = out->sample_rate
+                   ? out->sample_rate
+                   : vx_audio_rate_for(out->format,
+                                       out->format == VX_AUDIO_PCM ? VX_OPENAI_PCM_RATE : 22050);
     char msg[200];
     if (vx_encoder_check(out->format, rate, 1, &out->enc, msg, sizeof msg)) {
-        const char *param = strstr(msg, "bitrate") ? "bitrate"
-                          : strstr(msg, "compression") ? "compression" : "sample_rate";
+        const char *param = strstr(msg, "bitrate")       ? "bitrate"
+                            : strstr(msg, "compression") ? "compression"
+                                                         : "sample_rate";
         return BAD(param, "invalid_value", "%s", msg);
     }
     return 0;
@@ -191,7 +208,9 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
     if (get_number(root, "noise_scale", 0.0, 10.0, &out->noise_scale, err)) return -1;
     if (get_number(root, "noise_w", 0.0, 10.0, &out->noise_w, err)) return -1;
     if (get_number(root, "length_scale", 0.05, 20.0, &out->length_scale, err)) return -1;
-    if (get_number(root, "sentence_silence", 0.0, VX_MAX_SENTENCE_SILENCE, &out->sentence_silence, err)) return -1;
+    if (get_number(root, "sentence_silence", 0.0, VX_MAX_SENTENCE_SILENCE, &out->sentence_silence,
+                   err))
+        return -1;
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(root, "speaker");
     if (sp && !cJSON_IsNull(sp)) {
         if (cJSON_IsNumber(sp)) {
@@ -216,23 +235,30 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
     if (sf && !cJSON_IsNull(sf)) {
         if (!cJSON_IsString(sf))
             return BAD("stream_format", "invalid_type", "'stream_format' must be a string");
-        if (!strcmp(sf->valuestring, "sse")) out->sse = 1;
+        if (!strcmp(sf->valuestring, "sse"))
+            out->sse = 1;
         else if (strcmp(sf->valuestring, "audio"))
             return BAD("stream_format", "invalid_value",
                        "stream_format '%.40s' is invalid; use 'audio' or 'sse'", sf->valuestring);
     }
     const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "text_norm");
     if (tn && !cJSON_IsNull(tn)) {
-        if (!cJSON_IsBool(tn)) return BAD("text_norm", "invalid_type", "'text_norm' must be a boolean");
+        if (!cJSON_IsBool(tn))
+            return BAD("text_norm", "invalid_type", "'text_norm' must be a boolean");
         out->text_norm = cJSON_IsTrue(tn);
     }
     const cJSON *inf = cJSON_GetObjectItemCaseSensitive(root, "input_format");
     if (inf && !cJSON_IsNull(inf)) {
         const char *v = cJSON_IsString(inf) ? inf->valuestring : "";
-        if (!strcmp(v, "auto")) out->input_format = VOX_INPUT_AUTO;
-        else if (!strcmp(v, "text")) out->input_format = VOX_INPUT_TEXT;
-        else if (!strcmp(v, "ssml")) out->input_format = VOX_INPUT_SSML;
-        else return BAD("input_format", "invalid_value", "'input_format' must be 'text', 'ssml' or 'auto'");
+        if (!strcmp(v, "auto"))
+            out->input_format = VOX_INPUT_AUTO;
+        else if (!strcmp(v, "text"))
+            out->input_format = VOX_INPUT_TEXT;
+        else if (!strcmp(v, "ssml"))
+            out->input_format = VOX_INPUT_SSML;
+        else
+            return BAD("input_format", "invalid_value",
+                       "'input_format' must be 'text', 'ssml' or 'auto'");
     }
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(root, "instructions");
     /* accepted and ignored, as tts-1 does: vox voices take no style prompt */
@@ -259,8 +285,8 @@ static int parse_root(const cJSON *root, const vx_api_config *cfg, vx_speech_req
     if (!cJSON_IsObject(root))
         return BAD(NULL, "invalid_json", "request body must be a JSON object");
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "input");
-    if (!in || cJSON_IsNull(in)) return BAD("input", "missing_required_parameter",
-                                            "'input' is required");
+    if (!in || cJSON_IsNull(in))
+        return BAD("input", "missing_required_parameter", "'input' is required");
     if (!cJSON_IsString(in)) return BAD("input", "invalid_type", "'input' must be a string");
     size_t len = strlen(in->valuestring), chars;
     if (vx_api_utf8_count(in->valuestring, len, &chars))
@@ -329,8 +355,7 @@ int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_s
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) return BAD(NULL, "invalid_json", "request body is not valid JSON");
     /* one object and nothing after it (but whitespace) */
-    while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-        end++;
+    while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')) end++;
     if (end < body + len) {
         cJSON_Delete(root);
         return BAD(NULL, "invalid_json", "data after the JSON object");

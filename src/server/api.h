@@ -16,15 +16,15 @@
 /* A Piper voice's numerics (vox_load_options.precision) chosen by name. */
 typedef struct vx_voice_precision {
     char name[VX_VOICE_NAME_MAX];
-    int precision;   /* VOX_PRECISION_* */
+    int precision; /* VOX_PRECISION_* */
 } vx_voice_precision;
 
 #define VX_SPEAKER_NAME_MAX 64
-#define VX_MAX_ALIASES 16
+#define VX_MAX_ALIASES      16
 
 /* OpenAI's pcm is 16-bit mono at 24 kHz; clients play it at that rate. */
-#define VX_OPENAI_PCM_RATE 24000
-#define VX_MAX_SENTENCE_SILENCE 5.0   /* seconds: sentence_silence above is a 400 */
+#define VX_OPENAI_PCM_RATE      24000
+#define VX_MAX_SENTENCE_SILENCE 5.0 /* seconds: sentence_silence above is a 400 */
 
 /* The 13 OpenAI voice names (alloy ash ballad coral echo fable onyx nova sage shimmer verse
  * marin cedar); each maps to a configured vox voice (--voice-alias), else the default voice. */
@@ -35,7 +35,7 @@ typedef struct vx_alias {
 
 typedef struct vx_api_config {
     const char *default_voice;
-    size_t max_input_chars;       /* input limit in Unicode code points */
+    size_t max_input_chars; /* input limit in Unicode code points */
     const vx_alias *aliases;
     int n_aliases;
 } vx_api_config;
@@ -54,15 +54,15 @@ typedef struct vx_speech_req {
     int speaker_id;                /* -1: by name or default */
     char speaker[VX_SPEAKER_NAME_MAX];
     float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: voice default */
-    int text_norm;                 /* "text_norm": false -> 0 (Piper's exact phoneme ids) */
-    int input_format;              /* "input_format": VOX_INPUT_AUTO / _TEXT / _SSML */
+    int text_norm;    /* "text_norm": false -> 0 (Piper's exact phoneme ids) */
+    int input_format; /* "input_format": VOX_INPUT_AUTO / _TEXT / _SSML */
 } vx_speech_req;
 
 typedef struct vx_api_error {
-    int status;                    /* HTTP status */
-    const char *type;              /* OpenAI error type, e.g. "invalid_request_error" */
-    const char *code;              /* machine-readable code, e.g. "unsupported_format" */
-    const char *param;             /* offending field or NULL */
+    int status;        /* HTTP status */
+    const char *type;  /* OpenAI error type, e.g. "invalid_request_error" */
+    const char *code;  /* machine-readable code, e.g. "unsupported_format" */
+    const char *param; /* offending field or NULL */
     char message[256];
 } vx_api_error;
 
@@ -81,8 +81,7 @@ int vx_voice_name_ok(const char *name);
 
 /* Fill err; message is printf-formatted. Returns -1 for convenience. */
 int vx_api_set_error(vx_api_error *err, int status, const char *type, const char *code,
-                     const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+                     const char *param, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The JSON error body {"error":{"message","type","param","code"}}; malloc'd string. */
 char *vx_api_error_json(const vx_api_error *err);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 int vx_audio_out_rate(vx_audio_format f, int voice, int want, int *enc_rate) {
-    if (f == VX_AUDIO_OPUS) {   /* coded from min(voice, want); decoded at 48 kHz */
+    if (f == VX_AUDIO_OPUS) { /* coded from min(voice, want); decoded at 48 kHz */
         *enc_rate = want && want < voice ? want : voice;
         return 48000;
     }
@@ -37,18 +37,21 @@ int vx_audio_out_begin(vx_audio_out *o, vx_audio_format fmt, int voice_rate, int
     if (!o->enc) return -1;
     if (enc_rate != voice_rate) {
         o->rs = vx_resampler_create(voice_rate, enc_rate, 1, VX_RESAMPLE_HQ, err, errlen);
-        if (!o->rs) { vx_audio_out_free(o); return -1; }
+        if (!o->rs) {
+            vx_audio_out_free(o);
+            return -1;
+        }
     }
-    return drain(o, emit, user);   /* a header (wav, flac, ogg) goes out at once */
+    return drain(o, emit, user); /* a header (wav, flac, ogg) goes out at once */
 }
 
 int vx_audio_out_push(vx_audio_out *o, const int16_t *pcm, size_t n, vx_emit_fn emit, void *user) {
     o->frames_in += n;
     if (!o->rs && o->fmt != VX_AUDIO_OPUS && o->fmt != VX_AUDIO_AAC) {
-        if (vx_encoder_push_s16(o->enc, pcm, n)) return -1;   /* s16 codecs: no float trip */
+        if (vx_encoder_push_s16(o->enc, pcm, n)) return -1; /* s16 codecs: no float trip */
         return drain(o, emit, user);
     }
-    for (size_t off = 0; off < n;) {   /* float, in pieces, through the resampler */
+    for (size_t off = 0; off < n;) { /* float, in pieces, through the resampler */
         size_t k = n - off < 8192 ? n - off : 8192;
         if (o->fcap < k) {
             float *f = realloc(o->fbuf, 8192 * sizeof(float));

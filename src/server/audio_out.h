@@ -24,12 +24,12 @@ typedef void (*vx_emit_fn)(void *user, const void *data, size_t n);
 
 typedef struct vx_audio_out {
     vx_audio_format fmt;
-    int voice_rate, rate;       /* rate: what the client decodes (X-Sample-Rate) */
+    int voice_rate, rate; /* rate: what the client decodes (X-Sample-Rate) */
     vx_encoder *enc;
     vx_resampler *rs;
     float *fbuf;
     size_t fcap;
-    uint64_t frames_in;         /* voice-rate frames pushed */
+    uint64_t frames_in; /* voice-rate frames pushed */
 } vx_audio_out;
 
 /* The rate a client decodes for (format, voice rate, sample_rate or 0); *enc_rate gets the

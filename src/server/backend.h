@@ -41,18 +41,18 @@ typedef struct vx_voice_meta {
     char name[VX_VOICE_NAME_MAX];
     char kind[16], language[32], quality[16];
     int sample_rate, num_speakers;
-    int threads;   /* inference threads one synthesis can use when run alone; 1 = no gain */
+    int threads; /* inference threads one synthesis can use when run alone; 1 = no gain */
 } vx_voice_meta;
 
 /* How to speak: what a request may set beyond voice and text. */
 typedef struct vx_synth_params {
-    int speaker_id;                   /* -1: by name, or the voice's default */
+    int speaker_id;                    /* -1: by name, or the voice's default */
     char speaker[VX_SPEAKER_NAME_MAX]; /* by name; "" = none (a job resolves it to an id) */
-    float speed;                      /* 1 = normal, > 0 */
+    float speed;                       /* 1 = normal, > 0 */
     float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: the voice's default */
-    int text_norm;                    /* 1 (default): normalize text; 0: Piper's exact ids */
-    int input_format;                 /* VOX_INPUT_*: an SSML document is one "sentence" */
-    vox_lexicon *lexicon;             /* the job's reference (voxd --lexicon), or NULL */
+    int text_norm;        /* 1 (default): normalize text; 0: Piper's exact ids */
+    int input_format;     /* VOX_INPUT_*: an SSML document is one "sentence" */
+    vox_lexicon *lexicon; /* the job's reference (voxd --lexicon), or NULL */
 } vx_synth_params;
 
 void vx_synth_params_init(vx_synth_params *p);
@@ -63,20 +63,20 @@ typedef struct vx_backend {
                 char *err, size_t errlen);
     void (*free_voice)(struct vx_backend *e, void *voice);
     const char *(*speaker_name)(void *voice, int id);
-    int (*split)(void *voice, const char *text, size_t len, vox_span **spans, size_t *n,
-                 char *err, size_t errlen);
+    int (*split)(void *voice, const char *text, size_t len, vox_span **spans, size_t *n, char *err,
+                 size_t errlen);
     /* Synthesize text (one sentence) and append s16le samples to out, on `threads`
      * threads (1 = the calling thread only; at most the voice's meta.threads). */
-    int (*synth)(void *voice, const char *text, size_t len, const vx_synth_params *p,
-                 int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
+    int (*synth)(void *voice, const char *text, size_t len, const vx_synth_params *p, int threads,
+                 vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
     /* backend state */
     const char *const *data_dirs;
     int n_data_dirs;
-    int wide_threads;    /* threads a synthesis may use when it runs alone (<= workers) */
-    int precision;       /* VOX_PRECISION_* for voices without an override */
+    int wide_threads; /* threads a synthesis may use when it runs alone (<= workers) */
+    int precision;    /* VOX_PRECISION_* for voices without an override */
     const vx_voice_precision *voice_precision;
     int n_voice_precision;
-    int stub_delay_ms;   /* stub only: sleep per sentence */
+    int stub_delay_ms; /* stub only: sleep per sentence */
 } vx_backend;
 
 void vx_backend_vox_init(vx_backend *e);

@@ -52,7 +52,10 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
         if (end > start) {
             if (cnt == cap) {
                 vox_span *t = realloc(s, (cap *= 2) * sizeof(*s));
-                if (!t) { free(s); return VOX_ERR_NOMEM; }
+                if (!t) {
+                    free(s);
+                    return VOX_ERR_NOMEM;
+                }
                 s = t;
             }
             s[cnt].offset = start;

@@ -16,7 +16,8 @@ static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta
     o.threads = e->wide_threads > 1 ? e->wide_threads : 1;
     o.precision = e->precision;
     for (int i = 0; i < e->n_voice_precision; i++)
-        if (!strcmp(e->voice_precision[i].name, name)) o.precision = e->voice_precision[i].precision;
+        if (!strcmp(e->voice_precision[i].name, name))
+            o.precision = e->voice_precision[i].precision;
     vox_voice *v = NULL;
     int rc = vox_voice_load(name, &o, &v, err, errlen);
     if (rc != VOX_OK) return rc;
@@ -36,9 +37,7 @@ static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta
 
 static void vox_free_voice(vx_backend *e, void *voice) { vox_voice_free(voice); }
 
-static const char *vox_speaker(void *voice, int id) {
-    return vox_voice_speaker_name(voice, id);
-}
+static const char *vox_speaker(void *voice, int id) { return vox_voice_speaker_name(voice, id); }
 
 static int vox_split(void *voice, const char *text, size_t len, vox_span **spans, size_t *n,
                      char *err, size_t errlen) {
@@ -47,9 +46,8 @@ static int vox_split(void *voice, const char *text, size_t len, vox_span **spans
 
 static void cancel_synth(void *arg) { vox_synth_cancel(arg); }
 
-static int vox_synth_sentence(void *voice, const char *text, size_t len,
-                              const vx_synth_params *p, int threads, vx_ctl *ctl, vx_buf *out,
-                              char *err, size_t errlen) {
+static int vox_synth_sentence(void *voice, const char *text, size_t len, const vx_synth_params *p,
+                              int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
     vox_synth_options o;
     vox_synth_options_init(&o);
     o.threads = threads > 1 ? 0 : 1; /* 0: the voice's inference pool (load-time threads) */

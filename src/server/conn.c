@@ -120,8 +120,10 @@ static void out_raw(vx_conn *c, const char *p, size_t n) {
 void vx_conn_send(vx_conn *c, const void *data, size_t n) {
     if (c->closing || !n) return;
     c->srv->metrics.bytes_out += n;
-    if (c->ssl) vx_tls_send(c, data, n);
-    else out_raw(c, data, n);
+    if (c->ssl)
+        vx_tls_send(c, data, n);
+    else
+        out_raw(c, data, n);
 }
 
 static void on_idle(uv_idle_t *h) {}
@@ -221,8 +223,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     }
     if (c->lingering || c->input_dead) return; /* discard */
     c->last_active = vx_now();
-    if (c->ssl) vx_tls_feed(c, buf->base, (size_t)nread);
-    else vx_conn_feed(c, buf->base, (size_t)nread);
+    if (c->ssl)
+        vx_tls_feed(c, buf->base, (size_t)nread);
+    else
+        vx_conn_feed(c, buf->base, (size_t)nread);
 }
 
 void vx_conn_read_start(vx_conn *c) {
@@ -270,11 +274,15 @@ void vx_conn_sweep(vx_server *s, double now) {
             if (now - c->head_start > s->cfg.header_timeout) vx_conn_close(c);
         } else if (c->proto != VX_PROTO_H2 && c->head_start && c->h1state != VX_H1_BUSY &&
                    now - c->head_start > s->cfg.header_timeout) {
-            if (c->proto == VX_PROTO_H1) vx_h1_fail(c, 408);
-            else vx_conn_close(c);
+            if (c->proto == VX_PROTO_H1)
+                vx_h1_fail(c, 408);
+            else
+                vx_conn_close(c);
         } else if (!busy && !c->head_start && now - c->last_active > s->cfg.idle_timeout) {
-            if (c->h2 && !c->goaway_sent) vx_h2_goaway(c);
-            else if (!c->h2) vx_conn_close(c);
+            if (c->h2 && !c->goaway_sent)
+                vx_h2_goaway(c);
+            else if (!c->h2)
+                vx_conn_close(c);
         }
     }
 }
@@ -314,8 +322,10 @@ void vx_conn_close(vx_conn *c) {
         c->req = NULL;
     }
     vx_h2_close_streams(c);
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->n_conns--;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);

@@ -40,36 +40,36 @@ typedef struct vx_hdr {
 /* One HTTP exchange: an HTTP/1.1 request or an HTTP/2 stream. Loop thread only. */
 struct vx_req {
     vx_conn *c;
-    int32_t stream_id;            /* h2; 0 for HTTP/1.1 */
-    vx_req *next, *prev;          /* h2: the connection's open streams */
+    int32_t stream_id;   /* h2; 0 for HTTP/1.1 */
+    vx_req *next, *prev; /* h2: the connection's open streams */
     char method[16];
     char path[VX_PATH_MAX];
     char auth[VX_AUTH_MAX];
     size_t auth_len;
     int auth_too_long;
-    int h2_err;                   /* h2: status to answer when headers broke a limit */
+    int h2_err; /* h2: status to answer when headers broke a limit */
     size_t h2_head_bytes;
     int h2_n_headers;
     vx_buf *body;
     int body_overflow;
-    size_t discarded;             /* h2: body bytes dropped after an early answer */
+    size_t discarded; /* h2: body bytes dropped after an early answer */
     int route;
-    int status;                   /* sent status, 0 before */
+    int status; /* sent status, 0 before */
     int head_sent;
-    int chunked;                  /* h1 streaming response */
-    int done;                     /* response complete */
+    int chunked; /* h1 streaming response */
+    int done;    /* response complete */
     double t_start;
     /* h2 output */
     vx_buf *out;
     size_t out_off;
     int out_eof, deferred;
     vx_job *job;
-    int routed;                   /* h2: the request is complete (or timed out) */
-    double in_last;               /* h2: last request bytes (HEADERS, DATA) on this stream */
-    double out_progress;          /* h2: output became pending, or was last taken */
-    int sse;                      /* OpenAI stream_format "sse" (openai.c) */
-    size_t sse_chars;             /* input characters, for speech.audio.done's usage */
-    struct vx_grpc_call *grpc;    /* gRPC call state (grpc.c), NULL for other streams */
+    int routed;                /* h2: the request is complete (or timed out) */
+    double in_last;            /* h2: last request bytes (HEADERS, DATA) on this stream */
+    double out_progress;       /* h2: output became pending, or was last taken */
+    int sse;                   /* OpenAI stream_format "sse" (openai.c) */
+    size_t sse_chars;          /* input characters, for speech.audio.done's usage */
+    struct vx_grpc_call *grpc; /* gRPC call state (grpc.c), NULL for other streams */
 };
 
 enum { VX_PROTO_DETECT, VX_PROTO_H1, VX_PROTO_H2 };
@@ -78,7 +78,7 @@ enum { VX_H1_HEAD, VX_H1_BODY, VX_H1_BUSY };
 struct vx_wblock {
     uv_write_t wr;
     vx_conn *c;
-    struct vx_wblock *next;       /* pool free list */
+    struct vx_wblock *next; /* pool free list */
     size_t len;
     char data[65536];
 };
@@ -86,7 +86,7 @@ struct vx_wblock {
 struct vx_conn {
     uv_tcp_t tcp;
     vx_server *srv;
-    vx_conn *prev, *next;         /* all connections */
+    vx_conn *prev, *next; /* all connections */
     vx_conn *dirty_next;
     int dirty;
     int tls_listener;
@@ -99,39 +99,38 @@ struct vx_conn {
     vx_buf *in;
     int h1state;
     vx_h1_request h1;
-    vx_req *req;                  /* h1 current request */
+    vx_req *req; /* h1 current request */
     int keep_alive;
     int in_process;
     int closing;
     int close_after_write;
     int goaway_sent;
     int reading;
-    int lingering;                /* response done: FIN sent, draining input before close */
+    int lingering; /* response done: FIN sent, draining input before close */
     uv_shutdown_t sreq;
     double linger_start;
     vx_wblock *wcur;
     size_t write_pending;
     double last_active, head_start, last_write_progress;
-    int h1_wait_flush;            /* response done: the next request waits for the flush */
-    int input_dead;               /* closing after a flush: input is discarded */
-    unsigned long long written;   /* bytes the socket accepted */
-    double wt_start;              /* --min-rate window: start, and `written` then */
+    int h1_wait_flush;          /* response done: the next request waits for the flush */
+    int input_dead;             /* closing after a flush: input is discarded */
+    unsigned long long written; /* bytes the socket accepted */
+    double wt_start;            /* --min-rate window: start, and `written` then */
     unsigned long long wt_bytes;
 };
 
-#define VX_H2_WRITE_HIGH (1u << 20)   /* stop producing h2 frames above this many unsent bytes */
+#define VX_H2_WRITE_HIGH (1u << 20) /* stop producing h2 frames above this many unsent bytes */
 /* Backpressure: a response (an h1 connection's output, an h2 stream's) holding more than
  * VX_RESP_OUT_HIGH unsent bytes pauses its speech job (job.h) until the client drained it
  * below VX_RESP_OUT_LOW; so memory per response is about HIGH plus one sentence's audio. */
 #define VX_RESP_OUT_HIGH (256u << 10)
-#define VX_RESP_OUT_LOW (64u << 10)
+#define VX_RESP_OUT_LOW  (64u << 10)
 /* The kernel's send buffer per connection (Linux doubles it): without a fixed size it grows
  * to tcp_wmem's maximum (4 MiB) per client, kernel memory that RSS does not show and that
  * hides a slow reader from --min-rate for minutes. 64 KiB (128 in fact) still carries
  * megabytes a second at WAN round trips, far above any audio rate. */
-#define VX_SOCK_SNDBUF (64 << 10)
-#define VX_LINGER_SECONDS 2.0         /* after the last response: drain input this long */
-
+#define VX_SOCK_SNDBUF    (64 << 10)
+#define VX_LINGER_SECONDS 2.0 /* after the last response: drain input this long */
 
 /* Connections (conn.c). */
 void vx_conn_send(vx_conn *c, const void *data, size_t n);
@@ -139,40 +138,40 @@ void vx_conn_send(vx_conn *c, const void *data, size_t n);
  * closing or out of memory (it is closed then). vx_conn_out_commit: n bytes were filled. */
 char *vx_conn_out_space(vx_conn *c, size_t *avail);
 void vx_conn_out_commit(vx_conn *c, size_t n);
-void vx_conn_touch(vx_conn *c);               /* flush (and pump h2) before the next poll */
-void vx_conn_on_check(uv_check_t *h);         /* the once-per-iteration flush */
+void vx_conn_touch(vx_conn *c);       /* flush (and pump h2) before the next poll */
+void vx_conn_on_check(uv_check_t *h); /* the once-per-iteration flush */
 void vx_conn_feed(vx_conn *c, const char *p, size_t n); /* plaintext in: detect, h1, h2 */
 void vx_conn_read_start(vx_conn *c);
 void vx_conn_close(vx_conn *c);
-void vx_conn_close_flush(vx_conn *c);         /* close once what is queued (GOAWAY, alert) is out */
+void vx_conn_close_flush(vx_conn *c); /* close once what is queued (GOAWAY, alert) is out */
 size_t vx_conn_out_buffered(const vx_conn *c); /* queued, not yet taken by the socket */
-void vx_conn_sweep(vx_server *s, double now); /* header, idle, write and linger timeouts */
+void vx_conn_sweep(vx_server *s, double now);  /* header, idle, write and linger timeouts */
 void vx_wblock_pool_drain(vx_server *s);
 
 /* TLS (tls.c). */
 SSL_CTX *vx_tls_ctx_new(const vx_server_config *cfg, char *err, size_t errlen);
-int vx_tls_conn_init(vx_conn *c, SSL_CTX *ctx);   /* 0 or -1 */
+int vx_tls_conn_init(vx_conn *c, SSL_CTX *ctx); /* 0 or -1 */
 void vx_tls_feed(vx_conn *c, const char *p, size_t n);
 void vx_tls_send(vx_conn *c, const void *data, size_t n);
-void vx_tls_shutdown(vx_conn *c);                 /* close_notify, if the handshake finished */
+void vx_tls_shutdown(vx_conn *c); /* close_notify, if the handshake finished */
 int vx_tls_handshaking(const vx_conn *c);
 void vx_tls_conn_free(vx_conn *c);
 
 /* HTTP/1.1 (http1.c). */
 void vx_h1_process(vx_conn *c);
-void vx_h1_fail(vx_conn *c, int status);          /* error answer, then close */
+void vx_h1_fail(vx_conn *c, int status); /* error answer, then close */
 void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
 void vx_h1_resp_body(vx_req *r, const void *p, size_t n);
 void vx_h1_resp_end(vx_req *r);
 void vx_h1_resp_abort(vx_req *r);
-void vx_h1_drained(vx_conn *c);                   /* output fell below VX_RESP_OUT_LOW */
+void vx_h1_drained(vx_conn *c); /* output fell below VX_RESP_OUT_LOW */
 
 /* HTTP/2 (http2.c). */
-int vx_h2_start(vx_conn *c);                      /* 0 or -1 */
+int vx_h2_start(vx_conn *c); /* 0 or -1 */
 void vx_h2_feed(vx_conn *c, const char *p, size_t n);
-void vx_h2_pump(vx_conn *c);                      /* frames out, up to VX_H2_WRITE_HIGH */
+void vx_h2_pump(vx_conn *c); /* frames out, up to VX_H2_WRITE_HIGH */
 void vx_h2_goaway(vx_conn *c);
-void vx_h2_sweep(vx_conn *c, double now);         /* per-stream request and output timeouts */
+void vx_h2_sweep(vx_conn *c, double now); /* per-stream request and output timeouts */
 void vx_h2_close_streams(vx_conn *c);
 void vx_h2_conn_free(vx_conn *c);
 void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long content_length);
@@ -199,7 +198,6 @@ void vx_resp_status_error(vx_req *r, int status); /* a protocol error: "bad_requ
 
 /* Routes (routes.c): a complete request (head and body) is answered. */
 void vx_route(vx_req *r);
-
 
 /* POST /v1/audio/speech (openai.c): the request becomes a speech job (job.h). */
 void vx_openai_speech(vx_server *s, vx_req *r);

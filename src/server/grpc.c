@@ -27,48 +27,50 @@
 #include "grpc.h"
 #include "grpc_msg.h"
 
-#define VX_GRPC_OUT_HIGH (256u << 10)   /* queued response bytes that pause the job */
-#define VX_GRPC_OUT_LOW (64u << 10)     /* ... and resume it once drained to this */
-#define VX_GRPC_AUDIO_CHUNK (64u << 10) /* audio bytes per AudioChunk message at most */
-#define VX_GRPC_MAX_VOICES 512          /* ListVoices: loaded + scanned voices listed */
-#define VX_GRPC_RETRY_MS "1000"         /* grpc-retry-pushback-ms when the queue is full */
-#define VX_GRPC_DISCARD_MAX (16u << 20) /* request bytes dropped after the call ended, then
+#define VX_GRPC_OUT_HIGH    (256u << 10) /* queued response bytes that pause the job */
+#define VX_GRPC_OUT_LOW     (64u << 10)  /* ... and resume it once drained to this */
+#define VX_GRPC_AUDIO_CHUNK (64u << 10)  /* audio bytes per AudioChunk message at most */
+#define VX_GRPC_MAX_VOICES  512          /* ListVoices: loaded + scanned voices listed */
+#define VX_GRPC_RETRY_MS    "1000"       /* grpc-retry-pushback-ms when the queue is full */
+#define VX_GRPC_DISCARD_MAX                                                                        \
+    (16u << 20) /* request bytes dropped after the call ended, then
                                            RST_STREAM */
 
 enum { M_NONE, M_LIST, M_SYNTH, M_STREAM, M_CHECK, M_WATCH };
 
-static const struct { const char *path; int method; } methods[] = {
-    {"/vox.v1.Speech/ListVoices", M_LIST},
-    {"/vox.v1.Speech/Synthesize", M_SYNTH},
-    {"/vox.v1.Speech/SynthesizeStream", M_STREAM},
-    {"/grpc.health.v1.Health/Check", M_CHECK},
+static const struct {
+    const char *path;
+    int method;
+} methods[] = {
+    {"/vox.v1.Speech/ListVoices", M_LIST},         {"/vox.v1.Speech/Synthesize", M_SYNTH},
+    {"/vox.v1.Speech/SynthesizeStream", M_STREAM}, {"/grpc.health.v1.Health/Check", M_CHECK},
     {"/grpc.health.v1.Health/Watch", M_WATCH},
 };
 
 struct vx_grpc_call {
     int is_grpc;
     int method;
-    double timeout;              /* grpc-timeout in seconds; 0: none */
+    double timeout; /* grpc-timeout in seconds; 0: none */
     int timeout_bad;
-    int enc_bad;                 /* grpc-encoding other than identity */
+    int enc_bad; /* grpc-encoding other than identity */
     vx_grpc_deframer in;
-    int n_msgs;                  /* request messages received */
-    uint8_t *req;                /* unary request message (copied), req_len bytes */
+    int n_msgs;   /* request messages received */
+    uint8_t *req; /* unary request message (copied), req_len bytes */
     size_t req_len;
-    int dispatched;              /* the unary call was answered or its job submitted */
-    int resp_started;            /* response HEADERS submitted */
-    int ended;                   /* final status decided: no more messages */
+    int dispatched;   /* the unary call was answered or its job submitted */
+    int resp_started; /* response HEADERS submitted */
+    int ended;        /* final status decided: no more messages */
     int trailers_sent;
-    int status;                  /* grpc-status for the trailers */
-    char message[400];           /* grpc-message, percent-encoded */
-    int retry;                   /* add grpc-retry-pushback-ms */
-    vx_buf *out;                 /* response bytes nghttp2 has not taken yet */
+    int status;        /* grpc-status for the trailers */
+    char message[400]; /* grpc-message, percent-encoded */
+    int retry;         /* add grpc-retry-pushback-ms */
+    vx_buf *out;       /* response bytes nghttp2 has not taken yet */
     size_t out_off;
     int deferred, in_read;
-    int sentence, sample_rate;   /* for the next AudioChunk */
-    int closed_by_client;        /* END_STREAM seen */
-    int watch_status;            /* Health/Watch: the last status sent, 0 before */
-    size_t discarded;            /* request bytes after the end */
+    int sentence, sample_rate; /* for the next AudioChunk */
+    int closed_by_client;      /* END_STREAM seen */
+    int watch_status;          /* Health/Watch: the last status sent, 0 before */
+    size_t discarded;          /* request bytes after the end */
 };
 
 /* ------------------------------------------------------------ headers */
@@ -78,13 +80,13 @@ static int hdr_is(const uint8_t *n, size_t nl, const char *want) {
 }
 
 void vx_grpc_header(vx_req *r, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl) {
-    if (nl < 2 || (name[0] != 'c' && name[0] != 'g')) return;   /* the common case: not ours */
+    if (nl < 2 || (name[0] != 'c' && name[0] != 'g')) return; /* the common case: not ours */
     int ctype = hdr_is(name, nl, "content-type");
     if (!ctype && (nl < 5 || memcmp(name, "grpc-", 5))) return;
     /* application/grpc, application/grpc+proto, application/grpc;params */
     int grpc_ctype = ctype && vl >= 16 && !memcmp(value, "application/grpc", 16) &&
                      (vl == 16 || value[16] == '+' || value[16] == ';');
-    if (ctype && !grpc_ctype && !r->grpc) return;   /* plain HTTP: nothing allocated */
+    if (ctype && !grpc_ctype && !r->grpc) return; /* plain HTTP: nothing allocated */
     if (!r->grpc && !(r->grpc = calloc(1, sizeof(*r->grpc)))) return;
     vx_grpc_call *g = r->grpc;
     if (ctype) {
@@ -112,7 +114,8 @@ static void touch(vx_req *r) {
     vx_conn_touch(r->c);
 }
 
-#define NV(k, v) (nghttp2_nv){(uint8_t *)(k), (uint8_t *)(v), strlen(k), strlen(v), NGHTTP2_NV_FLAG_NONE}
+#define NV(k, v)                                                                                   \
+    (nghttp2_nv) { (uint8_t *)(k), (uint8_t *)(v), strlen(k), strlen(v), NGHTTP2_NV_FLAG_NONE }
 
 static void start_response(vx_req *r) {
     vx_grpc_call *g = r->grpc;
@@ -142,7 +145,8 @@ static void cancel_job(vx_req *r) {
 
 /* The call's final status. Before any response: trailers-only. Else after the queued
  * messages (read_cb sends the trailers). */
-static void finish(vx_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void finish(vx_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void finish(vx_req *r, int status, const char *fmt, ...) {
     vx_grpc_call *g = r->grpc;
     if (g->ended) return;
@@ -213,7 +217,8 @@ static ssize_t read_cb(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t le
         n = avail < length ? avail : length;
         memcpy(buf, g->out->data + g->out_off, n);
         g->out_off += n;
-        if (g->out_off == g->out->len) g->out->len = g->out_off = 0;
+        if (g->out_off == g->out->len)
+            g->out->len = g->out_off = 0;
         else if (g->out_off >= VX_GRPC_OUT_LOW && g->out_off * 2 >= g->out->len) {
             /* keep the buffer from creeping forward over a long stream */
             memmove(g->out->data, g->out->data + g->out_off, g->out->len - g->out_off);
@@ -222,7 +227,8 @@ static ssize_t read_cb(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t le
         }
     }
     /* drained enough: the paused job goes on (its audio lands in out, read next time) */
-    if (r->job && vx_job_paused(r->job) && (!g->out || g->out->len - g->out_off <= VX_GRPC_OUT_LOW)) {
+    if (r->job && vx_job_paused(r->job) &&
+        (!g->out || g->out->len - g->out_off <= VX_GRPC_OUT_LOW)) {
         g->in_read = 1;
         vx_job_resume(r->job);
         g->in_read = 0;
@@ -313,7 +319,7 @@ static void ev_end(void *user, const vx_job_error *e) {
     vx_req *r = user;
     r->job = NULL;
     if (e->status != VX_JOB_OK) return finish_job_error(r, e);
-    send_audio(r, NULL, 0, 1);   /* the stream's end, with the rate for a client that got none */
+    send_audio(r, NULL, 0, 1); /* the stream's end, with the rate for a client that got none */
     finish(r, VX_GRPC_OK, NULL);
 }
 
@@ -356,8 +362,8 @@ typedef struct {
 
 static char *dupstr(const char *p) { return strdup(p ? p : ""); }
 
-static void add_voice(voice_list *L, const vx_voice_meta *m, void *voice,
-                      const char *const *names, int n_names) {
+static void add_voice(voice_list *L, const vx_voice_meta *m, void *voice, const char *const *names,
+                      int n_names) {
     if (L->n >= VX_GRPC_MAX_VOICES) return;
     Vox__V1__Voice *v = &L->v[L->n];
     vox__v1__voice__init(v);
@@ -370,8 +376,8 @@ static void add_voice(voice_list *L, const vx_voice_meta *m, void *voice,
     if (ns > 1000) ns = 1000;
     v->speakers = ns ? calloc((size_t)ns, sizeof(char *)) : NULL;
     for (int i = 0; v->speakers && i < ns; i++) {
-        const char *nm = names ? (i < n_names ? names[i] : NULL)
-                               : L->s->backend.speaker_name(voice, i);
+        const char *nm =
+            names ? (i < n_names ? names[i] : NULL) : L->s->backend.speaker_name(voice, i);
         char def[16];
         snprintf(def, sizeof def, "%d", i);
         v->speakers[v->n_speakers++] = dupstr(nm ? nm : def);
@@ -449,7 +455,8 @@ void vx_grpc_health_changed(vx_server *s) {
         for (vx_req *r = c->h2 ? c->streams : NULL; r; r = r->next) {
             vx_grpc_call *g = r->grpc;
             if (!vx_grpc_is(r) || g->method != M_WATCH || !g->dispatched || g->ended ||
-                g->watch_status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
+                g->watch_status ==
+                    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
                 continue;
             if (g->watch_status != st && send_health(r, st)) continue;
             if (s->draining) finish(r, VX_GRPC_OK, NULL);
@@ -495,7 +502,8 @@ static void stream_msg(vx_req *r, const uint8_t *p, size_t n) {
             /* text may now pause between messages (an LLM thinking): the job's deadline
              * (grpc-timeout, at most --timeout) bounds the call, not http2.c's per-stream
              * --header-timeout for requests that stall */
-            else r->routed = 1;
+            else
+                r->routed = 1;
         }
     } else if (is_config) {
         finish(r, VX_GRPC_INVALID_ARGUMENT, "config: only the first TextChunk carries config");
@@ -509,7 +517,7 @@ static void stream_msg(vx_req *r, const uint8_t *p, size_t n) {
 static void stream_end(vx_req *r) {
     if (!r->grpc->n_msgs)
         return finish(r, VX_GRPC_INVALID_ARGUMENT, "config: the stream sent no TextChunk");
-    if (r->job) vx_job_close(r->job);   /* may end the call before it returns */
+    if (r->job) vx_job_close(r->job); /* may end the call before it returns */
 }
 
 /* ------------------------------------------------------------ hooks from http2.c */
@@ -535,8 +543,7 @@ void vx_grpc_headers_done(vx_req *r) {
     if (g->enc_bad)
         return finish(r, VX_GRPC_UNIMPLEMENTED,
                       "grpc-encoding: only identity (uncompressed messages) is supported");
-    if (g->timeout_bad)
-        return finish(r, VX_GRPC_INVALID_ARGUMENT, "grpc-timeout: malformed");
+    if (g->timeout_bad) return finish(r, VX_GRPC_INVALID_ARGUMENT, "grpc-timeout: malformed");
     if (g->method != M_CHECK && g->method != M_WATCH && !auth_ok(r))
         return finish(r, VX_GRPC_UNAUTHENTICATED,
                       "invalid or missing API key (authorization: Bearer <key>)");
@@ -566,7 +573,8 @@ void vx_grpc_data(vx_req *r, const uint8_t *p, size_t n) {
         g->n_msgs++;
         if (g->in.compressed)
             return finish(r, VX_GRPC_UNIMPLEMENTED, "compressed messages are not supported");
-        if (g->method == M_STREAM) stream_msg(r, g->in.msg, g->in.msg_len);
+        if (g->method == M_STREAM)
+            stream_msg(r, g->in.msg, g->in.msg_len);
         else if (g->n_msgs > 1)
             return finish(r, VX_GRPC_INVALID_ARGUMENT, "request: more than one message");
         else {

@@ -18,10 +18,10 @@ typedef struct vx_server vx_server;
 void vx_grpc_header(vx_req *r, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl);
 /* 1: the stream is a gRPC call (its content-type said so); the hooks below take it. */
 int vx_grpc_is(const vx_req *r);
-void vx_grpc_headers_done(vx_req *r);               /* request HEADERS complete */
+void vx_grpc_headers_done(vx_req *r); /* request HEADERS complete */
 void vx_grpc_data(vx_req *r, const uint8_t *p, size_t n);
-void vx_grpc_end_stream(vx_req *r);                 /* the client half-closed */
-void vx_grpc_free(vx_req *r);                       /* the stream is gone (vx_req_free) */
+void vx_grpc_end_stream(vx_req *r); /* the client half-closed */
+void vx_grpc_free(vx_req *r);       /* the stream is gone (vx_req_free) */
 
 /* server.c: readiness changed (the start-up voices are loaded; a drain began). Open
  * Health/Watch calls get the new status. */

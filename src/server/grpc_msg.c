@@ -22,8 +22,8 @@ int vx_grpc_deframe(vx_grpc_deframer *d, const uint8_t *p, size_t n, size_t max,
             return VX_GRPC_DF_MORE;
         }
         d->compressed = d->hdr[0] != 0;
-        d->msg_len = (size_t)d->hdr[1] << 24 | (size_t)d->hdr[2] << 16 |
-                     (size_t)d->hdr[3] << 8 | d->hdr[4];
+        d->msg_len =
+            (size_t)d->hdr[1] << 24 | (size_t)d->hdr[2] << 16 | (size_t)d->hdr[3] << 8 | d->hdr[4];
         d->msg_have = 0;
         if (d->msg_len > max) {
             *used = off;
@@ -95,7 +95,8 @@ size_t vx_grpc_percent_encode(const char *in, char *out, size_t cap) {
         unsigned char c = (unsigned char)*in;
         int plain = c >= 0x20 && c <= 0x7E && c != '%';
         if (o + (plain ? 1 : 3) >= cap) break;
-        if (plain) out[o++] = (char)c;
+        if (plain)
+            out[o++] = (char)c;
         else {
             out[o++] = '%';
             out[o++] = hex[c >> 4];
@@ -106,7 +107,8 @@ size_t vx_grpc_percent_encode(const char *in, char *out, size_t cap) {
     return o;
 }
 
-static int bad(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int bad(char *msg, size_t msglen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -134,13 +136,13 @@ int vx_grpc_synth_opts(const Vox__V1__SynthesizeRequest *q, const char *default_
     if (!isfinite(q->speed) || q->speed < 0 || q->speed > 10)
         return bad(msg, msglen, "speed: must be 0 (the default, 1) or in (0, 10], not %g",
                    (double)q->speed);
-    if (q->sample_rate && (q->sample_rate < VX_AUDIO_RATE_MIN || q->sample_rate > VX_AUDIO_RATE_MAX))
+    if (q->sample_rate &&
+        (q->sample_rate < VX_AUDIO_RATE_MIN || q->sample_rate > VX_AUDIO_RATE_MAX))
         return bad(msg, msglen, "sample_rate: must be 0 (the format's default) or %d..%d, not %d",
                    VX_AUDIO_RATE_MIN, VX_AUDIO_RATE_MAX, (int)q->sample_rate);
     const char *sp = q->speaker ? q->speaker : "";
     if (strlen(sp) >= sizeof(o->synth.speaker))
-        return bad(msg, msglen, "speaker: longer than %zu bytes",
-                   sizeof(o->synth.speaker) - 1);
+        return bad(msg, msglen, "speaker: longer than %zu bytes", sizeof(o->synth.speaker) - 1);
     /* q->timings is accepted; the backends give no word timings, so `words` stays empty */
     o->voice = q->voice && *q->voice ? q->voice : default_voice;
     o->text = text;

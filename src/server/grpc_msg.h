@@ -24,19 +24,27 @@
 
 /* gRPC status codes (grpc/doc/statuscodes.md). */
 enum {
-    VX_GRPC_OK = 0, VX_GRPC_CANCELLED = 1, VX_GRPC_UNKNOWN = 2, VX_GRPC_INVALID_ARGUMENT = 3,
-    VX_GRPC_DEADLINE_EXCEEDED = 4, VX_GRPC_NOT_FOUND = 5, VX_GRPC_RESOURCE_EXHAUSTED = 8,
-    VX_GRPC_FAILED_PRECONDITION = 9, VX_GRPC_UNIMPLEMENTED = 12, VX_GRPC_INTERNAL = 13,
-    VX_GRPC_UNAVAILABLE = 14, VX_GRPC_UNAUTHENTICATED = 16,
+    VX_GRPC_OK = 0,
+    VX_GRPC_CANCELLED = 1,
+    VX_GRPC_UNKNOWN = 2,
+    VX_GRPC_INVALID_ARGUMENT = 3,
+    VX_GRPC_DEADLINE_EXCEEDED = 4,
+    VX_GRPC_NOT_FOUND = 5,
+    VX_GRPC_RESOURCE_EXHAUSTED = 8,
+    VX_GRPC_FAILED_PRECONDITION = 9,
+    VX_GRPC_UNIMPLEMENTED = 12,
+    VX_GRPC_INTERNAL = 13,
+    VX_GRPC_UNAVAILABLE = 14,
+    VX_GRPC_UNAUTHENTICATED = 16,
 };
 
 /* Reassembles messages from DATA bytes that may split them anywhere. */
 typedef struct vx_grpc_deframer {
     uint8_t hdr[5];
     size_t hdr_have;
-    uint8_t *msg;          /* malloc'd, msg_len bytes once complete */
+    uint8_t *msg; /* malloc'd, msg_len bytes once complete */
     size_t msg_len, msg_have, msg_cap;
-    int compressed;        /* the message's flag byte said compressed */
+    int compressed; /* the message's flag byte said compressed */
 } vx_grpc_deframer;
 
 enum { VX_GRPC_DF_MORE = 0, VX_GRPC_DF_MSG = 1, VX_GRPC_DF_TOO_BIG = -1, VX_GRPC_DF_NOMEM = -2 };
@@ -47,7 +55,7 @@ enum { VX_GRPC_DF_MORE = 0, VX_GRPC_DF_MSG = 1, VX_GRPC_DF_TOO_BIG = -1, VX_GRPC
  * prefix announced more than `max` bytes (nothing is allocated for it); NOMEM. */
 int vx_grpc_deframe(vx_grpc_deframer *d, const uint8_t *p, size_t n, size_t max, size_t *used);
 void vx_grpc_deframer_next(vx_grpc_deframer *d);
-int vx_grpc_deframer_idle(const vx_grpc_deframer *d);   /* 1: between messages */
+int vx_grpc_deframer_idle(const vx_grpc_deframer *d); /* 1: between messages */
 void vx_grpc_deframer_free(vx_grpc_deframer *d);
 
 /* The 5-byte prefix of an uncompressed message of len bytes. */

@@ -17,8 +17,8 @@ void vx_h1_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
     int len = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nserver: voxd\r\n", status,
                        vx_status_reason(status));
     for (int i = 0; i < nh && len < (int)sizeof(head) - 200; i++)
-        len += snprintf(head + len, sizeof(head) - (size_t)len, "%s: %s\r\n", h[i].name,
-                        h[i].value);
+        len +=
+            snprintf(head + len, sizeof(head) - (size_t)len, "%s: %s\r\n", h[i].name, h[i].value);
     /* HTTP/1.0 has no chunked encoding: an unknown length ends with the connection. */
     int h10 = c->h1.minor == 0;
     if (c->srv->draining || (content_length < 0 && h10)) c->keep_alive = 0;
@@ -72,14 +72,18 @@ static void h1_request_done(vx_conn *c) {
     }
     /* pipelining: the next request is parsed only once this response is (mostly) flushed,
      * so a client that sends many requests and reads nothing holds one response's output */
-    if (vx_conn_out_buffered(c) >= VX_RESP_OUT_LOW) c->h1_wait_flush = 1;
-    else h1_next_request(c);
+    if (vx_conn_out_buffered(c) >= VX_RESP_OUT_LOW)
+        c->h1_wait_flush = 1;
+    else
+        h1_next_request(c);
 }
 
 void vx_h1_drained(vx_conn *c) {
     if (c->closing) return;
-    if (c->req && c->req->job && vx_job_paused(c->req->job)) vx_job_resume(c->req->job);
-    else if (c->h1_wait_flush && !c->req) h1_next_request(c);
+    if (c->req && c->req->job && vx_job_paused(c->req->job))
+        vx_job_resume(c->req->job);
+    else if (c->h1_wait_flush && !c->req)
+        h1_next_request(c);
 }
 
 void vx_h1_resp_end(vx_req *r) {
@@ -142,7 +146,8 @@ static int h1_start_request(vx_conn *c) {
     size_t al;
     const char *a = vx_h1_header_get(h, "authorization", &al);
     if (a) {
-        if (al >= VX_AUTH_MAX) r->auth_too_long = 1;
+        if (al >= VX_AUTH_MAX)
+            r->auth_too_long = 1;
         else {
             memcpy(r->auth, a, al);
             r->auth_len = al;
@@ -191,15 +196,24 @@ void vx_h1_process(vx_conn *c) {
             if (!c->head_start) c->head_start = vx_now();
             int rc = vx_h1_parse_head(in->data, in->len, &c->h1);
             if (rc == 0) break;
-            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            if (rc < 0) {
+                vx_h1_fail(c, -rc);
+                break;
+            }
             rc = h1_start_request(c);
-            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            if (rc < 0) {
+                vx_h1_fail(c, -rc);
+                break;
+            }
             c->h1state = VX_H1_BODY;
         }
         if (c->h1state == VX_H1_BODY) {
             int rc = h1_read_body(c);
             if (rc == 0) break;
-            if (rc < 0) { vx_h1_fail(c, -rc); break; }
+            if (rc < 0) {
+                vx_h1_fail(c, -rc);
+                break;
+            }
             c->h1state = VX_H1_BUSY;
             c->head_start = 0;
             c->req->t_start = vx_now();

@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VX_H1_MAX_HEAD 16384    /* request line + headers, bytes; more -> 431 */
+#define VX_H1_MAX_HEAD    16384 /* request line + headers, bytes; more -> 431 */
 #define VX_H1_MAX_HEADERS 64    /* header fields; more -> 431 */
-#define VX_H1_MAX_TARGET 4096   /* request-target bytes; more -> 414 */
-#define VX_H1_MAX_METHOD 15
+#define VX_H1_MAX_TARGET  4096  /* request-target bytes; more -> 414 */
+#define VX_H1_MAX_METHOD  15
 
 typedef struct vx_h1_header {
     const char *name, *value;
@@ -27,14 +27,14 @@ typedef struct vx_h1_request {
     char method[VX_H1_MAX_METHOD + 1];
     const char *target;
     size_t target_len;
-    int minor;                 /* HTTP/1.<minor>: 0 or 1 */
+    int minor; /* HTTP/1.<minor>: 0 or 1 */
     vx_h1_header headers[VX_H1_MAX_HEADERS];
     int n_headers;
-    int64_t content_length;    /* -1 when absent */
-    int chunked;               /* Transfer-Encoding: chunked */
-    int keep_alive;            /* after this request, per version and Connection */
-    int expect_continue;       /* Expect: 100-continue */
-    size_t head_len;           /* bytes of the head including the final CRLFCRLF */
+    int64_t content_length; /* -1 when absent */
+    int chunked;            /* Transfer-Encoding: chunked */
+    int keep_alive;         /* after this request, per version and Connection */
+    int expect_continue;    /* Expect: 100-continue */
+    size_t head_len;        /* bytes of the head including the final CRLFCRLF */
 } vx_h1_request;
 
 /*

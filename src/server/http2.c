@@ -56,8 +56,9 @@ void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
     snprintf(st, sizeof(st), "%d", status);
     nghttp2_nv nv[16];
     int n = 0;
-#define NV(k, v) nv[n++] = (nghttp2_nv){(uint8_t *)(k), (uint8_t *)(v), strlen(k), strlen(v), \
-                                        NGHTTP2_NV_FLAG_NONE}
+#define NV(k, v)                                                                                   \
+    nv[n++] =                                                                                      \
+        (nghttp2_nv){(uint8_t *)(k), (uint8_t *)(v), strlen(k), strlen(v), NGHTTP2_NV_FLAG_NONE}
     NV(":status", st);
     NV("server", "voxd");
     for (int i = 0; i < nh && n < 14; i++) NV(h[i].name, h[i].value);
@@ -69,9 +70,7 @@ void vx_h2_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long 
     vx_conn_touch(c);
 }
 
-static size_t h2_out_pending(const vx_req *r) {
-    return r->out ? r->out->len - r->out_off : 0;
-}
+static size_t h2_out_pending(const vx_req *r) { return r->out ? r->out->len - r->out_off : 0; }
 
 void vx_h2_resp_body(vx_req *r, const void *p, size_t n) {
     if (r->out_off && r->out_off >= r->out->len / 2) { /* keep the buffer compact */
@@ -131,8 +130,8 @@ static int h2_on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void
     return 0;
 }
 
-static int h2_on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name,
-                        size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user) {
+static int h2_on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                        const uint8_t *value, size_t vl, uint8_t flags, void *user) {
     vx_conn *c = user;
     if (f->hd.type != NGHTTP2_HEADERS) return 0;
     vx_req *r = h2_req(c, f->hd.stream_id);
@@ -143,14 +142,26 @@ static int h2_on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8
         return 0;
     }
     if (nl == 7 && !memcmp(name, ":method", 7)) {
-        if (vl >= sizeof(r->method)) r->h2_err = 501;
-        else { memcpy(r->method, value, vl); r->method[vl] = 0; }
+        if (vl >= sizeof(r->method))
+            r->h2_err = 501;
+        else {
+            memcpy(r->method, value, vl);
+            r->method[vl] = 0;
+        }
     } else if (nl == 5 && !memcmp(name, ":path", 5)) {
-        if (vl >= sizeof(r->path)) r->h2_err = 414;
-        else { memcpy(r->path, value, vl); r->path[vl] = 0; }
+        if (vl >= sizeof(r->path))
+            r->h2_err = 414;
+        else {
+            memcpy(r->path, value, vl);
+            r->path[vl] = 0;
+        }
     } else if (nl == 13 && !memcmp(name, "authorization", 13)) {
-        if (vl >= VX_AUTH_MAX) r->auth_too_long = 1;
-        else { memcpy(r->auth, value, vl); r->auth_len = vl; }
+        if (vl >= VX_AUTH_MAX)
+            r->auth_too_long = 1;
+        else {
+            memcpy(r->auth, value, vl);
+            r->auth_len = vl;
+        }
     } else {
         vx_grpc_header(r, name, nl, value, vl); /* gRPC hook: content-type, grpc-* */
     }
@@ -213,7 +224,8 @@ static int h2_on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *u
     if (r) r->routed = 1;
     if (!r || r->head_sent || r->done) return 0;
     c->last_active = vx_now();
-    if (r->h2_err) vx_resp_status_error(r, r->h2_err);
+    if (r->h2_err)
+        vx_resp_status_error(r, r->h2_err);
     else {
         r->t_start = vx_now();
         vx_route(r);
@@ -222,8 +234,10 @@ static int h2_on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *u
 }
 
 static void unlink_stream(vx_conn *c, vx_req *r) {
-    if (r->prev) r->prev->next = r->next;
-    else c->streams = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->streams = r->next;
     if (r->next) r->next->prev = r->prev;
     c->n_streams--;
 }
@@ -283,9 +297,8 @@ void vx_h2_feed(vx_conn *c, const char *p, size_t n) {
     ssize_t rc = nghttp2_session_mem_recv(c->h2, (const uint8_t *)p, n);
     if (rc < 0) {
         /* a fatal error (a flood, a callback failure): say GOAWAY, then close */
-        nghttp2_session_terminate_session(c->h2, rc == NGHTTP2_ERR_FLOODED
-                                                     ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                     : NGHTTP2_PROTOCOL_ERROR);
+        nghttp2_session_terminate_session(
+            c->h2, rc == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
         c->goaway_sent = 1;
         vx_conn_close_flush(c);
         return;

@@ -25,8 +25,9 @@
 #include "audio_out.h"
 #include "state.h"
 
-#define VX_JOB_POOL_MAX 64         /* finished jobs kept for reuse */
-#define VX_JOB_TAIL_EAGER 512      /* open jobs: re-split an unfinished tail up to this
+#define VX_JOB_POOL_MAX 64 /* finished jobs kept for reuse */
+#define VX_JOB_TAIL_EAGER                                                                          \
+    512 /* open jobs: re-split an unfinished tail up to this
                                       many bytes on every piece (kick_split) */
 
 typedef struct vx_sent {
@@ -34,12 +35,12 @@ typedef struct vx_sent {
     vx_ctl ctl;
     vx_buf *audio;
     int rc;
-    int ready;          /* loop: completion seen */
-    int threads;        /* inference threads it ran on */
+    int ready;   /* loop: completion seen */
+    int threads; /* inference threads it ran on */
     double secs;
-    const char *txt;    /* the sentence's text: in j->text (whole jobs) or own */
-    size_t off, len;    /* its bytes in the job's whole text */
-    char *own;          /* open jobs: a copy (j->text may move as pieces arrive) */
+    const char *txt; /* the sentence's text: in j->text (whole jobs) or own */
+    size_t off, len; /* its bytes in the job's whole text */
+    char *own;       /* open jobs: a copy (j->text may move as pieces arrive) */
     char err[160];
 } vx_sent;
 
@@ -49,10 +50,10 @@ static vx_sent *sent_of(vx_task *t) { return (vx_sent *)((char *)t - offsetof(vx
 
 struct vx_job {
     vx_server *srv;
-    vx_job *prev, *next;           /* s->jobs */
-    pthread_mutex_t mu;            /* guards sents/n against cancel */
+    vx_job *prev, *next; /* s->jobs */
+    pthread_mutex_t mu;  /* guards sents/n against cancel */
     atomic_int cancelled;
-    atomic_int outstanding;        /* tasks queued or running, not yet seen by the loop */
+    atomic_int outstanding; /* tasks queued or running, not yet seen by the loop */
     /* what was asked (read-only once queued, except synth.speaker: prepare resolves it) */
     char voice_name[VX_VOICE_NAME_MAX];
     char *text;
@@ -64,28 +65,28 @@ struct vx_job {
     /* prepare's results (worker; the loop reads them after the completion) */
     vx_voice_ent *voice;
     int prep_rc;
-    vx_job_status prep_status;     /* != OK: a refusal with prep_code (else from prep_rc) */
+    vx_job_status prep_status; /* != OK: a refusal with prep_code (else from prep_rc) */
     const char *prep_code;
     char err[256];
     vox_span *spans;
     size_t n;
-    vx_sent **sents;               /* each at a fixed address: tasks point into them */
-    size_t sents_cap;              /* allocated; recycled jobs keep them */
+    vx_sent **sents;  /* each at a fixed address: tasks point into them */
+    size_t sents_cap; /* allocated; recycled jobs keep them */
     vx_task prep_task;
     /* loop thread only */
     const vx_job_events *ev;
-    void *user;                    /* NULL: detached (ended or cancelled) */
-    int delivering;                /* inside a callback: free later */
-    int paused;                    /* vx_job_pause: no queueing, no delivery */
-    size_t owed;                   /* queue slots freed while paused, refilled on resume */
+    void *user;     /* NULL: detached (ended or cancelled) */
+    int delivering; /* inside a callback: free later */
+    int paused;     /* vx_job_pause: no queueing, no delivery */
+    size_t owed;    /* queue slots freed while paused, refilled on resume */
     size_t next_emit;
-    size_t next_queue;             /* sentences [0, next_queue) have been queued */
+    size_t next_queue; /* sentences [0, next_queue) have been queued */
     double t_start, deadline, synth_secs;
-    size_t audio_bytes;            /* PCM delivered or held */
+    size_t audio_bytes; /* PCM delivered or held */
     int first_byte;
-    vx_audio_out out;              /* the output stage, begun once the voice is known */
+    vx_audio_out out; /* the output stage, begun once the voice is known */
     int out_ok, started;
-    uint8_t *hold;                 /* encoded bytes not delivered yet: the container header
+    uint8_t *hold; /* encoded bytes not delivered yet: the container header
                                       before on_start, or a whole non-streamed job */
     size_t hold_len, hold_cap;
     int hold_failed;
@@ -93,22 +94,22 @@ struct vx_job {
      * belong to the worker while split_busy */
     int open, closed, final_done;
     size_t text_cap;
-    size_t text_ok;                /* text[0..text_ok) is whole code points, validated */
-    size_t chars;                  /* code points in it (--max-input) */
-    size_t consumed;               /* text[0..consumed) is in sentences */
-    size_t split_end;              /* the text the last split result covered */
-    int have_tail;                 /* that split's last, unfinished sentence: */
+    size_t text_ok;   /* text[0..text_ok) is whole code points, validated */
+    size_t chars;     /* code points in it (--max-input) */
+    size_t consumed;  /* text[0..consumed) is in sentences */
+    size_t split_end; /* the text the last split result covered */
+    int have_tail;    /* that split's last, unfinished sentence: */
     size_t tail_off, tail_len;
     int split_busy, split_closed;
-    char *split_in;                /* copy of text[split_base..) for the worker */
+    char *split_in; /* copy of text[split_base..) for the worker */
     size_t split_base, split_len;
     vox_span *split_spans;
     size_t split_n;
     int split_rc;
     char split_err[160];
     vx_task split_task;
-    size_t running;                /* sentence tasks queued or running (open jobs) */
-    double due;                    /* when the next sentence's audio is needed */
+    size_t running; /* sentence tasks queued or running (open jobs) */
+    double due;     /* when the next sentence's audio is needed */
     vx_job *free_next;
 };
 
@@ -166,8 +167,10 @@ static int ensure_sents(vx_job *j, size_t n) {
 
 static void job_free(vx_job *j) {
     vx_server *s = j->srv;
-    if (j->prev) j->prev->next = j->next;
-    else s->jobs = j->next;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        s->jobs = j->next;
     if (j->next) j->next->prev = j->prev;
     s->n_jobs--;
     for (size_t i = 0; i < j->n; i++) {
@@ -248,7 +251,8 @@ static void run_sentence(vx_server *s, vx_job *j, vx_sent *st, int threads) {
     } else {
         st->threads = threads;
         st->audio = vx_buf_get(&s->bufs);
-        if (!st->audio) st->rc = VOX_ERR_NOMEM;
+        if (!st->audio)
+            st->rc = VOX_ERR_NOMEM;
         else
             st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &j->synth, threads,
                                       &st->ctl, st->audio, st->err, sizeof(st->err));
@@ -269,13 +273,13 @@ static int resolve_speaker(vx_server *s, vx_job *j) {
                 return 0;
             }
         }
-        snprintf(j->err, sizeof(j->err), "speaker '%.60s' not found in voice '%.60s'",
-                 p->speaker, m->name);
+        snprintf(j->err, sizeof(j->err), "speaker '%.60s' not found in voice '%.60s'", p->speaker,
+                 m->name);
         return -1;
     }
     if (p->speaker_id >= 0 && p->speaker_id >= m->num_speakers) {
-        snprintf(j->err, sizeof(j->err), "speaker id %d out of range (voice has %d)",
-                 p->speaker_id, m->num_speakers);
+        snprintf(j->err, sizeof(j->err), "speaker id %d out of range (voice has %d)", p->speaker_id,
+                 m->num_speakers);
         return -1;
     }
     return 0;
@@ -320,7 +324,10 @@ static void run_prepare(vx_server *s, vx_job *j) {
         /* the voice's own lexicon, else the one for every voice: one map for the whole job */
         int pick = -1;
         for (int i = 0; i < s->n_lex; i++) {
-            if (!strcmp(s->lex_voice[i], j->voice_name)) { pick = i; break; }
+            if (!strcmp(s->lex_voice[i], j->voice_name)) {
+                pick = i;
+                break;
+            }
             if (!s->lex_voice[i][0] && pick < 0) pick = i;
         }
         if (pick >= 0) j->synth.lexicon = vox_lexicon_watch_get(s->lex[pick]);
@@ -336,8 +343,13 @@ static void run_prepare(vx_server *s, vx_job *j) {
     if (rc == VOX_OK && j->synth.input_format == VOX_INPUT_SSML) {
         /* an SSML document is synthesized whole (its breaks, marks and prosody span it) */
         spans = malloc(sizeof(*spans));
-        if (!spans) rc = VOX_ERR_NOMEM;
-        else { spans[0].offset = 0; spans[0].length = j->text_len; n = 1; }
+        if (!spans)
+            rc = VOX_ERR_NOMEM;
+        else {
+            spans[0].offset = 0;
+            spans[0].length = j->text_len;
+            n = 1;
+        }
     } else if (rc == VOX_OK) {
         rc = s->backend.split(j->voice->voice, j->text, j->text_len, &spans, &n, j->err,
                               sizeof(j->err));
@@ -382,11 +394,11 @@ static void run_split(vx_server *s, vx_job *j) {
     j->split_spans = NULL;
     j->split_n = 0;
     j->split_err[0] = 0;
-    if (atomic_load(&j->cancelled)) j->split_rc = VOX_ERR_CANCELLED;
+    if (atomic_load(&j->cancelled))
+        j->split_rc = VOX_ERR_CANCELLED;
     else
-        j->split_rc = s->backend.split(j->voice->voice, j->split_in, j->split_len,
-                                       &j->split_spans, &j->split_n, j->split_err,
-                                       sizeof(j->split_err));
+        j->split_rc = s->backend.split(j->voice->voice, j->split_in, j->split_len, &j->split_spans,
+                                       &j->split_n, j->split_err, sizeof(j->split_err));
     vx_sched_done(&s->sched, &j->split_task);
 }
 
@@ -397,8 +409,7 @@ void vx_job_run(vx_server *s, vx_task *t) {
     /* An open job's first sentence takes the wide path like a whole job's sentence 0
      * (in run_prepare): the first audio of a stream comes as soon as an HTTP answer's. */
     int threads = 1;
-    if (j->open && t->idx == 0 && j->voice->meta.threads > 1 &&
-        vx_sched_try_exclusive(&s->sched))
+    if (j->open && t->idx == 0 && j->voice->meta.threads > 1 && vx_sched_try_exclusive(&s->sched))
         threads = j->voice->meta.threads;
     run_sentence(s, j, sent_of(t), threads);
     if (threads > 1) vx_sched_end_exclusive(&s->sched);
@@ -440,14 +451,35 @@ static void fail_rc(vx_job *j, int rc, const char *msg) {
     vx_job_status st = VX_JOB_FAILED;
     const char *code = "synthesis_failed";
     switch (rc) {
-    case VOX_ERR_NOT_FOUND: st = VX_JOB_NOT_FOUND; code = "voice_not_found"; break;
-    case VOX_ERR_EMPTY: st = VX_JOB_INVALID; code = "empty_input"; break;
-    case VOX_ERR_UTF8: case VOX_ERR_TOO_LONG: case VOX_ERR_ARG:
-        st = VX_JOB_INVALID; code = "invalid_value"; break;
-    case VOX_ERR_NOMEM: st = VX_JOB_UNAVAILABLE; code = "overloaded"; break;
-    case VOX_ERR_MODEL: case VOX_ERR_CONFIG: case VOX_ERR_IO: code = "voice_load_failed"; break;
-    case VOX_ERR_UNSUPPORTED: st = VX_JOB_UNSUPPORTED; code = "not_supported"; break;
-    case VOX_ERR_SSML: st = VX_JOB_INVALID; code = "invalid_ssml"; break;
+    case VOX_ERR_NOT_FOUND:
+        st = VX_JOB_NOT_FOUND;
+        code = "voice_not_found";
+        break;
+    case VOX_ERR_EMPTY:
+        st = VX_JOB_INVALID;
+        code = "empty_input";
+        break;
+    case VOX_ERR_UTF8:
+    case VOX_ERR_TOO_LONG:
+    case VOX_ERR_ARG:
+        st = VX_JOB_INVALID;
+        code = "invalid_value";
+        break;
+    case VOX_ERR_NOMEM:
+        st = VX_JOB_UNAVAILABLE;
+        code = "overloaded";
+        break;
+    case VOX_ERR_MODEL:
+    case VOX_ERR_CONFIG:
+    case VOX_ERR_IO: code = "voice_load_failed"; break;
+    case VOX_ERR_UNSUPPORTED:
+        st = VX_JOB_UNSUPPORTED;
+        code = "not_supported";
+        break;
+    case VOX_ERR_SSML:
+        st = VX_JOB_INVALID;
+        code = "invalid_ssml";
+        break;
     default: break;
     }
     fail(j, st, code, msg && *msg ? msg : vox_strerror(rc));
@@ -479,7 +511,10 @@ static void out_emit(void *user, const void *p, size_t n) {
         size_t cap = j->hold_cap ? j->hold_cap : 65536;
         while (cap < j->hold_len + n) cap *= 2;
         uint8_t *q = realloc(j->hold, cap);
-        if (!q) { j->hold_failed = 1; return; }
+        if (!q) {
+            j->hold_failed = 1;
+            return;
+        }
         j->hold = q;
         j->hold_cap = cap;
     }
@@ -534,17 +569,19 @@ static void emit(vx_server *s, vx_job *j);
 static void on_prepared(vx_server *s, vx_job *j) {
     if (!j->user) return;
     if (j->prep_rc != VOX_OK) {
-        if (j->prep_status != VX_JOB_OK) fail(j, j->prep_status, j->prep_code, j->err);
-        else fail_rc(j, j->prep_rc, j->err);
+        if (j->prep_status != VX_JOB_OK)
+            fail(j, j->prep_status, j->prep_code, j->err);
+        else
+            fail_rc(j, j->prep_rc, j->err);
         return;
     }
     /* the voice's rate is known now: a rate or bitrate the format cannot do with it is
      * still a clean refusal, nothing has been delivered */
     char msg[256];
     vx_enc_options eo = j->enc;
-    eo.patchable = !j->stream;   /* encoded whole: exact headers, mp3 with its LAME tag */
-    if (vx_audio_out_begin(&j->out, j->format, j->voice->meta.sample_rate, j->sample_rate,
-                           &eo, msg, sizeof msg, out_emit, j)) {
+    eo.patchable = !j->stream; /* encoded whole: exact headers, mp3 with its LAME tag */
+    if (vx_audio_out_begin(&j->out, j->format, j->voice->meta.sample_rate, j->sample_rate, &eo, msg,
+                           sizeof msg, out_emit, j)) {
         fail(j, VX_JOB_INVALID, "invalid_value", msg);
         return;
     }
@@ -558,7 +595,7 @@ static void on_prepared(vx_server *s, vx_job *j) {
         return;
     }
     start(j, -1);
-    if (j->user) out_flush_hold(j);   /* the container header, if the format has one */
+    if (j->user) out_flush_hold(j); /* the container header, if the format has one */
 }
 
 static void observe_first_byte(vx_server *s, vx_job *j) {
@@ -583,7 +620,7 @@ static void complete(vx_server *s, vx_job *j) {
             j->sents[i]->audio = NULL;
         }
     }
-    if (!j->n) {   /* an open job closed with nothing to speak; nothing was sent */
+    if (!j->n) { /* an open job closed with nothing to speak; nothing was sent */
         fail(j, VX_JOB_INVALID, "empty_input", "the text has nothing to speak");
         return;
     }
@@ -619,8 +656,7 @@ static void queue_next(vx_server *s, vx_job *j, size_t k) {
  * (`running`) instead of refilling one slot per completion. */
 static void queue_fill(vx_server *s, vx_job *j) {
     size_t win = (size_t)(s->cfg.workers > 0 ? s->cfg.workers : 1);
-    while (!j->paused && j->running < win && !atomic_load(&j->cancelled) &&
-           j->next_queue < j->n) {
+    while (!j->paused && j->running < win && !atomic_load(&j->cancelled) && j->next_queue < j->n) {
         atomic_fetch_add(&j->outstanding, 1);
         j->running++;
         vx_sched_push(&s->sched, &j->sents[j->next_queue++]->task);
@@ -641,7 +677,7 @@ static void emit(vx_server *s, vx_job *j) {
             fail_rc(j, st->rc, st->err);
             return;
         }
-        if (j->open && !j->started) {   /* an open job: on_start comes with its first audio */
+        if (j->open && !j->started) { /* an open job: on_start comes with its first audio */
             start(j, -1);
             if (!j->user || out_flush_hold(j)) return;
         }
@@ -679,8 +715,10 @@ void vx_job_resume(vx_job *j) {
     size_t k = j->owed;
     j->owed = 0;
     /* only once prepared (n is 0 before): the prepare completion queues the first window */
-    if (j->open) queue_fill(s, j);
-    else if (j->n && j->prep_rc == VOX_OK) queue_next(s, j, k);
+    if (j->open)
+        queue_fill(s, j);
+    else if (j->n && j->prep_rc == VOX_OK)
+        queue_next(s, j, k);
     /* inside this job's own callback the running emit loop goes on by itself */
     if (j->delivering || !j->out_ok) return;
     emit(s, j);
@@ -710,11 +748,13 @@ static size_t utf8_whole(const char *p, size_t n) {
         unsigned char b = (unsigned char)p[k - 1];
         if ((b & 0xC0) == 0x80) continue;
         /* a valid lead byte's length; anything else counts 1, and validation refuses it */
-        size_t need = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3
-                    : b >= 0xF0 && b <= 0xF4 ? 4 : 1;
+        size_t need = b >= 0xC2 && b <= 0xDF   ? 2
+                      : b >= 0xE0 && b <= 0xEF ? 3
+                      : b >= 0xF0 && b <= 0xF4 ? 4
+                                               : 1;
         return k - 1 + need > n ? k - 1 : n;
     }
-    return n;   /* not a sequence's start within 4 bytes: let validation refuse it */
+    return n; /* not a sequence's start within 4 bytes: let validation refuse it */
 }
 
 static int append_text(vx_job *j, const char *text, size_t len, vx_job_error *err) {
@@ -768,7 +808,7 @@ static int commit_sentence(vx_server *s, vx_job *j, size_t off, size_t len) {
     double now = vx_now();
     st->task.deadline = j->due > now ? j->due : now;
     j->due = st->task.deadline + vx_job_est_secs(&j->synth, st->txt, len);
-    pthread_mutex_lock(&j->mu);   /* job_cancel_tasks walks sents[0..n) */
+    pthread_mutex_lock(&j->mu); /* job_cancel_tasks walks sents[0..n) */
     j->n++;
     pthread_mutex_unlock(&j->mu);
     return 0;
@@ -825,7 +865,7 @@ static void on_split(vx_server *s, vx_job *j) {
     free(j->split_in);
     j->split_in = NULL;
     int rc = j->split_rc;
-    if (rc == VOX_ERR_EMPTY) rc = VOX_OK, n = 0;   /* nothing to speak yet */
+    if (rc == VOX_ERR_EMPTY) rc = VOX_OK, n = 0; /* nothing to speak yet */
     if (!j->user) {
         free(sp);
         return;
@@ -836,7 +876,7 @@ static void on_split(vx_server *s, vx_job *j) {
         return;
     }
     size_t done = j->split_closed ? n : n ? n - 1 : 0;
-    for (size_t i = 0; i < n; i++) {   /* spans past the text cannot be: refuse them */
+    for (size_t i = 0; i < n; i++) { /* spans past the text cannot be: refuse them */
         if (sp[i].offset > j->split_len || sp[i].length > j->split_len - sp[i].offset) {
             free(sp);
             fail(j, VX_JOB_FAILED, "synthesis_failed", "the splitter gave a bad span");
@@ -863,7 +903,7 @@ static void on_split(vx_server *s, vx_job *j) {
     }
     free(sp);
     queue_fill(s, j);
-    kick_split(s, j);   /* text that came meanwhile, or the close */
+    kick_split(s, j); /* text that came meanwhile, or the close */
     emit(s, j);
 }
 
@@ -906,8 +946,10 @@ void vx_job_on_done(vx_server *s, vx_task *t) {
         if (j->open) {
             j->running--;
             queue_fill(s, j);
-        } else if (j->paused) j->owed++;
-        else queue_next(s, j, 1);
+        } else if (j->paused)
+            j->owed++;
+        else
+            queue_next(s, j, 1);
         /* emit only once prepared: the prepare completion is always handed back first */
         emit(s, j);
     }
@@ -939,7 +981,8 @@ static int check_opts(vx_server *s, const vx_job_opts *o, vx_job_error *err) {
     if (o->text_open && o->synth.input_format == VOX_INPUT_SSML)
         return set_error(err, VX_JOB_UNSUPPORTED, "not_supported",
                          "SSML cannot come in pieces: send the whole document");
-    if (o->text_open) chars = 0;   /* checked piece by piece (append_text) */
+    if (o->text_open)
+        chars = 0; /* checked piece by piece (append_text) */
     else if (!o->text || vx_api_utf8_count(o->text, o->text_len, &chars))
         return set_error(err, VX_JOB_INVALID, "invalid_value", "text is not valid UTF-8");
     if (chars > s->cfg.max_input)
@@ -1000,7 +1043,7 @@ vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *e
     j->format = o->format;
     j->sample_rate = o->sample_rate;
     j->enc = o->enc;
-    j->stream = o->stream || j->open;   /* an open job is streamed */
+    j->stream = o->stream || j->open; /* an open job is streamed */
     j->ev = ev;
     j->user = user;
     j->t_start = vx_now();

@@ -66,55 +66,55 @@ typedef struct vx_job vx_job;
 typedef struct vx_task vx_task;
 
 typedef struct vx_job_opts {
-    const char *voice;        /* vox voice name (vx_voice_name_ok), loaded on first use */
-    const char *text;         /* UTF-8, at most --max-input code points; copied */
-    size_t text_len;          /* bytes */
-    vx_synth_params synth;    /* speaker, speed, scales (backend.h); init: voice defaults */
-    vx_audio_format format;   /* what on_audio carries; init: VX_AUDIO_PCM */
-    int sample_rate;          /* 0 (init): the format's default (audio_out.h: the voice's
+    const char *voice;      /* vox voice name (vx_voice_name_ok), loaded on first use */
+    const char *text;       /* UTF-8, at most --max-input code points; copied */
+    size_t text_len;        /* bytes */
+    vx_synth_params synth;  /* speaker, speed, scales (backend.h); init: voice defaults */
+    vx_audio_format format; /* what on_audio carries; init: VX_AUDIO_PCM */
+    int sample_rate;        /* 0 (init): the format's default (audio_out.h: the voice's
                                  rate; for mp3/aac the next rate they have); else 8000..48000,
                                  resampled (libsoxr) */
-    vx_enc_options enc;       /* bitrate / compression (encoder.h bounds); init: defaults */
-    int stream;               /* 1: each sentence goes out as soon as it and all before it
+    vx_enc_options enc;     /* bitrate / compression (encoder.h bounds); init: defaults */
+    int stream;             /* 1: each sentence goes out as soon as it and all before it
                                  are made, and later sentences are scheduled for when the
                                  audio before them will have played; 0 (init): all at once
                                  at the end, with the exact size (on_start.total_bytes) */
-    double deadline;          /* vx_now() seconds by which the job must end (else
+    double deadline;        /* vx_now() seconds by which the job must end (else
                                  VX_JOB_TIMEOUT); 0 (init): now + --timeout */
-    int text_open;            /* 1: more text comes through vx_job_append until
+    int text_open;          /* 1: more text comes through vx_job_append until
                                  vx_job_close (see below); 0 (init): text is all of it */
 } vx_job_opts;
 
 void vx_job_opts_init(vx_job_opts *o);
 
 typedef struct vx_job_info {
-    const char *voice;        /* the voice's name */
-    int sample_rate;          /* of the audio as decoded, Hz (opus: 48000) */
-    int channels;             /* 1 */
-    int bits;                 /* 16: signed little-endian samples */
+    const char *voice; /* the voice's name */
+    int sample_rate;   /* of the audio as decoded, Hz (opus: 48000) */
+    int channels;      /* 1 */
+    int bits;          /* 16: signed little-endian samples */
     vx_audio_format format;
-    const char *mime;         /* vx_audio_content_type: "audio/mpeg", "audio/wav", ... */
+    const char *mime; /* vx_audio_content_type: "audio/mpeg", "audio/wav", ... */
     size_t n_sentences;
-    long long total_bytes;    /* stream = 0: the exact sum of all on_audio sizes; else -1 */
+    long long total_bytes; /* stream = 0: the exact sum of all on_audio sizes; else -1 */
 } vx_job_info;
 
 /* Why a job ended. The HTTP status in brackets is what openai.c answers. */
 typedef enum {
     VX_JOB_OK = 0,
-    VX_JOB_INVALID,           /* cannot be spoken as asked: empty text, bad speaker [400] */
-    VX_JOB_NOT_FOUND,         /* no such voice [404] */
-    VX_JOB_BUSY,              /* --queue jobs are running already; retry shortly [429] */
-    VX_JOB_UNAVAILABLE,       /* shutting down, or out of memory [503] */
-    VX_JOB_UNSUPPORTED,       /* valid, but not supported by this build [501] */
-    VX_JOB_TIMEOUT,           /* the deadline passed [504] */
-    VX_JOB_FAILED,            /* the voice failed to load or to synthesize [500] */
+    VX_JOB_INVALID,     /* cannot be spoken as asked: empty text, bad speaker [400] */
+    VX_JOB_NOT_FOUND,   /* no such voice [404] */
+    VX_JOB_BUSY,        /* --queue jobs are running already; retry shortly [429] */
+    VX_JOB_UNAVAILABLE, /* shutting down, or out of memory [503] */
+    VX_JOB_UNSUPPORTED, /* valid, but not supported by this build [501] */
+    VX_JOB_TIMEOUT,     /* the deadline passed [504] */
+    VX_JOB_FAILED,      /* the voice failed to load or to synthesize [500] */
 } vx_job_status;
 
 typedef struct vx_job_error {
     vx_job_status status;
-    double audio_seconds;     /* VX_JOB_OK: the audio delivered, in seconds */
-    const char *code;         /* machine-readable: "voice_not_found", "queue_full", ... */
-    char message[300];        /* for people */
+    double audio_seconds; /* VX_JOB_OK: the audio delivered, in seconds */
+    const char *code;     /* machine-readable: "voice_not_found", "queue_full", ... */
+    char message[300];    /* for people */
 } vx_job_error;
 
 typedef struct vx_job_events {
@@ -176,9 +176,9 @@ int vx_job_paused(const vx_job *j);
 double vx_job_est_secs(const vx_synth_params *p, const char *text, size_t len);
 
 /* For server.c: the worker side, the completions on the loop, timeouts, exit. */
-void vx_job_run(vx_server *s, vx_task *t);       /* a worker runs a job's task */
-void vx_job_on_done(vx_server *s, vx_task *t);   /* the loop sees it completed */
-void vx_job_sweep(vx_server *s, double now);     /* deadlines */
-void vx_job_pool_drain(vx_server *s);            /* free recycled jobs at exit */
+void vx_job_run(vx_server *s, vx_task *t);     /* a worker runs a job's task */
+void vx_job_on_done(vx_server *s, vx_task *t); /* the loop sees it completed */
+void vx_job_sweep(vx_server *s, double now);   /* deadlines */
+void vx_job_pool_drain(vx_server *s);          /* free recycled jobs at exit */
 
 #endif

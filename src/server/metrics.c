@@ -24,7 +24,10 @@ void vx_metrics_init(vx_metrics *m) {
 void vx_metrics_request(vx_metrics *m, int route, int code) {
     if (route < 0 || route >= VX_ROUTE_COUNT) route = VX_ROUTE_OTHER;
     for (int i = 0; i < m->n_codes; i++)
-        if (m->codes[i].code == code) { m->codes[i].n[route]++; return; }
+        if (m->codes[i].code == code) {
+            m->codes[i].n[route]++;
+            return;
+        }
     if (m->n_codes == VX_MAX_CODES) return; /* bounded: status codes are few */
     m->codes[m->n_codes].code = code;
     memset(m->codes[m->n_codes].n, 0, sizeof(m->codes[0].n));
@@ -74,43 +77,60 @@ int vx_metrics_render(const vx_metrics *m, vx_buf *b, int queue_depth, int in_fl
             if (m->codes[i].n[r])
                 pf(b, "vox_requests_total{route=\"%s\",code=\"%d\"} %llu\n", route_names[r],
                    m->codes[i].code, (unsigned long long)m->codes[i].n[r]);
-    pf(b, "# HELP vox_queue_depth Synthesis tasks waiting for a worker.\n"
-          "# TYPE vox_queue_depth gauge\nvox_queue_depth %d\n", queue_depth);
-    pf(b, "# HELP vox_in_flight Speech requests admitted and not finished.\n"
-          "# TYPE vox_in_flight gauge\nvox_in_flight %d\n", in_flight);
-    pf(b, "# HELP vox_connections Open client connections.\n"
-          "# TYPE vox_connections gauge\nvox_connections %d\n", connections);
-    pf(b, "# HELP vox_connections_total Accepted connections.\n"
-          "# TYPE vox_connections_total counter\nvox_connections_total %llu\n",
+    pf(b,
+       "# HELP vox_queue_depth Synthesis tasks waiting for a worker.\n"
+       "# TYPE vox_queue_depth gauge\nvox_queue_depth %d\n",
+       queue_depth);
+    pf(b,
+       "# HELP vox_in_flight Speech requests admitted and not finished.\n"
+       "# TYPE vox_in_flight gauge\nvox_in_flight %d\n",
+       in_flight);
+    pf(b,
+       "# HELP vox_connections Open client connections.\n"
+       "# TYPE vox_connections gauge\nvox_connections %d\n",
+       connections);
+    pf(b,
+       "# HELP vox_connections_total Accepted connections.\n"
+       "# TYPE vox_connections_total counter\nvox_connections_total %llu\n",
        (unsigned long long)m->connections_total);
-    pf(b, "# HELP vox_workers Synthesis worker threads.\n# TYPE vox_workers gauge\n"
-          "vox_workers %d\n", workers);
-    pf(b, "# HELP vox_ready 1 once the default voices are loaded.\n# TYPE vox_ready gauge\n"
-          "vox_ready %d\n", ready);
-    pf(b, "# HELP vox_synthesis_seconds_total Worker time spent synthesizing.\n"
-          "# TYPE vox_synthesis_seconds_total counter\nvox_synthesis_seconds_total %.6f\n",
+    pf(b,
+       "# HELP vox_workers Synthesis worker threads.\n# TYPE vox_workers gauge\n"
+       "vox_workers %d\n",
+       workers);
+    pf(b,
+       "# HELP vox_ready 1 once the default voices are loaded.\n# TYPE vox_ready gauge\n"
+       "vox_ready %d\n",
+       ready);
+    pf(b,
+       "# HELP vox_synthesis_seconds_total Worker time spent synthesizing.\n"
+       "# TYPE vox_synthesis_seconds_total counter\nvox_synthesis_seconds_total %.6f\n",
        m->synth_seconds);
-    pf(b, "# HELP vox_audio_seconds_total Seconds of audio produced.\n"
-          "# TYPE vox_audio_seconds_total counter\nvox_audio_seconds_total %.6f\n",
+    pf(b,
+       "# HELP vox_audio_seconds_total Seconds of audio produced.\n"
+       "# TYPE vox_audio_seconds_total counter\nvox_audio_seconds_total %.6f\n",
        m->audio_seconds);
-    pf(b, "# HELP vox_bytes_out_total Response bytes sent (before TLS).\n"
-          "# TYPE vox_bytes_out_total counter\nvox_bytes_out_total %llu\n",
+    pf(b,
+       "# HELP vox_bytes_out_total Response bytes sent (before TLS).\n"
+       "# TYPE vox_bytes_out_total counter\nvox_bytes_out_total %llu\n",
        (unsigned long long)m->bytes_out);
-    pf(b, "# HELP vox_rejected_total Speech requests rejected with 429 (queue full).\n"
-          "# TYPE vox_rejected_total counter\nvox_rejected_total %llu\n",
+    pf(b,
+       "# HELP vox_rejected_total Speech requests rejected with 429 (queue full).\n"
+       "# TYPE vox_rejected_total counter\nvox_rejected_total %llu\n",
        (unsigned long long)m->rejected_429);
-    pf(b, "# HELP vox_cancelled_total Speech requests cancelled (disconnect or reset).\n"
-          "# TYPE vox_cancelled_total counter\nvox_cancelled_total %llu\n",
+    pf(b,
+       "# HELP vox_cancelled_total Speech requests cancelled (disconnect or reset).\n"
+       "# TYPE vox_cancelled_total counter\nvox_cancelled_total %llu\n",
        (unsigned long long)m->cancelled);
-    pf(b, "# HELP vox_timeouts_total Speech requests that hit the per-request timeout.\n"
-          "# TYPE vox_timeouts_total counter\nvox_timeouts_total %llu\n",
+    pf(b,
+       "# HELP vox_timeouts_total Speech requests that hit the per-request timeout.\n"
+       "# TYPE vox_timeouts_total counter\nvox_timeouts_total %llu\n",
        (unsigned long long)m->timeouts);
-    pf(b, "# HELP vox_wide_sentences_total Sentences synthesized on every worker's core "
-          "(first sentence of a request that found the server idle).\n"
-          "# TYPE vox_wide_sentences_total counter\nvox_wide_sentences_total %llu\n",
+    pf(b,
+       "# HELP vox_wide_sentences_total Sentences synthesized on every worker's core "
+       "(first sentence of a request that found the server idle).\n"
+       "# TYPE vox_wide_sentences_total counter\nvox_wide_sentences_total %llu\n",
        (unsigned long long)m->wide_sentences);
-    hist(b, "vox_rtf", "Real-time factor per speech request (synthesis / audio seconds).",
-         &m->rtf);
+    hist(b, "vox_rtf", "Real-time factor per speech request (synthesis / audio seconds).", &m->rtf);
     hist(b, "vox_ttfb_seconds", "Time from request to the first audio byte.", &m->ttfb);
     hist(b, "vox_request_seconds", "Speech request duration.", &m->latency);
     return 0;

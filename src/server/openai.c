@@ -21,14 +21,15 @@
 
 #include "conn.h"
 
-#define VX_SSE_CHUNK 12288   /* raw audio bytes per speech.audio.delta (16 KiB of base64) */
+#define VX_SSE_CHUNK 12288 /* raw audio bytes per speech.audio.delta (16 KiB of base64) */
 
 static void on_start(void *user, const vx_job_info *in) {
     vx_req *r = user;
     char rate[16];
     snprintf(rate, sizeof(rate), "%d", in->sample_rate);
     vx_hdr h[3] = {{"content-type", r->sse ? "text/event-stream" : in->mime},
-                   {"x-sample-rate", rate}, {"cache-control", "no-store"}};
+                   {"x-sample-rate", rate},
+                   {"cache-control", "no-store"}};
     vx_resp_start(r, 200, h, 3, r->sse ? -1 : in->total_bytes);
 }
 
@@ -38,7 +39,10 @@ static size_t b64(const uint8_t *in, size_t n, char *out) {
     size_t i = 0;
     for (; i + 2 < n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *o++ = t[v >> 18]; *o++ = t[v >> 12 & 63]; *o++ = t[v >> 6 & 63]; *o++ = t[v & 63];
+        *o++ = t[v >> 18];
+        *o++ = t[v >> 12 & 63];
+        *o++ = t[v >> 6 & 63];
+        *o++ = t[v & 63];
     }
     if (i < n) {
         uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
@@ -53,7 +57,7 @@ static size_t b64(const uint8_t *in, size_t n, char *out) {
 static void sse_deltas(vx_req *r, const uint8_t *p, size_t n) {
     static const char head[] = "data: {\"type\":\"speech.audio.delta\",\"audio\":\"";
     static const char tail[] = "\"}\n\n";
-    static char ev[sizeof head + (VX_SSE_CHUNK + 2) / 3 * 4 + sizeof tail];   /* loop thread only */
+    static char ev[sizeof head + (VX_SSE_CHUNK + 2) / 3 * 4 + sizeof tail]; /* loop thread only */
     for (size_t off = 0; off < n; off += VX_SSE_CHUNK) {
         size_t k = n - off < VX_SSE_CHUNK ? n - off : VX_SSE_CHUNK;
         size_t len = sizeof head - 1;
@@ -66,14 +70,17 @@ static void sse_deltas(vx_req *r, const uint8_t *p, size_t n) {
 
 static void on_audio(void *user, const void *data, size_t n) {
     vx_req *r = user;
-    if (r->sse) sse_deltas(r, data, n);
-    else vx_resp_body(r, data, n);
+    if (r->sse)
+        sse_deltas(r, data, n);
+    else
+        vx_resp_body(r, data, n);
 }
 
 static void sse_done(vx_req *r, double audio_seconds) {
     long long in = (long long)r->sse_chars, out = (long long)ceil(audio_seconds * 50);
     char ev[200];
-    int k = snprintf(ev, sizeof ev, "data: {\"type\":\"speech.audio.done\",\"usage\":{"
+    int k = snprintf(ev, sizeof ev,
+                     "data: {\"type\":\"speech.audio.done\",\"usage\":{"
                      "\"input_tokens\":%lld,\"output_tokens\":%lld,\"total_tokens\":%lld}}\n\n",
                      in, out, in + out);
     vx_resp_body(r, ev, (size_t)k);
@@ -116,9 +123,10 @@ static void on_end(void *user, const vx_job_error *e) {
     if (e->status == VX_JOB_OK) {
         if (r->sse) sse_done(r, e->audio_seconds);
         vx_resp_end(r); /* may start the next pipelined request */
-    }
-    else if (r->head_sent) vx_resp_abort(r);    /* a truncated body tells the client */
-    else resp_job_error(r, e);
+    } else if (r->head_sent)
+        vx_resp_abort(r); /* a truncated body tells the client */
+    else
+        resp_job_error(r, e);
 }
 
 static const vx_job_events speech_events = {on_start, on_audio, on_end, NULL};
@@ -128,7 +136,8 @@ static const vx_job_events speech_events = {on_start, on_audio, on_end, NULL};
  * costs no synthesis. job.c still measures the real audio against the same bound. */
 static double est_audio_secs(const vx_synth_params *p, const char *t, size_t n) {
     size_t ends = 0;
-    for (size_t i = 0; i < n; i++) ends += t[i] == '.' || t[i] == '!' || t[i] == '?' || t[i] == '\n';
+    for (size_t i = 0; i < n; i++)
+        ends += t[i] == '.' || t[i] == '!' || t[i] == '?' || t[i] == '\n';
     return vx_job_est_secs(p, t, n) + (p->sentence_silence > 0 ? p->sentence_silence : 0) * ends;
 }
 
@@ -145,8 +154,9 @@ void vx_openai_speech(vx_server *s, vx_req *r) {
     o.text_len = sp.input_len;
     o.format = sp.format;
     /* OpenAI's pcm is 24 kHz: clients play it at that rate without reading a header */
-    o.sample_rate = sp.sample_rate ? sp.sample_rate
-                  : sp.format == VX_AUDIO_PCM ? VX_OPENAI_PCM_RATE : 0;
+    o.sample_rate = sp.sample_rate              ? sp.sample_rate
+                    : sp.format == VX_AUDIO_PCM ? VX_OPENAI_PCM_RATE
+                                                : 0;
     o.enc = sp.enc;
     o.stream = sp.stream;
     r->sse = sp.sse;

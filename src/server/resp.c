@@ -31,7 +31,7 @@ vx_req *vx_req_new(vx_conn *c, int32_t stream_id) {
 }
 
 void vx_req_free(vx_req *r) {
-    vx_grpc_free(r); /* a gRPC call's state and job (grpc.c) */
+    vx_grpc_free(r);                   /* a gRPC call's state and job (grpc.c) */
     if (r->job) vx_job_cancel(r->job); /* the client is gone before its audio */
     r->job = NULL;
     vx_buf_put(r->body);
@@ -83,27 +83,35 @@ void vx_resp_start(vx_req *r, int status, const vx_hdr *h, int nh, long long con
     r->head_sent = 1;
     r->status = status;
     if (r->route >= 0) vx_metrics_request(&r->c->srv->metrics, r->route, status);
-    if (r->c->proto == VX_PROTO_H2) vx_h2_resp_start(r, status, h, nh, content_length);
-    else vx_h1_resp_start(r, status, h, nh, content_length);
+    if (r->c->proto == VX_PROTO_H2)
+        vx_h2_resp_start(r, status, h, nh, content_length);
+    else
+        vx_h1_resp_start(r, status, h, nh, content_length);
 }
 
 void vx_resp_body(vx_req *r, const void *p, size_t n) {
     if (!n || r->done) return;
-    if (r->c->proto == VX_PROTO_H2) vx_h2_resp_body(r, p, n);
-    else vx_h1_resp_body(r, p, n);
+    if (r->c->proto == VX_PROTO_H2)
+        vx_h2_resp_body(r, p, n);
+    else
+        vx_h1_resp_body(r, p, n);
 }
 
 void vx_resp_end(vx_req *r) {
     if (r->done) return;
     r->done = 1;
-    if (r->c->proto == VX_PROTO_H2) vx_h2_resp_end(r);
-    else vx_h1_resp_end(r);
+    if (r->c->proto == VX_PROTO_H2)
+        vx_h2_resp_end(r);
+    else
+        vx_h1_resp_end(r);
 }
 
 void vx_resp_abort(vx_req *r) {
     r->done = 1;
-    if (r->c->proto == VX_PROTO_H2) vx_h2_resp_abort(r);
-    else vx_h1_resp_abort(r);
+    if (r->c->proto == VX_PROTO_H2)
+        vx_h2_resp_abort(r);
+    else
+        vx_h1_resp_abort(r);
 }
 
 void vx_resp_simple(vx_req *r, int status, const char *ctype, const char *body, size_t n,

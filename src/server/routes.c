@@ -11,7 +11,7 @@
 
 #include "conn.h"
 
-extern const char vx_web_index_html[];   /* web/index.html, embedded at build time */
+extern const char vx_web_index_html[]; /* web/index.html, embedded at build time */
 extern const size_t vx_web_index_html_len;
 
 static void resp_json(vx_req *r, int status, cJSON *root) {
@@ -65,7 +65,7 @@ static void route_voices(vx_server *s, vx_req *r) {
     void *ctx[2] = {arr, s};
     vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
-    static const char *const names[] = {"alloy", "echo",  "fable", "onyx",   "nova",  "shimmer",
+    static const char *const names[] = {"alloy", "echo",  "fable", "onyx",   "nova", "shimmer",
                                         "ash",   "coral", "sage",  "ballad", "verse"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *v = s->cfg.default_voice;
@@ -136,11 +136,18 @@ void vx_route(vx_req *r) {
     if (q) *q = 0;
     const char *p = r->path, *m = r->method;
     int get = !strcmp(m, "GET"), post = !strcmp(m, "POST");
-    struct { const char *path; int route, method_ok; } routes[] = {
-        {"/v1/audio/speech", VX_ROUTE_SPEECH, post}, {"/v1/voices", VX_ROUTE_VOICES, get},
-        {"/v1/models", VX_ROUTE_MODELS, get},        {"/healthz", VX_ROUTE_HEALTHZ, get},
-        {"/readyz", VX_ROUTE_READYZ, get},           {"/metrics", VX_ROUTE_METRICS, get},
-        {"/", VX_ROUTE_INDEX, get},                  {"/index.html", VX_ROUTE_INDEX, get},
+    struct {
+        const char *path;
+        int route, method_ok;
+    } routes[] = {
+        {"/v1/audio/speech", VX_ROUTE_SPEECH, post},
+        {"/v1/voices", VX_ROUTE_VOICES, get},
+        {"/v1/models", VX_ROUTE_MODELS, get},
+        {"/healthz", VX_ROUTE_HEALTHZ, get},
+        {"/readyz", VX_ROUTE_READYZ, get},
+        {"/metrics", VX_ROUTE_METRICS, get},
+        {"/", VX_ROUTE_INDEX, get},
+        {"/index.html", VX_ROUTE_INDEX, get},
     };
     int found = -1;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -155,8 +162,8 @@ void vx_route(vx_req *r) {
         return;
     }
     if (found < 0) {
-        vx_api_set_error(&e, 404, "invalid_request_error", "not_found", NULL,
-                         "no route for %.200s", p);
+        vx_api_set_error(&e, 404, "invalid_request_error", "not_found", NULL, "no route for %.200s",
+                         p);
         return vx_resp_error(r, &e);
     }
     r->route = routes[found].route;
@@ -185,8 +192,8 @@ void vx_route(vx_req *r) {
         break;
     case VX_ROUTE_METRICS: route_metrics(s, r); break;
     case VX_ROUTE_INDEX:
-        vx_resp_simple(r, 200, "text/html; charset=utf-8", vx_web_index_html,
-                       vx_web_index_html_len, NULL, 0);
+        vx_resp_simple(r, 200, "text/html; charset=utf-8", vx_web_index_html, vx_web_index_html_len,
+                       NULL, 0);
         break;
     }
 }

@@ -28,7 +28,7 @@ static vx_task *meld(vx_task *a, vx_task *b) {
 /* The children of a popped root (a list through next) into one heap: meld them in pairs
  * left to right, then the pairs right to left. */
 static vx_task *merge_pairs(vx_task *list) {
-    vx_task *pairs = NULL;   /* melded pairs, last first (a stack through next) */
+    vx_task *pairs = NULL; /* melded pairs, last first (a stack through next) */
     while (list) {
         vx_task *a = list, *b = a->next;
         list = b ? b->next : NULL;
@@ -131,8 +131,10 @@ void vx_sched_end_exclusive(vx_sched *p) {
 void vx_sched_done(vx_sched *p, vx_task *n) {
     n->next = NULL;
     pthread_mutex_lock(&p->dmu);
-    if (p->dtail) p->dtail->next = n;
-    else p->dhead = n;
+    if (p->dtail)
+        p->dtail->next = n;
+    else
+        p->dhead = n;
     p->dtail = n;
     pthread_mutex_unlock(&p->dmu);
     if (p->async) uv_async_send(p->async);

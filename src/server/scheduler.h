@@ -23,23 +23,23 @@
 #include <uv.h>
 
 typedef struct vx_task {
-    struct vx_task *next;      /* completion list; sibling link while queued */
-    struct vx_task *child;     /* while queued: first child in the pairing heap */
+    struct vx_task *next;  /* completion list; sibling link while queued */
+    struct vx_task *child; /* while queued: first child in the pairing heap */
     int kind;
     size_t idx;
     void *job;
-    double deadline;           /* queue key: earliest first (vx_now() seconds) */
-    uint64_t seq;              /* set by push: ties run in push order */
+    double deadline; /* queue key: earliest first (vx_now() seconds) */
+    uint64_t seq;    /* set by push: ties run in push order */
 } vx_task;
 
 typedef struct vx_sched {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    vx_task *heap;             /* queued tasks: a pairing heap on (deadline, seq) */
+    vx_task *heap; /* queued tasks: a pairing heap on (deadline, seq) */
     uint64_t seq;
-    atomic_int depth;          /* queued, not yet taken */
-    atomic_int busy;           /* being run */
-    int exclusive;             /* a worker holds every core: the others wait */
+    atomic_int depth; /* queued, not yet taken */
+    atomic_int busy;  /* being run */
+    int exclusive;    /* a worker holds every core: the others wait */
     int stop;
     pthread_t *threads;
     int n_threads;

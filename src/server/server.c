@@ -101,8 +101,8 @@ static void on_signal(uv_signal_t *h, int signum) {
         return;
     }
     if (!s->draining)
-        vx_log(s, "signal %d: draining (%d connections, %d requests in flight)", signum,
-              s->n_conns, s->n_jobs);
+        vx_log(s, "signal %d: draining (%d connections, %d requests in flight)", signum, s->n_conns,
+               s->n_jobs);
     begin_drain(s);
 }
 
@@ -239,8 +239,10 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     s->api.n_aliases = s->cfg.n_aliases;
     vx_metrics_init(&s->metrics);
     vx_buf_pool_init(&s->bufs);
-    if (s->cfg.stub_delay_ms >= 0) vx_backend_stub_init(&s->backend, s->cfg.stub_delay_ms);
-    else vx_backend_vox_init(&s->backend);
+    if (s->cfg.stub_delay_ms >= 0)
+        vx_backend_stub_init(&s->backend, s->cfg.stub_delay_ms);
+    else
+        vx_backend_vox_init(&s->backend);
     /* Without --data-dir: the documented default only, ~/.local/share/vox/voices (without
      * HOME: /usr/share/vox/voices), never the working directory that libvox's own default
      * adds; /v1/voices lists the same dirs. */
@@ -273,7 +275,10 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
         s->lex_voice[i][0] = 0;
         if (eq) {
             size_t k = (size_t)(eq - spec);
-            if (k >= sizeof s->lex_voice[i]) { fprintf(stderr, "voxd: --lexicon: voice name too long\n"); return -1; }
+            if (k >= sizeof s->lex_voice[i]) {
+                fprintf(stderr, "voxd: --lexicon: voice name too long\n");
+                return -1;
+            }
             memcpy(s->lex_voice[i], spec, k);
             s->lex_voice[i][k] = 0;
         }
@@ -361,10 +366,10 @@ static int server_start(vx_server *s) {
         vx_sched_push(&s->sched, &s->load_tasks[i]);
     }
     if (!s->cfg.no_http)
-    vx_log(s, "listening on %s://%s:%d (%s, %d workers, queue %d, backend %s)",
-          s->ssl_ctx ? "https" : "http", s->cfg.host, port,
-          s->ssl_ctx ? "h2+http/1.1 via ALPN" : "http/1.1 + h2c", s->cfg.workers, s->cfg.queue,
-          s->backend.name);
+        vx_log(s, "listening on %s://%s:%d (%s, %d workers, queue %d, backend %s)",
+               s->ssl_ctx ? "https" : "http", s->cfg.host, port,
+               s->ssl_ctx ? "h2+http/1.1 via ALPN" : "http/1.1 + h2c", s->cfg.workers, s->cfg.queue,
+               s->backend.name);
     if (plain) vx_log(s, "also plaintext (http/1.1 + h2c) on %s:%d", s->cfg.host, plain);
     if (s->cfg.port_file) {
         FILE *f = fopen(s->cfg.port_file, "w");

@@ -126,8 +126,10 @@ void vx_tls_feed(vx_conn *c, const char *p, size_t n) {
         int k = SSL_read(c->ssl, buf, sizeof(c->srv->tls_buf));
         if (k <= 0) {
             int err = SSL_get_error(c->ssl, k);
-            if (err == SSL_ERROR_ZERO_RETURN) c->close_after_write = 1;
-            else if (err != SSL_ERROR_WANT_READ) vx_conn_close_flush(c);
+            if (err == SSL_ERROR_ZERO_RETURN)
+                c->close_after_write = 1;
+            else if (err != SSL_ERROR_WANT_READ)
+                vx_conn_close_flush(c);
             break;
         }
         vx_conn_feed(c, buf, (size_t)k);

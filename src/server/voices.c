@@ -96,8 +96,7 @@ static int all_held(char *err, size_t errlen) {
 /* Under load_mu: load `name` and put it in a slot, evicting the LRU unheld voice when the
  * table is full. The load runs before the eviction (a voice that fails to load evicts
  * nothing), outside mu (lookups and listings go on meanwhile). */
-static int load_new(vx_voices *vs, const char *name, vx_voice_ent **out, char *err,
-                    size_t errlen) {
+static int load_new(vx_voices *vs, const char *name, vx_voice_ent **out, char *err, size_t errlen) {
     pthread_mutex_lock(&vs->mu);
     int room = pick_slot_locked(vs) >= 0;
     pthread_mutex_unlock(&vs->mu);
@@ -135,8 +134,7 @@ static int load_new(vx_voices *vs, const char *name, vx_voice_ent **out, char *e
     return all_held(err, errlen);
 }
 
-int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err,
-                  size_t errlen) {
+int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err, size_t errlen) {
     char canon[VX_VOICE_NAME_MAX];
     name = canonical(name, canon, sizeof canon);
     if ((*out = find_hold(vs, name))) return VOX_OK;
@@ -153,8 +151,8 @@ int vx_voices_get(vx_voices *vs, const char *name, vx_voice_ent **out, char *err
 
 /* ------------------------------------------------------------ directory scan */
 
-#define VX_SCAN_MAX_VOICES 256     /* listed per request, over all data dirs */
-#define VX_SCAN_MAX_SPEAKERS 1000  /* speaker names listed per voice */
+#define VX_SCAN_MAX_VOICES   256  /* listed per request, over all data dirs */
+#define VX_SCAN_MAX_SPEAKERS 1000 /* speaker names listed per voice */
 
 typedef struct scan {
     vx_voices *vs;

@@ -25,19 +25,19 @@
 typedef struct vx_voice_ent {
     vx_voice_meta meta;
     void *voice;
-    int live;                  /* slot holds a loaded voice (else free or being filled) */
-    int refs;                  /* holders (jobs, start-up): never evicted while > 0 */
-    unsigned long long used;   /* vs->tick at the last vx_voices_get: the LRU order */
+    int live;                /* slot holds a loaded voice (else free or being filled) */
+    int refs;                /* holders (jobs, start-up): never evicted while > 0 */
+    unsigned long long used; /* vs->tick at the last vx_voices_get: the LRU order */
 } vx_voice_ent;
 
 typedef struct vx_voices {
-    pthread_mutex_t mu;        /* guards n, ents, tick, evicted */
-    pthread_mutex_t load_mu;   /* serializes loads so a voice is loaded once */
+    pthread_mutex_t mu;      /* guards n, ents, tick, evicted */
+    pthread_mutex_t load_mu; /* serializes loads so a voice is loaded once */
     vx_backend *backend;
     vx_voice_ent ents[VX_MAX_VOICES];
-    atomic_int n;              /* slots ever used (high-water mark); read under mu */
-    unsigned long long tick;   /* use counter for the LRU order */
-    unsigned long evicted;     /* voices unloaded to make room, since start */
+    atomic_int n;            /* slots ever used (high-water mark); read under mu */
+    unsigned long long tick; /* use counter for the LRU order */
+    unsigned long evicted;   /* voices unloaded to make room, since start */
 } vx_voices;
 
 void vx_voices_init(vx_voices *vs, vx_backend *b);

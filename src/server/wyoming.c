@@ -45,9 +45,9 @@
 #include "wyoming_parse.h"
 
 #define VX_WY_CHUNK_SAMPLES 1024
-#define VX_WY_WRITE_HIGH (256u << 10)   /* pause the job above this many unsent bytes */
-#define VX_WY_WRITE_LOW (64u << 10)     /* resume below this */
-#define VX_WY_READ_AHEAD (64u << 10)    /* input buffered while an answer is made */
+#define VX_WY_WRITE_HIGH    (256u << 10) /* pause the job above this many unsent bytes */
+#define VX_WY_WRITE_LOW     (64u << 10)  /* resume below this */
+#define VX_WY_READ_AHEAD    (64u << 10)  /* input buffered while an answer is made */
 
 enum { WY_IDLE, WY_ONESHOT, WY_STREAM, WY_STREAM_STOP, WY_STREAM_FAILED };
 
@@ -61,12 +61,12 @@ struct vx_wyoming {
         uv_handle_t h;
     } l;
     int is_pipe, listening;
-    char path[256];               /* the unix socket, removed at exit */
+    char path[256]; /* the unix socket, removed at exit */
     char where[300];
     wy_conn *conns;
     int n_conns;
     vx_wy_limits lim;
-    cJSON *espeak;                /* [[name, language], ...], listed once (espeak's lock) */
+    cJSON *espeak; /* [[name, language], ...], listed once (espeak's lock) */
 };
 
 struct wy_conn {
@@ -80,16 +80,16 @@ struct wy_conn {
     wy_conn *prev, *next;
     char *in;
     size_t in_len, in_cap;
-    char *out, *wr;               /* waiting bytes; bytes being written */
+    char *out, *wr; /* waiting bytes; bytes being written */
     size_t out_len, out_cap, wr_len, wr_cap;
     uv_write_t wreq;
     int writing, reading, closing, close_after_write, in_process;
     double last_active, last_progress;
     vx_job *job;
     int mode;
-    int group;                    /* audio-start sent, audio-stop not yet */
+    int group; /* audio-start sent, audio-stop not yet */
     int rate;
-    unsigned char carry;          /* an odd byte between on_audio calls */
+    unsigned char carry; /* an odd byte between on_audio calls */
     int has_carry;
 };
 
@@ -208,7 +208,7 @@ static void ev_start(void *u, const vx_job_info *in) {
 static void ev_audio(void *u, const void *p, size_t n) {
     wy_conn *c = u;
     const unsigned char *b = p;
-    group_start(c);   /* streams: a group per sentence, opened by its first audio */
+    group_start(c); /* streams: a group per sentence, opened by its first audio */
     unsigned char pair[2];
     if (c->has_carry && n) {
         pair[0] = c->carry;
@@ -253,12 +253,13 @@ static void ev_end(void *u, const vx_job_error *e) {
         c->mode = WY_STREAM_FAILED;
     } else if (c->mode == WY_STREAM_STOP) {
         /* a stream with nothing to speak is not an error: it just ends */
-        if (!ok && strcmp(e->code ? e->code : "", "empty_input")) send_error(c, e->message, e->code);
+        if (!ok && strcmp(e->code ? e->code : "", "empty_input"))
+            send_error(c, e->message, e->code);
         send_event_raw(c, "synthesize-stopped", NULL, 0, NULL, 0);
         c->mode = WY_IDLE;
     }
     flush(c);
-    if (c->mode == WY_IDLE) process(c);   /* events that waited for this answer */
+    if (c->mode == WY_IDLE) process(c); /* events that waited for this answer */
 }
 
 static const vx_job_events EVENTS = {ev_start, ev_audio, ev_end, ev_sentence_end};
@@ -312,8 +313,8 @@ static int pick_voice(vx_server *s, const vx_wy_synth *sy, char *out, size_t cap
                 snprintf(f.found, sizeof f.found, "%s", m->name);
         }
         vx_voices_unlock(&s->voices);
-        if (!f.found[0]) vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs,
-                                        lang_scanned, &f);
+        if (!f.found[0])
+            vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, lang_scanned, &f);
         if (!f.found[0]) snprintf(f.found, sizeof f.found, "espeak:%.50s", f.want);
         if (strlen(f.found) >= cap || !vx_voice_name_ok(f.found)) {
             snprintf(err, errlen, "no voice for language '%.60s'", sy->language);
@@ -340,8 +341,9 @@ static cJSON *voice_obj(const char *name, const char *desc, const char *lang, in
     cJSON_AddStringToObject(v, "name", name);
     cJSON_AddStringToObject(v, "description", desc);
     cJSON_AddItemToObject(v, "attribution",
-                          piper ? attribution("rhasspy/piper", "https://github.com/rhasspy/piper")
-                                : attribution("espeak-ng", "https://github.com/espeak-ng/espeak-ng"));
+                          piper
+                              ? attribution("rhasspy/piper", "https://github.com/rhasspy/piper")
+                              : attribution("espeak-ng", "https://github.com/espeak-ng/espeak-ng"));
     cJSON_AddBoolToObject(v, "installed", 1);
     cJSON_AddNullToObject(v, "version");
     cJSON *langs = cJSON_AddArrayToObject(v, "languages");
@@ -390,13 +392,16 @@ static void describe(wy_conn *c) {
     }
     cJSON *root = cJSON_CreateObject();
     static const char *const empty[] = {"asr", "handle", "intent", "wake", "mic", "snd"};
-    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) cJSON_AddArrayToObject(root, empty[i]);
+    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++)
+        cJSON_AddArrayToObject(root, empty[i]);
     cJSON *tts = cJSON_AddArrayToObject(root, "tts");
     cJSON *prog = cJSON_CreateObject();
     cJSON_AddItemToArray(tts, prog);
     cJSON_AddStringToObject(prog, "name", "vox");
-    cJSON_AddStringToObject(prog, "description", "vox: neural text to speech (Piper voices, espeak-ng)");
-    cJSON_AddItemToObject(prog, "attribution", attribution("vox", "https://github.com/vox-tts/vox"));
+    cJSON_AddStringToObject(prog, "description",
+                            "vox: neural text to speech (Piper voices, espeak-ng)");
+    cJSON_AddItemToObject(prog, "attribution",
+                          attribution("vox", "https://github.com/vox-tts/vox"));
     cJSON_AddBoolToObject(prog, "installed", 1);
     cJSON_AddStringToObject(prog, "version", VOX_VERSION);
     cJSON_AddBoolToObject(prog, "supports_synthesize_streaming", 1);
@@ -425,7 +430,7 @@ static void describe(wy_conn *c) {
         const char *lg = cJSON_GetArrayItem(pair, 1)->valuestring;
         char full[VX_VOICE_NAME_MAX];
         snprintf(full, sizeof full, "espeak:%s", nm);
-        if (vx_voices_loaded(&s->voices, full)) continue;   /* listed as loaded */
+        if (vx_voices_loaded(&s->voices, full)) continue; /* listed as loaded */
         char d[320];
         snprintf(d, sizeof d, "espeak-ng %s", nm);
         cJSON *v = voice_obj(full, d, lg, 0);
@@ -520,16 +525,21 @@ static void on_stream_stop(wy_conn *c) {
     if (c->mode != WY_STREAM)
         return send_error(c, "synthesize-stop outside a stream", "not_streaming");
     c->mode = WY_STREAM_STOP;
-    vx_job_close(c->job);   /* may end it (ev_end) before it returns */
+    vx_job_close(c->job); /* may end it (ev_end) before it returns */
 }
 
 static void handle(wy_conn *c, const vx_wy_event *ev) {
     const char *t = ev->type;
-    if (!strcmp(t, "describe")) describe(c);
-    else if (!strcmp(t, "synthesize")) on_synthesize(c, ev->data);
-    else if (!strcmp(t, "synthesize-start")) on_stream_start(c, ev->data);
-    else if (!strcmp(t, "synthesize-chunk")) on_stream_chunk(c, ev->data);
-    else if (!strcmp(t, "synthesize-stop")) on_stream_stop(c);
+    if (!strcmp(t, "describe"))
+        describe(c);
+    else if (!strcmp(t, "synthesize"))
+        on_synthesize(c, ev->data);
+    else if (!strcmp(t, "synthesize-start"))
+        on_stream_start(c, ev->data);
+    else if (!strcmp(t, "synthesize-chunk"))
+        on_stream_chunk(c, ev->data);
+    else if (!strcmp(t, "synthesize-stop"))
+        on_stream_stop(c);
     else if (!strcmp(t, "ping")) {
         cJSON *d = cJSON_CreateObject();
         const cJSON *txt = cJSON_GetObjectItemCaseSensitive(ev->data, "text");
@@ -602,8 +612,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     wy_conn *c = st->data;
     if (nread == 0) return;
-    if (nread < 0) return conn_close(c);   /* EOF or error: its job is cancelled */
-    if (c->close_after_write) return;      /* answered with an error, closing: discard */
+    if (nread < 0) return conn_close(c); /* EOF or error: its job is cancelled */
+    if (c->close_after_write) return;    /* answered with an error, closing: discard */
     c->in_len += (size_t)nread;
     c->last_active = vx_now();
     /* bounded: while an answer is made, read ahead at most VX_WY_READ_AHEAD; otherwise
@@ -647,8 +657,10 @@ static void conn_close(wy_conn *c) {
         c->job = NULL;
     }
     vx_wyoming *w = c->w;
-    if (c->prev) c->prev->next = c->next;
-    else w->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     w->n_conns--;
     uv_close(&c->io.h, on_closed);
@@ -661,8 +673,10 @@ static void on_connection(uv_stream_t *l, int status) {
     wy_conn *c = calloc(1, sizeof(*c));
     if (!c) return;
     c->w = w;
-    if (w->is_pipe) uv_pipe_init(s->loop, &c->io.pipe, 0);
-    else uv_tcp_init(s->loop, &c->io.tcp);
+    if (w->is_pipe)
+        uv_pipe_init(s->loop, &c->io.pipe, 0);
+    else
+        uv_tcp_init(s->loop, &c->io.tcp);
     c->io.h.data = c;
     c->wreq.data = c;
     if (uv_accept(l, &c->io.st) || s->draining || s->n_conns + w->n_conns >= s->cfg.max_conns) {
@@ -687,11 +701,11 @@ void vx_wyoming_sweep(vx_server *s, double now) {
         next = c->next;
         int idle = c->mode == WY_IDLE && !c->job;
         if (c->writing && now - c->last_progress > s->cfg.write_timeout)
-            conn_close(c);   /* the client stopped reading */
+            conn_close(c); /* the client stopped reading */
         else if (s->draining && (idle || now > s->drain_deadline))
             conn_close(c);
         else if (idle && c->in_len && now - c->last_active > s->cfg.header_timeout)
-            conn_close(c);   /* a partial event that does not complete */
+            conn_close(c); /* a partial event that does not complete */
         else if (idle && !c->in_len && now - c->last_active > s->cfg.idle_timeout)
             conn_close(c);
     }
@@ -699,8 +713,8 @@ void vx_wyoming_sweep(vx_server *s, double now) {
 
 /* ------------------------------------------------------------ listener */
 
-static int parse_uri(vx_wyoming *w, const char *uri, char *host, size_t hcap, int *port,
-                     char *err, size_t errlen) {
+static int parse_uri(vx_wyoming *w, const char *uri, char *host, size_t hcap, int *port, char *err,
+                     size_t errlen) {
     if (!strncmp(uri, "unix://", 7)) {
         const char *p = uri + 7;
         if (!*p || strlen(p) >= sizeof w->path || strlen(p) >= 100) {
@@ -718,7 +732,7 @@ static int parse_uri(vx_wyoming *w, const char *uri, char *host, size_t hcap, in
     const char *h = uri + 6, *colon;
     *port = VX_WY_DEFAULT_PORT;
     size_t hl;
-    if (*h == '[') {   /* [v6]:port */
+    if (*h == '[') { /* [v6]:port */
         const char *e = strchr(h, ']');
         if (!e) goto bad;
         hl = (size_t)(e - h - 1);
@@ -772,7 +786,7 @@ int vx_wyoming_start(vx_server *s, const char *uri, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot listen on %s: %s", uri, uv_strerror(rc));
             uv_close(&w->l.h, NULL);
             w->path[0] = 0;
-            s->wyoming = w;   /* freed with the server */
+            s->wyoming = w; /* freed with the server */
             return -1;
         }
         snprintf(w->where, sizeof w->where, "unix://%s", w->path);
@@ -797,8 +811,8 @@ int vx_wyoming_start(vx_server *s, const char *uri, char *err, size_t errlen) {
         uv_tcp_getsockname(&w->l.tcp, (struct sockaddr *)&got, &len);
         int bound = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
                                                     : ((struct sockaddr_in *)&got)->sin_port);
-        snprintf(w->where, sizeof w->where, "tcp://%s%s%s:%d", strchr(host, ':') ? "[" : "",
-                 host, strchr(host, ':') ? "]" : "", bound);
+        snprintf(w->where, sizeof w->where, "tcp://%s%s%s:%d", strchr(host, ':') ? "[" : "", host,
+                 strchr(host, ':') ? "]" : "", bound);
     }
     w->listening = 1;
     s->wyoming = w;
@@ -816,7 +830,7 @@ void vx_wyoming_drain(vx_server *s) {
     vx_wyoming *w = s->wyoming;
     if (!w) return;
     stop_listening(w);
-    vx_wyoming_sweep(s, vx_now());   /* idle connections close now */
+    vx_wyoming_sweep(s, vx_now()); /* idle connections close now */
 }
 
 void vx_wyoming_stop(vx_server *s) {

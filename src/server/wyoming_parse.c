@@ -134,8 +134,7 @@ int vx_wy_parse(const vx_wy_limits *lim, const char *buf, size_t len, vx_wy_even
     return VX_WY_EVENT;
 }
 
-static int opt_string(const cJSON *o, const char *key, const char **out, char *err,
-                      size_t errlen) {
+static int opt_string(const cJSON *o, const char *key, const char **out, char *err, size_t errlen) {
     const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     *out = NULL;
     if (!v || cJSON_IsNull(v)) return 0;
@@ -147,8 +146,7 @@ static int opt_string(const cJSON *o, const char *key, const char **out, char *e
     return 0;
 }
 
-int vx_wy_get_synth(const cJSON *data, int need_text, vx_wy_synth *out, char *err,
-                    size_t errlen) {
+int vx_wy_get_synth(const cJSON *data, int need_text, vx_wy_synth *out, char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
     if (opt_string(data, "text", &out->text, err, errlen)) return -1;
     if (need_text && !out->text) return fail(err, errlen, "\"text\" is missing");
@@ -163,14 +161,13 @@ int vx_wy_get_synth(const cJSON *data, int need_text, vx_wy_synth *out, char *er
     return 0;
 }
 
-size_t vx_wy_header(char *dst, size_t cap, const char *type, size_t data_len,
-                    size_t payload_len) {
+size_t vx_wy_header(char *dst, size_t cap, const char *type, size_t data_len, size_t payload_len) {
     for (const char *p = type; *p; p++)
         if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) return 0;
     char dl[40] = "", pl[40] = "";
     if (data_len) snprintf(dl, sizeof dl, ",\"data_length\":%zu", data_len);
     if (payload_len) snprintf(pl, sizeof pl, ",\"payload_length\":%zu", payload_len);
-    int n = snprintf(dst, cap, "{\"type\":\"%s\",\"version\":\"%s\"%s%s}\n", type,
-                     VX_WY_VERSION, dl, pl);
+    int n = snprintf(dst, cap, "{\"type\":\"%s\",\"version\":\"%s\"%s%s}\n", type, VX_WY_VERSION,
+                     dl, pl);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

@@ -22,10 +22,10 @@
 
 #include <cjson/cJSON.h>
 
-#define VX_WY_MAX_LINE 16384          /* default header line limit, bytes with the '\n' */
-#define VX_WY_MAX_PAYLOAD (1u << 20)  /* default payload limit: a TTS server takes no audio */
-#define VX_WY_TYPE_MAX 64             /* event type names, bytes */
-#define VX_WY_VERSION "1.7.0"         /* written in our headers: streaming synthesis */
+#define VX_WY_MAX_LINE    16384      /* default header line limit, bytes with the '\n' */
+#define VX_WY_MAX_PAYLOAD (1u << 20) /* default payload limit: a TTS server takes no audio */
+#define VX_WY_TYPE_MAX    64         /* event type names, bytes */
+#define VX_WY_VERSION     "1.7.0"    /* written in our headers: streaming synthesis */
 
 typedef struct vx_wy_limits {
     size_t max_line, max_data, max_payload;
@@ -35,8 +35,8 @@ enum { VX_WY_MORE = 0, VX_WY_EVENT = 1, VX_WY_BAD = 2, VX_WY_BROKEN = -1 };
 
 typedef struct vx_wy_event {
     char type[VX_WY_TYPE_MAX];
-    cJSON *data;                 /* an object, owned (vx_wy_event_free); never NULL on EVENT */
-    const char *payload;         /* into the parsed buffer, valid while it is */
+    cJSON *data;         /* an object, owned (vx_wy_event_free); never NULL on EVENT */
+    const char *payload; /* into the parsed buffer, valid while it is */
     size_t payload_len;
 } vx_wy_event;
 
@@ -57,13 +57,11 @@ typedef struct vx_wy_synth {
     size_t text_len;
     const char *name, *language, *speaker;
 } vx_wy_synth;
-int vx_wy_get_synth(const cJSON *data, int need_text, vx_wy_synth *out, char *err,
-                    size_t errlen);
+int vx_wy_get_synth(const cJSON *data, int need_text, vx_wy_synth *out, char *err, size_t errlen);
 
 /* The header line of an event we send (with its '\n'): type, version, data_length when
  * data_len > 0, payload_length when payload_len > 0. Returns its length, or 0 if cap is
  * too small. type is one of ours (no escaping needed: checked). */
-size_t vx_wy_header(char *dst, size_t cap, const char *type, size_t data_len,
-                    size_t payload_len);
+size_t vx_wy_header(char *dst, size_t cap, const char *type, size_t data_len, size_t payload_len);
 
 #endif

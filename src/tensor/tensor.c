@@ -6,21 +6,37 @@
 
 size_t vx_dtype_size(int dtype) {
     switch (dtype) {
-    case VX_FLOAT: case VX_INT32: case VX_UINT32: return 4;
-    case VX_INT64: case VX_UINT64: case VX_DOUBLE: return 8;
-    case VX_UINT8: case VX_INT8: case VX_BOOL: return 1;
-    case VX_UINT16: case VX_INT16: case VX_FLOAT16: return 2;
+    case VX_FLOAT:
+    case VX_INT32:
+    case VX_UINT32: return 4;
+    case VX_INT64:
+    case VX_UINT64:
+    case VX_DOUBLE: return 8;
+    case VX_UINT8:
+    case VX_INT8:
+    case VX_BOOL: return 1;
+    case VX_UINT16:
+    case VX_INT16:
+    case VX_FLOAT16: return 2;
     default: return 0;
     }
 }
 
 const char *vx_dtype_name(int dtype) {
     switch (dtype) {
-    case VX_FLOAT: return "float"; case VX_UINT8: return "uint8"; case VX_INT8: return "int8";
-    case VX_UINT16: return "uint16"; case VX_INT16: return "int16"; case VX_INT32: return "int32";
-    case VX_INT64: return "int64"; case VX_STRING: return "string"; case VX_BOOL: return "bool";
-    case VX_FLOAT16: return "float16"; case VX_DOUBLE: return "double";
-    case VX_UINT32: return "uint32"; case VX_UINT64: return "uint64";
+    case VX_FLOAT: return "float";
+    case VX_UINT8: return "uint8";
+    case VX_INT8: return "int8";
+    case VX_UINT16: return "uint16";
+    case VX_INT16: return "int16";
+    case VX_INT32: return "int32";
+    case VX_INT64: return "int64";
+    case VX_STRING: return "string";
+    case VX_BOOL: return "bool";
+    case VX_FLOAT16: return "float16";
+    case VX_DOUBLE: return "double";
+    case VX_UINT32: return "uint32";
+    case VX_UINT64: return "uint64";
     default: return "undefined";
     }
 }
@@ -61,23 +77,23 @@ int vx_tensor_set_shape(vx_tensor *t, int ndim, const int64_t *dims) {
  *   the last graph is freed).
  * Big blocks of >= HUGE_BLOCK are mapped directly with transparent huge pages advised:
  * 512x fewer page faults and TLB misses in the conv kernels' streams. */
-#define BLK_MAGIC 0x766f78626c6b3634ULL   /* "voxblk64" */
-#define BLK_HDR 64
+#define BLK_MAGIC 0x766f78626c6b3634ULL /* "voxblk64" */
+#define BLK_HDR   64
 typedef struct blk_hdr {
     uint64_t magic;
-    size_t cap;               /* usable bytes after the header */
-    struct blk_hdr *next;     /* free-list link while pooled */
-    size_t map_bytes;         /* > 0: mmap'ed region of this size starting at map_base */
+    size_t cap;           /* usable bytes after the header */
+    struct blk_hdr *next; /* free-list link while pooled */
+    size_t map_bytes;     /* > 0: mmap'ed region of this size starting at map_base */
     void *map_base;
-    int cacheable;            /* made during a run: returns to the process cache */
+    int cacheable; /* made during a run: returns to the process cache */
 } blk_hdr;
 
 /* Size classes: multiples of 64 up to 512 bytes (classes 0..7), then 8 classes per
  * power of two (<= 12.5% rounding). */
-#define N_CLASSES 256
-#define BIG_BLOCK ((size_t)256 << 10)
-#define HUGE_BLOCK ((size_t)4 << 20)
-#define HUGE_PAGE ((size_t)2 << 20)
+#define N_CLASSES          256
+#define BIG_BLOCK          ((size_t)256 << 10)
+#define HUGE_BLOCK         ((size_t)4 << 20)
+#define HUGE_PAGE          ((size_t)2 << 20)
 #define VX_BLOCK_CACHE_MAX ((size_t)4 << 30)
 static int class_of(size_t n, size_t *size) {
     if (n <= 512) {
@@ -85,9 +101,9 @@ static int class_of(size_t n, size_t *size) {
         *size = c * 64;
         return (int)c - 1;
     }
-    int e = 63 - __builtin_clzll((unsigned long long)(n - 1));   /* 2^e < n <= 2^(e+1) */
+    int e = 63 - __builtin_clzll((unsigned long long)(n - 1)); /* 2^e < n <= 2^(e+1) */
     size_t base = (size_t)1 << e, step = base / 8;
-    size_t m = (n - base + step - 1) / step;                       /* 1..8 */
+    size_t m = (n - base + step - 1) / step; /* 1..8 */
     *size = base + m * step;
     return 8 + (e - 9) * 8 + (int)m - 1;
 }
@@ -101,7 +117,7 @@ static int floor_class(size_t cap) {
 
 struct vx_bufpool {
     blk_hdr *free_list[N_CLASSES];
-    size_t cached;            /* bytes sitting in free lists */
+    size_t cached; /* bytes sitting in free lists */
     vx_bufpool_stats st;
 };
 
@@ -111,16 +127,18 @@ static _Thread_local vx_bufpool *tl_pool;
 static struct {
     pthread_mutex_t mu;
     blk_hdr *free_list[N_CLASSES];
-    size_t cached;            /* bytes in free_list */
-    size_t inuse;             /* bytes of cacheable blocks handed out */
-    size_t peak_inuse;        /* the budget: most bytes ever in use at once */
-    size_t limit;             /* max cached bytes (set once, read_limit) */
+    size_t cached;     /* bytes in free_list */
+    size_t inuse;      /* bytes of cacheable blocks handed out */
+    size_t peak_inuse; /* the budget: most bytes ever in use at once */
+    size_t limit;      /* max cached bytes (set once, read_limit) */
     vx_block_cache_stats st;
-} bc = { .mu = PTHREAD_MUTEX_INITIALIZER };
+} bc = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void blk_release(blk_hdr *h) {
-    if (h->map_bytes) munmap(h->map_base, h->map_bytes);
-    else free(h);
+    if (h->map_bytes)
+        munmap(h->map_base, h->map_bytes);
+    else
+        free(h);
 }
 
 vx_bufpool *vx_bufpool_new(void) { return calloc(1, sizeof(vx_bufpool)); }
@@ -129,7 +147,10 @@ void vx_bufpool_free(vx_bufpool *p) {
     if (!p) return;
     if (tl_pool == p) tl_pool = NULL;
     for (int c = 0; c < N_CLASSES; c++)
-        for (blk_hdr *h = p->free_list[c], *nx; h; h = nx) { nx = h->next; blk_release(h); }
+        for (blk_hdr *h = p->free_list[c], *nx; h; h = nx) {
+            nx = h->next;
+            blk_release(h);
+        }
     free(p);
 }
 
@@ -208,7 +229,10 @@ static void *big_alloc(size_t sz, int c) {
     size_t budget = bc.peak_inuse > bc.inuse + sz ? bc.peak_inuse : bc.inuse + sz;
     if (!h && bc.inuse + bc.cached + sz > budget)
         for (int k = c + 3; k < N_CLASSES && !h; k++)
-            if (bc.free_list[k]) { h = cache_pop(k); bc.st.lent_larger++; }
+            if (bc.free_list[k]) {
+                h = cache_pop(k);
+                bc.st.lent_larger++;
+            }
     if (h) {
         bc.st.hits++;
     } else {
@@ -260,7 +284,10 @@ void vx_block_cache_trim(void) {
         }
     bc.peak_inuse = bc.inuse;
     pthread_mutex_unlock(&bc.mu);
-    for (blk_hdr *nx; all; all = nx) { nx = all->next; blk_release(all); }
+    for (blk_hdr *nx; all; all = nx) {
+        nx = all->next;
+        blk_release(all);
+    }
 }
 
 void vx_block_cache_get_stats(vx_block_cache_stats *s) {
@@ -315,7 +342,10 @@ void *vx_aligned_alloc(size_t bytes) {
 void vx_aligned_free(void *d) {
     if (!d) return;
     blk_hdr *h = (blk_hdr *)((char *)d - BLK_HDR);
-    if (h->cacheable) { big_free(h); return; }
+    if (h->cacheable) {
+        big_free(h);
+        return;
+    }
     vx_bufpool *p = tl_pool;
     int c = p && h->cap < BIG_BLOCK ? floor_class(h->cap) : -1;
     if (c >= 0 && c < N_CLASSES) {
@@ -378,7 +408,8 @@ int64_t vx_tensor_get_i64(const vx_tensor *t, int64_t i) {
     case VX_INT16: return ((const int16_t *)t->data)[i];
     case VX_UINT16: return ((const uint16_t *)t->data)[i];
     case VX_INT8: return ((const int8_t *)t->data)[i];
-    case VX_UINT8: case VX_BOOL: return ((const uint8_t *)t->data)[i];
+    case VX_UINT8:
+    case VX_BOOL: return ((const uint8_t *)t->data)[i];
     case VX_FLOAT: return (int64_t)((const float *)t->data)[i];
     case VX_DOUBLE: return (int64_t)((const double *)t->data)[i];
     default: return 0;

@@ -17,24 +17,24 @@
 #include <stdint.h>
 
 /* espeak-ng's clause codes (translate.h), as Piper reads them. */
-#define VX_CLAUSE_PAUSE 0x00000FFF
-#define VX_CLAUSE_INTONATION_TYPE 0x00007000
-#define VX_CLAUSE_OPTIONAL_SPACE_AFTER 0x00008000
-#define VX_CLAUSE_TYPE_EOF 0x00010000
-#define VX_CLAUSE_TYPE_CLAUSE 0x00040000
-#define VX_CLAUSE_TYPE_SENTENCE 0x00080000
-#define VX_CLAUSE_PUNCTUATION_IN_WORD 0x00100000
+#define VX_CLAUSE_PAUSE                  0x00000FFF
+#define VX_CLAUSE_INTONATION_TYPE        0x00007000
+#define VX_CLAUSE_OPTIONAL_SPACE_AFTER   0x00008000
+#define VX_CLAUSE_TYPE_EOF               0x00010000
+#define VX_CLAUSE_TYPE_CLAUSE            0x00040000
+#define VX_CLAUSE_TYPE_SENTENCE          0x00080000
+#define VX_CLAUSE_PUNCTUATION_IN_WORD    0x00100000
 #define VX_CLAUSE_SPEAK_PUNCTUATION_NAME 0x00200000
-#define VX_CLAUSE_DOT_AFTER_LAST_WORD 0x00400000
-#define VX_CLAUSE_NONE (0 | 0x4000)
-#define VX_CLAUSE_PARAGRAPH (70 | VX_CLAUSE_TYPE_SENTENCE)
-#define VX_CLAUSE_EOF (40 | VX_CLAUSE_TYPE_SENTENCE | VX_CLAUSE_TYPE_EOF)
-#define VX_CLAUSE_PERIOD (40 | VX_CLAUSE_TYPE_SENTENCE)
-#define VX_CLAUSE_COMMA (20 | 0x1000 | VX_CLAUSE_TYPE_CLAUSE)
-#define VX_CLAUSE_QUESTION (40 | 0x2000 | VX_CLAUSE_TYPE_SENTENCE)
-#define VX_CLAUSE_EXCLAMATION (45 | 0x3000 | VX_CLAUSE_TYPE_SENTENCE)
-#define VX_CLAUSE_COLON (30 | VX_CLAUSE_TYPE_CLAUSE)
-#define VX_CLAUSE_SEMICOLON (30 | 0x1000 | VX_CLAUSE_TYPE_CLAUSE)
+#define VX_CLAUSE_DOT_AFTER_LAST_WORD    0x00400000
+#define VX_CLAUSE_NONE                   (0 | 0x4000)
+#define VX_CLAUSE_PARAGRAPH              (70 | VX_CLAUSE_TYPE_SENTENCE)
+#define VX_CLAUSE_EOF                    (40 | VX_CLAUSE_TYPE_SENTENCE | VX_CLAUSE_TYPE_EOF)
+#define VX_CLAUSE_PERIOD                 (40 | VX_CLAUSE_TYPE_SENTENCE)
+#define VX_CLAUSE_COMMA                  (20 | 0x1000 | VX_CLAUSE_TYPE_CLAUSE)
+#define VX_CLAUSE_QUESTION               (40 | 0x2000 | VX_CLAUSE_TYPE_SENTENCE)
+#define VX_CLAUSE_EXCLAMATION            (45 | 0x3000 | VX_CLAUSE_TYPE_SENTENCE)
+#define VX_CLAUSE_COLON                  (30 | VX_CLAUSE_TYPE_CLAUSE)
+#define VX_CLAUSE_SEMICOLON              (30 | 0x1000 | VX_CLAUSE_TYPE_CLAUSE)
 
 /* Language-dependent clause rules (espeak's langopts). */
 typedef struct vx_clause_lang {
@@ -47,18 +47,18 @@ void vx_clause_lang_for(const char *lang, vx_clause_lang *out);
 typedef struct vx_clause_reader {
     const uint32_t *cp; /* codepoints of the text */
     size_t n;
-    size_t pos;         /* next codepoint espeak's decoder would read */
-    uint32_t ungot;     /* espeak's ungot_char (0 = none) */
+    size_t pos;     /* next codepoint espeak's decoder would read */
+    uint32_t ungot; /* espeak's ungot_char (0 = none) */
     size_t ungot_idx;
-    size_t last_idx;    /* index of the codepoint GetC returned last */
+    size_t last_idx; /* index of the codepoint GetC returned last */
     vx_clause_lang lang;
 } vx_clause_reader;
 
 typedef struct vx_clause {
-    int terminator;        /* espeak clause code (VX_CLAUSE_*, possibly with flags) */
-    size_t first, last;    /* codepoint index range of the clause's non-space text;
+    int terminator;     /* espeak clause code (VX_CLAUSE_*, possibly with flags) */
+    size_t first, last; /* codepoint index range of the clause's non-space text;
                               first > last when it has none */
-    size_t term_idx;       /* index of the punctuation that ended it, or (size_t)-1 */
+    size_t term_idx;    /* index of the punctuation that ended it, or (size_t)-1 */
 } vx_clause;
 
 void vx_clause_reader_init(vx_clause_reader *r, const uint32_t *cp, size_t n,

@@ -8,9 +8,9 @@
 
 /* Mirrors libespeak-ng's own global state; see espeak.h. */
 static pthread_mutex_t g_espeak_mu = PTHREAD_MUTEX_INITIALIZER;
-static int g_espeak_rate;                /* 0 = not initialized */
-static char g_espeak_dir[1024];          /* data dir it was initialized with ("" = system) */
-static char g_espeak_voice[128];         /* voice currently selected */
+static int g_espeak_rate;        /* 0 = not initialized */
+static char g_espeak_dir[1024];  /* data dir it was initialized with ("" = system) */
+static char g_espeak_voice[128]; /* voice currently selected */
 
 void vx_espeak_lock(void) { pthread_mutex_lock(&g_espeak_mu); }
 void vx_espeak_unlock(void) { pthread_mutex_unlock(&g_espeak_mu); }

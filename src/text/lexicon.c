@@ -20,10 +20,10 @@
 #error "the lexicon image is little-endian; add byte swapping for this host"
 #endif
 
-#define MAGIC "VOXLEX1\n"
+#define MAGIC    "VOXLEX1\n"
 #define HDR_SIZE 64
 #define ENT_SIZE 20
-#define NO_ORIG 0xFFFFFFFFu
+#define NO_ORIG  0xFFFFFFFFu
 
 typedef struct hdr {
     char magic[8];
@@ -57,15 +57,23 @@ struct vx_lex {
 void vx_lex_fold(char *s, size_t n) {
     unsigned char *p = (unsigned char *)s;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] >= 'A' && p[i] <= 'Z') p[i] += 32;
-        else if (p[i] == 0xC3 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9E && p[i + 1] != 0x97) {
-            p[i + 1] += 0x20; i++;                        /* À..Þ -> à..þ */
+        if (p[i] >= 'A' && p[i] <= 'Z')
+            p[i] += 32;
+        else if (p[i] == 0xC3 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9E &&
+                 p[i + 1] != 0x97) {
+            p[i + 1] += 0x20;
+            i++; /* À..Þ -> à..þ */
         } else if (p[i] == 0xD0 && i + 1 < n && p[i + 1] >= 0x90 && p[i + 1] <= 0x9F) {
-            p[i + 1] += 0x20; i++;                        /* А..П -> а..п */
+            p[i + 1] += 0x20;
+            i++; /* А..П -> а..п */
         } else if (p[i] == 0xD0 && i + 1 < n && p[i + 1] >= 0xA0 && p[i + 1] <= 0xAF) {
-            p[i] = 0xD1; p[i + 1] -= 0x20; i++;           /* Р..Я -> р..я */
+            p[i] = 0xD1;
+            p[i + 1] -= 0x20;
+            i++; /* Р..Я -> р..я */
         } else if (p[i] == 0xD0 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x8F) {
-            p[i] = 0xD1; p[i + 1] += 0x10; i++;           /* Ѐ..Џ -> ѐ..џ */
+            p[i] = 0xD1;
+            p[i + 1] += 0x10;
+            i++; /* Ѐ..Џ -> ѐ..џ */
         }
     }
 }
@@ -75,9 +83,9 @@ void vx_lex_fold(char *s, size_t n) {
 typedef struct work {
     ent *e;
     size_t n, cap;
-    char *s;               /* string blob */
+    char *s; /* string blob */
     size_t sn, scap;
-    uint32_t *line;        /* source line of each entry (for "last wins") */
+    uint32_t *line; /* source line of each entry (for "last wins") */
 } work;
 
 static int blob_add(work *w, const char *p, size_t k, uint32_t *off) {
@@ -123,7 +131,10 @@ static int cmp_keys(const char *blob, const ent *a, const ent *b) {
     return eb - ea;
 }
 
-typedef struct sortrec { ent e; uint32_t line; } sortrec;
+typedef struct sortrec {
+    ent e;
+    uint32_t line;
+} sortrec;
 
 static int cmp_rec(const void *x, const void *y) {
     const sortrec *a = x, *b = y;
@@ -142,7 +153,12 @@ static int same_key(const sortrec *a, const sortrec *b) {
     return !memcmp(g_blob + a->e.orig_off, g_blob + b->e.orig_off, a->e.key_len);
 }
 
-#define FAIL(code, ...) do { snprintf(err, errlen, __VA_ARGS__); rc = (code); goto out; } while (0)
+#define FAIL(code, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        rc = (code);                                                                               \
+        goto out;                                                                                  \
+    } while (0)
 
 /* Key: trim, collapse space runs, count words. Writes into buf (cap VX_LEX_MAX_KEY). */
 static int clean_key(const char *p, size_t n, char *buf, size_t *bn, unsigned *words) {
@@ -151,7 +167,10 @@ static int clean_key(const char *p, size_t n, char *buf, size_t *bn, unsigned *w
     int in_space = 1;
     for (size_t i = 0; i < n; i++) {
         char ch = p[i];
-        if (ch == ' ') { in_space = 1; continue; }
+        if (ch == ' ') {
+            in_space = 1;
+            continue;
+        }
         if (in_space) {
             if (w && k < VX_LEX_MAX_KEY) buf[k++] = ' ';
             w++;
@@ -165,14 +184,16 @@ static int clean_key(const char *p, size_t n, char *buf, size_t *bn, unsigned *w
     return 0;
 }
 
-int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img_len,
-                   char *err, size_t errlen) {
+int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img_len, char *err,
+                   size_t errlen) {
     work w = {0};
     sortrec *recs = NULL;
     int rc = 0;
     *img = NULL;
     *img_len = 0;
-    if (len > VX_LEX_MAX_SOURCE) FAIL(VOX_ERR_TOO_LONG, "lexicon source is %zu bytes; the limit is %u", len, VX_LEX_MAX_SOURCE);
+    if (len > VX_LEX_MAX_SOURCE)
+        FAIL(VOX_ERR_TOO_LONG, "lexicon source is %zu bytes; the limit is %u", len,
+             VX_LEX_MAX_SOURCE);
     size_t bad;
     if (vox_utf8_check(src, len, &bad)) {
         uint32_t line = 1;
@@ -191,49 +212,71 @@ int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img
         size_t n = le - (size_t)(l - src);
         size_t a = 0, blank = 0;
         while (blank < n && (l[blank] == ' ' || l[blank] == '\t')) blank++;
-        if (blank == n) continue;          /* an empty or white line */
-        while (a < n && l[a] == ' ') a++;  /* leading spaces; a leading tab = empty key */
+        if (blank == n) continue;         /* an empty or white line */
+        while (a < n && l[a] == ' ') a++; /* leading spaces; a leading tab = empty key */
         if (l[a] == '#') continue;
         const char *tab = memchr(l, '\t', n);
-        if (!tab) FAIL(VOX_ERR_CONFIG, "lexicon line %u: expected word<TAB>/IPA/ or word<TAB>respelling", line);
+        if (!tab)
+            FAIL(VOX_ERR_CONFIG, "lexicon line %u: expected word<TAB>/IPA/ or word<TAB>respelling",
+                 line);
         for (size_t i = 0; i < n; i++)
-            if ((unsigned char)l[i] < 0x20 && l[i] != '\t') FAIL(VOX_ERR_CONFIG, "lexicon line %u: control character", line);
+            if ((unsigned char)l[i] < 0x20 && l[i] != '\t')
+                FAIL(VOX_ERR_CONFIG, "lexicon line %u: control character", line);
         const char *k = l + a;
         size_t kn = (size_t)(tab - k);
         int exact = 0;
-        if (kn && k[0] == '!') { exact = 1; k++; kn--; }
+        if (kn && k[0] == '!') {
+            exact = 1;
+            k++;
+            kn--;
+        }
         char key[VX_LEX_MAX_KEY + 1];
         size_t keyn;
         unsigned words;
-        if (clean_key(k, kn, key, &keyn, &words)) FAIL(VOX_ERR_CONFIG, "lexicon line %u: key longer than %d bytes", line, VX_LEX_MAX_KEY);
+        if (clean_key(k, kn, key, &keyn, &words))
+            FAIL(VOX_ERR_CONFIG, "lexicon line %u: key longer than %d bytes", line, VX_LEX_MAX_KEY);
         if (!keyn) FAIL(VOX_ERR_CONFIG, "lexicon line %u: empty key", line);
-        if (words > VX_LEX_MAX_WORDS) FAIL(VOX_ERR_CONFIG, "lexicon line %u: more than %d words in the key", line, VX_LEX_MAX_WORDS);
-        if (memchr(key, '\t', keyn)) FAIL(VOX_ERR_CONFIG, "lexicon line %u: more than one tab", line);
+        if (words > VX_LEX_MAX_WORDS)
+            FAIL(VOX_ERR_CONFIG, "lexicon line %u: more than %d words in the key", line,
+                 VX_LEX_MAX_WORDS);
+        if (memchr(key, '\t', keyn))
+            FAIL(VOX_ERR_CONFIG, "lexicon line %u: more than one tab", line);
         const char *v = tab + 1;
         size_t vn = n - (size_t)(v - l);
-        while (vn && (v[0] == ' ' || v[0] == '\t')) { v++; vn--; }
+        while (vn && (v[0] == ' ' || v[0] == '\t')) {
+            v++;
+            vn--;
+        }
         while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
         int kind = VX_LEX_RESPELL;
         if (vn && v[0] == '/') {
-            if (vn < 3 || v[vn - 1] != '/') FAIL(VOX_ERR_CONFIG, "lexicon line %u: IPA must be written /.../", line);
+            if (vn < 3 || v[vn - 1] != '/')
+                FAIL(VOX_ERR_CONFIG, "lexicon line %u: IPA must be written /.../", line);
             v++;
             vn -= 2;
             kind = VX_LEX_IPA;
         }
         if (!vn) FAIL(VOX_ERR_CONFIG, "lexicon line %u: empty pronunciation", line);
-        if (vn > VX_LEX_MAX_VALUE) FAIL(VOX_ERR_CONFIG, "lexicon line %u: pronunciation longer than %d bytes", line, VX_LEX_MAX_VALUE);
+        if (vn > VX_LEX_MAX_VALUE)
+            FAIL(VOX_ERR_CONFIG, "lexicon line %u: pronunciation longer than %d bytes", line,
+                 VX_LEX_MAX_VALUE);
         if (memchr(v, '[', vn) || memchr(v, ']', vn) || memchr(v, '\t', vn))
-            FAIL(VOX_ERR_CONFIG, "lexicon line %u: '[', ']' and tabs are not allowed in a pronunciation", line);
-        if (w.n >= VX_LEX_MAX_ENTRIES) FAIL(VOX_ERR_TOO_LONG, "lexicon line %u: more than %u entries", line, VX_LEX_MAX_ENTRIES);
+            FAIL(VOX_ERR_CONFIG,
+                 "lexicon line %u: '[', ']' and tabs are not allowed in a pronunciation", line);
+        if (w.n >= VX_LEX_MAX_ENTRIES)
+            FAIL(VOX_ERR_TOO_LONG, "lexicon line %u: more than %u entries", line,
+                 VX_LEX_MAX_ENTRIES);
         ent e = {0};
         e.key_len = (uint16_t)keyn;
         e.val_len = (uint16_t)vn;
         e.kind = (uint8_t)kind;
         e.nwords = (uint8_t)words;
         e.orig_off = NO_ORIG;
-        if (exact && blob_add(&w, key, keyn, &e.orig_off)) FAIL(VOX_ERR_NOMEM, "lexicon: out of memory");
+        if (exact && blob_add(&w, key, keyn, &e.orig_off))
+            FAIL(VOX_ERR_NOMEM, "lexicon: out of memory");
         vx_lex_fold(key, keyn);
-        if (blob_add(&w, key, keyn, &e.key_off) || blob_add(&w, v, vn, &e.val_off) || ent_add(&w, e, line))
+        if (blob_add(&w, key, keyn, &e.key_off) || blob_add(&w, v, vn, &e.val_off) ||
+            ent_add(&w, e, line))
             FAIL(VOX_ERR_NOMEM, "lexicon: out of memory");
         if (words > max_words) max_words = words;
         if (!nl) break;
@@ -241,13 +284,18 @@ int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img
     /* sort, then keep the last line of each key */
     recs = malloc((w.n ? w.n : 1) * sizeof *recs);
     if (!recs) FAIL(VOX_ERR_NOMEM, "lexicon: out of memory");
-    for (size_t i = 0; i < w.n; i++) { recs[i].e = w.e[i]; recs[i].line = w.line[i]; }
+    for (size_t i = 0; i < w.n; i++) {
+        recs[i].e = w.e[i];
+        recs[i].line = w.line[i];
+    }
     g_blob = w.s;
     qsort(recs, w.n, sizeof *recs, cmp_rec);
     size_t m = 0;
     for (size_t i = 0; i < w.n; i++) {
-        if (m && same_key(&recs[m - 1], &recs[i])) recs[m - 1] = recs[i];
-        else recs[m++] = recs[i];
+        if (m && same_key(&recs[m - 1], &recs[i]))
+            recs[m - 1] = recs[i];
+        else
+            recs[m++] = recs[i];
     }
     g_blob = NULL;
     size_t total = HDR_SIZE + m * ENT_SIZE + w.sn;
@@ -284,7 +332,10 @@ static void get_ent(const unsigned char *index, size_t i, ent *e) {
 /* The header alone: sizes add up to the file. */
 static int hdr_check(const unsigned char *img, size_t len, hdr *out, char *err, size_t errlen) {
     hdr h;
-    if (len < HDR_SIZE) { snprintf(err, errlen, "lexicon image too short"); return VOX_ERR_CONFIG; }
+    if (len < HDR_SIZE) {
+        snprintf(err, errlen, "lexicon image too short");
+        return VOX_ERR_CONFIG;
+    }
     memcpy(&h, img, sizeof h);
     if (memcmp(h.magic, MAGIC, 8) || h.version != 1 || h.entry_size != ENT_SIZE) {
         snprintf(err, errlen, "not a vox lexicon image (or another version)");
@@ -342,7 +393,10 @@ static int lex_wrap(const unsigned char *img, size_t len, vx_lex **out, char *er
     int rc = hdr_check(img, len, &h, err, errlen);
     if (rc) return rc;
     vx_lex *l = calloc(1, sizeof *l);
-    if (!l) { snprintf(err, errlen, "out of memory"); return VOX_ERR_NOMEM; }
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return VOX_ERR_NOMEM;
+    }
     atomic_init(&l->refs, 1);
     l->img = img;
     l->len = len;
@@ -362,17 +416,27 @@ int vx_lex_from_memory(const unsigned char *img, size_t len, vx_lex **out, char 
 static int map_file(const char *path, const unsigned char **img, size_t *len, struct stat *st,
                     char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(err, errlen, "cannot open lexicon '%s': %s", path, strerror(errno)); return VOX_ERR_NOT_FOUND; }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lexicon '%s': %s", path, strerror(errno));
+        return VOX_ERR_NOT_FOUND;
+    }
     if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
         close(fd);
         snprintf(err, errlen, "lexicon '%s' is not a regular file", path);
         return VOX_ERR_IO;
     }
     *len = (size_t)st->st_size;
-    if (*len == 0) { close(fd); *img = NULL; return 0; }
+    if (*len == 0) {
+        close(fd);
+        *img = NULL;
+        return 0;
+    }
     void *p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
-    if (p == MAP_FAILED) { snprintf(err, errlen, "cannot map lexicon '%s': %s", path, strerror(errno)); return VOX_ERR_IO; }
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map lexicon '%s': %s", path, strerror(errno));
+        return VOX_ERR_IO;
+    }
     *img = p;
     return 0;
 }
@@ -390,10 +454,17 @@ static int write_image(const char *path, const unsigned char *img, size_t len) {
     size_t off = 0;
     while (off < len) {
         ssize_t k = write(fd, img + off, len - off);
-        if (k <= 0) { close(fd); unlink(tmp); return -1; }
+        if (k <= 0) {
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
         off += (size_t)k;
     }
-    if (close(fd) || rename(tmp, path)) { unlink(tmp); return -1; }
+    if (close(fd) || rename(tmp, path)) {
+        unlink(tmp);
+        return -1;
+    }
     return 0;
 }
 
@@ -401,7 +472,10 @@ static int write_image(const char *path, const unsigned char *img, size_t len) {
 static int read_source(const char *path, char **buf, size_t *len, struct stat *st, char *err,
                        size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(err, errlen, "cannot open lexicon '%s': %s", path, strerror(errno)); return VOX_ERR_NOT_FOUND; }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lexicon '%s': %s", path, strerror(errno));
+        return VOX_ERR_NOT_FOUND;
+    }
     if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
         close(fd);
         snprintf(err, errlen, "lexicon '%s' is not a regular file", path);
@@ -409,23 +483,44 @@ static int read_source(const char *path, char **buf, size_t *len, struct stat *s
     }
     if ((uint64_t)st->st_size > VX_LEX_MAX_SOURCE) {
         close(fd);
-        snprintf(err, errlen, "lexicon source '%s' is larger than %u bytes", path, VX_LEX_MAX_SOURCE);
+        snprintf(err, errlen, "lexicon source '%s' is larger than %u bytes", path,
+                 VX_LEX_MAX_SOURCE);
         return VOX_ERR_TOO_LONG;
     }
     size_t cap = (size_t)st->st_size + 1, n = 0;
     char *b = malloc(cap);
-    if (!b) { close(fd); snprintf(err, errlen, "out of memory"); return VOX_ERR_NOMEM; }
+    if (!b) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return VOX_ERR_NOMEM;
+    }
     for (;;) {
         if (n == cap) {
-            if (cap > VX_LEX_MAX_SOURCE) { free(b); close(fd); snprintf(err, errlen, "lexicon source '%s' grew past %u bytes", path, VX_LEX_MAX_SOURCE); return VOX_ERR_TOO_LONG; }
+            if (cap > VX_LEX_MAX_SOURCE) {
+                free(b);
+                close(fd);
+                snprintf(err, errlen, "lexicon source '%s' grew past %u bytes", path,
+                         VX_LEX_MAX_SOURCE);
+                return VOX_ERR_TOO_LONG;
+            }
             char *q = realloc(b, cap * 2);
-            if (!q) { free(b); close(fd); snprintf(err, errlen, "out of memory"); return VOX_ERR_NOMEM; }
+            if (!q) {
+                free(b);
+                close(fd);
+                snprintf(err, errlen, "out of memory");
+                return VOX_ERR_NOMEM;
+            }
             b = q;
             cap *= 2;
         }
         ssize_t k = read(fd, b + n, cap - n);
         if (k < 0 && errno == EINTR) continue;
-        if (k < 0) { free(b); close(fd); snprintf(err, errlen, "cannot read lexicon '%s': %s", path, strerror(errno)); return VOX_ERR_IO; }
+        if (k < 0) {
+            free(b);
+            close(fd);
+            snprintf(err, errlen, "cannot read lexicon '%s': %s", path, strerror(errno));
+            return VOX_ERR_IO;
+        }
         if (k == 0) break;
         n += (size_t)k;
     }
@@ -451,8 +546,10 @@ int vx_lex_open(const char *path, vx_lex **out, char *err, size_t errlen) {
         rc = map_file(path, &img, &len, &st, err, errlen);
         if (rc) return rc;
         rc = lex_wrap(img, len, out, err, errlen);
-        if (rc) { if (len) munmap((void *)img, len); }
-        else (*out)->mapped = 1;
+        if (rc) {
+            if (len) munmap((void *)img, len);
+        } else
+            (*out)->mapped = 1;
         return rc;
     }
     rc = read_source(path, &src, &len, &st, err, errlen);
@@ -503,7 +600,10 @@ int vx_lex_open(const char *path, vx_lex **out, char *err, size_t errlen) {
     }
     /* not writable (or raced): use the compiled image from memory */
     rc = lex_wrap(ni, nl, out, err, errlen);
-    if (rc) { free(ni); return rc; }
+    if (rc) {
+        free(ni);
+        return rc;
+    }
     (*out)->owned = ni;
     return 0;
 }
@@ -538,8 +638,10 @@ int vx_lex_find(const vx_lex *l, const char *key, size_t n, vx_lex_hit *hit) {
         if (!ent_ok(&l->h, &e)) return 0;
         size_t k = e.key_len < n ? e.key_len : n;
         int c = memcmp(l->strings + e.key_off, f, k);
-        if (c < 0 || (c == 0 && e.key_len < n)) a = m + 1;
-        else b = m;
+        if (c < 0 || (c == 0 && e.key_len < n))
+            a = m + 1;
+        else
+            b = m;
     }
     for (size_t i = a; i < l->h.n; i++) {
         get_ent(l->index, i, &e);
@@ -564,7 +666,7 @@ struct vx_lex_watch {
     char *path;
     unsigned check_ms;
     vx_lex *cur;
-    struct stat st;     /* of the file cur was loaded from */
+    struct stat st; /* of the file cur was loaded from */
     uint64_t last_check_ms;
     unsigned reloads;
     char err[256];
@@ -592,7 +694,11 @@ int vx_lex_watch_open(const char *path, unsigned check_ms, vx_lex_watch **out, c
     }
     if (stat(path, &w->st)) memset(&w->st, 0, sizeof w->st);
     int rc = vx_lex_open(path, &w->cur, err, errlen);
-    if (rc) { free(w->path); free(w); return rc; }
+    if (rc) {
+        free(w->path);
+        free(w);
+        return rc;
+    }
     pthread_mutex_init(&w->mu, NULL);
     w->check_ms = check_ms;
     w->last_check_ms = now_ms();

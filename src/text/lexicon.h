@@ -26,26 +26,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VX_LEX_MAX_SOURCE (64u << 20)
+#define VX_LEX_MAX_SOURCE  (64u << 20)
 #define VX_LEX_MAX_ENTRIES (4u << 20)
-#define VX_LEX_MAX_KEY 255
-#define VX_LEX_MAX_WORDS 8
-#define VX_LEX_MAX_VALUE 1000
+#define VX_LEX_MAX_KEY     255
+#define VX_LEX_MAX_WORDS   8
+#define VX_LEX_MAX_VALUE   1000
 
 enum { VX_LEX_IPA = 1, VX_LEX_RESPELL = 2 };
 
 typedef struct vx_lex vx_lex;
 
 typedef struct vx_lex_hit {
-    const char *value;   /* IPA (without slashes) or respelling; not NUL-terminated */
+    const char *value; /* IPA (without slashes) or respelling; not NUL-terminated */
     size_t value_len;
-    int kind;            /* VX_LEX_IPA or VX_LEX_RESPELL */
+    int kind; /* VX_LEX_IPA or VX_LEX_RESPELL */
 } vx_lex_hit;
 
 /* Compile source text to an image in memory (*img malloc'd). Returns 0 or a VOX_ERR_*
  * with "line N: ..." in err. */
-int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img_len,
-                   char *err, size_t errlen);
+int vx_lex_compile(const char *src, size_t len, unsigned char **img, size_t *img_len, char *err,
+                   size_t errlen);
 /* Check an image (as the loader does); 0 if it is sound. */
 int vx_lex_validate(const unsigned char *img, size_t len, char *err, size_t errlen);
 /* Use an image in memory (validated; not copied: it must outlive the vx_lex). */

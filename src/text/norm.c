@@ -13,12 +13,18 @@
 
 static int out_reserve(vx_norm *n, size_t add) {
     if (n->err) return -1;
-    if (n->len + add > VX_NORM_MAX_OUT) { n->err = VOX_ERR_TOO_LONG; return -1; }
+    if (n->len + add > VX_NORM_MAX_OUT) {
+        n->err = VOX_ERR_TOO_LONG;
+        return -1;
+    }
     if (n->len + add + 1 > n->cap) {
         size_t nc = n->cap ? n->cap : 256;
         while (nc < n->len + add + 1) nc *= 2;
         char *p = realloc(n->text, nc);
-        if (!p) { n->err = VOX_ERR_NOMEM; return -1; }
+        if (!p) {
+            n->err = VOX_ERR_NOMEM;
+            return -1;
+        }
         n->text = p;
         n->cap = nc;
     }
@@ -37,7 +43,10 @@ static int piece_push(vx_norm *n, vx_norm_piece pc) {
     if (n->np == n->pcap) {
         size_t nc = n->pcap ? n->pcap * 2 : 64;
         vx_norm_piece *p = realloc(n->p, nc * sizeof *p);
-        if (!p) { n->err = VOX_ERR_NOMEM; return -1; }
+        if (!p) {
+            n->err = VOX_ERR_NOMEM;
+            return -1;
+        }
         n->p = p;
         n->pcap = nc;
     }
@@ -87,13 +96,19 @@ static const vx_norm_piece *piece_at(const vx_norm *n, size_t o) {
     size_t a = 0, b = n->np;
     while (b - a > 1) {
         size_t m = (a + b) / 2;
-        if (n->p[m].out_off <= o) a = m; else b = m;
+        if (n->p[m].out_off <= o)
+            a = m;
+        else
+            b = m;
     }
     return &n->p[a];
 }
 
 void vx_norm_map(const vx_norm *n, size_t lo, size_t hi, size_t *in_lo, size_t *in_hi) {
-    if (!n->np || n->len == 0) { *in_lo = *in_hi = 0; return; }
+    if (!n->np || n->len == 0) {
+        *in_lo = *in_hi = 0;
+        return;
+    }
     if (lo >= n->len) {
         const vx_norm_piece *l = &n->p[n->np - 1];
         *in_lo = *in_hi = l->in_off + l->in_len;
@@ -102,7 +117,10 @@ void vx_norm_map(const vx_norm *n, size_t lo, size_t hi, size_t *in_lo, size_t *
     if (hi > n->len) hi = n->len;
     const vx_norm_piece *a = piece_at(n, lo);
     *in_lo = a->copy ? a->in_off + (lo - a->out_off) : a->in_off;
-    if (hi <= lo) { *in_hi = *in_lo; return; }
+    if (hi <= lo) {
+        *in_hi = *in_lo;
+        return;
+    }
     const vx_norm_piece *b = piece_at(n, hi - 1);
     *in_hi = b->copy ? b->in_off + (hi - b->out_off) : b->in_off + b->in_len;
     if (*in_hi < *in_lo) *in_hi = *in_lo;
@@ -110,11 +128,18 @@ void vx_norm_map(const vx_norm *n, size_t lo, size_t hi, size_t *in_lo, size_t *
 
 /* ---------------------------------------------------------- string builder */
 
-void vx_sb_init(vx_sb *b) { b->n = 0; b->over = 0; b->s[0] = 0; }
+void vx_sb_init(vx_sb *b) {
+    b->n = 0;
+    b->over = 0;
+    b->s[0] = 0;
+}
 
 void vx_sb_raw(vx_sb *b, const char *s) {
     size_t k = strlen(s);
-    if (b->n + k + 1 > sizeof b->s) { b->over = 1; return; }
+    if (b->n + k + 1 > sizeof b->s) {
+        b->over = 1;
+        return;
+    }
     memcpy(b->s + b->n, s, k + 1);
     b->n += k;
 }
@@ -162,10 +187,14 @@ size_t vx_norm_word_at(const vx_norm_ctx *c, size_t pos, const char *w) {
 
 size_t vx_norm_skip_sp(const vx_norm_ctx *c, size_t pos) {
     for (;;) {
-        if (pos < c->len && c->in[pos] == ' ') pos++;
-        else if (pos + 1 < c->len && !memcmp(c->in + pos, "\xC2\xA0", 2)) pos += 2;
-        else if (pos + 2 < c->len && !memcmp(c->in + pos, "\xE2\x80\xAF", 3)) pos += 3;
-        else return pos;
+        if (pos < c->len && c->in[pos] == ' ')
+            pos++;
+        else if (pos + 1 < c->len && !memcmp(c->in + pos, "\xC2\xA0", 2))
+            pos += 2;
+        else if (pos + 2 < c->len && !memcmp(c->in + pos, "\xE2\x80\xAF", 3))
+            pos += 3;
+        else
+            return pos;
     }
 }
 
@@ -174,8 +203,7 @@ int vx_norm_prev_word(const vx_norm_ctx *c, size_t pos, size_t *lo, size_t *hi) 
     while (e > 0 && (c->in[e - 1] == ' ' || c->in[e - 1] == '\t')) e--;
     if (e == pos && pos > 0 && alnum_before(c, pos)) return 0; /* glued to a word */
     size_t s = e;
-    while (s > 0 && (vx_norm_is_word_byte((unsigned char)c->in[s - 1]) || c->in[s - 1] == '.'))
-        s--;
+    while (s > 0 && (vx_norm_is_word_byte((unsigned char)c->in[s - 1]) || c->in[s - 1] == '.')) s--;
     while (s < e && c->in[s] == '.') s++;
     while (e > s && c->in[e - 1] == '.') e--;
     if (s >= e) return 0;
@@ -215,10 +243,12 @@ int vx_num_scan(const vx_norm_ctx *c, size_t pos, int signed_ok, vx_num *n) {
     size_t i = pos;
     if (signed_ok && i < c->len) {
         if (c->in[i] == '-' && i + 1 < c->len && isdigit((unsigned char)c->in[i + 1])) {
-            n->neg = 1; i++;
+            n->neg = 1;
+            i++;
         } else if (i + 3 < c->len && !memcmp(c->in + i, "\xE2\x88\x92", 3) &&
                    isdigit((unsigned char)c->in[i + 3])) {
-            n->neg = 1; i += 3;
+            n->neg = 1;
+            i += 3;
         }
     }
     size_t d = vx_digits(c, i, NULL);
@@ -238,7 +268,8 @@ int vx_num_scan(const vx_norm_ctx *c, size_t pos, int signed_ok, vx_num *n) {
             n->grouped = 1;
         }
     }
-    if (i + 1 < c->len && c->in[i] == c->lang->decimal_sep && isdigit((unsigned char)c->in[i + 1])) {
+    if (i + 1 < c->len && c->in[i] == c->lang->decimal_sep &&
+        isdigit((unsigned char)c->in[i + 1])) {
         size_t f = vx_digits(c, i + 1, NULL);
         if (f <= 31) {
             memcpy(n->fp, c->in + i + 1, f);
@@ -264,15 +295,19 @@ int vx_num_scan(const vx_norm_ctx *c, size_t pos, int signed_ok, vx_num *n) {
 
 int vx_roman_value(const char *s, size_t n) {
     if (n == 0 || n > 15) return 0;
-    static const struct { const char *r; int v; } t[] = {
-        {"M", 1000}, {"CM", 900}, {"D", 500}, {"CD", 400}, {"C", 100}, {"XC", 90}, {"L", 50},
-        {"XL", 40}, {"X", 10}, {"IX", 9}, {"V", 5}, {"IV", 4}, {"I", 1}};
+    static const struct {
+        const char *r;
+        int v;
+    } t[] = {{"M", 1000}, {"CM", 900}, {"D", 500}, {"CD", 400}, {"C", 100}, {"XC", 90}, {"L", 50},
+             {"XL", 40},  {"X", 10},   {"IX", 9},  {"V", 5},    {"IV", 4},  {"I", 1}};
     int v = 0;
     size_t i = 0;
     for (size_t k = 0; k < sizeof t / sizeof t[0] && i < n; k++) {
         size_t rl = strlen(t[k].r);
-        int reps = 0, max = rl == 1 && (t[k].r[0] == 'M' || t[k].r[0] == 'C' ||
-                                        t[k].r[0] == 'X' || t[k].r[0] == 'I') ? 3 : 1;
+        int reps = 0, max = rl == 1 && (t[k].r[0] == 'M' || t[k].r[0] == 'C' || t[k].r[0] == 'X' ||
+                                        t[k].r[0] == 'I')
+                                ? 3
+                                : 1;
         while (i + rl <= n && !strncmp(s + i, t[k].r, rl) && reps < max) {
             v += t[k].v;
             i += rl;
@@ -334,9 +369,9 @@ static void say_url_parts(vx_norm_ctx *c, size_t lo, size_t hi, vx_sb *b) {
 }
 
 static int is_tld(const char *s, size_t n) {
-    static const char *t[] = {"com", "org", "net", "io", "dev", "edu", "gov", "info", "ai",
-                              "app", "uk", "de", "fr", "es", "eu", "us", "ca", "me", "tv",
-                              "co", "ch", "at", "be", "nl", "it", "mx", "ar", "au", NULL};
+    static const char *t[] = {"com", "org", "net", "io", "dev", "edu", "gov", "info", "ai", "app",
+                              "uk",  "de",  "fr",  "es", "eu",  "us",  "ca",  "me",   "tv", "co",
+                              "ch",  "at",  "be",  "nl", "it",  "mx",  "ar",  "au",   NULL};
     for (int i = 0; t[i]; i++)
         if (strlen(t[i]) == n && !strncasecmp(s, t[i], n)) return 1;
     return 0;
@@ -345,14 +380,19 @@ static int is_tld(const char *s, size_t n) {
 size_t vx_norm_url_email(vx_norm_ctx *c, size_t pos) {
     if (!isalnum((unsigned char)c->in[pos])) return 0;
     size_t skip = 0;
-    if (pos + 8 <= c->len && !strncasecmp(c->in + pos, "https://", 8)) skip = 8;
-    else if (pos + 7 <= c->len && !strncasecmp(c->in + pos, "http://", 7)) skip = 7;
+    if (pos + 8 <= c->len && !strncasecmp(c->in + pos, "https://", 8))
+        skip = 8;
+    else if (pos + 7 <= c->len && !strncasecmp(c->in + pos, "http://", 7))
+        skip = 7;
     size_t e = url_end(c, pos);
     if (e <= pos + skip) return 0;
     const char *at = memchr(c->in + pos, '@', e - pos);
     size_t dots = 0, last_dot = 0;
     for (size_t i = pos + skip; i < e; i++)
-        if (c->in[i] == '.') { dots++; last_dot = i; }
+        if (c->in[i] == '.') {
+            dots++;
+            last_dot = i;
+        }
     int www = pos + skip + 4 <= c->len && !strncasecmp(c->in + pos + skip, "www.", 4);
     int is_url = skip || www;
     if (!is_url && !at) {
@@ -368,8 +408,7 @@ size_t vx_norm_url_email(vx_norm_ctx *c, size_t pos) {
     if (at && !is_url) {
         /* e-mail: local@domain.tld, one @, a dot in the domain */
         size_t a = (size_t)(at - c->in);
-        if (a == pos || !memchr(at + 1, '.', e - a - 1) || memchr(at + 1, '@', e - a - 1))
-            return 0;
+        if (a == pos || !memchr(at + 1, '.', e - a - 1) || memchr(at + 1, '@', e - a - 1)) return 0;
         for (size_t i = pos; i < e; i++)
             if (!isalnum((unsigned char)c->in[i]) && !strchr("._-+@", c->in[i])) return 0;
     }
@@ -459,7 +498,8 @@ static size_t lex_match(vx_norm_ctx *c, size_t pos) {
             if (alnum_at(c, i) || (c->in[i] == '\'' && i > s) ||
                 (c->in[i] == '-' && i > s && alnum_at(c, i + 1))) {
                 vx_utf8_next(c->in, c->len, &i);
-            } else break;
+            } else
+                break;
         }
         if (i == s || kn + (nw ? 1 : 0) + (i - s) > VX_LEX_MAX_KEY) break;
         if (nw) key[kn++] = ' ';
@@ -480,10 +520,16 @@ static size_t lex_match(vx_norm_ctx *c, size_t pos) {
         if (h.kind == VX_LEX_IPA && merge_ipa(c, pos, ends[k], &h)) return ends[k] - pos;
         char sp[VX_LEX_MAX_VALUE + 8];
         size_t n = 0;
-        if (h.kind == VX_LEX_IPA) { memcpy(sp, "[[", 2); n = 2; }
+        if (h.kind == VX_LEX_IPA) {
+            memcpy(sp, "[[", 2);
+            n = 2;
+        }
         memcpy(sp + n, h.value, h.value_len);
         n += h.value_len;
-        if (h.kind == VX_LEX_IPA) { memcpy(sp + n, "]]", 2); n += 2; }
+        if (h.kind == VX_LEX_IPA) {
+            memcpy(sp + n, "]]", 2);
+            n += 2;
+        }
         sp[n] = 0;
         vx_norm_say(c, pos, ends[k], sp);
         return ends[k] - pos;
@@ -497,8 +543,8 @@ int vx_normalize(const char *tag, const char *in, size_t len, vx_norm *out, char
     return vx_normalize_opts(&o, in, len, out, err, errlen);
 }
 
-int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out,
-                      char *err, size_t errlen) {
+int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out, char *err,
+                      size_t errlen) {
     memset(out, 0, sizeof *out);
     vx_norm_ctx c = {in, len, NULL, 0, out, o->lex, o->ipa};
     c.lang = vx_norm_lang_for(o->tag, &c.region);
@@ -508,15 +554,25 @@ int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm
     size_t pos = 0;
     while (pos < len && !out->err) {
         size_t e = raw_block_end(in, len, pos);
-        if (e) { vx_norm_copy(&c, pos, e); pos = e; continue; }
+        if (e) {
+            vx_norm_copy(&c, pos, e);
+            pos = e;
+            continue;
+        }
         if (c.lex && !alnum_before(&c, pos) && alnum_at(&c, pos)) {
             size_t k = lex_match(&c, pos);
-            if (k) { pos += k; continue; }
+            if (k) {
+                pos += k;
+                continue;
+            }
         }
         /* rules run at every place that is not inside a word */
         if (c.lang && !(alnum_before(&c, pos) && alnum_at(&c, pos))) {
             size_t k = c.lang->token(&c, pos);
-            if (k) { pos += k; continue; }
+            if (k) {
+                pos += k;
+                continue;
+            }
         }
         size_t i = pos;
         vx_utf8_next(in, len, &i);

@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VX_NORM_MAX_OUT (1u << 20)  /* bytes of normalized text (= the phonemizer's limit) */
-#define VX_NORM_MAX_WORDS 1024      /* bytes of one token's spoken form */
+#define VX_NORM_MAX_OUT   (1u << 20) /* bytes of normalized text (= the phonemizer's limit) */
+#define VX_NORM_MAX_WORDS 1024       /* bytes of one token's spoken form */
 
 /* One piece of output: out[out_off, out_off+out_len) came from in[in_off, in_off+in_len).
  * copy = 1: the bytes are the input's own, one to one (out_len == in_len). */
@@ -42,11 +42,11 @@ typedef struct vx_norm_piece {
 
 /* Normalized text and its pieces (sorted by out_off, contiguous, covering text). */
 typedef struct vx_norm {
-    char *text;              /* NUL-terminated */
+    char *text; /* NUL-terminated */
     size_t len, cap;
     vx_norm_piece *p;
     size_t np, pcap;
-    int err;                 /* sticky: 0 or a VOX_ERR_* */
+    int err; /* sticky: 0 or a VOX_ERR_* */
 } vx_norm;
 
 /* Locale details a module may need. */
@@ -56,9 +56,9 @@ typedef struct vx_norm_ctx vx_norm_ctx;
 typedef struct vx_lex vx_lex;
 
 typedef struct vx_norm_lang {
-    const char *code;         /* "en", "de", "fr", "es" */
-    char decimal_sep;         /* '.' or ',' */
-    char group_sep;           /* ',' '.' or ' ' (also accepts U+00A0 / U+202F for ' ') */
+    const char *code; /* "en", "de", "fr", "es" */
+    char decimal_sep; /* '.' or ',' */
+    char group_sep;   /* ',' '.' or ' ' (also accepts U+00A0 / U+202F for ' ') */
     /* Words for the shared URL / e-mail reader. */
     const char *w_dot, *w_slash, *w_at, *w_colon, *w_dash, *w_underscore;
     /* Try the module's rules at a token start; see the interface comment above. */
@@ -66,20 +66,20 @@ typedef struct vx_norm_lang {
 } vx_norm_lang;
 
 struct vx_norm_ctx {
-    const char *in;           /* the input text (valid UTF-8) */
+    const char *in; /* the input text (valid UTF-8) */
     size_t len;
     const vx_norm_lang *lang;
-    int region;               /* VX_NORM_REGION_* (en: US vs GB dates and "and") */
+    int region; /* VX_NORM_REGION_* (en: US vs GB dates and "and") */
     vx_norm *out;
-    const vx_lex *lex;        /* pronunciation lexicon or NULL (applied before the rules) */
-    int ipa;                  /* lexicon IPA entries become "[[ phonemes ]]" */
+    const vx_lex *lex; /* pronunciation lexicon or NULL (applied before the rules) */
+    int ipa;           /* lexicon IPA entries become "[[ phonemes ]]" */
 };
 
 typedef struct vx_norm_opts {
-    const char *tag;          /* language tag for the rules */
-    int rules;                /* 1: the language's rules; 0: lexicon only */
-    const vx_lex *lex;        /* or NULL */
-    int ipa;                  /* 1: the voice takes IPA phonemes (Piper); 0: IPA entries
+    const char *tag;   /* language tag for the rules */
+    int rules;         /* 1: the language's rules; 0: lexicon only */
+    const vx_lex *lex; /* or NULL */
+    int ipa;           /* 1: the voice takes IPA phonemes (Piper); 0: IPA entries
                                  are skipped, respellings still apply */
 } vx_norm_opts;
 
@@ -95,8 +95,8 @@ int vx_normalize(const char *tag, const char *in, size_t len, vx_norm *out, char
 void vx_norm_free(vx_norm *n);
 /* The same with a lexicon: at every word start the longest key of up to the lexicon's
  * max words matches first (its respelling, or its IPA as a raw phoneme block). */
-int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out,
-                      char *err, size_t errlen);
+int vx_normalize_opts(const vx_norm_opts *o, const char *in, size_t len, vx_norm *out, char *err,
+                      size_t errlen);
 
 /* Map an output byte range [lo, hi) back to the input range it came from. A range
  * inside a spoken piece maps to the whole written token; copied bytes map exactly. */
@@ -110,20 +110,26 @@ void vx_norm_copy(vx_norm_ctx *c, size_t lo, size_t hi);
 void vx_norm_say(vx_norm_ctx *c, size_t lo, size_t hi, const char *spoken);
 
 /* A bounded string builder for spoken forms. */
-typedef struct vx_sb { char s[VX_NORM_MAX_WORDS]; size_t n; int over; } vx_sb;
+typedef struct vx_sb {
+    char s[VX_NORM_MAX_WORDS];
+    size_t n;
+    int over;
+} vx_sb;
 void vx_sb_init(vx_sb *b);
-void vx_sb_raw(vx_sb *b, const char *s);          /* append as is */
-void vx_sb_word(vx_sb *b, const char *w);         /* append with a space before if needed */
-void vx_sb_chop(vx_sb *b, size_t n);              /* drop the last n bytes */
+void vx_sb_raw(vx_sb *b, const char *s);  /* append as is */
+void vx_sb_word(vx_sb *b, const char *w); /* append with a space before if needed */
+void vx_sb_chop(vx_sb *b, size_t n);      /* drop the last n bytes */
 
 /* A number as written: digits of the integer part (group separators removed) and of
  * the fraction. */
 typedef struct vx_num {
-    size_t end;               /* input offset after the number */
-    char ip[32]; size_t nip;  /* integer digits (may be empty for ".5") */
-    char fp[32]; size_t nfp;  /* fraction digits */
+    size_t end; /* input offset after the number */
+    char ip[32];
+    size_t nip; /* integer digits (may be empty for ".5") */
+    char fp[32];
+    size_t nfp; /* fraction digits */
     int has_frac, grouped, neg;
-    uint64_t value;           /* integer part, if nip <= 15 */
+    uint64_t value; /* integer part, if nip <= 15 */
 } vx_num;
 
 /* Scan a number at pos: [-|−]? digits (groups of 3 after group_sep allowed)
@@ -133,7 +139,7 @@ int vx_num_scan(const vx_norm_ctx *c, size_t pos, int signed_ok, vx_num *n);
 size_t vx_digits(const vx_norm_ctx *c, size_t pos, uint64_t *value);
 
 /* Character classes on the input. */
-int vx_norm_is_word_byte(unsigned char ch);   /* ASCII letter/digit or any non-ASCII byte */
+int vx_norm_is_word_byte(unsigned char ch); /* ASCII letter/digit or any non-ASCII byte */
 int vx_norm_boundary_after(const vx_norm_ctx *c, size_t pos); /* no letter/digit at pos */
 /* Case-insensitive match of ASCII word w at pos, followed by a boundary. Returns len. */
 size_t vx_norm_word_at(const vx_norm_ctx *c, size_t pos, const char *w);

@@ -7,11 +7,12 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *ONES[] = {"null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben",
-                             "acht", "neun", "zehn", "elf", "zwölf", "dreizehn", "vierzehn",
+static const char *ONES[] = {"null",     "eins",     "zwei",     "drei",     "vier",
+                             "fünf",     "sechs",    "sieben",   "acht",     "neun",
+                             "zehn",     "elf",      "zwölf",    "dreizehn", "vierzehn",
                              "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn"};
-static const char *TENS[] = {"", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig",
-                             "siebzig", "achtzig", "neunzig"};
+static const char *TENS[] = {"",        "",        "zwanzig", "dreißig", "vierzig",
+                             "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"};
 
 /* 0 < v < 1000 as one word; last_eins: "eins" at the very end (else "ein"). */
 static void below1000(vx_sb *b, unsigned v, int last_eins, int lead) {
@@ -21,8 +22,10 @@ static void below1000(vx_sb *b, unsigned v, int last_eins, int lead) {
         vx_sb_raw(b, "hundert");
         v %= 100;
     }
-    if (v == 1) vx_sb_raw(b, last_eins ? "eins" : "ein");
-    else if (v && v < 20) vx_sb_raw(b, ONES[v]);
+    if (v == 1)
+        vx_sb_raw(b, last_eins ? "eins" : "ein");
+    else if (v && v < 20)
+        vx_sb_raw(b, ONES[v]);
     else if (v) {
         if (v % 10) {
             vx_sb_raw(b, v % 10 == 1 ? "ein" : ONES[v % 10]);
@@ -34,16 +37,26 @@ static void below1000(vx_sb *b, unsigned v, int last_eins, int lead) {
 
 static void de_cardinal(vx_sb *b, uint64_t n, int form) {
     if (b->n && b->s[b->n - 1] != ' ') vx_sb_raw(b, " ");
-    if (n == 0) { vx_sb_raw(b, "null"); return; }
+    if (n == 0) {
+        vx_sb_raw(b, "null");
+        return;
+    }
     int lead = 1;
-    static const struct { uint64_t s; const char *one, *many; } big[] = {
-        {1000000000000ull, "Billion", "Billionen"}, {1000000000ull, "Milliarde", "Milliarden"},
-        {1000000ull, "Million", "Millionen"}};
+    static const struct {
+        uint64_t s;
+        const char *one, *many;
+    } big[] = {{1000000000000ull, "Billion", "Billionen"},
+               {1000000000ull, "Milliarde", "Milliarden"},
+               {1000000ull, "Million", "Millionen"}};
     for (int i = 0; i < 3; i++) {
         if (n >= big[i].s) {
             uint64_t q = n / big[i].s;
-            if (q == 1) vx_sb_word(b, "eine");
-            else { vx_sb_word(b, ""); de_cardinal(b, q, VX_EU_PLAIN); }
+            if (q == 1)
+                vx_sb_word(b, "eine");
+            else {
+                vx_sb_word(b, "");
+                de_cardinal(b, q, VX_EU_PLAIN);
+            }
             vx_sb_word(b, q == 1 ? big[i].one : big[i].many);
             n %= big[i].s;
             if (!n) return;
@@ -57,8 +70,10 @@ static void de_cardinal(vx_sb *b, uint64_t n, int form) {
         n %= 1000;
         lead = 0;
     }
-    if (n == 1 && form != VX_EU_PLAIN) vx_sb_raw(b, form == VX_EU_FEM ? "eine" : "ein");
-    else if (n) below1000(b, (unsigned)n, form == VX_EU_PLAIN, lead);
+    if (n == 1 && form != VX_EU_PLAIN)
+        vx_sb_raw(b, form == VX_EU_FEM ? "eine" : "ein");
+    else if (n)
+        below1000(b, (unsigned)n, form == VX_EU_PLAIN, lead);
 }
 
 static void de_year(vx_sb *b, unsigned y) {
@@ -78,8 +93,9 @@ static void de_ordinal(vx_sb *b, uint64_t n, const char *ending) {
     de_cardinal(b, n, VX_EU_PLAIN);
     unsigned r = (unsigned)(n % 100);
     if (r >= 1 && r < 20 && !(n >= 100 && r == 0)) {
-        static const struct { const char *c, *s; } irr[] = {
-            {"eins", "ers"}, {"drei", "drit"}, {"sieben", "sieb"}, {"acht", "ach"}};
+        static const struct {
+            const char *c, *s;
+        } irr[] = {{"eins", "ers"}, {"drei", "drit"}, {"sieben", "sieb"}, {"acht", "ach"}};
         for (size_t i = 0; i < 4; i++) {
             size_t l = strlen(irr[i].c);
             if (b->n >= l && !strcmp(b->s + b->n - l, irr[i].c)) {
@@ -95,8 +111,8 @@ static void de_ordinal(vx_sb *b, uint64_t n, const char *ending) {
     vx_sb_raw(b, ending);
 }
 
-static const char *const DAT[] = {"am", "vom", "zum", "im", "beim", "seit", "ab", "dem", "den",
-                                  "des", "zur", "bis", "Am", "Vom", NULL};
+static const char *const DAT[] = {"am",  "vom", "zum", "im",  "beim", "seit", "ab", "dem",
+                                  "den", "des", "zur", "bis", "Am",   "Vom",  NULL};
 static const char *const NOM[] = {"der", "die", "das", "Der", "Die", "Das", NULL};
 
 static const char *ending_for(const vx_norm_ctx *c, size_t pos) {
@@ -120,8 +136,8 @@ static size_t de_ord(vx_norm_ctx *c, size_t pos, const vx_num *n) {
     return i + 1 - pos;
 }
 
-static const char *MONTHS[] = {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
-                               "August", "September", "Oktober", "November", "Dezember"};
+static const char *MONTHS[] = {"Januar", "Februar", "März",      "April",   "Mai",      "Juni",
+                               "Juli",   "August",  "September", "Oktober", "November", "Dezember"};
 
 static void de_date(const vx_norm_ctx *c, size_t pos, vx_sb *b, int y, int m, int d) {
     const char *e = ending_for(c, pos);
@@ -150,19 +166,37 @@ static const vx_eu_currency CUR[] = {
 };
 
 static const vx_eu_words W = {
-    .cardinal = de_cardinal, .year = de_year, .ordinal = de_ord, .date = de_date,
-    .clock = de_clock, .money = NULL,
-    .months = {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-               "September", "Oktober", "November", "Dezember"},
+    .cardinal = de_cardinal,
+    .year = de_year,
+    .ordinal = de_ord,
+    .date = de_date,
+    .clock = de_clock,
+    .money = NULL,
+    .months = {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+               "Oktober", "November", "Dezember"},
     .abbr = {"Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"},
-    .point = "Komma", .minus = "minus", .percent = "Prozent", .hour_words = "Uhr",
-    .day_marker = ".", .de_word = NULL, .h_times = 0, .cur = CUR, .ncur = sizeof CUR / sizeof CUR[0],
+    .point = "Komma",
+    .minus = "minus",
+    .percent = "Prozent",
+    .hour_words = "Uhr",
+    .day_marker = ".",
+    .de_word = NULL,
+    .h_times = 0,
+    .cur = CUR,
+    .ncur = sizeof CUR / sizeof CUR[0],
 };
 
 static size_t de_token(vx_norm_ctx *c, size_t pos) { return vx_eu_token(c, pos, &W); }
 
 const vx_norm_lang vx_norm_de = {
-    .code = "de", .decimal_sep = ',', .group_sep = '.',
-    .w_dot = "Punkt", .w_slash = "Schrägstrich", .w_at = "at", .w_colon = "Doppelpunkt",
-    .w_dash = "Bindestrich", .w_underscore = "Unterstrich", .token = de_token,
+    .code = "de",
+    .decimal_sep = ',',
+    .group_sep = '.',
+    .w_dot = "Punkt",
+    .w_slash = "Schrägstrich",
+    .w_at = "at",
+    .w_colon = "Doppelpunkt",
+    .w_dash = "Bindestrich",
+    .w_underscore = "Unterstrich",
+    .token = de_token,
 };

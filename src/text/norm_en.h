@@ -7,8 +7,13 @@
 #include "text/norm.h"
 #include <stdint.h>
 
-typedef struct currency { const char *sym, *one, *many, *sub_one, *sub_many; } currency;
-typedef struct unit { const char *sym, *one, *many, *gb_one, *gb_many; int attached_only; } unit;
+typedef struct currency {
+    const char *sym, *one, *many, *sub_one, *sub_many;
+} currency;
+typedef struct unit {
+    const char *sym, *one, *many, *gb_one, *gb_many;
+    int attached_only;
+} unit;
 
 extern const char *const vx_en_months[12];
 
@@ -36,7 +41,8 @@ int vx_en_valid_date(int y, int m, int d);
 void vx_en_say_date(vx_sb *b, int y, int m, int d, int day_first, int gbr);
 size_t vx_en_version(vx_norm_ctx *c, size_t pos);
 size_t vx_en_vulgar_at(const vx_norm_ctx *c, size_t pos, unsigned *num, unsigned *den);
-void vx_en_say_fraction(vx_sb *b, uint64_t whole, int has_whole, uint64_t num, uint64_t den, int gbr);
+void vx_en_say_fraction(vx_sb *b, uint64_t whole, int has_whole, uint64_t num, uint64_t den,
+                        int gbr);
 size_t vx_en_currency_prefix(vx_norm_ctx *c, size_t pos);
 int vx_en_ord_suffix_ok(uint64_t v, const char *s);
 size_t vx_en_numeric(vx_norm_ctx *c, size_t pos);

@@ -18,7 +18,10 @@ static int groups(const vx_norm_ctx *c, size_t pos, char sep, size_t *lens, int 
         if (!d) break;
         lens[g++] = d;
         i += d;
-        if (i + 1 < c->len && c->in[i] == sep && is_ascii_digit(c->in[i + 1]) && g < max) { i++; continue; }
+        if (i + 1 < c->len && c->in[i] == sep && is_ascii_digit(c->in[i + 1]) && g < max) {
+            i++;
+            continue;
+        }
         break;
     }
     *end = i;
@@ -28,7 +31,10 @@ static int groups(const vx_norm_ctx *c, size_t pos, char sep, size_t *lens, int 
 static void say_digit_groups(vx_sb *b, const vx_norm_ctx *c, size_t pos, size_t end, int oh) {
     int first = 1;
     for (size_t i = pos; i < end;) {
-        if (!is_ascii_digit(c->in[i])) { i++; continue; }
+        if (!is_ascii_digit(c->in[i])) {
+            i++;
+            continue;
+        }
         size_t d = vx_digits(c, i, NULL);
         if (!first) vx_sb_raw(b, ",");
         vx_en_digit_words(b, c->in + i, d, oh);
@@ -53,8 +59,11 @@ size_t vx_en_phone(vx_norm_ctx *c, size_t pos) {
             g++;
             i += d;
             end = i;
-            if (i + 1 < c->len && (c->in[i] == ' ' || c->in[i] == '-') && is_ascii_digit(c->in[i + 1])) i++;
-            else break;
+            if (i + 1 < c->len && (c->in[i] == ' ' || c->in[i] == '-') &&
+                is_ascii_digit(c->in[i + 1]))
+                i++;
+            else
+                break;
         }
         if (g < 2 || digits < 7 || digits > 15 || !vx_norm_boundary_after(c, end)) return 0;
         vx_sb b;
@@ -78,11 +87,13 @@ size_t vx_en_phone(vx_norm_ctx *c, size_t pos) {
             if (g == 3 && lens[0] == 3 && lens[1] == 3 && lens[2] == 4) ok = 1;
             if (g == 4 && lens[0] == 1 && lens[1] == 3 && lens[2] == 3 && lens[3] == 4) ok = 1;
             if (g == 2 && *s == '-' && lens[0] == 3 && lens[1] == 4 && c->in[pos] != '0' &&
-                c->in[pos] != '1') ok = 1;
+                c->in[pos] != '1')
+                ok = 1;
             /* UK: 020-7946-0958, 0161-496-0000 */
             if (g == 3 && *s == '-' && c->in[pos] == '0' &&
                 ((lens[0] == 3 && lens[1] == 4 && lens[2] == 4) ||
-                 (lens[0] == 4 && lens[1] == 3 && lens[2] == 4))) ok = 1;
+                 (lens[0] == 4 && lens[1] == 3 && lens[2] == 4)))
+                ok = 1;
             /* "3.141.5926" is no phone: dots need the full 3-3-4 shape */
             if (*s == '.' && g != 3) ok = 0;
         }
@@ -133,18 +144,26 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos) {
         if (end < c->len && c->in[end] == *s) continue; /* more groups */
         uint64_t a, bb, cc;
         size_t i = pos;
-        vx_digits(c, i, &a); i += lens[0] + 1;
-        vx_digits(c, i, &bb); i += lens[1] + 1;
+        vx_digits(c, i, &a);
+        i += lens[0] + 1;
+        vx_digits(c, i, &bb);
+        i += lens[1] + 1;
         vx_digits(c, i, &cc);
         int y, m, d;
         if (lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && *s != '.') {
-            y = (int)a; m = (int)bb; d = (int)cc;
+            y = (int)a;
+            m = (int)bb;
+            d = (int)cc;
         } else if (lens[0] <= 2 && lens[1] <= 2 && (lens[2] == 4 || (lens[2] == 2 && *s == '/'))) {
             y = lens[2] == 4 ? (int)cc : (int)(cc < 50 ? 2000 + cc : 1900 + cc);
             int dayfirst = vx_en_gb(c) || *s == '.';
             m = dayfirst ? (int)bb : (int)a;
             d = dayfirst ? (int)a : (int)bb;
-            if (!vx_en_valid_date(y, m, d) && vx_en_valid_date(y, d, m)) { int t = m; m = d; d = t; }
+            if (!vx_en_valid_date(y, m, d) && vx_en_valid_date(y, d, m)) {
+                int t = m;
+                m = d;
+                d = t;
+            }
         } else {
             continue;
         }
@@ -160,7 +179,10 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos) {
                 return 0;
             t += 5;
             if (t + 2 < c->len && c->in[t] == ':' && vx_digits(c, t + 1, &se) == 2) t += 3;
-            if (t + 1 < c->len && c->in[t] == '.' && isdigit((unsigned char)c->in[t + 1])) { t++; t += vx_digits(c, t, NULL); }
+            if (t + 1 < c->len && c->in[t] == '.' && isdigit((unsigned char)c->in[t + 1])) {
+                t++;
+                t += vx_digits(c, t, NULL);
+            }
             if (t < c->len && c->in[t] == 'Z') t++;
             if (!vx_norm_boundary_after(c, t)) return 0;
             vx_sb_raw(&b, ",");
@@ -201,14 +223,19 @@ static void say_clock(vx_sb *b, unsigned h, unsigned mi, int has_ampm, int pm, i
         vx_sb_word(b, pm ? "PM" : "AM");
         return;
     }
-    if (h == 0 && mi == 0) { vx_sb_word(b, "midnight"); return; }
+    if (h == 0 && mi == 0) {
+        vx_sb_word(b, "midnight");
+        return;
+    }
     if (mi == 0) {
         vx_en_cardinal(b, h, gbr);
         vx_sb_word(b, h <= 12 ? "o'clock" : "hundred");
         return;
     }
-    if (h == 0) vx_sb_word(b, "zero");
-    else vx_en_cardinal(b, h, gbr);
+    if (h == 0)
+        vx_sb_word(b, "zero");
+    else
+        vx_en_cardinal(b, h, gbr);
     if (mi < 10) vx_sb_word(b, "oh");
     vx_en_cardinal(b, mi, gbr);
 }
@@ -222,7 +249,10 @@ static size_t clock_time(vx_norm_ctx *c, size_t pos) {
     if (i + 2 < c->len && c->in[i] == ':' && vx_digits(c, i + 1, &mi) == 2) {
         has_min = 1;
         i += 3;
-        if (i + 2 < c->len && c->in[i] == ':' && vx_digits(c, i + 1, &se) == 2) { has_sec = 1; i += 3; }
+        if (i + 2 < c->len && c->in[i] == ':' && vx_digits(c, i + 1, &se) == 2) {
+            has_sec = 1;
+            i += 3;
+        }
     }
     int pm = 0;
     size_t ap = ampm_at(c, i, &pm);
@@ -250,11 +280,15 @@ static size_t clock_time(vx_norm_ctx *c, size_t pos) {
 size_t vx_en_version(vx_norm_ctx *c, size_t pos) {
     size_t i = pos;
     int v = 0;
-    if (c->in[i] == 'v' || c->in[i] == 'V') { v = 1; i++; }
+    if (c->in[i] == 'v' || c->in[i] == 'V') {
+        v = 1;
+        i++;
+    }
     size_t lens[8], end;
     int g = groups(c, i, '.', lens, 8, &end);
     if (g < (v ? 2 : 3) || !vx_norm_boundary_after(c, end)) return 0;
-    for (int k = 0; k < g; k++) if (lens[k] > 4) return 0;
+    for (int k = 0; k < g; k++)
+        if (lens[k] > 4) return 0;
     int ip = !v && g == 4;
     size_t p = i;
     for (int k = 0; k < g && ip; k++) {
@@ -271,10 +305,14 @@ size_t vx_en_version(vx_norm_ctx *c, size_t pos) {
         uint64_t x;
         vx_digits(c, p, &x);
         if (k) vx_sb_word(&b, ip ? "dot" : "point");
-        if (ip) vx_en_cardinal(&b, x, vx_en_gb(c));
-        else if (lens[k] > 1 && c->in[p] == '0') vx_en_digit_words(&b, c->in + p, lens[k], 1);
-        else if (x == 0 && k) vx_sb_word(&b, "oh");
-        else vx_en_cardinal(&b, x, vx_en_gb(c));
+        if (ip)
+            vx_en_cardinal(&b, x, vx_en_gb(c));
+        else if (lens[k] > 1 && c->in[p] == '0')
+            vx_en_digit_words(&b, c->in + p, lens[k], 1);
+        else if (x == 0 && k)
+            vx_sb_word(&b, "oh");
+        else
+            vx_en_cardinal(&b, x, vx_en_gb(c));
         p += lens[k] + 1;
     }
     if (b.over) return 0;
@@ -284,8 +322,10 @@ size_t vx_en_version(vx_norm_ctx *c, size_t pos) {
 
 /* The denominator of a fraction, singular or plural. */
 static void denominator(vx_sb *b, uint64_t den, int plural, int gbr) {
-    if (den == 2) vx_sb_word(b, plural ? "halves" : "half");
-    else if (den == 4) vx_sb_word(b, plural ? "quarters" : "quarter");
+    if (den == 2)
+        vx_sb_word(b, plural ? "halves" : "half");
+    else if (den == 4)
+        vx_sb_word(b, plural ? "quarters" : "quarter");
     else {
         vx_en_ordinal(b, den, gbr);
         if (plural) vx_sb_raw(b, "s");
@@ -293,30 +333,41 @@ static void denominator(vx_sb *b, uint64_t den, int plural, int gbr) {
 }
 
 static int fraction_den_ok(uint64_t d) {
-    return (d >= 2 && d <= 10) || d == 12 || d == 16 || d == 20 || d == 32 || d == 64 ||
-           d == 100 || d == 1000;
+    return (d >= 2 && d <= 10) || d == 12 || d == 16 || d == 20 || d == 32 || d == 64 || d == 100 ||
+           d == 1000;
 }
 
 /* Unicode vulgar fractions: returns bytes and the numerator/denominator. */
 size_t vx_en_vulgar_at(const vx_norm_ctx *c, size_t pos, unsigned *num, unsigned *den) {
-    static const struct { const char *s; unsigned n, d; } t[] = {
-        {"\xC2\xBD", 1, 2}, {"\xC2\xBC", 1, 4}, {"\xC2\xBE", 3, 4}, {"\xE2\x85\x93", 1, 3},
-        {"\xE2\x85\x94", 2, 3}, {"\xE2\x85\x95", 1, 5}, {"\xE2\x85\x96", 2, 5},
-        {"\xE2\x85\x97", 3, 5}, {"\xE2\x85\x98", 4, 5}, {"\xE2\x85\x99", 1, 6},
-        {"\xE2\x85\x9A", 5, 6}, {"\xE2\x85\x9B", 1, 8}, {"\xE2\x85\x9C", 3, 8},
-        {"\xE2\x85\x9D", 5, 8}, {"\xE2\x85\x9E", 7, 8}};
+    static const struct {
+        const char *s;
+        unsigned n, d;
+    } t[] = {{"\xC2\xBD", 1, 2},     {"\xC2\xBC", 1, 4},     {"\xC2\xBE", 3, 4},
+             {"\xE2\x85\x93", 1, 3}, {"\xE2\x85\x94", 2, 3}, {"\xE2\x85\x95", 1, 5},
+             {"\xE2\x85\x96", 2, 5}, {"\xE2\x85\x97", 3, 5}, {"\xE2\x85\x98", 4, 5},
+             {"\xE2\x85\x99", 1, 6}, {"\xE2\x85\x9A", 5, 6}, {"\xE2\x85\x9B", 1, 8},
+             {"\xE2\x85\x9C", 3, 8}, {"\xE2\x85\x9D", 5, 8}, {"\xE2\x85\x9E", 7, 8}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         size_t l = strlen(t[i].s);
-        if (pos + l <= c->len && !memcmp(c->in + pos, t[i].s, l)) { *num = t[i].n; *den = t[i].d; return l; }
+        if (pos + l <= c->len && !memcmp(c->in + pos, t[i].s, l)) {
+            *num = t[i].n;
+            *den = t[i].d;
+            return l;
+        }
     }
     return 0;
 }
 
-void vx_en_say_fraction(vx_sb *b, uint64_t whole, int has_whole, uint64_t num, uint64_t den, int gbr) {
+void vx_en_say_fraction(vx_sb *b, uint64_t whole, int has_whole, uint64_t num, uint64_t den,
+                        int gbr) {
     if (has_whole) {
         vx_en_cardinal(b, whole, gbr);
         vx_sb_word(b, "and");
-        if (num == 1) { vx_sb_word(b, den == 8 ? "an" : "a"); denominator(b, den, 0, gbr); return; }
+        if (num == 1) {
+            vx_sb_word(b, den == 8 ? "an" : "a");
+            denominator(b, den, 0, gbr);
+            return;
+        }
     }
     vx_en_cardinal(b, num, gbr);
     denominator(b, den, num != 1, gbr);
@@ -327,11 +378,20 @@ void vx_en_say_fraction(vx_sb *b, uint64_t whole, int has_whole, uint64_t num, u
 static size_t number_suffix(vx_norm_ctx *c, size_t at, vx_sb *b, const vx_num *last) {
     int plural = !(last->value == 1 && !last->has_frac && last->nip <= 15);
     size_t sp = vx_norm_skip_sp(c, at);
-    if (sp < c->len && c->in[sp] == '%') { vx_sb_word(b, "percent"); return sp + 1 - at; }
-    if (sp + 2 < c->len && !memcmp(c->in + sp, "\xE2\x80\xB0", 3)) { vx_sb_word(b, "per mille"); return sp + 3 - at; }
+    if (sp < c->len && c->in[sp] == '%') {
+        vx_sb_word(b, "percent");
+        return sp + 1 - at;
+    }
+    if (sp + 2 < c->len && !memcmp(c->in + sp, "\xE2\x80\xB0", 3)) {
+        vx_sb_word(b, "per mille");
+        return sp + 3 - at;
+    }
     const unit *u;
     size_t k = vx_en_unit_at(c, at, &u);
-    if (k) { vx_en_say_unit(b, u, plural, vx_en_gb(c)); return k; }
+    if (k) {
+        vx_en_say_unit(b, u, plural, vx_en_gb(c));
+        return k;
+    }
     return 0;
 }
 
@@ -339,7 +399,7 @@ static size_t number_suffix(vx_norm_ctx *c, size_t at, vx_sb *b, const vx_num *l
 static size_t currency_suffix(vx_norm_ctx *c, size_t pos, const vx_num *n) {
     size_t at = vx_norm_skip_sp(c, n->end), k = 0;
     const currency *cu = vx_en_cur_sym_at(c, at, &k);
-    if (cu && cu->sym[0] == '$' ) cu = NULL; /* "5 $" is rare; "$" leads in English */
+    if (cu && cu->sym[0] == '$') cu = NULL; /* "5 $" is rare; "$" leads in English */
     if (!cu) cu = vx_en_cur_code_at(c, at, &k);
     vx_sb b;
     vx_sb_init(&b);
@@ -369,7 +429,10 @@ size_t vx_en_currency_prefix(vx_norm_ctx *c, size_t pos) {
     }
     const currency *cu = vx_en_cur_sym_at(c, i, &k);
     int code = 0;
-    if (!cu) { cu = vx_en_cur_code_at(c, i, &k); code = 1; }
+    if (!cu) {
+        cu = vx_en_cur_code_at(c, i, &k);
+        code = 1;
+    }
     if (!cu) return 0;
     size_t at = code ? vx_norm_skip_sp(c, i + k) : i + k;
     if (!code) at = vx_norm_skip_sp(c, at);
@@ -384,7 +447,8 @@ size_t vx_en_currency_prefix(vx_norm_ctx *c, size_t pos) {
     vx_sb_init(&b);
     /* a range: "$5-10", "$5 - $10", "$5–$10" */
     size_t r = end;
-    if (!mag && r < c->len && (c->in[r] == '-' || (r + 2 < c->len && !memcmp(c->in + r, "\xE2\x80\x93", 3)))) {
+    if (!mag && r < c->len &&
+        (c->in[r] == '-' || (r + 2 < c->len && !memcmp(c->in + r, "\xE2\x80\x93", 3)))) {
         r += c->in[r] == '-' ? 1 : 3;
         size_t k2 = 0;
         if (!code && r + k < c->len && !memcmp(c->in + r, cu->sym, k)) k2 = k;
@@ -413,9 +477,12 @@ size_t vx_en_currency_prefix(vx_norm_ctx *c, size_t pos) {
 int vx_en_ord_suffix_ok(uint64_t v, const char *s) {
     const char *want = "th";
     if (v % 100 < 11 || v % 100 > 13) {
-        if (v % 10 == 1) want = "st";
-        else if (v % 10 == 2) want = "nd";
-        else if (v % 10 == 3) want = "rd";
+        if (v % 10 == 1)
+            want = "st";
+        else if (v % 10 == 2)
+            want = "nd";
+        else if (v % 10 == 3)
+            want = "rd";
     }
     return !strncasecmp(s, want, 2);
 }
@@ -436,12 +503,15 @@ static size_t date_day_first(vx_norm_ctx *c, size_t pos, uint64_t day, size_t af
     size_t j = vx_norm_skip_sp(c, i + k);
     uint64_t yv;
     size_t yd = vx_digits(c, j, &yv);
-    if (j > i + k && yd == 4 && vx_norm_boundary_after(c, j + 4)) { y = (int)yv; end = j + 4; }
+    if (j > i + k && yd == 4 && vx_norm_boundary_after(c, j + 4)) {
+        y = (int)yv;
+        end = j + 4;
+    }
     vx_sb b;
     vx_sb_init(&b);
     size_t pl, ph;
-    int has_the = vx_norm_prev_word(c, pos, &pl, &ph) && ph - pl == 3 &&
-                  !strncasecmp(c->in + pl, "the", 3);
+    int has_the =
+        vx_norm_prev_word(c, pos, &pl, &ph) && ph - pl == 3 && !strncasecmp(c->in + pl, "the", 3);
     vx_en_say_date(&b, y, m, (int)day, has_the ? 2 : 1, vx_en_gb(c));
     if (b.over) return 0;
     vx_norm_say(c, pos, end, b.s);
@@ -497,10 +567,11 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
     }
     /* decades: 1990s, 90s */
     if (!a.has_frac && !a.neg && !a.grouped && i < c->len && c->in[i] == 's' &&
-        vx_norm_boundary_after(c, i + 1) && a.value % 10 == 0 &&
-        (a.nip == 4 || a.nip == 2)) {
-        if (a.nip == 4) vx_en_year(&b, (unsigned)a.value, gbr);
-        else vx_en_cardinal(&b, a.value, gbr);
+        vx_norm_boundary_after(c, i + 1) && a.value % 10 == 0 && (a.nip == 4 || a.nip == 2)) {
+        if (a.nip == 4)
+            vx_en_year(&b, (unsigned)a.value, gbr);
+        else
+            vx_en_cardinal(&b, a.value, gbr);
         vx_en_pluralize(&b);
         if (b.over) return 0;
         vx_norm_say(c, pos, i + 1, b.s);
@@ -560,7 +631,8 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
         return i + uk - pos;
     }
     /* ratings: 4.5/5, 8.5/10 */
-    if (a.has_frac && !a.neg && i + 1 < c->len && c->in[i] == '/' && isdigit((unsigned char)c->in[i + 1])) {
+    if (a.has_frac && !a.neg && i + 1 < c->len && c->in[i] == '/' &&
+        isdigit((unsigned char)c->in[i + 1])) {
         uint64_t den;
         size_t dd = vx_digits(c, i + 1, &den);
         if (dd <= 3 && vx_norm_boundary_after(c, i + 1 + dd)) {
@@ -587,7 +659,10 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
                 e += number_suffix(c, e, &b, &(vx_num){.value = 2});
             } else {
                 int m = (int)a.value, d = (int)den;
-                if (gbr) { m = (int)den; d = (int)a.value; }
+                if (gbr) {
+                    m = (int)den;
+                    d = (int)a.value;
+                }
                 if (!vx_en_valid_date(2000, m, d) || a.neg) return 0;
                 vx_en_say_date(&b, -1, m, d, gbr, gbr);
             }
@@ -614,16 +689,19 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
         }
     }
     /* day-first dates: "2 December 2026" */
-    if (!a.has_frac && !a.neg && !a.grouped && a.nip <= 2 && (k = date_day_first(c, pos, a.value, i)))
+    if (!a.has_frac && !a.neg && !a.grouped && a.nip <= 2 &&
+        (k = date_day_first(c, pos, a.value, i)))
         return k;
     /* ranges: 10-20, 1990-1995, 5–10 km, 10-20% */
-    static const char *const YEAR_CTX[] = {"in", "In", "since", "Since", "from", "until", "by",
-                                           "year", "circa", "around", "of", NULL};
+    static const char *const YEAR_CTX[] = {"in", "In",   "since", "Since",  "from", "until",
+                                           "by", "year", "circa", "around", "of",   NULL};
     int is_year = !a.has_frac && !a.neg && !a.grouped && a.nip == 4 && a.value <= 2099 &&
                   (a.value >= 1100 || (a.value >= 1000 && prev_in(c, pos, YEAR_CTX)));
     size_t dash = 0;
-    if (i + 1 < c->len && c->in[i] == '-') dash = 1;
-    else if (i + 3 < c->len && !memcmp(c->in + i, "\xE2\x80\x93", 3)) dash = 3; /* – */
+    if (i + 1 < c->len && c->in[i] == '-')
+        dash = 1;
+    else if (i + 3 < c->len && !memcmp(c->in + i, "\xE2\x80\x93", 3))
+        dash = 3; /* – */
     if (dash && is_ascii_digit(c->in[i + dash])) {
         vx_num z;
         if (vx_num_scan(c, i + dash, 0, &z) && vx_norm_boundary_after(c, z.end) &&
@@ -634,8 +712,10 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
             if (zyear) {
                 vx_en_year(&b, (unsigned)a.value, gbr);
                 vx_sb_word(&b, "to");
-                if (z.nip == 4) vx_en_year(&b, (unsigned)z.value, gbr);
-                else vx_en_cardinal(&b, z.value, gbr);
+                if (z.nip == 4)
+                    vx_en_year(&b, (unsigned)z.value, gbr);
+                else
+                    vx_en_cardinal(&b, z.value, gbr);
             } else {
                 vx_en_number(&b, &a, gbr);
                 vx_sb_word(&b, "to");
@@ -644,8 +724,11 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
             size_t e = z.end;
             size_t cs = vx_norm_skip_sp(c, e), ck;
             const currency *cu = vx_en_cur_code_at(c, cs, &ck);
-            if (cu && !zyear) { vx_sb_word(&b, cu->many); e = cs + ck; }
-            else e += number_suffix(c, e, &b, &z);
+            if (cu && !zyear) {
+                vx_sb_word(&b, cu->many);
+                e = cs + ck;
+            } else
+                e += number_suffix(c, e, &b, &z);
             if (b.over) return 0;
             vx_norm_say(c, pos, e, b.s);
             return e - pos;
@@ -654,8 +737,9 @@ size_t vx_en_numeric(vx_norm_ctx *c, size_t pos) {
     /* plain numbers, with percent / units after them */
     if (is_year) {
         size_t sk = number_suffix(c, i, &b, &a);
-        if (sk) { vx_sb_init(&b); }
-        else {
+        if (sk) {
+            vx_sb_init(&b);
+        } else {
             vx_en_year(&b, (unsigned)a.value, gbr);
             if (b.over) return 0;
             vx_norm_say(c, pos, i, b.s);

@@ -20,11 +20,12 @@ void vx_eu_number(vx_sb *b, const vx_num *n, const vx_eu_words *w, int form) {
     }
 }
 
-void vx_eu_money_default(vx_sb *b, const vx_num *n, const vx_eu_currency *cu,
-                         const vx_eu_words *w, const char *joiner) {
+void vx_eu_money_default(vx_sb *b, const vx_num *n, const vx_eu_currency *cu, const vx_eu_words *w,
+                         const char *joiner) {
     int form = cu->fem ? VX_EU_FEM : VX_EU_MASC;
     if (n->has_frac && n->nfp <= 2 && n->nip <= 15 && cu->sub_one) {
-        unsigned sub = (unsigned)(n->fp[0] - '0') * 10 + (n->nfp == 2 ? (unsigned)(n->fp[1] - '0') : 0);
+        unsigned sub =
+            (unsigned)(n->fp[0] - '0') * 10 + (n->nfp == 2 ? (unsigned)(n->fp[1] - '0') : 0);
         if (n->neg) vx_sb_word(b, w->minus);
         if (n->value == 0 && sub) {
             w->cardinal(b, sub, VX_EU_MASC);
@@ -57,7 +58,8 @@ static const vx_eu_currency *cur_at(const vx_norm_ctx *c, size_t pos, const vx_e
     for (size_t i = 0; i < w->ncur; i++) {
         size_t l = strlen(w->cur[i].sym);
         if (pos + l > c->len || memcmp(c->in + pos, w->cur[i].sym, l)) continue;
-        if (isalpha((unsigned char)w->cur[i].sym[0]) && !vx_norm_boundary_after(c, pos + l)) continue;
+        if (isalpha((unsigned char)w->cur[i].sym[0]) && !vx_norm_boundary_after(c, pos + l))
+            continue;
         *k = l;
         return &w->cur[i];
     }
@@ -65,8 +67,10 @@ static const vx_eu_currency *cur_at(const vx_norm_ctx *c, size_t pos, const vx_e
 }
 
 static void money(vx_sb *b, const vx_num *n, const vx_eu_currency *cu, const vx_eu_words *w) {
-    if (w->money) w->money(b, n, cu);
-    else vx_eu_money_default(b, n, cu, w, NULL);
+    if (w->money)
+        w->money(b, n, cu);
+    else
+        vx_eu_money_default(b, n, cu, w, NULL);
 }
 
 static int valid_date(int m, int d) {
@@ -78,7 +82,10 @@ static size_t month_at(const vx_norm_ctx *c, size_t pos, const vx_eu_words *w, i
     for (int i = 0; i < 12; i++) {
         size_t l = strlen(w->months[i]);
         if (pos + l <= c->len && !strncasecmp(c->in + pos, w->months[i], l) &&
-            vx_norm_boundary_after(c, pos + l)) { *m = i + 1; return l; }
+            vx_norm_boundary_after(c, pos + l)) {
+            *m = i + 1;
+            return l;
+        }
     }
     for (int i = 0; i < 12 && w->abbr[0]; i++) {
         size_t l = strlen(w->abbr[i]);
@@ -118,9 +125,16 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos, const vx_eu_words *w) {
         uint64_t v[3];
         if (!three_groups(c, pos, *s, len, v, &end)) continue;
         int y, m, d;
-        if (len[0] == 4 && len[1] <= 2 && len[2] <= 2 && *s == '-') { y = (int)v[0]; m = (int)v[1]; d = (int)v[2]; }
-        else if (len[0] <= 2 && len[1] <= 2 && len[2] == 4) { d = (int)v[0]; m = (int)v[1]; y = (int)v[2]; }
-        else continue;
+        if (len[0] == 4 && len[1] <= 2 && len[2] <= 2 && *s == '-') {
+            y = (int)v[0];
+            m = (int)v[1];
+            d = (int)v[2];
+        } else if (len[0] <= 2 && len[1] <= 2 && len[2] == 4) {
+            d = (int)v[0];
+            m = (int)v[1];
+            y = (int)v[2];
+        } else
+            continue;
         if (y < 1000 || !valid_date(m, d)) continue;
         vx_sb b;
         vx_sb_init(&b);
@@ -134,12 +148,15 @@ static size_t date_numeric(vx_norm_ctx *c, size_t pos, const vx_eu_words *w) {
 
 /* "3. Oktober 2026", "1er décembre", "2 de diciembre de 2026", "2 décembre". */
 static size_t date_text(vx_norm_ctx *c, size_t pos, const vx_eu_words *w, const vx_num *n) {
-    if (n->has_frac || n->neg || n->grouped || n->nip > 2 || n->value < 1 || n->value > 31) return 0;
+    if (n->has_frac || n->neg || n->grouped || n->nip > 2 || n->value < 1 || n->value > 31)
+        return 0;
     size_t i = n->end;
     if (w->day_marker) {
         size_t l = strlen(w->day_marker);
-        if (i + l <= c->len && !strncmp(c->in + i, w->day_marker, l)) i += l;
-        else if (w->day_marker[0] == '.') return 0; /* German needs the dot */
+        if (i + l <= c->len && !strncmp(c->in + i, w->day_marker, l))
+            i += l;
+        else if (w->day_marker[0] == '.')
+            return 0; /* German needs the dot */
     }
     size_t j = vx_norm_skip_sp(c, i);
     if (j == i) return 0;
@@ -178,13 +195,20 @@ static size_t clock_time(vx_norm_ctx *c, size_t pos, const vx_eu_words *w) {
     size_t d = vx_digits(c, pos, &h), i = pos + d;
     if (!d || d > 2 || h > 24) return 0;
     int ok = 0;
-    if (i + 2 < c->len && c->in[i] == ':' && vx_digits(c, i + 1, &mi) == 2) { ok = 1; i += 3; }
-    else if (w->h_times) {
+    if (i + 2 < c->len && c->in[i] == ':' && vx_digits(c, i + 1, &mi) == 2) {
+        ok = 1;
+        i += 3;
+    } else if (w->h_times) {
         size_t j = vx_norm_skip_sp(c, i);
         if (j < c->len && c->in[j] == 'h') {
             size_t k = vx_norm_skip_sp(c, j + 1);
-            if (vx_digits(c, k, &mi) == 2) { ok = 1; i = k + 2; }
-            else if (vx_norm_boundary_after(c, j + 1)) { ok = 1; i = j + 1; }
+            if (vx_digits(c, k, &mi) == 2) {
+                ok = 1;
+                i = k + 2;
+            } else if (vx_norm_boundary_after(c, j + 1)) {
+                ok = 1;
+                i = j + 1;
+            }
         }
     }
     if (!ok || mi > 59 || !vx_norm_boundary_after(c, i)) return 0;
@@ -204,7 +228,10 @@ static size_t clock_time(vx_norm_ctx *c, size_t pos, const vx_eu_words *w) {
 static size_t currency_prefix(vx_norm_ctx *c, size_t pos, const vx_eu_words *w) {
     size_t k, i = pos;
     int neg = 0;
-    if (c->in[i] == '-') { neg = 1; i++; }
+    if (c->in[i] == '-') {
+        neg = 1;
+        i++;
+    }
     const vx_eu_currency *cu = cur_at(c, i, w, &k);
     if (!cu) return 0;
     size_t at = vx_norm_skip_sp(c, i + k);

@@ -9,9 +9,9 @@
 enum { VX_EU_PLAIN = 0, VX_EU_MASC = 1, VX_EU_FEM = 2 }; /* cardinal forms: "eins"/"ein"/"eine" */
 
 typedef struct vx_eu_currency {
-    const char *sym;             /* "€", "$", "EUR" (codes need a space or boundary) */
+    const char *sym; /* "€", "$", "EUR" (codes need a space or boundary) */
     const char *one, *many, *sub_one, *sub_many;
-    int fem;                     /* the unit noun is feminine (la livre, la libra) */
+    int fem; /* the unit noun is feminine (la livre, la libra) */
 } vx_eu_currency;
 
 typedef struct vx_eu_words {
@@ -28,12 +28,12 @@ typedef struct vx_eu_words {
     /* Amount with cents: whole units then the cents (the module's word order). */
     void (*money)(vx_sb *b, const vx_num *n, const vx_eu_currency *cu);
     const char *months[12];
-    const char *abbr[12];        /* month abbreviations (with optional dot), or NULL */
+    const char *abbr[12]; /* month abbreviations (with optional dot), or NULL */
     const char *point, *minus, *percent;
-    const char *hour_words;      /* words after a time that belong to it ("Uhr", "h", NULL) */
-    const char *day_marker;      /* after the day in "3. Oktober" (".") / "1er" / NULL */
-    const char *de_word;         /* es: "de" between day, month and year; NULL */
-    int h_times;                 /* fr: 14h30, 14 h 30 */
+    const char *hour_words; /* words after a time that belong to it ("Uhr", "h", NULL) */
+    const char *day_marker; /* after the day in "3. Oktober" (".") / "1er" / NULL */
+    const char *de_word;    /* es: "de" between day, month and year; NULL */
+    int h_times;            /* fr: 14h30, 14 h 30 */
     const vx_eu_currency *cur;
     size_t ncur;
 } vx_eu_words;
@@ -42,7 +42,7 @@ typedef struct vx_eu_words {
 size_t vx_eu_token(vx_norm_ctx *c, size_t pos, const vx_eu_words *w);
 /* Shared helpers for modules. */
 void vx_eu_number(vx_sb *b, const vx_num *n, const vx_eu_words *w, int form);
-void vx_eu_money_default(vx_sb *b, const vx_num *n, const vx_eu_currency *cu,
-                         const vx_eu_words *w, const char *joiner);
+void vx_eu_money_default(vx_sb *b, const vx_num *n, const vx_eu_currency *cu, const vx_eu_words *w,
+                         const char *joiner);
 int vx_eu_prev_is(const vx_norm_ctx *c, size_t pos, const char *const *words);
 #endif

@@ -39,7 +39,7 @@ static int u32_push(u32buf *b, uint32_t c) {
 typedef struct builder {
     vx_sentence *s;
     size_t n, cap;
-    u32buf ph;            /* phonemes of the open sentence */
+    u32buf ph; /* phonemes of the open sentence */
     wordbuf words;
     size_t off_lo, off_hi; /* byte span of the open sentence; lo > hi: none yet */
     int open;              /* a sentence is open (Piper's "phonemes[-1]") */
@@ -47,7 +47,11 @@ typedef struct builder {
 } builder;
 
 static void span_add(builder *b, size_t lo, size_t hi) {
-    if (b->off_lo > b->off_hi) { b->off_lo = lo; b->off_hi = hi; return; }
+    if (b->off_lo > b->off_hi) {
+        b->off_lo = lo;
+        b->off_hi = hi;
+        return;
+    }
     if (lo < b->off_lo) b->off_lo = lo;
     if (hi > b->off_hi) b->off_hi = hi;
 }
@@ -63,7 +67,10 @@ static void builder_reset_open(builder *b) {
 static int builder_close(builder *b) {
     b->open = 0;
     b->last_empty = b->ph.n == 0;
-    if (b->ph.n == 0) { builder_reset_open(b); return 0; }
+    if (b->ph.n == 0) {
+        builder_reset_open(b);
+        return 0;
+    }
     if (vx_grow((void **)&b->s, &b->cap, b->n + 1, sizeof *b->s, 8)) return -1;
     vx_sentence *s = &b->s[b->n];
     memset(s, 0, sizeof *s);
@@ -78,7 +85,10 @@ static int builder_close(builder *b) {
     s->n_phonemes = b->ph.n;
     if (b->words.n) memcpy(s->words, b->words.v, b->words.n * sizeof *s->words);
     s->n_words = b->words.n;
-    if (b->off_lo <= b->off_hi) { s->offset = b->off_lo; s->length = b->off_hi - b->off_lo; }
+    if (b->off_lo <= b->off_hi) {
+        s->offset = b->off_lo;
+        s->length = b->off_hi - b->off_lo;
+    }
     b->n++;
     builder_reset_open(b);
     return 0;
@@ -93,7 +103,11 @@ static void builder_free(builder *b) {
 /* ------------------------------------------------------------------ text parts */
 
 /* Codepoints of text[lo..hi) with the byte offset of each (plus one past the end). */
-typedef struct cpseq { uint32_t *cp; size_t *off; size_t n; } cpseq;
+typedef struct cpseq {
+    uint32_t *cp;
+    size_t *off;
+    size_t n;
+} cpseq;
 
 static int decode(const char *text, size_t lo, size_t hi, cpseq *out) {
     size_t cap = hi - lo + 1;
@@ -110,14 +124,16 @@ static int decode(const char *text, size_t lo, size_t hi, cpseq *out) {
     return 0;
 }
 
-static void cpseq_free(cpseq *s) { free(s->cp); free(s->off); }
+static void cpseq_free(cpseq *s) {
+    free(s->cp);
+    free(s->off);
+}
 
 /* Word mapping for one clause: text words are whitespace-separated runs within the
  * clause span (its terminator excluded); phoneme words are space-separated runs of
  * the clause's phonemes (ph_lo..ph_hi in the open sentence). Equal counts map one to
  * one; otherwise phoneme words are spread proportionally over text words. */
-static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_lo,
-                     size_t ph_hi) {
+static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_lo, size_t ph_hi) {
     size_t last = cl->last;
     if (cl->first > cl->last) return 0;
     if (cl->term_idx == last) {
@@ -130,8 +146,12 @@ static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_
         if (vx_uni_isspace(t->cp[i])) continue;
         size_t j = i;
         while (j + 1 <= last && !vx_uni_isspace(t->cp[j + 1])) j++;
-        if (ntw < 64) { tw[2 * ntw] = i; tw[2 * ntw + 1] = j; ntw++; }
-        else tw[2 * (ntw - 1) + 1] = j;
+        if (ntw < 64) {
+            tw[2 * ntw] = i;
+            tw[2 * ntw + 1] = j;
+            ntw++;
+        } else
+            tw[2 * (ntw - 1) + 1] = j;
         i = j;
     }
     /* phoneme words */
@@ -140,8 +160,12 @@ static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_
         if (b->ph.v[i] == ' ') continue;
         size_t j = i;
         while (j + 1 < ph_hi && b->ph.v[j + 1] != ' ') j++;
-        if (npw < 64) { pw[2 * npw] = i; pw[2 * npw + 1] = j + 1; npw++; }
-        else pw[2 * (npw - 1) + 1] = j + 1;
+        if (npw < 64) {
+            pw[2 * npw] = i;
+            pw[2 * npw + 1] = j + 1;
+            npw++;
+        } else
+            pw[2 * (npw - 1) + 1] = j + 1;
         i = j;
     }
     for (size_t k = 0; k < ntw; k++) {
@@ -152,8 +176,14 @@ static int map_words(builder *b, const cpseq *t, const vx_clause *cl, size_t ph_
         if (npw) {
             /* phoneme words [p0, p1) go to text word k */
             size_t p0 = k * npw / ntw, p1 = (k + 1) * npw / ntw;
-            if (ntw == npw) { p0 = k; p1 = k + 1; }
-            if (p1 > p0) { w.ph_start = pw[2 * p0]; w.ph_end = pw[2 * (p1 - 1) + 1]; }
+            if (ntw == npw) {
+                p0 = k;
+                p1 = k + 1;
+            }
+            if (p1 > p0) {
+                w.ph_start = pw[2 * p0];
+                w.ph_end = pw[2 * (p1 - 1) + 1];
+            }
         }
         if (vx_vec_push(&b->words, w)) return -1;
     }
@@ -169,7 +199,10 @@ static int add_clause_phonemes(builder *b, const char *ph, const char *punct) {
         uint32_t c = vx_utf8_next(ph, len, &i);
         if (c == '(') { /* language switch flag "(en)": drop it, as Piper's \([^)]+\) */
             const char *close = memchr(ph + i, ')', len - i);
-            if (close && close > ph + i) { i = (size_t)(close - ph) + 1; continue; }
+            if (close && close > ph + i) {
+                i = (size_t)(close - ph) + 1;
+                continue;
+            }
         }
         rc = u32_push(&raw, c);
     }
@@ -229,7 +262,8 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
         size_t ph_lo;
         vx_clause_read(&rd, &cl);
         if (!text_mode) {
-            const char *ph = p ? espeak_TextToPhonemes(&p, espeakCHARS_AUTO, espeakPHONEMES_IPA) : "";
+            const char *ph =
+                p ? espeak_TextToPhonemes(&p, espeakCHARS_AUTO, espeakPHONEMES_IPA) : "";
             /* Both must have stopped at the same place; if not, trust espeak's position
              * (the terminator guess may then be off, never the phonemes). */
             size_t esp_pos = p ? (size_t)((const char *)p - copy) : hi - lo + 1;
@@ -241,11 +275,17 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
                 rd.pos = esp_pos > hi - lo ? t.n + 1 : k;
                 rd.ungot = 0;
             }
-            if (!b->open) { b->open = 1; builder_reset_open(b); }
+            if (!b->open) {
+                b->open = 1;
+                builder_reset_open(b);
+            }
             ph_lo = b->ph.n;
             if (ph && add_clause_phonemes(b, ph, vx_clause_punct(cl.terminator))) rc = -1;
         } else {
-            if (!b->open) { b->open = 1; builder_reset_open(b); }
+            if (!b->open) {
+                b->open = 1;
+                builder_reset_open(b);
+            }
             ph_lo = b->ph.n;
             if (cl.first <= cl.last) {
                 size_t before = b->ph.n;
@@ -284,7 +324,11 @@ static int find_block(const char *text, size_t len, size_t from, size_t *s, size
     for (size_t i = from; i + 1 < len; i++) {
         if (text[i] != '[' || text[i + 1] != '[') continue;
         for (size_t j = i + 2; j + 1 < len && text[j] != '\n'; j++)
-            if (text[j] == ']' && text[j + 1] == ']') { *s = i; *e = j + 2; return 1; }
+            if (text[j] == ']' && text[j + 1] == ']') {
+                *s = i;
+                *e = j + 2;
+                return 1;
+            }
     }
     return 0;
 }
@@ -315,7 +359,10 @@ static int add_raw_block(builder *b, const char *text, size_t len, size_t s, siz
     if (!b->open && builder_reopen(b)) return -1;
     if (s > 0 && text[s - 1] == ' ' && u32_push(&b->ph, ' ')) return -1;
     cpseq t = {0};
-    if (decode(text, s + 2, e - 2, &t)) { cpseq_free(&t); return -1; }
+    if (decode(text, s + 2, e - 2, &t)) {
+        cpseq_free(&t);
+        return -1;
+    }
     size_t a = 0, z = t.n;
     while (a < z && is_py_space(t.cp[a])) a++;
     while (z > a && is_py_space(t.cp[z - 1])) z--;
@@ -329,8 +376,8 @@ static int add_raw_block(builder *b, const char *text, size_t len, size_t s, siz
 
 /* ----------------------------------------------------------------------- API */
 
-int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len,
-                 vx_sentence **out, size_t *n, char *err, size_t errlen) {
+int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len, vx_sentence **out,
+                 size_t *n, char *err, size_t errlen) {
     if (out) *out = NULL;
     if (n) *n = 0;
     if (!o || !out || !n || (!text && len)) {
@@ -389,7 +436,10 @@ int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len,
         snprintf(err, errlen, "phonemizer: out of memory");
         rc = VOX_ERR_NOMEM;
     }
-    if (rc) { builder_free(&b); return rc; }
+    if (rc) {
+        builder_free(&b);
+        return rc;
+    }
     free(b.ph.v);
     free(b.words.v);
     *out = b.s;
@@ -405,4 +455,3 @@ void vx_sentences_free(vx_sentence *s, size_t n) {
     }
     free(s);
 }
-

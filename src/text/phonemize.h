@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* Explicit limits. */
-#define VX_PHONEMIZE_MAX_TEXT (1u << 20)     /* bytes of input text */
+#define VX_PHONEMIZE_MAX_TEXT     (1u << 20) /* bytes of input text */
 #define VX_PHONEMIZE_MAX_PHONEMES (1u << 22) /* codepoints over all sentences */
 
 typedef struct vx_word {
@@ -19,7 +19,7 @@ typedef struct vx_sentence {
     uint32_t *phonemes;    /* Piper phoneme codepoints (NFD, terminators and spaces
                               appended as Piper does) */
     size_t n_phonemes;
-    vx_word *words;        /* best-effort mapping for timings/subtitles */
+    vx_word *words; /* best-effort mapping for timings/subtitles */
     size_t n_words;
 } vx_sentence;
 
@@ -32,7 +32,7 @@ typedef struct vx_phonemize_opts {
 /* Phonemize text[0..len) (valid UTF-8; callers check). Sentences with no phonemes
  * are left out, so *n may be 0. Takes the espeak lock itself. Returns 0 or a
  * VOX_ERR_* with a message in err. */
-int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len,
-                 vx_sentence **out, size_t *n, char *err, size_t errlen);
+int vx_phonemize(const vx_phonemize_opts *o, const char *text, size_t len, vx_sentence **out,
+                 size_t *n, char *err, size_t errlen);
 void vx_sentences_free(vx_sentence *s, size_t n);
 #endif

@@ -23,29 +23,29 @@
 #include "text/norm.h"
 #include <stddef.h>
 
-#define VX_SSML_MAX_DEPTH 32
+#define VX_SSML_MAX_DEPTH    32
 #define VX_SSML_MAX_ELEMENTS 10000
-#define VX_SSML_MAX_MARKS 1000
-#define VX_SSML_MAX_ATTR 1000
-#define VX_SSML_MAX_BREAK 60.0
+#define VX_SSML_MAX_MARKS    1000
+#define VX_SSML_MAX_ATTR     1000
+#define VX_SSML_MAX_BREAK    60.0
 
 typedef struct vx_ssml_block {
-    size_t lo, hi;          /* its text: doc.text.text[lo, hi) */
+    size_t lo, hi;             /* its text: doc.text.text[lo, hi) */
     float rate, pitch, volume; /* multipliers, 1 = unchanged */
-    double break_after;     /* seconds of silence after it */
-    char voice[128];        /* <voice name>, "" = the synthesis' own voice */
-    char lang[32];          /* xml:lang in effect, "" = the voice's language */
+    double break_after;        /* seconds of silence after it */
+    char voice[128];           /* <voice name>, "" = the synthesis' own voice */
+    char lang[32];             /* xml:lang in effect, "" = the voice's language */
 } vx_ssml_block;
 
 typedef struct vx_ssml_mark {
     char name[128];
-    size_t block;           /* the block it is in */
-    size_t pos;             /* position in doc.text.text */
-    size_t src;             /* byte offset of the <mark> in the document */
+    size_t block; /* the block it is in */
+    size_t pos;   /* position in doc.text.text */
+    size_t src;   /* byte offset of the <mark> in the document */
 } vx_ssml_mark;
 
 typedef struct vx_ssml {
-    vx_norm text;           /* what is said; pieces map to document bytes */
+    vx_norm text; /* what is said; pieces map to document bytes */
     vx_ssml_block *b;
     size_t nb;
     vx_ssml_mark *m;
@@ -57,7 +57,7 @@ int vx_ssml_detect(const char *text, size_t len);
 /* Parse; ipa = 1 when the voice takes IPA (Piper). Returns 0 or VOX_ERR_SSML (message
  * "SSML line L, column C: ...") / VOX_ERR_NOMEM. out is freed with vx_ssml_free, also
  * on error. */
-int vx_ssml_parse(const char *doc, size_t len, int ipa, const char *lang, vx_ssml *out,
-                  char *err, size_t errlen);
+int vx_ssml_parse(const char *doc, size_t len, int ipa, const char *lang, vx_ssml *out, char *err,
+                  size_t errlen);
 void vx_ssml_free(vx_ssml *s);
 #endif

@@ -32,12 +32,17 @@ int vx_uni_nfd(const uint32_t *in, size_t n, uint32_t **out, size_t *n_out, size
                size_t max);
 
 /* Generated tables (unitab.c). */
-typedef struct vx_uni_decomp { uint32_t cp; uint32_t d[4]; } vx_uni_decomp;
-typedef struct vx_uni_ccc_range { uint32_t lo, hi; uint8_t ccc; } vx_uni_ccc_range;
-extern const uint32_t vx_uni_alpha[][2], vx_uni_alnum[][2], vx_uni_upper[][2],
-    vx_uni_lower[][2], vx_uni_space[][2];
-extern const size_t vx_uni_alpha_n, vx_uni_alnum_n, vx_uni_upper_n, vx_uni_lower_n,
-    vx_uni_space_n;
+typedef struct vx_uni_decomp {
+    uint32_t cp;
+    uint32_t d[4];
+} vx_uni_decomp;
+typedef struct vx_uni_ccc_range {
+    uint32_t lo, hi;
+    uint8_t ccc;
+} vx_uni_ccc_range;
+extern const uint32_t vx_uni_alpha[][2], vx_uni_alnum[][2], vx_uni_upper[][2], vx_uni_lower[][2],
+    vx_uni_space[][2];
+extern const size_t vx_uni_alpha_n, vx_uni_alnum_n, vx_uni_upper_n, vx_uni_lower_n, vx_uni_space_n;
 extern const vx_uni_decomp vx_uni_nfd_tab[];
 extern const size_t vx_uni_nfd_tab_n;
 extern const vx_uni_ccc_range vx_uni_ccc_tab[];

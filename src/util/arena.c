@@ -5,8 +5,8 @@
 
 struct vx_arena_block {
     vx_arena_block *next;
-    size_t size;             /* usable bytes after the header */
-    size_t off;              /* next free byte */
+    size_t size; /* usable bytes after the header */
+    size_t off;  /* next free byte */
     /* data follows, starting 64-byte aligned relative to the header (see HDR) */
 };
 
@@ -48,7 +48,7 @@ static vx_arena_block *new_block(vx_arena *a, size_t usable) {
 
 void *vx_arena_alloc_align(vx_arena *a, size_t size, size_t align) {
     if (!align || (align & (align - 1)) || align > VX_ARENA_MAX_ALIGN) return NULL;
-    if (size == 0) size = 1;  /* distinct non-NULL pointers */
+    if (size == 0) size = 1; /* distinct non-NULL pointers */
     size_t start;
     vx_arena_block *b = a->head;
     if (b && (start = fit(b, size, align)) != SIZE_MAX) {

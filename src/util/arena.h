@@ -12,15 +12,15 @@
 typedef struct vx_arena_block vx_arena_block;
 
 typedef struct vx_arena {
-    vx_arena_block *head;    /* block being bumped; older blocks follow via ->next */
-    size_t block_size;       /* size of a normal new block */
-    size_t reserved;         /* bytes malloc'ed for blocks (what the limit applies to) */
-    size_t used;             /* bytes handed out, including alignment padding */
-    size_t limit;            /* max reserved bytes; 0 = unlimited */
+    vx_arena_block *head; /* block being bumped; older blocks follow via ->next */
+    size_t block_size;    /* size of a normal new block */
+    size_t reserved;      /* bytes malloc'ed for blocks (what the limit applies to) */
+    size_t used;          /* bytes handed out, including alignment padding */
+    size_t limit;         /* max reserved bytes; 0 = unlimited */
 } vx_arena;
 
 #define VX_ARENA_DEFAULT_BLOCK ((size_t)64 << 10)
-#define VX_ARENA_MAX_ALIGN 4096
+#define VX_ARENA_MAX_ALIGN     4096
 
 /* block_size 0 = VX_ARENA_DEFAULT_BLOCK; limit 0 = unlimited. No memory is taken yet. */
 void vx_arena_init(vx_arena *a, size_t block_size, size_t limit);

@@ -9,9 +9,16 @@
 #include <stdlib.h>
 
 #if defined(VOX_DEBUG_LOG) && VOX_DEBUG_LOG
-#define VX_DEBUG(...) \
-    do { if (getenv("VOX_DEBUG")) { fprintf(stderr, "vox debug: " __VA_ARGS__); fputc('\n', stderr); } } while (0)
+#define VX_DEBUG(...)                                                                              \
+    do {                                                                                           \
+        if (getenv("VOX_DEBUG")) {                                                                 \
+            fprintf(stderr, "vox debug: " __VA_ARGS__);                                            \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
 #else
-#define VX_DEBUG(...) do { } while (0)
+#define VX_DEBUG(...)                                                                              \
+    do {                                                                                           \
+    } while (0)
 #endif
 #endif

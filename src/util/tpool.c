@@ -28,7 +28,7 @@
 #endif
 
 #define MAX_CHUNKS 4096
-#define SPIN_IDLE 4000    /* pause iterations before a worker sleeps (~50-100 us) */
+#define SPIN_IDLE  4000 /* pause iterations before a worker sleeps (~50-100 us) */
 
 struct vx_tpool {
     int n_threads;
@@ -38,23 +38,21 @@ struct vx_tpool {
     vx_tpool_fn fn;
     void *arg;
     int64_t n;
-    uint64_t ticket;          /* atomic */
-    int done;                 /* atomic: finished chunks */
-    uint32_t gen;             /* submitter-only */
-    int busy;                 /* atomic: a job is in flight */
+    uint64_t ticket; /* atomic */
+    int done;        /* atomic: finished chunks */
+    uint32_t gen;    /* submitter-only */
+    int busy;        /* atomic: a job is in flight */
     /* sleeping */
-    int wake_seq;             /* atomic futex word */
-    int sleepers;             /* atomic */
-    int quit;                 /* atomic */
+    int wake_seq; /* atomic futex word */
+    int sleepers; /* atomic */
+    int quit;     /* atomic */
 };
 
 static long futex(int *addr, int op, int val) {
     return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
 
-static inline int claimable(uint64_t t) {
-    return (t & 0xffff) < ((t >> 16) & 0xffff);
-}
+static inline int claimable(uint64_t t) { return (t & 0xffff) < ((t >> 16) & 0xffff); }
 
 /* Runs chunks of the current job until none are left; returns whether any ran. */
 static int run_chunks(vx_tpool *p) {
@@ -82,7 +80,10 @@ static void *worker(void *arg) {
         int found = 0;
         for (int i = 0; i < SPIN_IDLE; i++) {
             if (claimable(__atomic_load_n(&p->ticket, __ATOMIC_ACQUIRE)) ||
-                __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) { found = 1; break; }
+                __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
+                found = 1;
+                break;
+            }
             cpu_relax();
         }
         if (found) continue;
@@ -113,7 +114,10 @@ vx_tpool *vx_tpool_create(int n_threads) {
     p->n_threads = n_threads;
     if (n_threads > 1) {
         p->th = calloc((size_t)(n_threads - 1), sizeof *p->th);
-        if (!p->th) { free(p); return NULL; }
+        if (!p->th) {
+            free(p);
+            return NULL;
+        }
         for (int i = 0; i < n_threads - 1; i++) {
             if (pthread_create(&p->th[i], NULL, worker, p)) {
                 vx_tpool_free(p);
@@ -144,7 +148,7 @@ void vx_tpool_for_chunks(vx_tpool *p, int64_t n, int64_t n_chunks, vx_tpool_fn f
     if (!p || p->n_threads <= 1 || n_chunks <= 1 ||
         !__atomic_compare_exchange_n(&p->busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED)) {
-        fn(arg, 0, n);   /* no pool, nothing to split, or busy (concurrent / nested) */
+        fn(arg, 0, n); /* no pool, nothing to split, or busy (concurrent / nested) */
         return;
     }
     p->fn = fn;
@@ -157,8 +161,10 @@ void vx_tpool_for_chunks(vx_tpool *p, int64_t n, int64_t n_chunks, vx_tpool_fn f
     wake_all(p);
     run_chunks(p);
     for (int spins = 0; __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < n_chunks; spins++) {
-        if (spins < 100000) cpu_relax();
-        else sched_yield();
+        if (spins < 100000)
+            cpu_relax();
+        else
+            sched_yield();
     }
     __atomic_store_n(&p->busy, 0, __ATOMIC_RELEASE);
 }

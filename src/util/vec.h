@@ -13,10 +13,14 @@
  * 0, or -1 (overflow or no memory: *p and *cap unchanged). */
 int vx_grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap);
 
-#define VX_VEC(T) struct { T *v; size_t n, cap; }
-#define vx_vec_reserve(vec, need) \
+#define VX_VEC(T)                                                                                  \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+#define vx_vec_reserve(vec, need)                                                                  \
     vx_grow((void **)&(vec)->v, &(vec)->cap, (need), sizeof *(vec)->v, 16)
 /* 0, or -1 with the array unchanged. */
-#define vx_vec_push(vec, x) \
+#define vx_vec_push(vec, x)                                                                        \
     (vx_vec_reserve((vec), (vec)->n + 1) ? -1 : ((vec)->v[(vec)->n++] = (x), 0))
 #endif

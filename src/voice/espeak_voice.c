@@ -13,7 +13,7 @@
 
 typedef struct espeak_voice {
     char espeak_name[128];
-    char data_dir[1024];     /* "" = system data */
+    char data_dir[1024]; /* "" = system data */
 } espeak_voice;
 
 /* What the synth callback collects for one sentence. */
@@ -22,7 +22,7 @@ typedef struct synth_sink {
     size_t n, cap;
     vox_timing *words;
     size_t n_words, cap_words;
-    vox_timing *phonemes;     /* .phoneme is an offset into ph_text until finished */
+    vox_timing *phonemes; /* .phoneme is an offset into ph_text until finished */
     size_t n_phonemes, cap_phonemes;
     char *ph_text;
     size_t ph_len, ph_cap;
@@ -43,8 +43,7 @@ static int sink_samples(synth_sink *k, const short *wav, int n) {
 }
 
 static int sink_word(synth_sink *k, const espeak_EVENT *e) {
-    if (vx_grow((void **)&k->words, &k->cap_words, k->n_words + 1, sizeof *k->words, 32))
-        return -1;
+    if (vx_grow((void **)&k->words, &k->cap_words, k->n_words + 1, sizeof *k->words, 32)) return -1;
     vox_timing *t = &k->words[k->n_words++];
     memset(t, 0, sizeof *t);
     /* text_position is 1-based in characters; converted to bytes by the caller. */
@@ -77,11 +76,17 @@ static int sink_phoneme(synth_sink *k, const espeak_EVENT *e) {
 static int synth_callback(short *wav, int numsamples, espeak_EVENT *events) {
     synth_sink *k = events ? (synth_sink *)events->user_data : NULL;
     if (!k) return 1;
-    if (wav && numsamples > 0 && sink_samples(k, wav, numsamples)) { k->oom = 1; return 1; }
+    if (wav && numsamples > 0 && sink_samples(k, wav, numsamples)) {
+        k->oom = 1;
+        return 1;
+    }
     for (espeak_EVENT *e = events; e->type != espeakEVENT_LIST_TERMINATED; e++)
         if ((e->type == espeakEVENT_WORD && sink_word(k, e)) ||
-            (e->type == espeakEVENT_PHONEME && sink_phoneme(k, e))) { k->oom = 1; return 1; }
-    return *k->cancel ? 1 : 0;   /* non-zero asks espeak to stop */
+            (e->type == espeakEVENT_PHONEME && sink_phoneme(k, e))) {
+            k->oom = 1;
+            return 1;
+        }
+    return *k->cancel ? 1 : 0; /* non-zero asks espeak to stop */
 }
 
 /* Character index → byte offset inside s (valid UTF-8). */
@@ -130,13 +135,16 @@ static void finish_phoneme_timings(synth_sink *k, double total) {
 static int ev_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, char *err,
                    size_t errlen) {
     espeak_voice *ev = v->impl;
-    vx_phonemize_opts po = { .espeak_voice = ev->espeak_name, .espeak_data = data_dir_or_null(ev) };
+    vx_phonemize_opts po = {.espeak_voice = ev->espeak_name, .espeak_data = data_dir_or_null(ev)};
     vx_sentence *ss = NULL;
     size_t n = 0;
     int rc = vx_phonemize(&po, text, len, &ss, &n, err, errlen);
     if (rc) return rc;
     out->spans = calloc(n ? n : 1, sizeof *out->spans);
-    if (!out->spans) { vx_sentences_free(ss, n); return VOX_ERR_NOMEM; }
+    if (!out->spans) {
+        vx_sentences_free(ss, n);
+        return VOX_ERR_NOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
         out->spans[i].offset = ss[i].offset;
         out->spans[i].length = ss[i].length;
@@ -156,7 +164,7 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     if (!buf) return VOX_ERR_NOMEM;
     memcpy(buf, text + sp->offset, sp->length);
     buf[sp->length] = 0;
-    synth_sink k = { .cancel = cancel };
+    synth_sink k = {.cancel = cancel};
     int rc = 0;
     vx_espeak_lock();
     int r = vx_espeak_init_locked(data_dir_or_null(ev), err, errlen);
@@ -164,23 +172,32 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     if (!rc) rc = vx_espeak_set_voice_locked(ev->espeak_name, err, errlen);
     if (!rc) {
         int wpm = (int)(espeakRATE_NORMAL * o->rate + 0.5f);
-        wpm = wpm < espeakRATE_MINIMUM ? espeakRATE_MINIMUM : wpm > espeakRATE_MAXIMUM ? espeakRATE_MAXIMUM : wpm;
+        wpm = wpm < espeakRATE_MINIMUM   ? espeakRATE_MINIMUM
+              : wpm > espeakRATE_MAXIMUM ? espeakRATE_MAXIMUM
+                                         : wpm;
         espeak_SetParameter(espeakRATE, wpm, 0);
         espeak_SetParameter(espeakPITCH, (int)(50 * o->pitch + 0.5f), 0);
-        espeak_SetParameter(espeakVOLUME, 100, 0);   /* our own gain is applied later */
+        espeak_SetParameter(espeakVOLUME, 100, 0); /* our own gain is applied later */
         espeak_SetSynthCallback(synth_callback);
-        espeak_ERROR e = espeak_Synth(buf, sp->length + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
-                                      NULL, &k);
+        espeak_ERROR e =
+            espeak_Synth(buf, sp->length + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &k);
         if (e != EE_OK) {
             snprintf(err, errlen, "espeak_Synth failed (%d)", (int)e);
             rc = VOX_ERR_ESPEAK;
         }
     }
     vx_espeak_unlock();
-    if (!rc && k.oom) { snprintf(err, errlen, "out of memory during synthesis"); rc = VOX_ERR_NOMEM; }
+    if (!rc && k.oom) {
+        snprintf(err, errlen, "out of memory during synthesis");
+        rc = VOX_ERR_NOMEM;
+    }
     if (!rc && *cancel) rc = VOX_ERR_CANCELLED;
     if (rc) {
-        free(k.samples); free(k.words); free(k.phonemes); free(k.ph_text); free(buf);
+        free(k.samples);
+        free(k.words);
+        free(k.phonemes);
+        free(k.ph_text);
+        free(buf);
         return rc;
     }
     double total = k.n / (double)v->info.sample_rate;
@@ -216,24 +233,32 @@ static void ev_free(vox_voice *v) {
 }
 
 static const vx_voice_ops espeak_ops = {
-    .plan = ev_plan, .synth = ev_synth, .plan_free = ev_plan_free, .speaker = ev_speaker,
-    .speaker_name = NULL, .free = ev_free,
+    .plan = ev_plan,
+    .synth = ev_synth,
+    .plan_free = ev_plan_free,
+    .speaker = ev_speaker,
+    .speaker_name = NULL,
+    .free = ev_free,
 };
 
-int vx_espeak_voice_load(const char *name, const vox_load_options *o, vox_voice **out,
-                         char *err, size_t errlen) {
+int vx_espeak_voice_load(const char *name, const vox_load_options *o, vox_voice **out, char *err,
+                         size_t errlen) {
     *out = NULL;
-    if (!*name || strlen(name) >= sizeof ((espeak_voice *)0)->espeak_name) {
+    if (!*name || strlen(name) >= sizeof((espeak_voice *)0)->espeak_name) {
         snprintf(err, errlen, "invalid espeak voice name '%s'", name);
         return VOX_ERR_ARG;
     }
-    if (o->espeak_data && strlen(o->espeak_data) >= sizeof ((espeak_voice *)0)->data_dir) {
+    if (o->espeak_data && strlen(o->espeak_data) >= sizeof((espeak_voice *)0)->data_dir) {
         snprintf(err, errlen, "espeak data path too long");
         return VOX_ERR_ARG;
     }
     vox_voice *v = calloc(1, sizeof *v);
     espeak_voice *ev = calloc(1, sizeof *ev);
-    if (!v || !ev) { free(v); free(ev); return VOX_ERR_NOMEM; }
+    if (!v || !ev) {
+        free(v);
+        free(ev);
+        return VOX_ERR_NOMEM;
+    }
     snprintf(ev->espeak_name, sizeof ev->espeak_name, "%s", name);
     if (o->espeak_data) snprintf(ev->data_dir, sizeof ev->data_dir, "%s", o->espeak_data);
     int rc = 0;
@@ -248,14 +273,22 @@ int vx_espeak_voice_load(const char *name, const vox_load_options *o, vox_voice 
         snprintf(v->language, sizeof v->language, "%s", lang);
     }
     vx_espeak_unlock();
-    if (rc) { free(ev); free(v); return rc; }
+    if (rc) {
+        free(ev);
+        free(v);
+        return rc;
+    }
     v->ops = &espeak_ops;
     v->impl = ev;
     snprintf(v->name, sizeof v->name, "espeak:%s", name);
     snprintf(v->kind, sizeof v->kind, "espeak");
     snprintf(v->quality, sizeof v->quality, "espeak");
-    v->info = (vox_voice_info){ .name = v->name, .kind = v->kind, .language = v->language,
-                                .quality = v->quality, .sample_rate = rate, .num_speakers = 1 };
+    v->info = (vox_voice_info){.name = v->name,
+                               .kind = v->kind,
+                               .language = v->language,
+                               .quality = v->quality,
+                               .sample_rate = rate,
+                               .num_speakers = 1};
     *out = v;
     return VOX_OK;
 }
@@ -266,15 +299,22 @@ int vox_list_espeak_voices(const char *espeak_data,
     char err[256];
     vx_espeak_lock();
     int rc = vx_espeak_init_locked(espeak_data, err, sizeof err);
-    if (rc < 0) { vx_espeak_unlock(); return rc; }
+    if (rc < 0) {
+        vx_espeak_unlock();
+        return rc;
+    }
     const espeak_VOICE **list = espeak_ListVoices(NULL);
     /* Copy out under the lock: the callback may call back into vox. */
     size_t n = 0;
     while (list && list[n]) n++;
-    char (*names)[2][128] = calloc(n ? n : 1, sizeof *names);
-    if (!names) { vx_espeak_unlock(); return VOX_ERR_NOMEM; }
+    char(*names)[2][128] = calloc(n ? n : 1, sizeof *names);
+    if (!names) {
+        vx_espeak_unlock();
+        return VOX_ERR_NOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
-        const char *lang = list[i]->languages && list[i]->languages[0] ? list[i]->languages + 1 : "";
+        const char *lang =
+            list[i]->languages && list[i]->languages[0] ? list[i]->languages + 1 : "";
         const char *id = list[i]->identifier ? list[i]->identifier : "";
         const char *base = strrchr(id, '/');
         snprintf(names[i][0], 128, "%s", lang[0] ? lang : base ? base + 1 : id);

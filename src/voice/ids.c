@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct idbuf { int64_t *ids; int32_t *src; size_t n, cap; } idbuf;
+typedef struct idbuf {
+    int64_t *ids;
+    int32_t *src;
+    size_t n, cap;
+} idbuf;
 
 static int put(idbuf *b, const vx_phoneme_ids *p, int32_t src) {
     size_t need = b->n + (size_t)p->n_ids, cap_src = b->cap;
@@ -47,7 +51,10 @@ static int emit(const vx_piper_config *c, idbuf *b, const uint32_t *key, int len
         const uint32_t *kk = m ? m->to[k].cp : key;
         int kl = m ? m->to[k].len : len;
         const vx_phoneme_ids *p = vx_piper_config_ids(c, kk, kl);
-        if (!p) { note_missing(kk, kl); continue; }
+        if (!p) {
+            note_missing(kk, kl);
+            continue;
+        }
         if (put(b, p, src) || put(b, pad, -1)) return -1;
     }
     return 0;
@@ -91,7 +98,9 @@ int vx_phonemes_to_ids(const vx_piper_config *c, const uint32_t *ph, size_t n, i
     }
     *ids = b.ids;
     *n_ids = b.n;
-    if (id_phoneme) *id_phoneme = b.src;
-    else free(b.src);
+    if (id_phoneme)
+        *id_phoneme = b.src;
+    else
+        free(b.src);
     return 0;
 }

@@ -18,12 +18,12 @@
 typedef struct piper_voice {
     vx_piper_config *cfg;
     vx_graph *graph;
-    int in_ids, in_lengths, in_scales, in_sid;   /* graph input indexes (-1 if absent) */
-    const char *durations;                        /* name of the Ceil output, or NULL */
+    int in_ids, in_lengths, in_scales, in_sid; /* graph input indexes (-1 if absent) */
+    const char *durations;                     /* name of the Ceil output, or NULL */
     int threads;
-    vx_tpool *pool;      /* one per voice, shared by its syntheses (NULL: single-threaded) */
+    vx_tpool *pool; /* one per voice, shared by its syntheses (NULL: single-threaded) */
     char espeak_data[1024];
-    float steady_gain;   /* VOX_NORMALIZE_STEADY: gain measured at load (calibrate) */
+    float steady_gain; /* VOX_NORMALIZE_STEADY: gain measured at load (calibrate) */
 } piper_voice;
 
 typedef struct piper_plan {
@@ -32,9 +32,9 @@ typedef struct piper_plan {
 } piper_plan;
 
 static vx_phonemize_opts phonemize_opts(const piper_voice *pv) {
-    vx_phonemize_opts o = { .espeak_voice = pv->cfg->espeak_voice,
-                            .espeak_data = pv->espeak_data[0] ? pv->espeak_data : NULL,
-                            .phoneme_type_text = pv->cfg->phoneme_type_text };
+    vx_phonemize_opts o = {.espeak_voice = pv->cfg->espeak_voice,
+                           .espeak_data = pv->espeak_data[0] ? pv->espeak_data : NULL,
+                           .phoneme_type_text = pv->cfg->phoneme_type_text};
     return o;
 }
 
@@ -45,9 +45,16 @@ static int pv_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, cha
     piper_plan *pp = calloc(1, sizeof *pp);
     if (!pp) return VOX_ERR_NOMEM;
     int rc = vx_phonemize(&po, text, len, &pp->sentences, &pp->n, err, errlen);
-    if (rc) { free(pp); return rc; }
+    if (rc) {
+        free(pp);
+        return rc;
+    }
     out->spans = calloc(pp->n ? pp->n : 1, sizeof *out->spans);
-    if (!out->spans) { vx_sentences_free(pp->sentences, pp->n); free(pp); return VOX_ERR_NOMEM; }
+    if (!out->spans) {
+        vx_sentences_free(pp->sentences, pp->n);
+        free(pp);
+        return VOX_ERR_NOMEM;
+    }
     for (size_t i = 0; i < pp->n; i++) {
         out->spans[i].offset = pp->sentences[i].offset;
         out->spans[i].length = pp->sentences[i].length;
@@ -79,29 +86,36 @@ static int make_timings(const piper_voice *pv, const vx_sentence *s, const int32
     for (size_t i = 0; i < n_ids; i++) {
         double f = vx_tensor_get_f64(dur, (int64_t)i);
         if (id_ph[i] >= 0 && (size_t)id_ph[i] < np) {
-            if (seen && (size_t)id_ph[i] != cur) { /* new phoneme */ }
+            if (seen && (size_t)id_ph[i] != cur) { /* new phoneme */
+            }
             cur = (size_t)id_ph[i];
             seen = 1;
         }
-        ph_frames[cur] += f;   /* BOS/PAD before the first phoneme land on phoneme 0 */
+        ph_frames[cur] += f; /* BOS/PAD before the first phoneme land on phoneme 0 */
     }
     /* Phoneme strings: each codepoint as UTF-8, NUL-separated. */
     out->phoneme_text = malloc(np * 5 + 1);
     out->phonemes = calloc(np, sizeof *out->phonemes);
     out->words = calloc(s->n_words ? s->n_words : 1, sizeof *out->words);
-    if (!out->phoneme_text || !out->phonemes || !out->words) { free(ph_frames); return VOX_ERR_NOMEM; }
+    if (!out->phoneme_text || !out->phonemes || !out->words) {
+        free(ph_frames);
+        return VOX_ERR_NOMEM;
+    }
     double scale = (double)hop / sr, t = 0, total = (double)n_samples / sr;
     char *txt = out->phoneme_text;
     size_t k = 0;
     double *ph_start = calloc(np + 1, sizeof *ph_start);
-    if (!ph_start) { free(ph_frames); return VOX_ERR_NOMEM; }
+    if (!ph_start) {
+        free(ph_frames);
+        return VOX_ERR_NOMEM;
+    }
     for (size_t p = 0; p < np; p++) {
         ph_start[p] = t;
         double d = ph_frames[p] * scale;
         char *sp = txt;
         txt += vx_utf8_encode(s->phonemes[p], txt);
         *txt++ = 0;
-        if (d <= 0 && s->phonemes[p] == ' ') continue;   /* dropped (not in the id map) */
+        if (d <= 0 && s->phonemes[p] == ' ') continue; /* dropped (not in the id map) */
         vox_timing *pt = &out->phonemes[k++];
         pt->phoneme = sp;
         pt->start = t;
@@ -139,7 +153,10 @@ static int make_timings(const piper_voice *pv, const vx_sentence *s, const int32
 static void normalize(float *x, size_t n) {
     float peak = 0;
     for (size_t i = 0; i < n; i++) peak = fmaxf(peak, fabsf(x[i]));
-    if (peak < 1e-8f) { memset(x, 0, n * sizeof *x); return; }
+    if (peak < 1e-8f) {
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
     float g = 1.0f / peak;
     for (size_t i = 0; i < n; i++) x[i] *= g;
 }
@@ -162,12 +179,13 @@ static int pv_run_prepare(piper_voice *pv, const vx_sentence *s, size_t idx,
                           const vox_synth_options *o, volatile int *cancel, pv_run *r, char *err,
                           size_t errlen) {
     memset(r, 0, sizeof *r);
-    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &r->ids, &r->n_ids,
-                                &r->id_ph, err, errlen);
+    int rc = vx_phonemes_to_ids(pv->cfg, s->phonemes, s->n_phonemes, &r->ids, &r->n_ids, &r->id_ph,
+                                err, errlen);
     if (rc) return rc;
     r->scales[0] = o->noise_scale >= 0 ? o->noise_scale : pv->cfg->noise_scale;
-    r->scales[1] = o->length_scale > 0 ? o->length_scale
-                 : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate : pv->cfg->length_scale;
+    r->scales[1] = o->length_scale > 0              ? o->length_scale
+                   : o->rate != 1.0f && o->rate > 0 ? 1.0f / o->rate
+                                                    : pv->cfg->length_scale;
     r->scales[2] = o->noise_w >= 0 ? o->noise_w : pv->cfg->noise_w;
     r->len = (int64_t)r->n_ids;
     r->sid = o->speaker_id >= 0 ? o->speaker_id : 0;
@@ -178,10 +196,23 @@ static int pv_run_prepare(piper_voice *pv, const vx_sentence *s, size_t idx,
     r->n_in = vx_graph_n_inputs(pv->graph);
     for (int i = 0; i < r->n_in && i < 8; i++) {
         vx_tensor *t = &r->in[i];
-        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, r->d_ids); t->data = r->ids; }
-        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, r->d_one); t->data = &r->len; }
-        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, r->d_scales); t->data = r->scales; }
-        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, r->d_one); t->data = &r->sid; }
+        if (i == pv->in_ids) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 2, r->d_ids);
+            t->data = r->ids;
+        } else if (i == pv->in_lengths) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 1, r->d_one);
+            t->data = &r->len;
+        } else if (i == pv->in_scales) {
+            t->dtype = VX_FLOAT;
+            vx_tensor_set_shape(t, 1, r->d_scales);
+            t->data = r->scales;
+        } else if (i == pv->in_sid) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 1, r->d_one);
+            t->data = &r->sid;
+        }
     }
     vx_run_opts_init(&r->ro);
     /* threads 1: this synthesis stays on the calling thread (a server running one
@@ -214,11 +245,18 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     vx_tensor *in = run.in;
     int n_in = run.n_in;
     vx_run_opts ro = run.ro;
-    const char *extra[1] = { pv->durations };
-    if (o->timings && pv->durations) { ro.extra_outputs = extra; ro.n_extra_outputs = 1; }
+    const char *extra[1] = {pv->durations};
+    if (o->timings && pv->durations) {
+        ro.extra_outputs = extra;
+        ro.n_extra_outputs = 1;
+    }
     int n_out = vx_graph_n_outputs(pv->graph) + ro.n_extra_outputs;
     vx_tensor *res = calloc((size_t)n_out, sizeof *res);
-    if (!res) { free(ids); free(id_ph); return VOX_ERR_NOMEM; }
+    if (!res) {
+        free(ids);
+        free(id_ph);
+        return VOX_ERR_NOMEM;
+    }
     rc = vx_graph_run(pv->graph, &ro, in, n_in, res);
     if (!rc && (res[0].dtype != VX_FLOAT || res[0].numel <= 0)) {
         snprintf(err, errlen, "model output is not float audio");
@@ -227,12 +265,15 @@ static int pv_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
     if (!rc) {
         size_t n = (size_t)res[0].numel;
         out->samples = malloc(n * sizeof(float));
-        if (!out->samples) rc = VOX_ERR_NOMEM;
+        if (!out->samples)
+            rc = VOX_ERR_NOMEM;
         else {
             memcpy(out->samples, res[0].data, n * sizeof(float));
             out->n = n;
-            if (o->normalize == VOX_NORMALIZE_STEADY) steady(out->samples, n, pv->steady_gain);
-            else if (o->normalize) normalize(out->samples, n);
+            if (o->normalize == VOX_NORMALIZE_STEADY)
+                steady(out->samples, n, pv->steady_gain);
+            else if (o->normalize)
+                normalize(out->samples, n);
             if (o->timings && pv->durations)
                 rc = make_timings(pv, s, id_ph, n_ids, &res[n_out - 1], n, out);
         }
@@ -272,13 +313,21 @@ static int pv_speaker(const vox_voice *v, const vox_synth_options *o, int *id, c
     }
     if (o->speaker && *o->speaker) {
         int k = vx_piper_config_speaker(c, o->speaker);
-        if (k >= 0) { *id = k; return VOX_OK; }
+        if (k >= 0) {
+            *id = k;
+            return VOX_OK;
+        }
         /* A number given as a name is an id too. */
         char *end;
         long n = strtol(o->speaker, &end, 10);
-        if (!*end && n >= 0 && n < c->num_speakers) { *id = (int)n; return VOX_OK; }
+        if (!*end && n >= 0 && n < c->num_speakers) {
+            *id = (int)n;
+            return VOX_OK;
+        }
     } else if (o->speaker_id < 0) {
-        *id = c->default_speaker_id >= 0 && c->default_speaker_id < c->num_speakers ? c->default_speaker_id : 0;
+        *id = c->default_speaker_id >= 0 && c->default_speaker_id < c->num_speakers
+                  ? c->default_speaker_id
+                  : 0;
         return VOX_OK;
     } else if (o->speaker_id < c->num_speakers) {
         *id = o->speaker_id;
@@ -289,7 +338,8 @@ static int pv_speaker(const vox_voice *v, const vox_synth_options *o, int *id, c
     for (int i = 0; i < c->num_speakers && len < 700; i++) {
         char item[96];
         const char *nm = speaker_name(c, i);
-        snprintf(item, sizeof item, "%s%d%s%s%s", i ? ", " : "", i, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+        snprintf(item, sizeof item, "%s%d%s%s%s", i ? ", " : "", i, nm ? " (" : "", nm ? nm : "",
+                 nm ? ")" : "");
         append(list, sizeof list, &len, item);
     }
     if (o->speaker && *o->speaker)
@@ -315,18 +365,19 @@ static void pv_free(vox_voice *v) {
     free(v);
 }
 
-
 /* ---- One sentence in chunks (engine/stream.c windows the frame-level part) ---- */
 
 /* VOX_NORMALIZE_STEADY: one gain per voice and a soft limiter. Linear below the knee,
  * above it the excess is squashed by tanh, so |y| < 1 always: no clipping, and the level
  * of a sentence does not depend on its loudest sample (which a stream cannot know). */
-#define STEADY_KNEE 0.9f
-#define STEADY_TARGET 0.7f   /* the calibration sentence's peak after the gain */
+#define STEADY_KNEE   0.9f
+#define STEADY_TARGET 0.7f /* the calibration sentence's peak after the gain */
 static void steady(float *x, size_t n, float gain) {
     for (size_t i = 0; i < n; i++) {
         float y = x[i] * gain, a = fabsf(y);
-        if (a > STEADY_KNEE) y = copysignf(STEADY_KNEE + (1 - STEADY_KNEE) * tanhf((a - STEADY_KNEE) / (1 - STEADY_KNEE)), y);
+        if (a > STEADY_KNEE)
+            y = copysignf(
+                STEADY_KNEE + (1 - STEADY_KNEE) * tanhf((a - STEADY_KNEE) / (1 - STEADY_KNEE)), y);
         x[i] = y;
     }
 }
@@ -335,7 +386,7 @@ typedef struct pv_stream {
     const piper_voice *pv;
     vx_stream *st;
     int normalize;
-    float *buf;          /* VOX_NORMALIZE_PEAK: the whole sentence, handed out once */
+    float *buf; /* VOX_NORMALIZE_PEAK: the whole sentence, handed out once */
     size_t n_buf;
 } pv_stream;
 
@@ -363,8 +414,11 @@ static int pv_stream_begin(vox_voice *v, const vx_plan *p, size_t idx, const vox
     vx_tensor *in = run.in;
     int n_in = run.n_in;
     vx_run_opts ro = run.ro;
-    const char *extra[1] = { pv->durations };
-    if (pv->durations) { ro.extra_outputs = extra; ro.n_extra_outputs = 1; }
+    const char *extra[1] = {pv->durations};
+    if (pv->durations) {
+        ro.extra_outputs = extra;
+        ro.n_extra_outputs = 1;
+    }
     vx_tensor dur = {0};
     pv_stream *ps = calloc(1, sizeof *ps);
     if (!ps) rc = VOX_ERR_NOMEM;
@@ -383,24 +437,35 @@ static int pv_stream_begin(vox_voice *v, const vx_plan *p, size_t idx, const vox
             vx_tensor c = {0};
             int got;
             while (!rc && (got = vx_stream_next(ps->st, 1 << 30, &c)) != 0) {
-                if (got < 0) { rc = got; break; }
+                if (got < 0) {
+                    rc = got;
+                    break;
+                }
                 float *nb = realloc(ps->buf, (ps->n_buf + (size_t)c.numel) * sizeof(float));
-                if (!nb) { rc = VOX_ERR_NOMEM; break; }
+                if (!nb) {
+                    rc = VOX_ERR_NOMEM;
+                    break;
+                }
                 ps->buf = nb;
                 memcpy(nb + ps->n_buf, c.data, (size_t)c.numel * sizeof(float));
                 ps->n_buf += (size_t)c.numel;
             }
             vx_tensor_release(&c);
             n = ps->n_buf;
-            if (!rc && o->normalize == VOX_NORMALIZE_PEAK) normalize(ps->buf, n);
-            else if (!rc && o->normalize == VOX_NORMALIZE_STEADY) steady(ps->buf, n, pv->steady_gain);
+            if (!rc && o->normalize == VOX_NORMALIZE_PEAK)
+                normalize(ps->buf, n);
+            else if (!rc && o->normalize == VOX_NORMALIZE_STEADY)
+                steady(ps->buf, n, pv->steady_gain);
         }
     }
     if (!rc && pv->durations && o->timings) rc = make_timings(pv, s, id_ph, n_ids, &dur, n, meta);
     vx_tensor_release(&dur);
     free(ids);
     free(id_ph);
-    if (rc) { pv_stream_end(ps); return rc; }
+    if (rc) {
+        pv_stream_end(ps);
+        return rc;
+    }
     *total = n;
     *handle = ps;
     return 0;
@@ -410,7 +475,7 @@ static int pv_stream_next(void *h, int frames, vx_audio *out, int *last, char *e
     pv_stream *ps = h;
     memset(out, 0, sizeof *out);
     *last = 0;
-    if (ps->buf) {   /* buffered sentence: all of it */
+    if (ps->buf) { /* buffered sentence: all of it */
         out->samples = ps->buf;
         out->n = ps->n_buf;
         ps->buf = NULL;
@@ -423,9 +488,15 @@ static int pv_stream_next(void *h, int frames, vx_audio *out, int *last, char *e
         if (!err[0]) snprintf(err, errlen, "windowed synthesis failed");
         return got;
     }
-    if (got == 0) { *last = 1; return 0; }
+    if (got == 0) {
+        *last = 1;
+        return 0;
+    }
     out->samples = malloc((size_t)c.numel * sizeof(float) + 1);
-    if (!out->samples) { vx_tensor_release(&c); return VOX_ERR_NOMEM; }
+    if (!out->samples) {
+        vx_tensor_release(&c);
+        return VOX_ERR_NOMEM;
+    }
     memcpy(out->samples, c.data, (size_t)c.numel * sizeof(float));
     out->n = (size_t)c.numel;
     vx_tensor_release(&c);
@@ -437,33 +508,53 @@ static int pv_stream_next(void *h, int frames, vx_audio *out, int *last, char *e
 /* The steady gain: a fixed calibration sentence (ids of Piper's common map, noise off),
  * its peak brought to STEADY_TARGET. */
 static void calibrate(piper_voice *pv) {
-    static const int64_t ids[] = { 1, 0, 20, 0, 59, 0, 27, 0, 100, 0, 3, 0, 31, 0, 120, 0, 24, 0, 2 };
+    static const int64_t ids[] = {1, 0, 20, 0, 59, 0, 27, 0, 100, 0, 3, 0, 31, 0, 120, 0, 24, 0, 2};
     int64_t len = (int64_t)(sizeof ids / sizeof ids[0]), sid = 0;
-    int64_t d_ids[2] = { 1, len }, d_one[1] = { 1 }, d_scales[1] = { 3 };
-    float scales[3] = { 0, 1, 0 };
+    int64_t d_ids[2] = {1, len}, d_one[1] = {1}, d_scales[1] = {3};
+    float scales[3] = {0, 1, 0};
     int n_in = vx_graph_n_inputs(pv->graph);
     vx_tensor in[8], out[4] = {{0}};
     memset(in, 0, sizeof in);
     for (int i = 0; i < n_in && i < 8; i++) {
         vx_tensor *t = &in[i];
-        if (i == pv->in_ids) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 2, d_ids); t->data = (void *)ids; }
-        else if (i == pv->in_lengths) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &len; }
-        else if (i == pv->in_scales) { t->dtype = VX_FLOAT; vx_tensor_set_shape(t, 1, d_scales); t->data = scales; }
-        else if (i == pv->in_sid) { t->dtype = VX_INT64; vx_tensor_set_shape(t, 1, d_one); t->data = &sid; }
+        if (i == pv->in_ids) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 2, d_ids);
+            t->data = (void *)ids;
+        } else if (i == pv->in_lengths) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 1, d_one);
+            t->data = &len;
+        } else if (i == pv->in_scales) {
+            t->dtype = VX_FLOAT;
+            vx_tensor_set_shape(t, 1, d_scales);
+            t->data = scales;
+        } else if (i == pv->in_sid) {
+            t->dtype = VX_INT64;
+            vx_tensor_set_shape(t, 1, d_one);
+            t->data = &sid;
+        }
     }
     pv->steady_gain = 1.0f;
     if (vx_graph_n_outputs(pv->graph) > 4 || vx_graph_run(pv->graph, NULL, in, n_in, out)) return;
     float peak = 0;
     if (out[0].dtype == VX_FLOAT)
-        for (int64_t i = 0; i < out[0].numel; i++) peak = fmaxf(peak, fabsf(((const float *)out[0].data)[i]));
+        for (int64_t i = 0; i < out[0].numel; i++)
+            peak = fmaxf(peak, fabsf(((const float *)out[0].data)[i]));
     pv->steady_gain = STEADY_TARGET / fmaxf(peak, 1e-4f);
     for (int i = 0; i < 4; i++) vx_tensor_release(&out[i]);
 }
 
 static const vx_voice_ops piper_ops = {
-    .plan = pv_plan, .synth = pv_synth, .plan_free = pv_plan_free, .speaker = pv_speaker,
-    .speaker_name = pv_speaker_name, .free = pv_free,
-    .stream_begin = pv_stream_begin, .stream_next = pv_stream_next, .stream_end = pv_stream_end,
+    .plan = pv_plan,
+    .synth = pv_synth,
+    .plan_free = pv_plan_free,
+    .speaker = pv_speaker,
+    .speaker_name = pv_speaker_name,
+    .free = pv_free,
+    .stream_begin = pv_stream_begin,
+    .stream_next = pv_stream_next,
+    .stream_end = pv_stream_end,
 };
 
 /* Piper models name their inputs input / input_lengths / scales / sid; match by name,
@@ -474,13 +565,19 @@ static int bind_inputs(piper_voice *pv, char *err, size_t errlen) {
     pv->in_scales = vx_graph_find_input(pv->graph, "scales");
     pv->in_sid = vx_graph_find_input(pv->graph, "sid");
     int n = vx_graph_n_inputs(pv->graph);
-    if (pv->in_ids < 0 && n >= 3) { pv->in_ids = 0; pv->in_lengths = 1; pv->in_scales = 2; pv->in_sid = n > 3 ? 3 : -1; }
+    if (pv->in_ids < 0 && n >= 3) {
+        pv->in_ids = 0;
+        pv->in_lengths = 1;
+        pv->in_scales = 2;
+        pv->in_sid = n > 3 ? 3 : -1;
+    }
     if (pv->in_ids < 0 || pv->in_lengths < 0 || pv->in_scales < 0 || n > 4 || n < 3) {
         snprintf(err, errlen, "model inputs are not Piper's (input, input_lengths, scales[, sid])");
         return VOX_ERR_MODEL;
     }
     if (pv->cfg->num_speakers > 1 && pv->in_sid < 0) {
-        snprintf(err, errlen, "config lists %d speakers but the model has no sid input", pv->cfg->num_speakers);
+        snprintf(err, errlen, "config lists %d speakers but the model has no sid input",
+                 pv->cfg->num_speakers);
         return VOX_ERR_CONFIG;
     }
     return VOX_OK;
@@ -490,30 +587,42 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
                         char *err, size_t errlen) {
     *out = NULL;
     char cfg_path[4096];
-    if (o->config_path) snprintf(cfg_path, sizeof cfg_path, "%s", o->config_path);
-    else snprintf(cfg_path, sizeof cfg_path, "%s.json", onnx_path);
+    if (o->config_path)
+        snprintf(cfg_path, sizeof cfg_path, "%s", o->config_path);
+    else
+        snprintf(cfg_path, sizeof cfg_path, "%s.json", onnx_path);
     if (access(cfg_path, R_OK)) {
-        snprintf(err, errlen, "voice config not found: '%s' (a Piper voice needs its .onnx.json)", cfg_path);
+        snprintf(err, errlen, "voice config not found: '%s' (a Piper voice needs its .onnx.json)",
+                 cfg_path);
         return VOX_ERR_NOT_FOUND;
     }
     vox_voice *v = calloc(1, sizeof *v);
     piper_voice *pv = calloc(1, sizeof *pv);
-    if (!v || !pv) { free(v); free(pv); return VOX_ERR_NOMEM; }
+    if (!v || !pv) {
+        free(v);
+        free(pv);
+        return VOX_ERR_NOMEM;
+    }
     v->impl = pv;
     v->ops = &piper_ops;
     int rc = vx_piper_config_load(cfg_path, &pv->cfg, err, errlen);
-    vx_graph_opts gopt = { .precision = o->precision };
+    vx_graph_opts gopt = {.precision = o->precision};
     if (o->precision < VOX_PRECISION_FP32 || o->precision > VOX_PRECISION_INT8) {
-        snprintf(err, errlen, "precision %d: expected VOX_PRECISION_FP32, _BF16 or _INT8", o->precision);
+        snprintf(err, errlen, "precision %d: expected VOX_PRECISION_FP32, _BF16 or _INT8",
+                 o->precision);
         rc = VOX_ERR_ARG;
     }
     if (!rc) rc = vx_graph_load_opts(onnx_path, &gopt, &pv->graph, err, errlen);
     if (!rc) rc = bind_inputs(pv, err, errlen);
-    if (rc) { pv_free(v); return rc; }
+    if (rc) {
+        pv_free(v);
+        return rc;
+    }
     pv->durations = vx_graph_first_output_of(pv->graph, "Ceil");
     /* The frame-level split (windows inside a sentence); without one, sentences run whole. */
     char serr[256];
-    if (vx_graph_split_piper(pv->graph, serr, sizeof serr)) { /* unsplit: still a working voice */ }
+    if (vx_graph_split_piper(pv->graph, serr, sizeof serr)) { /* unsplit: still a working voice */
+    }
     calibrate(pv);
     pv->threads = o->threads;
     /* threads 0 = all cores; 1 = no workers. A pool that cannot start only costs speed. */
@@ -525,18 +634,24 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
     if (bl > 5 && !strcmp(base + bl - 5, ".onnx")) bl -= 5;
     snprintf(v->name, sizeof v->name, "%.*s", (int)bl, base);
     snprintf(v->kind, sizeof v->kind, "piper");
-    snprintf(v->language, sizeof v->language, "%s", pv->cfg->language_code ? pv->cfg->language_code
-                                                    : pv->cfg->espeak_voice ? pv->cfg->espeak_voice : "");
+    snprintf(v->language, sizeof v->language, "%s",
+             pv->cfg->language_code  ? pv->cfg->language_code
+             : pv->cfg->espeak_voice ? pv->cfg->espeak_voice
+                                     : "");
     snprintf(v->quality, sizeof v->quality, "%s", pv->cfg->quality ? pv->cfg->quality : "unknown");
-    v->info = (vox_voice_info){ .name = v->name, .kind = v->kind, .language = v->language,
-                                .quality = v->quality, .sample_rate = pv->cfg->sample_rate,
-                                .num_speakers = pv->cfg->num_speakers > 0 ? pv->cfg->num_speakers : 1 };
+    v->info =
+        (vox_voice_info){.name = v->name,
+                         .kind = v->kind,
+                         .language = v->language,
+                         .quality = v->quality,
+                         .sample_rate = pv->cfg->sample_rate,
+                         .num_speakers = pv->cfg->num_speakers > 0 ? pv->cfg->num_speakers : 1};
     *out = v;
     return VOX_OK;
 }
 
-int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FILE *f,
-                                  char *err, size_t errlen) {
+int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FILE *f, char *err,
+                                  size_t errlen) {
     if (v->ops != &piper_ops) {
         snprintf(err, errlen, "--phonemes needs a Piper voice");
         return VOX_ERR_UNSUPPORTED;
@@ -555,8 +670,10 @@ int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FI
         int64_t *ids = NULL;
         int32_t *id_ph = NULL;
         size_t n_ids = 0;
-        rc = vx_phonemes_to_ids(pv->cfg, ss[i].phonemes, ss[i].n_phonemes, &ids, &n_ids, &id_ph, err, errlen);
-        for (size_t k = 0; !rc && k < n_ids; k++) fprintf(f, "%s%lld", k ? "," : "", (long long)ids[k]);
+        rc = vx_phonemes_to_ids(pv->cfg, ss[i].phonemes, ss[i].n_phonemes, &ids, &n_ids, &id_ph,
+                                err, errlen);
+        for (size_t k = 0; !rc && k < n_ids; k++)
+            fprintf(f, "%s%lld", k ? "," : "", (long long)ids[k]);
         fputc('\n', f);
         free(ids);
         free(id_ph);

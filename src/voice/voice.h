@@ -11,27 +11,30 @@
 typedef struct vx_audio {
     float *samples;
     size_t n;
-    vox_timing *words;    size_t n_words;
-    vox_timing *phonemes; size_t n_phonemes;
-    char *phoneme_text;   /* storage for the phoneme strings the timings point into */
+    vox_timing *words;
+    size_t n_words;
+    vox_timing *phonemes;
+    size_t n_phonemes;
+    char *phoneme_text; /* storage for the phoneme strings the timings point into */
 } vx_audio;
 
 void vx_audio_free(vx_audio *a);
 
 typedef struct vx_plan {
-    vox_span *spans;      /* sentence byte spans in the text */
+    vox_span *spans; /* sentence byte spans in the text */
     size_t n;
-    void *impl;           /* voice-specific, freed by ops->plan_free */
+    void *impl; /* voice-specific, freed by ops->plan_free */
 } vx_plan;
 
 typedef struct vx_voice_ops {
     int (*plan)(vox_voice *v, const char *text, size_t len, vx_plan *out, char *err, size_t errlen);
     int (*synth)(vox_voice *v, const vx_plan *p, size_t i, const char *text,
-                 const vox_synth_options *o, volatile int *cancel, vx_audio *out,
-                 char *err, size_t errlen);
+                 const vox_synth_options *o, volatile int *cancel, vx_audio *out, char *err,
+                 size_t errlen);
     void (*plan_free)(void *impl);
     /* Resolve speaker options to an id (or -1 for single-speaker voices). */
-    int (*speaker)(const vox_voice *v, const vox_synth_options *o, int *id, char *err, size_t errlen);
+    int (*speaker)(const vox_voice *v, const vox_synth_options *o, int *id, char *err,
+                   size_t errlen);
     const char *(*speaker_name)(const vox_voice *v, int id);
     void (*free)(vox_voice *v);
     /* Optional: one sentence in several chunks (NULL: synth only). stream_begin runs what
@@ -43,7 +46,8 @@ typedef struct vx_voice_ops {
     int (*stream_begin)(vox_voice *v, const vx_plan *p, size_t i, const vox_synth_options *o,
                         volatile int *cancel, void **handle, vx_audio *meta, size_t *total,
                         char *err, size_t errlen);
-    int (*stream_next)(void *handle, int frames, vx_audio *out, int *last, char *err, size_t errlen);
+    int (*stream_next)(void *handle, int frames, vx_audio *out, int *last, char *err,
+                       size_t errlen);
     void (*stream_end)(void *handle);
 } vx_voice_ops;
 
@@ -59,6 +63,6 @@ int vx_espeak_voice_load(const char *espeak_name, const vox_load_options *o, vox
 int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_voice **out,
                         char *err, size_t errlen);
 /* Print each sentence's phonemes and ids (tab-separated, one line per sentence). */
-int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FILE *f,
-                                  char *err, size_t errlen);
+int vx_piper_voice_print_phonemes(vox_voice *v, const char *text, size_t len, FILE *f, char *err,
+                                  size_t errlen);
 #endif

@@ -34,7 +34,10 @@ static void put(const char *dir, const char *name, const char *text) {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     FILE *f = fopen(p, "w");
-    if (f) { fputs(text, f); fclose(f); }
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
 }
 
 static void link_voice(const char *dir, const char *as) {
@@ -54,7 +57,7 @@ int main(void) {
     char d1[] = "/tmp/vox-lv1-XXXXXX", d2[] = "/tmp/vox-lv2-XXXXXX";
     CHECK(mkdtemp(d1) && mkdtemp(d2));
     link_voice(d1, "good");
-    link_voice(d2, "good");          /* same name in the second dir: listed once */
+    link_voice(d2, "good"); /* same name in the second dir: listed once */
     link_voice(d2, "other");
     put(d1, "broken.onnx", "x");
     put(d1, "broken.onnx.json", "{not json");
@@ -62,17 +65,17 @@ int main(void) {
     put(d1, ".hidden.onnx", "x");
     put(d1, "readme.txt", "x");
 
-    const char *dirs[2] = { d1, d2 };
+    const char *dirs[2] = {d1, d2};
     vox_load_options lo;
     vox_load_options_init(&lo);
     lo.data_dirs = dirs;
     lo.n_data_dirs = 2;
-    seen s = { 0 };
+    seen s = {0};
     CHECK_EQ_INT(vox_list_voices(&lo, VOX_LIST_PIPER, on_voice, &s), VOX_OK);
     CHECK_EQ_INT(s.n, 2);
     CHECK_EQ_INT(s.n_espeak, 0);
     CHECK_STR(s.names[0], "good");
-    CHECK(strstr(s.paths[0], d1) == s.paths[0]);   /* the first dir wins, as loading does */
+    CHECK(strstr(s.paths[0], d1) == s.paths[0]); /* the first dir wins, as loading does */
     CHECK_STR(s.names[1], "other");
     CHECK(s.multi_ok);
 
@@ -80,17 +83,18 @@ int main(void) {
     for (int i = 0; i < s.n; i++) {
         vox_voice *v = NULL;
         char err[256];
-        CHECKF(vox_voice_load(s.names[i], &lo, &v, err, sizeof err) == VOX_OK, "%s: %s", s.names[i], err);
+        CHECKF(vox_voice_load(s.names[i], &lo, &v, err, sizeof err) == VOX_OK, "%s: %s", s.names[i],
+               err);
         vox_voice_free(v);
     }
 
-    seen e = { 0 };
+    seen e = {0};
     CHECK_EQ_INT(vox_list_voices(&lo, VOX_LIST_ESPEAK | VOX_LIST_PIPER, on_voice, &e), VOX_OK);
     CHECK(e.n_espeak > 10);
     CHECK(e.en_us);
     CHECK_EQ_INT(e.n, 2);
 
-    seen st = { .stop_after = 1 };
+    seen st = {.stop_after = 1};
     CHECK_EQ_INT(vox_list_voices(&lo, VOX_LIST_PIPER, on_voice, &st), VOX_OK);
     CHECK_EQ_INT(st.n, 1);
     CHECK_EQ_INT(vox_list_voices(&lo, VOX_LIST_PIPER, NULL, NULL), VOX_ERR_ARG);

@@ -57,7 +57,8 @@ int main(void) {
     vox_voice *v = NULL;
     CHECKF(vox_voice_load(path, NULL, &v, err, sizeof err) == VOX_OK, "%s", err);
     if (!v) TEST_SUMMARY();
-    const char *text = "This is a rather long sentence, with commas and clauses, so that streaming inside it matters. "
+    const char *text = "This is a rather long sentence, with commas and clauses, so that streaming "
+                       "inside it matters. "
                        "And a second one.";
     vox_synth_options o;
     vox_synth_options_init(&o);
@@ -74,8 +75,8 @@ int main(void) {
     run(v, text, &o, &whole);
     o.chunk_frames = 8;
     run(v, text, &o, &part);
-    printf("off: whole %d chunks / %zu samples, streamed %d chunks / %zu samples, %d sentences\n", whole.chunks,
-           whole.n, part.chunks, part.n, part.sentences);
+    printf("off: whole %d chunks / %zu samples, streamed %d chunks / %zu samples, %d sentences\n",
+           whole.chunks, whole.n, part.chunks, part.n, part.sentences);
     CHECK_EQ_INT(whole.chunks, 2);
     CHECK(part.chunks >= 8);
     CHECK_EQ_INT(part.sentences, 2);
@@ -83,7 +84,8 @@ int main(void) {
     CHECK_EQ_INT(part.later_words, 0);
     CHECK_EQ_INT(part.bad_span, 0);
     CHECK_EQ_INT((int64_t)part.n, (int64_t)whole.n);
-    CHECK(part.n == whole.n && part.x && whole.x && !memcmp(part.x, whole.x, part.n * sizeof(float)));
+    CHECK(part.n == whole.n && part.x && whole.x &&
+          !memcmp(part.x, whole.x, part.n * sizeof(float)));
     /* steady: streamed == whole-sentence steady; below full scale */
     o.normalize = VOX_NORMALIZE_STEADY;
     run(v, text, &o, &steady);
@@ -91,7 +93,8 @@ int main(void) {
     run(v, text, &o, &steady_whole);
     printf("steady: %d chunks, peak %.3f\n", steady.chunks, steady.peak);
     CHECK(steady.chunks >= 8);
-    CHECK(steady.n == steady_whole.n && steady.x && !memcmp(steady.x, steady_whole.x, steady.n * sizeof(float)));
+    CHECK(steady.n == steady_whole.n && steady.x &&
+          !memcmp(steady.x, steady_whole.x, steady.n * sizeof(float)));
     CHECK(steady.peak < 1.0f && steady.peak > 0.05f);
     /* peak (Piper's): one chunk per sentence even with chunk_frames */
     o.normalize = VOX_NORMALIZE_PEAK;
@@ -103,12 +106,16 @@ int main(void) {
     vox_synth *s = NULL;
     o.chunk_frames = VOX_CHUNK_FRAMES_MAX + 1;
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), &o, &s), VOX_ERR_ARG);
-    vox_synth_free(s);   /* handed out on error too (vox_synth_error) */
+    vox_synth_free(s); /* handed out on error too (vox_synth_error) */
     o.chunk_frames = 8;
     o.normalize = 3;
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), &o, &s), VOX_ERR_ARG);
     vox_synth_free(s);
-    free(whole.x); free(part.x); free(steady.x); free(steady_whole.x); free(peak.x);
+    free(whole.x);
+    free(part.x);
+    free(steady.x);
+    free(steady_whole.x);
+    free(peak.x);
     vox_voice_free(v);
     TEST_SUMMARY();
 }

@@ -33,7 +33,8 @@ static void *read_file(const char *path, size_t *n) {
 /* rawspec: NULL for self-describing files, else ffmpeg input options ("-f s16le -ar 24000"). */
 static int ff_probe(const char *path, const char *rawspec, ff_probe_info *out) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ffprobe -v error %s -select_streams a:0 -show_entries "
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error %s -select_streams a:0 -show_entries "
              "stream=sample_rate,channels,codec_name -of default=nw=1 '%s' 2>&1",
              rawspec ? rawspec : "", path);
     FILE *p = popen(cmd, "r");
@@ -41,9 +42,12 @@ static int ff_probe(const char *path, const char *rawspec, ff_probe_info *out) {
     memset(out, 0, sizeof *out);
     char line[256];
     while (fgets(line, sizeof line, p)) {
-        if (!strncmp(line, "sample_rate=", 12)) out->rate = atoi(line + 12);
-        else if (!strncmp(line, "channels=", 9)) out->channels = atoi(line + 9);
-        else if (!strncmp(line, "codec_name=", 11)) sscanf(line + 11, "%31s", out->codec);
+        if (!strncmp(line, "sample_rate=", 12))
+            out->rate = atoi(line + 12);
+        else if (!strncmp(line, "channels=", 9))
+            out->channels = atoi(line + 9);
+        else if (!strncmp(line, "codec_name=", 11))
+            sscanf(line + 11, "%31s", out->codec);
     }
     return pclose(p) == 0 && out->rate > 0 ? 0 : -1;
 }
@@ -55,8 +59,10 @@ static float *ff_decode(const char *path, const char *rawspec, int channels, int
     char out[600], cmd[1400], ar[32] = "";
     snprintf(out, sizeof out, "%s.dec.f32", path);
     if (out_rate) snprintf(ar, sizeof ar, "-ar %d", out_rate);
-    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -y %s -i '%s' -f f32le -acodec pcm_f32le "
-             "%s '%s'", rawspec ? rawspec : "", path, ar, out);
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -v error -y %s -i '%s' -f f32le -acodec pcm_f32le "
+             "%s '%s'",
+             rawspec ? rawspec : "", path, ar, out);
     if (system(cmd) != 0) return NULL;
     size_t n = 0;
     float *s = read_file(out, &n);
@@ -78,10 +84,15 @@ static int best_lag(const float *ref, size_t nref, const float *dec, size_t ndec
         double sxy = 0, sxx = 0, syy = 0;
         for (size_t i = 0; i < n; i++) {
             double x = ref[i], y = dec[i + lag];
-            sxy += x * y; sxx += x * x; syy += y * y;
+            sxy += x * y;
+            sxx += x * x;
+            syy += y * y;
         }
         double c = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
-        if (c > bc) { bc = c; best = lag; }
+        if (c > bc) {
+            bc = c;
+            best = lag;
+        }
     }
     *corr = bc;
     return best;

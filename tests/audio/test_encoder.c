@@ -14,7 +14,10 @@
 
 static char tmpdir[] = "/tmp/vox_test_enc_XXXXXX";
 
-typedef struct { uint8_t *p; size_t n, cap; } bytes;
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} bytes;
 static void bput(bytes *b, const uint8_t *p, size_t n) {
     if (!n) return;
     if (b->n + n > b->cap) {
@@ -37,7 +40,7 @@ static float *make_signal(int rate, int ch, size_t frames) {
     for (size_t i = 0; i < frames; i++) {
         double t = (double)i / rate;
         double env = 0.5 * (1 - cos(2 * M_PI * 3.0 * t));
-        if (fmod(t, 0.9) > 0.7) env = 0;   /* a pause */
+        if (fmod(t, 0.9) > 0.7) env = 0; /* a pause */
         double v = 0.35 * sin(2 * M_PI * 180 * t) + 0.2 * sin(2 * M_PI * 730 * t + 1) +
                    0.1 * sin(2 * M_PI * 2300 * t + 2);
         for (int c = 0; c < ch; c++) x[i * ch + c] = (float)(env * v * (c ? 0.6 : 1.0));
@@ -50,7 +53,10 @@ static int encode(vx_audio_format f, int rate, int ch, const vx_enc_options *o, 
                   size_t frames, size_t chunk_max, bytes *out, size_t *before_finish) {
     char err[256];
     vx_encoder *e = vx_encoder_create(f, rate, ch, o, err, sizeof err);
-    if (!e) { fprintf(stderr, "create %s: %s\n", vx_audio_format_name(f), err); return -1; }
+    if (!e) {
+        fprintf(stderr, "create %s: %s\n", vx_audio_format_name(f), err);
+        return -1;
+    }
     uint32_t seed = 12345;
     int rc = 0;
     for (size_t i = 0; i < frames && !rc;) {
@@ -86,8 +92,10 @@ static void check_format(vx_audio_format f, int rate, int ch) {
     CHECKF(encode(f, rate, ch, NULL, x, frames, 3000, &a, &early) == 0, "%s %d", nm, rate);
     CHECKF(encode(f, rate, ch, NULL, x, frames, 0, &b, NULL) == 0, "%s %d one-shot", nm, rate);
     /* chunk boundaries must not change the stream at all */
-    CHECKF(a.n == b.n && a.n && !memcmp(a.p, b.p, a.n), "%s %d ch%d: chunked %zu bytes vs "
-           "one-shot %zu differ", nm, rate, ch, a.n, b.n);
+    CHECKF(a.n == b.n && a.n && !memcmp(a.p, b.p, a.n),
+           "%s %d ch%d: chunked %zu bytes vs "
+           "one-shot %zu differ",
+           nm, rate, ch, a.n, b.n);
     /* streamed: most bytes were ready before finish (the tail is at most a few frames) */
     CHECKF(early > a.n / 2, "%s %d: only %zu of %zu bytes before finish", nm, rate, early, a.n);
 
@@ -124,8 +132,9 @@ static void check_format(vx_audio_format f, int rate, int ch) {
         }
         CHECKF(maxerr == 0, "%s %d: max sample error %g", nm, rate, maxerr);
     } else {
-        int frame = f == VX_AUDIO_AAC ? 1024 : f == VX_AUDIO_MP3 ? (rate >= 32000 ? 1152 : 576)
-                                                                   : 960;
+        int frame = f == VX_AUDIO_AAC   ? 1024
+                    : f == VX_AUDIO_MP3 ? (rate >= 32000 ? 1152 : 576)
+                                        : 960;
         if (f == VX_AUDIO_OPUS) {
             /* Ogg Opus trims pre-skip and end: the exact length, give or take rounding */
             CHECKF(labs(extra) <= 1, "opus %d: decoded %zu at 48 kHz, want %ld", rate, nd, want);
@@ -134,18 +143,20 @@ static void check_format(vx_audio_format f, int rate, int ch) {
              * than a frame of padding; aac: ADTS cannot say "skip", so the 1024 priming
              * samples come first, then less than a frame of padding */
             long delay = f == VX_AUDIO_MP3 ? 0 : 1024;
-            CHECKF(extra >= delay && extra < delay + frame, "%s %d: %ld extra frames "
-                   "(delay %ld, frame %d)", nm, rate, extra, delay, frame);
+            CHECKF(extra >= delay && extra < delay + frame,
+                   "%s %d: %ld extra frames "
+                   "(delay %ld, frame %d)",
+                   nm, rate, extra, delay, frame);
         }
         free(d);
-        d = ff_decode(path, raw, ch, rate, &nd);   /* at the input rate, for alignment */
+        d = ff_decode(path, raw, ch, rate, &nd); /* at the input rate, for alignment */
         if (!d) goto out_ref;
         float *d0 = malloc(nd * sizeof(float));
         for (size_t i = 0; i < nd; i++) d0[i] = d[i * ch];
         double corr = 0;
         int lag = best_lag(ref, frames, d0, nd, 2600, &corr);
-        printf("%-5s %5d Hz ch%d: %7zu bytes, %+ld frames vs input, lag %d, corr %.4f\n", nm,
-               rate, ch, a.n, extra, lag, corr);
+        printf("%-5s %5d Hz ch%d: %7zu bytes, %+ld frames vs input, lag %d, corr %.4f\n", nm, rate,
+               ch, a.n, extra, lag, corr);
         long want_lag = f == VX_AUDIO_AAC ? 1024 : 0;
         CHECKF(lag == want_lag, "%s %d: decoded audio lags %d frames, want %ld", nm, rate, lag,
                want_lag);
@@ -184,17 +195,19 @@ static void check_mp3_stream_length(int rate, int ch, int bitrate) {
         size_t nd = 0;
         float *d = ok ? ff_decode(path, NULL, ch, 0, &nd) : NULL;
         long extra = (long)nd - (long)frames;
-        CHECKF(d && extra >= 0 && extra < frame, "mp3 %d Hz ch%d %d bit/s, %zu frames: decoded "
-               "%zu (%+ld, frame %d)", rate, ch, bitrate, frames, nd, extra, frame);
+        CHECKF(d && extra >= 0 && extra < frame,
+               "mp3 %d Hz ch%d %d bit/s, %zu frames: decoded "
+               "%zu (%+ld, frame %d)",
+               rate, ch, bitrate, frames, nd, extra, frame);
         if (extra > worst) worst = extra;
-        if (d && frames == 3000 && bitrate >= 32000) {   /* content in place, not shifted */
+        if (d && frames == 3000 && bitrate >= 32000) { /* content in place, not shifted */
             float *m = malloc(frames * sizeof(float)), *dm = malloc(nd * sizeof(float));
             for (size_t i = 0; i < frames; i++) m[i] = x[i * ch];
             for (size_t i = 0; i < nd; i++) dm[i] = d[i * ch];
             double corr = 0;
             int lag = best_lag(m, frames, dm, nd, 1200, &corr);
-            CHECKF(lag == 0 && corr > 0.9, "mp3 %d Hz %d bit/s: lag %d corr %.3f", rate,
-                   bitrate, lag, corr);
+            CHECKF(lag == 0 && corr > 0.9, "mp3 %d Hz %d bit/s: lag %d corr %.3f", rate, bitrate,
+                   lag, corr);
             free(m);
             free(dm);
         }
@@ -231,7 +244,7 @@ static void check_patch(vx_audio_format f, int rate) {
     CHECK(len > 0 && off + len <= a.n);
     if (len && off + len <= a.n) memcpy(a.p + off, pb, len);
     uint8_t saved[64] = {0};
-    memcpy(saved, pb, len < sizeof saved ? len : sizeof saved);   /* pb dies with e */
+    memcpy(saved, pb, len < sizeof saved ? len : sizeof saved); /* pb dies with e */
     pb = saved;
     vx_encoder_free(e);
     char path[600], cmd[800];
@@ -256,7 +269,7 @@ static void check_patch(vx_audio_format f, int rate) {
         CHECKF(ts == (long)frames, "%s patched: ffprobe duration_ts %ld, want %zu",
                vx_audio_format_name(f), ts, frames);
     }
-    if (f == VX_AUDIO_FLAC) {   /* the MD5 in the patched STREAMINFO matches the audio */
+    if (f == VX_AUDIO_FLAC) { /* the MD5 in the patched STREAMINFO matches the audio */
         snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s' -f s16le - | md5sum", path);
         FILE *q = popen(cmd, "r");
         char md5[40] = "";
@@ -276,21 +289,24 @@ static void check_bad(vx_audio_format f, int rate, int ch, int bitrate, int comp
     vx_enc_options o = {.bitrate = bitrate, .compression = comp};
     char err[256] = "";
     vx_encoder *e = vx_encoder_create(f, rate, ch, &o, err, sizeof err);
-    CHECKF(e == NULL, "%s rate %d ch %d bitrate %d comp %d accepted", vx_audio_format_name(f),
-           rate, ch, bitrate, comp);
+    CHECKF(e == NULL, "%s rate %d ch %d bitrate %d comp %d accepted", vx_audio_format_name(f), rate,
+           ch, bitrate, comp);
     CHECKF(strstr(err, needle) != NULL, "error '%s' does not mention '%s'", err, needle);
     CHECK(vx_encoder_check(f, rate, ch, &o, err, sizeof err) == -1);
     vx_encoder_free(e);
 }
 
 int main(void) {
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
     if (system("ffmpeg -version >/dev/null 2>&1") != 0) {
         fprintf(stderr, "ffmpeg is required (scripts/packages.txt)\n");
         return 1;
     }
-    static const vx_audio_format all[] = {VX_AUDIO_MP3, VX_AUDIO_OPUS, VX_AUDIO_AAC,
-                                          VX_AUDIO_FLAC, VX_AUDIO_WAV, VX_AUDIO_PCM,
+    static const vx_audio_format all[] = {VX_AUDIO_MP3,    VX_AUDIO_OPUS, VX_AUDIO_AAC,
+                                          VX_AUDIO_FLAC,   VX_AUDIO_WAV,  VX_AUDIO_PCM,
                                           VX_AUDIO_PCM_F32};
     static const int rates[] = {22050, 24000, 16000, 48000};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -298,12 +314,12 @@ int main(void) {
             check_format(all[i], rates[r], 1);
         check_format(all[i], 44100, 2);
     }
-    check_format(VX_AUDIO_FLAC, 20000, 1);   /* rates outside the MPEG table: flac/opus/pcm */
+    check_format(VX_AUDIO_FLAC, 20000, 1); /* rates outside the MPEG table: flac/opus/pcm */
     check_format(VX_AUDIO_OPUS, 20000, 1);
     check_mp3_stream_length(22050, 1, 0);
     check_mp3_stream_length(44100, 2, 0);
-    check_mp3_stream_length(8000, 1, 8000);    /* MPEG-2.5 */
-    check_mp3_stream_length(24000, 1, 8000);   /* tag frame needs a larger bitrate */
+    check_mp3_stream_length(8000, 1, 8000);  /* MPEG-2.5 */
+    check_mp3_stream_length(24000, 1, 8000); /* tag frame needs a larger bitrate */
     check_mp3_stream_length(32000, 1, 32000);
     check_patch(VX_AUDIO_WAV, 16000);
     check_patch(VX_AUDIO_FLAC, 16000);
@@ -367,13 +383,16 @@ int main(void) {
     encode(VX_AUDIO_MP3, 24000, 1, &o1, x, 48000, 0, &b1, NULL);
     encode(VX_AUDIO_MP3, 24000, 1, &o2, x, 48000, 0, &b2, NULL);
     CHECKF(b2.n > 3 * b1.n, "mp3 128k %zu bytes vs 32k %zu", b2.n, b1.n);
-    free(b1.p); free(b2.p);
-    b1 = (bytes){0}; b2 = (bytes){0};
+    free(b1.p);
+    free(b2.p);
+    b1 = (bytes){0};
+    b2 = (bytes){0};
     vx_enc_options f0 = {.compression = 0}, f8 = {.compression = 8};
     encode(VX_AUDIO_FLAC, 24000, 1, &f0, x, 48000, 0, &b1, NULL);
     encode(VX_AUDIO_FLAC, 24000, 1, &f8, x, 48000, 0, &b2, NULL);
     CHECKF(b2.n < b1.n, "flac level 8 %zu bytes vs level 0 %zu", b2.n, b1.n);
-    free(b1.p); free(b2.p);
+    free(b1.p);
+    free(b2.p);
 
     /* NaN and out-of-range floats never reach a codec as such */
     for (int i = 0; i < 100; i++) x[i] = i % 2 ? NAN : 7.0f;

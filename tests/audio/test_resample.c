@@ -17,7 +17,10 @@ static float *run(int in_rate, int out_rate, const float *x, size_t n, size_t ch
                   size_t *out_n) {
     char err[200];
     vx_resampler *r = vx_resampler_create(in_rate, out_rate, 1, VX_RESAMPLE_HQ, err, sizeof err);
-    if (!r) { fprintf(stderr, "%s\n", err); return NULL; }
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
     size_t cap = (size_t)((double)n * out_rate / in_rate) + 4096, got = 0;
     float *y = malloc(cap * sizeof(float));
     uint32_t seed = 7;
@@ -27,8 +30,16 @@ static float *run(int in_rate, int out_rate, const float *x, size_t n, size_t ch
         seed = seed * 1103515245u + 12345u;
         size_t c = chunk_max ? 1 + (seed >> 8) % chunk_max : n;
         if (c > n - i) c = n - i;
-        if (vx_resampler_push(r, x + i, c, &o, &k)) { free(y); vx_resampler_free(r); return NULL; }
-        if (got + k > cap) { free(y); vx_resampler_free(r); return NULL; }
+        if (vx_resampler_push(r, x + i, c, &o, &k)) {
+            free(y);
+            vx_resampler_free(r);
+            return NULL;
+        }
+        if (got + k > cap) {
+            free(y);
+            vx_resampler_free(r);
+            return NULL;
+        }
         memcpy(y + got, o, k * sizeof(float));
         got += k;
         i += c;
@@ -40,7 +51,7 @@ static float *run(int in_rate, int out_rate, const float *x, size_t n, size_t ch
     }
     memcpy(y + got, o, k * sizeof(float));
     got += k;
-    CHECK(vx_resampler_push(r, x, 1, &o, &k) == -1);   /* after finish */
+    CHECK(vx_resampler_push(r, x, 1, &o, &k) == -1); /* after finish */
     vx_resampler_free(r);
     *out_n = got;
     return y;
@@ -51,7 +62,11 @@ static double sine_snr(const float *y, size_t a, size_t b, int rate, double hz) 
     double ss = 0, cc = 0, sc = 0, ys = 0, yc = 0;
     for (size_t i = a; i < b; i++) {
         double s = sin(2 * M_PI * hz * i / rate), c = cos(2 * M_PI * hz * i / rate);
-        ss += s * s; cc += c * c; sc += s * c; ys += y[i] * s; yc += y[i] * c;
+        ss += s * s;
+        cc += c * c;
+        sc += s * c;
+        ys += y[i] * s;
+        yc += y[i] * c;
     }
     double det = ss * cc - sc * sc;
     double A = (ys * cc - yc * sc) / det, B = (yc * ss - ys * sc) / det;
@@ -107,7 +122,9 @@ static void check_rate(int out_rate, double hz) {
             maxstep = fabs(chunked[i] - chunked[i - 1]);
     CHECKF(maxstep <= bound, "22050->%d: step %g > %g (a click)", out_rate, maxstep, bound);
 out:
-    free(x); free(one); free(chunked);
+    free(x);
+    free(one);
+    free(chunked);
 }
 
 /* A tone above the output Nyquist must not alias into the band. */
@@ -122,7 +139,8 @@ static void check_alias(int out_rate, double hz) {
                out_rate / 2, db);
         CHECKF(db < -90, "22050->%d: %g Hz leaks at %.1f dB", out_rate, hz, db);
     }
-    free(x); free(y);
+    free(x);
+    free(y);
 }
 
 int main(void) {
@@ -130,7 +148,7 @@ int main(void) {
     check_rate(48000, 1000);
     check_rate(48000, 9000);
     check_rate(8000, 1000);
-    check_rate(8000, 3000);    /* inside the 8 kHz passband (0.913 * 4000 Hz) */
+    check_rate(8000, 3000); /* inside the 8 kHz passband (0.913 * 4000 Hz) */
     check_rate(16000, 440);
     check_alias(8000, 6000);
     check_alias(16000, 9500);
@@ -142,7 +160,10 @@ int main(void) {
     if (r) {
         size_t n = 22050;
         float *x = malloc(n * 2 * sizeof(float));
-        for (size_t i = 0; i < n; i++) { x[2 * i] = 0.5f * sinf(i * 0.1f); x[2 * i + 1] = 0; }
+        for (size_t i = 0; i < n; i++) {
+            x[2 * i] = 0.5f * sinf(i * 0.1f);
+            x[2 * i + 1] = 0;
+        }
         const float *o;
         size_t k, tot = 0;
         double right = 0;

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
-static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p) {
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static long soxi_field(const char *flag, const char *path) {
@@ -24,8 +26,8 @@ int main(void) {
     vx_wav_header(h, 16000, 1000);
     CHECK(!memcmp(h, "RIFF", 4) && !memcmp(h + 8, "WAVE", 4) && !memcmp(h + 36, "data", 4));
     CHECK_EQ_INT(rd32(h + 4), 36 + 2000);
-    CHECK_EQ_INT(rd16(h + 20), 1);       /* PCM */
-    CHECK_EQ_INT(rd16(h + 22), 1);       /* mono */
+    CHECK_EQ_INT(rd16(h + 20), 1); /* PCM */
+    CHECK_EQ_INT(rd16(h + 22), 1); /* mono */
     CHECK_EQ_INT(rd32(h + 24), 16000);
     CHECK_EQ_INT(rd32(h + 28), 32000);
     CHECK_EQ_INT(rd16(h + 32), 2);
@@ -76,13 +78,17 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "%s.raw", path);
     f = fopen(cmd, "rb");
     long n = -1;
-    if (f) { fseek(f, 0, SEEK_END); n = ftell(f); fclose(f); }
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        fclose(f);
+    }
     CHECK_EQ_INT(n, 1234 * 2);
     unlink(cmd);
     unlink(path);
 
     /* float → int16: clipping, rounding, NaN. */
-    float in[6] = { 0.0f, 1.0f, -1.0f, 2.0f, -3.0f, NAN };
+    float in[6] = {0.0f, 1.0f, -1.0f, 2.0f, -3.0f, NAN};
     int16_t out[6];
     vx_pcm_f32_to_s16(in, out, 6);
     CHECK_EQ_INT(out[0], 0);

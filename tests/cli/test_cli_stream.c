@@ -17,12 +17,18 @@ int main(void) {
     if (pipe(in) || pipe(out) || pipe(er)) return 1;
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(in[0], 0); dup2(out[1], 1); dup2(er[1], 2);
-        close(in[1]); close(out[0]); close(er[0]);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(er[1], 2);
+        close(in[1]);
+        close(out[0]);
+        close(er[0]);
         execl(vox, vox, "-m", "espeak:en-us", "--output-raw", "--debug", (char *)NULL);
         _exit(127);
     }
-    close(in[0]); close(out[1]); close(er[1]);
+    close(in[0]);
+    close(out[1]);
+    close(er[1]);
     /* A second sentence long enough that its synthesis is real work. */
     char text[8192] = "Hello world, this is the first sentence.";
     strcat(text, " This is the second sentence, and it goes on");
@@ -37,14 +43,23 @@ int main(void) {
     size_t elen = 0;
     int efd = er[0], ofd = out[0];
     while (efd >= 0 || ofd >= 0) {
-        struct pollfd p[2] = { { efd, POLLIN, 0 }, { ofd, POLLIN, 0 } };
-        if (poll(p, 2, 20000) <= 0) { CHECK(!"vox timed out"); break; }
-        if (efd >= 0 && p[0].revents) {   /* stderr first: the order of the two pipes matters */
+        struct pollfd p[2] = {{efd, POLLIN, 0}, {ofd, POLLIN, 0}};
+        if (poll(p, 2, 20000) <= 0) {
+            CHECK(!"vox timed out");
+            break;
+        }
+        if (efd >= 0 && p[0].revents) { /* stderr first: the order of the two pipes matters */
             char b[512];
             ssize_t k = read(efd, b, sizeof b);
-            if (k <= 0) { close(efd); efd = -1; }
-            else {
-                if (elen + k < sizeof ebuf) { memcpy(ebuf + elen, b, k); elen += k; ebuf[elen] = 0; }
+            if (k <= 0) {
+                close(efd);
+                efd = -1;
+            } else {
+                if (elen + k < sizeof ebuf) {
+                    memcpy(ebuf + elen, b, k);
+                    elen += k;
+                    ebuf[elen] = 0;
+                }
                 if (!saw_second && strstr(ebuf, "synthesizing sentence 1")) {
                     saw_second = 1;
                     int avail = 0;
@@ -56,7 +71,11 @@ int main(void) {
         if (ofd >= 0 && p[1].revents) {
             char b[65536];
             ssize_t k = read(ofd, b, sizeof b);
-            if (k <= 0) { close(ofd); ofd = -1; } else audio_total += (size_t)k;
+            if (k <= 0) {
+                close(ofd);
+                ofd = -1;
+            } else
+                audio_total += (size_t)k;
         }
     }
     int status = 0;
@@ -64,7 +83,8 @@ int main(void) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECKF(saw_second, "stderr: %s", ebuf);
     /* The first sentence (~2 s) is > 40000 bytes of s16 audio. */
-    CHECKF(audio_before > 40000, "audio on stdout before sentence 1 started: %zu bytes", audio_before);
+    CHECKF(audio_before > 40000, "audio on stdout before sentence 1 started: %zu bytes",
+           audio_before);
     CHECKF(audio_total > audio_before + 100000, "total %zu bytes", audio_total);
     TEST_SUMMARY();
 }

@@ -12,7 +12,8 @@
 static atomic_int n_calls_mul2;
 static volatile int *cancel_target;
 
-static int k_add(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_add(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                 int n_out) {
     if (n_in != 2 || !in[0] || !in[1] || in[0]->numel != in[1]->numel || in[0]->dtype != VX_FLOAT)
         return vx_op_fail(c, n, VOX_ERR_MODEL, "bad inputs");
     int rc = vx_op_alloc(c, &out[0], VX_FLOAT, in[0]->ndim, in[0]->dims);
@@ -23,7 +24,8 @@ static int k_add(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in,
     return 0;
 }
 
-static int k_mul2(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_mul2(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                  int n_out) {
     atomic_fetch_add(&n_calls_mul2, 1);
     int rc = vx_op_alloc(c, &out[0], VX_FLOAT, in[0]->ndim, in[0]->dims);
     if (rc) return rc;
@@ -34,7 +36,8 @@ static int k_mul2(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in
 }
 
 /* Output 0: shape of input 0 as int64. */
-static int k_shape(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_shape(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                   int n_out) {
     int64_t d = in[0]->ndim;
     int rc = vx_op_alloc(c, &out[0], VX_INT64, 1, &d);
     if (rc) return rc;
@@ -43,37 +46,43 @@ static int k_shape(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_i
 }
 
 /* A zero-copy kernel: every output is a view of input 0 (like Reshape/Identity). */
-static int k_view(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_view(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                  int n_out) {
     for (int j = 0; j < n_out; j++) vx_tensor_view(&out[j], in[0]);
     return 0;
 }
 
-static int k_rand(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_rand(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                  int n_out) {
     int rc = vx_op_alloc(c, &out[0], VX_FLOAT, in[0]->ndim, in[0]->dims);
     if (rc) return rc;
-    for (int64_t i = 0; i < in[0]->numel; i++) ((float *)out[0].data)[i] = (float)vx_rng_normal(c->rng);
+    for (int64_t i = 0; i < in[0]->numel; i++)
+        ((float *)out[0].data)[i] = (float)vx_rng_normal(c->rng);
     return 0;
 }
 
-static int k_fail(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
-    vx_op_alloc(c, &out[0], VX_FLOAT, 0, NULL);   /* partial output must not leak */
+static int k_fail(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                  int n_out) {
+    vx_op_alloc(c, &out[0], VX_FLOAT, 0, NULL); /* partial output must not leak */
     return vx_op_fail(c, n, VOX_ERR_MODEL, "boom %d", 42);
 }
 
 /* A buggy kernel: succeeds without producing its output. */
-static int k_nothing(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_nothing(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                     int n_out) {
     return 0;
 }
 
-static int k_cancel(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out, int n_out) {
+static int k_cancel(vx_op_ctx *c, const vx_node *n, vx_tensor *const *in, int n_in, vx_tensor *out,
+                    int n_out) {
     if (cancel_target) *cancel_target = 1;
     return k_mul2(c, n, in, n_in, out, n_out);
 }
 
 static const vx_op_def test_ops[] = {
-    { "TAdd", k_add, 1 }, { "TMul2", k_mul2, 1 }, { "TShape", k_shape, 1 }, { "TView", k_view, 1 },
-    { "TRand", k_rand, 0 }, { "TFail", k_fail, 1 }, { "TCancel", k_cancel, 1 },
-    { "TNothing", k_nothing, 1 }, { 0, 0, 0 },
+    {"TAdd", k_add, 1},       {"TMul2", k_mul2, 1},       {"TShape", k_shape, 1},
+    {"TView", k_view, 1},     {"TRand", k_rand, 0},       {"TFail", k_fail, 1},
+    {"TCancel", k_cancel, 1}, {"TNothing", k_nothing, 1}, {0, 0, 0},
 };
 
 /* ------------------------------------------------------------ model builder */
@@ -102,8 +111,8 @@ static void tm_init(tmodel *t) {
 
 /* in_csv/out_csv: comma-separated names (a lone "-" is an omitted ""). Names must be
  * string literals: they are kept by pointer. Up to 4 inputs and 4 outputs. */
-static vx_node *tm_node(tmodel *t, const char *name, const char *op, int n_in, const char *const *ins,
-                        int n_out, const char *const *outs) {
+static vx_node *tm_node(tmodel *t, const char *name, const char *op, int n_in,
+                        const char *const *ins, int n_out, const char *const *outs) {
     int k = t->m.n_nodes++;
     vx_node *n = &t->nodes[k];
     n->name = name;
@@ -117,10 +126,11 @@ static vx_node *tm_node(tmodel *t, const char *name, const char *op, int n_in, c
     n->outputs = &t->io[k][4];
     return n;
 }
-#define NODE(t, name, op, INS, OUTS) \
+#define NODE(t, name, op, INS, OUTS)                                                               \
     tm_node(t, name, op, (int)(sizeof((const char *[])INS) / sizeof(char *)), (const char *[])INS, \
             (int)(sizeof((const char *[])OUTS) / sizeof(char *)), (const char *[])OUTS)
-#define L(...) {__VA_ARGS__}
+#define L(...)                                                                                     \
+    { __VA_ARGS__ }
 
 static void tm_input(tmodel *t, const char *name, int dtype, int ndim, int64_t d0) {
     vx_value_info *v = &t->ins[t->m.n_inputs++];
@@ -173,7 +183,7 @@ static void test_order(void) {
     tm_init(&t);
     char err[256] = "";
     tm_input(&t, "x", VX_FLOAT, 1, 2);
-    tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
+    tm_init_f(&t, "w", 2, (float[]){1, 2});
     NODE(&t, "n3", "TMul2", L("b"), L("y"));
     NODE(&t, "n2", "TAdd", L("a", "a"), L("b"));
     NODE(&t, "n1", "TAdd", L("x", "w"), L("a"));
@@ -184,7 +194,7 @@ static void test_order(void) {
     CHECK_STR(g->steps[0].node->name, "n1");
     CHECK_STR(g->steps[1].node->name, "n2");
     CHECK_STR(g->steps[2].node->name, "n3");
-    float xd[2] = { 10, 20 };
+    float xd[2] = {10, 20};
     vx_tensor x = vec(xd, 2), y = {0};
     vx_run_opts o;
     vx_run_opts_init(&o);
@@ -195,7 +205,7 @@ static void test_order(void) {
     if (!rc) {
         CHECK_EQ_INT(y.numel, 2);
         CHECK(y.owned);
-        CHECK_NEAR(fval(&y, 0), 44, 0);   /* 2 * 2 * (10 + 1) */
+        CHECK_NEAR(fval(&y, 0), 44, 0); /* 2 * 2 * (10 + 1) */
         CHECK_NEAR(fval(&y, 1), 88, 0);
     }
     vx_tensor_release(&y);
@@ -208,7 +218,7 @@ static void test_order(void) {
     CHECK(vx_graph_first_output_of(g, "Ceil") == NULL);
 
     /* Input validation: count, dtype, rank, fixed dims. */
-    int64_t xi[2] = { 1, 2 };
+    int64_t xi[2] = {1, 2};
     vx_tensor bad = vec((float *)xi, 2);
     bad.dtype = VX_INT64;
     CHECK_EQ_INT(vx_graph_run(g, &o, &bad, 1, &y), VOX_ERR_ARG);
@@ -298,7 +308,7 @@ static void test_errors(void) {
     tm_output(&t, "y");
     vx_graph *g = compile(&t, 0, err, sizeof err);
     if (g) {
-        float xd[2] = { 1, 2 };
+        float xd[2] = {1, 2};
         vx_tensor x = vec(xd, 2), y = {0};
         vx_run_opts o;
         vx_run_opts_init(&o);
@@ -313,12 +323,12 @@ static void test_errors(void) {
     /* A kernel that returns success without an output is caught, at run and at load. */
     tm_init(&t);
     tm_input(&t, "x", VX_FLOAT, 1, 2);
-    tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
+    tm_init_f(&t, "w", 2, (float[]){1, 2});
     NODE(&t, "lazy", "TNothing", L("x"), L("y"));
     tm_output(&t, "y");
     g = compile(&t, 0, err, sizeof err);
     if (g) {
-        float xd[2] = { 1, 2 };
+        float xd[2] = {1, 2};
         vx_tensor x = vec(xd, 2), y = {0};
         vx_run_opts o;
         vx_run_opts_init(&o);
@@ -328,7 +338,7 @@ static void test_errors(void) {
         CHECKF(strstr(err, "'lazy'") && strstr(err, "no valid tensor"), "%s", err);
         vx_graph_free(g);
     }
-    t.nodes[0].inputs[0] = "w";   /* now a constant node: folded at load */
+    t.nodes[0].inputs[0] = "w"; /* now a constant node: folded at load */
     compile(&t, VOX_ERR_INTERNAL, err, sizeof err);
     CHECKF(strstr(err, "'lazy'") && strstr(err, "folding"), "%s", err);
 }
@@ -339,22 +349,22 @@ static void test_folding(void) {
     tm_init(&t);
     char err[256] = "";
     tm_input(&t, "x", VX_FLOAT, 1, 2);
-    tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
-    static const float kv[2] = { 3, 4 };
-    t.attrs[0] = (vx_attr){ .name = "value_floats", .type = VX_ATTR_FLOATS, .floats = kv, .n = 2 };
+    tm_init_f(&t, "w", 2, (float[]){1, 2});
+    static const float kv[2] = {3, 4};
+    t.attrs[0] = (vx_attr){.name = "value_floats", .type = VX_ATTR_FLOATS, .floats = kv, .n = 2};
     vx_node *cn = NODE(&t, "const", "Constant", L(), L("k"));
     cn->n_attrs = 1;
     cn->attrs = &t.attrs[0];
-    NODE(&t, "f1", "TMul2", L("k"), L("k2"));          /* folded */
-    NODE(&t, "f2", "TMul2", L("w"), L("w2"));          /* folded */
-    NODE(&t, "f3", "TAdd", L("k2", "w2"), L("kw"));    /* folded */
-    NODE(&t, "r", "TRand", L("w"), L("noise"));        /* random: stays */
-    NODE(&t, "d1", "TAdd", L("x", "kw"), L("y"));      /* dynamic */
-    NODE(&t, "d2", "TShape", L("x"), L("shp"));        /* dynamic */
+    NODE(&t, "f1", "TMul2", L("k"), L("k2"));       /* folded */
+    NODE(&t, "f2", "TMul2", L("w"), L("w2"));       /* folded */
+    NODE(&t, "f3", "TAdd", L("k2", "w2"), L("kw")); /* folded */
+    NODE(&t, "r", "TRand", L("w"), L("noise"));     /* random: stays */
+    NODE(&t, "d1", "TAdd", L("x", "kw"), L("y"));   /* dynamic */
+    NODE(&t, "d2", "TShape", L("x"), L("shp"));     /* dynamic */
     tm_output(&t, "y");
     tm_output(&t, "noise");
     tm_output(&t, "shp");
-    tm_output(&t, "k2");                               /* a constant output */
+    tm_output(&t, "k2"); /* a constant output */
     atomic_store(&n_calls_mul2, 0);
     vx_graph *g = compile(&t, 0, err, sizeof err);
     if (!g) return;
@@ -368,20 +378,20 @@ static void test_folding(void) {
     CHECK_EQ_INT(g->is_const[vx_graph_slot(g, "w2")], 2);
     CHECK_EQ_INT(g->is_const[vx_graph_slot(g, "kw")], 1);
 
-    float xd[2] = { 100, 200 };
+    float xd[2] = {100, 200};
     vx_tensor x = vec(xd, 2), outs[5] = {{0}};
     vx_run_opts o;
     vx_run_opts_init(&o);
     o.err = err;
     o.errlen = sizeof err;
-    const char *extra[] = { "w2" };
+    const char *extra[] = {"w2"};
     o.extra_outputs = extra;
     o.n_extra_outputs = 1;
     CHECK_EQ_INT(vx_graph_run(g, &o, &x, 1, outs), VOX_ERR_UNSUPPORTED);
     o.n_extra_outputs = 0;
     int rc = vx_graph_run(g, &o, &x, 1, outs);
     CHECKF(rc == 0, "%s", err);
-    CHECK_EQ_INT(atomic_load(&n_calls_mul2), 2);   /* nothing folded re-ran */
+    CHECK_EQ_INT(atomic_load(&n_calls_mul2), 2); /* nothing folded re-ran */
     if (!rc) {
         CHECK_NEAR(fval(&outs[0], 0), 100 + 6 + 2, 0);
         CHECK_NEAR(fval(&outs[0], 1), 200 + 8 + 4, 0);
@@ -400,7 +410,8 @@ static void test_release_and_views(void) {
     tmodel t;
     tm_init(&t);
     char err[256] = "";
-    static const char *names[13] = { "x", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12" };
+    static const char *names[13] = {"x",  "v1", "v2", "v3",  "v4",  "v5", "v6",
+                                    "v7", "v8", "v9", "v10", "v11", "v12"};
     tm_input(&t, "x", VX_FLOAT, 1, -1);
     for (int i = 0; i < 12; i++) {
         /* v4 = view(v3): v3's buffer moves to v4; v8 = view(v7) while v7 is still read
@@ -409,12 +420,12 @@ static void test_release_and_views(void) {
         tm_node(&t, names[i + 1], op, 1, &names[i], 1, &names[i + 1]);
     }
     NODE(&t, "sum", "TAdd", L("v7", "v12"), L("y"));
-    NODE(&t, "xv", "TView", L("x"), L("xview"));   /* view of a caller input, returned */
+    NODE(&t, "xv", "TView", L("x"), L("xview")); /* view of a caller input, returned */
     tm_output(&t, "y");
     tm_output(&t, "xview");
     vx_graph *g = compile(&t, 0, err, sizeof err);
     if (!g) return;
-    float xd[3] = { 1, 2, 3 };
+    float xd[3] = {1, 2, 3};
     vx_tensor x = vec(xd, 3), outs[3] = {{0}};
     vx_run_stats rs = {0};
     vx_run_opts o;
@@ -431,12 +442,12 @@ static void test_release_and_views(void) {
         CHECK(outs[1].owned && outs[1].data != xd);
         CHECK_EQ_INT(rs.steps_run, 14);
         CHECKF(rs.peak_live <= 4, "peak_live %d", rs.peak_live);
-        CHECK_EQ_INT(rs.live_at_end, 1);   /* y; xview is a view of x until returned */
+        CHECK_EQ_INT(rs.live_at_end, 1); /* y; xview is a view of x until returned */
     }
     for (int i = 0; i < 2; i++) vx_tensor_release(&outs[i]);
 
     /* Extra outputs are kept alive, returned in order, and may repeat a graph output. */
-    const char *extra[] = { "v3", "v4", "y" };
+    const char *extra[] = {"v3", "v4", "y"};
     o.extra_outputs = extra;
     o.n_extra_outputs = 3;
     vx_tensor outs5[5] = {{0}};
@@ -448,10 +459,10 @@ static void test_release_and_views(void) {
         CHECK(outs5[2].data != outs5[3].data);
         CHECK(outs5[4].data != outs5[0].data);
         CHECK_NEAR(fval(&outs5[4], 2), fval(&outs5[0], 2), 0);
-        CHECK_EQ_INT(rs.live_at_end, 3);   /* y, v3, v4 (a copy: v3 is kept) */
+        CHECK_EQ_INT(rs.live_at_end, 3); /* y, v3, v4 (a copy: v3 is kept) */
     }
     for (int i = 0; i < 5; i++) vx_tensor_release(&outs5[i]);
-    const char *ghost[] = { "ghost" };
+    const char *ghost[] = {"ghost"};
     o.extra_outputs = ghost;
     o.n_extra_outputs = 1;
     CHECK_EQ_INT(vx_graph_run(g, &o, &x, 1, outs5), VOX_ERR_NOT_FOUND);
@@ -487,7 +498,7 @@ static void test_cancel(void) {
     tm_output(&t, "y");
     vx_graph *g = compile(&t, 0, err, sizeof err);
     if (!g) return;
-    float xd[2] = { 1, 2 };
+    float xd[2] = {1, 2};
     vx_tensor x = vec(xd, 2), y = {0};
     volatile int flag = 0;
     cancel_target = &flag;
@@ -500,7 +511,7 @@ static void test_cancel(void) {
     o.stats = &rs;
     atomic_store(&n_calls_mul2, 0);
     CHECK_EQ_INT(vx_graph_run(g, &o, &x, 1, &y), VOX_ERR_CANCELLED);
-    CHECK_EQ_INT(atomic_load(&n_calls_mul2), 1);   /* c2 never ran */
+    CHECK_EQ_INT(atomic_load(&n_calls_mul2), 1); /* c2 never ran */
     CHECK(y.data == NULL);
     CHECK_EQ_INT(rs.steps_run, 1);
     cancel_target = NULL;
@@ -511,7 +522,12 @@ static void test_cancel(void) {
 }
 
 /* Concurrent runs on one graph: same seed, same output, in both threads. */
-typedef struct job { const vx_graph *g; uint64_t seed; float out[64]; int rc; } job;
+typedef struct job {
+    const vx_graph *g;
+    uint64_t seed;
+    float out[64];
+    int rc;
+} job;
 
 static void *job_run(void *arg) {
     job *j = arg;
@@ -547,14 +563,14 @@ static void test_threads(void) {
     tm_output(&t, "sv");
     vx_graph *g = compile(&t, 0, err, sizeof err);
     if (!g) return;
-    job j[3] = { { g, 7, {0}, 0 }, { g, 7, {0}, 0 }, { g, 8, {0}, 0 } };
+    job j[3] = {{g, 7, {0}, 0}, {g, 7, {0}, 0}, {g, 8, {0}, 0}};
     pthread_t th[3];
     for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, job_run, &j[i]);
     for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < 3; i++) CHECK_EQ_INT(j[i].rc, 0);
     CHECK(!memcmp(j[0].out, j[1].out, sizeof j[0].out));
     CHECK(memcmp(j[0].out, j[2].out, sizeof j[0].out) != 0);
-    CHECK(j[0].out[5] != 10);   /* noise was added */
+    CHECK(j[0].out[5] != 10); /* noise was added */
     vx_graph_free(g);
 }
 
@@ -569,51 +585,74 @@ static int rnd(int n) {
 }
 
 /* Direct evaluation of a random graph of TAdd/TMul2/TView on 2-vectors (acyclic). */
-typedef struct rnode { const char *op; int n_in; const char *ins[2]; } rnode;
+typedef struct rnode {
+    const char *op;
+    int n_in;
+    const char *ins[2];
+} rnode;
 static void ref_eval(const rnode *nodes, const char *name, const float *x, float *y, int depth) {
-    if (!strcmp(name, "x")) { y[0] = x[0]; y[1] = x[1]; return; }
-    if (!strcmp(name, "w") || depth > 40) { y[0] = 1; y[1] = 2; return; }
+    if (!strcmp(name, "x")) {
+        y[0] = x[0];
+        y[1] = x[1];
+        return;
+    }
+    if (!strcmp(name, "w") || depth > 40) {
+        y[0] = 1;
+        y[1] = 2;
+        return;
+    }
     const rnode *n = &nodes[atoi(name + 1)];
     float a[2], b[2];
     ref_eval(nodes, n->ins[0], x, a, depth + 1);
     if (!strcmp(n->op, "TAdd")) {
         ref_eval(nodes, n->ins[1], x, b, depth + 1);
-        y[0] = a[0] + b[0]; y[1] = a[1] + b[1];
+        y[0] = a[0] + b[0];
+        y[1] = a[1] + b[1];
     } else if (!strcmp(n->op, "TMul2")) {
-        y[0] = 2 * a[0]; y[1] = 2 * a[1];
+        y[0] = 2 * a[0];
+        y[1] = 2 * a[1];
     } else {
-        y[0] = a[0]; y[1] = a[1];
+        y[0] = a[0];
+        y[1] = a[1];
     }
 }
 
 static void test_random_graphs(void) {
-    static const char *vn[24] = { "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11",
-                                  "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "x", "w", "nope", "" };
-    static const char *ops[5] = { "TAdd", "TMul2", "TView", "TShape", "TRand" };
+    static const char *vn[24] = {"v0",  "v1",  "v2",  "v3",  "v4",  "v5",  "v6",   "v7",
+                                 "v8",  "v9",  "v10", "v11", "v12", "v13", "v14",  "v15",
+                                 "v16", "v17", "v18", "v19", "x",   "w",   "nope", ""};
+    static const char *ops[5] = {"TAdd", "TMul2", "TView", "TShape", "TRand"};
     int compiled = 0, ran = 0, cycles = 0;
     for (int it = 0; it < 400; it++) {
         tmodel t;
         tm_init(&t);
         char err[256] = "";
         tm_input(&t, "x", VX_FLOAT, 1, 2);
-        tm_init_f(&t, "w", 2, (float[]){ 1, 2 });
+        tm_init_f(&t, "w", 2, (float[]){1, 2});
         int nn = 1 + rnd(20), numeric = it % 3 != 0;
         rnode rn[20];
         int order[20];
         for (int i = 0; i < nn; i++) order[i] = i;
-        for (int i = nn - 1; i > 0; i--) { int j = rnd(i + 1), tmp = order[i]; order[i] = order[j]; order[j] = tmp; }
+        for (int i = nn - 1; i > 0; i--) {
+            int j = rnd(i + 1), tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+        }
         for (int k = 0; k < nn; k++) {
-            int i = order[k];   /* node i produces v<i>; file order is shuffled */
+            int i = order[k]; /* node i produces v<i>; file order is shuffled */
             const char *op = ops[rnd(it % 3 ? 3 : 5)];
             int n_in = !strcmp(op, "TAdd") ? 2 : 1;
             const char *ins[2];
             for (int j = 0; j < n_in; j++) {
                 int r = rnd(100);
-                ins[j] = r < 3 ? vn[22] : r < 25 ? vn[20] : r < 35 ? vn[21]
-                       : (i > 0 && r < 97) ? vn[rnd(i)] : vn[rnd(nn)];   /* rnd(nn): maybe a cycle */
+                ins[j] = r < 3               ? vn[22]
+                         : r < 25            ? vn[20]
+                         : r < 35            ? vn[21]
+                         : (i > 0 && r < 97) ? vn[rnd(i)]
+                                             : vn[rnd(nn)]; /* rnd(nn): maybe a cycle */
             }
             tm_node(&t, vn[i], op, n_in, ins, 1, &vn[i]);
-            rn[i] = (rnode){ op, n_in, { ins[0], n_in > 1 ? ins[1] : NULL } };
+            rn[i] = (rnode){op, n_in, {ins[0], n_in > 1 ? ins[1] : NULL}};
         }
         tm_output(&t, vn[nn - 1]);
         if (nn > 2) tm_output(&t, vn[rnd(nn)]);
@@ -621,9 +660,12 @@ static void test_random_graphs(void) {
         int rc = vx_graph_from_model_ops(&t.m, NULL, test_ops, &g, err, sizeof err);
         CHECKF(rc == 0 || rc == VOX_ERR_MODEL, "rc %d: %s", rc, err);
         CHECK((rc == 0) == (g != NULL));
-        if (rc) { cycles += strstr(err, "cycle") != NULL; continue; }
+        if (rc) {
+            cycles += strstr(err, "cycle") != NULL;
+            continue;
+        }
         compiled++;
-        float xd[2] = { 3, 5 };
+        float xd[2] = {3, 5};
         vx_tensor x = vec(xd, 2), outs[2] = {{0}};
         vx_run_stats st = {0};
         vx_run_opts o;
@@ -636,7 +678,8 @@ static void test_random_graphs(void) {
         if (!rc) {
             ran++;
             CHECK(st.live_at_end <= vx_graph_n_outputs(g));
-            for (int i = 0; i < vx_graph_n_outputs(g); i++) CHECK(outs[i].owned || outs[i].numel == 0);
+            for (int i = 0; i < vx_graph_n_outputs(g); i++)
+                CHECK(outs[i].owned || outs[i].numel == 0);
             for (int i = 0; numeric && i < vx_graph_n_outputs(g); i++) {
                 float want[2];
                 ref_eval(rn, vx_graph_output(g, i)->name, xd, want, 0);
@@ -661,11 +704,17 @@ static void test_random_graphs(void) {
  * shape (same shape: fused kernel; broadcast: fallback) and input order. */
 static void test_conv_fusion(void) {
     enum { C = 2, T = 9, K = 3 };
-    static const int64_t pads[2] = { 1, 1 };
+    static const int64_t pads[2] = {1, 1};
     float wv[C * C * K], bv[C], xv[C * T], rfull[C * T], rb[C];
     for (int i = 0; i < C * C * K; i++) wv[i] = (float)((i * 7) % 5 - 2) * 0.25f;
-    for (int i = 0; i < C; i++) { bv[i] = 0.5f * (float)i - 0.25f; rb[i] = 3.0f + (float)i; }
-    for (int i = 0; i < C * T; i++) { xv[i] = (float)((i * 5) % 11 - 5) * 0.3f; rfull[i] = (float)i * 0.125f; }
+    for (int i = 0; i < C; i++) {
+        bv[i] = 0.5f * (float)i - 0.25f;
+        rb[i] = 3.0f + (float)i;
+    }
+    for (int i = 0; i < C * T; i++) {
+        xv[i] = (float)((i * 5) % 11 - 5) * 0.3f;
+        rfull[i] = (float)i * 0.125f;
+    }
     /* reference: y[co][t] = b + sum w * leaky(x)[ci][t + kk - 1] */
     float want[C * T];
     for (int co = 0; co < C; co++)
@@ -687,18 +736,20 @@ static void test_conv_fusion(void) {
         tmodel t;
         tm_init(&t);
         tm_init_f(&t, "W", C * C * K, wv);
-        int64_t wd[3] = { C, C, K };
+        int64_t wd[3] = {C, C, K};
         vx_tensor_set_shape(&t.inits[0], 3, wd);
         tm_init_f(&t, "B", C, bv);
         tm_input(&t, "x", VX_FLOAT, 3, 1);
         tm_input(&t, "r", VX_FLOAT, -1, 1);
         NODE(&t, "lk", "LeakyRelu", L("x"), L("l"));
         vx_node *cv = NODE(&t, "cv", "Conv", L("l", "W", "B"), L("c"));
-        t.attrs[0] = (vx_attr){ .name = "pads", .type = VX_ATTR_INTS, .ints = pads, .n = 2 };
+        t.attrs[0] = (vx_attr){.name = "pads", .type = VX_ATTR_INTS, .ints = pads, .n = 2};
         cv->attrs = &t.attrs[0];
         cv->n_attrs = 1;
-        if (res_first) NODE(&t, "add", "Add", L("r", "c"), L("y"));
-        else NODE(&t, "add", "Add", L("c", "r"), L("y"));
+        if (res_first)
+            NODE(&t, "add", "Add", L("r", "c"), L("y"));
+        else
+            NODE(&t, "add", "Add", L("c", "r"), L("y"));
         tm_output(&t, "y");
         char err[256] = "";
         vx_graph *g = NULL;
@@ -709,7 +760,7 @@ static void test_conv_fusion(void) {
         vx_graph_get_stats(g, &st);
         CHECK_EQ_INT(st.n_steps, fused_kernels ? 1 : 3);
         vx_tensor in[2] = {{0}}, out[2] = {{0}};
-        int64_t xd[3] = { 1, C, T }, rd[3] = { 1, C, bcast ? 1 : T };
+        int64_t xd[3] = {1, C, T}, rd[3] = {1, C, bcast ? 1 : T};
         vx_tensor_set_shape(&in[0], 3, xd);
         in[0].dtype = VX_FLOAT;
         in[0].data = xv;
@@ -730,7 +781,7 @@ static void test_conv_fusion(void) {
         }
         vx_tensor_release(&out[0]);
         /* an intermediate fused away cannot be asked for */
-        const char *extra[1] = { "l" };
+        const char *extra[1] = {"l"};
         o.extra_outputs = extra;
         o.n_extra_outputs = 1;
         rc = vx_graph_run(g, &o, in, 2, out);

@@ -25,7 +25,10 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-typedef struct model_slot { char path[2048]; vx_graph *g; } model_slot;
+typedef struct model_slot {
+    char path[2048];
+    vx_graph *g;
+} model_slot;
 
 static vx_graph *get_model(model_slot *ms, int *n, const char *path) {
     for (int i = 0; i < *n; i++)
@@ -52,7 +55,10 @@ static int parse_ids(const char *text, int64_t *ids, int cap) {
     while (*p && n < cap) {
         char *e;
         long long v = strtoll(p, &e, 10);
-        if (e == p) { p++; continue; }
+        if (e == p) {
+            p++;
+            continue;
+        }
         ids[n++] = v;
         p = e;
     }
@@ -66,8 +72,11 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     const char *outf = cJSON_GetStringValue(cJSON_GetObjectItem(c, "output"));
     const cJSON *sidj = cJSON_GetObjectItem(c, "sid"), *sc = cJSON_GetObjectItem(c, "scales");
     const cJSON *nsj = cJSON_GetObjectItem(c, "samples");
-    CHECK(model && idsf && outf && cJSON_IsArray(sc) && cJSON_GetArraySize(sc) == 3 && cJSON_IsNumber(nsj));
-    if (!model || !idsf || !outf || !cJSON_IsArray(sc) || cJSON_GetArraySize(sc) != 3 || !cJSON_IsNumber(nsj)) return;
+    CHECK(model && idsf && outf && cJSON_IsArray(sc) && cJSON_GetArraySize(sc) == 3 &&
+          cJSON_IsNumber(nsj));
+    if (!model || !idsf || !outf || !cJSON_IsArray(sc) || cJSON_GetArraySize(sc) != 3 ||
+        !cJSON_IsNumber(nsj))
+        return;
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", dir, model);
     vx_graph *g = get_model(ms, n_models, path);
@@ -95,18 +104,32 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
     CHECK(ni >= 3 && ni <= 4);
     for (int i = 0; i < ni && i < 4; i++) {
         const char *nm = vx_graph_input(g, i)->name;
-        int64_t d[2] = { 1, n };
+        int64_t d[2] = {1, n};
         memset(&in[i], 0, sizeof in[i]);
-        if (!strcmp(nm, "input")) { vx_tensor_set_shape(&in[i], 2, d); in[i].dtype = VX_INT64; in[i].data = ids; }
-        else if (!strcmp(nm, "input_lengths")) { vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_INT64; in[i].data = &len; }
-        else if (!strcmp(nm, "sid")) { vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_INT64; in[i].data = &sid; }
-        else if (!strcmp(nm, "scales")) { d[0] = 3; vx_tensor_set_shape(&in[i], 1, d); in[i].dtype = VX_FLOAT; in[i].data = scales; }
-        else CHECKF(0, "unexpected input %s", nm);
+        if (!strcmp(nm, "input")) {
+            vx_tensor_set_shape(&in[i], 2, d);
+            in[i].dtype = VX_INT64;
+            in[i].data = ids;
+        } else if (!strcmp(nm, "input_lengths")) {
+            vx_tensor_set_shape(&in[i], 1, d);
+            in[i].dtype = VX_INT64;
+            in[i].data = &len;
+        } else if (!strcmp(nm, "sid")) {
+            vx_tensor_set_shape(&in[i], 1, d);
+            in[i].dtype = VX_INT64;
+            in[i].data = &sid;
+        } else if (!strcmp(nm, "scales")) {
+            d[0] = 3;
+            vx_tensor_set_shape(&in[i], 1, d);
+            in[i].dtype = VX_FLOAT;
+            in[i].data = scales;
+        } else
+            CHECKF(0, "unexpected input %s", nm);
     }
     /* Also fetch the durations (Ceil output): their sum times the hop is the sample count. */
     const char *dur_name = vx_graph_first_output_of(g, "Ceil");
     CHECK(dur_name != NULL);
-    const char *extra[1] = { dur_name };
+    const char *extra[1] = {dur_name};
     char err[512] = "";
     vx_run_opts o;
     vx_run_opts_init(&o);
@@ -126,16 +149,18 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
         vx_tensor *y = &outs[0];
         CHECK_EQ_INT(y->dtype, VX_FLOAT);
         CHECK_EQ_INT(y->numel, ref_n);
-        double snr = y->numel == ref_n && y->dtype == VX_FLOAT ? test_snr_db(ref, y->data, (size_t)ref_n) : -999;
+        double snr = y->numel == ref_n && y->dtype == VX_FLOAT
+                         ? test_snr_db(ref, y->data, (size_t)ref_n)
+                         : -999;
         double dsum = 0;
         if (dur_name) {
             vx_tensor *d = &outs[vx_graph_n_outputs(g)];
             for (int64_t i = 0; i < d->numel; i++) dsum += vx_tensor_get_f64(d, i);
-            CHECKF(dsum > 0 && fmod((double)ref_n, dsum) == 0, "durations sum %.0f does not divide %lld", dsum,
-                   (long long)ref_n);
+            CHECKF(dsum > 0 && fmod((double)ref_n, dsum) == 0,
+                   "durations sum %.0f does not divide %lld", dsum, (long long)ref_n);
         }
-        printf("%-40s ids %4d samples %8lld (ref %8lld) frames %6.0f  SNR %7.2f dB  %.2f s\n",
-               outf, n, (long long)y->numel, (long long)ref_n, dsum, snr, secs);
+        printf("%-40s ids %4d samples %8lld (ref %8lld) frames %6.0f  SNR %7.2f dB  %.2f s\n", outf,
+               n, (long long)y->numel, (long long)ref_n, dsum, snr, secs);
         CHECKF(snr >= 60, "%s: SNR %.2f dB < 60", outf, snr);
     }
     for (int i = 0; i < 8; i++) vx_tensor_release(&outs[i]);
@@ -180,7 +205,8 @@ int main(int argc, char **argv) {
     int quick = slow && !strcmp(slow, "0");
     const char *lim = getenv("VOX_TEST_REF_MAX_SAMPLES");
     double max_samples = lim ? atof(lim) : 0;
-    printf("kernel path %s%s\n", vx_kernels_get()->name, getenv("VOX_FUSE") ? " (VOX_FUSE set)" : "");
+    printf("kernel path %s%s\n", vx_kernels_get()->name,
+           getenv("VOX_FUSE") ? " (VOX_FUSE set)" : "");
     const cJSON *c;
     cJSON_ArrayForEach(c, cases) {
         double ns = cJSON_GetNumberValue(cJSON_GetObjectItem(c, "samples"));
@@ -190,9 +216,10 @@ int main(int argc, char **argv) {
     }
     printf("total %.1f s\n", now_s() - t0);
     if (!getenv("VOX_TEST_REF_CHILD") && !getenv("VOX_CPU")) {
-        static const char *const paths[] = { "avx512", "avx2", "neon", "scalar" };
+        static const char *const paths[] = {"avx512", "avx2", "neon", "scalar"};
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-            if (!vx_kernels_by_name(paths[i]) || !strcmp(paths[i], vx_kernels_get()->name)) continue;
+            if (!vx_kernels_by_name(paths[i]) || !strcmp(paths[i], vx_kernels_get()->name))
+                continue;
             int st = run_child(argv[0], "VOX_CPU", paths[i], "1000000");
             CHECKF(st == 0, "kernel path %s: child exited with %d", paths[i], st);
         }

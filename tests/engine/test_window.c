@@ -28,21 +28,38 @@ static void make_inputs(const vx_graph *g, inputs *in, int n_ids) {
     in->n = vx_graph_n_inputs(g);
     for (int i = 0; i < in->n && i < 4; i++) {
         const char *nm = vx_graph_input(g, i)->name;
-        int64_t d[2] = { 1, n_ids };
+        int64_t d[2] = {1, n_ids};
         vx_tensor *t = &in->t[i];
         memset(t, 0, sizeof *t);
-        if (!strcmp(nm, "input")) { vx_tensor_set_shape(t, 2, d); t->dtype = VX_INT64; t->data = in->ids; }
-        else if (!strcmp(nm, "input_lengths")) { vx_tensor_set_shape(t, 1, d); t->dtype = VX_INT64; t->data = &in->len; }
-        else if (!strcmp(nm, "sid")) { vx_tensor_set_shape(t, 1, d); t->dtype = VX_INT64; t->data = &in->sid; }
-        else { d[0] = 3; vx_tensor_set_shape(t, 1, d); t->dtype = VX_FLOAT; t->data = in->scales; }
+        if (!strcmp(nm, "input")) {
+            vx_tensor_set_shape(t, 2, d);
+            t->dtype = VX_INT64;
+            t->data = in->ids;
+        } else if (!strcmp(nm, "input_lengths")) {
+            vx_tensor_set_shape(t, 1, d);
+            t->dtype = VX_INT64;
+            t->data = &in->len;
+        } else if (!strcmp(nm, "sid")) {
+            vx_tensor_set_shape(t, 1, d);
+            t->dtype = VX_INT64;
+            t->data = &in->sid;
+        } else {
+            d[0] = 3;
+            vx_tensor_set_shape(t, 1, d);
+            t->dtype = VX_FLOAT;
+            t->data = in->scales;
+        }
     }
 }
 
 /* A schedule: `ones` 1-frame windows, then windows of `first`, then `next` frames. */
-typedef struct sched { int ones, first, next; } sched;
+typedef struct sched {
+    int ones, first, next;
+} sched;
 
 /* The windowed run concatenated into *out (malloc'd); sample count, or -1. */
-static int64_t run_windowed(const vx_graph *g, const inputs *in, uint64_t seed, sched s, float **out, int *n_chunks) {
+static int64_t run_windowed(const vx_graph *g, const inputs *in, uint64_t seed, sched s,
+                            float **out, int *n_chunks) {
     char err[512] = "";
     vx_run_opts o;
     vx_run_opts_init(&o);
@@ -62,12 +79,19 @@ static int64_t run_windowed(const vx_graph *g, const inputs *in, uint64_t seed, 
         int64_t f = i < s.ones ? 1 : i == s.ones ? s.first : s.next;
         int got = vx_stream_next(st, f, &c);
         CHECKF(got >= 0, "stream next: %s", err);
-        if (got <= 0) { if (got < 0) n = -1; break; }
+        if (got <= 0) {
+            if (got < 0) n = -1;
+            break;
+        }
         (*n_chunks)++;
         if (n + c.numel > cap) {
             cap = (n + c.numel) * 2;
             float *nb = realloc(buf, (size_t)cap * sizeof(float));
-            if (!nb) { free(buf); buf = NULL; break; }
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = nb;
         }
         memcpy(buf + n, c.data, (size_t)c.numel * sizeof(float));
@@ -95,23 +119,27 @@ static int run_whole(const vx_graph *g, const inputs *in, uint64_t seed, vx_tens
 }
 
 /* Windowed vs whole (and vs ref when given) at each schedule. */
-static void compare(const char *what, const vx_graph *g, const inputs *in, uint64_t seed, const float *ref,
-                    int64_t ref_n, const sched *ss, int n_s) {
+static void compare(const char *what, const vx_graph *g, const inputs *in, uint64_t seed,
+                    const float *ref, int64_t ref_n, const sched *ss, int n_s) {
     vx_tensor y = {0};
     if (run_whole(g, in, seed, &y)) return;
     for (int k = 0; k < n_s; k++) {
         float *w = NULL;
         int chunks = 0;
         int64_t n = run_windowed(g, in, seed, ss[k], &w, &chunks);
-        CHECKF(n == y.numel, "%s: windowed %lld samples, whole %lld", what, (long long)n, (long long)y.numel);
-        if (ref) CHECKF(n == ref_n, "%s: windowed %lld samples, reference %lld", what, (long long)n, (long long)ref_n);
+        CHECKF(n == y.numel, "%s: windowed %lld samples, whole %lld", what, (long long)n,
+               (long long)y.numel);
+        if (ref)
+            CHECKF(n == ref_n, "%s: windowed %lld samples, reference %lld", what, (long long)n,
+                   (long long)ref_n);
         if (n == y.numel && w) {
             int same = !memcmp(w, y.data, (size_t)n * sizeof(float));
             double snr_w = test_snr_db(y.data, w, (size_t)n);
             double snr_r = ref && n == ref_n ? test_snr_db(ref, w, (size_t)n) : 0;
-            printf("%-44s schedule %2d x1,%4d,%4d: %3d chunks, %8lld samples, %s whole, SNR vs ort %s%.2f dB\n", what,
-                   ss[k].ones, ss[k].first, ss[k].next, chunks, (long long)n, same ? "bit-identical to" : "DIFFERS from",
-                   ref ? "" : "(n/a) ", snr_r);
+            printf("%-44s schedule %2d x1,%4d,%4d: %3d chunks, %8lld samples, %s whole, SNR vs ort "
+                   "%s%.2f dB\n",
+                   what, ss[k].ones, ss[k].first, ss[k].next, chunks, (long long)n,
+                   same ? "bit-identical to" : "DIFFERS from", ref ? "" : "(n/a) ", snr_r);
             CHECKF(same, "%s: windowed differs from whole (SNR %.2f dB)", what, snr_w);
             CHECKF(snr_w >= 60, "%s: SNR vs whole %.2f dB", what, snr_w);
             if (ref) CHECKF(snr_r >= 60, "%s: SNR vs onnxruntime %.2f dB < 60", what, snr_r);
@@ -147,7 +175,10 @@ static void reference_cases(void) {
         int rc = vx_graph_load(path, &g, err, sizeof err);
         if (!rc) rc = vx_graph_split_piper(g, err, sizeof err);
         CHECKF(rc == 0, "%s: %s", path, err);
-        if (rc) { vx_graph_free(g); continue; }
+        if (rc) {
+            vx_graph_free(g);
+            continue;
+        }
         static inputs in;
         memset(&in, 0, sizeof in);
         snprintf(path, sizeof path, "%s/%s", dir, idsf);
@@ -155,7 +186,10 @@ static void reference_cases(void) {
         int n = 0;
         for (char *p = idt, *e; p && *p && n < 4096; p = e) {
             long long v = strtoll(p, &e, 10);
-            if (e == p) { e = p + 1; continue; }
+            if (e == p) {
+                e = p + 1;
+                continue;
+            }
             in.ids[n++] = v;
         }
         free(idt);
@@ -167,8 +201,8 @@ static void reference_cases(void) {
         float *ref = (float *)test_slurp(path, &rb);
         CHECKF(ref != NULL, "cannot read %s", path);
         /* 1-frame windows everywhere on short cases; on longer ones for the first frames. */
-        sched all[3] = { { mid || quick ? 24 : 100000, 97, 97 }, { 0, 3, 50 }, { 0, 13, 200 } };
-        sched one[1] = { { 0, 8, 160 } };
+        sched all[3] = {{mid || quick ? 24 : 100000, 97, 97}, {0, 3, 50}, {0, 13, 200}};
+        sched one[1] = {{0, 8, 160}};
         compare(outf, g, &in, 0, ref, rb / 4, big ? one : all, big ? 1 : quick ? 1 : 3);
         free(ref);
         vx_graph_free(g);
@@ -183,12 +217,16 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     int rc = vx_graph_load(path, &g, err, sizeof err);
     if (!rc) rc = vx_graph_split_piper(g, err, sizeof err);
     CHECKF(rc == 0, "%s: %s", path, err);
-    if (rc) { vx_graph_free(g); return; }
+    if (rc) {
+        vx_graph_free(g);
+        return;
+    }
     vx_split_info si;
     vx_graph_split_get(g, &si);
     printf("%s: %s\n", name, si.note);
     CHECKF(si.ok, "%s: no split: %s", name, si.note);
-    CHECK(si.halo_left > 0 && si.halo_left <= halo_max && si.halo_right > 0 && si.halo_right <= halo_max);
+    CHECK(si.halo_left > 0 && si.halo_left <= halo_max && si.halo_right > 0 &&
+          si.halo_right <= halo_max);
     CHECK(si.out_rate == 256);
     CHECK(si.n_frame > 100 && si.n_front > si.n_frame);
     /* Random ids (valid: below the id map's size, 0..99 for both configs), with and
@@ -197,17 +235,23 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     memset(&in, 0, sizeof in);
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     for (int i = 0; i < n_ids; i++) {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
         in.ids[i] = i == 0 ? 1 : i == n_ids - 1 ? 2 : i % 2 ? 0 : (int64_t)(3 + x % 60);
     }
     in.sid = 1;
     make_inputs(g, &in, n_ids);
-    sched ss[3] = { { 30, 5, 40 }, { 0, 1, 300 }, { 0, 8, 160 } };
-    in.scales[0] = 0; in.scales[1] = 1; in.scales[2] = 0;
+    sched ss[3] = {{30, 5, 40}, {0, 1, 300}, {0, 8, 160}};
+    in.scales[0] = 0;
+    in.scales[1] = 1;
+    in.scales[2] = 0;
     char what[160];
     snprintf(what, sizeof what, "%s random %d ids", name, n_ids);
     compare(what, g, &in, 7, NULL, 0, ss, quick ? 1 : 3);
-    in.scales[0] = 0.667f; in.scales[1] = 1; in.scales[2] = 0.8f;
+    in.scales[0] = 0.667f;
+    in.scales[1] = 1;
+    in.scales[2] = 0.8f;
     snprintf(what, sizeof what, "%s random %d ids, noise on", name, n_ids);
     compare(what, g, &in, 12345, NULL, 0, ss, quick ? 1 : 3);
     vx_graph_free(g);

@@ -29,7 +29,8 @@ static void decode(const uint8_t *m, size_t n) {
     }
     Vox__V1__TextChunk *t = vox__v1__text_chunk__unpack(NULL, n, m);
     if (t) vox__v1__text_chunk__free_unpacked(t, NULL);
-    Grpc__Health__V1__HealthCheckRequest *h = grpc__health__v1__health_check_request__unpack(NULL, n, m);
+    Grpc__Health__V1__HealthCheckRequest *h =
+        grpc__health__v1__health_check_request__unpack(NULL, n, m);
     if (h) grpc__health__v1__health_check_request__free_unpacked(h, NULL);
 }
 

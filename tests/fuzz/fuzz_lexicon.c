@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (vx_lex_from_memory(img, n, &l, err, sizeof err)) abort();
         vx_norm o;
         vx_norm_opts no = {"en-us", 1, l, 1};
-        if (vx_normalize_opts(&no, (const char *)data, size, &o, err, sizeof err) == 0) vx_norm_free(&o);
+        if (vx_normalize_opts(&no, (const char *)data, size, &o, err, sizeof err) == 0)
+            vx_norm_free(&o);
         vx_lex_release(l);
         free(img);
     }

@@ -29,9 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (int k = 0; k < nd->n_attrs; k++) {
                 const vx_attr *a = &nd->attrs[k];
                 sum += strlen(a->name);
-                if (a->type == VX_ATTR_INTS) for (int64_t j = 0; j < a->n; j++) sum += (uint64_t)a->ints[j];
-                if (a->type == VX_ATTR_FLOATS) for (int64_t j = 0; j < a->n; j++) sum += (uint64_t)(a->floats[j] != 0);
-                if (a->type == VX_ATTR_STRING || a->type == VX_ATTR_STRINGS) sum += a->s_len ? (uint8_t)a->s[a->s_len - 1] : 0;
+                if (a->type == VX_ATTR_INTS)
+                    for (int64_t j = 0; j < a->n; j++) sum += (uint64_t)a->ints[j];
+                if (a->type == VX_ATTR_FLOATS)
+                    for (int64_t j = 0; j < a->n; j++) sum += (uint64_t)(a->floats[j] != 0);
+                if (a->type == VX_ATTR_STRING || a->type == VX_ATTR_STRINGS)
+                    sum += a->s_len ? (uint8_t)a->s[a->s_len - 1] : 0;
                 if (a->type == VX_ATTR_TENSOR || a->type == VX_ATTR_TENSORS)
                     for (int64_t j = 0; j < a->n; j++) {
                         size_t n = vx_tensor_bytes(&a->t[j]);
@@ -41,10 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         for (int i = 0; i < m->n_inputs; i++) sum += strlen(m->inputs[i].name);
         for (int i = 0; i < m->n_outputs; i++) sum += strlen(m->outputs[i].name);
-        for (int i = 0; i < m->n_meta; i++) sum += strlen(m->meta[i].key) + strlen(m->meta[i].value);
+        for (int i = 0; i < m->n_meta; i++)
+            sum += strlen(m->meta[i].key) + strlen(m->meta[i].value);
         (void)sum;
     } else if (!err[0] || m) {
-        abort();  /* every refusal must explain itself and return no model */
+        abort(); /* every refusal must explain itself and return no model */
     }
     vx_model_free(m);
     return 0;

@@ -16,8 +16,10 @@ static vx_piper_config *g_cfg;
 static void load_cfg(void) {
     static const char json[] =
         "{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en-us\"},\"num_symbols\":200,"
-        "\"num_speakers\":1,\"vowel_clusters\":[[\"a\",\"ɪ\"]],\"phoneme_map\":{\"ə\":[\"a\",\"ɪ\"]},"
-        "\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\" \":[3],\"a\":[14],\"ɪ\":[74],\"aɪ\":[161],"
+        "\"num_speakers\":1,\"vowel_clusters\":[[\"a\",\"ɪ\"]],\"phoneme_map\":{\"ə\":[\"a\",\"ɪ\"]"
+        "},"
+        "\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\" "
+        "\":[3],\"a\":[14],\"ɪ\":[74],\"aɪ\":[161],"
         "\".\":[10],\",\":[8]}}";
     char err[128];
     if (vx_piper_config_parse(json, sizeof json - 1, &g_cfg, err, sizeof err)) abort();
@@ -40,12 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (s[i].offset + s[i].length > len) abort();
         for (size_t w = 0; w < s[i].n_words; w++)
             if (s[i].words[w].offset + s[i].words[w].length > len ||
-                s[i].words[w].ph_start > s[i].words[w].ph_end || s[i].words[w].ph_end > s[i].n_phonemes)
+                s[i].words[w].ph_start > s[i].words[w].ph_end ||
+                s[i].words[w].ph_end > s[i].n_phonemes)
                 abort();
         int64_t *ids;
         int32_t *src;
         size_t ni;
-        if (vx_phonemes_to_ids(g_cfg, s[i].phonemes, s[i].n_phonemes, &ids, &ni, &src, err, sizeof err) == 0) {
+        if (vx_phonemes_to_ids(g_cfg, s[i].phonemes, s[i].n_phonemes, &ids, &ni, &src, err,
+                               sizeof err) == 0) {
             for (size_t k = 0; k < ni; k++)
                 if (src[k] >= (int32_t)s[i].n_phonemes) abort();
             free(ids);

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (o != x.text.len) abort();
         for (size_t i = 0; i < x.nb; i++)
-            if (x.b[i].lo > x.b[i].hi || x.b[i].hi > x.text.len || (i && x.b[i].lo < x.b[i - 1].hi)) abort();
+            if (x.b[i].lo > x.b[i].hi || x.b[i].hi > x.text.len || (i && x.b[i].lo < x.b[i - 1].hi))
+                abort();
         for (size_t i = 0; i < x.nm; i++)
             if (x.m[i].pos > x.text.len || x.m[i].src > size || x.m[i].block > x.nb) abort();
         vx_ssml_free(&x);

@@ -7,7 +7,7 @@ static vox_voice *voice;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!voice && vox_voice_load("espeak:en-us", NULL, &voice, NULL, 0) != VOX_OK) abort();
-    if (size > 512) return 0;   /* long inputs only cost time; limits are tested elsewhere */
+    if (size > 512) return 0; /* long inputs only cost time; limits are tested elsewhere */
     vox_span *sp = NULL;
     size_t n = 0;
     if (vox_split_sentences(voice, (const char *)data, size, &sp, &n, NULL, 0) == VOX_OK) {

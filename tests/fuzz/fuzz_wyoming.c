@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (rc == VX_WY_MORE && !used) break;
         if (rc == VX_WY_EVENT) {
-            if (!ev.data || !cJSON_IsObject(ev.data) || !memchr(ev.type, 0, sizeof ev.type)) abort();
+            if (!ev.data || !cJSON_IsObject(ev.data) || !memchr(ev.type, 0, sizeof ev.type))
+                abort();
             if (ev.payload_len > lim.max_payload) abort();
             if (ev.payload_len &&
                 (ev.payload < p + off || ev.payload + ev.payload_len > p + off + used))
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
             vx_wy_event_free(&ev);
         }
-        if (!used) abort();   /* EVENT and BAD always consume */
+        if (!used) abort(); /* EVENT and BAD always consume */
         off += used;
     }
     char head[256];

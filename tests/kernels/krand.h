@@ -9,7 +9,9 @@
 
 static uint64_t rs = KRAND_SEED;
 static uint32_t rnd(void) {
-    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
     return (uint32_t)(rs >> 11);
 }
 static inline int64_t rint_in(int64_t lo, int64_t hi) {

@@ -45,33 +45,43 @@ static float maxabs(const float *x, int64_t n) {
     return m;
 }
 
-#define U_BF16 (1.0 / 256.0)   /* bf16 unit roundoff: 8 significant bits */
-#define TIGHT 2e-6              /* SIMD vs emulation, relative to sum |w x| */
+#define U_BF16 (1.0 / 256.0) /* bf16 unit roundoff: 8 significant bits */
+#define TIGHT  2e-6          /* SIMD vs emulation, relative to sum |w x| */
 
 typedef struct stats {
-    double ref_ratio;   /* max |emul - fp32| / bound */
-    double simd_rel;    /* max |simd - emul| / (sum |w x| + |b| + |r|) */
-    int simd_exact;     /* outputs bit-identical to the emulation */
+    double ref_ratio; /* max |emul - fp32| / bound */
+    double simd_rel;  /* max |simd - emul| / (sum |w x| + |b| + |r|) */
+    int simd_exact;   /* outputs bit-identical to the emulation */
     int64_t simd_n;
 } stats;
 
 static void rand_conv(vx_conv1d_params *p, int big) {
-    int64_t g = (rnd() % 4 == 0) ? (int64_t[]){ 2, 3, 4 }[rnd() % 3] : 1;
-    int64_t cig = big ? rint_in(16, 96) : rint_in(1, 20), cog = big ? rint_in(16, 96) : rint_in(1, 20);
-    if (g > 1 && rnd() % 3 == 0) { cig = 1; cog = rint_in(1, 2); }
-    p->group = g; p->c_in = cig * g; p->c_out = cog * g;
-    p->k = (int64_t[]){ 1, 2, 3, 5, 7, 11 }[rnd() % 6];
+    int64_t g = (rnd() % 4 == 0) ? (int64_t[]){2, 3, 4}[rnd() % 3] : 1;
+    int64_t cig = big ? rint_in(16, 96) : rint_in(1, 20),
+            cog = big ? rint_in(16, 96) : rint_in(1, 20);
+    if (g > 1 && rnd() % 3 == 0) {
+        cig = 1;
+        cog = rint_in(1, 2);
+    }
+    p->group = g;
+    p->c_in = cig * g;
+    p->c_out = cog * g;
+    p->k = (int64_t[]){1, 2, 3, 5, 7, 11}[rnd() % 6];
     p->dilation = (rnd() % 2) ? 1 : rint_in(1, 12);
     p->stride = (rnd() % 4) ? 1 : rint_in(2, 4);
     p->t_in = big ? rint_in(300, 1500) : rint_in(1, 900);
     p->pad = rint_in(0, (p->k - 1) * p->dilation + 2);
     int64_t span = (p->k - 1) * p->dilation, padr = rint_in(0, span + 2);
     int64_t tout = p->t_in + p->pad + padr - span - 1;
-    if (tout < 0) { p->pad += -tout; tout = 0; }
+    if (tout < 0) {
+        p->pad += -tout;
+        tout = 0;
+    }
     p->t_out = tout / p->stride + 1;
     p->ldx = p->t_in + rint_in(0, 5);
     p->ldy = p->t_out + rint_in(0, 5);
-    p->t_begin = 0; p->t_end = p->t_out;
+    p->t_begin = 0;
+    p->t_end = p->t_out;
 }
 
 /* Error bound of fmt against the FP32 result, per output, into bnd[c_out][ldy]:
@@ -79,8 +89,8 @@ static void rand_conv(vx_conv1d_params *p, int big) {
  * |w| sx/2 + |x| sw/2 + sw sx/4 (sx from the largest |x|, which bounds every block's
  * scale; sw per output channel) plus the same FP32 slack. Built from FP32 reference
  * convolutions of |x|, |w| and ones. */
-static void conv_bound(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *xa,
-                       const float *w, const float *bias, const float *res, float *bnd) {
+static void conv_bound(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *xa, const float *w,
+                       const float *bias, const float *res, float *bnd) {
     int64_t cig = p->c_in / p->group, nw = p->c_out * cig * p->k, nx = p->c_in * p->ldx;
     int64_t ny = p->c_out * p->ldy;
     float *aw = fabs_copy(w, nw), *ax = fabs_copy(xa, nx);
@@ -98,15 +108,17 @@ static void conv_bound(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *
         vx_conv1d_ref(p, ax, ones_w, NULL, sum_x);
         vx_conv1d_ref(p, ones_x, ones_w, NULL, cnt);
         sw = malloc((size_t)p->c_out * sizeof *sw);
-        for (int64_t co = 0; co < p->c_out; co++) sw[co] = maxabs(w + co * cig * p->k, cig * p->k) / 127.0f;
+        for (int64_t co = 0; co < p->c_out; co++)
+            sw[co] = maxabs(w + co * cig * p->k, cig * p->k) / 127.0f;
     }
     for (int64_t co = 0; co < p->c_out; co++)
         for (int64_t t = 0; t < p->t_out; t++) {
             int64_t i = co * p->ldy + t;
-            double slack = 1e-5 * (swx[i] + (bias ? fabsf(bias[co]) : 0) + (res ? fabsf(res[i]) : 0)) + 1e-30;
-            double b = fmt == VX_LOWP_BF16
-                           ? (2 * U_BF16 + U_BF16 * U_BF16) * swx[i]
-                           : 0.5 * sx * sum_w[i] + 0.5 * sw[co] * sum_x[i] + 0.25 * sw[co] * sx * cnt[i];
+            double slack =
+                1e-5 * (swx[i] + (bias ? fabsf(bias[co]) : 0) + (res ? fabsf(res[i]) : 0)) + 1e-30;
+            double b = fmt == VX_LOWP_BF16 ? (2 * U_BF16 + U_BF16 * U_BF16) * swx[i]
+                                           : 0.5 * sx * sum_w[i] + 0.5 * sw[co] * sum_x[i] +
+                                                 0.25 * sw[co] * sx * cnt[i];
             bnd[i] = (float)((b + slack) * 1.0001);
         }
     /* the scale for stats::simd_rel goes in the padding-free half: reuse swx */
@@ -116,8 +128,15 @@ static void conv_bound(vx_lowp_fmt fmt, const vx_conv1d_params *p, const float *
             swx[i] += (bias ? fabsf(bias[co]) : 0) + (res ? fabsf(res[i]) : 0) + 1e-30f;
         }
     memcpy(bnd + ny, swx, (size_t)ny * sizeof *swx);
-    free(aw); free(ax); free(swx); free(sum_w); free(sum_x); free(cnt); free(ones_x);
-    free(ones_w); free(sw);
+    free(aw);
+    free(ax);
+    free(swx);
+    free(sum_w);
+    free(sum_x);
+    free(cnt);
+    free(ones_x);
+    free(ones_w);
+    free(sw);
 }
 
 /* got vs want over the written outputs: ratio to bnd (returns max), untouched elsewhere */
@@ -131,14 +150,15 @@ static double cmp_bound(const float *got, const float *want, const float *bnd, i
 }
 
 /* Runs kern over [t_begin, t_end) in random pieces (results must not depend on it). */
-static int conv_pieces(const vx_lowp_kernels *k, vx_conv1d_params p, const float *x,
-                       const void *pk, const float *bias, const vx_conv1d_fuse *f, float *y) {
+static int conv_pieces(const vx_lowp_kernels *k, vx_conv1d_params p, const float *x, const void *pk,
+                       const float *bias, const vx_conv1d_fuse *f, float *y) {
     int64_t b = p.t_begin, e = p.t_end;
     if (rnd() % 2) return vx_lowp_conv1d(k, &p, x, pk, bias, f, y);
     for (int64_t t = b; t < e;) {
         int64_t t1 = t + rint_in(1, 500);
         if (t1 > e) t1 = e;
-        p.t_begin = t; p.t_end = t1;
+        p.t_begin = t;
+        p.t_end = t1;
         int rc = vx_lowp_conv1d(k, &p, x, pk, bias, f, y);
         if (rc) return rc;
         t = t1;
@@ -156,25 +176,35 @@ static void test_conv(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
         int fused = rnd() % 2;
         float alpha = 0.1f;
         float *res = fused ? rbuf(ny) : NULL;
-        vx_conv1d_fuse fu = { 1, alpha, res, p.ldy };
+        vx_conv1d_fuse fu = {1, alpha, res, p.ldy};
         float *xa = malloc((size_t)(p.c_in * p.ldx) * sizeof *xa);
-        for (int64_t i = 0; i < p.c_in * p.ldx; i++) xa[i] = fused && x[i] < 0 ? x[i] * alpha : x[i];
+        for (int64_t i = 0; i < p.c_in * p.ldx; i++)
+            xa[i] = fused && x[i] < 0 ? x[i] * alpha : x[i];
         size_t nb = vx_lowp_pack_bytes(fmt, &p);
         CHECK(nb > 0);
         void *pk = malloc(nb);
         vx_lowp_pack(fmt, &p, w, pk);
-        float *ye = fill(ny, -7.0f), *yr = malloc((size_t)ny * sizeof *yr), *bnd = malloc((size_t)ny * 2 * sizeof *bnd);
+        float *ye = fill(ny, -7.0f), *yr = malloc((size_t)ny * sizeof *yr),
+              *bnd = malloc((size_t)ny * 2 * sizeof *bnd);
         int rc = vx_lowp_conv1d(emul, &p, x, pk, bias, fused ? &fu : NULL, ye);
         CHECK_EQ_INT(rc, 0);
         vx_conv1d_ref(&p, xa, w, bias, yr);
-        if (res) for (int64_t i = 0; i < ny; i++) yr[i] += res[i];
+        if (res)
+            for (int64_t i = 0; i < ny; i++) yr[i] += res[i];
         conv_bound(fmt, &p, xa, w, bias, res, bnd);
-        for (int64_t co = 0; co < p.c_out; co++)   /* padding columns stay untouched */
-            for (int64_t t = p.t_out; t < p.ldy; t++) { yr[co * p.ldy + t] = -7.0f; bnd[co * p.ldy + t] = 1; bnd[ny + co * p.ldy + t] = 1; }
+        for (int64_t co = 0; co < p.c_out; co++) /* padding columns stay untouched */
+            for (int64_t t = p.t_out; t < p.ldy; t++) {
+                yr[co * p.ldy + t] = -7.0f;
+                bnd[co * p.ldy + t] = 1;
+                bnd[ny + co * p.ldy + t] = 1;
+            }
         double r = cmp_bound(ye, yr, bnd, ny);
-        CHECKF(r <= 1.0, "%s conv vs fp32: err/bound %.3g ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld",
-               emul->name, r, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
-               (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in);
+        CHECKF(r <= 1.0,
+               "%s conv vs fp32: err/bound %.3g ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld "
+               "pad=%lld tin=%lld",
+               emul->name, r, (long long)p.c_in, (long long)p.c_out, (long long)p.group,
+               (long long)p.k, (long long)p.stride, (long long)p.dilation, (long long)p.pad,
+               (long long)p.t_in);
         if (!(r <= st->ref_ratio)) st->ref_ratio = r;
         if (simd) {
             float *ys = fill(ny, -7.0f);
@@ -187,15 +217,26 @@ static void test_conv(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
                 if (!(d <= e)) e = d;
                 if (memcmp(&ys[i], &ye[i], 4)) exact = 0;
             }
-            CHECKF(e <= TIGHT, "%s conv vs emulation: rel %.3g ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld",
-                   simd->name, e, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
-                   (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in);
+            CHECKF(e <= TIGHT,
+                   "%s conv vs emulation: rel %.3g ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld "
+                   "pad=%lld tin=%lld",
+                   simd->name, e, (long long)p.c_in, (long long)p.c_out, (long long)p.group,
+                   (long long)p.k, (long long)p.stride, (long long)p.dilation, (long long)p.pad,
+                   (long long)p.t_in);
             if (!(e <= st->simd_rel)) st->simd_rel = e;
             st->simd_exact += exact;
             st->simd_n++;
             free(ys);
         }
-        free(x); free(w); free(bias); free(res); free(xa); free(pk); free(ye); free(yr); free(bnd);
+        free(x);
+        free(w);
+        free(bias);
+        free(res);
+        free(xa);
+        free(pk);
+        free(ye);
+        free(yr);
+        free(bnd);
     }
 }
 
@@ -203,17 +244,27 @@ static void test_conv(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
  * is taken over all taps of an output channel, which bounds every phase's scale). */
 static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
     const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
-    static const int64_t piper[][3] = { { 8, 16, 4 }, { 2, 4, 1 }, { 4, 8, 2 } };
+    static const int64_t piper[][3] = {{8, 16, 4}, {2, 4, 1}, {4, 8, 2}};
     for (int it = 0; it < 60 / iter_div(); it++) {
-        vx_convtr1d_params p = { .group = 1, .dilation = 1 };
+        vx_convtr1d_params p = {.group = 1, .dilation = 1};
         int big = it % 10 == 0;
         p.c_in = big ? rint_in(16, 96) : rint_in(1, 20);
         p.c_out = big ? rint_in(16, 96) : rint_in(1, 20);
-        if (it < 3) { p.stride = piper[it][0]; p.k = piper[it][1]; p.pad = piper[it][2]; }
-        else { p.stride = rint_in(1, 9); p.k = rint_in(1, 17); p.pad = rint_in(0, p.k - 1); }
+        if (it < 3) {
+            p.stride = piper[it][0];
+            p.k = piper[it][1];
+            p.pad = piper[it][2];
+        } else {
+            p.stride = rint_in(1, 9);
+            p.k = rint_in(1, 17);
+            p.pad = rint_in(0, p.k - 1);
+        }
         p.t_in = big ? rint_in(50, 300) : rint_in(1, 120);
         p.t_out = (p.t_in - 1) * p.stride + p.k - 2 * p.pad + rint_in(0, p.stride - 1);
-        if (p.t_out < 1) { p.pad = 0; p.t_out = (p.t_in - 1) * p.stride + p.k; }
+        if (p.t_out < 1) {
+            p.pad = 0;
+            p.t_out = (p.t_in - 1) * p.stride + p.k;
+        }
         int64_t nx = p.c_in * p.t_in, nw = p.c_in * p.c_out * p.k, ny = p.c_out * p.t_out;
         float *x = rbuf(nx), *w = rbuf(nw), *bias = (rnd() % 3) ? rbuf(p.c_out) : NULL;
         size_t nb = vx_lowp_convtr_pack_bytes(fmt, &p);
@@ -223,9 +274,11 @@ static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st)
         float *ye = fill(ny, NAN), *yr = malloc((size_t)ny * sizeof *yr);
         CHECK_EQ_INT(vx_lowp_convtr1d_range(emul, &p, x, pk, bias, 0, p.t_out, ye), 0);
         vx_convtr1d_ref(&p, x, w, bias, yr);
-        float *ax = fabs_copy(x, nx), *aw = fabs_copy(w, nw), *swx = malloc((size_t)ny * sizeof *swx);
+        float *ax = fabs_copy(x, nx), *aw = fabs_copy(w, nw),
+              *swx = malloc((size_t)ny * sizeof *swx);
         vx_convtr1d_ref(&p, ax, aw, NULL, swx);
-        float *sum_w = malloc((size_t)ny * sizeof *sum_w), *sum_x = malloc((size_t)ny * sizeof *sum_x);
+        float *sum_w = malloc((size_t)ny * sizeof *sum_w),
+              *sum_x = malloc((size_t)ny * sizeof *sum_x);
         float *cnt = malloc((size_t)ny * sizeof *cnt), *o_x = fill(nx, 1.0f), *o_w = fill(nw, 1.0f);
         vx_convtr1d_ref(&p, o_x, aw, NULL, sum_w);
         vx_convtr1d_ref(&p, ax, o_w, NULL, sum_x);
@@ -234,22 +287,26 @@ static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st)
         double worst = 0, e = 0;
         for (int64_t co = 0; co < p.c_out; co++) {
             float m = 0;
-            for (int64_t ci = 0; ci < p.c_in; ci++) m = fmaxf(m, maxabs(w + (ci * p.c_out + co) * p.k, p.k));
+            for (int64_t ci = 0; ci < p.c_in; ci++)
+                m = fmaxf(m, maxabs(w + (ci * p.c_out + co) * p.k, p.k));
             float sw = m / 127.0f;
             for (int64_t t = 0; t < p.t_out; t++) {
                 int64_t i = co * p.t_out + t;
                 double scale = swx[i] + (bias ? fabsf(bias[co]) : 0) + 1e-30;
                 double b = fmt == VX_LOWP_BF16 ? (2 * U_BF16 + U_BF16 * U_BF16) * swx[i]
-                                               : 0.5 * sx * sum_w[i] + 0.5 * sw * sum_x[i] + 0.25 * sw * sx * cnt[i];
+                                               : 0.5 * sx * sum_w[i] + 0.5 * sw * sum_x[i] +
+                                                     0.25 * sw * sx * cnt[i];
                 b = (b + 1e-5 * scale) * 1.0001;
                 double d = fabs((double)ye[i] - yr[i]) / b;
                 if (!(d <= worst)) worst = d;
                 swx[i] = (float)scale;
             }
         }
-        CHECKF(worst <= 1.0, "%s convtr vs fp32: err/bound %.3g ci=%lld co=%lld k=%lld s=%lld pad=%lld tin=%lld tout=%lld",
-               emul->name, worst, (long long)p.c_in, (long long)p.c_out, (long long)p.k, (long long)p.stride,
-               (long long)p.pad, (long long)p.t_in, (long long)p.t_out);
+        CHECKF(worst <= 1.0,
+               "%s convtr vs fp32: err/bound %.3g ci=%lld co=%lld k=%lld s=%lld pad=%lld tin=%lld "
+               "tout=%lld",
+               emul->name, worst, (long long)p.c_in, (long long)p.c_out, (long long)p.k,
+               (long long)p.stride, (long long)p.pad, (long long)p.t_in, (long long)p.t_out);
         if (!(worst <= st->ref_ratio)) st->ref_ratio = worst;
         if (simd) {
             float *ys = fill(ny, NAN);
@@ -267,16 +324,30 @@ static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st)
                 if (!(d <= e)) e = d;
                 if (memcmp(&ys[i], &ye[i], 4)) exact = 0;
             }
-            CHECKF(e <= TIGHT, "%s convtr vs emulation: rel %.3g ci=%lld co=%lld k=%lld s=%lld pad=%lld tin=%lld",
-                   simd->name, e, (long long)p.c_in, (long long)p.c_out, (long long)p.k, (long long)p.stride,
-                   (long long)p.pad, (long long)p.t_in);
+            CHECKF(
+                e <= TIGHT,
+                "%s convtr vs emulation: rel %.3g ci=%lld co=%lld k=%lld s=%lld pad=%lld tin=%lld",
+                simd->name, e, (long long)p.c_in, (long long)p.c_out, (long long)p.k,
+                (long long)p.stride, (long long)p.pad, (long long)p.t_in);
             if (!(e <= st->simd_rel)) st->simd_rel = e;
             st->simd_exact += exact;
             st->simd_n++;
             free(ys);
         }
-        free(x); free(w); free(bias); free(pk); free(ye); free(yr); free(ax); free(aw); free(swx);
-        free(sum_w); free(sum_x); free(cnt); free(o_x); free(o_w);
+        free(x);
+        free(w);
+        free(bias);
+        free(pk);
+        free(ye);
+        free(yr);
+        free(ax);
+        free(aw);
+        free(swx);
+        free(sum_w);
+        free(sum_x);
+        free(cnt);
+        free(o_x);
+        free(o_w);
     }
 }
 
@@ -288,7 +359,8 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
         int64_t lda = k + rint_in(0, 3), ldb = n + rint_in(0, 3), ldc = n + rint_in(0, 3);
         int acc = rnd() % 2;
         float *a = rbuf(m * lda), *b = rbuf(k * ldb), *c0 = rbuf(m * ldc);
-        float *ce = malloc((size_t)(m * ldc) * sizeof *ce), *cr = malloc((size_t)(m * ldc) * sizeof *cr);
+        float *ce = malloc((size_t)(m * ldc) * sizeof *ce),
+              *cr = malloc((size_t)(m * ldc) * sizeof *cr);
         memcpy(ce, c0, (size_t)(m * ldc) * sizeof *ce);
         memcpy(cr, c0, (size_t)(m * ldc) * sizeof *cr);
         void *pk = malloc(vx_lowp_gemm_pack_bytes(fmt, m, k));
@@ -296,7 +368,8 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
         CHECK_EQ_INT(vx_lowp_gemm(emul, m, n, k, pk, b, ldb, NULL, acc, ce, ldc), 0);
         vx_sgemm_ref(0, 0, m, n, k, 1.0f, a, lda, b, ldb, acc ? 1.0f : 0.0f, cr, ldc);
         /* sum |a||b| per output, for the bound */
-        float *aa = fabs_copy(a, m * lda), *ab = fabs_copy(b, k * ldb), *s = malloc((size_t)(m * ldc) * sizeof *s);
+        float *aa = fabs_copy(a, m * lda), *ab = fabs_copy(b, k * ldb),
+              *s = malloc((size_t)(m * ldc) * sizeof *s);
         vx_sgemm_ref(0, 0, m, n, k, 1.0f, aa, lda, ab, ldb, 0.0f, s, ldc);
         float sx = maxabs(b, k * ldb) / 127.0f;
         double worst = 0;
@@ -308,8 +381,9 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
                 double sb = 0;
                 for (int64_t p = 0; p < k; p++) sb += fabsf(b[p * ldb + j]);
                 double sc = s[i * ldc + j] + (acc ? fabsf(c0[i * ldc + j]) : 0) + 1e-30;
-                double bd = fmt == VX_LOWP_BF16 ? (2 * U_BF16 + U_BF16 * U_BF16) * s[i * ldc + j]
-                                                : 0.5 * sx * sa + 0.5 * sw * sb + 0.25 * sw * sx * k;
+                double bd = fmt == VX_LOWP_BF16
+                                ? (2 * U_BF16 + U_BF16 * U_BF16) * s[i * ldc + j]
+                                : 0.5 * sx * sa + 0.5 * sw * sb + 0.25 * sw * sx * k;
                 bd = (bd + 1e-5 * sc) * 1.0001;
                 double d = fabs((double)ce[i * ldc + j] - cr[i * ldc + j]) / bd;
                 if (!(d <= worst)) worst = d;
@@ -317,8 +391,8 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
             }
             for (int64_t j = n; j < ldc; j++) CHECK(ce[i * ldc + j] == c0[i * ldc + j]);
         }
-        CHECKF(worst <= 1.0, "%s gemm vs fp32: err/bound %.3g m=%lld n=%lld k=%lld", emul->name, worst,
-               (long long)m, (long long)n, (long long)k);
+        CHECKF(worst <= 1.0, "%s gemm vs fp32: err/bound %.3g m=%lld n=%lld k=%lld", emul->name,
+               worst, (long long)m, (long long)n, (long long)k);
         if (!(worst <= st->ref_ratio)) st->ref_ratio = worst;
         if (simd) {
             float *cs = malloc((size_t)(m * ldc) * sizeof *cs);
@@ -328,8 +402,9 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
             int exact = 1;
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < ldc; j++) {
-                    double d = j < n ? fabs((double)cs[i * ldc + j] - ce[i * ldc + j]) / s[i * ldc + j]
-                                     : (cs[i * ldc + j] == ce[i * ldc + j] ? 0 : 1);
+                    double d =
+                        j < n ? fabs((double)cs[i * ldc + j] - ce[i * ldc + j]) / s[i * ldc + j]
+                              : (cs[i * ldc + j] == ce[i * ldc + j] ? 0 : 1);
                     if (!(d <= e)) e = d;
                     if (memcmp(&cs[i * ldc + j], &ce[i * ldc + j], 4)) exact = 0;
                 }
@@ -340,7 +415,15 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
             st->simd_n++;
             free(cs);
         }
-        free(a); free(b); free(c0); free(ce); free(cr); free(pk); free(aa); free(ab); free(s);
+        free(a);
+        free(b);
+        free(c0);
+        free(ce);
+        free(cr);
+        free(pk);
+        free(aa);
+        free(ab);
+        free(s);
     }
 }
 
@@ -348,11 +431,11 @@ static void test_gemm(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
 static void test_bf16_round(void) {
     CHECK_EQ_INT(vx_bf16_from_f32(1.0f), 0x3f80);
     CHECK_EQ_INT(vx_bf16_from_f32(-2.0f), 0xc000);
-    uint32_t u = 0x3f808000u;   /* exactly halfway, even below: rounds down */
+    uint32_t u = 0x3f808000u; /* exactly halfway, even below: rounds down */
     float f;
     memcpy(&f, &u, 4);
     CHECK_EQ_INT(vx_bf16_from_f32(f), 0x3f80);
-    u = 0x3f818000u;            /* halfway, odd below: rounds up */
+    u = 0x3f818000u; /* halfway, odd below: rounds up */
     memcpy(&f, &u, 4);
     CHECK_EQ_INT(vx_bf16_from_f32(f), 0x3f82);
     u = 0x3f808001u;
@@ -360,16 +443,26 @@ static void test_bf16_round(void) {
     CHECK_EQ_INT(vx_bf16_from_f32(f), 0x3f81);
     CHECK_EQ_INT(vx_bf16_from_f32(1e-40f), 0);
     CHECK_EQ_INT(vx_bf16_from_f32(-1e-40f), 0x8000);
-    CHECK_EQ_INT(vx_bf16_from_f32(3.4e38f), 0x7f80);   /* rounds past the largest bf16 */
+    CHECK_EQ_INT(vx_bf16_from_f32(3.4e38f), 0x7f80); /* rounds past the largest bf16 */
     CHECK((vx_bf16_from_f32(NAN) & 0x7fc0) == 0x7fc0);
     CHECK(vx_bf16_to_f32(vx_bf16_from_f32(INFINITY)) == INFINITY);
 }
 
 /* NaN in, NaN out (int8: the block it falls in); bad shapes are refused. */
 static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
-    vx_conv1d_params p = { .c_in = 4, .c_out = 3, .group = 1, .t_in = 1000, .t_out = 1000, .k = 3,
-                           .stride = 1, .dilation = 1, .pad = 1, .ldx = 1000, .ldy = 1000,
-                           .t_begin = 0, .t_end = 1000 };
+    vx_conv1d_params p = {.c_in = 4,
+                          .c_out = 3,
+                          .group = 1,
+                          .t_in = 1000,
+                          .t_out = 1000,
+                          .k = 3,
+                          .stride = 1,
+                          .dilation = 1,
+                          .pad = 1,
+                          .ldx = 1000,
+                          .ldy = 1000,
+                          .t_begin = 0,
+                          .t_end = 1000};
     float *x = rbuf(4 * 1000), *w = rbuf(4 * 3 * 3), *y = fill(3 * 1000, 0.0f);
     x[2 * 1000 + 500] = NAN;
     void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
@@ -380,15 +473,21 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
     vx_conv1d_params bad = p;
     bad.t_end = 1001;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
-    bad = p; bad.group = 3;
+    bad = p;
+    bad.group = 3;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
-    bad = p; bad.k = VX_LOWP_MAX_K + 1;
+    bad = p;
+    bad.k = VX_LOWP_MAX_K + 1;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
     CHECK_EQ_INT(vx_lowp_pack_bytes(fmt, &bad), 0);
-    bad = p; bad.ldx = 10;
+    bad = p;
+    bad.ldx = 10;
     CHECK_EQ_INT(vx_lowp_conv1d(k, &bad, x, pk, NULL, NULL, y), VOX_ERR_ARG);
     CHECK_EQ_INT(vx_lowp_conv1d(k, &p, x, NULL, NULL, NULL, y), VOX_ERR_ARG);
-    free(x); free(w); free(y); free(pk);
+    free(x);
+    free(w);
+    free(y);
+    free(pk);
 }
 
 /* Through the engine's parallel drivers (conv_par.h, via vx_lowp_fused): time-split,
@@ -399,29 +498,56 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
     const vx_kernels *f = vx_lowp_fused(k);
     CHECK(f != NULL && f->conv1d_fused_f32 && f->convtr1d_range_f32);
     for (int it = 0; it < 12 / (iter_div() > 1 ? 3 : 1); it++) {
-        int64_t C = rint_in(8, 40), K = (int64_t[]){ 3, 7, 11 }[it % 3], d = (int64_t[]){ 1, 3, 5 }[rnd() % 3];
+        int64_t C = rint_in(8, 40), K = (int64_t[]){3, 7, 11}[it % 3],
+                d = (int64_t[]){1, 3, 5}[rnd() % 3];
         int64_t T = rint_in(500, 5000), span = (K - 1) * d;
-        vx_conv1d_params p = { .c_in = C, .c_out = C, .group = 1, .t_in = T, .t_out = T, .k = K,
-                               .stride = 1, .dilation = d, .pad = span / 2, .ldx = T, .ldy = T,
-                               .t_begin = 0, .t_end = T };
+        vx_conv1d_params p = {.c_in = C,
+                              .c_out = C,
+                              .group = 1,
+                              .t_in = T,
+                              .t_out = T,
+                              .k = K,
+                              .stride = 1,
+                              .dilation = d,
+                              .pad = span / 2,
+                              .ldx = T,
+                              .ldy = T,
+                              .t_begin = 0,
+                              .t_end = T};
         float *x = rbuf(C * T), *w = rbuf(C * C * K), *bias = rbuf(C);
         void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
         vx_lowp_pack(fmt, &p, w, pk);
-        float *ye = fill(C * T, 0), *yp = fill(C * T, 0), *xi = malloc((size_t)(C * T) * sizeof *xi);
-        vx_conv1d_fuse fu = { 1, 0.1f, x, T };
+        float *ye = fill(C * T, 0), *yp = fill(C * T, 0),
+              *xi = malloc((size_t)(C * T) * sizeof *xi);
+        vx_conv1d_fuse fu = {1, 0.1f, x, T};
         CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
         CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
-        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye), "%s parallel conv C=%lld K=%lld d=%lld T=%lld",
-               k->name, (long long)C, (long long)K, (long long)d, (long long)T);
+        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye),
+               "%s parallel conv C=%lld K=%lld d=%lld T=%lld", k->name, (long long)C, (long long)K,
+               (long long)d, (long long)T);
         memcpy(xi, x, (size_t)(C * T) * sizeof *xi);
         CHECK(vx_conv1d_inplace_ok(&p));
         CHECK_EQ_INT(vx_par_conv1d_inplace(pool, f, &p, NULL, pk, bias, 1, 0.1f, xi), 0);
-        CHECKF(!memcmp(ye, xi, (size_t)(C * T) * sizeof *ye), "%s in-place conv C=%lld K=%lld d=%lld T=%lld",
-               k->name, (long long)C, (long long)K, (long long)d, (long long)T);
-        free(x); free(w); free(bias); free(pk); free(ye); free(yp); free(xi);
+        CHECKF(!memcmp(ye, xi, (size_t)(C * T) * sizeof *ye),
+               "%s in-place conv C=%lld K=%lld d=%lld T=%lld", k->name, (long long)C, (long long)K,
+               (long long)d, (long long)T);
+        free(x);
+        free(w);
+        free(bias);
+        free(pk);
+        free(ye);
+        free(yp);
+        free(xi);
     }
-    vx_convtr1d_params tp = { .c_in = 64, .c_out = 32, .group = 1, .t_in = 700, .t_out = 700 * 8,
-                              .k = 16, .stride = 8, .dilation = 1, .pad = 4 };
+    vx_convtr1d_params tp = {.c_in = 64,
+                             .c_out = 32,
+                             .group = 1,
+                             .t_in = 700,
+                             .t_out = 700 * 8,
+                             .k = 16,
+                             .stride = 8,
+                             .dilation = 1,
+                             .pad = 4};
     float *x = rbuf(64 * 700), *w = rbuf(64 * 32 * 16), *bias = rbuf(32);
     void *pk = malloc(vx_lowp_convtr_pack_bytes(fmt, &tp));
     vx_lowp_convtr_pack(fmt, &tp, w, pk);
@@ -429,7 +555,12 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
     CHECK_EQ_INT(vx_lowp_convtr1d_range(emul, &tp, x, pk, bias, 0, tp.t_out, ye), 0);
     CHECK_EQ_INT(vx_par_convtr1d(pool, vx_kernels_get(), f, &tp, x, NULL, pk, bias, yp), 0);
     CHECKF(!memcmp(ye, yp, (size_t)(32 * tp.t_out) * sizeof *ye), "%s parallel convtr", k->name);
-    free(x); free(w); free(bias); free(pk); free(ye); free(yp);
+    free(x);
+    free(w);
+    free(bias);
+    free(pk);
+    free(ye);
+    free(yp);
 }
 
 /* argv[1]: the implementation to test (vx_lowp_by_name); an emulation is checked against
@@ -445,7 +576,7 @@ int main(int argc, char **argv) {
     test_bf16_round();
     test_edges(fmt, k);
     test_par(fmt, k, pool);
-    stats st = { 0 };
+    stats st = {0};
     int simd = k != emul;
     test_conv(fmt, simd ? k : NULL, &st);
     test_convtr(fmt, simd ? k : NULL, &st);
@@ -455,7 +586,8 @@ int main(int argc, char **argv) {
                "emulation vs fp32 %.3f of the format's bound\n",
                k->name, st.simd_rel, (long long)st.simd_exact, (long long)st.simd_n, st.ref_ratio);
     else
-        printf("%s: max err / format bound vs fp32 %.3f (conv, convtr, gemm)\n", k->name, st.ref_ratio);
+        printf("%s: max err / format bound vs fp32 %.3f (conv, convtr, gemm)\n", k->name,
+               st.ref_ratio);
     vx_tpool_free(pool);
     TEST_SUMMARY();
 }

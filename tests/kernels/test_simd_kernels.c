@@ -22,7 +22,7 @@ static double max_rel(const float *got, const float *ref, int64_t n, double floo
     double m = 0;
     for (int64_t i = 0; i < n; i++) {
         double d = fabs((double)got[i] - ref[i]) / (fabs(ref[i]) + floor_);
-        if (!(d <= m)) m = d;   /* NaN propagates as failure */
+        if (!(d <= m)) m = d; /* NaN propagates as failure */
     }
     return m;
 }
@@ -34,16 +34,30 @@ static double test_sgemm(const vx_kernels *k) {
     for (int it = 0; it < 300 / iter_div(); it++) {
         int ta = rnd() & 1, tb = rnd() & 1;
         int64_t m, n, kk;
-        if (it < 8) { int64_t s[8] = { 1, 2, 5, 17, 33, 64, 65, 129 }; m = s[it]; n = s[7 - it]; kk = s[(it * 3) % 8]; }
-        else if (it % 10 == 0) { m = rint_in(100, 300); n = rint_in(100, 1200); kk = rint_in(200, 600); }
-        else { m = rint_in(1, 70); n = rint_in(1, 150); kk = rint_in(1, 300); }
-        int64_t lda = (ta ? m : kk) + rint_in(0, 3), ldb = (tb ? kk : n) + rint_in(0, 3), ldc = n + rint_in(0, 3);
-        float alpha = (rnd() % 3) ? 1.0f : rf() * 2, beta = (float[]){ 0.0f, 1.0f, 0.5f }[rnd() % 3];
+        if (it < 8) {
+            int64_t s[8] = {1, 2, 5, 17, 33, 64, 65, 129};
+            m = s[it];
+            n = s[7 - it];
+            kk = s[(it * 3) % 8];
+        } else if (it % 10 == 0) {
+            m = rint_in(100, 300);
+            n = rint_in(100, 1200);
+            kk = rint_in(200, 600);
+        } else {
+            m = rint_in(1, 70);
+            n = rint_in(1, 150);
+            kk = rint_in(1, 300);
+        }
+        int64_t lda = (ta ? m : kk) + rint_in(0, 3), ldb = (tb ? kk : n) + rint_in(0, 3),
+                ldc = n + rint_in(0, 3);
+        float alpha = (rnd() % 3) ? 1.0f : rf() * 2, beta = (float[]){0.0f, 1.0f, 0.5f}[rnd() % 3];
         float *a = rbuf((ta ? kk : m) * lda), *b = rbuf((tb ? n : kk) * ldb);
         float *c1 = rbuf(m * ldc), *c2 = malloc((size_t)(m * ldc) * sizeof *c2);
-        if (beta == 0.0f) for (int64_t i = 0; i < m * ldc; i++) c1[i] = (i & 1) ? NAN : c1[i];
+        if (beta == 0.0f)
+            for (int64_t i = 0; i < m * ldc; i++) c1[i] = (i & 1) ? NAN : c1[i];
         memcpy(c2, c1, (size_t)(m * ldc) * sizeof *c2);
-        if (beta == 0.0f) for (int64_t i = 0; i < m * ldc; i++) c2[i] = 0;   /* ref scales; avoid NaN*0 */
+        if (beta == 0.0f)
+            for (int64_t i = 0; i < m * ldc; i++) c2[i] = 0; /* ref scales; avoid NaN*0 */
         k->sgemm(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c1, ldc);
         vx_sgemm_ref(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c2, ldc);
         double e = 0;
@@ -51,26 +65,36 @@ static double test_sgemm(const vx_kernels *k) {
             double ei = max_rel(c1 + i * ldc, c2 + i * ldc, n, sqrt((double)kk));
             if (!(ei <= e)) e = ei;
         }
-        CHECKF(e <= TOL, "%s sgemm ta=%d tb=%d m=%lld n=%lld k=%lld beta=%g err %g", k->name, ta, tb,
-               (long long)m, (long long)n, (long long)kk, beta, e);
+        CHECKF(e <= TOL, "%s sgemm ta=%d tb=%d m=%lld n=%lld k=%lld beta=%g err %g", k->name, ta,
+               tb, (long long)m, (long long)n, (long long)kk, beta, e);
         if (!(e <= worst)) worst = e;
         /* padding columns untouched */
         int pad_ok = 1;
         for (int64_t i = 0; i < m; i++)
-            for (int64_t j = n; j < ldc; j++) if (!(c1[i * ldc + j] == c2[i * ldc + j]) && !(beta == 0.0f)) pad_ok = 0;
+            for (int64_t j = n; j < ldc; j++)
+                if (!(c1[i * ldc + j] == c2[i * ldc + j]) && !(beta == 0.0f)) pad_ok = 0;
         CHECK(pad_ok);
-        free(a); free(b); free(c1); free(c2);
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
     }
     return worst;
 }
 
 static void rand_conv(vx_conv1d_params *p, int big) {
-    int64_t g = (rnd() % 4 == 0) ? (int64_t[]){ 2, 3, 4 }[rnd() % 3] : 1;
+    int64_t g = (rnd() % 4 == 0) ? (int64_t[]){2, 3, 4}[rnd() % 3] : 1;
     if (rnd() % 10 == 0) g = rint_in(2, 8);
-    int64_t cig = big ? rint_in(16, 200) : rint_in(1, 20), cog = big ? rint_in(16, 200) : rint_in(1, 20);
-    if (g > 1 && rnd() % 3 == 0) { cig = 1; cog = rint_in(1, 2); }   /* depthwise-ish */
-    p->group = g; p->c_in = cig * g; p->c_out = cog * g;
-    p->k = (int64_t[]){ 1, 2, 3, 5, 7, 11 }[rnd() % 6];
+    int64_t cig = big ? rint_in(16, 200) : rint_in(1, 20),
+            cog = big ? rint_in(16, 200) : rint_in(1, 20);
+    if (g > 1 && rnd() % 3 == 0) {
+        cig = 1;
+        cog = rint_in(1, 2);
+    } /* depthwise-ish */
+    p->group = g;
+    p->c_in = cig * g;
+    p->c_out = cog * g;
+    p->k = (int64_t[]){1, 2, 3, 5, 7, 11}[rnd() % 6];
     p->dilation = (rnd() % 2) ? 1 : rint_in(1, 12);
     p->stride = (rnd() % 4) ? 1 : rint_in(2, 4);
     p->t_in = big ? rint_in(100, 3000) : rint_in(1, 300);
@@ -78,14 +102,20 @@ static void rand_conv(vx_conv1d_params *p, int big) {
     int64_t span = (p->k - 1) * p->dilation;
     int64_t padr = rint_in(0, (p->k - 1) * p->dilation + 2);
     int64_t tout = (p->t_in + p->pad + padr - span - 1);
-    if (tout < 0) { p->pad += -tout; tout = 0; }
+    if (tout < 0) {
+        p->pad += -tout;
+        tout = 0;
+    }
     p->t_out = tout / p->stride + 1;
     p->ldx = p->t_in + rint_in(0, 5);
     p->ldy = p->t_out + rint_in(0, 5);
     if (rnd() % 3 == 0 && p->t_out > 1) {
         p->t_begin = rint_in(0, p->t_out - 1);
         p->t_end = rint_in(p->t_begin, p->t_out);
-    } else { p->t_begin = 0; p->t_end = p->t_out; }
+    } else {
+        p->t_begin = 0;
+        p->t_end = p->t_out;
+    }
 }
 
 static double test_conv(const vx_kernels *k, const vx_kernels *f) {
@@ -95,10 +125,11 @@ static double test_conv(const vx_kernels *k, const vx_kernels *f) {
         rand_conv(&p, it % 20 == 0);
         int64_t cig = p.c_in / p.group, nw = p.c_out * cig * p.k;
         float *x = rbuf(p.c_in * p.ldx), *w = rbuf(nw), *bias = (rnd() % 4) ? rbuf(p.c_out) : NULL;
-        float *y1 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y1), *y2 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y2);
+        float *y1 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y1),
+              *y2 = malloc((size_t)(p.c_out * p.ldy) * sizeof *y2);
         float *res = rbuf(p.c_out * p.ldy);
         for (int64_t i = 0; i < p.c_out * p.ldy; i++) y1[i] = y2[i] = -7.0f;
-        int mode = rnd() % 3;   /* 0 unpacked, 1 packed, 2 fused (leaky + residual) */
+        int mode = rnd() % 3; /* 0 unpacked, 1 packed, 2 fused (leaky + residual) */
         void *pk = NULL;
         int rc;
         float alpha = 0.1f;
@@ -108,7 +139,7 @@ static double test_conv(const vx_kernels *k, const vx_kernels *f) {
         }
         float *xr = x;
         if (mode == 2 && f) {
-            vx_conv1d_fuse fu = { 1, alpha, res, p.ldy };
+            vx_conv1d_fuse fu = {1, alpha, res, p.ldy};
             rc = f->conv1d_fused_f32(&p, x, w, pk, bias, &fu, y1);
             xr = malloc((size_t)(p.c_in * p.ldx) * sizeof *xr);
             for (int64_t i = 0; i < p.c_in * p.ldx; i++) xr[i] = x[i] < 0 ? x[i] * alpha : x[i];
@@ -120,48 +151,72 @@ static double test_conv(const vx_kernels *k, const vx_kernels *f) {
         vx_conv1d_ref(&p, xr, w, bias, y2);
         if (mode == 2)
             for (int64_t co = 0; co < p.c_out; co++)
-                for (int64_t t = p.t_begin; t < p.t_end; t++) y2[co * p.ldy + t] += res[co * p.ldy + t];
+                for (int64_t t = p.t_begin; t < p.t_end; t++)
+                    y2[co * p.ldy + t] += res[co * p.ldy + t];
         double e = max_rel(y1, y2, p.c_out * p.ldy, sqrt((double)(cig * p.k)));
-        CHECKF(e <= TOL, "%s conv mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld tout=%lld [%lld,%lld) err %g",
-               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
-               (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in,
-               (long long)p.t_out, (long long)p.t_begin, (long long)p.t_end, e);
+        CHECKF(e <= TOL,
+               "%s conv mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld "
+               "tout=%lld [%lld,%lld) err %g",
+               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group,
+               (long long)p.k, (long long)p.stride, (long long)p.dilation, (long long)p.pad,
+               (long long)p.t_in, (long long)p.t_out, (long long)p.t_begin, (long long)p.t_end, e);
         if (!(e <= worst)) worst = e;
         if (xr != x) free(xr);
-        free(x); free(w); free(bias); free(y1); free(y2); free(res); free(pk);
+        free(x);
+        free(w);
+        free(bias);
+        free(y1);
+        free(y2);
+        free(res);
+        free(pk);
     }
     return worst;
 }
 
 static double test_convtr(const vx_kernels *k, const vx_kernels *f) {
     double worst = 0;
-    static const int64_t piper[][4] = { { 8, 16, 4, 0 }, { 8, 16, 4, 0 }, { 2, 4, 1, 0 }, { 2, 4, 1, 0 } };
+    static const int64_t piper[][4] = {{8, 16, 4, 0}, {8, 16, 4, 0}, {2, 4, 1, 0}, {2, 4, 1, 0}};
     for (int it = 0; it < 200 / iter_div(); it++) {
         vx_convtr1d_params p;
         int big = it % 25 == 0;
         p.group = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
-        int64_t cig = big ? rint_in(16, 128) : rint_in(1, 20), cog = big ? rint_in(16, 128) : rint_in(1, 20);
-        p.c_in = cig * p.group; p.c_out = cog * p.group;
-        if (it < 4) { p.stride = piper[it][0]; p.k = piper[it][1]; p.pad = piper[it][2]; }
-        else {
-            p.stride = rint_in(1, 9); p.k = rint_in(1, 17);
+        int64_t cig = big ? rint_in(16, 128) : rint_in(1, 20),
+                cog = big ? rint_in(16, 128) : rint_in(1, 20);
+        p.c_in = cig * p.group;
+        p.c_out = cog * p.group;
+        if (it < 4) {
+            p.stride = piper[it][0];
+            p.k = piper[it][1];
+            p.pad = piper[it][2];
+        } else {
+            p.stride = rint_in(1, 9);
+            p.k = rint_in(1, 17);
             p.pad = rint_in(0, p.k - 1 > 0 ? p.k - 1 : 0);
         }
         p.dilation = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
         p.t_in = big ? rint_in(50, 600) : rint_in(1, 80);
         int64_t outpad = rint_in(0, p.stride - 1);
         p.t_out = (p.t_in - 1) * p.stride + (p.k - 1) * p.dilation + 1 - 2 * p.pad + outpad;
-        if (p.t_out < 1) { p.pad = 0; p.t_out = (p.t_in - 1) * p.stride + (p.k - 1) * p.dilation + 1; }
-        float *x = rbuf(p.c_in * p.t_in), *w = rbuf(p.c_in * cog * p.k), *bias = (rnd() % 3) ? rbuf(p.c_out) : NULL;
-        float *y1 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y1), *y2 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y2);
+        if (p.t_out < 1) {
+            p.pad = 0;
+            p.t_out = (p.t_in - 1) * p.stride + (p.k - 1) * p.dilation + 1;
+        }
+        float *x = rbuf(p.c_in * p.t_in), *w = rbuf(p.c_in * cog * p.k),
+              *bias = (rnd() % 3) ? rbuf(p.c_out) : NULL;
+        float *y1 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y1),
+              *y2 = malloc((size_t)(p.c_out * p.t_out) * sizeof *y2);
         for (int64_t i = 0; i < p.c_out * p.t_out; i++) y1[i] = NAN;
         int rc;
         int mode = f ? (int)(rnd() % 3) : 0;
-        if (mode == 0) rc = k->convtr1d_f32(&p, x, w, bias, y1);
+        if (mode == 0)
+            rc = k->convtr1d_f32(&p, x, w, bias, y1);
         else {
             void *pk = NULL;
             size_t nb = f->convtr1d_pack_bytes(&p);
-            if (nb && mode == 2) { pk = malloc(nb); f->convtr1d_pack(&p, w, pk); }
+            if (nb && mode == 2) {
+                pk = malloc(nb);
+                f->convtr1d_pack(&p, w, pk);
+            }
             rc = 0;
             /* pieces */
             int64_t t = 0;
@@ -176,12 +231,18 @@ static double test_convtr(const vx_kernels *k, const vx_kernels *f) {
         CHECK_EQ_INT(rc, 0);
         vx_convtr1d_ref(&p, x, w, bias, y2);
         double e = max_rel(y1, y2, p.c_out * p.t_out, sqrt((double)(cig * p.k)));
-        CHECKF(e <= TOL, "%s convtr mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld tout=%lld err %g",
-               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group, (long long)p.k,
-               (long long)p.stride, (long long)p.dilation, (long long)p.pad, (long long)p.t_in,
-               (long long)p.t_out, e);
+        CHECKF(e <= TOL,
+               "%s convtr mode %d ci=%lld co=%lld g=%lld k=%lld s=%lld d=%lld pad=%lld tin=%lld "
+               "tout=%lld err %g",
+               k->name, mode, (long long)p.c_in, (long long)p.c_out, (long long)p.group,
+               (long long)p.k, (long long)p.stride, (long long)p.dilation, (long long)p.pad,
+               (long long)p.t_in, (long long)p.t_out, e);
         if (!(e <= worst)) worst = e;
-        free(x); free(w); free(bias); free(y1); free(y2);
+        free(x);
+        free(w);
+        free(bias);
+        free(y1);
+        free(y2);
     }
     return worst;
 }
@@ -206,17 +267,31 @@ static double test_tanh_sigmoid(const vx_kernels *f) {
     const int64_t n = 200003;
     float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
     for (int64_t i = 0; i < n; i++) {
-        double u = (double)i / (double)(n - 1) * 2.0 - 1.0;   /* [-1, 1] */
+        double u = (double)i / (double)(n - 1) * 2.0 - 1.0; /* [-1, 1] */
         x[i] = (float)(u * u * u * 100.0);
     }
-    x[0] = 0.0f; x[1] = -0.0f; x[2] = 1e-30f; x[3] = -1e-8f; x[4] = 0.5f; x[5] = -0.49999997f;
-    x[6] = 9.0f; x[7] = -9.5f; x[8] = 88.0f; x[9] = -88.0f; x[10] = 1e30f; x[11] = -1e30f;
+    x[0] = 0.0f;
+    x[1] = -0.0f;
+    x[2] = 1e-30f;
+    x[3] = -1e-8f;
+    x[4] = 0.5f;
+    x[5] = -0.49999997f;
+    x[6] = 9.0f;
+    x[7] = -9.5f;
+    x[8] = 88.0f;
+    x[9] = -88.0f;
+    x[10] = 1e30f;
+    x[11] = -1e30f;
     double worst = 0;
     f->tanh_f32(x, y, n);
     for (int64_t i = 0; i < n; i++) {
         double e = ulp_err(y[i], tanh((double)x[i]));
         if (e > worst) worst = e;
-        if (e > 4) { printf("  tanh(%.9g) = %.9g, want %.9g\n", x[i], y[i], tanh((double)x[i])); CHECK(e <= 4); break; }
+        if (e > 4) {
+            printf("  tanh(%.9g) = %.9g, want %.9g\n", x[i], y[i], tanh((double)x[i]));
+            CHECK(e <= 4);
+            break;
+        }
     }
     for (int64_t i = 0; i < n; i++) {
         double want = 1.0 / (1.0 + exp(-(double)x[i]));
@@ -224,7 +299,11 @@ static double test_tanh_sigmoid(const vx_kernels *f) {
         f->sigmoid_f32(x + i, y + i, 1);
         double e = ulp_err(y[i], want);
         if (e > worst) worst = e;
-        if (e > 4) { printf("  sigmoid(%.9g) = %.9g, want %.9g\n", x[i], y[i], want); CHECK(e <= 4); break; }
+        if (e > 4) {
+            printf("  sigmoid(%.9g) = %.9g, want %.9g\n", x[i], y[i], want);
+            CHECK(e <= 4);
+            break;
+        }
     }
     /* in place and odd lengths agree with the out-of-place result */
     float *z = malloc((size_t)n * sizeof *z);
@@ -238,7 +317,9 @@ static double test_tanh_sigmoid(const vx_kernels *f) {
     CHECK(r != r);
     f->sigmoid_f32(&nan, &r, 1);
     CHECK(r != r);
-    free(x); free(y); free(z);
+    free(x);
+    free(y);
+    free(z);
     return worst;
 }
 
@@ -249,14 +330,13 @@ int main(int argc, char **argv) {
     const vx_kernels *k = vx_kernels_by_name(name);
     if (!k) TEST_SKIP("kernel path %s: not available on this CPU/build", name);
     /* every entry is filled: the scalar init runs first, overrides only replace */
-    CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack &&
-          k->convtr1d_f32 && k->conv1d_fused_f32 && k->convtr1d_pack_bytes &&
-          k->convtr1d_pack && k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 &&
-          k->conv_nr > 0);
+    CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack && k->convtr1d_f32 &&
+          k->conv1d_fused_f32 && k->convtr1d_pack_bytes && k->convtr1d_pack &&
+          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->conv_nr > 0);
     CHECK_STR(k->name, name);
     double eg = test_sgemm(k), ec = test_conv(k, k), et = test_convtr(k, k);
     double eu = test_tanh_sigmoid(k);
-    printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp\n",
-           k->name, eg, ec, et, eu);
+    printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp\n", k->name,
+           eg, ec, et, eu);
     TEST_SUMMARY();
 }

@@ -11,7 +11,10 @@ static void save(const char *dir, const char *name, const pbw *m) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(m->p, 1, m->len, f) != m->len) { perror(path); exit(1); }
+    if (!f || fwrite(m->p, 1, m->len, f) != m->len) {
+        perror(path);
+        exit(1);
+    }
     fclose(f);
     printf("%s: %zu bytes\n", path, m->len);
 }
@@ -28,20 +31,29 @@ static void attr_body(pbw *attrs, const vx_attr *a) {
     case 1: pbw_float(&b, 2, a->f); break;
     case 2: pbw_int(&b, 3, a->i); break;
     case 3: pbw_bytes(&b, 4, a->s, a->s_len); break;
-    case 4: tensor_body(&t, "", a->t); pbw_msg(&b, 5, &t); break;
+    case 4:
+        tensor_body(&t, "", a->t);
+        pbw_msg(&b, 5, &t);
+        break;
     case 6: pbw_packed_floats(&b, 7, a->floats, (int)a->n); break;
-    case 7: for (int64_t i = 0; i < a->n; i++) pbw_int(&b, 8, a->ints[i]); break;  /* unpacked, as torch writes */
+    case 7:
+        for (int64_t i = 0; i < a->n; i++) pbw_int(&b, 8, a->ints[i]);
+        break; /* unpacked, as torch writes */
     default: break;
     }
     pbw_msg(attrs, 5, &b);
-    pbw_free(&b); pbw_free(&t);
+    pbw_free(&b);
+    pbw_free(&t);
 }
 
 static void slice_of_voice(const char *shared, const char *dir) {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/models/en_US-rand-medium.onnx", shared);
     vx_model *m;
-    if (vx_model_load(path, &m, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    if (vx_model_load(path, &m, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
     pbw g = {0}, n = {0}, attrs = {0}, out = {0};
     pbw_str(&g, 2, m->graph_name);
     for (int i = 0; i < 60 && i < m->n_nodes; i++) {
@@ -67,15 +79,22 @@ static void slice_of_voice(const char *shared, const char *dir) {
         const vx_value_info *v = &m->inputs[i];
         onnx_value_info(&g, 11, v->name, v->dtype, v->ndim, v->dims);
     }
-    onnx_value_info(&g, 12, m->outputs[0].name, m->outputs[0].dtype, m->outputs[0].ndim, m->outputs[0].dims);
+    onnx_value_info(&g, 12, m->outputs[0].name, m->outputs[0].dtype, m->outputs[0].ndim,
+                    m->outputs[0].dims);
     onnx_model(&out, (int)m->opset, &g);
     save(dir, "voice_slice.onnx", &out);
-    pbw_free(&g); pbw_free(&n); pbw_free(&attrs); pbw_free(&out);
+    pbw_free(&g);
+    pbw_free(&n);
+    pbw_free(&attrs);
+    pbw_free(&out);
     vx_model_free(m);
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: gen SHARED_DIR OUT_DIR\n"); return 2; }
+    if (argc != 3) {
+        fprintf(stderr, "usage: gen SHARED_DIR OUT_DIR\n");
+        return 2;
+    }
     pbw g = {0}, a = {0}, t = {0}, m = {0};
     /* 1: attributes of each kind, an initializer that is also an input, a Constant */
     onnx_value_info(&g, 11, "x", 1, 2, (int64_t[]){1, -1});
@@ -92,33 +111,62 @@ int main(int argc, char **argv) {
     onnx_node(&g, "Constant", "const0", "", "c0", &a);
     onnx_node(&g, "Resize", "rs", "y0,,c0", "y", NULL);
     onnx_value_info(&g, 12, "y", 1, 2, (int64_t[]){1, -1});
-    pbw_str(&a, 1, "key"); pbw_str(&a, 2, "value");
-    pbw_msg(&m, 14, &a); pbw_clear(&a);
+    pbw_str(&a, 1, "key");
+    pbw_str(&a, 2, "value");
+    pbw_msg(&m, 14, &a);
+    pbw_clear(&a);
     onnx_model(&m, 15, &g);
     save(argv[2], "attrs.onnx", &m);
     /* 2: typed tensor fields, packed and not */
-    pbw_clear(&g); pbw_clear(&m);
+    pbw_clear(&g);
+    pbw_clear(&m);
     pbw_clear(&t);
-    pbw_int(&t, 1, 2); pbw_int(&t, 1, 2); pbw_int(&t, 2, 1); pbw_str(&t, 8, "f");
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 2, 1);
+    pbw_str(&t, 8, "f");
     for (int i = 0; i < 4; i++) pbw_float(&t, 4, (float)i);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
-    pbw_packed_ints(&t, 1, (int64_t[]){3}, 1); pbw_int(&t, 2, 3); pbw_str(&t, 8, "i8");
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
+    pbw_packed_ints(&t, 1, (int64_t[]){3}, 1);
+    pbw_int(&t, 2, 3);
+    pbw_str(&t, 8, "i8");
     pbw_packed_ints(&t, 5, (int64_t[]){-1, 2, 127}, 3);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
-    pbw_int(&t, 1, 2); pbw_int(&t, 2, 7); pbw_str(&t, 8, "i64");
-    pbw_int(&t, 7, -5); pbw_int(&t, 7, 1LL << 40);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, 11); pbw_str(&t, 8, "d"); pbw_double(&t, 10, 0.5);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, 13); pbw_str(&t, 8, "u"); pbw_int(&t, 11, 7);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
-    pbw_int(&t, 1, 2); pbw_int(&t, 2, 10); pbw_str(&t, 8, "h"); pbw_packed_ints(&t, 5, (int64_t[]){0x3c00, 0}, 2);
-    pbw_msg(&g, 5, &t); pbw_clear(&t);
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 2, 7);
+    pbw_str(&t, 8, "i64");
+    pbw_int(&t, 7, -5);
+    pbw_int(&t, 7, 1LL << 40);
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, 11);
+    pbw_str(&t, 8, "d");
+    pbw_double(&t, 10, 0.5);
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, 13);
+    pbw_str(&t, 8, "u");
+    pbw_int(&t, 11, 7);
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 2, 10);
+    pbw_str(&t, 8, "h");
+    pbw_packed_ints(&t, 5, (int64_t[]){0x3c00, 0}, 2);
+    pbw_msg(&g, 5, &t);
+    pbw_clear(&t);
     onnx_node(&g, "Add", "add", "f,f", "y", NULL);
     onnx_value_info(&g, 12, "y", 1, -1, NULL);
     onnx_model(&m, 15, &g);
     save(argv[2], "typed.onnx", &m);
     slice_of_voice(argv[1], argv[2]);
-    pbw_free(&g); pbw_free(&a); pbw_free(&t); pbw_free(&m);
+    pbw_free(&g);
+    pbw_free(&a);
+    pbw_free(&t);
+    pbw_free(&m);
     return 0;
 }

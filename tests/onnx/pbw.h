@@ -23,11 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { uint8_t *p; size_t len, cap; } pbw;
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+} pbw;
 
 enum { PBW_VARINT = 0, PBW_I64 = 1, PBW_LEN = 2, PBW_I32 = 5 };
 
-static inline void pbw_free(pbw *w) { free(w->p); w->p = NULL; w->len = w->cap = 0; }
+static inline void pbw_free(pbw *w) {
+    free(w->p);
+    w->p = NULL;
+    w->len = w->cap = 0;
+}
 static inline void pbw_clear(pbw *w) { w->len = 0; }
 
 static inline void pbw_raw(pbw *w, const void *d, size_t n) {
@@ -35,7 +42,10 @@ static inline void pbw_raw(pbw *w, const void *d, size_t n) {
         size_t c = w->cap ? w->cap : 64;
         while (c < w->len + n) c *= 2;
         uint8_t *p = realloc(w->p, c);
-        if (!p) { fprintf(stderr, "pbw: out of memory\n"); abort(); }
+        if (!p) {
+            fprintf(stderr, "pbw: out of memory\n");
+            abort();
+        }
         w->p = p;
         w->cap = c;
     }
@@ -46,13 +56,23 @@ static inline void pbw_raw(pbw *w, const void *d, size_t n) {
 static inline void pbw_varint(pbw *w, uint64_t v) {
     uint8_t b[10];
     int n = 0;
-    do { b[n] = (uint8_t)(v & 0x7f); v >>= 7; if (v) b[n] |= 0x80; n++; } while (v);
+    do {
+        b[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) b[n] |= 0x80;
+        n++;
+    } while (v);
     pbw_raw(w, b, (size_t)n);
 }
-static inline void pbw_tag(pbw *w, int field, int wt) { pbw_varint(w, ((uint64_t)field << 3) | (unsigned)wt); }
+static inline void pbw_tag(pbw *w, int field, int wt) {
+    pbw_varint(w, ((uint64_t)field << 3) | (unsigned)wt);
+}
 
 /* Scalar fields */
-static inline void pbw_int(pbw *w, int field, int64_t v) { pbw_tag(w, field, PBW_VARINT); pbw_varint(w, (uint64_t)v); }
+static inline void pbw_int(pbw *w, int field, int64_t v) {
+    pbw_tag(w, field, PBW_VARINT);
+    pbw_varint(w, (uint64_t)v);
+}
 static inline void pbw_fixed32(pbw *w, int field, uint32_t v) {
     pbw_tag(w, field, PBW_I32);
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
@@ -64,8 +84,16 @@ static inline void pbw_fixed64(pbw *w, int field, uint64_t v) {
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
     pbw_raw(w, b, 8);
 }
-static inline void pbw_float(pbw *w, int field, float f) { uint32_t u; memcpy(&u, &f, 4); pbw_fixed32(w, field, u); }
-static inline void pbw_double(pbw *w, int field, double d) { uint64_t u; memcpy(&u, &d, 8); pbw_fixed64(w, field, u); }
+static inline void pbw_float(pbw *w, int field, float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    pbw_fixed32(w, field, u);
+}
+static inline void pbw_double(pbw *w, int field, double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    pbw_fixed64(w, field, u);
+}
 static inline void pbw_bytes(pbw *w, int field, const void *d, size_t n) {
     pbw_tag(w, field, PBW_LEN);
     pbw_varint(w, n);
@@ -73,7 +101,9 @@ static inline void pbw_bytes(pbw *w, int field, const void *d, size_t n) {
 }
 static inline void pbw_str(pbw *w, int field, const char *s) { pbw_bytes(w, field, s, strlen(s)); }
 /* Embed sub as a length-delimited message field. */
-static inline void pbw_msg(pbw *w, int field, const pbw *sub) { pbw_bytes(w, field, sub->p, sub->len); }
+static inline void pbw_msg(pbw *w, int field, const pbw *sub) {
+    pbw_bytes(w, field, sub->p, sub->len);
+}
 
 /* Repeated scalars, packed (one LEN field) */
 static inline void pbw_packed_ints(pbw *w, int field, const int64_t *v, int n) {
@@ -83,7 +113,7 @@ static inline void pbw_packed_ints(pbw *w, int field, const int64_t *v, int n) {
     pbw_free(&t);
 }
 static inline void pbw_packed_floats(pbw *w, int field, const float *v, int n) {
-    pbw_bytes(w, field, v, (size_t)n * 4);  /* little-endian host */
+    pbw_bytes(w, field, v, (size_t)n * 4); /* little-endian host */
 }
 static inline void pbw_packed_doubles(pbw *w, int field, const double *v, int n) {
     pbw_bytes(w, field, v, (size_t)n * 8);
@@ -92,8 +122,8 @@ static inline void pbw_packed_doubles(pbw *w, int field, const double *v, int n)
 /* ---------------------------------------------------------------- ONNX helpers */
 
 /* TensorProto with raw_data (dtype: ONNX code; data: numel * element size bytes). */
-static inline void onnx_tensor_raw(pbw *t, const char *name, int dtype, int ndim, const int64_t *dims,
-                                   const void *data, size_t bytes) {
+static inline void onnx_tensor_raw(pbw *t, const char *name, int dtype, int ndim,
+                                   const int64_t *dims, const void *data, size_t bytes) {
     for (int i = 0; i < ndim; i++) pbw_int(t, 1, dims[i]);
     pbw_int(t, 2, dtype);
     if (name) pbw_str(t, 8, name);
@@ -114,24 +144,32 @@ static inline void onnx_init_raw(pbw *g, const char *name, int dtype, int ndim, 
     pbw_msg(g, 5, &t);
     pbw_free(&t);
 }
-static inline void onnx_init_f32(pbw *g, const char *name, int ndim, const int64_t *dims, const float *v) {
+static inline void onnx_init_f32(pbw *g, const char *name, int ndim, const int64_t *dims,
+                                 const float *v) {
     onnx_init_raw(g, name, 1, ndim, dims, v, onnx_numel(ndim, dims) * 4);
 }
-static inline void onnx_init_i64(pbw *g, const char *name, int ndim, const int64_t *dims, const int64_t *v) {
+static inline void onnx_init_i64(pbw *g, const char *name, int ndim, const int64_t *dims,
+                                 const int64_t *v) {
     onnx_init_raw(g, name, 7, ndim, dims, v, onnx_numel(ndim, dims) * 8);
 }
 
 /* ValueInfoProto as GraphProto.input (field 11) or output (12). dims[i] < 0 writes a
  * symbolic dim_param "d<i>"; ndim < 0 writes no shape. */
-static inline void onnx_value_info(pbw *g, int field, const char *name, int dtype, int ndim, const int64_t *dims) {
+static inline void onnx_value_info(pbw *g, int field, const char *name, int dtype, int ndim,
+                                   const int64_t *dims) {
     pbw vi = {0}, type = {0}, tt = {0}, shape = {0}, dim = {0};
     pbw_str(&vi, 1, name);
     pbw_int(&tt, 1, dtype);
     if (ndim >= 0) {
         for (int i = 0; i < ndim; i++) {
             pbw_clear(&dim);
-            if (dims[i] >= 0) pbw_int(&dim, 1, dims[i]);
-            else { char p[16]; snprintf(p, sizeof p, "d%d", i); pbw_str(&dim, 2, p); }
+            if (dims[i] >= 0)
+                pbw_int(&dim, 1, dims[i]);
+            else {
+                char p[16];
+                snprintf(p, sizeof p, "d%d", i);
+                pbw_str(&dim, 2, p);
+            }
             pbw_msg(&shape, 1, &dim);
         }
         pbw_msg(&tt, 2, &shape);
@@ -139,7 +177,11 @@ static inline void onnx_value_info(pbw *g, int field, const char *name, int dtyp
     pbw_msg(&type, 1, &tt);
     pbw_msg(&vi, 2, &type);
     pbw_msg(g, field, &vi);
-    pbw_free(&vi); pbw_free(&type); pbw_free(&tt); pbw_free(&shape); pbw_free(&dim);
+    pbw_free(&vi);
+    pbw_free(&type);
+    pbw_free(&tt);
+    pbw_free(&shape);
+    pbw_free(&dim);
 }
 
 /* Attributes, appended to an attribute list (each entry a NodeProto.attribute = 5). */
@@ -149,25 +191,46 @@ static inline void onnx_attr_begin(pbw *a, const char *name, int type, pbw *body
     pbw_str(body, 1, name);
     pbw_int(body, 20, type);
 }
-static inline void onnx_attr_end(pbw *a, pbw *body) { pbw_msg(a, 5, body); pbw_free(body); }
+static inline void onnx_attr_end(pbw *a, pbw *body) {
+    pbw_msg(a, 5, body);
+    pbw_free(body);
+}
 static inline void onnx_attr_int(pbw *a, const char *name, int64_t v) {
-    pbw b = {0}; onnx_attr_begin(a, name, 2, &b); pbw_int(&b, 3, v); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 2, &b);
+    pbw_int(&b, 3, v);
+    onnx_attr_end(a, &b);
 }
 static inline void onnx_attr_float(pbw *a, const char *name, float v) {
-    pbw b = {0}; onnx_attr_begin(a, name, 1, &b); pbw_float(&b, 2, v); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 1, &b);
+    pbw_float(&b, 2, v);
+    onnx_attr_end(a, &b);
 }
 static inline void onnx_attr_str(pbw *a, const char *name, const char *v) {
-    pbw b = {0}; onnx_attr_begin(a, name, 3, &b); pbw_str(&b, 4, v); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 3, &b);
+    pbw_str(&b, 4, v);
+    onnx_attr_end(a, &b);
 }
 static inline void onnx_attr_ints(pbw *a, const char *name, const int64_t *v, int n) {
-    pbw b = {0}; onnx_attr_begin(a, name, 7, &b); pbw_packed_ints(&b, 8, v, n); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 7, &b);
+    pbw_packed_ints(&b, 8, v, n);
+    onnx_attr_end(a, &b);
 }
 static inline void onnx_attr_floats(pbw *a, const char *name, const float *v, int n) {
-    pbw b = {0}; onnx_attr_begin(a, name, 6, &b); pbw_packed_floats(&b, 7, v, n); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 6, &b);
+    pbw_packed_floats(&b, 7, v, n);
+    onnx_attr_end(a, &b);
 }
 /* TENSOR attribute (e.g. Constant's "value"); tensor is a TensorProto body. */
 static inline void onnx_attr_tensor(pbw *a, const char *name, const pbw *tensor) {
-    pbw b = {0}; onnx_attr_begin(a, name, 4, &b); pbw_msg(&b, 5, tensor); onnx_attr_end(a, &b);
+    pbw b = {0};
+    onnx_attr_begin(a, name, 4, &b);
+    pbw_msg(&b, 5, tensor);
+    onnx_attr_end(a, &b);
 }
 
 /* Comma-separated names as repeated string fields; an empty item ("a,,c") is an
@@ -192,7 +255,10 @@ static inline void onnx_node(pbw *g, const char *op, const char *name, const cha
     onnx_names(&n, 2, outputs);
     if (name) pbw_str(&n, 3, name);
     pbw_str(&n, 4, op);
-    if (attrs) { pbw_raw(&n, attrs->p, attrs->len); pbw_clear(attrs); }
+    if (attrs) {
+        pbw_raw(&n, attrs->p, attrs->len);
+        pbw_clear(attrs);
+    }
     pbw_msg(g, 1, &n);
     pbw_free(&n);
 }

@@ -56,8 +56,10 @@ static int undefined_inputs(const vx_model *m) {
             for (int k = 0; !ok && k < m->n_inputs; k++) ok = !strcmp(m->inputs[k].name, x);
             for (int k = 0; !ok && k < m->n_inits; k++) ok = !strcmp(m->init_names[k], x);
             for (int p = 0; !ok && p < i; p++)
-                for (int o = 0; !ok && o < m->nodes[p].n_outputs; o++) ok = !strcmp(m->nodes[p].outputs[o], x);
-            if (!ok && bad++ < 5) fprintf(stderr, "node %d (%s) input '%s' undefined\n", i, n->op_type, x);
+                for (int o = 0; !ok && o < m->nodes[p].n_outputs; o++)
+                    ok = !strcmp(m->nodes[p].outputs[o], x);
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "node %d (%s) input '%s' undefined\n", i, n->op_type, x);
         }
     }
     return bad;
@@ -93,8 +95,8 @@ static void test_shared_model(const char *file, int multi_speaker) {
     if (in) {
         CHECK_EQ_INT(in->dtype, VX_INT64);
         CHECK_EQ_INT(in->ndim, 2);
-        CHECK_EQ_INT(in->dims[0], -1);  /* batch_size: symbolic (Piper's dynamic_axes) */
-        CHECK_EQ_INT(in->dims[1], -1);  /* phonemes: symbolic */
+        CHECK_EQ_INT(in->dims[0], -1); /* batch_size: symbolic (Piper's dynamic_axes) */
+        CHECK_EQ_INT(in->dims[1], -1); /* phonemes: symbolic */
     }
     if (sc) {
         CHECK_EQ_INT(sc->dtype, VX_FLOAT);
@@ -114,7 +116,8 @@ static void test_shared_model(const char *file, int multi_speaker) {
         if (t->numel && !t->owned) {
             views++;
             const uint8_t *p = t->data;
-            if (p < (const uint8_t *)m->map_base || p + vx_tensor_bytes(t) > (const uint8_t *)m->map_base + m->map_size)
+            if (p < (const uint8_t *)m->map_base ||
+                p + vx_tensor_bytes(t) > (const uint8_t *)m->map_base + m->map_size)
                 nbytes_ok = 0;
             if ((uintptr_t)p % vx_dtype_size(t->dtype)) nbytes_ok = 0;
         }
@@ -129,7 +132,8 @@ static void test_shared_model(const char *file, int multi_speaker) {
         if (strcmp(n->op_type, "Constant")) continue;
         consts++;
         const vx_attr *a = vx_node_attr(n, "value");
-        const_ok += a && a->type == VX_ATTR_TENSOR && a->t && (a->t->numel == 0 || a->t->data) && n->n_outputs == 1;
+        const_ok += a && a->type == VX_ATTR_TENSOR && a->t && (a->t->numel == 0 || a->t->data) &&
+                    n->n_outputs == 1;
     }
     CHECK_EQ_INT(const_ok, consts);
     CHECK(consts > 0);
@@ -174,7 +178,7 @@ static void build_small(pbw *m) {
     pbw g = {0}, a = {0}, t = {0};
     pbw_str(&g, 2, "small");
     onnx_value_info(&g, 11, "x", VX_FLOAT, 2, (int64_t[]){1, -1});
-    onnx_value_info(&g, 11, "w", VX_FLOAT, 1, (int64_t[]){3});  /* also an initializer */
+    onnx_value_info(&g, 11, "w", VX_FLOAT, 1, (int64_t[]){3}); /* also an initializer */
     onnx_init_f32(&g, "w", 1, (int64_t[]){3}, (float[]){1.5f, -2.0f, 3.25f});
     onnx_init_i64(&g, "shape", 1, (int64_t[]){2}, (int64_t[]){1, -1});
     onnx_attr_int(&a, "axis", -1);
@@ -194,7 +198,10 @@ static void build_small(pbw *m) {
     pbw_str(&meta, 2, "vox");
     pbw_msg(m, 14, &meta);
     onnx_model(m, 13, &g);
-    pbw_free(&g); pbw_free(&a); pbw_free(&t); pbw_free(&meta);
+    pbw_free(&g);
+    pbw_free(&a);
+    pbw_free(&t);
+    pbw_free(&meta);
 }
 
 static void test_small(void) {
@@ -203,14 +210,20 @@ static void test_small(void) {
     vx_model *md = NULL;
     int rc = load(&m, &md);
     CHECKF(rc == 0, "%s", err);
-    if (!md) { pbw_free(&m); return; }
+    if (!md) {
+        pbw_free(&m);
+        return;
+    }
     CHECK_EQ_INT(md->ir_version, 8);
     CHECK_EQ_INT(md->opset, 13);
     CHECK_STR(md->producer_name, "pbw");
     CHECK_STR(md->graph_name, "small");
     CHECK_EQ_INT(md->n_meta, 1);
-    if (md->n_meta == 1) { CHECK_STR(md->meta[0].key, "author"); CHECK_STR(md->meta[0].value, "vox"); }
-    CHECK_EQ_INT(md->n_inputs, 1);  /* "w" is an initializer */
+    if (md->n_meta == 1) {
+        CHECK_STR(md->meta[0].key, "author");
+        CHECK_STR(md->meta[0].value, "vox");
+    }
+    CHECK_EQ_INT(md->n_inputs, 1); /* "w" is an initializer */
     CHECK_STR(md->inputs[0].name, "x");
     CHECK_EQ_INT(md->inputs[0].ndim, 2);
     CHECK_EQ_INT(md->inputs[0].dims[1], -1);
@@ -224,7 +237,9 @@ static void test_small(void) {
     CHECK_EQ_INT(w->numel, 3);
     float wv[3];
     memcpy(wv, w->data, sizeof wv);
-    CHECK_NEAR(wv[0], 1.5, 0); CHECK_NEAR(wv[1], -2.0, 0); CHECK_NEAR(wv[2], 3.25, 0);
+    CHECK_NEAR(wv[0], 1.5, 0);
+    CHECK_NEAR(wv[1], -2.0, 0);
+    CHECK_NEAR(wv[2], 3.25, 0);
     CHECK_EQ_INT(vx_tensor_get_i64(&md->inits[1], 1), -1);
     CHECK_EQ_INT(md->n_nodes, 4);
     const vx_node *n = &md->nodes[0];
@@ -241,7 +256,8 @@ static void test_small(void) {
     at = vx_node_attr(n, "mode");
     CHECK(at && at->type == VX_ATTR_STRING && at->s_len == 8 && !strcmp(at->s, "constant"));
     at = vx_node_attr(n, "pads");
-    CHECK(at && at->type == VX_ATTR_INTS && at->n == 4 && at->ints[0] == 0 && at->ints[2] == -2 && at->ints[3] == 300);
+    CHECK(at && at->type == VX_ATTR_INTS && at->n == 4 && at->ints[0] == 0 && at->ints[2] == -2 &&
+          at->ints[3] == 300);
     at = vx_node_attr(n, "scales");
     CHECK(at && at->type == VX_ATTR_FLOATS && at->n == 2 && at->floats[1] == 2.5f);
     CHECK(vx_node_attr(n, "nope") == NULL);
@@ -251,7 +267,7 @@ static void test_small(void) {
           vx_tensor_get_i64(at->t, 0) == 42);
     CHECK_EQ_INT(n->n_inputs, 0);
     CHECK_STR(md->nodes[2].name, "");
-    CHECK_EQ_INT(md->nodes[3].n_inputs, 3);  /* "y1,,c0": the middle one omitted */
+    CHECK_EQ_INT(md->nodes[3].n_inputs, 3); /* "y1,,c0": the middle one omitted */
     if (md->nodes[3].n_inputs == 3) CHECK_STR(md->nodes[3].inputs[1], "");
     vx_model_free(md);
 
@@ -309,13 +325,16 @@ static void test_typed(void) {
     pbw t = {0};
     vx_model *md;
     /* float_data unpacked (one fixed32 per value), dims unpacked */
-    pbw_int(&t, 1, 2); pbw_int(&t, 1, 2);
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 1, 2);
     pbw_int(&t, 2, VX_FLOAT);
     pbw_str(&t, 8, "f");
     for (int i = 0; i < 4; i++) pbw_float(&t, 4, i * 0.5f - 1.0f);
     if ((md = load_tensor(&t, __LINE__))) {
         const vx_tensor *x = &md->inits[0];
-        CHECK_EQ_INT(x->ndim, 2); CHECK_EQ_INT(x->numel, 4); CHECK_EQ_INT(x->owned, 1);
+        CHECK_EQ_INT(x->ndim, 2);
+        CHECK_EQ_INT(x->numel, 4);
+        CHECK_EQ_INT(x->owned, 1);
         CHECK_NEAR(((float *)x->data)[3], 0.5, 0);
         CHECK_EQ_INT((uintptr_t)x->data % 64, 0);
         vx_model_free(md);
@@ -333,7 +352,11 @@ static void test_typed(void) {
         vx_model_free(md);
     }
     /* int32_data for narrow types: values and the bit pattern of float16 */
-    static const struct { int dtype; int64_t in[3]; int64_t out[3]; } cases[] = {
+    static const struct {
+        int dtype;
+        int64_t in[3];
+        int64_t out[3];
+    } cases[] = {
         {VX_INT32, {-5, 2147483647, -2147483648LL}, {-5, 2147483647, -2147483648LL}},
         {VX_INT16, {-300, 32767, 5}, {-300, 32767, 5}},
         {VX_INT8, {-128, 127, -1}, {-128, 127, -1}},
@@ -350,30 +373,38 @@ static void test_typed(void) {
             pbw_int(&t, 1, 3);
             pbw_int(&t, 2, cases[c].dtype);
             pbw_str(&t, 8, "t");
-            if (packed) pbw_packed_ints(&t, field, cases[c].in, 3);
-            else for (int i = 0; i < 3; i++) pbw_int(&t, field, cases[c].in[i]);
+            if (packed)
+                pbw_packed_ints(&t, field, cases[c].in, 3);
+            else
+                for (int i = 0; i < 3; i++) pbw_int(&t, field, cases[c].in[i]);
             if ((md = load_tensor(&t, __LINE__))) {
                 const vx_tensor *x = &md->inits[0];
                 CHECK_EQ_INT(x->dtype, cases[c].dtype);
                 for (int i = 0; i < 3; i++)
-                    CHECKF(vx_tensor_get_i64(x, i) == cases[c].out[i], "dtype %d packed %d [%d]: %lld",
-                           cases[c].dtype, packed, i, (long long)vx_tensor_get_i64(x, i));
+                    CHECKF(vx_tensor_get_i64(x, i) == cases[c].out[i],
+                           "dtype %d packed %d [%d]: %lld", cases[c].dtype, packed, i,
+                           (long long)vx_tensor_get_i64(x, i));
                 vx_model_free(md);
             }
         }
     }
     /* float16 in int32_data: the raw bits (0x3c00 = 1.0) */
     pbw_clear(&t);
-    pbw_int(&t, 1, 2); pbw_int(&t, 2, VX_FLOAT16); pbw_str(&t, 8, "h");
+    pbw_int(&t, 1, 2);
+    pbw_int(&t, 2, VX_FLOAT16);
+    pbw_str(&t, 8, "h");
     pbw_packed_ints(&t, 5, (int64_t[]){0x3c00, 0xc000}, 2);
     if ((md = load_tensor(&t, __LINE__))) {
         const uint16_t *h = md->inits[0].data;
-        CHECK_EQ_INT(h[0], 0x3c00); CHECK_EQ_INT(h[1], 0xc000);
+        CHECK_EQ_INT(h[0], 0x3c00);
+        CHECK_EQ_INT(h[1], 0xc000);
         vx_model_free(md);
     }
     /* double_data unpacked + packed; uint64_data */
     pbw_clear(&t);
-    pbw_int(&t, 1, 3); pbw_int(&t, 2, VX_DOUBLE); pbw_str(&t, 8, "d");
+    pbw_int(&t, 1, 3);
+    pbw_int(&t, 2, VX_DOUBLE);
+    pbw_str(&t, 8, "d");
     pbw_double(&t, 10, 0.125);
     pbw_packed_doubles(&t, 10, (double[]){-1e300, 3}, 2);
     if ((md = load_tensor(&t, __LINE__))) {
@@ -382,7 +413,9 @@ static void test_typed(void) {
         vx_model_free(md);
     }
     pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, VX_UINT64); pbw_str(&t, 8, "u");
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_UINT64);
+    pbw_str(&t, 8, "u");
     pbw_int(&t, 11, (int64_t)UINT64_MAX);
     if ((md = load_tensor(&t, __LINE__))) {
         CHECK(((uint64_t *)md->inits[0].data)[0] == UINT64_MAX);
@@ -390,7 +423,10 @@ static void test_typed(void) {
     }
     /* empty tensor: dims [0, 5], no data */
     pbw_clear(&t);
-    pbw_int(&t, 1, 0); pbw_int(&t, 1, 5); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "e");
+    pbw_int(&t, 1, 0);
+    pbw_int(&t, 1, 5);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "e");
     if ((md = load_tensor(&t, __LINE__))) {
         CHECK_EQ_INT(md->inits[0].numel, 0);
         CHECK(md->inits[0].data == NULL);
@@ -424,7 +460,8 @@ static void test_raw_alignment(void) {
     CHECK_EQ_INT(copies, 3);
     CHECK_EQ_INT(right, 4);
     free(buf);
-    pbw_free(&t); pbw_free(&m);
+    pbw_free(&t);
+    pbw_free(&m);
 }
 
 /* VX_LOAD_DEFER_COPIES: misaligned raw_data is not copied until materialized; aligned
@@ -439,7 +476,8 @@ static void test_raw_deferred(void) {
     for (int shift = 0; shift < 4; shift++) {
         memcpy(buf + shift, m.p, m.len);
         vx_model *md = NULL;
-        int rc = vx_model_load_buffer_flags(buf + shift, m.len, VX_LOAD_DEFER_COPIES, &md, err, sizeof err);
+        int rc = vx_model_load_buffer_flags(buf + shift, m.len, VX_LOAD_DEFER_COPIES, &md, err,
+                                            sizeof err);
         CHECKF(rc == 0, "%s", err);
         if (!md) continue;
         const vx_tensor *x = &md->inits[0];
@@ -447,7 +485,7 @@ static void test_raw_deferred(void) {
         CHECK_EQ_INT(x->dtype, VX_FLOAT);
         if (x->data) {
             views += !x->owned && (uintptr_t)x->data % 4 == 0 && !vx_model_init_deferred(md, 0);
-            CHECK_EQ_INT(vx_model_init_materialize(md, 0), 0);   /* no-op */
+            CHECK_EQ_INT(vx_model_init_materialize(md, 0), 0); /* no-op */
         } else {
             deferred += !x->owned && vx_model_init_deferred(md, 0);
             const uint8_t *src = vx_model_init_source(md, 0);
@@ -462,33 +500,55 @@ static void test_raw_deferred(void) {
     CHECK_EQ_INT(deferred, 3);
     CHECK_EQ_INT(right, 4);
     free(buf);
-    pbw_free(&t); pbw_free(&m);
+    pbw_free(&t);
+    pbw_free(&m);
 }
 
 /* Attributes: unpacked repeated values, STRINGS, TENSORS, type inferred (IR v1). */
 static void test_attrs(void) {
     pbw g = {0}, a = {0}, b = {0}, t = {0}, m = {0};
-    pbw_str(&b, 1, "ints"); pbw_int(&b, 20, VX_ATTR_INTS);
-    pbw_int(&b, 8, 5); pbw_int(&b, 8, -7); pbw_packed_ints(&b, 8, (int64_t[]){9}, 1);
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "floats"); pbw_int(&b, 20, VX_ATTR_FLOATS);
-    pbw_float(&b, 7, 1.5f); pbw_float(&b, 7, -0.5f);
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "strs"); pbw_int(&b, 20, VX_ATTR_STRINGS);
-    pbw_str(&b, 9, "ab"); pbw_str(&b, 9, ""); pbw_str(&b, 9, "xyz");
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "ts"); pbw_int(&b, 20, VX_ATTR_TENSORS);
+    pbw_str(&b, 1, "ints");
+    pbw_int(&b, 20, VX_ATTR_INTS);
+    pbw_int(&b, 8, 5);
+    pbw_int(&b, 8, -7);
+    pbw_packed_ints(&b, 8, (int64_t[]){9}, 1);
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "floats");
+    pbw_int(&b, 20, VX_ATTR_FLOATS);
+    pbw_float(&b, 7, 1.5f);
+    pbw_float(&b, 7, -0.5f);
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "strs");
+    pbw_int(&b, 20, VX_ATTR_STRINGS);
+    pbw_str(&b, 9, "ab");
+    pbw_str(&b, 9, "");
+    pbw_str(&b, 9, "xyz");
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "ts");
+    pbw_int(&b, 20, VX_ATTR_TENSORS);
     onnx_tensor_raw(&t, "t0", VX_INT64, 1, (int64_t[]){1}, (int64_t[]){11}, 8);
-    pbw_msg(&b, 10, &t); pbw_clear(&t);
+    pbw_msg(&b, 10, &t);
+    pbw_clear(&t);
     onnx_tensor_raw(&t, "t1", VX_FLOAT, 1, (int64_t[]){2}, (float[]){1, 2}, 8);
-    pbw_msg(&b, 10, &t); pbw_clear(&t);
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "noType_i"); pbw_int(&b, 3, 77);   /* IR v1: no type field */
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "noType_f"); pbw_float(&b, 2, 2.0f);
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
-    pbw_str(&b, 1, "empty_ints"); pbw_int(&b, 20, VX_ATTR_INTS);
-    pbw_msg(&a, 5, &b); pbw_clear(&b);
+    pbw_msg(&b, 10, &t);
+    pbw_clear(&t);
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "noType_i");
+    pbw_int(&b, 3, 77); /* IR v1: no type field */
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "noType_f");
+    pbw_float(&b, 2, 2.0f);
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
+    pbw_str(&b, 1, "empty_ints");
+    pbw_int(&b, 20, VX_ATTR_INTS);
+    pbw_msg(&a, 5, &b);
+    pbw_clear(&b);
     pbw_str(&b, 1, "dom");
     onnx_node(&g, "Op", "n", "x", "y", &a);
     onnx_value_info(&g, 11, "x", VX_FLOAT, -1, NULL);
@@ -504,10 +564,11 @@ static void test_attrs(void) {
         x = vx_node_attr(n, "floats");
         CHECK(x && x->n == 2 && x->floats[0] == 1.5f && x->floats[1] == -0.5f);
         x = vx_node_attr(n, "strs");
-        CHECK(x && x->type == VX_ATTR_STRINGS && x->n == 3 && x->s_len == 8 && !memcmp(x->s, "ab\0\0xyz\0", 8));
+        CHECK(x && x->type == VX_ATTR_STRINGS && x->n == 3 && x->s_len == 8 &&
+              !memcmp(x->s, "ab\0\0xyz\0", 8));
         x = vx_node_attr(n, "ts");
-        CHECK(x && x->type == VX_ATTR_TENSORS && x->n == 2 && vx_tensor_get_i64(&x->t[0], 0) == 11 &&
-              vx_tensor_get_f64(&x->t[1], 1) == 2.0);
+        CHECK(x && x->type == VX_ATTR_TENSORS && x->n == 2 &&
+              vx_tensor_get_i64(&x->t[0], 0) == 11 && vx_tensor_get_f64(&x->t[1], 1) == 2.0);
         x = vx_node_attr(n, "noType_i");
         CHECK(x && x->type == VX_ATTR_INT && x->i == 77);
         x = vx_node_attr(n, "noType_f");
@@ -516,7 +577,11 @@ static void test_attrs(void) {
         CHECK(x && x->type == VX_ATTR_INTS && x->n == 0);
         vx_model_free(md);
     }
-    pbw_free(&g); pbw_free(&a); pbw_free(&b); pbw_free(&t); pbw_free(&m);
+    pbw_free(&g);
+    pbw_free(&a);
+    pbw_free(&b);
+    pbw_free(&t);
+    pbw_free(&m);
 }
 
 /* Unknown fields of every wire type are skipped, anywhere. */
@@ -530,8 +595,10 @@ static void add_unknown(pbw *w) {
 static void test_unknown_fields(void) {
     pbw g = {0}, n = {0}, t = {0}, m = {0}, vi = {0};
     add_unknown(&n);
-    pbw_str(&n, 1, "x"); pbw_str(&n, 2, "y"); pbw_str(&n, 4, "Relu");
-    pbw_str(&n, 6, "doc string");  /* NodeProto.doc_string */
+    pbw_str(&n, 1, "x");
+    pbw_str(&n, 2, "y");
+    pbw_str(&n, 4, "Relu");
+    pbw_str(&n, 6, "doc string"); /* NodeProto.doc_string */
     add_unknown(&n);
     pbw_msg(&g, 1, &n);
     add_unknown(&t);
@@ -541,8 +608,9 @@ static void test_unknown_fields(void) {
     add_unknown(&g);
     onnx_value_info(&g, 11, "x", VX_FLOAT, -1, NULL);
     onnx_value_info(&g, 12, "y", VX_FLOAT, -1, NULL);
-    pbw_str(&vi, 1, "y"); add_unknown(&vi);
-    pbw_msg(&g, 13, &vi);  /* value_info: ignored */
+    pbw_str(&vi, 1, "y");
+    add_unknown(&vi);
+    pbw_msg(&g, 13, &vi); /* value_info: ignored */
     add_unknown(&m);
     onnx_model(&m, 15, &g);
     /* a deeply nested unknown message is skipped without recursion */
@@ -554,7 +622,7 @@ static void test_unknown_fields(void) {
         pbw_clear(&deep);
         pbw_raw(&deep, tmp.p, tmp.len);
     }
-    pbw_msg(&m, 25, &deep);  /* ModelProto.functions: not read */
+    pbw_msg(&m, 25, &deep); /* ModelProto.functions: not read */
     vx_model *md = NULL;
     int rc = load(&m, &md);
     CHECKF(rc == 0, "%s", err);
@@ -565,7 +633,13 @@ static void test_unknown_fields(void) {
         CHECK_NEAR(((float *)md->inits[0].data)[0], 4, 0);
         vx_model_free(md);
     }
-    pbw_free(&g); pbw_free(&n); pbw_free(&t); pbw_free(&m); pbw_free(&vi); pbw_free(&deep); pbw_free(&tmp);
+    pbw_free(&g);
+    pbw_free(&n);
+    pbw_free(&t);
+    pbw_free(&m);
+    pbw_free(&vi);
+    pbw_free(&deep);
+    pbw_free(&tmp);
 }
 
 /* One-node graph with a custom node body and a custom initializer body. */
@@ -589,55 +663,80 @@ static void test_refusals(void) {
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "external data not supported (tensor 'ext_w')");
     pbw_clear(&t);
-    pbw_int(&t, 1, 4); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "ext2");
-    pbw_str(&sub, 1, "location"); pbw_str(&sub, 2, "weights.bin");
+    pbw_int(&t, 1, 4);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "ext2");
+    pbw_str(&sub, 1, "location");
+    pbw_str(&sub, 2, "weights.bin");
     pbw_msg(&t, 13, &sub);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "external data not supported (tensor 'ext2')");
 
     /* string tensor */
     pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, VX_STRING); pbw_str(&t, 8, "s"); pbw_str(&t, 6, "hello");
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_STRING);
+    pbw_str(&t, 8, "s");
+    pbw_str(&t, 6, "hello");
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "string tensors not supported");
     /* unknown dtype */
     pbw_clear(&t);
-    pbw_int(&t, 2, 77); pbw_str(&t, 8, "q"); pbw_bytes(&t, 9, "abcd", 4);
+    pbw_int(&t, 2, 77);
+    pbw_str(&t, 8, "q");
+    pbw_bytes(&t, 9, "abcd", 4);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "data type 77 not supported");
     /* huge dims with tiny data: refused before any allocation */
     pbw_clear(&t);
-    pbw_int(&t, 1, 1LL << 31); pbw_int(&t, 1, 1LL << 31); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "huge");
+    pbw_int(&t, 1, 1LL << 31);
+    pbw_int(&t, 1, 1LL << 31);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "huge");
     pbw_float(&t, 4, 1);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "tensor 'huge': more than");
     pbw_clear(&t);
-    pbw_int(&t, 1, 1000000000); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "big");
+    pbw_int(&t, 1, 1000000000);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "big");
     pbw_float(&t, 4, 1);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "tensor 'big': has 1 values, dims need 1000000000");
     pbw_clear(&t);
-    pbw_int(&t, 1, 1000000000); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "bigraw"); pbw_bytes(&t, 9, "abcd", 4);
+    pbw_int(&t, 1, 1000000000);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "bigraw");
+    pbw_bytes(&t, 9, "abcd", 4);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "raw_data has 4 bytes");
     pbw_clear(&t);
-    pbw_int(&t, 1, -3); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "neg");
+    pbw_int(&t, 1, -3);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "neg");
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "negative dimension -3");
     pbw_clear(&t);
     for (int i = 0; i < 9; i++) pbw_int(&t, 1, 1);
-    pbw_int(&t, 2, VX_FLOAT); pbw_float(&t, 4, 1);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_float(&t, 4, 1);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "TensorProto.dims");
     /* typed data in the wrong field */
     pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, VX_INT64); pbw_str(&t, 8, "wf"); pbw_float(&t, 4, 1);
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_INT64);
+    pbw_str(&t, 8, "wf");
+    pbw_float(&t, 4, 1);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "does not match int64");
     /* both raw and typed */
     pbw_clear(&t);
-    pbw_int(&t, 1, 1); pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "both");
-    pbw_float(&t, 4, 1); pbw_bytes(&t, 9, "abcd", 4);
+    pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "both");
+    pbw_float(&t, 4, 1);
+    pbw_bytes(&t, 9, "abcd", 4);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "both raw_data and typed data");
     /* initializer without a name, duplicate names */
@@ -649,17 +748,26 @@ static void test_refusals(void) {
     onnx_tensor_raw(&t, "dup", VX_FLOAT, 1, (int64_t[]){1}, (float[]){1}, 4);
     {
         pbw g = {0};
-        pbw_msg(&g, 5, &t); pbw_msg(&g, 5, &t);
+        pbw_msg(&g, 5, &t);
+        pbw_msg(&g, 5, &t);
         onnx_value_info(&g, 12, "y", VX_FLOAT, -1, NULL);
-        pbw_clear(&m); onnx_model(&m, 15, &g); pbw_free(&g);
+        pbw_clear(&m);
+        onnx_model(&m, 15, &g);
+        pbw_free(&g);
         EXPECT_FAIL(&m, "duplicate initializer 'dup'");
     }
 
     /* subgraph attribute: named node, refused at load */
     pbw_clear(&n);
-    pbw_str(&n, 1, "cond"); pbw_str(&n, 2, "y"); pbw_str(&n, 3, "my_if"); pbw_str(&n, 4, "If");
-    pbw_clear(&sub); pbw_str(&sub, 2, "then");
-    pbw_str(&a, 1, "then_branch"); pbw_int(&a, 20, VX_ATTR_GRAPH); pbw_msg(&a, 6, &sub);
+    pbw_str(&n, 1, "cond");
+    pbw_str(&n, 2, "y");
+    pbw_str(&n, 3, "my_if");
+    pbw_str(&n, 4, "If");
+    pbw_clear(&sub);
+    pbw_str(&sub, 2, "then");
+    pbw_str(&a, 1, "then_branch");
+    pbw_int(&a, 20, VX_ATTR_GRAPH);
+    pbw_msg(&a, 6, &sub);
     pbw_msg(&n, 5, &a);
     build_with(&m, &n, NULL);
     EXPECT_FAIL(&m, "subgraphs (If/Loop/Scan) not supported");
@@ -668,53 +776,73 @@ static void test_refusals(void) {
     {
         pbw graph = {0}, node = {0}, attr = {0};
         for (int d = 0; d < 200; d++) {
-            pbw_clear(&attr); pbw_str(&attr, 1, "body"); pbw_msg(&attr, 6, &graph);
-            pbw_clear(&node); pbw_str(&node, 4, "Loop"); pbw_msg(&node, 5, &attr);
-            pbw_clear(&graph); pbw_msg(&graph, 1, &node);
+            pbw_clear(&attr);
+            pbw_str(&attr, 1, "body");
+            pbw_msg(&attr, 6, &graph);
+            pbw_clear(&node);
+            pbw_str(&node, 4, "Loop");
+            pbw_msg(&node, 5, &attr);
+            pbw_clear(&graph);
+            pbw_msg(&graph, 1, &node);
         }
         build_with(&m, &node, NULL);
         EXPECT_FAIL(&m, "subgraphs (If/Loop/Scan) not supported");
-        pbw_free(&graph); pbw_free(&node); pbw_free(&attr);
+        pbw_free(&graph);
+        pbw_free(&node);
+        pbw_free(&attr);
     }
     /* sparse initializer */
     {
         pbw g = {0};
         pbw_str(&g, 15, "");
         onnx_value_info(&g, 12, "y", VX_FLOAT, -1, NULL);
-        pbw_clear(&m); onnx_model(&m, 15, &g); pbw_free(&g);
+        pbw_clear(&m);
+        onnx_model(&m, 15, &g);
+        pbw_free(&g);
         EXPECT_FAIL(&m, "sparse initializers not supported");
     }
     /* node without op_type; attribute without name; bad attribute type */
-    pbw_clear(&n); pbw_str(&n, 1, "x"); pbw_str(&n, 3, "anon");
+    pbw_clear(&n);
+    pbw_str(&n, 1, "x");
+    pbw_str(&n, 3, "anon");
     build_with(&m, &n, NULL);
     EXPECT_FAIL(&m, "op_type is missing");
-    pbw_clear(&n); pbw_clear(&a);
-    pbw_str(&n, 4, "Relu"); pbw_str(&n, 3, "relu_7");
-    pbw_int(&a, 3, 5); pbw_msg(&n, 5, &a);
+    pbw_clear(&n);
+    pbw_clear(&a);
+    pbw_str(&n, 4, "Relu");
+    pbw_str(&n, 3, "relu_7");
+    pbw_int(&a, 3, 5);
+    pbw_msg(&n, 5, &a);
     build_with(&m, &n, NULL);
     EXPECT_FAIL(&m, "AttributeProto.name is missing");
     EXPECT_FAIL(&m, "relu_7");
-    pbw_clear(&n); pbw_clear(&a);
-    pbw_str(&n, 4, "Relu"); pbw_str(&a, 1, "weird"); pbw_int(&a, 20, 42); pbw_msg(&n, 5, &a);
+    pbw_clear(&n);
+    pbw_clear(&a);
+    pbw_str(&n, 4, "Relu");
+    pbw_str(&a, 1, "weird");
+    pbw_int(&a, 20, 42);
+    pbw_msg(&n, 5, &a);
     build_with(&m, &n, NULL);
     EXPECT_FAIL(&m, "AttributeProto.type 42 not supported");
     EXPECT_FAIL(&m, "attribute[0] 'weird'");
 
     /* wire-level errors */
     pbw_clear(&m);
-    pbw_str(&m, 1, "eight");  /* ir_version as a string */
+    pbw_str(&m, 1, "eight"); /* ir_version as a string */
     EXPECT_FAIL(&m, "ModelProto.ir_version: wrong wire type 2");
     pbw_clear(&m);
-    pbw_tag(&m, 7, PBW_LEN); pbw_varint(&m, 1000); pbw_raw(&m, "abc", 3);
+    pbw_tag(&m, 7, PBW_LEN);
+    pbw_varint(&m, 1000);
+    pbw_raw(&m, "abc", 3);
     EXPECT_FAIL(&m, "length 1000 runs past the end");
     pbw_clear(&m);
-    pbw_tag(&m, 7, 3);  /* start group */
+    pbw_tag(&m, 7, 3); /* start group */
     EXPECT_FAIL(&m, "groups");
     pbw_clear(&m);
     pbw_tag(&m, 7, 6);
     EXPECT_FAIL(&m, "invalid wire type 6");
     pbw_clear(&m);
-    pbw_raw(&m, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12);  /* 11-byte varint */
+    pbw_raw(&m, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12); /* 11-byte varint */
     EXPECT_FAIL(&m, "longer than 10 bytes");
     pbw_clear(&m);
     pbw_raw(&m, "\x08\xff\xff", 3);
@@ -724,26 +852,35 @@ static void test_refusals(void) {
     EXPECT_FAIL(&m, "invalid field number 0");
     /* packed varints that stop mid-value */
     pbw_clear(&t);
-    pbw_int(&t, 2, VX_INT64); pbw_str(&t, 8, "pk"); pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_INT64);
+    pbw_str(&t, 8, "pk");
+    pbw_int(&t, 1, 1);
     pbw_bytes(&t, 7, "\x05\x85", 2);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "packed varints end mid-value");
     pbw_clear(&t);
-    pbw_int(&t, 2, VX_FLOAT); pbw_str(&t, 8, "pf"); pbw_int(&t, 1, 1);
+    pbw_int(&t, 2, VX_FLOAT);
+    pbw_str(&t, 8, "pf");
+    pbw_int(&t, 1, 1);
     pbw_bytes(&t, 4, "\0\0\0\0\0", 5);
     build_with(&m, NULL, &t);
     EXPECT_FAIL(&m, "not a multiple of 4");
     /* model without graph / without default opset / two graphs / no outputs */
-    pbw_clear(&m); pbw_int(&m, 1, 8);
+    pbw_clear(&m);
+    pbw_int(&m, 1, 8);
     EXPECT_FAIL(&m, "ModelProto.graph is missing");
     {
         pbw g = {0};
         onnx_value_info(&g, 12, "y", VX_FLOAT, -1, NULL);
-        pbw_clear(&m); pbw_int(&m, 1, 8); pbw_msg(&m, 7, &g);
+        pbw_clear(&m);
+        pbw_int(&m, 1, 8);
+        pbw_msg(&m, 7, &g);
         EXPECT_FAIL(&m, "no entry for the default domain");
         pbw_msg(&m, 7, &g);
         EXPECT_FAIL(&m, "graph appears twice");
-        pbw_clear(&g); pbw_clear(&m); onnx_model(&m, 15, &g);
+        pbw_clear(&g);
+        pbw_clear(&m);
+        onnx_model(&m, 15, &g);
         EXPECT_FAIL(&m, "GraphProto has no outputs");
         pbw_free(&g);
     }
@@ -756,7 +893,11 @@ static void test_refusals(void) {
     pbw_raw(&m, "{\"audio\": {}}", 13);
     EXPECT_FAIL(&m, "JSON");
 
-    pbw_free(&m); pbw_free(&n); pbw_free(&t); pbw_free(&a); pbw_free(&sub);
+    pbw_free(&m);
+    pbw_free(&n);
+    pbw_free(&t);
+    pbw_free(&a);
+    pbw_free(&sub);
 }
 
 static void test_files(void) {
@@ -772,7 +913,7 @@ static void test_files(void) {
     CHECK(strstr(err, "not a regular file") != NULL);
     char path[64];
     snprintf(path, sizeof path, "/tmp/vox_onnx_fifo_%d", (int)getpid());
-    if (mkfifo(path, 0600) == 0) {  /* must be refused, not block waiting for a writer */
+    if (mkfifo(path, 0600) == 0) { /* must be refused, not block waiting for a writer */
         rc = vx_model_load(path, &md, err, sizeof err);
         CHECK_EQ_INT(rc, VOX_ERR_MODEL);
         CHECK(strstr(err, "not a regular file") != NULL);
@@ -788,7 +929,10 @@ static void test_files(void) {
     pbw m = {0};
     build_small(&m);
     f = fopen(path, "wb");
-    if (f) { fwrite(m.p, 1, m.len, f); fclose(f); }
+    if (f) {
+        fwrite(m.p, 1, m.len, f);
+        fclose(f);
+    }
     rc = vx_model_load(path, &md, err, sizeof err);
     CHECKF(rc == 0 && md && md->n_nodes == 4 && md->map_base, "%s", err);
     vx_model_free(md);

@@ -7,15 +7,15 @@
 #include <float.h>
 #include <stdint.h>
 
-#define D(...) ((const int64_t[]){ __VA_ARGS__ })
-#define F(...) ((const float[]){ __VA_ARGS__ })
-#define DB(...) ((const double[]){ __VA_ARGS__ })
-#define L(...) ((const int64_t[]){ __VA_ARGS__ })
-#define I32(...) ((const int32_t[]){ __VA_ARGS__ })
-#define B(...) ((const uint8_t[]){ __VA_ARGS__ })
+#define D(...)   ((const int64_t[]){__VA_ARGS__})
+#define F(...)   ((const float[]){__VA_ARGS__})
+#define DB(...)  ((const double[]){__VA_ARGS__})
+#define L(...)   ((const int64_t[]){__VA_ARGS__})
+#define I32(...) ((const int32_t[]){__VA_ARGS__})
+#define B(...)   ((const uint8_t[]){__VA_ARGS__})
 
 static char errbuf[256];
-static vx_op_ctx ctx = { .opset = 17, .threads = 1, .err = errbuf, .errlen = sizeof errbuf };
+static vx_op_ctx ctx = {.opset = 17, .threads = 1, .err = errbuf, .errlen = sizeof errbuf};
 
 /* Input tensors come from a pool released between tests. */
 static vx_tensor pool[64];
@@ -23,7 +23,10 @@ static int npool;
 
 static vx_tensor *mk(int dt, int ndim, const int64_t *dims, const void *vals) {
     vx_tensor *t = &pool[npool++];
-    if (vx_tensor_alloc(t, dt, ndim, dims)) { fprintf(stderr, "alloc failed\n"); exit(2); }
+    if (vx_tensor_alloc(t, dt, ndim, dims)) {
+        fprintf(stderr, "alloc failed\n");
+        exit(2);
+    }
     if (vals && t->numel) memcpy(t->data, vals, vx_tensor_bytes(t));
     return t;
 }
@@ -33,48 +36,72 @@ static void pool_reset(void) {
 }
 
 static vx_attr attr_i(const char *name, int64_t v) {
-    vx_attr a = { .name = name, .type = VX_ATTR_INT, .i = v };
+    vx_attr a = {.name = name, .type = VX_ATTR_INT, .i = v};
     return a;
 }
 static vx_attr attr_f(const char *name, float v) {
-    vx_attr a = { .name = name, .type = VX_ATTR_FLOAT, .f = v };
+    vx_attr a = {.name = name, .type = VX_ATTR_FLOAT, .f = v};
     return a;
 }
 
 /* Runs op on inputs; out must hold n_out empty tensors. */
 static int run(const char *op, vx_attr *attrs, int n_attrs, vx_tensor **in, int n_in,
                vx_tensor *out, int n_out) {
-    vx_node node = { .name = "n1", .op_type = op, .domain = "", .n_inputs = n_in,
-                     .n_outputs = n_out, .n_attrs = n_attrs, .attrs = attrs };
+    vx_node node = {.name = "n1",
+                    .op_type = op,
+                    .domain = "",
+                    .n_inputs = n_in,
+                    .n_outputs = n_out,
+                    .n_attrs = n_attrs,
+                    .attrs = attrs};
     const vx_op_def *d = vx_op_find(op);
-    if (!d) { fprintf(stderr, "op %s not registered\n", op); return -999; }
+    if (!d) {
+        fprintf(stderr, "op %s not registered\n", op);
+        return -999;
+    }
     errbuf[0] = 0;
     for (int i = 0; i < n_out; i++) vx_tensor_release(&out[i]);
     return d->fn(&ctx, &node, in, n_in, out, n_out);
 }
 
 static int same_shape(const vx_tensor *t, int ndim, const int64_t *dims) {
-    if (t->ndim != ndim) { fprintf(stderr, "  ndim %d, want %d\n", t->ndim, ndim); return 0; }
+    if (t->ndim != ndim) {
+        fprintf(stderr, "  ndim %d, want %d\n", t->ndim, ndim);
+        return 0;
+    }
     for (int i = 0; i < ndim; i++)
-        if (t->dims[i] != dims[i]) { fprintf(stderr, "  dim %d is %lld\n", i, (long long)t->dims[i]); return 0; }
+        if (t->dims[i] != dims[i]) {
+            fprintf(stderr, "  dim %d is %lld\n", i, (long long)t->dims[i]);
+            return 0;
+        }
     return 1;
 }
 
 /* Values compared as doubles (NaN matches NaN; infinities must match exactly). */
 static int vals_near(const vx_tensor *t, int dtype, int ndim, const int64_t *dims,
                      const double *want, double tol) {
-    if (t->dtype != dtype) { fprintf(stderr, "  dtype %s, want %s\n", vx_dtype_name(t->dtype), vx_dtype_name(dtype)); return 0; }
+    if (t->dtype != dtype) {
+        fprintf(stderr, "  dtype %s, want %s\n", vx_dtype_name(t->dtype), vx_dtype_name(dtype));
+        return 0;
+    }
     if (!same_shape(t, ndim, dims)) return 0;
     for (int64_t i = 0; i < t->numel; i++) {
         double g = vx_tensor_get_f64(t, i), w = want[i];
         int ok = (isnan(w) && isnan(g)) || g == w || (isfinite(w) && fabs(g - w) <= tol);
-        if (!ok) { fprintf(stderr, "  [%lld] got %.9g want %.9g\n", (long long)i, g, w); return 0; }
+        if (!ok) {
+            fprintf(stderr, "  [%lld] got %.9g want %.9g\n", (long long)i, g, w);
+            return 0;
+        }
     }
     return 1;
 }
 /* Exact int64 values. */
-static int vals_i64(const vx_tensor *t, int dtype, int ndim, const int64_t *dims, const int64_t *want) {
-    if (t->dtype != dtype || !same_shape(t, ndim, dims)) { fprintf(stderr, "  dtype/shape\n"); return 0; }
+static int vals_i64(const vx_tensor *t, int dtype, int ndim, const int64_t *dims,
+                    const int64_t *want) {
+    if (t->dtype != dtype || !same_shape(t, ndim, dims)) {
+        fprintf(stderr, "  dtype/shape\n");
+        return 0;
+    }
     for (int64_t i = 0; i < t->numel; i++)
         if (vx_tensor_get_i64(t, i) != want[i]) {
             fprintf(stderr, "  [%lld] got %lld want %lld\n", (long long)i,
@@ -89,9 +116,12 @@ static vx_tensor out[2];
 /* One float unary op on a [n] vector. */
 static int unary_f(const char *op, vx_attr *attrs, int na, int n, const float *x,
                    const double *want, double tol) {
-    vx_tensor *in[1] = { mk(VX_FLOAT, 1, D(n), x) };
+    vx_tensor *in[1] = {mk(VX_FLOAT, 1, D(n), x)};
     int rc = run(op, attrs, na, in, 1, out, 1);
-    if (rc) { fprintf(stderr, "  %s failed: %s\n", op, errbuf); return 0; }
+    if (rc) {
+        fprintf(stderr, "  %s failed: %s\n", op, errbuf);
+        return 0;
+    }
     int ok = vals_near(&out[0], VX_FLOAT, 1, D(n), want, tol);
     if (!ok) fprintf(stderr, "  (op %s)\n", op);
     return ok;
@@ -114,7 +144,7 @@ static void test_broadcast_add(void) {
     CHECK_EQ_INT(run("Add", NULL, 0, in, 2, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 3, D(2, 3, 4), w, 0));
     /* [4] + [2,3,4]: same result, operands swapped */
-    vx_tensor *sw[2] = { in[1], in[0] };
+    vx_tensor *sw[2] = {in[1], in[0]};
     CHECK_EQ_INT(run("Add", NULL, 0, sw, 2, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 3, D(2, 3, 4), w, 0));
     /* scalar + tensor, tensor - scalar, scalar - tensor */
@@ -124,7 +154,7 @@ static void test_broadcast_add(void) {
     CHECK(vals_near(&out[0], VX_FLOAT, 2, D(2, 2), DB(6, 7, 8, 9), 0));
     CHECK_EQ_INT(run("Sub", NULL, 0, in, 2, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 2, D(2, 2), DB(4, 3, 2, 1), 0));
-    vx_tensor *rs[2] = { in[1], in[0] };
+    vx_tensor *rs[2] = {in[1], in[0]};
     CHECK_EQ_INT(run("Sub", NULL, 0, rs, 2, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 2, D(2, 2), DB(-4, -3, -2, -1), 0));
     /* scalar + scalar stays rank 0 */
@@ -183,7 +213,8 @@ static void test_arith(void) {
     in[0] = mk(VX_INT64, 1, D(8), L(7, -7, 7, -7, 5, INT64_MIN, 9007199254740993LL, 1));
     in[1] = mk(VX_INT64, 1, D(8), L(2, 2, -2, -2, 0, -1, 1, 3));
     CHECK_EQ_INT(run("Div", NULL, 0, in, 2, out, 1), 0);
-    CHECK(vals_i64(&out[0], VX_INT64, 1, D(8), L(3, -3, -3, 3, 0, INT64_MIN, 9007199254740993LL, 0)));
+    CHECK(
+        vals_i64(&out[0], VX_INT64, 1, D(8), L(3, -3, -3, 3, 0, INT64_MIN, 9007199254740993LL, 0)));
     /* shape arithmetic as Piper graphs do it: int64 scalar broadcast */
     in[0] = mk(VX_INT64, 1, D(3), L(1, 192, 417));
     in[1] = mk(VX_INT64, 0, NULL, L(2));
@@ -205,8 +236,8 @@ static void test_arith(void) {
     in[1] = mk(VX_INT32, 1, D(4), I32(4, -4, -1, 0));
     CHECK_EQ_INT(run("Div", NULL, 0, in, 2, out, 1), 0);
     CHECK(vals_i64(&out[0], VX_INT32, 1, D(4), L(-2, -2, INT32_MIN, 0)));
-    in[0] = mk(VX_INT8, 1, D(2), (const int8_t[]){ 127, -128 });
-    in[1] = mk(VX_INT8, 1, D(2), (const int8_t[]){ 1, -1 });
+    in[0] = mk(VX_INT8, 1, D(2), (const int8_t[]){127, -128});
+    in[1] = mk(VX_INT8, 1, D(2), (const int8_t[]){1, -1});
     CHECK_EQ_INT(run("Add", NULL, 0, in, 2, out, 1), 0);
     CHECK(vals_i64(&out[0], VX_INT8, 1, D(2), L(-128, 127)));
     in[0] = mk(VX_UINT8, 1, D(2), B(200, 7));
@@ -223,9 +254,9 @@ static void test_mod_pow(void) {
     vx_attr fm1 = attr_i("fmod", 1);
     in[0] = mk(VX_INT64, 1, D(6), L(5, -5, 5, -5, 7, 3));
     in[1] = mk(VX_INT64, 1, D(6), L(3, 3, -3, -3, 0, -1));
-    CHECK_EQ_INT(run("Mod", NULL, 0, in, 2, out, 1), 0);     /* sign of divisor */
+    CHECK_EQ_INT(run("Mod", NULL, 0, in, 2, out, 1), 0); /* sign of divisor */
     CHECK(vals_i64(&out[0], VX_INT64, 1, D(6), L(2, 1, -1, -2, 0, 0)));
-    CHECK_EQ_INT(run("Mod", &fm1, 1, in, 2, out, 1), 0);     /* sign of dividend */
+    CHECK_EQ_INT(run("Mod", &fm1, 1, in, 2, out, 1), 0); /* sign of dividend */
     CHECK(vals_i64(&out[0], VX_INT64, 1, D(6), L(2, -2, 2, -2, 0, 0)));
     in[0] = mk(VX_INT32, 1, D(2), I32(-7, 6));
     in[1] = mk(VX_INT32, 0, NULL, I32(4));
@@ -235,7 +266,7 @@ static void test_mod_pow(void) {
     in[1] = mk(VX_FLOAT, 1, D(3), F(2, 2, 2));
     CHECK_EQ_INT(run("Mod", &fm1, 1, in, 2, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(3), DB(1.5, -1.5, 0), 0));
-    CHECK_EQ_INT(run("Mod", NULL, 0, in, 2, out, 1), VOX_ERR_MODEL);   /* float needs fmod=1 */
+    CHECK_EQ_INT(run("Mod", NULL, 0, in, 2, out, 1), VOX_ERR_MODEL); /* float needs fmod=1 */
     CHECK(strstr(errbuf, "fmod") != NULL);
 
     /* Pow: float ^ float, exponent 2 exact, float ^ int64, int ^ int, int ^ float */
@@ -279,7 +310,8 @@ static void test_variadic(void) {
     CHECK_EQ_INT(run("Sum", NULL, 0, in, 3, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 2, D(2, 3), DB(5, 9, 7, 11, 15, 13), 0));
     CHECK_EQ_INT(run("Mean", NULL, 0, in, 3, out, 1), 0);
-    CHECK(vals_near(&out[0], VX_FLOAT, 2, D(2, 3), DB(5 / 3., 3, 7 / 3., 11 / 3., 5, 13 / 3.), 1e-6));
+    CHECK(
+        vals_near(&out[0], VX_FLOAT, 2, D(2, 3), DB(5 / 3., 3, 7 / 3., 11 / 3., 5, 13 / 3.), 1e-6));
     /* one input: a copy */
     CHECK_EQ_INT(run("Sum", NULL, 0, in, 1, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(3), DB(1, 5, 3), 0));
@@ -402,7 +434,8 @@ static void test_unary(void) {
     CHECK(unary_f("Exp", NULL, 0, 3, F(0, 1, -INFINITY), DB(1, 2.71828183, 0), 1e-6));
     CHECK(unary_f("Log", NULL, 0, 3, F(1, 2.71828183f, 0), DB(0, 1, -INFINITY), 1e-6));
     CHECK(unary_f("Erf", NULL, 0, 4, F(0, 0.5f, -1, 5), DB(0, 0.520499878, -0.842700793, 1), 1e-7));
-    CHECK(unary_f("Tanh", NULL, 0, 4, F(0, 0.5f, 20, -1), DB(0, 0.462117157, 1, -0.761594156), 1e-7));
+    CHECK(
+        unary_f("Tanh", NULL, 0, 4, F(0, 0.5f, 20, -1), DB(0, 0.462117157, 1, -0.761594156), 1e-7));
     CHECK(unary_f("Sigmoid", NULL, 0, 6, F(0, 2, -2, -100, 100, -1000),
                   DB(0.5, 0.880797078, 0.119202922, 3.72007598e-44, 1, 0), 1e-7));
     CHECK(unary_f("Relu", NULL, 0, 3, F(-1, 0, 2), DB(0, 0, 2), 0));
@@ -429,7 +462,7 @@ static void test_unary(void) {
     CHECK(unary_f("Identity", NULL, 0, 2, F(-7, NAN), DB(-7, NAN), 0));
 
     /* IsNaN / IsInf -> bool */
-    vx_tensor *in[3] = { mk(VX_FLOAT, 1, D(4), F(NAN, 1, INFINITY, -INFINITY)) };
+    vx_tensor *in[3] = {mk(VX_FLOAT, 1, D(4), F(NAN, 1, INFINITY, -INFINITY))};
     CHECK_EQ_INT(run("IsNaN", NULL, 0, in, 1, out, 1), 0);
     CHECK(vals_i64(&out[0], VX_BOOL, 1, D(4), L(1, 0, 0, 0)));
     CHECK_EQ_INT(run("IsInf", NULL, 0, in, 1, out, 1), 0);
@@ -498,14 +531,14 @@ static void test_clip(void) {
     in[2] = mk(VX_FLOAT, 0, NULL, F(3));
     CHECK_EQ_INT(run("Clip", NULL, 0, in, 3, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(-2, -1, 0, 1, 3), 0));
-    vx_tensor *only_max[3] = { in[0], NULL, in[2] };
+    vx_tensor *only_max[3] = {in[0], NULL, in[2]};
     CHECK_EQ_INT(run("Clip", NULL, 0, only_max, 3, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(-5, -1, 0, 1, 3), 0));
-    CHECK_EQ_INT(run("Clip", NULL, 0, in, 2, out, 1), 0);            /* min only */
+    CHECK_EQ_INT(run("Clip", NULL, 0, in, 2, out, 1), 0); /* min only */
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(-2, -1, 0, 1, 5), 0));
-    CHECK_EQ_INT(run("Clip", NULL, 0, in, 1, out, 1), 0);            /* neither */
+    CHECK_EQ_INT(run("Clip", NULL, 0, in, 1, out, 1), 0); /* neither */
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(-5, -1, 0, 1, 5), 0));
-    vx_tensor *swapped[3] = { in[0], in[2], in[1] };                  /* min > max -> max */
+    vx_tensor *swapped[3] = {in[0], in[2], in[1]}; /* min > max -> max */
     CHECK_EQ_INT(run("Clip", NULL, 0, swapped, 3, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(-2, -2, -2, -2, -2), 0));
     /* int64 (opset 12+) */
@@ -514,12 +547,12 @@ static void test_clip(void) {
     CHECK_EQ_INT(run("Clip", NULL, 0, in, 2, out, 1), 0);
     CHECK(vals_i64(&out[0], VX_INT64, 1, D(3), L(-10, 5, INT64_MAX)));
     /* errors: dtype mismatch, non-scalar bound */
-    CHECK_EQ_INT(run("Clip", NULL, 0, (vx_tensor *[]){ in[0], in[2] }, 2, out, 1), VOX_ERR_MODEL);
+    CHECK_EQ_INT(run("Clip", NULL, 0, (vx_tensor *[]){in[0], in[2]}, 2, out, 1), VOX_ERR_MODEL);
     in[1] = mk(VX_INT64, 1, D(2), L(1, 2));
     CHECK_EQ_INT(run("Clip", NULL, 0, in, 2, out, 1), VOX_ERR_MODEL);
     CHECK(strstr(errbuf, "scalar") != NULL);
     /* opset 6: bounds are attributes */
-    vx_attr a[2] = { attr_f("min", -1), attr_f("max", 0.5f) };
+    vx_attr a[2] = {attr_f("min", -1), attr_f("max", 0.5f)};
     ctx.opset = 6;
     in[0] = mk(VX_FLOAT, 1, D(3), F(-3, 0.25f, 3));
     CHECK_EQ_INT(run("Clip", a, 2, in, 1, out, 1), 0);
@@ -571,26 +604,27 @@ static void test_cast(void) {
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
     CHECK(vals_near(&out[0], VX_FLOAT, 1, D(2), DB((double)0.1f, INFINITY), 0));
     /* float -> double -> float round trip is exact */
-    float rt[5] = { 0.1f, -3.4e38f, 1e-45f, 123.456f, -0.0f };
+    float rt[5] = {0.1f, -3.4e38f, 1e-45f, 123.456f, -0.0f};
     in[0] = mk(VX_FLOAT, 1, D(5), rt);
     to = attr_i("to", VX_DOUBLE);
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
-    vx_tensor mid = { 0 };
+    vx_tensor mid = {0};
     vx_tensor_copy(&mid, &out[0]);
-    vx_tensor *in2[1] = { &mid };
+    vx_tensor *in2[1] = {&mid};
     to = attr_i("to", VX_FLOAT);
     CHECK_EQ_INT(run("Cast", &to, 1, in2, 1, out, 1), 0);
     CHECK(!memcmp(out[0].data, rt, sizeof rt));
     vx_tensor_release(&mid);
 
     /* float16: known encodings */
-    in[0] = mk(VX_FLOAT, 1, D(10), F(1, -2, 65504, 65520, 1e-8f, 5.9604645e-8f, 0.1f,
-                                        6.1035156e-5f, INFINITY, 0.333333f));
+    in[0] =
+        mk(VX_FLOAT, 1, D(10),
+           F(1, -2, 65504, 65520, 1e-8f, 5.9604645e-8f, 0.1f, 6.1035156e-5f, INFINITY, 0.333333f));
     to = attr_i("to", VX_FLOAT16);
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
     CHECK_EQ_INT(out[0].dtype, VX_FLOAT16);
-    uint16_t want[10] = { 0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0000, 0x0001, 0x2e66, 0x0400,
-                          0x7c00, 0x3555 };
+    uint16_t want[10] = {0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0000,
+                         0x0001, 0x2e66, 0x0400, 0x7c00, 0x3555};
     int ok = 1;
     for (int i = 0; i < 10; i++)
         if (f16bits(&out[0], i) != want[i]) {
@@ -602,10 +636,11 @@ static void test_cast(void) {
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
     CHECK((f16bits(&out[0], 0) & 0x7c00) == 0x7c00 && (f16bits(&out[0], 0) & 0x3ff));
     /* float16 -> float and -> int64 */
-    in[0] = mk(VX_FLOAT16, 1, D(5), ((const uint16_t[]){ 0x3555, 0xc000, 0x0001, 0xfc00, 0x4b00 }));
+    in[0] = mk(VX_FLOAT16, 1, D(5), ((const uint16_t[]){0x3555, 0xc000, 0x0001, 0xfc00, 0x4b00}));
     to = attr_i("to", VX_FLOAT);
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
-    CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5), DB(0.333251953125, -2, 5.9604644775390625e-8, -INFINITY, 14), 0));
+    CHECK(vals_near(&out[0], VX_FLOAT, 1, D(5),
+                    DB(0.333251953125, -2, 5.9604644775390625e-8, -INFINITY, 14), 0));
     to = attr_i("to", VX_INT64);
     CHECK_EQ_INT(run("Cast", &to, 1, in, 1, out, 1), 0);
     CHECK(vals_i64(&out[0], VX_INT64, 1, D(5), L(0, -2, 0, INT64_MIN, 14)));
@@ -613,7 +648,10 @@ static void test_cast(void) {
     ok = 1;
     for (uint32_t h = 0; h < 65536; h++) {
         if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue;
-        if (vx_f32_to_f16(vx_f16_to_f32((uint16_t)h)) != h) { ok = 0; break; }
+        if (vx_f32_to_f16(vx_f16_to_f32((uint16_t)h)) != h) {
+            ok = 0;
+            break;
+        }
     }
     CHECK(ok);
     /* rounding is to nearest even: halfway between 1 and 1+2^-10 goes to 1; 3 ulp/2 up */
@@ -626,13 +664,16 @@ static void test_cast(void) {
     uint32_t s = 12345;
     for (int i = 0; i < 200000 && ok; i++) {
         s = s * 1664525u + 1013904223u;
-        uint32_t bits = (s & 0x807fffffu) | ((s % 50u + 98u) << 23);  /* around half's range */
+        uint32_t bits = (s & 0x807fffffu) | ((s % 50u + 98u) << 23); /* around half's range */
         float f;
         memcpy(&f, &bits, 4);
         _Float16 r = (_Float16)f;
         uint16_t rb;
         memcpy(&rb, &r, 2);
-        if (vx_f32_to_f16(f) != rb) { ok = 0; fprintf(stderr, "  f16(%a) mismatch\n", f); }
+        if (vx_f32_to_f16(f) != rb) {
+            ok = 0;
+            fprintf(stderr, "  f16(%a) mismatch\n", f);
+        }
     }
     CHECK(ok);
 #endif
@@ -669,8 +710,8 @@ static void test_errors(void) {
     in[1] = mk(VX_INT64, 1, D(3), L(1, 2, 3));
     CHECK_EQ_INT(run("Mul", NULL, 0, in, 2, out, 1), VOX_ERR_MODEL);
     CHECK(strstr(errbuf, "float") && strstr(errbuf, "int64"));
-    in[0] = mk(VX_FLOAT16, 1, D(1), ((const uint16_t[]){ 0x3c00 }));
-    in[1] = mk(VX_FLOAT16, 1, D(1), ((const uint16_t[]){ 0x3c00 }));
+    in[0] = mk(VX_FLOAT16, 1, D(1), ((const uint16_t[]){0x3c00}));
+    in[1] = mk(VX_FLOAT16, 1, D(1), ((const uint16_t[]){0x3c00}));
     CHECK_EQ_INT(run("Add", NULL, 0, in, 2, out, 1), VOX_ERR_UNSUPPORTED);
     CHECK(strstr(errbuf, "float16") != NULL);
     in[0] = mk(VX_BOOL, 1, D(1), B(1));
@@ -678,7 +719,7 @@ static void test_errors(void) {
     CHECK(strstr(errbuf, "bool") != NULL);
     /* missing inputs */
     CHECK_EQ_INT(run("Add", NULL, 0, in, 1, out, 1), VOX_ERR_MODEL);
-    vx_tensor *hole[2] = { in[0], NULL };
+    vx_tensor *hole[2] = {in[0], NULL};
     CHECK_EQ_INT(run("Sub", NULL, 0, hole, 2, out, 1), VOX_ERR_MODEL);
     CHECK_EQ_INT(run("Relu", NULL, 0, in, 0, out, 1), VOX_ERR_MODEL);
     CHECK_EQ_INT(run("Relu", NULL, 0, in, 1, out, 0), VOX_ERR_MODEL);

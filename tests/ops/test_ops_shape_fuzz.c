@@ -7,27 +7,60 @@
 #include <stdint.h>
 
 static uint64_t st = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void) {   /* xorshift64*: fixed seed, reproducible */
-    st ^= st >> 12; st ^= st << 25; st ^= st >> 27;
+static uint64_t rnd(void) { /* xorshift64*: fixed seed, reproducible */
+    st ^= st >> 12;
+    st ^= st << 25;
+    st ^= st >> 27;
     return st * 0x2545f4914f6cdd1dULL;
 }
-static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1)); }
+static int64_t rint_in(int64_t lo, int64_t hi) {
+    return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
+}
 
 static const char *ops[] = {
-    "Constant", "Shape", "Size", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat",
-    "Split", "Slice", "Transpose", "Expand", "Tile", "Pad", "Gather", "GatherElements",
-    "GatherND", "ScatterND", "ScatterElements", "NonZero", "OneHot", "TopK",
-    "ConstantOfShape", "Range", "CumSum", "Trilu", "EyeLike", "RandomNormal",
-    "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+    "Constant",
+    "Shape",
+    "Size",
+    "Reshape",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "Concat",
+    "Split",
+    "Slice",
+    "Transpose",
+    "Expand",
+    "Tile",
+    "Pad",
+    "Gather",
+    "GatherElements",
+    "GatherND",
+    "ScatterND",
+    "ScatterElements",
+    "NonZero",
+    "OneHot",
+    "TopK",
+    "ConstantOfShape",
+    "Range",
+    "CumSum",
+    "Trilu",
+    "EyeLike",
+    "RandomNormal",
+    "RandomUniform",
+    "RandomNormalLike",
+    "RandomUniformLike",
 };
-static const int dtypes[] = { VX_FLOAT, VX_INT64, VX_INT64, VX_INT32, VX_UINT8, VX_BOOL, VX_DOUBLE };
+static const int dtypes[] = {VX_FLOAT, VX_INT64, VX_INT64, VX_INT32, VX_UINT8, VX_BOOL, VX_DOUBLE};
 
 static void rand_tensor(vx_tensor *t) {
     int dt = dtypes[rnd() % (sizeof dtypes / sizeof dtypes[0])];
     int nd = (int)rint_in(0, 4);
     int64_t dims[4];
     for (int i = 0; i < nd; i++) dims[i] = rnd() % 8 == 0 ? 0 : rint_in(1, 4);
-    if (vx_tensor_alloc(t, dt, nd, dims)) { fprintf(stderr, "alloc\n"); exit(2); }
+    if (vx_tensor_alloc(t, dt, nd, dims)) {
+        fprintf(stderr, "alloc\n");
+        exit(2);
+    }
     for (int64_t i = 0; i < t->numel; i++) {
         int64_t v = rint_in(-5, 5);
         switch (dt) {
@@ -40,19 +73,20 @@ static void rand_tensor(vx_tensor *t) {
     }
 }
 
-static const int64_t ints_pool[][4] = { { 0, 1, 2, 3 }, { -1, 0, 1, 2 }, { 2, 0, 1, 3 },
-                                        { 1, 1, 2, 2 }, { -2, -1, 5, 9 }, { 3, 2, 1, 0 } };
-static const float floats_pool[] = { 1, 2, 3, 4 };
+static const int64_t ints_pool[][4] = {{0, 1, 2, 3}, {-1, 0, 1, 2},  {2, 0, 1, 3},
+                                       {1, 1, 2, 2}, {-2, -1, 5, 9}, {3, 2, 1, 0}};
+static const float floats_pool[] = {1, 2, 3, 4};
 
 int main(void) {
     char err[256];
     vx_rng rng;
     vx_rng_seed(&rng, 1);
-    vx_op_ctx ctx = { .opset = 17, .rng = &rng, .threads = 1, .err = err, .errlen = sizeof err };
-    const char *int_names[] = { "axis", "batch_dims", "exclusive", "reverse", "upper", "k",
-                                "largest", "allowzero", "start", "end", "value_int", "dtype" };
-    const char *ints_names[] = { "axes", "perm", "split", "starts", "ends", "pads", "shape",
-                                 "value_ints" };
+    vx_op_ctx ctx = {.opset = 17, .rng = &rng, .threads = 1, .err = err, .errlen = sizeof err};
+    const char *int_names[] = {"axis",  "batch_dims", "exclusive", "reverse",
+                               "upper", "k",          "largest",   "allowzero",
+                               "start", "end",        "value_int", "dtype"};
+    const char *ints_names[] = {"axes", "perm", "split", "starts",
+                                "ends", "pads", "shape", "value_ints"};
     int n_ok = 0, n_err = 0, bad = 0;
     for (int iter = 0; iter < 30000; iter++) {
         const char *op = ops[rnd() % (sizeof ops / sizeof ops[0])];
@@ -61,7 +95,7 @@ int main(void) {
         vx_tensor *in[5] = {0};
         int n_in = (int)rint_in(0, 5);
         for (int i = 0; i < n_in; i++) {
-            if (rnd() % 10 == 0) continue;   /* omitted optional input */
+            if (rnd() % 10 == 0) continue; /* omitted optional input */
             rand_tensor(&tin[i]);
             in[i] = &tin[i];
         }
@@ -70,7 +104,8 @@ int main(void) {
         for (int i = 0; i < na; i++) {
             vx_attr a = {0};
             switch (rnd() % 5) {
-            case 0: case 1:
+            case 0:
+            case 1:
                 a.name = int_names[rnd() % (sizeof int_names / sizeof int_names[0])];
                 a.type = VX_ATTR_INT;
                 a.i = a.name[0] == 'd' ? dtypes[rnd() % 7] : rint_in(-4, 4);
@@ -84,24 +119,33 @@ int main(void) {
             case 3:
                 a.name = rnd() % 2 ? "mode" : "reduction";
                 a.type = VX_ATTR_STRING;
-                a.s = (const char *[]){ "constant", "reflect", "edge", "wrap", "add", "mul",
-                                        "max", "bogus" }[rnd() % 8];
+                a.s = (const char *[]){"constant", "reflect", "edge", "wrap",
+                                       "add",      "mul",     "max",  "bogus"}[rnd() % 8];
                 break;
             default:
                 if (rnd() % 2) {
                     rand_tensor(&vt);
-                    a.name = "value"; a.type = VX_ATTR_TENSOR; a.t = &vt;
+                    a.name = "value";
+                    a.type = VX_ATTR_TENSOR;
+                    a.t = &vt;
                 } else {
                     a.name = rnd() % 2 ? "value_floats" : "seed";
                     a.type = a.name[0] == 's' ? VX_ATTR_FLOAT : VX_ATTR_FLOATS;
-                    a.f = 3; a.floats = floats_pool; a.n = rint_in(0, 4);
+                    a.f = 3;
+                    a.floats = floats_pool;
+                    a.n = rint_in(0, 4);
                 }
             }
             attrs[i] = a;
         }
         int n_out = (int)rint_in(1, 2);
-        vx_node node = { .name = "fuzz", .op_type = op, .domain = "", .n_inputs = n_in,
-                         .n_outputs = n_out, .n_attrs = na, .attrs = attrs };
+        vx_node node = {.name = "fuzz",
+                        .op_type = op,
+                        .domain = "",
+                        .n_inputs = n_in,
+                        .n_outputs = n_out,
+                        .n_attrs = na,
+                        .attrs = attrs};
         err[0] = 0;
         const vx_op_def *d = vx_op_find(op);
         CHECKF(d != NULL, "%s missing", op);
@@ -127,7 +171,7 @@ int main(void) {
         vx_tensor_release(&vt);
     }
     CHECK_EQ_INT(bad, 0);
-    CHECKF(n_ok > 1000, "only %d successful calls", n_ok);   /* the fuzz reaches real work */
+    CHECKF(n_ok > 1000, "only %d successful calls", n_ok); /* the fuzz reaches real work */
     CHECKF(n_err > 1000, "only %d failing calls", n_err);
     printf("fuzz: %d ok, %d rejected\n", n_ok, n_err);
     TEST_SUMMARY();

@@ -14,7 +14,7 @@ static void test_deframe(void) {
     memcpy(s + 5, "abc", 3);
     vx_grpc_prefix(s + 8, 0);
     vx_grpc_prefix(s + 13, 300);
-    s[13] = 1;                              /* compressed flag on the third */
+    s[13] = 1; /* compressed flag on the third */
     for (int k = 0; k < 300; k++) s[18 + k] = (uint8_t)k;
     n = sizeof s;
     int all_ok = 1;
@@ -37,7 +37,8 @@ static void test_deframe(void) {
                             lens[got] = d.msg_len;
                             comp[got] = d.compressed;
                             if (got == 0 && memcmp(d.msg, "abc", 3)) all_ok = 0;
-                            if (got == 2 && (d.msg[0] != 0 || d.msg[299] != (uint8_t)299)) all_ok = 0;
+                            if (got == 2 && (d.msg[0] != 0 || d.msg[299] != (uint8_t)299))
+                                all_ok = 0;
                         }
                         got++;
                         vx_grpc_deframer_next(&d);
@@ -79,7 +80,7 @@ static void test_timeout(void) {
     CHECK(vx_grpc_parse_timeout("3M", 2, &t) == 0 && t == 180);
     CHECK(vx_grpc_parse_timeout("5000u", 5, &t) == 0 && t > 0.004999 && t < 0.005001);
     CHECK(vx_grpc_parse_timeout("99999999n", 9, &t) == 0 && t < 0.1);
-    CHECK_EQ_INT(vx_grpc_parse_timeout("123456789S", 10, &t), -1);   /* 9 digits */
+    CHECK_EQ_INT(vx_grpc_parse_timeout("123456789S", 10, &t), -1); /* 9 digits */
     CHECK_EQ_INT(vx_grpc_parse_timeout("S", 1, &t), -1);
     CHECK_EQ_INT(vx_grpc_parse_timeout("10", 2, &t), -1);
     CHECK_EQ_INT(vx_grpc_parse_timeout("1s", 2, &t), -1);
@@ -91,7 +92,7 @@ static void test_percent(void) {
     char out[32];
     vx_grpc_percent_encode("a b%c\n\xc3\xa9", out, sizeof out);
     CHECK_STR(out, "a b%25c%0A%C3%A9");
-    CHECK_EQ_INT(vx_grpc_percent_encode("abc%", out, 6), 3);   /* "%25" does not fit: cut */
+    CHECK_EQ_INT(vx_grpc_percent_encode("abc%", out, 6), 3); /* "%25" does not fit: cut */
     CHECK_STR(out, "abc");
     CHECK_EQ_INT(vx_grpc_percent_encode("abcdef", out, 4), 3);
 }
@@ -137,7 +138,8 @@ static void test_opts(void) {
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
     b.speaker = longname;
-    CHECK(vx_grpc_synth_opts(&b, "d", 1, &o, msg, sizeof msg) == -1 && !strncmp(msg, "speaker:", 8));
+    CHECK(vx_grpc_synth_opts(&b, "d", 1, &o, msg, sizeof msg) == -1 &&
+          !strncmp(msg, "speaker:", 8));
 }
 
 int main(void) {

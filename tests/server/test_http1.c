@@ -21,10 +21,10 @@ static void test_head(void) {
     CHECK_EQ_INT(r.keep_alive, 1);
     size_t vl;
     const char *v = vx_h1_header_get(&r, "AUTHORIZATION", &vl);
-    CHECK(v && vl == 8 && !memcmp(v, "Bearer k", 8)); /* OWS trimmed */
-    CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost: a\r\n", &r), 0);       /* incomplete */
-    CHECK_EQ_INT(parse("GET / HTTP/1.1\r\n\r\n", &r), -400);            /* no Host */
-    CHECK_EQ_INT(parse("GET / HTTP/1.0\r\n\r\n", &r), 18);              /* 1.0: Host optional */
+    CHECK(v && vl == 8 && !memcmp(v, "Bearer k", 8));            /* OWS trimmed */
+    CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost: a\r\n", &r), 0); /* incomplete */
+    CHECK_EQ_INT(parse("GET / HTTP/1.1\r\n\r\n", &r), -400);     /* no Host */
+    CHECK_EQ_INT(parse("GET / HTTP/1.0\r\n\r\n", &r), 18);       /* 1.0: Host optional */
     CHECK_EQ_INT(r.keep_alive, 0);
     CHECK_EQ_INT(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r) > 0, 1);
     CHECK_EQ_INT(r.keep_alive, 1);
@@ -33,18 +33,30 @@ static void test_head(void) {
     CHECK_EQ_INT(parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n", &r), -505);
     CHECK_EQ_INT(parse("GET / FTP/1.1\r\nHost: a\r\n\r\n", &r), -400);
     CHECK_EQ_INT(parse("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", &r), -400);
-    CHECK_EQ_INT(parse("GET / HTTP/1.1\nHost: a\n\n", &r), -400);       /* bare LF */
+    CHECK_EQ_INT(parse("GET / HTTP/1.1\nHost: a\n\n", &r), -400);        /* bare LF */
     CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost : a\r\n\r\n", &r), -400); /* space before colon */
     CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", &r), -400); /* obs-fold */
     CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01\r\n\r\n", &r), -400);
     CHECK_EQ_INT(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", &r), -400);
-    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &r), -400);
-    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", &r) > 0, 1);
+    CHECK_EQ_INT(
+        parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &r),
+        -400);
+    CHECK_EQ_INT(
+        parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", &r) >
+            0,
+        1);
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", &r), -400);
-    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", &r), -400);
-    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -400);
+    CHECK_EQ_INT(
+        parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", &r),
+        -400);
+    CHECK_EQ_INT(
+        parse(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            &r),
+        -400);
     CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", &r), -501);
-    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", &r) > 0, 1);
+    CHECK_EQ_INT(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", &r) > 0,
+                 1);
     /* HTTP/1.0 has no Transfer-Encoding (RFC 9112 6.1): 400, and the connection closes */
     CHECK_EQ_INT(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &r), -400);
     CHECK_EQ_INT(r.chunked, 1);
@@ -122,34 +134,40 @@ static void test_speech(void) {
     CHECK_EQ_INT(sp("{\"input\":\"h\xc3\xa9llo\",\"voice\":\"alloy\"}", &r, &e), 0);
     CHECK_STR(r.voice, "espeak:en-us");
     CHECK_EQ_INT(r.input_chars, 5);
-    CHECK_EQ_INT(r.format, VX_AUDIO_MP3);      /* OpenAI's default */
+    CHECK_EQ_INT(r.format, VX_AUDIO_MP3); /* OpenAI's default */
     CHECK_EQ_INT(r.sample_rate, 0);
     CHECK_EQ_INT(r.sse, 0);
     CHECK_EQ_INT(r.stream, 1);
     vx_speech_free(&r);
     /* every OpenAI format, sse, the rate/bitrate/compression extensions, instructions */
-    static const struct { const char *name; vx_audio_format f; } fmts[] = {
-        {"mp3", VX_AUDIO_MP3}, {"opus", VX_AUDIO_OPUS}, {"aac", VX_AUDIO_AAC},
-        {"flac", VX_AUDIO_FLAC}, {"wav", VX_AUDIO_WAV}, {"pcm", VX_AUDIO_PCM}};
+    static const struct {
+        const char *name;
+        vx_audio_format f;
+    } fmts[] = {{"mp3", VX_AUDIO_MP3},   {"opus", VX_AUDIO_OPUS}, {"aac", VX_AUDIO_AAC},
+                {"flac", VX_AUDIO_FLAC}, {"wav", VX_AUDIO_WAV},   {"pcm", VX_AUDIO_PCM}};
     for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
         char js[200];
-        snprintf(js, sizeof js, "{\"input\":\"x\",\"response_format\":\"%s\","
-                 "\"stream_format\":\"sse\",\"instructions\":\"calm\"}", fmts[i].name);
+        snprintf(js, sizeof js,
+                 "{\"input\":\"x\",\"response_format\":\"%s\","
+                 "\"stream_format\":\"sse\",\"instructions\":\"calm\"}",
+                 fmts[i].name);
         CHECKF(sp(js, &r, &e) == 0, "%s: %s", fmts[i].name, e.message);
         CHECK_EQ_INT(r.format, fmts[i].f);
         CHECK_EQ_INT(r.sse, 1);
         vx_speech_free(&r);
     }
     CHECK_EQ_INT(sp("{\"input\":\"x\",\"response_format\":\"opus\",\"sample_rate\":16000,"
-                    "\"bitrate\":24000,\"compression\":3,\"stream_format\":\"audio\"}", &r, &e), 0);
+                    "\"bitrate\":24000,\"compression\":3,\"stream_format\":\"audio\"}",
+                    &r, &e),
+                 0);
     CHECK_EQ_INT(r.sample_rate, 16000);
     CHECK_EQ_INT(r.enc.bitrate, 24000);
     CHECK_EQ_INT(r.enc.compression, 3);
     CHECK_EQ_INT(r.sse, 0);
     vx_speech_free(&r);
     /* all 13 OpenAI voice names are aliases (to the default voice unless mapped) */
-    static const char *const ov[] = {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
-                                     "sage", "shimmer", "verse", "marin", "cedar"};
+    static const char *const ov[] = {"alloy", "ash",  "ballad",  "coral", "echo",  "fable",
+                                     "onyx",  "sage", "shimmer", "verse", "marin", "cedar"};
     for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
         char js[100];
         snprintf(js, sizeof js, "{\"input\":\"x\",\"voice\":\"%s\",\"model\":\"gpt-4o-mini-tts\"}",
@@ -163,7 +181,9 @@ static void test_speech(void) {
     CHECK_EQ_INT(sp("{\"input\":\"x\",\"speed\":4.0}", &r, &e), 0);
     vx_speech_free(&r);
     CHECK_EQ_INT(sp("{\"input\":\"x\",\"voice\":\"nova\",\"response_format\":\"pcm\",\"speed\":2,"
-                    "\"stream\":false,\"speaker\":\"bob\",\"noise_scale\":0.5}", &r, &e), 0);
+                    "\"stream\":false,\"speaker\":\"bob\",\"noise_scale\":0.5}",
+                    &r, &e),
+                 0);
     CHECK_STR(r.voice, "espeak:de");
     CHECK_EQ_INT(r.format, VX_AUDIO_PCM);
     CHECK_EQ_INT(r.stream, 0);
@@ -177,7 +197,11 @@ static void test_speech(void) {
     CHECK_EQ_INT(sp("{\"input\":\"x\",\"voice\":{\"id\":\"espeak:fr\"}}", &r, &e), 0);
     CHECK_STR(r.voice, "espeak:fr");
     vx_speech_free(&r);
-    struct { const char *json; int status; const char *code; } bad[] = {
+    struct {
+        const char *json;
+        int status;
+        const char *code;
+    } bad[] = {
         {"{", 400, "invalid_json"},
         {"[]", 400, "invalid_json"},
         {"{\"model\":\"tts-1\"}", 400, "missing_required_parameter"},
@@ -193,7 +217,7 @@ static void test_speech(void) {
         {"{\"input\":\"x\",\"sample_rate\":7999}", 400, "invalid_value"},
         {"{\"input\":\"x\",\"sample_rate\":48001}", 400, "invalid_value"},
         {"{\"input\":\"x\",\"sample_rate\":22050.5}", 400, "invalid_type"},
-        {"{\"input\":\"x\",\"sample_rate\":20000}", 400, "invalid_value"},   /* not an mp3 rate */
+        {"{\"input\":\"x\",\"sample_rate\":20000}", 400, "invalid_value"}, /* not an mp3 rate */
         {"{\"input\":\"x\",\"bitrate\":1000}", 400, "invalid_value"},
         {"{\"input\":\"x\",\"response_format\":\"opus\",\"bitrate\":600000}", 400, "invalid_value"},
         {"{\"input\":\"x\",\"response_format\":\"wav\",\"bitrate\":64000}", 400, "invalid_value"},
@@ -214,7 +238,8 @@ static void test_speech(void) {
                "%s -> %d %d %s", bad[i].json, rc, e.status, e.code ? e.code : "");
     }
     char *js = vx_api_error_json(&e);
-    CHECK(js && strstr(js, "{\"error\":{\"message\":") == js && strstr(js, "\"code\":\"invalid_type\""));
+    CHECK(js && strstr(js, "{\"error\":{\"message\":") == js &&
+          strstr(js, "\"code\":\"invalid_type\""));
     free(js);
 }
 
@@ -231,10 +256,10 @@ static void test_misc(void) {
     CHECK(!vx_voice_name_ok("espeak:../x"));
     CHECK(!vx_voice_name_ok("x:y"));
     uint8_t h[44];
-    vx_wav_header(h, 22050, UINT64_MAX);      /* the server's streaming header */
+    vx_wav_header(h, 22050, UINT64_MAX); /* the server's streaming header */
     CHECK(!memcmp(h, "RIFF\xff\xff\xff\xffWAVEfmt ", 16));
     CHECK(!memcmp(h + 40, "\xff\xff\xff\xff", 4));
-    vx_wav_header(h, 16000, 50);              /* 50 samples = 100 data bytes */
+    vx_wav_header(h, 16000, 50); /* 50 samples = 100 data bytes */
     CHECK_EQ_INT(h[4] | h[5] << 8, 136);
     CHECK_EQ_INT(h[40] | h[41] << 8, 100);
     CHECK_EQ_INT(h[24] | h[25] << 8, 16000);
@@ -247,9 +272,9 @@ static void test_misc(void) {
     size_t n;
     CHECK_EQ_INT(vx_api_utf8_count("\xe2\x82\xac\xf0\x9f\x98\x80", 7, &n), 0);
     CHECK_EQ_INT(n, 2);
-    CHECK_EQ_INT(vx_api_utf8_count("\xc0\xaf", 2, &n), -1);      /* overlong */
-    CHECK_EQ_INT(vx_api_utf8_count("\xed\xa0\x80", 3, &n), -1);  /* surrogate */
-    CHECK_EQ_INT(vx_api_utf8_count("\xe2\x82", 2, &n), -1);      /* truncated */
+    CHECK_EQ_INT(vx_api_utf8_count("\xc0\xaf", 2, &n), -1);     /* overlong */
+    CHECK_EQ_INT(vx_api_utf8_count("\xed\xa0\x80", 3, &n), -1); /* surrogate */
+    CHECK_EQ_INT(vx_api_utf8_count("\xe2\x82", 2, &n), -1);     /* truncated */
 }
 
 int main(void) {

@@ -13,14 +13,14 @@
 #define MAXEV 64
 
 typedef struct rec {
-    char ev[MAXEV];              /* 's' start, 'a' audio, 'e' end, in order */
+    char ev[MAXEV]; /* 's' start, 'a' audio, 'e' end, in order */
     int n;
     vx_job_info info;
     size_t bytes, first_len;
     unsigned char first[44];
     vx_job_error end;
-    int cancel_after_audio;      /* call vx_job_cancel from inside on_audio */
-    int pause_after_audio;       /* call vx_job_pause from inside on_audio */
+    int cancel_after_audio; /* call vx_job_cancel from inside on_audio */
+    int pause_after_audio;  /* call vx_job_pause from inside on_audio */
     vx_job *job;
 } rec;
 
@@ -171,7 +171,7 @@ static void test_errors(void) {
     drain();
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);
     CHECK_EQ_INT(r.info.sample_rate, 24000);
-    CHECK_EQ_INT((int)r.bytes, 3 * 320 * 3 / 2);   /* "Hi." 3 bytes of stub audio, x1.5 */
+    CHECK_EQ_INT((int)r.bytes, 3 * 320 * 3 / 2); /* "Hi." 3 bytes of stub audio, x1.5 */
     CHECK_NEAR(r.end.audio_seconds, 3 * 160 / 16000.0, 1e-9);
     /* nothing to speak */
     CHECK(submit(&r, "   ", 1, VX_AUDIO_PCM));
@@ -212,7 +212,7 @@ static void test_cancel(void) {
 /* Flow control: paused from inside on_audio, nothing more is delivered and no more than
  * the window (2 workers) of sentences is made; resume delivers the rest in order. */
 static void test_pause(void) {
-    static const char *SIX = "A. B. C. D. E. F.";  /* 6 sentences */
+    static const char *SIX = "A. B. C. D. E. F."; /* 6 sentences */
     rec r;
     vx_job *j = submit(&r, SIX, 1, VX_AUDIO_PCM);
     CHECK(j != NULL);
@@ -220,7 +220,7 @@ static void test_pause(void) {
     r.pause_after_audio = 1;
     double end = vx_now() + 0.5;
     while (vx_now() < end) uv_run(&loop, UV_RUN_NOWAIT);
-    CHECK(!strcmp(r.ev, "sa"));         /* one sentence, then held */
+    CHECK(!strcmp(r.ev, "sa")); /* one sentence, then held */
     CHECK(vx_job_paused(j));
     CHECK_EQ_INT(S->n_jobs, 1);
     /* the window is not refilled while paused: nothing is queued */
@@ -230,7 +230,7 @@ static void test_pause(void) {
     drain();
     CHECK(!strcmp(r.ev, "saaaaaae"));
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);
-    CHECK_EQ_INT((int)r.bytes, 12 * 320);  /* "A." x 6, 2 bytes each after the split */
+    CHECK_EQ_INT((int)r.bytes, 12 * 320); /* "A." x 6, 2 bytes each after the split */
     /* pause before any audio, resume from outside: same bytes */
     j = submit(&r, SIX, 1, VX_AUDIO_PCM);
     r.job = j;
@@ -240,7 +240,7 @@ static void test_pause(void) {
     CHECK(!strchr(r.ev, 'a'));
     CHECK_EQ_INT(S->n_jobs, 1);
     vx_job_resume(j);
-    vx_job_resume(j);                   /* idempotent */
+    vx_job_resume(j); /* idempotent */
     drain();
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);
     CHECK_EQ_INT((int)r.bytes, 12 * 320);
@@ -287,17 +287,20 @@ static void test_admission(void) {
 /* ------------------------------------------------------------ text in pieces */
 
 typedef struct srec {
-    rec r;                       /* first: the rec callbacks see a srec as a rec */
-    size_t off[16], len[16];     /* on_sentence_end spans, by index */
-    size_t sent_bytes[16];       /* audio bytes of each sentence */
+    rec r;                   /* first: the rec callbacks see a srec as a rec */
+    size_t off[16], len[16]; /* on_sentence_end spans, by index */
+    size_t sent_bytes[16];   /* audio bytes of each sentence */
     size_t n_sent, bytes_at_last;
-    int bad_index;               /* an index out of order */
+    int bad_index; /* an index out of order */
 } srec;
 
 static void ev_sentence_end(void *u, size_t index, size_t offset, size_t length) {
     srec *q = u;
     if (q->r.n < MAXEV) q->r.ev[q->r.n++] = 'n';
-    if (index != q->n_sent || index >= 16) { q->bad_index = 1; return; }
+    if (index != q->n_sent || index >= 16) {
+        q->bad_index = 1;
+        return;
+    }
     q->off[index] = offset;
     q->len[index] = length;
     q->sent_bytes[index] = q->r.bytes - q->bytes_at_last;
@@ -338,12 +341,12 @@ static void test_open_pieces(void) {
     srec q;
     CHECK(submit_open(&q, "") != NULL);
     CHECK_EQ_INT(append(&q, "One tw"), 0);
-    CHECK_EQ_INT(append(&q, "o. Thr"), 0);      /* sentence 0 complete: "Thr" began */
+    CHECK_EQ_INT(append(&q, "o. Thr"), 0); /* sentence 0 complete: "Thr" began */
     CHECK(run_until(&q.r, 'n', 2));
-    CHECK(!strcmp(q.r.ev, "san"));              /* spoken before the close */
+    CHECK(!strcmp(q.r.ev, "san"));               /* spoken before the close */
     CHECK_EQ_INT((int)q.sent_bytes[0], 8 * 320); /* "One two." */
     CHECK_EQ_INT(append(&q, "ee four five"), 0);
-    CHECK(!run_until(&q.r, 'e', 0.2));          /* "Three four five" may go on: held */
+    CHECK(!run_until(&q.r, 'e', 0.2)); /* "Three four five" may go on: held */
     CHECK_EQ_INT((int)q.n_sent, 1);
     CHECK_EQ_INT(append(&q, "! Si"), 0);
     CHECK_EQ_INT(append(&q, "x?"), 0);
@@ -360,7 +363,7 @@ static void test_open_pieces(void) {
         CHECK_EQ_INT((int)q.len[i], (int)want_len[i]);
         CHECK_EQ_INT((int)q.sent_bytes[i], (int)want_len[i] * 320);
     }
-    CHECK_EQ_INT((int)q.r.bytes, 28 * 320);     /* as the whole text makes */
+    CHECK_EQ_INT((int)q.r.bytes, 28 * 320); /* as the whole text makes */
     CHECK_EQ_INT(q.r.info.sample_rate, 16000);
     /* the same text whole, streamed: the same sentence events */
     srec w;
@@ -397,7 +400,7 @@ static void test_open_pieces(void) {
     CHECK(submit_open(&q, "Ab. Cd") != NULL);
     CHECK(run_until(&q.r, 'n', 2));
     double t = vx_now() + 0.05;
-    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT);   /* the tail's split is in */
+    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT); /* the tail's split is in */
     vx_job_close(q.r.job);
     drain();
     CHECK(!strcmp(q.r.ev, "sanane"));
@@ -424,7 +427,7 @@ static void test_open_long_tail(void) {
     int refused = 0;
     for (int i = 0; i < 3000; i++) {
         refused += append(&q, "a") != 0;
-        uv_run(&loop, UV_RUN_NOWAIT);   /* splits complete as pieces come */
+        uv_run(&loop, UV_RUN_NOWAIT); /* splits complete as pieces come */
     }
     CHECK_EQ_INT(refused, 0);
     CHECK_EQ_INT(append(&q, ". Next."), 0);
@@ -451,13 +454,13 @@ static void test_open_utf8_and_limits(void) {
     drain();
     CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);
     CHECK(!strcmp(q.r.ev, "sanane"));
-    CHECK_EQ_INT((int)q.len[0], 9);            /* "Café ok." is 9 bytes */
+    CHECK_EQ_INT((int)q.len[0], 9); /* "Café ok." is 9 bytes */
     CHECK_EQ_INT((int)q.r.bytes, (9 + 5) * 320);
     /* bad bytes: refused, and the job goes on as it was */
     CHECK(submit_open(&q, "Hi. ") != NULL);
     CHECK_EQ_INT(append(&q, "\xff"), -1);
     CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
-    CHECK_EQ_INT(append(&q, "\xc3\x28"), -1);   /* a lead byte, then no continuation */
+    CHECK_EQ_INT(append(&q, "\xc3\x28"), -1); /* a lead byte, then no continuation */
     CHECK_EQ_INT(append(&q, "Yo."), 0);
     vx_job_close(q.r.job);
     drain();
@@ -485,20 +488,20 @@ static void test_open_utf8_and_limits(void) {
     /* --max-input bounds the whole stream, counted in code points */
     size_t keep = S->cfg.max_input;
     S->cfg.max_input = 10;
-    CHECK(submit_open(&q, "\xc3\xa9\xc3\xa9\xc3\xa9.") != NULL);   /* 4 code points */
-    CHECK_EQ_INT(append(&q, "abcde."), 0);                         /* 10 */
+    CHECK(submit_open(&q, "\xc3\xa9\xc3\xa9\xc3\xa9.") != NULL); /* 4 code points */
+    CHECK_EQ_INT(append(&q, "abcde."), 0);                       /* 10 */
     CHECK_EQ_INT(append(&q, "x"), -1);
     CHECK_EQ_INT(q.r.end.status, VX_JOB_INVALID);
     CHECK(strstr(q.r.end.message, "10") != NULL);
     vx_job_close(q.r.job);
     drain();
-    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK);    /* what was admitted is spoken */
+    CHECK_EQ_INT(q.r.end.status, VX_JOB_OK); /* what was admitted is spoken */
     CHECK_EQ_INT((int)q.r.bytes, (7 + 6) * 320);
     memset(&q, 0, sizeof(q));
     vx_job_opts o;
     vx_job_opts_init(&o);
     o.voice = "espeak:a";
-    o.text = "abcdefghijkl";                   /* 12 in the first piece: refused */
+    o.text = "abcdefghijkl"; /* 12 in the first piece: refused */
     o.text_len = 12;
     o.text_open = 1;
     CHECK(vx_job_submit(S, &o, &EVS, &q, &q.r.end) == NULL);
@@ -520,7 +523,7 @@ static void test_open_cancel_pause(void) {
     srec q;
     CHECK(submit_open(&q, "One two. Three") != NULL);
     double t = vx_now() + 0.05;
-    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT);  /* sentence 0 is being made */
+    while (vx_now() < t) uv_run(&loop, UV_RUN_NOWAIT); /* sentence 0 is being made */
     vx_job_cancel(q.r.job);
     drain();
     CHECK_EQ_INT(q.r.n, 0);
@@ -568,7 +571,7 @@ static void test_open_cancel_pause(void) {
 static void test_voice_holds(void) {
     rec r;
     CHECK(submit(&r, "Hold.", 1, VX_AUDIO_PCM) != NULL);
-    r.pause_after_audio = 1;  /* stays alive, its voice known, until resumed */
+    r.pause_after_audio = 1; /* stays alive, its voice known, until resumed */
     double t = vx_now() + 5;
     while (r.n < 2 && vx_now() < t) uv_run(&loop, UV_RUN_ONCE);
     vx_voices_lock(&S->voices);
@@ -577,7 +580,7 @@ static void test_voice_holds(void) {
         if (S->voices.ents[i].live && !strcmp(S->voices.ents[i].meta.name, "espeak:a"))
             refs = S->voices.ents[i].refs;
     vx_voices_unlock(&S->voices);
-    CHECK_EQ_INT(refs, 1);   /* this job's hold; every earlier job dropped its own */
+    CHECK_EQ_INT(refs, 1); /* this job's hold; every earlier job dropped its own */
     if (r.job) vx_job_resume(r.job);
     drain();
     CHECK_EQ_INT(r.end.status, VX_JOB_OK);

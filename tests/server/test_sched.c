@@ -17,16 +17,16 @@ enum { K_GATE = 100, K_REC, K_EXCL, K_PUSH_THEN_EXCL, K_PROBE };
 typedef struct ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int gate_open[4];       /* a K_GATE task with idx i blocks until gate_open[i] is set */
+    int gate_open[4]; /* a K_GATE task with idx i blocks until gate_open[i] is set */
     int gates_running;
     int gates_started;
-    int order[MAXN];        /* idx of K_REC tasks in the order they ran */
+    int order[MAXN]; /* idx of K_REC tasks in the order they ran */
     int n_order;
-    int excl_result[8];     /* what vx_sched_try_exclusive returned, per K_EXCL/K_PUSH_THEN_EXCL idx */
-    int excl_hold;          /* K_EXCL: keep the exclusive claim until this is cleared */
+    int excl_result[8]; /* what vx_sched_try_exclusive returned, per K_EXCL/K_PUSH_THEN_EXCL idx */
+    int excl_hold;      /* K_EXCL: keep the exclusive claim until this is cleared */
     int excl_holding;
-    int ran_during_excl;    /* a task ran while a claim was held */
-    vx_task *to_push;       /* K_PUSH_THEN_EXCL pushes this first */
+    int ran_during_excl; /* a task ran while a claim was held */
+    vx_task *to_push;    /* K_PUSH_THEN_EXCL pushes this first */
 } ctx;
 
 static ctx C;
@@ -84,8 +84,7 @@ static void run(vx_sched *p, vx_task *n) {
         pthread_mutex_unlock(&C.mu);
         break;
     }
-    default:
-        break;
+    default: break;
     }
     vx_sched_done(p, n);
 }
@@ -132,11 +131,11 @@ static void test_edf(void) {
     wait_for(&C.gates_running, 1);
     /* what speech.c queues: continuations of an older request (due later), then the
      * first sentence of a new request (due at its arrival) */
-    node(&nodes[0], K_REC, 0, 100.0 + 3.1);        /* old request, sentence 1 */
-    node(&nodes[1], K_REC, 1, 100.0 + 3.1 + 2.9);  /* old request, sentence 2 */
-    node(&nodes[2], K_REC, 2, 101.0);              /* new request: prepare (sentence 0) */
-    node(&nodes[3], K_REC, 3, 101.0);              /* same deadline: after [2] */
-    node(&nodes[4], K_REC, 4, 99.0);               /* overdue: first */
+    node(&nodes[0], K_REC, 0, 100.0 + 3.1);       /* old request, sentence 1 */
+    node(&nodes[1], K_REC, 1, 100.0 + 3.1 + 2.9); /* old request, sentence 2 */
+    node(&nodes[2], K_REC, 2, 101.0);             /* new request: prepare (sentence 0) */
+    node(&nodes[3], K_REC, 3, 101.0);             /* same deadline: after [2] */
+    node(&nodes[4], K_REC, 4, 99.0);              /* overdue: first */
     for (int i = 0; i < 5; i++) vx_sched_push(&p, &nodes[i]);
     CHECK_EQ_INT(atomic_load(&p.depth), 5);
     set(&C.gate_open[0], 1);
@@ -194,7 +193,7 @@ static void test_interleaved(void) {
     for (int i = 0; i < half; i++) vx_sched_push(&p, &nodes[i]);
     vx_sched_push(&p, &gate2);
     set(&C.gate_open[0], 1);
-    wait_for(&C.gates_started, 2);   /* gate 0 passed, gate 1 holds the worker */
+    wait_for(&C.gates_started, 2); /* gate 0 passed, gate 1 holds the worker */
     int before = C.n_order;
     for (int i = half; i < MAXN; i++) vx_sched_push(&p, &nodes[i]);
     set(&C.gate_open[1], 1);
@@ -205,7 +204,7 @@ static void test_interleaved(void) {
     CHECK_EQ_INT(before, n_early);
     for (int i = 0; i < before; i++) ok &= C.order[i] < half && nodes[C.order[i]].deadline < 31.5;
     for (int i = 1; i < C.n_order; i++) {
-        if (i == before) continue;     /* the two runs are each sorted */
+        if (i == before) continue; /* the two runs are each sorted */
         double a = nodes[C.order[i - 1]].deadline, b = nodes[C.order[i]].deadline;
         if (a > b || (a == b && C.order[i - 1] > C.order[i])) ok = 0;
     }
@@ -247,7 +246,7 @@ static void test_exclusive_refused(void) {
     vx_sched_push(&p, &gate);
     wait_for(&C.gates_running, 1);
     node(&ex, K_EXCL, 1, 0);
-    vx_sched_push(&p, &ex);         /* the other worker: busy == 2 -> refused */
+    vx_sched_push(&p, &ex); /* the other worker: busy == 2 -> refused */
     int got = 0;
     while (got < 1)
         for (vx_task *n = vx_sched_take_done(&p); n; n = n->next) got++;
@@ -261,7 +260,7 @@ static void test_exclusive_refused(void) {
     node(&nodes[0], K_REC, 0, 0);
     C.to_push = &nodes[0];
     node(&ex2, K_PUSH_THEN_EXCL, 2, 0);
-    vx_sched_push(&p, &ex2);        /* alone, but it queued a task first -> refused */
+    vx_sched_push(&p, &ex2); /* alone, but it queued a task first -> refused */
     drain_done(&p, 2);
     CHECK_EQ_INT(C.excl_result[2], 0);
     CHECK_EQ_INT(C.n_order, 1);
@@ -281,7 +280,7 @@ static void test_stop_drains(void) {
         vx_sched_push(&p, &nodes[i]);
     }
     set(&C.gate_open[0], 1);
-    vx_sched_stop(&p);              /* joins the worker after the queue is empty */
+    vx_sched_stop(&p); /* joins the worker after the queue is empty */
     CHECK_EQ_INT(C.n_order, 10);
     for (int i = 0; i < 10; i++) CHECK_EQ_INT(C.order[i], 9 - i);
 }

@@ -13,8 +13,8 @@ static int loads, frees;
 static char last_freed[VX_VOICE_NAME_MAX];
 static pthread_mutex_t count_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int count_load(vx_backend *e, const char *name, void **voice, vx_voice_meta *m,
-                      char *err, size_t errlen) {
+static int count_load(vx_backend *e, const char *name, void **voice, vx_voice_meta *m, char *err,
+                      size_t errlen) {
     if (!strncmp(name, "fail-", 5)) {
         snprintf(err, errlen, "voice '%.100s' not found", name);
         return VOX_ERR_NOT_FOUND;
@@ -137,7 +137,7 @@ static void test_all_held(void) {
 /* Threads get and put voices among more names than slots: a held voice's memory must stay
  * its own (ASan/TSan catch a free under it). */
 #define THREADS 4
-#define ROUNDS 3000
+#define ROUNDS  3000
 
 static int bad;
 
@@ -167,7 +167,7 @@ static void test_threads(void) {
     int held = 0, n = atomic_load(&V.n);
     for (int i = 0; i < n; i++) held += V.ents[i].refs;
     vx_voices_unlock(&V);
-    CHECK_EQ_INT(held, 0); /* every get was put */
+    CHECK_EQ_INT(held, 0);                 /* every get was put */
     CHECK_EQ_INT(loads - frees, n_live()); /* nothing leaked, nothing freed twice */
 }
 

@@ -23,14 +23,15 @@ static void test_framings(void) {
     vx_wy_event ev;
     size_t used;
     /* data after the header (data_length), merged over the header's own data */
-    const char *a = "{\"type\":\"synthesize\",\"data\":{\"text\":\"old\",\"k\":1},\"data_length\":14}\n"
-                    "{\"text\":\"new\"}";
+    const char *a =
+        "{\"type\":\"synthesize\",\"data\":{\"text\":\"old\",\"k\":1},\"data_length\":14}\n"
+        "{\"text\":\"new\"}";
     CHECK_EQ_INT(parse(a, strlen(a), &ev, &used), VX_WY_EVENT);
     CHECK_EQ_INT((int)used, (int)strlen(a));
     CHECK_STR(ev.type, "synthesize");
     CHECK_STR(str(ev.data, "text"), "new");
     CHECK(cJSON_GetObjectItemCaseSensitive(ev.data, "k") != NULL);
-    CHECK_EQ_INT(cJSON_GetArraySize(ev.data), 2);   /* replaced, not duplicated */
+    CHECK_EQ_INT(cJSON_GetArraySize(ev.data), 2); /* replaced, not duplicated */
     vx_wy_event_free(&ev);
     /* data inline only (old clients), CRLF line end, no data at all */
     const char *b = "{\"type\":\"synthesize\",\"data\":{\"text\":\"hi\"}}\r\n";
@@ -78,13 +79,18 @@ static void test_limits(void) {
     size_t used;
     char big[VX_WY_MAX_LINE + 10];
     memset(big, 'a', sizeof big);
-    CHECK_EQ_INT(parse(big, sizeof big, &ev, &used), VX_WY_BROKEN);        /* no newline */
-    CHECK_EQ_INT(parse(big, 100, &ev, &used), VX_WY_MORE);                 /* not yet */
+    CHECK_EQ_INT(parse(big, sizeof big, &ev, &used), VX_WY_BROKEN); /* no newline */
+    CHECK_EQ_INT(parse(big, 100, &ev, &used), VX_WY_MORE);          /* not yet */
     static const char *broken[] = {
-        "{nope\n", "[]\n", "{\"data\":{}}\n", "{\"type\":5}\n",
+        "{nope\n",
+        "[]\n",
+        "{\"data\":{}}\n",
+        "{\"type\":5}\n",
         "{\"type\":\"x\"} trailing\n",
-        "{\"type\":\"x\",\"data_length\":1001}\n", "{\"type\":\"x\",\"data_length\":-1}\n",
-        "{\"type\":\"x\",\"data_length\":1.5}\n", "{\"type\":\"x\",\"payload_length\":\"1\"}\n",
+        "{\"type\":\"x\",\"data_length\":1001}\n",
+        "{\"type\":\"x\",\"data_length\":-1}\n",
+        "{\"type\":\"x\",\"data_length\":1.5}\n",
+        "{\"type\":\"x\",\"payload_length\":\"1\"}\n",
         "{\"type\":\"x\",\"payload_length\":101}\n",
         "{\"type\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n",
     };
@@ -92,7 +98,8 @@ static void test_limits(void) {
         CHECKF(parse(broken[i], strlen(broken[i]), &ev, &used) == VX_WY_BROKEN, "%s", broken[i]);
     /* framing holds, the event is bad: consumed, so the next one can be read */
     static const char *bad[] = {
-        "{\"type\":\"x\",\"data\":[1]}\n", "{\"type\":\"x\",\"data_length\":3}\n[1]",
+        "{\"type\":\"x\",\"data\":[1]}\n",
+        "{\"type\":\"x\",\"data_length\":3}\n[1]",
         "{\"type\":\"x\",\"data_length\":4}\n{\"a\"",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -111,9 +118,9 @@ static void test_synth_fields(void) {
           !strcmp(sy.speaker, "s"));
     cJSON_Delete(d);
     d = cJSON_Parse("{\"voice\":{\"name\":null}}");
-    CHECK_EQ_INT(vx_wy_get_synth(d, 0, &sy, err, sizeof err), 0);   /* start: no text */
+    CHECK_EQ_INT(vx_wy_get_synth(d, 0, &sy, err, sizeof err), 0); /* start: no text */
     CHECK(!sy.text && !sy.name);
-    CHECK_EQ_INT(vx_wy_get_synth(d, 1, &sy, err, sizeof err), -1);  /* chunk: text needed */
+    CHECK_EQ_INT(vx_wy_get_synth(d, 1, &sy, err, sizeof err), -1); /* chunk: text needed */
     cJSON_Delete(d);
     static const char *bad[] = {"{\"text\":1}", "{\"text\":\"a\",\"voice\":\"v\"}",
                                 "{\"text\":\"a\",\"voice\":{\"name\":2}}",

@@ -17,9 +17,15 @@ static vx_block_cache_stats stats(void) {
 }
 
 static void *free_later;
-static void *free_fn(void *arg) { (void)arg; vx_aligned_free(free_later); return NULL; }
+static void *free_fn(void *arg) {
+    (void)arg;
+    vx_aligned_free(free_later);
+    return NULL;
+}
 
-typedef struct { int id, ok; } worker_t;
+typedef struct {
+    int id, ok;
+} worker_t;
 static void *worker(void *arg) {
     worker_t *w = arg;
     vx_bufpool *p = vx_bufpool_new();
@@ -33,13 +39,17 @@ static void *worker(void *arg) {
             s = s * 1664525u + 1013904223u;
             sz[i] = (s >> 8) % (6 * MB) + 1;
             b[i] = vx_aligned_alloc_raw(sz[i]);
-            if (!b[i]) { w->ok = 0; continue; }
+            if (!b[i]) {
+                w->ok = 0;
+                continue;
+            }
             memset(b[i], w->id + i, sz[i]);
         }
         for (int i = 0; i < 4; i++) {
             if (!b[i]) continue;
             const unsigned char *c = b[i];
-            w->ok &= c[0] == (unsigned char)(w->id + i) && c[sz[i] - 1] == (unsigned char)(w->id + i);
+            w->ok &=
+                c[0] == (unsigned char)(w->id + i) && c[sz[i] - 1] == (unsigned char)(w->id + i);
             vx_aligned_free(b[i]);
         }
     }
@@ -140,8 +150,14 @@ int main(void) {
      * the cache never holds more than the peak in use */
     worker_t w[3];
     pthread_t tw[3];
-    for (int i = 0; i < 3; i++) { w[i].id = i; pthread_create(&tw[i], NULL, worker, &w[i]); }
-    for (int i = 0; i < 3; i++) { pthread_join(tw[i], NULL); CHECK(w[i].ok); }
+    for (int i = 0; i < 3; i++) {
+        w[i].id = i;
+        pthread_create(&tw[i], NULL, worker, &w[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(tw[i], NULL);
+        CHECK(w[i].ok);
+    }
     s1 = stats();
     CHECK_EQ_INT(s1.inuse_bytes, 0);
     CHECK(s1.cached_bytes <= s1.peak_inuse_bytes);

@@ -14,7 +14,10 @@ static char *read_all(const char *path) {
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
     if (b) b[n] = 0;
     fclose(f);
     return b;
@@ -35,7 +38,8 @@ static char *ids_line(const vx_piper_config *c, const char *voice, const char *t
     for (size_t i = 0; i < n; i++) {
         int64_t *ids;
         size_t ni;
-        if (vx_phonemes_to_ids(c, s[i].phonemes, s[i].n_phonemes, &ids, &ni, NULL, err, sizeof err)) break;
+        if (vx_phonemes_to_ids(c, s[i].phonemes, s[i].n_phonemes, &ids, &ni, NULL, err, sizeof err))
+            break;
         if (i) k += (size_t)snprintf(out + k, cap - k, " | ");
         for (size_t j = 0; j < ni && k < cap - 32; j++)
             k += (size_t)snprintf(out + k, cap - k, j ? ",%lld" : "%lld", (long long)ids[j]);
@@ -45,14 +49,19 @@ static char *ids_line(const vx_piper_config *c, const char *voice, const char *t
     return out;
 }
 
-static void check_lang(const vx_piper_config *c, const char *lang, const char *voice, int min_lines) {
+static void check_lang(const vx_piper_config *c, const char *lang, const char *voice,
+                       int min_lines) {
     char path[256];
     snprintf(path, sizeof path, "tests/text/golden/%s.txt", lang);
     char *text = read_all(path);
     snprintf(path, sizeof path, "tests/text/golden/%s.ids", lang);
     char *exp = read_all(path);
     CHECKF(text && exp, "missing golden files for %s", lang);
-    if (!text || !exp) { free(text); free(exp); return; }
+    if (!text || !exp) {
+        free(text);
+        free(exp);
+        return;
+    }
     int lines = 0, ok = 0, confirmed = 0, known = 0;
     char *tsave, *esave;
     char *t = strtok_r(text, "\n", &tsave);
@@ -63,19 +72,22 @@ static void check_lang(const vx_piper_config *c, const char *lang, const char *v
         CHECKF(tab != NULL, "%s line %d: bad format", lang, lines);
         if (!tab) continue;
         *tab = 0;
-        if (strcmp(e, "OK")) { known++; continue; }
+        if (strcmp(e, "OK")) {
+            known++;
+            continue;
+        }
         confirmed++;
         char *ours = ids_line(c, voice, t);
         int same = ours && !strcmp(ours, tab + 1);
-        CHECKF(same, "%s line %d differs: %s\n  ours: %s\n  want: %s", lang, lines, t, ours ? ours : "(error)",
-               tab + 1);
+        CHECKF(same, "%s line %d differs: %s\n  ours: %s\n  want: %s", lang, lines, t,
+               ours ? ours : "(error)", tab + 1);
         ok += same;
         free(ours);
     }
     CHECKF(!t && !e, "%s: .txt and .ids line counts differ", lang);
     CHECKF(lines >= min_lines, "%s: %d lines, want >= %d", lang, lines, min_lines);
-    printf("%s: %d lines, %d oracle-confirmed, %d match, %d known differences\n", lang, lines, confirmed,
-           ok, known);
+    printf("%s: %d lines, %d oracle-confirmed, %d match, %d known differences\n", lang, lines,
+           confirmed, ok, known);
     free(text);
     free(exp);
 }

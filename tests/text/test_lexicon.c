@@ -16,7 +16,9 @@ static vx_lex *compile(const char *src, unsigned char **img, size_t *n) {
     char err[256];
     vx_lex *l = NULL;
     if (vx_lex_compile(src, strlen(src), img, n, err, sizeof err)) return NULL;
-    if (vx_lex_validate(*img, *n, err, sizeof err) || vx_lex_from_memory(*img, *n, &l, err, sizeof err)) return NULL;
+    if (vx_lex_validate(*img, *n, err, sizeof err) ||
+        vx_lex_from_memory(*img, *n, &l, err, sizeof err))
+        return NULL;
     return l;
 }
 
@@ -24,7 +26,8 @@ static const char *find(const vx_lex *l, const char *key) {
     static char buf[1100];
     vx_lex_hit h;
     if (!vx_lex_find(l, key, strlen(key), &h)) return NULL;
-    snprintf(buf, sizeof buf, "%s%.*s", h.kind == VX_LEX_IPA ? "ipa:" : "", (int)h.value_len, h.value);
+    snprintf(buf, sizeof buf, "%s%.*s", h.kind == VX_LEX_IPA ? "ipa:" : "", (int)h.value_len,
+             h.value);
     return buf;
 }
 
@@ -49,15 +52,15 @@ static void basics(void) {
     CHECK_EQ_INT(vx_lex_count(l), 9);
     CHECK_EQ_INT(vx_lex_max_words(l), 3);
     CHECK_STR(find(l, "tomato"), "ipa:təˈmɑːtoʊ");
-    CHECK_STR(find(l, "ToMaTo"), "ipa:təˈmɑːtoʊ");      /* case-free */
-    CHECK_STR(find(l, "nginx"), "engine x");               /* CRLF stripped */
-    CHECK_STR(find(l, "US"), "U S");                       /* exact wins */
+    CHECK_STR(find(l, "ToMaTo"), "ipa:təˈmɑːtoʊ"); /* case-free */
+    CHECK_STR(find(l, "nginx"), "engine x");       /* CRLF stripped */
+    CHECK_STR(find(l, "US"), "U S");               /* exact wins */
     CHECK_STR(find(l, "us"), "uss");
     CHECK_STR(find(l, "Us"), "uss");
-    CHECK_STR(find(l, "new york"), "ipa:nuː jˈɔːɹk");     /* spaces collapsed */
-    CHECK_STR(find(l, "éclair"), "ay clair");              /* Latin-1 folding */
-    CHECK_STR(find(l, "привет"), "privet");                /* Cyrillic folding */
-    CHECK_STR(find(l, "dup"), "second");                   /* a later line wins */
+    CHECK_STR(find(l, "new york"), "ipa:nuː jˈɔːɹk"); /* spaces collapsed */
+    CHECK_STR(find(l, "éclair"), "ay clair");         /* Latin-1 folding */
+    CHECK_STR(find(l, "привет"), "privet");           /* Cyrillic folding */
+    CHECK_STR(find(l, "dup"), "second");              /* a later line wins */
     CHECK(find(l, "tomatoes") == NULL);
     CHECK(find(l, "tomat") == NULL);
     CHECK(find(l, "") == NULL);
@@ -96,15 +99,13 @@ static void basics(void) {
 }
 
 static void errors(void) {
-    static const struct { const char *src, *want; } bad[] = {
-        {"ok\tfine\nnotab\n", "line 2"},
-        {"word\t/unclosed\n", "line 1: IPA"},
-        {"\t/a/\n", "line 1: empty key"},
-        {"a b c d e f g h i\tx\n", "more than 8 words"},
-        {"a\tb [[c]]\n", "not allowed"},
-        {"a\t\n", "empty pronunciation"},
-        {"a\tb\x01\n", "control character"},
-        {"ok\tx\nbad\t\xff\xfe\n", "line 2: invalid UTF-8"},
+    static const struct {
+        const char *src, *want;
+    } bad[] = {
+        {"ok\tfine\nnotab\n", "line 2"},     {"word\t/unclosed\n", "line 1: IPA"},
+        {"\t/a/\n", "line 1: empty key"},    {"a b c d e f g h i\tx\n", "more than 8 words"},
+        {"a\tb [[c]]\n", "not allowed"},     {"a\t\n", "empty pronunciation"},
+        {"a\tb\x01\n", "control character"}, {"ok\tx\nbad\t\xff\xfe\n", "line 2: invalid UTF-8"},
         {"a\t//\n", "line 1: IPA"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -121,7 +122,8 @@ static void errors(void) {
     unsigned char *img = NULL;
     size_t n;
     char err[256];
-    CHECK(vx_lex_compile(big, strlen(big), &img, &n, err, sizeof err) != 0 && strstr(err, "key longer"));
+    CHECK(vx_lex_compile(big, strlen(big), &img, &n, err, sizeof err) != 0 &&
+          strstr(err, "key longer"));
     free(img);
 }
 
@@ -195,7 +197,10 @@ static void files(const char *dir) {
     CHECK_EQ_INT(vx_lex_open(src, &l, err, sizeof err), 0);
     struct stat a, b;
     CHECK(stat(cache, &a) == 0);
-    if (l) { CHECK_STR(find(l, "Peking"), "beijing"); vx_lex_release(l); }
+    if (l) {
+        CHECK_STR(find(l, "Peking"), "beijing");
+        vx_lex_release(l);
+    }
     CHECK_EQ_INT(vx_lex_open(src, &l, err, sizeof err), 0); /* reuses the cache */
     CHECK(stat(cache, &b) == 0 && a.st_ino == b.st_ino && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec);
     vx_lex_release(l);
@@ -237,7 +242,8 @@ static void voices(void) {
     vx_norm_free(&o);
     CHECK_EQ_INT(vx_normalize_opts(&no, t, strlen(t), &o, err, sizeof err), 0);
     CHECK_EQ_INT(vx_phonemize(&po, o.text, o.len, &s1, &n1, err, sizeof err), 0);
-    CHECK(!(s1[0].n_phonemes == s2[0].n_phonemes && !memcmp(s1[0].phonemes, s2[0].phonemes, s2[0].n_phonemes * 4)));
+    CHECK(!(s1[0].n_phonemes == s2[0].n_phonemes &&
+            !memcmp(s1[0].phonemes, s2[0].phonemes, s2[0].n_phonemes * 4)));
     vx_sentences_free(s1, n1);
     vx_sentences_free(s2, n2);
     vx_norm_free(&o);
@@ -259,8 +265,11 @@ static void voices(void) {
         do {
             if (vox_synth_next(s, &c)) break;
             for (size_t i = 0; i < c.n_phonemes; i++)
-                if (c.phonemes[i].phoneme) strncat(ph[k], c.phonemes[i].phoneme, sizeof ph[k] - strlen(ph[k]) - 1);
-            if (k == 1) for (size_t i = 0; i < c.n_words; i++) CHECK(c.words[i].text_offset == 0 && c.words[i].text_length == 6);
+                if (c.phonemes[i].phoneme)
+                    strncat(ph[k], c.phonemes[i].phoneme, sizeof ph[k] - strlen(ph[k]) - 1);
+            if (k == 1)
+                for (size_t i = 0; i < c.n_words; i++)
+                    CHECK(c.words[i].text_offset == 0 && c.words[i].text_length == 6);
         } while (!c.last);
         vox_synth_free(s);
     }
@@ -273,7 +282,12 @@ static void voices(void) {
 /* Hot reload under load: threads keep starting syntheses with the watch's current
  * lexicon while the file is replaced; every request succeeds, and once reloaded the
  * new entry is what a request gets. */
-typedef struct load { vox_lexicon_watch *w; vox_voice *v; int ok, failed, stop; int saw_new; } load;
+typedef struct load {
+    vox_lexicon_watch *w;
+    vox_voice *v;
+    int ok, failed, stop;
+    int saw_new;
+} load;
 
 static void *worker(void *arg) {
     load *ld = arg;
@@ -291,12 +305,15 @@ static void *worker(void *arg) {
         if (!rc && c.n_samples == 0) rc = -100;
         vx_lex_hit h;
         vox_lexicon *now = vox_lexicon_watch_get(ld->w);
-        if (vx_lex_find((vx_lex *)now, "peking", 6, &h) && h.value_len == 7 && !memcmp(h.value, "beijing", 7))
+        if (vx_lex_find((vx_lex *)now, "peking", 6, &h) && h.value_len == 7 &&
+            !memcmp(h.value, "beijing", 7))
             __atomic_store_n(&ld->saw_new, 1, __ATOMIC_RELEASE);
         vox_lexicon_free(now);
         vox_synth_free(s);
-        if (rc) __atomic_add_fetch(&ld->failed, 1, __ATOMIC_RELAXED);
-        else __atomic_add_fetch(&ld->ok, 1, __ATOMIC_RELAXED);
+        if (rc)
+            __atomic_add_fetch(&ld->failed, 1, __ATOMIC_RELAXED);
+        else
+            __atomic_add_fetch(&ld->ok, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }

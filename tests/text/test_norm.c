@@ -22,10 +22,21 @@ static char *phonemes(const char *voice, const char *text, size_t len) {
         if (i) out[k++] = '|';
         for (size_t j = 0; j < s[i].n_phonemes; j++) {
             uint32_t c = s[i].phonemes[j];
-            if (c < 0x80) out[k++] = (char)c;
-            else if (c < 0x800) { out[k++] = (char)(0xC0 | c >> 6); out[k++] = (char)(0x80 | (c & 63)); }
-            else if (c < 0x10000) { out[k++] = (char)(0xE0 | c >> 12); out[k++] = (char)(0x80 | ((c >> 6) & 63)); out[k++] = (char)(0x80 | (c & 63)); }
-            else { out[k++] = (char)(0xF0 | c >> 18); out[k++] = (char)(0x80 | ((c >> 12) & 63)); out[k++] = (char)(0x80 | ((c >> 6) & 63)); out[k++] = (char)(0x80 | (c & 63)); }
+            if (c < 0x80)
+                out[k++] = (char)c;
+            else if (c < 0x800) {
+                out[k++] = (char)(0xC0 | c >> 6);
+                out[k++] = (char)(0x80 | (c & 63));
+            } else if (c < 0x10000) {
+                out[k++] = (char)(0xE0 | c >> 12);
+                out[k++] = (char)(0x80 | ((c >> 6) & 63));
+                out[k++] = (char)(0x80 | (c & 63));
+            } else {
+                out[k++] = (char)(0xF0 | c >> 18);
+                out[k++] = (char)(0x80 | ((c >> 12) & 63));
+                out[k++] = (char)(0x80 | ((c >> 6) & 63));
+                out[k++] = (char)(0x80 | (c & 63));
+            }
         }
     }
     if (out) out[k] = 0;
@@ -51,7 +62,11 @@ static int corpus(const char *file, const char *tag, const char *voice, const ch
         if (!tab) continue;
         *tab = 0;
         const char *written = line, *spoken = tab + 1, *v = voice;
-        if (!strncmp(written, "gb:", 3)) { written += 3; v = gb_voice; tag = "en-gb"; }
+        if (!strncmp(written, "gb:", 3)) {
+            written += 3;
+            v = gb_voice;
+            tag = "en-gb";
+        }
         vx_norm nm;
         int rc = vx_normalize(tag, written, strlen(written), &nm, err, sizeof err);
         CHECKF(rc == 0, "%s: normalize '%s': %s", file, written, err);
@@ -122,9 +137,10 @@ static void identity(void) {
         for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
             vx_norm n;
             char err[256];
-            CHECK_EQ_INT(vx_normalize(langs[l], texts[i], strlen(texts[i]), &n, err, sizeof err), 0);
-            CHECKF(n.len == strlen(texts[i]) && !memcmp(n.text, texts[i], n.len), "%s: '%s' -> '%s'",
-                   langs[l], texts[i], n.text);
+            CHECK_EQ_INT(vx_normalize(langs[l], texts[i], strlen(texts[i]), &n, err, sizeof err),
+                         0);
+            CHECKF(n.len == strlen(texts[i]) && !memcmp(n.text, texts[i], n.len),
+                   "%s: '%s' -> '%s'", langs[l], texts[i], n.text);
             CHECK(n.np <= 1);
             vx_norm_free(&n);
         }

@@ -35,7 +35,8 @@ static int ends_with(const char *s, const char *suf) {
 }
 
 /* text -> expected sentence count and, per sentence, the expected ending. */
-static void expect(const char *voice, const char *text, int n_expected, const char *const *endings) {
+static void expect(const char *voice, const char *text, int n_expected,
+                   const char *const *endings) {
     vx_sentence *s = NULL;
     size_t n = run(voice, text, &s);
     CHECKF((int)n == n_expected, "'%s': %zu sentences, want %d", text, n, n_expected);
@@ -48,15 +49,17 @@ static void expect(const char *voice, const char *text, int n_expected, const ch
 }
 
 /* Does sentence contain the substring? */
-static int contains(const vx_sentence *s, const char *sub) { return strstr(ph_str(s), sub) != NULL; }
+static int contains(const vx_sentence *s, const char *sub) {
+    return strstr(ph_str(s), sub) != NULL;
+}
 
 static void test_terminators(void) {
     expect("en-us", "Hello world.", 1, (const char *[]){"d."});
-    expect("en-us", "Hello world", 1, (const char *[]){"d"});            /* EOF: nothing */
+    expect("en-us", "Hello world", 1, (const char *[]){"d"}); /* EOF: nothing */
     expect("en-us", "Is it?", 1, (const char *[]){"?"});
     expect("en-us", "Stop!", 1, (const char *[]){"!"});
-    expect("en-us", "Really?! Yes.", 2, (const char *[]){"?", "."});     /* ?! counts as ? */
-    expect("en-us", "No!? Yes.", 2, (const char *[]){"!", "."});         /* first decides */
+    expect("en-us", "Really?! Yes.", 2, (const char *[]){"?", "."}); /* ?! counts as ? */
+    expect("en-us", "No!? Yes.", 2, (const char *[]){"!", "."});     /* first decides */
     /* , : ; add a space and do not end the sentence */
     vx_sentence *s;
     size_t n = run("en-us", "One, two: three; four.", &s);
@@ -78,7 +81,8 @@ static void test_terminators(void) {
     /* ellipsis: nothing appended, no sentence end, next clause joins with no space */
     n = run("en-us", "Wait... what.", &s);
     CHECK_EQ_INT(n, 1);
-    if (n == 1) CHECK(!contains(&s[0], " ") && !contains(&s[0], ".w") && ends_with(ph_str(&s[0]), "."));
+    if (n == 1)
+        CHECK(!contains(&s[0], " ") && !contains(&s[0], ".w") && ends_with(ph_str(&s[0]), "."));
     vx_sentences_free(s, n);
     n = run("en-us", "Wait\xe2\x80\xa6 what.", &s);
     CHECK_EQ_INT(n, 1);
@@ -103,7 +107,10 @@ static void test_terminators(void) {
     /* punctuation needs a space, bracket, quote or the end after it */
     expect("en-us", "It is 3.14 now.", 1, (const char *[]){"."});
     /* inverted Spanish marks at a clause start are ignored */
-    expect("es", "\xc2\xbf" "Qu\xc3\xa9 tal?", 1, (const char *[]){"?"});
+    expect("es",
+           "\xc2\xbf"
+           "Qu\xc3\xa9 tal?",
+           1, (const char *[]){"?"});
     /* German ordinal dot before a lower-case word / a capital */
     expect("de", "Am 3. oktober.", 1, (const char *[]){"."});
     expect("de", "Am 3. Oktober.", 2, (const char *[]){".", "."});
@@ -229,10 +236,15 @@ static void test_errors(void) {
     CHECK(vx_phonemize(&o, "hi", 2, &s, &n, err, sizeof err) == VOX_ERR_NOT_FOUND);
     CHECK(strstr(err, "no-such-voice-xx") != NULL);
     o.espeak_voice = "en-us";
-    CHECK(vx_phonemize(&o, "hi", VX_PHONEMIZE_MAX_TEXT + 1, &s, &n, err, sizeof err) == VOX_ERR_TOO_LONG);
+    CHECK(vx_phonemize(&o, "hi", VX_PHONEMIZE_MAX_TEXT + 1, &s, &n, err, sizeof err) ==
+          VOX_ERR_TOO_LONG);
     CHECK(vx_phonemize(NULL, "hi", 2, &s, &n, err, sizeof err) == VOX_ERR_ARG);
     /* NUL and U+0001 inside the text are spaces, not an early end */
-    CHECK_EQ_INT(vx_phonemize(&o, "a\0b.\x01" "C.", 6, &s, &n, err, sizeof err), 0);
+    CHECK_EQ_INT(vx_phonemize(&o,
+                              "a\0b.\x01"
+                              "C.",
+                              6, &s, &n, err, sizeof err),
+                 0);
     CHECK_EQ_INT(n, 2);
     vx_sentences_free(s, n);
 }
@@ -248,8 +260,9 @@ static void test_clause_reader(void) {
     vx_clause_lang_for("en", &lang);
     vx_clause_reader r;
     vx_clause_reader_init(&r, cp, n, &lang);
-    const int want[] = {VX_CLAUSE_COMMA, VX_CLAUSE_SEMICOLON, VX_CLAUSE_COLON, VX_CLAUSE_QUESTION,
-                        VX_CLAUSE_EXCLAMATION, VX_CLAUSE_PERIOD, VX_CLAUSE_EOF};
+    const int want[] = {VX_CLAUSE_COMMA,    VX_CLAUSE_SEMICOLON,   VX_CLAUSE_COLON,
+                        VX_CLAUSE_QUESTION, VX_CLAUSE_EXCLAMATION, VX_CLAUSE_PERIOD,
+                        VX_CLAUSE_EOF};
     for (int k = 0; k < 7; k++) {
         vx_clause cl;
         vx_clause_read(&r, &cl);

@@ -11,7 +11,7 @@ static vox_voice *piper, *esp;
 typedef struct run {
     size_t samples, chunks;
     float peak;
-    double hash;             /* a fingerprint of the samples */
+    double hash; /* a fingerprint of the samples */
     char phonemes[2048];
     vox_mark marks[16];
     char mark_names[16][128]; /* copies: a chunk's mark names live until the next chunk */
@@ -43,7 +43,9 @@ static run say(vox_voice *v, const char *text) {
             r.hash += c.samples[i] * (double)((i % 997) + 1);
         }
         for (size_t i = 0; i < c.n_phonemes; i++)
-            if (c.phonemes[i].phoneme) strncat(r.phonemes, c.phonemes[i].phoneme, sizeof r.phonemes - strlen(r.phonemes) - 1);
+            if (c.phonemes[i].phoneme)
+                strncat(r.phonemes, c.phonemes[i].phoneme,
+                        sizeof r.phonemes - strlen(r.phonemes) - 1);
         for (size_t i = 0; i < c.n_marks && r.n_marks < 16; i++) {
             snprintf(r.mark_names[r.n_marks], sizeof r.mark_names[0], "%s", c.marks[i].name);
             r.marks[r.n_marks] = c.marks[i];
@@ -73,8 +75,8 @@ static void parse_check(const char *doc, const char *want_text, size_t want_bloc
         if (i) strcat(got, "|");
         strncat(got, x.text.text + x.b[i].lo, x.b[i].hi - x.b[i].lo);
     }
-    CHECKF(!strcmp(got, want_text) && x.nb == want_blocks, "%s -> '%s' (%zu blocks), want '%s' (%zu)",
-           doc, got, x.nb, want_text, want_blocks);
+    CHECKF(!strcmp(got, want_text) && x.nb == want_blocks,
+           "%s -> '%s' (%zu blocks), want '%s' (%zu)", doc, got, x.nb, want_text, want_blocks);
     vx_ssml_free(&x);
 }
 
@@ -87,25 +89,33 @@ static void parser(void) {
     parse_check("<speak><p><s>One.</s><s>Two.</s></p><p>Three.</p></speak>", "One.|Two.|Three.", 3);
     parse_check("<speak>A &amp; B &lt; C</speak>", "A & B < C", 1);
     parse_check("<speak>Go <break time=\"1s\"/> now</speak>", "Go|now", 2);
-    parse_check("<speak><sub alias=\"World Wide Web\">WWW</sub> rocks</speak>", "World Wide Web rocks", 1);
+    parse_check("<speak><sub alias=\"World Wide Web\">WWW</sub> rocks</speak>",
+                "World Wide Web rocks", 1);
     parse_check("<speak><say-as interpret-as=\"characters\">abc</say-as></speak>", "a b c", 1);
     parse_check("<speak><say-as interpret-as=\"spell-out\">NASA</say-as></speak>", "N A S A", 1);
     parse_check("<speak><say-as interpret-as=\"digits\">123</say-as></speak>", "1 2 3", 1);
     parse_check("<speak><say-as interpret-as=\"ordinal\">3</say-as> place</speak>", "3rd place", 1);
     parse_check("<speak><say-as interpret-as=\"cardinal\">42</say-as></speak>", "42", 1);
-    parse_check("<speak><say-as interpret-as=\"date\" format=\"mdy\">12/02/2026</say-as></speak>", "2026-12-02", 1);
-    parse_check("<speak><say-as interpret-as=\"date\" format=\"dmy\">2.12.26</say-as></speak>", "2026-12-02", 1);
+    parse_check("<speak><say-as interpret-as=\"date\" format=\"mdy\">12/02/2026</say-as></speak>",
+                "2026-12-02", 1);
+    parse_check("<speak><say-as interpret-as=\"date\" format=\"dmy\">2.12.26</say-as></speak>",
+                "2026-12-02", 1);
     parse_check("<speak><say-as interpret-as=\"time\">8:30 pm</say-as></speak>", "8:30 pm", 1);
-    parse_check("<speak><say-as interpret-as=\"telephone\">555-1234</say-as></speak>", "5 5 5, 1 2 3 4", 1);
+    parse_check("<speak><say-as interpret-as=\"telephone\">555-1234</say-as></speak>",
+                "5 5 5, 1 2 3 4", 1);
     parse_check("<speak><say-as interpret-as=\"currency\">$5</say-as></speak>", "$5", 1);
-    parse_check("<speak>a <phoneme alphabet=\"ipa\" ph=\"təˈmɑːtoʊ\">tomato</phoneme></speak>", "a [[təˈmɑːtoʊ]]", 1);
-    parse_check("<speak>We <emphasis level=\"strong\">really</emphasis> do</speak>", "We really do", 1);
+    parse_check("<speak>a <phoneme alphabet=\"ipa\" ph=\"təˈmɑːtoʊ\">tomato</phoneme></speak>",
+                "a [[təˈmɑːtoʊ]]", 1);
+    parse_check("<speak>We <emphasis level=\"strong\">really</emphasis> do</speak>", "We really do",
+                1);
     parse_check("<speak>x <prosody rate=\"slow\">y</prosody> z</speak>", "x|y|z", 3);
     parse_check("<speak><voice name=\"espeak:en-us\">hi</voice> there</speak>", "hi|there", 2);
     parse_check("<speak xml:lang=\"de\"><lang xml:lang=\"fr\">oui</lang> ja</speak>", "oui|ja", 2);
 
     /* attributes of blocks, marks, maps back to the document */
-    const char *d = "<speak xml:lang=\"de-DE\">Hallo <mark name=\"m\"/><prosody rate=\"50%\" volume=\"-6dB\" pitch=\"+10%\">Welt</prosody><break strength=\"strong\"/></speak>";
+    const char *d =
+        "<speak xml:lang=\"de-DE\">Hallo <mark name=\"m\"/><prosody rate=\"50%\" volume=\"-6dB\" "
+        "pitch=\"+10%\">Welt</prosody><break strength=\"strong\"/></speak>";
     vx_ssml x;
     char err[256];
     CHECK_EQ_INT(vx_ssml_parse(d, strlen(d), 0, "de", &x, err, sizeof err), 0);
@@ -119,7 +129,11 @@ static void parser(void) {
         CHECK(x.b[2].lo == x.b[2].hi);
     }
     CHECK_EQ_INT(x.nm, 1);
-    if (x.nm) { CHECK_STR(x.m[0].name, "m"); CHECK_EQ_INT(x.m[0].block, 0); CHECK(!strncmp(d + x.m[0].src, "<mark", 5)); }
+    if (x.nm) {
+        CHECK_STR(x.m[0].name, "m");
+        CHECK_EQ_INT(x.m[0].block, 0);
+        CHECK(!strncmp(d + x.m[0].src, "<mark", 5));
+    }
     size_t lo, hi;
     const char *w = strstr(x.text.text, "Welt");
     vx_norm_map(&x.text, (size_t)(w - x.text.text), (size_t)(w - x.text.text) + 4, &lo, &hi);
@@ -128,9 +142,12 @@ static void parser(void) {
 }
 
 static void errors(void) {
-    static const struct { const char *doc, *want; } bad[] = {
+    static const struct {
+        const char *doc, *want;
+    } bad[] = {
         {"<speak>hi</spek>", "line 1, column"},
-        {"<speak>\nline two <b>bold</b></speak>", "line 2, column 10: unsupported SSML element <b>"},
+        {"<speak>\nline two <b>bold</b></speak>",
+         "line 2, column 10: unsupported SSML element <b>"},
         {"<voice>hi</voice>", "root element must be <speak>"},
         {"<speak>a <break time=\"soon\"/></speak>", "bad break time"},
         {"<speak>a <break time=\"61s\"/></speak>", "longer than 60 s"},
@@ -146,7 +163,8 @@ static void errors(void) {
          " <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
          " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
          " <!ENTITY lol9 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n]>\n"
-         "<speak>&lol9;</speak>", "DOCTYPE is not allowed"},
+         "<speak>&lol9;</speak>",
+         "DOCTYPE is not allowed"},
         {"<!DOCTYPE speak SYSTEM \"file:///etc/passwd\"><speak>x</speak>", "DOCTYPE"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -161,7 +179,8 @@ static void errors(void) {
     strcat(deep, "x");
     vx_ssml x;
     char err[256];
-    CHECK(vx_ssml_parse(deep, strlen(deep), 1, "en", &x, err, sizeof err) == VOX_ERR_SSML && strstr(err, "deeper"));
+    CHECK(vx_ssml_parse(deep, strlen(deep), 1, "en", &x, err, sizeof err) == VOX_ERR_SSML &&
+          strstr(err, "deeper"));
     /* through libvox: the error code and the message */
     if (esp) {
         run r = say(esp, "<speak>oops</speak");
@@ -181,50 +200,63 @@ static void audio(vox_voice *v, const char *kind) {
     run c = say(v, "<speak>Hello there<break strength=\"x-strong\"/>General Kenobi</speak>");
     CHECKF(labs((long)c.samples - (long)a.samples - sr) <= 256, "%s: x-strong break", kind);
     run d = say(v, "<speak><break time=\"250ms\"/></speak>");
-    CHECKF(d.rc == 0 && labs((long)d.samples - sr / 4) <= 1, "%s: a lone break is %zu samples", kind, d.samples);
+    CHECKF(d.rc == 0 && labs((long)d.samples - sr / 4) <= 1, "%s: a lone break is %zu samples",
+           kind, d.samples);
     /* prosody: slower is longer, softer is quieter */
     run n = say(v, "<speak>The quick brown fox.</speak>");
     run slow = say(v, "<speak><prosody rate=\"slow\">The quick brown fox.</prosody></speak>");
     run soft = say(v, "<speak><prosody volume=\"soft\">The quick brown fox.</prosody></speak>");
     CHECKF(slow.samples > n.samples * 1.15, "%s: slow %zu vs %zu", kind, slow.samples, n.samples);
-    CHECKF(fabsf(soft.peak - n.peak * 0.5f) < 0.01f, "%s: soft peak %g vs %g", kind, soft.peak, n.peak);
+    CHECKF(fabsf(soft.peak - n.peak * 0.5f) < 0.01f, "%s: soft peak %g vs %g", kind, soft.peak,
+           n.peak);
     /* marks: inside the audio, in order, at word starts */
-    run m = say(v, "<speak><mark name=\"a\"/>One two <mark name=\"b\"/>three.<break time=\"500ms\"/><mark name=\"c\"/>Four.<mark name=\"d\"/></speak>");
+    run m = say(v, "<speak><mark name=\"a\"/>One two <mark name=\"b\"/>three.<break "
+                   "time=\"500ms\"/><mark name=\"c\"/>Four.<mark name=\"d\"/></speak>");
     CHECK_EQ_INT(m.n_marks, 4);
     double dur = m.samples / (double)sr;
     for (size_t i = 0; i < m.n_marks; i++) {
-        CHECKF(m.marks[i].time >= 0 && m.marks[i].time <= dur + 1e-9, "%s: mark %s at %g of %g", kind,
-               m.mark_names[i], m.marks[i].time, dur);
+        CHECKF(m.marks[i].time >= 0 && m.marks[i].time <= dur + 1e-9, "%s: mark %s at %g of %g",
+               kind, m.mark_names[i], m.marks[i].time, dur);
         if (i) CHECK(m.marks[i].time >= m.marks[i - 1].time);
     }
     if (m.n_marks == 4 && m.words >= 4) {
         CHECK_STR(m.mark_names[1], "b");
         CHECK_NEAR(m.marks[0].time, 0, 1e-9);
-        CHECK_NEAR(m.marks[1].time, m.word_start[2], 1e-9);  /* "three" */
+        CHECK_NEAR(m.marks[1].time, m.word_start[2], 1e-9);   /* "three" */
         CHECK(m.marks[2].time >= m.word_end[2] + 0.5 - 0.02); /* after the break */
         CHECK_NEAR(m.marks[3].time, dur, 1e-6);
     }
     /* sub, say-as and emphasis change what is said */
     run s1 = say(v, "<speak><sub alias=\"World Wide Web\">WWW</sub></speak>");
     run s2 = say(v, "World Wide Web");
-    CHECKF(s1.rc == 0 && !strcmp(s1.phonemes, s2.phonemes), "%s: sub '%s' vs '%s'", kind, s1.phonemes, s2.phonemes);
+    CHECKF(s1.rc == 0 && !strcmp(s1.phonemes, s2.phonemes), "%s: sub '%s' vs '%s'", kind,
+           s1.phonemes, s2.phonemes);
     run e1 = say(v, "<speak>We <emphasis>really</emphasis> do.</speak>");
     run e2 = say(v, "We really do.");
     CHECKF(e1.rc == 0 && !strcmp(e1.phonemes, e2.phonemes), "%s: emphasis", kind);
     run o1 = say(v, "<speak>the <say-as interpret-as=\"ordinal\">3</say-as> time</speak>");
     run o2 = say(v, "the third time");
-    CHECKF(o1.rc == 0 && !strcmp(o1.phonemes, o2.phonemes), "%s: ordinal '%s' vs '%s'", kind, o1.phonemes, o2.phonemes);
-    run t1 = say(v, "<speak><say-as interpret-as=\"date\" format=\"dmy\">02/12/2026</say-as></speak>");
+    CHECKF(o1.rc == 0 && !strcmp(o1.phonemes, o2.phonemes), "%s: ordinal '%s' vs '%s'", kind,
+           o1.phonemes, o2.phonemes);
+    run t1 =
+        say(v, "<speak><say-as interpret-as=\"date\" format=\"dmy\">02/12/2026</say-as></speak>");
     run t2 = say(v, "December second, twenty twenty-six");
-    CHECKF(t1.rc == 0 && !strcmp(t1.phonemes, t2.phonemes), "%s: date '%s' vs '%s'", kind, t1.phonemes, t2.phonemes);
+    CHECKF(t1.rc == 0 && !strcmp(t1.phonemes, t2.phonemes), "%s: date '%s' vs '%s'", kind,
+           t1.phonemes, t2.phonemes);
 }
 
 int main(void) {
     char err[512];
-    if (vox_voice_load("espeak:en-us", NULL, &esp, err, sizeof err)) { CHECKF(0, "%s", err); esp = NULL; }
+    if (vox_voice_load("espeak:en-us", NULL, &esp, err, sizeof err)) {
+        CHECKF(0, "%s", err);
+        esp = NULL;
+    }
     char path[512];
     snprintf(path, sizeof path, "%s/models/en_US-rand-medium.onnx", test_shared_dir());
-    if (vox_voice_load(path, NULL, &piper, err, sizeof err)) { CHECKF(0, "%s", err); piper = NULL; }
+    if (vox_voice_load(path, NULL, &piper, err, sizeof err)) {
+        CHECKF(0, "%s", err);
+        piper = NULL;
+    }
     parser();
     errors();
     if (piper) {
@@ -236,7 +268,8 @@ int main(void) {
         run v = say(piper, "<speak>Neural. <voice name=\"espeak:en-us\">Formant.</voice></speak>");
         CHECKF(v.rc == 0 && v.chunks == 2, "voice: rc %d, %zu chunks (%s)", v.rc, v.chunks, v.err);
         run nv = say(piper, "<speak><voice name=\"no-such-voice\">x</voice></speak>");
-        CHECKF(nv.rc == VOX_ERR_NOT_FOUND && strstr(nv.err, "no-such-voice"), "%d %s", nv.rc, nv.err);
+        CHECKF(nv.rc == VOX_ERR_NOT_FOUND && strstr(nv.err, "no-such-voice"), "%d %s", nv.rc,
+               nv.err);
     }
     if (esp) {
         audio(esp, "espeak");

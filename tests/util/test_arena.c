@@ -14,7 +14,10 @@ int main(void) {
     for (int i = 0; i < 500; i++) {
         size_t n = (size_t)(i % 37) + 1;
         char *p = vx_arena_alloc(&a, n);
-        if (!p) { aligned = 0; break; }
+        if (!p) {
+            aligned = 0;
+            break;
+        }
         if ((uintptr_t)p % 16) aligned = 0;
         for (size_t k = 0; k < n; k++) zero &= p[k] == 0;
         if (p == prev) distinct = 0;
@@ -31,16 +34,19 @@ int main(void) {
         void *p = vx_arena_alloc_align(&a, 3, al);
         CHECKF(p && (uintptr_t)p % al == 0, "align %zu", al);
     }
-    CHECK(vx_arena_alloc_align(&a, 8, 3) == NULL);        /* not a power of two */
-    CHECK(vx_arena_alloc_align(&a, 8, 8192) == NULL);     /* over the max */
+    CHECK(vx_arena_alloc_align(&a, 8, 3) == NULL);    /* not a power of two */
+    CHECK(vx_arena_alloc_align(&a, 8, 8192) == NULL); /* over the max */
 
     /* a big allocation gets its own block; the head keeps its free space */
     char *small1 = vx_arena_alloc(&a, 8);
     char *big = vx_arena_alloc(&a, 100000);
     char *small2 = vx_arena_alloc(&a, 8);
     CHECK(big && small1 && small2);
-    CHECK(small2 == small1 + 16);  /* bumped in the same block */
-    if (big) { memset(big, 1, 100000); CHECK(big[99999] == 1); }
+    CHECK(small2 == small1 + 16); /* bumped in the same block */
+    if (big) {
+        memset(big, 1, 100000);
+        CHECK(big[99999] == 1);
+    }
 
     /* strings and arrays */
     char *s = vx_arena_strdup(&a, "hello");
@@ -49,7 +55,7 @@ int main(void) {
     CHECK(z && z[0] == 'a' && z[1] == 0 && z[2] == 'b' && z[3] == 0);
     char *e = vx_arena_strndup(&a, NULL, 0);
     CHECK(e && e[0] == 0);
-    CHECK(vx_arena_array(&a, SIZE_MAX / 4, 8) == NULL);   /* n * elem overflows */
+    CHECK(vx_arena_array(&a, SIZE_MAX / 4, 8) == NULL); /* n * elem overflows */
     int64_t *arr = vx_arena_array(&a, 10, sizeof *arr);
     CHECK(arr && (uintptr_t)arr % 8 == 0 && arr[9] == 0);
 
@@ -63,7 +69,7 @@ int main(void) {
     int z2 = 1;
     for (int i = 0; again && i < 50000; i++) z2 &= again[i] == 0;
     CHECK(z2);
-    CHECK(a.reserved == kept);  /* reused, nothing new taken */
+    CHECK(a.reserved == kept); /* reused, nothing new taken */
     vx_arena_free(&a);
     CHECK(a.head == NULL && a.reserved == 0);
 

@@ -10,16 +10,19 @@ int main(void) {
     CHECK_EQ_INT(bad_at("", 0, &off), VOX_OK);
     CHECK_EQ_INT(bad_at("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15, &off), VOX_OK);
     /* Each invalid form, with the offset of the first bad byte. */
-    struct { const char *s; size_t len, off; } bad[] = {
-        { "ab\xff", 3, 2 },               /* never valid */
-        { "a\xc0\xaf", 3, 1 },            /* overlong '/' */
-        { "a\xe0\x80\xaf", 4, 1 },        /* overlong 3-byte */
-        { "\xed\xa0\x80", 3, 0 },         /* surrogate U+D800 */
-        { "xy\xf4\x90\x80\x80", 6, 2 },   /* > U+10FFFF */
-        { "abc\xe2\x82", 5, 3 },          /* truncated at end */
-        { "\x80", 1, 0 },                 /* lone continuation */
-        { "ok \xc3\x28", 5, 3 },          /* bad continuation */
-        { "\xf8\x88\x80\x80\x80", 5, 0 }, /* 5-byte form */
+    struct {
+        const char *s;
+        size_t len, off;
+    } bad[] = {
+        {"ab\xff", 3, 2},               /* never valid */
+        {"a\xc0\xaf", 3, 1},            /* overlong '/' */
+        {"a\xe0\x80\xaf", 4, 1},        /* overlong 3-byte */
+        {"\xed\xa0\x80", 3, 0},         /* surrogate U+D800 */
+        {"xy\xf4\x90\x80\x80", 6, 2},   /* > U+10FFFF */
+        {"abc\xe2\x82", 5, 3},          /* truncated at end */
+        {"\x80", 1, 0},                 /* lone continuation */
+        {"ok \xc3\x28", 5, 3},          /* bad continuation */
+        {"\xf8\x88\x80\x80\x80", 5, 0}, /* 5-byte form */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         off = 99;

@@ -15,7 +15,7 @@ int main(void) {
     size_t cap = v.cap;
     CHECK_EQ_INT(vx_grow((void **)&v.v, &v.cap, SIZE_MAX / 2, sizeof *v.v, 16), -1);
     CHECK(v.v == before && v.cap == cap);
-    CHECK_EQ_INT(vx_grow((void **)&v.v, &v.cap, 10, sizeof *v.v, 16), 0);   /* no shrink */
+    CHECK_EQ_INT(vx_grow((void **)&v.v, &v.cap, 10, sizeof *v.v, 16), 0); /* no shrink */
     CHECK(v.cap == cap);
     free(v.v);
     TEST_SUMMARY();

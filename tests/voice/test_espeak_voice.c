@@ -10,7 +10,14 @@ static double rms(const float *x, size_t n) {
     return n ? sqrt(s / n) : 0;
 }
 
-typedef struct run { vox_voice *v; const char *text; float *audio; size_t n; int rc; int chunks; } run;
+typedef struct run {
+    vox_voice *v;
+    const char *text;
+    float *audio;
+    size_t n;
+    int rc;
+    int chunks;
+} run;
 
 static void synth_all(run *r) {
     vox_synth_options o;
@@ -25,7 +32,8 @@ static void synth_all(run *r) {
         if (r->rc) break;
         if (c.n_samples) {
             /* streaming order: sentences arrive in order, spans move forward */
-            if (c.sentence_index != last_idx + 1 || (last_idx >= 0 && c.text_offset < last_off)) r->rc = -100;
+            if (c.sentence_index != last_idx + 1 || (last_idx >= 0 && c.text_offset < last_off))
+                r->rc = -100;
             last_idx = c.sentence_index;
             last_off = c.text_offset;
             r->chunks++;
@@ -35,14 +43,21 @@ static void synth_all(run *r) {
             r->n += c.n_samples;
             if (c.sample_rate != 22050) r->rc = -101;
             for (size_t i = 0; i < c.n_samples; i++)
-                if (c.pcm16[i] != (int16_t)lrintf(fmaxf(-32768.f, fminf(32767.f, c.samples[i] * 32767.f)))) { r->rc = -102; break; }
+                if (c.pcm16[i] !=
+                    (int16_t)lrintf(fmaxf(-32768.f, fminf(32767.f, c.samples[i] * 32767.f)))) {
+                    r->rc = -102;
+                    break;
+                }
         }
         if (c.last) break;
     }
     vox_synth_free(s);
 }
 
-static void *thread_main(void *arg) { synth_all(arg); return NULL; }
+static void *thread_main(void *arg) {
+    synth_all(arg);
+    return NULL;
+}
 
 int main(void) {
     char err[256];
@@ -58,7 +73,7 @@ int main(void) {
 
     /* Non-silent audio of plausible length: ~2.5 words/s at espeak's 175 wpm. */
     const char *text = "Hello world. This is vox, a speech engine. Does it work? Yes!";
-    run r = { .v = v, .text = text };
+    run r = {.v = v, .text = text};
     synth_all(&r);
     CHECK_EQ_INT(r.rc, 0);
     double secs = r.n / 22050.0;
@@ -71,13 +86,15 @@ int main(void) {
     size_t n = 0;
     CHECK_EQ_INT(vox_split_sentences(v, text, strlen(text), &sp, &n, err, sizeof err), VOX_OK);
     CHECK_EQ_INT(n, 4);
-    if (n == 4) CHECK(!strncmp(text + sp[1].offset, "This is vox", 11) || !strncmp(text + sp[1].offset, " This is vox", 12));
+    if (n == 4)
+        CHECK(!strncmp(text + sp[1].offset, "This is vox", 11) ||
+              !strncmp(text + sp[1].offset, " This is vox", 12));
     free(sp);
 
     /* Two threads on one voice give the same audio as one thread alone. libespeak-ng
      * carries a little state between syntheses (noise generator, wave phase), so even
      * serial runs differ by up to ~1-2% in length: compare length and energy, not bits. */
-    run a = { .v = v, .text = text }, b = { .v = v, .text = text };
+    run a = {.v = v, .text = text}, b = {.v = v, .text = text};
     pthread_t ta, tb;
     pthread_create(&ta, NULL, thread_main, &a);
     pthread_create(&tb, NULL, thread_main, &b);
@@ -85,11 +102,14 @@ int main(void) {
     pthread_join(tb, NULL);
     CHECK_EQ_INT(a.rc, 0);
     CHECK_EQ_INT(b.rc, 0);
-    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 20 && labs((long)b.n - (long)r.n) < (long)r.n / 20,
+    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 20 &&
+               labs((long)b.n - (long)r.n) < (long)r.n / 20,
            "lengths %zu %zu vs %zu", a.n, b.n, r.n);
     CHECK_NEAR(rms(a.audio, a.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
     CHECK_NEAR(rms(b.audio, b.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
-    free(a.audio); free(b.audio); free(r.audio);
+    free(a.audio);
+    free(b.audio);
+    free(r.audio);
 
     /* Errors: invalid UTF-8 names the offset; empty text; bad options; speakers. */
     vox_synth *s = NULL;
@@ -112,7 +132,10 @@ int main(void) {
     vox_chunk c;
     size_t total = 0;
     int rc;
-    while (!(rc = vox_synth_next(s, &c))) { total += c.n_samples; if (c.last) break; }
+    while (!(rc = vox_synth_next(s, &c))) {
+        total += c.n_samples;
+        if (c.last) break;
+    }
     CHECK_EQ_INT(rc, 0);
     CHECKF(total > 22050 / 2, "controls: %zu samples", total);
     vox_synth_free(s);
@@ -156,16 +179,19 @@ int main(void) {
     }
     if (c.n_phonemes) CHECK_STR(c.phonemes[0].phoneme, "h");
     const char *hbw = "Hello big world.";
-    if (c.n_words == 3) CHECK(!strncmp("world", hbw + c.words[2].text_offset, 5) && c.words[2].text_length == 5);
+    if (c.n_words == 3)
+        CHECK(!strncmp("world", hbw + c.words[2].text_offset, 5) && c.words[2].text_length == 5);
     vox_synth_free(s);
 
     /* Other languages load; unknown ones do not. */
     vox_voice *de = NULL;
     CHECK_EQ_INT(vox_voice_load("espeak:de", NULL, &de, err, sizeof err), VOX_OK);
     vox_voice_free(de);
-    CHECK_EQ_INT(vox_voice_load("espeak:no-such-voice", NULL, &de, err, sizeof err), VOX_ERR_NOT_FOUND);
+    CHECK_EQ_INT(vox_voice_load("espeak:no-such-voice", NULL, &de, err, sizeof err),
+                 VOX_ERR_NOT_FOUND);
     CHECK(strstr(err, "no-such-voice") != NULL);
-    CHECK_EQ_INT(vox_voice_load("nonexistent-voice", NULL, &de, err, sizeof err), VOX_ERR_NOT_FOUND);
+    CHECK_EQ_INT(vox_voice_load("nonexistent-voice", NULL, &de, err, sizeof err),
+                 VOX_ERR_NOT_FOUND);
     CHECK(vox_voice_load("../../etc/passwd", NULL, &de, err, sizeof err) != VOX_OK && de == NULL);
     vox_voice_free(v);
     TEST_SUMMARY();

@@ -6,10 +6,12 @@
 
 static vx_piper_config *cfg(const char *extra) {
     char json[2048];
-    snprintf(json, sizeof json,
-             "{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en-us\"},\"num_symbols\":200,"
-             "\"num_speakers\":1,\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\" \":[3],"
-             "\"a\":[14],\"ɪ\":[74],\"aɪ\":[161],\"b\":[15,16]}%s}", extra);
+    snprintf(
+        json, sizeof json,
+        "{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en-us\"},\"num_symbols\":200,"
+        "\"num_speakers\":1,\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\" \":[3],"
+        "\"a\":[14],\"ɪ\":[74],\"aɪ\":[161],\"b\":[15,16]}%s}",
+        extra);
     vx_piper_config *c = NULL;
     char err[256];
     CHECKF(vx_piper_config_parse(json, strlen(json), &c, err, sizeof err) == 0, "%s", err);
@@ -25,8 +27,10 @@ static void check_ids(const vx_piper_config *c, const uint32_t *ph, size_t n, co
     CHECK_EQ_INT(vx_phonemes_to_ids(c, ph, n, &ids, &n_ids, &src, err, sizeof err), 0);
     CHECK_EQ_INT(n_ids, n_want);
     for (size_t i = 0; i < n_ids && i < n_want; i++) {
-        CHECKF(ids[i] == want[i], "id[%zu] = %lld want %lld", i, (long long)ids[i], (long long)want[i]);
-        if (want_src) CHECKF(src[i] == want_src[i], "src[%zu] = %d want %d", i, src[i], want_src[i]);
+        CHECKF(ids[i] == want[i], "id[%zu] = %lld want %lld", i, (long long)ids[i],
+               (long long)want[i]);
+        if (want_src)
+            CHECKF(src[i] == want_src[i], "src[%zu] = %d want %d", i, src[i], want_src[i]);
     }
     free(ids);
     free(src);

@@ -13,8 +13,11 @@ static vx_piper_config *parse(const char *json, int want_rc, const char *want_ms
     return c;
 }
 
-#define MIN_MAP "\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\"a\":[14],\"aɪ\":[161],\"ɪ\":[74]}"
-#define BASE "\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en-us\"},\"num_symbols\":256,\"num_speakers\":1"
+#define MIN_MAP                                                                                    \
+    "\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\"a\":[14],\"aɪ\":[161],\"ɪ\":[74]}"
+#define BASE                                                                                       \
+    "\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en-us\"},\"num_symbols\":256,"      \
+    "\"num_speakers\":1"
 
 static void test_shared(void) {
     char path[512], err[256];
@@ -54,7 +57,8 @@ static void test_shared(void) {
 static void test_fields(void) {
     vx_piper_config *c = parse("{" BASE "," MIN_MAP ",\"phoneme_map\":{\"a\":[\"ɪ\",\"a\"]},"
                                "\"vowel_clusters\":[[\"a\",\"ɪ\"]],\"hop_length\":512,"
-                               "\"phoneme_type\":\"espeak\",\"inference\":{\"noise_scale\":0.5}}", 0, NULL);
+                               "\"phoneme_type\":\"espeak\",\"inference\":{\"noise_scale\":0.5}}",
+                               0, NULL);
     if (c) {
         CHECK_EQ_INT(c->hop_length, 512);
         CHECK_NEAR(c->noise_scale, 0.5, 1e-6);
@@ -66,7 +70,8 @@ static void test_fields(void) {
     }
     vx_piper_config_free(c);
     c = parse("{\"audio\":{\"sample_rate\":16000},\"phoneme_type\":\"text\",\"num_symbols\":200,"
-              "\"num_speakers\":1," MIN_MAP "}", 0, NULL);
+              "\"num_speakers\":1," MIN_MAP "}",
+              0, NULL);
     CHECK(c && c->phoneme_type_text == 1 && c->espeak_voice == NULL);
     vx_piper_config_free(c);
 }
@@ -74,19 +79,24 @@ static void test_fields(void) {
 static void test_errors(void) {
     char err[256] = "";
     vx_piper_config *c;
-    CHECK(vx_piper_config_load("/nonexistent/x.onnx.json", &c, err, sizeof err) == VOX_ERR_NOT_FOUND);
+    CHECK(vx_piper_config_load("/nonexistent/x.onnx.json", &c, err, sizeof err) ==
+          VOX_ERR_NOT_FOUND);
     CHECK(strstr(err, "/nonexistent/x.onnx.json") != NULL);
     parse("{\"audio\":", VOX_ERR_CONFIG, "invalid JSON");
     parse("", VOX_ERR_CONFIG, "invalid JSON");
     parse("[1,2]", VOX_ERR_CONFIG, "not a JSON object");
     parse("{" MIN_MAP ",\"espeak\":{\"voice\":\"en\"},\"num_symbols\":1,\"num_speakers\":1}",
           VOX_ERR_CONFIG, "audio");
-    parse("{\"audio\":{},\"espeak\":{\"voice\":\"en\"},\"num_symbols\":1,\"num_speakers\":1," MIN_MAP "}",
-          VOX_ERR_CONFIG, "audio.sample_rate");
+    parse(
+        "{\"audio\":{},\"espeak\":{\"voice\":\"en\"},\"num_symbols\":1,\"num_speakers\":1," MIN_MAP
+        "}",
+        VOX_ERR_CONFIG, "audio.sample_rate");
     parse("{\"audio\":{\"sample_rate\":\"fast\"},\"espeak\":{\"voice\":\"en\"},\"num_symbols\":1,"
-          "\"num_speakers\":1," MIN_MAP "}", VOX_ERR_CONFIG, "audio.sample_rate");
+          "\"num_speakers\":1," MIN_MAP "}",
+          VOX_ERR_CONFIG, "audio.sample_rate");
     parse("{\"audio\":{\"sample_rate\":22050.5},\"espeak\":{\"voice\":\"en\"},\"num_symbols\":1,"
-          "\"num_speakers\":1," MIN_MAP "}", VOX_ERR_CONFIG, "audio.sample_rate");
+          "\"num_speakers\":1," MIN_MAP "}",
+          VOX_ERR_CONFIG, "audio.sample_rate");
     parse("{" BASE "}", VOX_ERR_CONFIG, "phoneme_id_map");
     parse("{" BASE ",\"phoneme_id_map\":[1]}", VOX_ERR_CONFIG, "phoneme_id_map");
     parse("{" BASE ",\"phoneme_id_map\":{\"a\":[\"x\"]}}", VOX_ERR_CONFIG, "phoneme_id_map");
@@ -94,20 +104,24 @@ static void test_errors(void) {
     parse("{\"audio\":{\"sample_rate\":22050},\"num_symbols\":1,\"num_speakers\":1," MIN_MAP "}",
           VOX_ERR_CONFIG, "espeak");
     parse("{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":5},\"num_symbols\":1,"
-          "\"num_speakers\":1," MIN_MAP "}", VOX_ERR_CONFIG, "espeak.voice");
+          "\"num_speakers\":1," MIN_MAP "}",
+          VOX_ERR_CONFIG, "espeak.voice");
     parse("{" BASE "," MIN_MAP ",\"phoneme_type\":\"pinyin\"}", VOX_ERR_UNSUPPORTED,
           "unsupported phoneme_type 'pinyin'");
     parse("{" BASE "," MIN_MAP ",\"phoneme_type\":3}", VOX_ERR_CONFIG, "phoneme_type");
-    parse("{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en\"},\"num_speakers\":1,"
-          MIN_MAP "}", VOX_ERR_CONFIG, "num_symbols");
+    parse("{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en\"},\"num_speakers\":"
+          "1," MIN_MAP "}",
+          VOX_ERR_CONFIG, "num_symbols");
     parse("{" BASE "," MIN_MAP ",\"inference\":{\"noise_scale\":\"x\"}}", VOX_ERR_CONFIG,
           "inference.noise_scale");
-    parse("{" BASE "," MIN_MAP ",\"speaker_id_map\":{\"a\":\"b\"}}", VOX_ERR_CONFIG, "speaker_id_map");
+    parse("{" BASE "," MIN_MAP ",\"speaker_id_map\":{\"a\":\"b\"}}", VOX_ERR_CONFIG,
+          "speaker_id_map");
     parse("{" BASE "," MIN_MAP ",\"speaker_id_map\":{\"a\":1}}", VOX_ERR_CONFIG, "speaker_id_map");
     parse("{" BASE "," MIN_MAP ",\"vowel_clusters\":[[\"a\"]]}", VOX_ERR_CONFIG, "vowel_clusters");
     parse("{" BASE "," MIN_MAP ",\"phoneme_map\":{\"a\":\"b\"}}", VOX_ERR_CONFIG, "phoneme_map");
     parse("{\"audio\":{\"sample_rate\":22050},\"espeak\":{\"voice\":\"en\"},\"num_symbols\":100,"
-          "\"num_speakers\":1," MIN_MAP "}", VOX_ERR_CONFIG, "num_symbols");
+          "\"num_speakers\":1," MIN_MAP "}",
+          VOX_ERR_CONFIG, "num_symbols");
     parse("{" BASE "," MIN_MAP ",\"hop_length\":-1}", VOX_ERR_CONFIG, "hop_length");
     parse("{" BASE ",\"phoneme_id_map\":{\"_\":[0],\"^\":[1],\"$\":[2],\"abcdefghij\":[3]}}",
           VOX_ERR_CONFIG, "phoneme_id_map");

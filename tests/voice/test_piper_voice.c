@@ -3,10 +3,15 @@
 #include "vox.h"
 #include <unistd.h>
 
-typedef struct audio { float *x; size_t n; int chunks; vox_chunk first; } audio;
+typedef struct audio {
+    float *x;
+    size_t n;
+    int chunks;
+    vox_chunk first;
+} audio;
 
-static int speak(vox_voice *v, const char *text, const vox_synth_options *o, audio *a,
-                 char *err, size_t errlen) {
+static int speak(vox_voice *v, const char *text, const vox_synth_options *o, audio *a, char *err,
+                 size_t errlen) {
     memset(a, 0, sizeof *a);
     vox_synth *s = NULL;
     int rc = vox_synth_start(v, text, strlen(text), o, &s);
@@ -59,7 +64,9 @@ int main(void) {
     /* "Hello world." at noise 0, unnormalized = onnxruntime's output for Piper's ids. */
     vox_synth_options o;
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0; o.normalize = 0;
+    o.noise_scale = 0;
+    o.noise_w = 0;
+    o.normalize = 0;
     audio a;
     CHECKF(speak(v, "Hello world.", &o, &a, err, sizeof err) == VOX_OK, "%s", err);
     snprintf(path, sizeof path, "%s/reference/en_US-rand-medium.short.f32", test_shared_dir());
@@ -76,7 +83,8 @@ int main(void) {
 
     /* Normalization: the peak becomes 1; volume scales it. */
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0;
+    o.noise_scale = 0;
+    o.noise_w = 0;
     CHECK_EQ_INT(speak(v, "Hello world.", &o, &a, NULL, 0), VOX_OK);
     float peak = 0;
     for (size_t i = 0; i < a.n; i++) peak = fmaxf(peak, fabsf(a.x[i]));
@@ -85,7 +93,9 @@ int main(void) {
 
     /* length_scale stretches the durations. */
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0; o.length_scale = 2.0f;
+    o.noise_scale = 0;
+    o.noise_w = 0;
+    o.length_scale = 2.0f;
     CHECK_EQ_INT(speak(v, "Hello world.", &o, &a, NULL, 0), VOX_OK);
     CHECKF(a.n > nref * 17 / 10, "length_scale 2: %zu vs %zu samples", a.n, nref);
     free(a.x);
@@ -94,17 +104,22 @@ int main(void) {
     /* Speakers: by id and by name agree; unknown ones list the valid speakers. */
     audio b;
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0; o.speaker_id = 2;
+    o.noise_scale = 0;
+    o.noise_w = 0;
+    o.speaker_id = 2;
     CHECK_EQ_INT(speak(m3, "Speaker test.", &o, &a, NULL, 0), VOX_OK);
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0; o.speaker = "speaker2";
+    o.noise_scale = 0;
+    o.noise_w = 0;
+    o.speaker = "speaker2";
     CHECK_EQ_INT(speak(m3, "Speaker test.", &o, &b, NULL, 0), VOX_OK);
     CHECK(a.n == b.n && a.n > 0 && !memcmp(a.x, b.x, a.n * 4));
     free(b.x);
     o.speaker = "speaker0";
     CHECK_EQ_INT(speak(m3, "Speaker test.", &o, &b, NULL, 0), VOX_OK);
-    CHECK(!(a.n == b.n && !memcmp(a.x, b.x, a.n * 4)));   /* another speaker sounds different */
-    free(a.x); free(b.x);
+    CHECK(!(a.n == b.n && !memcmp(a.x, b.x, a.n * 4))); /* another speaker sounds different */
+    free(a.x);
+    free(b.x);
     o.speaker = "nobody";
     CHECK_EQ_INT(speak(m3, "Speaker test.", &o, &a, err, sizeof err), VOX_ERR_NOT_FOUND);
     CHECKF(strstr(err, "speaker0") && strstr(err, "speaker2"), "%s", err);
@@ -117,7 +132,9 @@ int main(void) {
 
     /* Timings: phoneme durations add up to each sentence's audio; words ordered, inside. */
     vox_synth_options_init(&o);
-    o.noise_scale = 0; o.noise_w = 0; o.timings = 1;
+    o.noise_scale = 0;
+    o.noise_w = 0;
+    o.timings = 1;
     const char *text = "Hello there, my friend. How are you today?";
     vox_synth *s = NULL;
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), &o, &s), VOX_OK);
@@ -155,7 +172,8 @@ int main(void) {
     CHECK_EQ_INT(speak(v, "Noise on.", &o, &a, NULL, 0), VOX_OK);
     CHECK_EQ_INT(speak(v, "Noise on.", &o, &b, NULL, 0), VOX_OK);
     CHECK(a.n == b.n && !memcmp(a.x, b.x, a.n * 4));
-    free(a.x); free(b.x);
+    free(a.x);
+    free(b.x);
 
     /* vox_synth_options.threads: 1 keeps a synthesis on the calling thread even though the
      * voice (loaded with threads 0 = all cores) has an inference pool; same audio. */
@@ -165,7 +183,8 @@ int main(void) {
     o.threads = 1;
     CHECK_EQ_INT(speak(v, "One thread, please.", &o, &b, NULL, 0), VOX_OK);
     CHECKF(a.n == b.n && !memcmp(a.x, b.x, a.n * 4), "%zu vs %zu samples", a.n, b.n);
-    free(a.x); free(b.x);
+    free(a.x);
+    free(b.x);
     o.threads = -1;
     CHECK_EQ_INT(speak(v, "x", &o, &a, err, sizeof err), VOX_ERR_ARG);
     CHECKF(strstr(err, "threads") != NULL, "%s", err);
@@ -181,25 +200,32 @@ int main(void) {
     CHECK(symlink(med, onnx) == 0);
     CHECK_EQ_INT(vox_voice_load(onnx, NULL, &bad, err, sizeof err), VOX_ERR_NOT_FOUND);
     CHECKF(strstr(err, "v.onnx.json") != NULL, "%s", err);
-    FILE *f = fopen(cfg, "w"); fputs("{ not json", f); fclose(f);
+    FILE *f = fopen(cfg, "w");
+    fputs("{ not json", f);
+    fclose(f);
     CHECK_EQ_INT(vox_voice_load(onnx, NULL, &bad, err, sizeof err), VOX_ERR_CONFIG);
-    snprintf(cmd, sizeof cmd, "sed 's/\"phoneme_type\": *\"espeak\"/\"phoneme_type\": \"pinyin\"/' '%s.json' > '%s'", med, cfg);
+    snprintf(cmd, sizeof cmd,
+             "sed 's/\"phoneme_type\": *\"espeak\"/\"phoneme_type\": \"pinyin\"/' '%s.json' > '%s'",
+             med, cfg);
     CHECK(system(cmd) == 0);
     CHECK_EQ_INT(vox_voice_load(onnx, NULL, &bad, err, sizeof err), VOX_ERR_UNSUPPORTED);
     CHECKF(strstr(err, "pinyin") != NULL, "%s", err);
-    CHECK_EQ_INT(vox_voice_load("/nonexistent/voice.onnx", NULL, &bad, err, sizeof err), VOX_ERR_NOT_FOUND);
+    CHECK_EQ_INT(vox_voice_load("/nonexistent/voice.onnx", NULL, &bad, err, sizeof err),
+                 VOX_ERR_NOT_FOUND);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     CHECK(system(cmd) == 0);
     /* By name in a data dir. */
     char dir[600];
     snprintf(dir, sizeof dir, "%s/models", test_shared_dir());
-    const char *dirs[1] = { dir };
+    const char *dirs[1] = {dir};
     vox_load_options lo;
     vox_load_options_init(&lo);
-    lo.data_dirs = dirs; lo.n_data_dirs = 1;
+    lo.data_dirs = dirs;
+    lo.n_data_dirs = 1;
     CHECKF(vox_voice_load("en_US-rand3spk-x_low", &lo, &bad, err, sizeof err) == VOX_OK, "%s", err);
     vox_voice_free(bad);
-    CHECK_EQ_INT(vox_voice_load("../models/en_US-rand3spk-x_low", &lo, &bad, err, sizeof err), VOX_ERR_NOT_FOUND);
+    CHECK_EQ_INT(vox_voice_load("../models/en_US-rand3spk-x_low", &lo, &bad, err, sizeof err),
+                 VOX_ERR_NOT_FOUND);
     vox_voice_free(v);
     vox_voice_free(m3);
     TEST_SUMMARY();

@@ -6,7 +6,12 @@
 #include "test.h"
 #include "vox.h"
 
-typedef struct audio { float *x; size_t n; double ends[64]; size_t n_words; } audio;
+typedef struct audio {
+    float *x;
+    size_t n;
+    double ends[64];
+    size_t n_words;
+} audio;
 
 static int speak(vox_voice *v, const char *text, audio *a, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
@@ -24,7 +29,8 @@ static int speak(vox_voice *v, const char *text, audio *a, char *err, size_t err
             memcpy(a->x + a->n, c.samples, c.n_samples * sizeof *a->x);
             a->n += c.n_samples;
         }
-        for (size_t i = 0; i < c.n_words && a->n_words < 64; i++) a->ends[a->n_words++] = c.words[i].end;
+        for (size_t i = 0; i < c.n_words && a->n_words < 64; i++)
+            a->ends[a->n_words++] = c.words[i].end;
         if (c.last) break;
     }
     if (rc && err) snprintf(err, errlen, "%s", vox_synth_error(s));
@@ -35,12 +41,13 @@ static int speak(vox_voice *v, const char *text, audio *a, char *err, size_t err
 int main(void) {
     char med[512], err[1024];
     snprintf(med, sizeof med, "%s/models/en_US-rand-medium.onnx", test_shared_dir());
-    const char *text = "The quick brown fox jumps over the lazy dog. It was a bright cold day in April.";
+    const char *text =
+        "The quick brown fox jumps over the lazy dog. It was a bright cold day in April.";
     CHECK_EQ_INT(vox_precision_parse("bf16"), VOX_PRECISION_BF16);
     CHECK_EQ_INT(vox_precision_parse("int8"), VOX_PRECISION_INT8);
     CHECK_EQ_INT(vox_precision_parse("fp16"), -1);
     audio ref = {0};
-    static const double floor_db[3] = { 0, 30, 20 };
+    static const double floor_db[3] = {0, 30, 20};
     for (int p = VOX_PRECISION_FP32; p <= VOX_PRECISION_INT8; p++) {
         vox_load_options lo;
         vox_load_options_init(&lo);

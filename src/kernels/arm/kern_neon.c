@@ -2,14 +2,14 @@
  * The algorithms are shared with the x86 tables (src/kernels/x86/simd_tmpl.h, which
  * is architecture-neutral C over the vector macros below). */
 #include <arm_neon.h>
-#define VT float32x4_t
-#define VL 4
-#define VLOADU(p) vld1q_f32(p)
+#define VT            float32x4_t
+#define VL            4
+#define VLOADU(p)     vld1q_f32(p)
 #define VSTOREU(p, v) vst1q_f32((p), (v))
-#define VSET1(f) vdupq_n_f32(f)
-#define VZERO() vdupq_n_f32(0.0f)
+#define VSET1(f)      vdupq_n_f32(f)
+#define VZERO()       vdupq_n_f32(0.0f)
 #define VFMA(a, b, c) vfmaq_f32((c), (a), (b))
-#define VADD(a, b) vaddq_f32((a), (b))
+#define VADD(a, b)    vaddq_f32((a), (b))
 #ifndef MRMAX
 #define MRMAX 8
 #endif

@@ -1,14 +1,14 @@
 /* AVX-512 kernels: 8 x 48 fp32 micro-tile (24 zmm accumulators; 8 rows divide every
  * channel count of Piper's decoder, so no tail panels there). */
 #include <immintrin.h>
-#define VT __m512
-#define VL 16
-#define VLOADU(p) _mm512_loadu_ps(p)
+#define VT            __m512
+#define VL            16
+#define VLOADU(p)     _mm512_loadu_ps(p)
 #define VSTOREU(p, v) _mm512_storeu_ps((p), (v))
-#define VSET1(f) _mm512_set1_ps(f)
-#define VZERO() _mm512_setzero_ps()
+#define VSET1(f)      _mm512_set1_ps(f)
+#define VZERO()       _mm512_setzero_ps()
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VADD(a, b)    _mm512_add_ps((a), (b))
 #ifndef MRMAX
 #define MRMAX 8
 #endif

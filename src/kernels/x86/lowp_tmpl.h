@@ -24,15 +24,15 @@
 #error "the 256-bit variant is int8 only (AVX-VNNI has no bf16 dot product)"
 #endif
 #define MRX VX_LOWP_MR
-#define NV 3
+#define NV  3
 #if LOWP_W256
-#define VL 8       /* lanes per vector */
-#define MRH 4      /* rows per micro pass: 4 x 3 accumulators + 3 + 1 fill the 16 ymm */
+#define VL  8 /* lanes per vector */
+#define MRH 4 /* rows per micro pass: 4 x 3 accumulators + 3 + 1 fill the 16 ymm */
 #else
-#define VL 16
+#define VL  16
 #define MRH MRX
 #endif
-#define NR (NV * VL)
+#define NR        (NV * VL)
 #define VX_INLINE static inline __attribute__((always_inline))
 #if defined(__GNUC__) && !defined(__clang__)
 #define VX_UNROLL _Pragma("GCC unroll 16")
@@ -48,21 +48,24 @@ static inline int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * 
 
 /* Per-chunk constants of the int8 epilogue (unused by bf16). */
 typedef struct chunk_k {
-    const int32_t *corr;   /* corr[i * nch] for panel row i */
+    const int32_t *corr; /* corr[i * nch] for panel row i */
     int64_t nch;
-    const float *comb;     /* comb[i] = sx * sw[co0 + i] */
+    const float *comb; /* comb[i] = sx * sw[co0 + i] */
     /* direct write-out (the only chunk, a full column block, output step 1): row i goes
      * to y[i*ldy] as (sum + bias[i]) + res[i*ldr], as the tile write-out would do it */
     float *y;
     int64_t ldy;
-    const float *bias;     /* per panel row; NULL = 0 */
+    const float *bias; /* per panel row; NULL = 0 */
     const float *res;
     int64_t ldr;
 } chunk_k;
 
 #if LOWP_W256
 VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m256 r, float *cr) {
-    if (!ck->y) { _mm256_storeu_ps(cr + v * 8, r); return; }
+    if (!ck->y) {
+        _mm256_storeu_ps(cr + v * 8, r);
+        return;
+    }
     r = _mm256_add_ps(r, _mm256_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
     if (ck->res) r = _mm256_add_ps(r, _mm256_loadu_ps(ck->res + i * ck->ldr + v * 8));
     _mm256_storeu_ps(ck->y + i * ck->ldy + v * 8, r);
@@ -74,19 +77,19 @@ VX_INLINE void micro_body(const int MR, const int AS, int64_t nu, int64_t K, int
                           int64_t ldk, const uint32_t *restrict a, const uint32_t *restrict b,
                           float *restrict c, int64_t ldc, int first, const chunk_k *ck) {
     __m256i acc[MRH][NV];
-    VX_UNROLL for (int i = 0; i < MR; i++)
-        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_si256();
+    VX_UNROLL for (int i = 0; i < MR; i++) VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+        _mm256_setzero_si256();
     for (int64_t u = 0; u < nu; u++) {
         const uint32_t *bu = b + u * ldu;
         for (int64_t k = 0; k < K; k++) {
             const uint32_t *bp = bu + k * ldk;
             __m256i bv[NV];
-            VX_UNROLL for (int v = 0; v < NV; v++)
-                bv[v] = _mm256_loadu_si256((const __m256i *)(bp + v * 8));
+            VX_UNROLL for (int v = 0; v < NV; v++) bv[v] =
+                _mm256_loadu_si256((const __m256i *)(bp + v * 8));
             VX_UNROLL for (int i = 0; i < MR; i++) {
                 __m256i av = _mm256_set1_epi32((int)a[i]);
-                VX_UNROLL for (int v = 0; v < NV; v++)
-                    acc[i][v] = _mm256_dpbusd_avx_epi32(acc[i][v], bv[v], av);
+                VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+                    _mm256_dpbusd_avx_epi32(acc[i][v], bv[v], av);
             }
             a += AS;
         }
@@ -116,7 +119,10 @@ static inline chunk_k chunk_rows(const chunk_k *ck, int i0) {
 }
 #else
 VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
-    if (!ck->y) { _mm512_storeu_ps(cr + v * 16, r); return; }
+    if (!ck->y) {
+        _mm512_storeu_ps(cr + v * 16, r);
+        return;
+    }
     r = _mm512_add_ps(r, _mm512_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
     if (ck->res) r = _mm512_add_ps(r, _mm512_loadu_ps(ck->res + i * ck->ldr + v * 16));
     _mm512_storeu_ps(ck->y + i * ck->ldy + v * 16, r);
@@ -124,16 +130,16 @@ VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
 
 /* c[i][0..NR) = (first ? 0 : c) + chunk sum over nu units x K taps. */
 VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int64_t ldk,
-                          const uint32_t *restrict a, const uint32_t *restrict b,
-                          float *restrict c, int64_t ldc, int first, const chunk_k *ck) {
+                          const uint32_t *restrict a, const uint32_t *restrict b, float *restrict c,
+                          int64_t ldc, int first, const chunk_k *ck) {
 #if LOWP_I8
     __m512i acc[MRX][NV];
-    VX_UNROLL for (int i = 0; i < MR; i++)
-        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_si512();
+    VX_UNROLL for (int i = 0; i < MR; i++) VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+        _mm512_setzero_si512();
 #else
     __m512 acc[MRX][NV];
-    VX_UNROLL for (int i = 0; i < MR; i++)
-        VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    VX_UNROLL for (int i = 0; i < MR; i++) VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+        _mm512_setzero_ps();
 #endif
     for (int64_t u = 0; u < nu; u++) {
         const uint32_t *bu = b + u * ldu;
@@ -144,11 +150,11 @@ VX_INLINE void micro_body(const int MR, int64_t nu, int64_t K, int64_t ldu, int6
             VX_UNROLL for (int i = 0; i < MR; i++) {
                 __m512i av = _mm512_set1_epi32((int)a[i]);
 #if LOWP_I8
-                VX_UNROLL for (int v = 0; v < NV; v++)
-                    acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], bv[v], av);
+                VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+                    _mm512_dpbusd_epi32(acc[i][v], bv[v], av);
 #else
-                VX_UNROLL for (int v = 0; v < NV; v++)
-                    acc[i][v] = _mm512_dpbf16_ps(acc[i][v], (__m512bh)av, (__m512bh)bv[v]);
+                VX_UNROLL for (int v = 0; v < NV; v++) acc[i][v] =
+                    _mm512_dpbf16_ps(acc[i][v], (__m512bh)av, (__m512bh)bv[v]);
 #endif
             }
             a += MR;
@@ -179,23 +185,23 @@ typedef void (*micro_fn)(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const 
                          const uint32_t *b, float *c, int64_t ldc, int first, const chunk_k *ck);
 #if LOWP_W256
 /* two passes over the window block for panels of more than MRH rows */
-#define DEF_MICRO(M)                                                                         \
-    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a, \
-                          const uint32_t *b, float *c, int64_t ldc, int first,               \
-                          const chunk_k *ck) {                                               \
-        micro_body(M < MRH ? M : MRH, M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);        \
-        if (M > MRH) {                                                                       \
-            chunk_k hi = chunk_rows(ck, MRH);                                                \
-            micro_body(M > MRH ? M - MRH : 1, M, nu, K, ldu, ldk, a + MRH, b, c + MRH * ldc, \
-                       ldc, first, &hi);                                                     \
-        }                                                                                    \
+#define DEF_MICRO(M)                                                                               \
+    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a,      \
+                          const uint32_t *b, float *c, int64_t ldc, int first,                     \
+                          const chunk_k *ck) {                                                     \
+        micro_body(M < MRH ? M : MRH, M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);                \
+        if (M > MRH) {                                                                             \
+            chunk_k hi = chunk_rows(ck, MRH);                                                      \
+            micro_body(M > MRH ? M - MRH : 1, M, nu, K, ldu, ldk, a + MRH, b, c + MRH * ldc, ldc,  \
+                       first, &hi);                                                                \
+        }                                                                                          \
     }
 #else
-#define DEF_MICRO(M)                                                                         \
-    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a, \
-                          const uint32_t *b, float *c, int64_t ldc, int first,               \
-                          const chunk_k *ck) {                                               \
-        micro_body(M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);                            \
+#define DEF_MICRO(M)                                                                               \
+    static void micro_##M(int64_t nu, int64_t K, int64_t ldu, int64_t ldk, const uint32_t *a,      \
+                          const uint32_t *b, float *c, int64_t ldc, int first,                     \
+                          const chunk_k *ck) {                                                     \
+        micro_body(M, nu, K, ldu, ldk, a, b, c, ldc, first, ck);                                   \
     }
 #endif
 DEF_MICRO(1)
@@ -206,17 +212,19 @@ DEF_MICRO(5)
 DEF_MICRO(6)
 DEF_MICRO(7)
 DEF_MICRO(8)
-static const micro_fn micro[MRX + 1] = { NULL, micro_1, micro_2, micro_3, micro_4,
-                                         micro_5, micro_6, micro_7, micro_8 };
+static const micro_fn micro[MRX + 1] = {NULL,    micro_1, micro_2, micro_3, micro_4,
+                                        micro_5, micro_6, micro_7, micro_8};
 
 /* ---------------------------------------------------------------- windows */
 
-static inline float act1(float v, int leaky, float alpha) { return leaky && v < 0.0f ? v * alpha : v; }
+static inline float act1(float v, int leaky, float alpha) {
+    return leaky && v < 0.0f ? v * alpha : v;
+}
 
 #if LOWP_W256
-#define ZERO_WORD 0x80808080u          /* four u8 zero points */
-#define NROWS 4
-typedef float conv_arg;                /* the quantizer's inverse scale */
+#define ZERO_WORD 0x80808080u /* four u8 zero points */
+#define NROWS     4
+typedef float conv_arg; /* the quantizer's inverse scale */
 static inline uint32_t cvt_word1(const float *const rows[4], int64_t s, int leaky, float alpha,
                                  float inv) {
     uint32_t w = 0;
@@ -282,8 +290,10 @@ static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, in
         }
         for (; s < s1; s++) {
             float a = __builtin_fabsf(act1(r[s], leaky, alpha));
-            if (!(a <= 3.4028235e38f)) bad = 1;
-            else if (a > ms) ms = a;
+            if (!(a <= 3.4028235e38f))
+                bad = 1;
+            else if (a > ms)
+                ms = a;
         }
     }
     if (bad) return __builtin_inff();
@@ -300,8 +310,8 @@ VX_INLINE __m512 act16(__m512 v, int leaky, __m512 alpha) {
 }
 
 #if LOWP_I8
-#define ZERO_WORD 0x80808080u          /* four u8 zero points */
-typedef float conv_arg;                /* the quantizer's inverse scale */
+#define ZERO_WORD 0x80808080u /* four u8 zero points */
+typedef float conv_arg; /* the quantizer's inverse scale */
 static inline uint32_t cvt_word1(const float *const rows[4], int64_t s, int leaky, float alpha,
                                  float inv) {
     uint32_t w = 0;
@@ -327,10 +337,10 @@ VX_INLINE __m512i cvt_word16(const float *const rows[4], int64_t s, __mmask16 m,
     }
     return w;
 }
-#define NROWS 4
+#define NROWS     4
 #else
 #define ZERO_WORD 0u
-typedef float conv_arg;                /* unused */
+typedef float conv_arg; /* unused */
 static inline uint32_t cvt_word1(const float *const rows[2], int64_t s, int leaky, float alpha,
                                  float unused) {
     (void)unused;
@@ -351,7 +361,7 @@ VX_INLINE __m512i cvt_word16(const float *const rows[2], int64_t s, __mmask16 m,
         }
     return w;
 }
-#define NROWS 2
+#define NROWS     2
 #endif
 
 /* dst[j] = word of the unit's rows at input time s0 + j, j in [0, len); zero words outside
@@ -389,7 +399,7 @@ static float window_max(const float *xg, int64_t ldx, int64_t c0, int64_t c1, in
     return bad ? __builtin_inff() : _mm512_reduce_max_ps(m);
 }
 #endif
-#endif   /* LOWP_W256 */
+#endif /* LOWP_W256 */
 
 /* The unit's channel rows (NULL past the group's last channel). */
 static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
@@ -402,8 +412,8 @@ static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
 
 /* ---------------------------------------------------------------- conv core */
 
-static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
-                const float *bias, const vx_lowp_job *job, float *y) {
+static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, const float *bias,
+                const vx_lowp_job *job, float *y) {
     const vx_lowp_fmt fmt = LOWP_I8 ? VX_LOWP_INT8 : VX_LOWP_BF16;
     int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k, dil = p->dilation;
     int64_t nu = vx_lowp_units(fmt, cig), cu = vx_lowp_chunk(K), nch = vx_lowp_nchunk(nu, K);
@@ -418,17 +428,18 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
     int64_t nt = min64(65536 / cog, 1024) / NR * NR;
     if (nt < NR) nt = NR;
 #if LOWP_I8
-    if (nt > VX_LOWP_I8_QB) nt = VX_LOWP_I8_QB;   /* a tile never spans two scale blocks */
+    if (nt > VX_LOWP_I8_QB) nt = VX_LOWP_I8_QB; /* a tile never spans two scale blocks */
 #endif
     if (nt > round_up(total, NR)) nt = round_up(total, NR);
     int64_t cuw = min64(cu, nu);
     int64_t xw = strided ? nt : nt + span;
     int64_t xrows = strided ? cuw * K : cuw;
     int64_t ldu = strided ? K * xw : xw, ldk = strided ? xw : dil;
-    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt + cog + MRX) * sizeof(float) + 64);
+    uint32_t *xs =
+        malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt + cog + MRX) * sizeof(float) + 64);
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = (float *)(xs + xrows * xw);
-    float *cb = yb + cog * nt;   /* int8: sx * sw[co] of the current chunk */
+    float *cb = yb + cog * nt; /* int8: sx * sw[co] of the current chunk */
     (void)cb;
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx;
@@ -442,7 +453,7 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
                 conv_arg arg = 0.0f;
-                chunk_k ck = { NULL, nch, NULL, NULL, 0, NULL, NULL, 0 };
+                chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
 #if LOWP_I8
                 /* the scale of (block, chunk): over every input the whole block reads */
                 int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, p->t_out);
@@ -498,7 +509,8 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked,
                         } else {
                             ck.y = NULL;
                         }
-                        micro[mr](nc, K, ldu, ldk, a, xs + jj, yb + co0 * nt + jj, nt, ch == 0, &ck);
+                        micro[mr](nc, K, ldu, ldk, a, xs + jj, yb + co0 * nt + jj, nt, ch == 0,
+                                  &ck);
                     }
                 }
             }
