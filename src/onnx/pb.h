@@ -33,7 +33,7 @@ typedef struct {
     size_t errlen;
     int depth;
     frame fr[VX_MODEL_MAX_NESTING];
-    const void *last_raw; /* file bytes of the last initializer parse_tensor copied */
+    const void *last_raw; /* file bytes of the last initializer vx_onnx_parse_tensor copied */
     unsigned flags;       /* VX_LOAD_* */
     int defer_now;        /* parsing an initializer under VX_LOAD_DEFER_COPIES */
 } loader;

@@ -1,6 +1,9 @@
 /*
  * wyoming.c — the Wyoming protocol (rhasspy/wyoming, OHF-Voice/wyoming 1.7) as a voxd
- * front end over the speech-job interface (job.h). Framing is wyoming_parse.c.
+ * front end over the speech-job interface (job.h). This file does the bytes: listener,
+ * connections, timeouts, reading and writing. Framing is wyoming_parse.c, the session
+ * (events -> speech jobs -> audio groups) wyoming_session.c, voice resolution and describe
+ * wyoming_voices.c; wyoming_internal.h is what they share.
  *
  * Events answered, one request at a time per connection (events that come while an
  * answer is being made wait in the input buffer, bounded, reading paused):
@@ -31,7 +34,7 @@
  * is dropped. Output above VX_WY_WRITE_HIGH pauses the job (vx_job_pause) until it falls
  * below VX_WY_WRITE_LOW. A disconnect cancels the connection's job.
  */
-#include "wyoming.h"
+#include "wyoming_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,66 +42,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
-#include "state.h"
-#include "wyoming_parse.h"
-
-#define VX_WY_CHUNK_SAMPLES 1024
-#define VX_WY_WRITE_HIGH    (256u << 10) /* pause the job above this many unsent bytes */
-#define VX_WY_WRITE_LOW     (64u << 10)  /* resume below this */
-#define VX_WY_READ_AHEAD    (64u << 10)  /* input buffered while an answer is made */
-
-enum { WY_IDLE, WY_ONESHOT, WY_STREAM, WY_STREAM_STOP, WY_STREAM_FAILED };
-
-typedef struct wy_conn wy_conn;
-
-struct vx_wyoming {
-    vx_server *srv;
-    union {
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-        uv_handle_t h;
-    } l;
-    int is_pipe, listening;
-    char path[256]; /* the unix socket, removed at exit */
-    char where[300];
-    wy_conn *conns;
-    int n_conns;
-    vx_wy_limits lim;
-    cJSON *espeak; /* [[name, language], ...], listed once (espeak's lock) */
-};
-
-struct wy_conn {
-    union {
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-        uv_stream_t st;
-        uv_handle_t h;
-    } io;
-    vx_wyoming *w;
-    wy_conn *prev, *next;
-    char *in;
-    size_t in_len, in_cap;
-    char *out, *wr; /* waiting bytes; bytes being written */
-    size_t out_len, out_cap, wr_len, wr_cap;
-    uv_write_t wreq;
-    int writing, reading, closing, close_after_write, in_process;
-    double last_active, last_progress;
-    vx_job *job;
-    int mode;
-    int group; /* audio-start sent, audio-stop not yet */
-    int rate;
-    unsigned char carry; /* an odd byte between on_audio calls */
-    int has_carry;
-};
-
 /* ------------------------------------------------------------ output */
 
 static void conn_close(wy_conn *c);
-static void process(wy_conn *c);
 
-static size_t pending(const wy_conn *c) { return c->out_len + c->wr_len; }
+size_t vx_wy_pending(const wy_conn *c) { return c->out_len + c->wr_len; }
 
 static int out_append(wy_conn *c, const void *p, size_t n) {
     if (c->closing) return -1;
@@ -122,7 +70,7 @@ static int out_append(wy_conn *c, const void *p, size_t n) {
 static void on_write(uv_write_t *req, int status);
 
 /* One write in flight; what comes meanwhile goes out together after it. */
-static void flush(wy_conn *c) {
+void vx_wy_flush(wy_conn *c) {
     if (c->writing || c->closing || !c->out_len) return;
     char *t = c->wr;
     size_t tc = c->wr_cap;
@@ -148,14 +96,15 @@ static void on_write(uv_write_t *req, int status) {
     c->last_progress = vx_now();
     if (c->closing) return;
     if (status < 0) return conn_close(c);
-    flush(c);
-    if (c->job && vx_job_paused(c->job) && pending(c) < VX_WY_WRITE_LOW) vx_job_resume(c->job);
+    vx_wy_flush(c);
+    if (c->job && vx_job_paused(c->job) && vx_wy_pending(c) < VX_WY_WRITE_LOW)
+        vx_job_resume(c->job);
     if (!c->closing && c->close_after_write && !c->writing && !c->out_len) conn_close(c);
 }
 
 /* An event: header line, data (JSON, may be NULL), payload. */
-static void send_event_raw(wy_conn *c, const char *type, const char *data, size_t dlen,
-                           const void *payload, size_t plen) {
+void vx_wy_send_raw(wy_conn *c, const char *type, const char *data, size_t dlen,
+                    const void *payload, size_t plen) {
     char head[256];
     size_t hl = vx_wy_header(head, sizeof head, type, dlen, plen);
     if (!hl || out_append(c, head, hl)) return;
@@ -163,393 +112,19 @@ static void send_event_raw(wy_conn *c, const char *type, const char *data, size_
     if (plen) out_append(c, payload, plen);
 }
 
-static void send_event(wy_conn *c, const char *type, cJSON *data) {
+void vx_wy_send_event(wy_conn *c, const char *type, cJSON *data) {
     char *js = data ? cJSON_PrintUnformatted(data) : NULL;
     cJSON_Delete(data);
     if (data && !js) return conn_close(c);
-    send_event_raw(c, type, js, js ? strlen(js) : 0, NULL, 0);
+    vx_wy_send_raw(c, type, js, js ? strlen(js) : 0, NULL, 0);
     free(js);
 }
 
-static void send_error(wy_conn *c, const char *text, const char *code) {
+void vx_wy_send_error(wy_conn *c, const char *text, const char *code) {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "text", text);
     cJSON_AddStringToObject(d, "code", code ? code : "error");
-    send_event(c, "error", d);
-}
-
-static void send_audio(wy_conn *c, const char *type, const void *payload, size_t plen) {
-    char d[96];
-    int n = snprintf(d, sizeof d, "{\"rate\":%d,\"width\":2,\"channels\":1}", c->rate);
-    send_event_raw(c, type, d, (size_t)n, payload, plen);
-}
-
-static void group_start(wy_conn *c) {
-    if (c->group) return;
-    c->group = 1;
-    c->has_carry = 0;
-    send_audio(c, "audio-start", NULL, 0);
-}
-
-static void group_stop(wy_conn *c) {
-    if (!c->group) return;
-    c->group = 0;
-    send_event_raw(c, "audio-stop", NULL, 0, NULL, 0);
-}
-
-/* ------------------------------------------------------------ job events */
-
-static void ev_start(void *u, const vx_job_info *in) {
-    wy_conn *c = u;
-    c->rate = in->sample_rate;
-    if (c->mode == WY_ONESHOT) group_start(c);
-}
-
-static void ev_audio(void *u, const void *p, size_t n) {
-    wy_conn *c = u;
-    const unsigned char *b = p;
-    group_start(c); /* streams: a group per sentence, opened by its first audio */
-    unsigned char pair[2];
-    if (c->has_carry && n) {
-        pair[0] = c->carry;
-        pair[1] = b[0];
-        send_audio(c, "audio-chunk", pair, 2);
-        b++;
-        n--;
-        c->has_carry = 0;
-    }
-    size_t max = VX_WY_CHUNK_SAMPLES * 2;
-    while (n >= 2) {
-        size_t k = n < max ? n & ~(size_t)1 : max;
-        send_audio(c, "audio-chunk", b, k);
-        b += k;
-        n -= k;
-    }
-    if (n) {
-        c->carry = b[0];
-        c->has_carry = 1;
-    }
-    flush(c);
-    if (pending(c) > VX_WY_WRITE_HIGH && c->job) vx_job_pause(c->job);
-}
-
-static void ev_sentence_end(void *u, size_t index, size_t offset, size_t length) {
-    wy_conn *c = u;
-    if (c->mode != WY_ONESHOT) group_stop(c);
-    flush(c);
-}
-
-static void ev_end(void *u, const vx_job_error *e) {
-    wy_conn *c = u;
-    c->job = NULL;
-    int ok = e->status == VX_JOB_OK;
-    group_stop(c);
-    if (c->mode == WY_ONESHOT) {
-        if (!ok) send_error(c, e->message, e->code);
-        c->mode = WY_IDLE;
-    } else if (c->mode == WY_STREAM) {
-        /* failed while text still comes: say so now, synthesize-stopped at the stop */
-        send_error(c, e->message, e->code);
-        c->mode = WY_STREAM_FAILED;
-    } else if (c->mode == WY_STREAM_STOP) {
-        /* a stream with nothing to speak is not an error: it just ends */
-        if (!ok && strcmp(e->code ? e->code : "", "empty_input"))
-            send_error(c, e->message, e->code);
-        send_event_raw(c, "synthesize-stopped", NULL, 0, NULL, 0);
-        c->mode = WY_IDLE;
-    }
-    flush(c);
-    if (c->mode == WY_IDLE) process(c); /* events that waited for this answer */
-}
-
-static const vx_job_events EVENTS = {ev_start, ev_audio, ev_end, ev_sentence_end};
-
-/* ------------------------------------------------------------ voices */
-
-/* "en_US", "en-us": one form for comparing. */
-static void lang_norm(const char *in, char *out, size_t cap) {
-    size_t i = 0;
-    for (; in[i] && i + 1 < cap; i++) {
-        char ch = in[i] == '_' ? '-' : in[i];
-        out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    out[i] = 0;
-}
-
-typedef struct lang_find {
-    char want[64];
-    char found[VX_VOICE_NAME_MAX];
-} lang_find;
-
-static void lang_scanned(void *ctx, const vx_voice_meta *m, const char *const *sp, int nsp) {
-    lang_find *f = ctx;
-    char l[64];
-    lang_norm(m->language, l, sizeof l);
-    if (!f->found[0] && !strcmp(l, f->want)) snprintf(f->found, sizeof f->found, "%s", m->name);
-}
-
-/* The voice a request names: 0, or -1 with err set. */
-static int pick_voice(vx_server *s, const vx_wy_synth *sy, char *out, size_t cap, char *err,
-                      size_t errlen) {
-    if (sy->name && *sy->name) {
-        if (strlen(sy->name) >= cap || !vx_voice_name_ok(sy->name)) {
-            snprintf(err, errlen, "voice '%.100s' not found", sy->name);
-            return -1;
-        }
-        snprintf(out, cap, "%s", sy->name);
-        return 0;
-    }
-    if (sy->language && *sy->language) {
-        lang_find f = {{0}, {0}};
-        lang_norm(sy->language, f.want, sizeof f.want);
-        vx_voices_lock(&s->voices);
-        int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
-        for (int i = 0; i < n && !f.found[0]; i++) {
-            if (!s->voices.ents[i].live) continue;
-            const vx_voice_meta *m = &s->voices.ents[i].meta;
-            char l[64];
-            lang_norm(m->language, l, sizeof l);
-            if (!strcmp(m->kind, "piper") && !strcmp(l, f.want))
-                snprintf(f.found, sizeof f.found, "%s", m->name);
-        }
-        vx_voices_unlock(&s->voices);
-        if (!f.found[0])
-            vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, lang_scanned, &f);
-        if (!f.found[0]) snprintf(f.found, sizeof f.found, "espeak:%.50s", f.want);
-        if (strlen(f.found) >= cap || !vx_voice_name_ok(f.found)) {
-            snprintf(err, errlen, "no voice for language '%.60s'", sy->language);
-            return -1;
-        }
-        snprintf(out, cap, "%s", f.found);
-        return 0;
-    }
-    snprintf(out, cap, "%s", s->cfg.default_voice);
-    return 0;
-}
-
-/* ------------------------------------------------------------ describe */
-
-static cJSON *attribution(const char *name, const char *url) {
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", name);
-    cJSON_AddStringToObject(a, "url", url);
-    return a;
-}
-
-static cJSON *voice_obj(const char *name, const char *desc, const char *lang, int piper) {
-    cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "name", name);
-    cJSON_AddStringToObject(v, "description", desc);
-    cJSON_AddItemToObject(v, "attribution",
-                          piper
-                              ? attribution("rhasspy/piper", "https://github.com/rhasspy/piper")
-                              : attribution("espeak-ng", "https://github.com/espeak-ng/espeak-ng"));
-    cJSON_AddBoolToObject(v, "installed", 1);
-    cJSON_AddNullToObject(v, "version");
-    cJSON *langs = cJSON_AddArrayToObject(v, "languages");
-    cJSON_AddItemToArray(langs, cJSON_CreateString(lang));
-    return v;
-}
-
-static void add_speakers(cJSON *v, const char *const *names, int n) {
-    if (n <= 1) {
-        cJSON_AddNullToObject(v, "speakers");
-        return;
-    }
-    cJSON *sp = cJSON_AddArrayToObject(v, "speakers");
-    for (int i = 0; i < n && i < 1000; i++) {
-        cJSON *o = cJSON_CreateObject();
-        char def[16];
-        snprintf(def, sizeof def, "%d", i);
-        cJSON_AddStringToObject(o, "name", names[i] ? names[i] : def);
-        cJSON_AddItemToArray(sp, o);
-    }
-}
-
-static void piper_scanned(void *ctx, const vx_voice_meta *m, const char *const *sp, int nsp) {
-    cJSON *arr = ctx;
-    char d[320];
-    snprintf(d, sizeof d, "Piper %s (%s)", m->name, m->quality);
-    cJSON *v = voice_obj(m->name, d, m->language, 1);
-    add_speakers(v, sp, nsp);
-    cJSON_AddItemToArray(arr, v);
-}
-
-static int espeak_found(const char *name, const char *language, void *user) {
-    cJSON *pair = cJSON_CreateArray();
-    cJSON_AddItemToArray(pair, cJSON_CreateString(name));
-    cJSON_AddItemToArray(pair, cJSON_CreateString(language ? language : name));
-    cJSON_AddItemToArray(user, pair);
-    return 0;
-}
-
-static void describe(wy_conn *c) {
-    vx_wyoming *w = c->w;
-    vx_server *s = w->srv;
-    if (!w->espeak) {
-        w->espeak = cJSON_CreateArray();
-        if (w->espeak) vox_list_espeak_voices(NULL, espeak_found, w->espeak);
-    }
-    cJSON *root = cJSON_CreateObject();
-    static const char *const empty[] = {"asr", "handle", "intent", "wake", "mic", "snd"};
-    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++)
-        cJSON_AddArrayToObject(root, empty[i]);
-    cJSON *tts = cJSON_AddArrayToObject(root, "tts");
-    cJSON *prog = cJSON_CreateObject();
-    cJSON_AddItemToArray(tts, prog);
-    cJSON_AddStringToObject(prog, "name", "vox");
-    cJSON_AddStringToObject(prog, "description",
-                            "vox: neural text to speech (Piper voices, espeak-ng)");
-    cJSON_AddItemToObject(prog, "attribution",
-                          attribution("vox", "https://github.com/vox-tts/vox"));
-    cJSON_AddBoolToObject(prog, "installed", 1);
-    cJSON_AddStringToObject(prog, "version", VOX_VERSION);
-    cJSON_AddBoolToObject(prog, "supports_synthesize_streaming", 1);
-    cJSON *arr = cJSON_AddArrayToObject(prog, "voices");
-    vx_voices_lock(&s->voices);
-    int n = atomic_load_explicit(&s->voices.n, memory_order_relaxed);
-    for (int i = 0; i < n; i++) {
-        if (!s->voices.ents[i].live) continue;
-        const vx_voice_meta *m = &s->voices.ents[i].meta;
-        void *vv = s->voices.ents[i].voice;
-        int piper = !strcmp(m->kind, "piper");
-        char d[320];
-        snprintf(d, sizeof d, "%s %s (%s)", piper ? "Piper" : "espeak-ng", m->name, m->quality);
-        cJSON *v = voice_obj(m->name, d, m->language, piper);
-        const char *names[1000];
-        int k = m->num_speakers < 1000 ? m->num_speakers : 1000;
-        for (int j = 0; j < k; j++) names[j] = s->backend.speaker_name(vv, j);
-        add_speakers(v, names, k);
-        cJSON_AddItemToArray(arr, v);
-    }
-    vx_voices_unlock(&s->voices);
-    vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, piper_scanned, arr);
-    const cJSON *pair;
-    cJSON_ArrayForEach(pair, w->espeak) {
-        const char *nm = cJSON_GetArrayItem(pair, 0)->valuestring;
-        const char *lg = cJSON_GetArrayItem(pair, 1)->valuestring;
-        char full[VX_VOICE_NAME_MAX];
-        snprintf(full, sizeof full, "espeak:%s", nm);
-        if (vx_voices_loaded(&s->voices, full)) continue; /* listed as loaded */
-        char d[320];
-        snprintf(d, sizeof d, "espeak-ng %s", nm);
-        cJSON *v = voice_obj(full, d, lg, 0);
-        cJSON_AddNullToObject(v, "speakers");
-        cJSON_AddItemToArray(arr, v);
-    }
-    send_event(c, "info", root);
-}
-
-/* ------------------------------------------------------------ requests */
-
-static vx_job *submit(wy_conn *c, const vx_wy_synth *sy, int open) {
-    vx_server *s = c->w->srv;
-    char voice[VX_VOICE_NAME_MAX], err[200];
-    if (pick_voice(s, sy, voice, sizeof voice, err, sizeof err)) {
-        send_error(c, err, "voice_not_found");
-        return NULL;
-    }
-    vx_job_opts o;
-    vx_job_opts_init(&o);
-    o.voice = voice;
-    o.text = open ? "" : sy->text;
-    o.text_len = open ? 0 : sy->text_len;
-    o.text_open = open;
-    o.stream = 1;
-    o.format = VX_AUDIO_PCM;
-    if (sy->speaker && *sy->speaker) {
-        if (strlen(sy->speaker) >= sizeof o.synth.speaker) {
-            send_error(c, "speaker name too long", "speaker_not_found");
-            return NULL;
-        }
-        snprintf(o.synth.speaker, sizeof o.synth.speaker, "%s", sy->speaker);
-    }
-    vx_job_error e;
-    vx_job *j = vx_job_submit(s, &o, &EVENTS, c, &e);
-    if (!j) send_error(c, e.message, e.code);
-    return j;
-}
-
-static void on_synthesize(wy_conn *c, const cJSON *data) {
-    if (c->mode == WY_STREAM || c->mode == WY_STREAM_FAILED) return; /* the stream's copy */
-    vx_wy_synth sy;
-    char err[160];
-    if (vx_wy_get_synth(data, 1, &sy, err, sizeof err)) return send_error(c, err, "bad_event");
-    c->rate = 0;
-    c->group = 0;
-    c->mode = WY_ONESHOT;
-    if (!(c->job = submit(c, &sy, 0))) c->mode = WY_IDLE;
-}
-
-static void on_stream_start(wy_conn *c, const cJSON *data) {
-    if (c->mode != WY_IDLE)
-        return send_error(c, "synthesize-start inside a stream", "already_streaming");
-    vx_wy_synth sy;
-    char err[160];
-    c->group = 0;
-    /* a refused start still makes a stream: its chunks are ignored, its stop answered */
-    c->mode = WY_STREAM_FAILED;
-    if (vx_wy_get_synth(data, 0, &sy, err, sizeof err)) return send_error(c, err, "bad_event");
-    if ((c->job = submit(c, &sy, 1))) c->mode = WY_STREAM;
-}
-
-static void on_stream_chunk(wy_conn *c, const cJSON *data) {
-    if (c->mode == WY_STREAM_FAILED) return;
-    if (c->mode != WY_STREAM)
-        return send_error(c, "synthesize-chunk outside a stream (send synthesize-start first)",
-                          "not_streaming");
-    vx_wy_synth sy;
-    char err[160];
-    vx_job_error e;
-    if (vx_wy_get_synth(data, 1, &sy, err, sizeof err)) {
-        send_error(c, err, "bad_event");
-    } else if (vx_job_append(c->job, sy.text, sy.text_len, &e)) {
-        send_error(c, e.message, e.code);
-    } else {
-        return;
-    }
-    /* the stream cannot be spoken as sent: end its job, answer its stop */
-    vx_job_cancel(c->job);
-    c->job = NULL;
-    group_stop(c);
-    c->mode = WY_STREAM_FAILED;
-}
-
-static void on_stream_stop(wy_conn *c) {
-    if (c->mode == WY_STREAM_FAILED) {
-        group_stop(c);
-        send_event_raw(c, "synthesize-stopped", NULL, 0, NULL, 0);
-        c->mode = WY_IDLE;
-        return;
-    }
-    if (c->mode != WY_STREAM)
-        return send_error(c, "synthesize-stop outside a stream", "not_streaming");
-    c->mode = WY_STREAM_STOP;
-    vx_job_close(c->job); /* may end it (ev_end) before it returns */
-}
-
-static void handle(wy_conn *c, const vx_wy_event *ev) {
-    const char *t = ev->type;
-    if (!strcmp(t, "describe"))
-        describe(c);
-    else if (!strcmp(t, "synthesize"))
-        on_synthesize(c, ev->data);
-    else if (!strcmp(t, "synthesize-start"))
-        on_stream_start(c, ev->data);
-    else if (!strcmp(t, "synthesize-chunk"))
-        on_stream_chunk(c, ev->data);
-    else if (!strcmp(t, "synthesize-stop"))
-        on_stream_stop(c);
-    else if (!strcmp(t, "ping")) {
-        cJSON *d = cJSON_CreateObject();
-        const cJSON *txt = cJSON_GetObjectItemCaseSensitive(ev->data, "text");
-        if (cJSON_IsString(txt)) cJSON_AddStringToObject(d, "text", txt->valuestring);
-        send_event(c, "pong", d);
-    } else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown event type '%.64s'", t);
-        send_error(c, msg, "unknown_event");
-    }
+    vx_wy_send_event(c, "error", d);
 }
 
 /* ------------------------------------------------------------ input */
@@ -559,7 +134,7 @@ static void read_start(wy_conn *c);
 static int busy(const wy_conn *c) { return c->mode == WY_ONESHOT || c->mode == WY_STREAM_STOP; }
 
 /* Every complete event while no answer is being made. */
-static void process(wy_conn *c) {
+void vx_wy_process(wy_conn *c) {
     if (c->in_process || c->closing) return;
     c->in_process = 1;
     size_t off = 0;
@@ -570,13 +145,13 @@ static void process(wy_conn *c) {
         int rc = vx_wy_parse(&c->w->lim, c->in + off, c->in_len - off, &ev, &used, err, sizeof err);
         if (rc == VX_WY_MORE && !used) break;
         if (rc == VX_WY_BROKEN) {
-            send_error(c, err, "bad_event");
+            vx_wy_send_error(c, err, "bad_event");
             c->close_after_write = 1;
             break;
         }
-        if (rc == VX_WY_BAD) send_error(c, err, "bad_event");
+        if (rc == VX_WY_BAD) vx_wy_send_error(c, err, "bad_event");
         if (rc == VX_WY_EVENT) {
-            handle(c, &ev);
+            vx_wy_handle(c, &ev);
             vx_wy_event_free(&ev);
         }
         off += used;
@@ -587,7 +162,7 @@ static void process(wy_conn *c) {
     }
     c->in_process = 0;
     if (c->closing) return;
-    flush(c);
+    vx_wy_flush(c);
     if (c->close_after_write && !c->writing && !c->out_len) return conn_close(c);
     if (!c->close_after_write) read_start(c);
 }
@@ -620,9 +195,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
      * the parser refuses an event over the limits before this grows past them */
     const vx_wy_limits *l = &c->w->lim;
     if (c->in_len > l->max_line + l->max_data + l->max_payload + VX_WY_READ_AHEAD) {
-        send_error(c, "input over the limits", "bad_event");
+        vx_wy_send_error(c, "input over the limits", "bad_event");
         c->close_after_write = 1;
-        flush(c);
+        vx_wy_flush(c);
         return;
     }
     if (busy(c)) {
@@ -632,7 +207,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
         }
         return;
     }
-    process(c);
+    vx_wy_process(c);
 }
 
 static void read_start(wy_conn *c) {
