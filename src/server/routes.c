@@ -39,9 +39,9 @@ static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *v
         snprintf(def, sizeof(def), "%d", i);
         cJSON_AddItemToArray(sp, cJSON_CreateString(nm ? nm : def));
     }
-    cJSON_AddBoolToObject(o, "available", 1);
     cJSON_AddBoolToObject(o, "loaded", voice != NULL);
     cJSON_AddBoolToObject(o, "default", !strcmp(m->name, s->cfg.default_voice));
+    cJSON_AddBoolToObject(o, "available", 1);
     cJSON_AddItemToArray(arr, o);
 }
 
@@ -51,10 +51,10 @@ static void broken_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, const 
     cJSON_AddStringToObject(o, "id", m->name);
     cJSON_AddStringToObject(o, "object", "voice");
     cJSON_AddStringToObject(o, "kind", m->kind);
-    cJSON_AddBoolToObject(o, "available", 0);
-    cJSON_AddStringToObject(o, "error", error);
     cJSON_AddBoolToObject(o, "loaded", 0);
     cJSON_AddBoolToObject(o, "default", !strcmp(m->name, s->cfg.default_voice));
+    cJSON_AddBoolToObject(o, "available", 0);
+    cJSON_AddStringToObject(o, "error", error);
     cJSON_AddItemToArray(arr, o);
 }
 
