@@ -18,7 +18,7 @@ ln -s "$M" "$D/no-config.onnx"
 cp "$M.json" "$D/no-model.onnx.json"
 head -c 4096 "$M" > "$D/cut-model.onnx"; cp "$M.json" "$D/cut-model.onnx.json" # loads fail
 
-start_server v --data-dir "$D" --workers 2
+start_server v --data-dir "$D" --workers 2 --wyoming tcp://127.0.0.1:0
 URL=http://127.0.0.1:$PORT
 say() { # say VOICE -> HTTP code; the body in $TMP/e.json
   curl -s -o "$TMP/e.json" -w '%{http_code}' "$URL/v1/audio/speech" \
@@ -81,4 +81,21 @@ check "cut-model: with the load's error" test "$(field cut-model error)" != abse
 check_eq "cut-model: listed once" "$(count cut-model)" 1
 # a broken voice asked for by name: the load's error, not a crash
 check "bad-json: request -> 4xx/5xx" test "$(say bad-json)" -ge 400
+
+# --- Wyoming: the same check, through the same registry (an error event, no audio)
+for i in $(seq 1 100); do grep -q 'wyoming on ' "$TMP/v.log" && break; sleep 0.05; done
+WY=$(sed -n 's/.*wyoming on \(.*\)$/\1/p' "$TMP/v.log" | head -1)
+wy() { # wy VOICE -> the last event's type, and an error's text
+  /usr/bin/python3 -c '
+import sys; sys.path.insert(0, "tests/server" if __import__("os").path.isdir("tests/server") else ".")
+import wyoming_client as w
+c = w.connect(sys.argv[1], timeout=60)
+c.send("synthesize", {"text": "Hi.", "voice": {"name": sys.argv[2]}})
+e = w.read_until(c, "audio-stop")[-1]
+print(e[0], (e[1] or {}).get("text", ""))
+' "$WY" "$1"
+}
+out=$(wy espeak:xx-nope)
+check "wyoming: espeak:xx-nope -> error event" grep -q '^error .*not an installed espeak-ng voice' <<<"$out"
+check "wyoming: espeak:EN-US+F3 -> audio" grep -q '^audio-stop' <<<"$(wy espeak:EN-US+F3)"
 finish
