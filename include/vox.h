@@ -108,9 +108,13 @@ const char *vox_voice_speaker_name(const vox_voice *v, int id);
  * as loading. A name found in two dirs is listed once (the first, as loading picks it).
  * Limits: VOX_MAX_LISTED_VOICES Piper voices per call; names over 200 bytes and invalid
  * configs are skipped (fn sees only loadable voices). Strings in the entry live until
- * fn returns. Returns VOX_OK, or a negative code (espeak-ng failed, no memory). */
+ * fn returns. Returns VOX_OK, or a negative code (espeak-ng failed, no memory).
+ * With VOX_LIST_BROKEN (and VOX_LIST_PIPER), fn also sees the Piper voices that would not
+ * load — a NAME.onnx or NAME.onnx.json whose config fails validation or whose model file
+ * is missing — with `error` set (why) and only name, kind and path filled in. */
 #define VOX_LIST_ESPEAK       1u
 #define VOX_LIST_PIPER        2u
+#define VOX_LIST_BROKEN       4u
 #define VOX_MAX_LISTED_VOICES 1024
 typedef struct vox_voice_entry {
     const char *name;     /* what vox_voice_load takes: "espeak:en-us", "en_US-x-medium" */
@@ -121,6 +125,7 @@ typedef struct vox_voice_entry {
     int sample_rate;
     int num_speakers;
     const char *const *speakers; /* num_speakers names in id order (Piper, > 1), else NULL */
+    const char *error;           /* NULL; with VOX_LIST_BROKEN, why the voice would not load */
 } vox_voice_entry;
 int vox_list_voices(const vox_load_options *opt, unsigned what,
                     int (*fn)(const vox_voice_entry *v, void *user), void *user);

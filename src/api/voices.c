@@ -64,9 +64,22 @@ static const char **speaker_names(const vx_piper_config *c, char (**nums)[12]) {
     return spk;
 }
 
+/* A voice that would not load, for VOX_LIST_BROKEN: its name, path and why. */
+static int broken_entry(const char *name, const char *model, const char *why,
+                        int (*fn)(const vox_voice_entry *, void *), void *user) {
+    vox_voice_entry e = {.name = name,
+                         .kind = "piper",
+                         .language = "",
+                         .quality = "",
+                         .path = model,
+                         .num_speakers = 1,
+                         .error = why};
+    return fn(&e, user);
+}
+
 /* One Piper voice: NAME.onnx in dir with a valid NAME.onnx.json. Returns fn's answer
- * (0 when the voice was skipped). */
-static int piper_entry(const char *dir, const char *file,
+ * (0 when the voice was skipped; a broken one is reported instead when `broken`). */
+static int piper_entry(const char *dir, const char *file, int broken,
                        int (*fn)(const vox_voice_entry *, void *), void *user) {
     char model[PATH_MAX], cfgp[PATH_MAX + 8], name[256];
     size_t l = strlen(file);
@@ -77,8 +90,12 @@ static int piper_entry(const char *dir, const char *file,
     struct stat st;
     vx_piper_config *c = NULL;
     char err[256];
-    if (stat(model, &st) || !S_ISREG(st.st_mode) || vx_piper_config_load(cfgp, &c, err, sizeof err))
-        return 0;
+    if (stat(model, &st) || !S_ISREG(st.st_mode)) {
+        snprintf(err, sizeof err, "model file '%s' is missing or not a regular file", file);
+        return broken ? broken_entry(name, model, err, fn, user) : 0;
+    }
+    if (vx_piper_config_load(cfgp, &c, err, sizeof err))
+        return broken ? broken_entry(name, model, err, fn, user) : 0;
     char(*nums)[12] = NULL;
     const char **spk = c->num_speakers > 1 ? speaker_names(c, &nums) : NULL;
     int r = 0;
@@ -103,8 +120,9 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The .onnx names of one dir, sorted (readdir order is the file system's). */
-static int dir_models(const char *dir, char ***out, int *n, int cap) {
+/* The .onnx names of one dir, sorted (readdir order is the file system's); with
+ * `configs`, NAME.onnx for each NAME.onnx.json instead (to find configs without a model). */
+static int dir_models(const char *dir, int configs, char ***out, int *n, int cap) {
     *out = NULL;
     *n = 0;
     DIR *d = opendir(dir);
@@ -114,11 +132,13 @@ static int dir_models(const char *dir, char ***out, int *n, int cap) {
         closedir(d);
         return VOX_ERR_NOMEM;
     }
+    const char *ext = configs ? ".onnx.json" : ".onnx";
+    size_t el = strlen(ext);
     struct dirent *e;
     while ((e = readdir(d)) && *n < cap) {
         size_t l = strlen(e->d_name);
-        if (l <= 5 || e->d_name[0] == '.' || strcmp(e->d_name + l - 5, ".onnx")) continue;
-        if (!(v[*n] = strdup(e->d_name))) break;
+        if (l <= el || e->d_name[0] == '.' || strcmp(e->d_name + l - el, ext)) continue;
+        if (!(v[*n] = strndup(e->d_name, configs ? l - 5 : l))) break;
         (*n)++;
     }
     closedir(d);
@@ -133,27 +153,31 @@ static int listed_before(char **seen, int n_seen, const char *file) {
     return 0;
 }
 
-static int list_piper(const vox_load_options *opt, int (*fn)(const vox_voice_entry *, void *),
-                      void *user) {
+static int list_piper(const vox_load_options *opt, int broken,
+                      int (*fn)(const vox_voice_entry *, void *), void *user) {
     vx_voice_dirs vd;
     vx_voice_dirs_get(opt, &vd);
     char **seen = calloc(VOX_MAX_LISTED_VOICES, sizeof *seen);
     if (!seen) return VOX_ERR_NOMEM;
     int n_seen = 0, rc = VOX_OK, stop = 0;
-    for (int d = 0; d < vd.n && !stop && rc == VOX_OK; d++) {
-        char **files;
-        int nf;
-        if ((rc = dir_models(vd.dirs[d], &files, &nf, VOX_MAX_LISTED_VOICES))) break;
-        for (int i = 0; i < nf; i++) {
-            if (!stop && n_seen < VOX_MAX_LISTED_VOICES && !listed_before(seen, n_seen, files[i])) {
-                seen[n_seen++] = files[i];
-                files[i] = NULL;
-                stop = piper_entry(vd.dirs[d], seen[n_seen - 1], fn, user);
+    /* pass 0: the models, as loading finds them; pass 1 (broken voices only): configs
+     * whose model is in no dir */
+    for (int pass = 0; pass < 1 + broken; pass++)
+        for (int d = 0; d < vd.n && !stop && rc == VOX_OK; d++) {
+            char **files;
+            int nf;
+            if ((rc = dir_models(vd.dirs[d], pass, &files, &nf, VOX_MAX_LISTED_VOICES))) break;
+            for (int i = 0; i < nf; i++) {
+                if (!stop && n_seen < VOX_MAX_LISTED_VOICES &&
+                    !listed_before(seen, n_seen, files[i])) {
+                    seen[n_seen++] = files[i];
+                    files[i] = NULL;
+                    stop = piper_entry(vd.dirs[d], seen[n_seen - 1], broken, fn, user);
+                }
+                free(files[i]);
             }
-            free(files[i]);
+            free(files);
         }
-        free(files);
-    }
     for (int i = 0; i < n_seen; i++) free(seen[i]);
     free(seen);
     return rc;
@@ -167,5 +191,5 @@ int vox_list_voices(const vox_load_options *opt, unsigned what,
         int rc = vox_list_espeak_voices(opt ? opt->espeak_data : NULL, espeak_entry, &l);
         if (rc || l.stopped) return rc;
     }
-    return what & VOX_LIST_PIPER ? list_piper(opt, fn, user) : VOX_OK;
+    return what & VOX_LIST_PIPER ? list_piper(opt, !!(what & VOX_LIST_BROKEN), fn, user) : VOX_OK;
 }

@@ -41,12 +41,27 @@ static void voice_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, void *v
     }
     cJSON_AddBoolToObject(o, "loaded", voice != NULL);
     cJSON_AddBoolToObject(o, "default", !strcmp(m->name, s->cfg.default_voice));
+    cJSON_AddBoolToObject(o, "available", 1);
+    cJSON_AddItemToArray(arr, o);
+}
+
+/* A voice that would not load: its name and why, none of its (unvalidated) metadata. */
+static void broken_json(cJSON *arr, vx_server *s, const vx_voice_meta *m, const char *error) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", m->name);
+    cJSON_AddStringToObject(o, "object", "voice");
+    cJSON_AddStringToObject(o, "kind", m->kind);
+    cJSON_AddBoolToObject(o, "loaded", 0);
+    cJSON_AddBoolToObject(o, "default", !strcmp(m->name, s->cfg.default_voice));
+    cJSON_AddBoolToObject(o, "available", 0);
+    cJSON_AddStringToObject(o, "error", error);
     cJSON_AddItemToArray(arr, o);
 }
 
 static void on_scanned(void *ctx, const vx_voice_meta *m, const char *const *speakers,
-                       int n_speakers) {
+                       int n_speakers, const char *error) {
     void **a = ctx;
+    if (error) return broken_json(a[0], a[1], m, error);
     cJSON *sp = cJSON_CreateArray();
     for (int i = 0; i < n_speakers; i++) cJSON_AddItemToArray(sp, cJSON_CreateString(speakers[i]));
     voice_json(a[0], a[1], m, NULL, sp);
@@ -63,7 +78,7 @@ static void route_voices(vx_server *s, vx_req *r) {
             voice_json(arr, s, &s->voices.ents[i].meta, s->voices.ents[i].voice, NULL);
     vx_voices_unlock(&s->voices);
     void *ctx[2] = {arr, s};
-    vx_voices_scan(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
+    vx_voices_scan_status(&s->voices, s->cfg.data_dirs, s->cfg.n_data_dirs, on_scanned, ctx);
     cJSON *al = cJSON_AddObjectToObject(root, "aliases");
     static const char *const names[] = {"alloy", "echo",  "fable", "onyx",   "nova", "shimmer",
                                         "ash",   "coral", "sage",  "ballad", "verse"};

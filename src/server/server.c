@@ -265,6 +265,11 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
     int cores = usable_cores();
     s->backend.wide_threads = s->cfg.workers < cores ? s->cfg.workers : cores;
     vx_voices_init(&s->voices, &s->backend);
+    char eerr[256]; /* "espeak:" names are checked against the installed voices (voices.h) */
+    if (s->cfg.stub_delay_ms < 0 && vx_voices_check_espeak(&s->voices, eerr, sizeof eerr)) {
+        fprintf(stderr, "voxd: cannot list the espeak-ng voices: %s\n", eerr);
+        return -1;
+    }
     if (!vx_voice_name_ok(s->cfg.default_voice)) {
         fprintf(stderr, "voxd: invalid default voice name '%s'\n", s->cfg.default_voice);
         return -1;

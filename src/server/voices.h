@@ -19,8 +19,10 @@
 #include <stdatomic.h>
 
 #include "backend.h"
+#include "espeak_names.h"
 
 #define VX_MAX_VOICES 64
+#define VX_MAX_FAILED 32 /* load errors remembered for the listing (the latest ones) */
 
 typedef struct vx_voice_ent {
     vx_voice_meta meta;
@@ -30,18 +32,40 @@ typedef struct vx_voice_ent {
     unsigned long long used; /* vs->tick at the last vx_voices_get: the LRU order */
 } vx_voice_ent;
 
+/* A voice that failed to load, and why (the listing marks it; a later load may succeed). */
+typedef struct vx_voice_failure {
+    char name[VX_VOICE_NAME_MAX];
+    char err[256];
+} vx_voice_failure;
+
 typedef struct vx_voices {
     pthread_mutex_t mu;      /* guards n, ents, tick, evicted */
     pthread_mutex_t load_mu; /* serializes loads so a voice is loaded once */
     vx_backend *backend;
     vx_voice_ent ents[VX_MAX_VOICES];
-    atomic_int n;            /* slots ever used (high-water mark); read under mu */
-    unsigned long long tick; /* use counter for the LRU order */
-    unsigned long evicted;   /* voices unloaded to make room, since start */
+    atomic_int n;                           /* slots ever used (high-water mark); read under mu */
+    unsigned long long tick;                /* use counter for the LRU order */
+    unsigned long evicted;                  /* voices unloaded to make room, since start */
+    vx_voice_failure failed[VX_MAX_FAILED]; /* ring, under mu; name "" = free */
+    int failed_next;
+    vx_espeak_names espeak; /* installed espeak-ng voices, immutable once set */
+    int espeak_checked;     /* 1: "espeak:" names are checked against `espeak` */
 } vx_voices;
 
 void vx_voices_init(vx_voices *vs, vx_backend *b);
 void vx_voices_free(vx_voices *vs);
+/* From now on (call before any lookup), a name "espeak:<x>" must be an installed espeak-ng
+ * voice (espeak_names.h): anything else is VOX_ERR_NOT_FOUND before any load, and each
+ * voice is registered under its canonical spelling. Lists the installed voices once
+ * (libespeak-ng); returns a VOX_ERR_* code with a message if that fails. Without this call
+ * (the stub backend) espeak names are only case-folded. */
+int vx_voices_check_espeak(vx_voices *vs, char *err, size_t errlen);
+/* The registry's spelling of a requested name into buf (canonical espeak name, or the name
+ * as it is): 0, or VOX_ERR_NOT_FOUND with a message when no such voice can exist. */
+int vx_voices_canonical(vx_voices *vs, const char *name, char *buf, size_t n, char *err,
+                        size_t errlen);
+/* The error of the last failed load of `name` since it last loaded (1), or 0. Takes mu. */
+int vx_voices_load_error(vx_voices *vs, const char *name, char *err, size_t errlen);
 /* Whether a voice of that name is loaded now (it may be evicted right after: a yes/no only,
  * the entry is not held). Takes the lock: not under vx_voices_lock. */
 int vx_voices_loaded(vx_voices *vs, const char *name);
@@ -61,5 +85,12 @@ typedef void (*vx_voice_found_fn)(void *ctx, const vx_voice_meta *m, const char 
                                   int n_speakers);
 void vx_voices_scan(vx_voices *vs, const char *const *dirs, int n_dirs, vx_voice_found_fn found,
                     void *ctx);
+/* The same scan, also giving the voices that would not load, with error set (else NULL):
+ * a config that fails validation, a model file missing (libvox's VOX_LIST_BROKEN), or a
+ * voice whose last load failed (vx_voices_load_error). m then has name and kind only. */
+typedef void (*vx_voice_status_fn)(void *ctx, const vx_voice_meta *m, const char *const *speakers,
+                                   int n_speakers, const char *error);
+void vx_voices_scan_status(vx_voices *vs, const char *const *dirs, int n_dirs,
+                           vx_voice_status_fn found, void *ctx);
 
 #endif

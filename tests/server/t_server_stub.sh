@@ -33,8 +33,10 @@ check_eq "unknown speaker name -> 400" "$(curl -s -o /dev/null -w '%{http_code}'
 curl -s "http://127.0.0.1:$PORT/v1/voices" > "$TMP/voices.json"
 check "voices: a voice in --data-dir is listed with its config and speakers in id order" \
   grep -q '"id":"xx-fake-low","object":"voice","kind":"piper","language":"xx","quality":"low","sample_rate":16000,"num_speakers":2,"speakers":\["amy","bob"\],"loaded":false' "$TMP/voices.json"
-check "voices: hidden names, voices without a config or with an invalid one are not listed" \
-  bash -c "grep -q '\"id\":\"xx-fake-low\"' '$TMP/voices.json' && ! grep -qE '\"id\":\"(\\.hidden|noconfig|badconfig)\"' '$TMP/voices.json'"
+check "voices: hidden names are not listed" \
+  bash -c "grep -q '\"id\":\"xx-fake-low\"' '$TMP/voices.json' && ! grep -qE '\"id\":\"\\.hidden\"' '$TMP/voices.json'"
+check "voices: voices without a config or with an invalid one are listed as unavailable, with an error" \
+  bash -c "grep -q '\"id\":\"noconfig\",\"object\":\"voice\",\"kind\":\"piper\",\"loaded\":false,\"default\":false,\"available\":false,\"error\":\"[^\"]' '$TMP/voices.json' && grep -q '\"id\":\"badconfig\",[^}]*\"available\":false,\"error\":\"[^\"]' '$TMP/voices.json'"
 check_eq "text without sentences -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$U" -d '{"input":"   "}')" 400
 # garbage on the wire (random bytes as HTTP/1.1, after an h2 preface, as TLS-less junk)
 for i in $(seq 1 40); do
