@@ -90,18 +90,7 @@ static void run_prepare(vx_server *s, vx_job *j) {
         j->prep_status = VX_JOB_INVALID;
         j->prep_code = "speaker_not_found";
     }
-    if (rc == VOX_OK && s->n_lex && !j->synth.lexicon) {
-        /* the voice's own lexicon, else the one for every voice: one map for the whole job */
-        int pick = -1;
-        for (int i = 0; i < s->n_lex; i++) {
-            if (!strcmp(s->lex_voice[i], j->voice_name)) {
-                pick = i;
-                break;
-            }
-            if (!s->lex_voice[i][0] && pick < 0) pick = i;
-        }
-        if (pick >= 0) j->synth.lexicon = vox_lexicon_watch_get(s->lex[pick]);
-    }
+    if (rc == VOX_OK && !j->synth.lexicon) j->synth.lexicon = vx_lexicons_for(s, j->voice_name);
     if (j->open) {
         /* an open job's text is split as it arrives (split tasks, below) */
         j->prep_rc = rc;

@@ -274,26 +274,7 @@ static int server_init(vx_server *s, const vx_server_config *cfg) {
         fprintf(stderr, "voxd: invalid default voice name '%s'\n", s->cfg.default_voice);
         return -1;
     }
-    for (int i = 0; i < s->cfg.n_lexicons && i < 8; i++) {
-        const char *spec = s->cfg.lexicons[i], *eq = strchr(spec, '='), *path = eq ? eq + 1 : spec;
-        char lerr[300];
-        s->lex_voice[i][0] = 0;
-        if (eq) {
-            size_t k = (size_t)(eq - spec);
-            if (k >= sizeof s->lex_voice[i]) {
-                fprintf(stderr, "voxd: --lexicon: voice name too long\n");
-                return -1;
-            }
-            memcpy(s->lex_voice[i], spec, k);
-            s->lex_voice[i][k] = 0;
-        }
-        /* checked for changes at most once a second; a request keeps the map it started with */
-        if (vox_lexicon_watch_open(path, 1000, &s->lex[i], lerr, sizeof lerr)) {
-            fprintf(stderr, "voxd: --lexicon %s: %s\n", spec, lerr);
-            return -1;
-        }
-        s->n_lex = i + 1;
-    }
+    if (vx_lexicons_open(s)) return -1;
     if (s->cfg.n_preload > 8) s->cfg.n_preload = 8;
     for (int i = 0; i < s->cfg.n_preload; i++)
         if (!vx_voice_name_ok(s->cfg.preload[i])) {
@@ -406,8 +387,7 @@ int vx_server_run(const vx_server_config *cfg) {
     }
     vx_wyoming_free(s);
     vx_voices_free(&s->voices);
-    for (int i = 0; i < s->n_lex; i++) vox_lexicon_watch_free(s->lex[i]);
-    s->n_lex = 0;
+    vx_lexicons_close(s);
     vx_wblock_pool_drain(s);
     vx_job_pool_drain(s);
     vx_req_pool_drain(s);

@@ -93,5 +93,9 @@ struct vx_server {
 
 double vx_now(void);
 void vx_log(vx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* lexicons.c: --lexicon (open at start-up: 0, or -1 with a message on stderr) */
+int vx_lexicons_open(vx_server *s);
+vox_lexicon *vx_lexicons_for(vx_server *s, const char *voice);
+void vx_lexicons_close(vx_server *s);
 
 #endif
