@@ -155,6 +155,13 @@ static int ev_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, cha
     return VOX_OK;
 }
 
+/* Everything vox sets per request (voice, rate, pitch, volume) is set on every call, so no
+ * request inherits another's settings. What remains is libespeak-ng's own: two counters of
+ * its wave generator (Flutter_ix in AdvanceParameters, cycle_count in Wavegen, 1.51 and
+ * master) are function statics that neither espeak_SetVoiceByName nor espeak_Terminate +
+ * espeak_Initialize resets, and the library exports no way to reach them. Voices with
+ * flutter or roughness therefore differ by a few samples per synthesis inside one process;
+ * voices without both are bit-exact (tests/voice/test_espeak_repro.c). */
 static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text,
                     const vox_synth_options *o, volatile int *cancel, vx_audio *out, char *err,
                     size_t errlen) {

@@ -92,8 +92,9 @@ int main(void) {
     free(sp);
 
     /* Two threads on one voice give the same audio as one thread alone. libespeak-ng
-     * carries a little state between syntheses (noise generator, wave phase), so even
-     * serial runs differ by up to ~1-2% in length: compare length and energy, not bits. */
+     * carries two wave-generator counters (pitch flutter, roughness cycles) from one
+     * synthesis to the next that no API resets, so even serial runs of this stock voice
+     * differ by a few samples (test_espeak_repro.c): compare length and energy, not bits. */
     run a = {.v = v, .text = text}, b = {.v = v, .text = text};
     pthread_t ta, tb;
     pthread_create(&ta, NULL, thread_main, &a);
@@ -102,8 +103,8 @@ int main(void) {
     pthread_join(tb, NULL);
     CHECK_EQ_INT(a.rc, 0);
     CHECK_EQ_INT(b.rc, 0);
-    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 20 &&
-               labs((long)b.n - (long)r.n) < (long)r.n / 20,
+    CHECKF(labs((long)a.n - (long)r.n) < (long)r.n / 200 &&
+               labs((long)b.n - (long)r.n) < (long)r.n / 200,
            "lengths %zu %zu vs %zu", a.n, b.n, r.n);
     CHECK_NEAR(rms(a.audio, a.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
     CHECK_NEAR(rms(b.audio, b.n), rms(r.audio, r.n), 0.05 * rms(r.audio, r.n));
