@@ -387,7 +387,16 @@ def check_concurrent(a):
         ok(good == n, f"round {rnd + 1}: {n} concurrent clients (half streaming) all served the right audio ({good}/{n})")
         rss.append(rss_kb(a.pid))
     print(f"# voxd RSS after rounds: {rss} kB", flush=True)
-    ok(rss[2] - rss[1] < 8192, f"RSS flat across rounds 2 and 3 ({rss[1]} -> {rss[2]} kB)")
+    what = f"RSS flat across rounds 2 and 3 ({rss[1]} -> {rss[2]} kB)"
+    # Under ASan/TSan the allocator keeps freed blocks in quarantine (ASan: up to 256 MB) and
+    # RSS rises until that fills, so it says nothing about our buffers (CI saw +19 MB between
+    # rounds under ASan). The release build (make test) checks it; LeakSanitizer checks leaks
+    # in the ASan build. Same rule as t_server_hostile.sh.
+    san = os.environ.get("VOX_SAN_FLAGS", "")
+    if san:
+        print(f"# not checked under {san}: {what}", flush=True)
+    else:
+        ok(rss[2] - rss[1] < 8192, what)
 
 
 def check_latency(a):
