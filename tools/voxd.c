@@ -30,6 +30,10 @@ static void usage(FILE *f) {
         "                       default ~/.local/share/vox/voices, never the working dir)\n"
         "  --precision P        fp32 (default), bf16 or int8 for Piper voices' flow + decoder\n"
         "  --voice-precision NAME=P  that voice in precision P (repeatable, up to 8)\n"
+        "  --loudness L         Piper voices' level when a request does not ask: steady\n"
+        "                       (default: one gain per voice and a soft limiter; audio streams\n"
+        "                       from inside a sentence) or peak (Piper's: each sentence scaled\n"
+        "                       to its peak, so a sentence is sent only once it is whole)\n"
         "  --alias NAME=VOICE   map an OpenAI voice name (alloy, nova, ...) to a voice\n"
         "  --api-key KEY        require 'Authorization: Bearer KEY' on /v1 (or env VOX_API_KEY)\n"
         "  --max-input N        max input characters (default 4096)\n"
@@ -133,6 +137,16 @@ int main(int argc, char **argv) {
             NEED_ARG();
             if ((c.precision = vox_precision_parse(v)) < 0) {
                 fprintf(stderr, "voxd: bad --precision '%s' (fp32, bf16 or int8)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--loudness")) {
+            NEED_ARG();
+            if (!strcmp(v, "steady"))
+                c.loudness = VOX_NORMALIZE_STEADY;
+            else if (!strcmp(v, "peak"))
+                c.loudness = VOX_NORMALIZE_PEAK;
+            else {
+                fprintf(stderr, "voxd: bad --loudness '%s' (steady or peak)\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--voice-precision")) {

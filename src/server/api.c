@@ -247,6 +247,18 @@ static int parse_extensions(const cJSON *root, vx_speech_req *out, vx_api_error 
             return BAD("text_norm", "invalid_type", "'text_norm' must be a boolean");
         out->text_norm = cJSON_IsTrue(tn);
     }
+    const cJSON *ld = cJSON_GetObjectItemCaseSensitive(root, "loudness");
+    if (ld && !cJSON_IsNull(ld)) {
+        const char *v = cJSON_IsString(ld) ? ld->valuestring : "";
+        if (!strcmp(v, "steady"))
+            out->loudness = VOX_NORMALIZE_STEADY;
+        else if (!strcmp(v, "peak"))
+            out->loudness = VOX_NORMALIZE_PEAK;
+        else
+            return BAD("loudness", "invalid_value",
+                       "'loudness' must be 'steady' (streams within a sentence) or 'peak' "
+                       "(Piper's per-sentence level)");
+    }
     const cJSON *inf = cJSON_GetObjectItemCaseSensitive(root, "input_format");
     if (inf && !cJSON_IsNull(inf)) {
         const char *v = cJSON_IsString(inf) ? inf->valuestring : "";
@@ -348,6 +360,7 @@ int vx_speech_parse(const char *body, size_t len, const vx_api_config *cfg, vx_s
     out->speaker_id = -1;
     out->noise_scale = out->noise_w = out->length_scale = out->sentence_silence = -1.0f;
     out->text_norm = 1;
+    out->loudness = -1;
     memset(err, 0, sizeof(*err));
     if (json_has_nul(body, len))
         return BAD(NULL, "invalid_value", "NUL characters are not allowed in the request");

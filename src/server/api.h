@@ -55,6 +55,7 @@ typedef struct vx_speech_req {
     char speaker[VX_SPEAKER_NAME_MAX];
     float noise_scale, noise_w, length_scale, sentence_silence; /* < 0: voice default */
     int text_norm;    /* "text_norm": false -> 0 (Piper's exact phoneme ids) */
+    int loudness;     /* "loudness": "steady" | "peak" -> VOX_NORMALIZE_*; -1 = the server's */
     int input_format; /* "input_format": VOX_INPUT_AUTO / _TEXT / _SSML */
 } vx_speech_req;
 

@@ -37,6 +37,15 @@ void vx_ctl_cancel(vx_ctl *c);
 
 /* ------------------------------------------------------------ backends */
 
+/* Where a synthesis puts its audio: write() gets each chunk as soon as it is made (several
+ * per sentence when the voice streams inside a sentence), in order, `last` on the final
+ * one; 0, or -1 when it could not keep it (out of memory: the synthesis fails with
+ * VOX_ERR_NOMEM). */
+typedef struct vx_sink {
+    int (*write)(void *arg, const int16_t *pcm, size_t n, int last);
+    void *arg;
+} vx_sink;
+
 typedef struct vx_voice_meta {
     char name[VX_VOICE_NAME_MAX];
     char kind[16], language[32], quality[16];
@@ -53,6 +62,9 @@ typedef struct vx_synth_params {
     int text_norm;        /* 1 (default): normalize text; 0: Piper's exact ids */
     int input_format;     /* VOX_INPUT_*: an SSML document is one "sentence" */
     vox_lexicon *lexicon; /* the job's reference (voxd --lexicon), or NULL */
+    int loudness;         /* VOX_NORMALIZE_*, or -1: the server's (voxd --loudness, default STEADY,
+                     which streams from inside a sentence; PEAK is Piper's per-sentence
+                     level, so a sentence comes whole) */
 } vx_synth_params;
 
 void vx_synth_params_init(vx_synth_params *p);
@@ -65,10 +77,11 @@ typedef struct vx_backend {
     const char *(*speaker_name)(void *voice, int id);
     int (*split)(void *voice, const char *text, size_t len, vox_span **spans, size_t *n, char *err,
                  size_t errlen);
-    /* Synthesize text (one sentence) and append s16le samples to out, on `threads`
-     * threads (1 = the calling thread only; at most the voice's meta.threads). */
+    /* Synthesize text (one sentence) and hand its s16le samples to out, chunk by chunk as
+     * they are made, on `threads` threads (1 = the calling thread only; at most the voice's
+     * meta.threads). */
     int (*synth)(void *voice, const char *text, size_t len, const vx_synth_params *p, int threads,
-                 vx_ctl *ctl, vx_buf *out, char *err, size_t errlen);
+                 vx_ctl *ctl, const vx_sink *out, char *err, size_t errlen);
     /* backend state */
     const char *const *data_dirs;
     int n_data_dirs;

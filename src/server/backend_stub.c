@@ -75,7 +75,7 @@ static int stub_split(void *voice, const char *text, size_t len, vox_span **span
 }
 
 static int stub_synth(void *voice, const char *text, size_t len, const vx_synth_params *p,
-                      int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+                      int threads, vx_ctl *ctl, const vx_sink *out, char *err, size_t errlen) {
     vx_backend *e = voice;
     long long delay_ns = e->stub_delay_ms * 1000000LL / (threads > 1 ? threads : 1);
     /* Sleep toward an absolute deadline in 5 ms steps, so a loaded machine does not add
@@ -93,12 +93,13 @@ static int stub_synth(void *voice, const char *text, size_t len, const vx_synth_
     }
     if (atomic_load(&ctl->cancelled)) return VOX_ERR_CANCELLED;
     size_t n = (size_t)(len * STUB_RATE / 100 / p->speed);
-    if (vx_buf_reserve(out, n * 2)) return VOX_ERR_NOMEM;
-    int16_t *dst = (int16_t *)(out->data + out->len);
+    int16_t *dst = malloc(n ? n * 2 : 1);
+    if (!dst) return VOX_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         dst[i] = (int16_t)(8000 * sin(2 * M_PI * 440.0 * (double)i / STUB_RATE));
-    out->len += n * 2;
-    return VOX_OK;
+    int rc = n && out->write(out->arg, dst, n, 1) ? VOX_ERR_NOMEM : VOX_OK;
+    free(dst);
+    return rc;
 }
 
 void vx_backend_stub_init(vx_backend *e, int delay_ms) {

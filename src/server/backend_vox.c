@@ -47,7 +47,8 @@ static int vox_split(void *voice, const char *text, size_t len, vox_span **spans
 static void cancel_synth(void *arg) { vox_synth_cancel(arg); }
 
 static int vox_synth_sentence(void *voice, const char *text, size_t len, const vx_synth_params *p,
-                              int threads, vx_ctl *ctl, vx_buf *out, char *err, size_t errlen) {
+                              int threads, vx_ctl *ctl, const vx_sink *out, char *err,
+                              size_t errlen) {
     vox_synth_options o;
     vox_synth_options_init(&o);
     o.threads = threads > 1 ? 0 : 1; /* 0: the voice's inference pool (load-time threads) */
@@ -61,6 +62,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len, const v
     o.text_norm = p->text_norm;
     o.input_format = p->input_format;
     o.lexicon = p->lexicon;
+    if (p->loudness >= 0) o.normalize = p->loudness; /* STEADY: chunks within the sentence */
     vox_synth *s = NULL;
     int rc = vox_synth_start(voice, text, len, &o, &s);
     if (rc != VOX_OK) {
@@ -81,7 +83,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len, const v
             if (!err[0]) snprintf(err, errlen, "%s", vox_strerror(rc));
             break;
         }
-        if (ch.n_samples && vx_buf_append(out, ch.pcm16, ch.n_samples * 2)) {
+        if (ch.n_samples && out->write(out->arg, ch.pcm16, ch.n_samples, ch.last)) {
             snprintf(err, errlen, "out of memory");
             rc = VOX_ERR_NOMEM;
             break;

@@ -104,6 +104,8 @@ static void job_free(vx_job *j) {
     if (j->out_ok) vx_audio_out_free(&j->out);
     free(j->hold);
     j->hold = NULL;
+    vx_buf_put(j->part);
+    j->part = NULL;
     vx_voices_put(&s->voices, j->voice); /* the hold run_prepare took: evictable again */
     j->voice = NULL;
     if (s->n_job_free < VX_JOB_POOL_MAX) {
@@ -397,11 +399,55 @@ static int all_known(const vx_job *j) {
     return !j->open || (j->closed && j->final_done && !j->split_busy);
 }
 
-/* Sentences that are ready, in order; the end once all are. A pause (possibly from
- * inside on_audio) stops the loop; vx_job_resume runs it again. */
+/* Count audio against --max-audio, measured: the up-front estimate (openai.c) can be
+ * beaten by text that speaks longer than it reads; past the bound the job ends (400, or an
+ * aborted stream). 0 while within it. */
+static int count_audio(vx_server *s, vx_job *j, size_t bytes) {
+    j->audio_bytes += bytes;
+    if (s->cfg.max_audio > 0 &&
+        (double)j->audio_bytes / 2.0 / j->voice->meta.sample_rate > s->cfg.max_audio) {
+        vx_job_fail(j, VX_JOB_INVALID, "audio_too_long", "the audio passed --max-audio seconds");
+        return -1;
+    }
+    return 0;
+}
+
+/* Send a streamed job's PCM on (an open job's on_start comes with its first audio). */
+static int stream_pcm(vx_server *s, vx_job *j, const vx_buf *pcm) {
+    if (j->open && !j->started) {
+        start(j, -1);
+        if (!j->user || out_flush_hold(j)) return -1;
+    }
+    observe_first_byte(s, j);
+    return out_push(j, pcm);
+}
+
+/* A streamed sentence still being made: send on what its worker has made so far. The copy
+ * is taken under j->mu and sent without it, so the worker never waits for the client. */
+static int stream_part(vx_server *s, vx_job *j, vx_sent *st) {
+    if (!j->part && !(j->part = vx_buf_get(&s->bufs))) return 0; /* at its completion, then */
+    j->part->len = 0;
+    pthread_mutex_lock(&j->mu);
+    int rc =
+        st->audio && st->audio->len ? vx_buf_append(j->part, st->audio->data, st->audio->len) : 0;
+    if (!rc && st->audio) st->audio->len = 0;
+    pthread_mutex_unlock(&j->mu);
+    if (rc || !j->part->len) return 0; /* out of memory: it stays for the completion */
+    if (count_audio(s, j, j->part->len)) return -1;
+    s->metrics.early_parts++;
+    return stream_pcm(s, j, j->part);
+}
+
+/* Sentences that are ready, in order, and the made part of the next one when streamed; the
+ * end once all are. A pause (possibly from inside on_audio) stops the loop; vx_job_resume
+ * runs it again. */
 void vx_job_emit(vx_server *s, vx_job *j) {
-    while (j->user && !j->paused && j->next_emit < j->n && j->sents[j->next_emit]->ready) {
+    while (j->user && !j->paused && j->next_emit < j->n) {
         vx_sent *st = j->sents[j->next_emit];
+        if (!st->ready) {
+            if (j->stream && j->out_ok) stream_part(s, j, st);
+            return;
+        }
         if (st->rc != VOX_OK) {
             vx_job_fail_rc(j, st->rc, st->err);
             return;
@@ -410,20 +456,10 @@ void vx_job_emit(vx_server *s, vx_job *j) {
             start(j, -1);
             if (!j->user || out_flush_hold(j)) return;
         }
-        j->audio_bytes += st->audio->len;
-        /* --max-audio, measured: the up-front estimate (openai.c) can be beaten by text
-         * that speaks longer than it reads; past the bound the job ends (400, or an
-         * aborted stream) */
-        if (s->cfg.max_audio > 0 &&
-            (double)j->audio_bytes / 2.0 / j->voice->meta.sample_rate > s->cfg.max_audio) {
-            vx_job_fail(j, VX_JOB_INVALID, "audio_too_long",
-                        "the audio passed --max-audio seconds");
-            return;
-        }
+        if (count_audio(s, j, st->audio->len)) return;
         j->next_emit++;
         if (j->stream) {
-            observe_first_byte(s, j);
-            if (out_push(j, st->audio)) return;
+            if (stream_pcm(s, j, st->audio)) return;
             vx_buf_put(st->audio);
             st->audio = NULL;
             sentence_end(j, j->next_emit - 1);
@@ -460,6 +496,12 @@ void vx_job_on_done(vx_server *s, vx_task *t) {
     atomic_fetch_sub(&j->outstanding, 1);
     if (t->kind == VX_TASK_PREPARE) {
         on_prepared(s, j);
+    } else if (t->kind == VX_TASK_PROGRESS) {
+        vx_sent *st = sent_of(t);
+        pthread_mutex_lock(&j->mu);
+        st->progress_sent = 0; /* later audio posts a new note */
+        pthread_mutex_unlock(&j->mu);
+        if (!j->delivering) vx_job_emit(s, j);
     } else if (t->kind == VX_TASK_SPLIT) {
         vx_job_on_split(s, j);
     } else {
@@ -566,6 +608,7 @@ vx_job *vx_job_submit(vx_server *s, const vx_job_opts *o, const vx_job_events *e
         return NULL;
     }
     j->synth = o->synth;
+    if (j->synth.loudness < 0) j->synth.loudness = s->cfg.loudness;
     j->format = o->format;
     j->sample_rate = o->sample_rate;
     j->enc = o->enc;

@@ -13,7 +13,13 @@
 typedef struct vx_sent {
     vx_task task;
     vx_ctl ctl;
+    /* Audio made and not yet taken by the loop. The worker appends chunks as they are made;
+     * a streamed job's loop takes them as they come (under j->mu) while the sentence is
+     * still being made, so this holds the untaken part only; the rest is the worker's
+     * until its completion. */
     vx_buf *audio;
+    vx_task progress;  /* posted to the loop when new audio arrives (streamed jobs) */
+    int progress_sent; /* j->mu: progress is in the completion list */
     int rc;
     int ready;   /* loop: completion seen */
     int threads; /* inference threads it ran on */
@@ -27,7 +33,18 @@ typedef struct vx_sent {
 /* A worker finds its sentence from its task: it never reads j->sents, which an open
  * job grows on the loop thread. */
 static inline vx_sent *sent_of(vx_task *t) {
+    if (t->kind == VX_TASK_PROGRESS) return (vx_sent *)((char *)t - offsetof(vx_sent, progress));
     return (vx_sent *)((char *)t - offsetof(vx_sent, task));
+}
+
+/* Sentence i's tasks (its synthesis and its progress notes), on a zeroed st. */
+static inline void vx_sent_tasks_init(vx_sent *st, vx_job *j, size_t i) {
+    st->task.kind = VX_TASK_SENTENCE;
+    st->task.idx = i;
+    st->task.job = j;
+    st->progress.kind = VX_TASK_PROGRESS;
+    st->progress.idx = i;
+    st->progress.job = j;
 }
 
 struct vx_job {
@@ -68,6 +85,7 @@ struct vx_job {
     int first_byte;
     vx_audio_out out; /* the output stage, begun once the voice is known */
     int out_ok, started;
+    vx_buf *part;  /* loop: a streamed sentence's audio taken while it is being made */
     uint8_t *hold; /* encoded bytes not delivered yet: the container header
                                       before on_start, or a whole non-streamed job */
     size_t hold_len, hold_cap;

@@ -14,18 +14,41 @@ double vx_job_est_secs(const vx_synth_params *p, const char *text, size_t len) {
            (p->sentence_silence > 0 ? p->sentence_silence : 0);
 }
 
+/* The backend's sink: each chunk joins the sentence's untaken audio. A streamed job's loop
+ * hears of it (one progress note in the completion list at a time) and sends it on while
+ * the rest of the sentence is still being made. */
+static int sent_write(void *arg, const int16_t *pcm, size_t n, int last) {
+    vx_sent *st = arg;
+    vx_job *j = st->task.job;
+    pthread_mutex_lock(&j->mu);
+    int rc = vx_buf_append(st->audio, pcm, n * 2);
+    int post = !rc && j->stream && !last && !st->progress_sent; /* last: completion follows */
+    if (post) {
+        st->progress_sent = 1;
+        atomic_fetch_add(&j->outstanding, 1); /* the job outlives the note */
+    }
+    pthread_mutex_unlock(&j->mu);
+    if (post) vx_sched_done(&j->srv->sched, &st->progress);
+    return rc;
+}
+
 static void run_sentence(vx_server *s, vx_job *j, vx_sent *st, int threads) {
     double t0 = vx_now();
     if (atomic_load(&j->cancelled)) {
         st->rc = VOX_ERR_CANCELLED;
     } else {
         st->threads = threads;
-        st->audio = vx_buf_get(&s->bufs);
-        if (!st->audio)
+        vx_buf *b = vx_buf_get(&s->bufs);
+        pthread_mutex_lock(&j->mu); /* a streamed job's loop may look for audio already */
+        st->audio = b;
+        pthread_mutex_unlock(&j->mu);
+        if (!b)
             st->rc = VOX_ERR_NOMEM;
-        else
+        else {
+            vx_sink out = {sent_write, st};
             st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &j->synth, threads,
-                                      &st->ctl, st->audio, st->err, sizeof(st->err));
+                                      &st->ctl, &out, st->err, sizeof(st->err));
+        }
     }
     st->secs = vx_now() - t0;
     vx_sched_done(&s->sched, &st->task);
@@ -64,9 +87,7 @@ static size_t setup_sentences(vx_server *s, vx_job *j, vox_span *spans, size_t n
         vx_sent *st = j->sents[i];
         memset(st, 0, sizeof(*st));
         vx_ctl_init(&st->ctl);
-        st->task.kind = VX_TASK_SENTENCE;
-        st->task.idx = i;
-        st->task.job = j;
+        vx_sent_tasks_init(st, j, i);
         st->task.deadline = due;
         st->txt = j->text + spans[i].offset;
         st->off = spans[i].offset;

@@ -79,9 +79,7 @@ static int commit_sentence(vx_server *s, vx_job *j, size_t off, size_t len) {
     st->off = off;
     st->len = len;
     vx_ctl_init(&st->ctl);
-    st->task.kind = VX_TASK_SENTENCE;
-    st->task.idx = j->n;
-    st->task.job = j;
+    vx_sent_tasks_init(st, j, j->n);
     /* due when the audio before it will have played, or now if the text came late */
     double now = vx_now();
     st->task.deadline = j->due > now ? j->due : now;

@@ -130,6 +130,11 @@ int vx_metrics_render(const vx_metrics *m, vx_buf *b, int queue_depth, int in_fl
        "(first sentence of a request that found the server idle).\n"
        "# TYPE vox_wide_sentences_total counter\nvox_wide_sentences_total %llu\n",
        (unsigned long long)m->wide_sentences);
+    pf(b,
+       "# HELP vox_early_audio_parts_total Pieces of audio sent from a sentence that was "
+       "still being synthesized (streaming inside a sentence).\n"
+       "# TYPE vox_early_audio_parts_total counter\nvox_early_audio_parts_total %llu\n",
+       (unsigned long long)m->early_parts);
     hist(b, "vox_rtf", "Real-time factor per speech request (synthesis / audio seconds).", &m->rtf);
     hist(b, "vox_ttfb_seconds", "Time from request to the first audio byte.", &m->ttfb);
     hist(b, "vox_request_seconds", "Speech request duration.", &m->latency);

@@ -43,6 +43,7 @@ typedef struct vx_metrics {
     vx_hist rtf, ttfb, latency;
     uint64_t rejected_429, cancelled, timeouts;
     uint64_t wide_sentences; /* sentences run on more than one inference thread */
+    uint64_t early_parts;    /* audio sent from a sentence still being made */
     uint64_t connections_total;
 } vx_metrics;
 

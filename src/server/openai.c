@@ -169,6 +169,7 @@ void vx_openai_speech(vx_server *s, vx_req *r) {
     o.synth.length_scale = sp.length_scale;
     o.synth.sentence_silence = sp.sentence_silence;
     o.synth.text_norm = sp.text_norm;
+    o.synth.loudness = sp.loudness;
     o.synth.input_format = sp.input_format;
     o.deadline = r->t_start + s->cfg.timeout;
     double est = est_audio_secs(&o.synth, o.text, o.text_len);

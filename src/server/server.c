@@ -42,6 +42,7 @@ void vx_server_config_init(vx_server_config *c) {
     c->write_timeout = 30;
     c->min_rate = 1024;
     c->max_audio = 600;
+    c->loudness = VOX_NORMALIZE_STEADY;
     c->max_conns = 1024;
     c->stub_delay_ms = -1;
 }

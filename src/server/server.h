@@ -27,7 +27,8 @@ typedef struct vx_server_config {
     int n_data_dirs;
     const char *lexicons[8]; /* "FILE" (every voice) or "VOICE=FILE"; reloaded on change */
     int n_lexicons;
-    int precision;                         /* VOX_PRECISION_* for Piper voices (default FP32) */
+    int precision; /* VOX_PRECISION_* for Piper voices (default FP32) */
+    int loudness;  /* VOX_NORMALIZE_* of requests that do not ask (default STEADY: streams) */
     vx_voice_precision voice_precision[8]; /* per-voice overrides (--voice-precision) */
     int n_voice_precision;
     const char *api_key;   /* NULL/"" = no auth */

@@ -36,7 +36,8 @@ enum {
     VX_TASK_PREPARE = 1,
     VX_TASK_SENTENCE = 2,
     VX_TASK_LOAD = 3,
-    VX_TASK_SPLIT = 4 /* an open job's text split (job.c) */
+    VX_TASK_SPLIT = 4,   /* an open job's text split (job.c) */
+    VX_TASK_PROGRESS = 5 /* a sentence has new audio (job.c); not a task a worker runs */
 };
 
 #define VX_MAX_LOADS 9 /* the default voice + up to 8 preloads */

@@ -183,17 +183,39 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   body="{\"input\":\"$PT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"sample_rate\":22050,\"noise_scale\":0,\"noise_w\":0}"
   curl -s -o "$TMP/ps.pcm" "$PU/v1/audio/speech" -d "$body"
   curl -s --http2-prior-knowledge -o "$TMP/ps2.pcm" "$PU/v1/audio/speech" -d "$body"
-  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$PT" --output-raw > "$TMP/pc.pcm" 2>/dev/null
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "$PT" --output-raw > "$TMP/pc.pcm" 2>/dev/null
   check "piper: sentence-parallel server output is non-empty" test -s "$TMP/ps.pcm"
   check "piper: server output == vox CLI output, byte for byte (noise off)" cmp -s "$TMP/ps.pcm" "$TMP/pc.pcm"
   check "piper: h2c output == HTTP/1.1 output" cmp -s "$TMP/ps.pcm" "$TMP/ps2.pcm"
+  # loudness: voxd's default is steady (above: == vox --loudness steady); "peak" is Piper's
+  # per-sentence level, == the CLI's default
+  curl -s -o "$TMP/pk.pcm" "$PU/v1/audio/speech" -d "${body%\}},\"loudness\":\"peak\"}"
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$PT" --output-raw > "$TMP/pkc.pcm" 2>/dev/null
+  check "piper: loudness peak == vox CLI default (Piper's level), byte for byte" cmp -s "$TMP/pk.pcm" "$TMP/pkc.pcm"
+  check "piper: peak and steady differ" bash -c "! cmp -s '$TMP/pk.pcm' '$TMP/ps.pcm'"
+  check_eq "loudness 'loud' -> 400" "$(curl -s -o /dev/null -w '%{http_code}' "$PU/v1/audio/speech" -d '{"input":"Hi.","loudness":"loud"}')" 400
+  # streaming inside a sentence: one long sentence, steady, goes out in pieces while it is
+  # still being made (vox_early_audio_parts_total counts them); peak sends it whole
+  LT='One long sentence, with many commas, clauses and pauses, that goes on and on, through several ideas, about streaming audio, latency and memory, until it ends.'
+  lb="{\"input\":\"$LT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"sample_rate\":22050,\"noise_scale\":0,\"noise_w\":0"
+  early() { curl -s "$PU/metrics" | sed -n 's/^vox_early_audio_parts_total \([0-9]*\)$/\1/p'; }
+  e0=$(early)
+  curl -s -o "$TMP/lp.pcm" "$PU/v1/audio/speech" -d "$lb,\"loudness\":\"peak\"}"
+  e1=$(early)
+  curl -s -o "$TMP/ls.pcm" "$PU/v1/audio/speech" -d "$lb}"
+  e2=$(early)
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "$LT" --output-raw > "$TMP/lsc.pcm" 2>/dev/null
+  echo "# early audio parts: peak $((e1 - e0)), steady $((e2 - e1))"
+  check_eq "piper, one long sentence, peak: sent whole (no early parts)" "$((e1 - e0))" 0
+  check "piper, one long sentence, steady: sent in pieces while being made ($((e2 - e1)) early parts)" test "$((e2 - e1))" -ge 2
+  check "piper, one long sentence, steady: == vox --loudness steady, byte for byte" cmp -s "$TMP/ls.pcm" "$TMP/lsc.pcm"
   # text normalization: "text_norm": false is the CLI's --text-norm off, byte for byte
   NT='It costs $500 on 2026-12-02.'
   nb="{\"input\":\"$NT\",\"voice\":\"en_US-rand-medium\",\"response_format\":\"pcm\",\"sample_rate\":22050,\"noise_scale\":0,\"noise_w\":0"
   curl -s -o "$TMP/n1.pcm" "$PU/v1/audio/speech" -d "$nb}"
   curl -s -o "$TMP/n0.pcm" "$PU/v1/audio/speech" -d "$nb,\"text_norm\":false}"
-  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$NT" --output-raw > "$TMP/nc1.pcm" 2>/dev/null
-  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "$NT" --text-norm off --output-raw > "$TMP/nc0.pcm" 2>/dev/null
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "$NT" --output-raw > "$TMP/nc1.pcm" 2>/dev/null
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "$NT" --text-norm off --output-raw > "$TMP/nc0.pcm" 2>/dev/null
   check "text_norm on: server == CLI" cmp -s "$TMP/n1.pcm" "$TMP/nc1.pcm"
   check "text_norm false: server == CLI --text-norm off" cmp -s "$TMP/n0.pcm" "$TMP/nc0.pcm"
   check "text_norm changes the audio" bash -c "! cmp -s '$TMP/n1.pcm' '$TMP/n0.pcm'"
@@ -211,12 +233,12 @@ if [ -f "$MODELS/en_US-rand-medium.onnx" ]; then
   LU=http://127.0.0.1:$PORT
   lb='{"input":"Peking.","voice":"en_US-rand-medium","response_format":"pcm","sample_rate":22050,"noise_scale":0,"noise_w":0}'
   curl -s -o "$TMP/l1.pcm" "$LU/v1/audio/speech" -d "$lb"
-  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "bay jing." --output-raw > "$TMP/lc1.pcm" 2>/dev/null
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "bay jing." --output-raw > "$TMP/lc1.pcm" 2>/dev/null
   check "voxd --lexicon: the entry is said" cmp -s "$TMP/l1.pcm" "$TMP/lc1.pcm"
   printf 'peking\tbeijing\n' > "$TMP/lex.w"; mv "$TMP/lex.w" "$TMP/lex.lex"
   sleep 1.2
   curl -s -o "$TMP/l2.pcm" "$LU/v1/audio/speech" -d "$lb"
-  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --text "beijing." --output-raw > "$TMP/lc2.pcm" 2>/dev/null
+  "$BUILD/vox" -m en_US-rand-medium --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --text "beijing." --output-raw > "$TMP/lc2.pcm" 2>/dev/null
   check "voxd --lexicon: reloaded after a change" cmp -s "$TMP/l2.pcm" "$TMP/lc2.pcm"
   curl -s -o "$TMP/l3.pcm" "$LU/v1/audio/speech" -d '{"input":"Peking.","voice":"espeak:en-us","response_format":"pcm","sample_rate":22050}'
   check "voxd --lexicon: other voices unaffected (audio)" test -s "$TMP/l3.pcm"

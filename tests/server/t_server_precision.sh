@@ -23,9 +23,9 @@ for v in en_US-rand-medium:bf16 en_US-rand3spk-x_low:int8; do
   body="{\"input\":\"$PT\",\"voice\":\"$name\",\"response_format\":\"pcm\",\"sample_rate\":$rate,\"noise_scale\":0,\"noise_w\":0}"
   code=$(curl -s -o "$TMP/$name.pcm" -w '%{http_code}' "$PU/v1/audio/speech" -d "$body")
   check_eq "$name: 200" "$code" 200
-  "$BUILD/vox" -m "$name" --data-dir "$MODELS" --noise_scale 0 --noise_w 0 --precision "$p" \
+  "$BUILD/vox" -m "$name" --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 --precision "$p" \
     --text "$PT" --output-raw > "$TMP/$name.cli.pcm" 2>/dev/null
-  "$BUILD/vox" -m "$name" --data-dir "$MODELS" --noise_scale 0 --noise_w 0 \
+  "$BUILD/vox" -m "$name" --data-dir "$MODELS" --loudness steady --noise_scale 0 --noise_w 0 \
     --text "$PT" --output-raw > "$TMP/$name.fp32.pcm" 2>/dev/null
   check "$name: server ($p) == vox --precision $p, byte for byte" cmp -s "$TMP/$name.pcm" "$TMP/$name.cli.pcm"
   check "$name: $p differs from fp32 (the precision took effect)" bash -c "! cmp -s '$TMP/$name.pcm' '$TMP/$name.fp32.pcm'"
