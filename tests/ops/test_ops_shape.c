@@ -622,6 +622,15 @@ static void test_random(void) {
     stats(a, &m, &s);
     CHECK_NEAR(m, 0, 0.05);
     CHECK_NEAR(s, 1, 0.05);
+    /* drawn in Box-Muller pairs (cosine, sine): neighbours must stay uncorrelated, and the
+     * tails normal (P(|z| > 2) = 4.55%) */
+    double cxy = 0;
+    int64_t tail = 0;
+    const float *av = a->data;
+    for (int64_t i = 0; i + 1 < a->numel; i++) cxy += ((double)av[i] - m) * ((double)av[i + 1] - m);
+    for (int64_t i = 0; i < a->numel; i++) tail += fabsf(av[i]) > 2;
+    CHECK_NEAR(cxy / (double)(a->numel - 1) / (s * s), 0, 0.03);
+    CHECK_NEAR((double)tail / (double)a->numel, 0.0455, 0.006);
     vx_attr ms[] = {a_float("mean", 2), a_float("scale", 3)};
     vx_tensor *d = run1("RandomNormalLike", ms, 2, &x, 1);
     if (d) {
