@@ -20,6 +20,9 @@ int64_t vx_nn_prod(const int64_t *d, int n);
 /* Normalizes a possibly negative axis against rank; -1 if out of range. */
 int vx_nn_axis(int64_t axis, int rank);
 
+/* MatMuls run as row gathers since the process started (ops_nn.c; for tests). */
+long vx_nn_matmul_gathers(void);
+
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_logsoftmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

@@ -6,6 +6,8 @@
 #include "kernels/conv_par.h"
 #include "kernels/kernels.h"
 #include "vox.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -564,6 +566,71 @@ static void matmul_i64(int64_t m, int64_t n, int64_t k, const int64_t *a, const 
         }
 }
 
+/*
+ * A float MatMul whose A is a selection matrix (every entry 0 or 1, at most one 1 per row)
+ * and whose B is finite is a gather of B's rows: row i of C is B's row j where A[i][j] = 1,
+ * or zeros. VITS's length regulator is such a MatMul (frames x phonemes path matrix times
+ * the phoneme statistics, O(frames x phonemes x channels)); as a gather it is O(frames x
+ * channels). The result is bit for bit what a GEMM gives: each sum is +0 plus one product
+ * 1 * b and products 0 * b = +-0, and adding +-0 to a finite value or to +0 changes nothing,
+ * in any order, so the sum is exactly 0.0f + b (b = -0 gives +0, as below). Non-finite B
+ * (0 * inf = NaN) keeps the GEMM. Checked at run time, so it needs no graph pattern and
+ * costs one pass over A that stops at the first entry other than 0 or 1 (an ordinary
+ * MatMul's A: at once). VOX_MATMUL_GATHER=0 turns it off (for comparisons).
+ */
+static int matmul_gather_on = 1;
+static atomic_long matmul_gathers;
+long vx_nn_matmul_gathers(void) { return atomic_load(&matmul_gathers); }
+static pthread_once_t matmul_gather_once = PTHREAD_ONCE_INIT;
+static void matmul_gather_read_env(void) {
+    const char *v = getenv("VOX_MATMUL_GATHER");
+    matmul_gather_on = !(v && (!strcmp(v, "0") || !strcmp(v, "off")));
+}
+
+/* A [m x k] is a selection matrix. */
+static int is_selection(const float *a, int64_t m, int64_t k) {
+    for (int64_t i = 0; i < m; i++) {
+        int ones = 0;
+        for (int64_t p = 0; p < k; p++) {
+            float v = a[i * k + p];
+            if (v == 1.0f) {
+                if (++ones > 1) return 0;
+            } else if (v != 0.0f) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int all_finite(const float *b, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!(b[i] - b[i] == 0.0f)) return 0; /* inf - inf and NaN - NaN are NaN */
+    return 1;
+}
+
+/* C [m x n] = A [m x k] (a selection matrix) x B [k x n], as row copies. */
+static void gather_rows(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k) {
+    for (int64_t i = 0; i < m; i++) {
+        float *ci = c + i * n;
+        const float *bj = NULL;
+        for (int64_t p = 0; p < k && !bj; p++)
+            if (a[i * k + p] == 1.0f) bj = b + p * n;
+        for (int64_t q = 0; q < n; q++) ci[q] = bj ? 0.0f + bj[q] : 0.0f;
+    }
+}
+
+/* C = A x B on float matrices: the gather when A selects rows, else GEMM. */
+static void matmul_f32(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, const float *a,
+                       const float *b, float *c) {
+    pthread_once(&matmul_gather_once, matmul_gather_read_env);
+    if (matmul_gather_on && m * k >= 4096 && is_selection(a, m, k) && all_finite(b, k * n)) {
+        gather_rows(a, b, c, m, n, k);
+        atomic_fetch_add(&matmul_gathers, 1);
+    } else
+        kern->sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+}
+
 static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                      vx_tensor *out, int n_out) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
@@ -613,7 +680,7 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     const vx_kernels *kern = vx_kernels_get();
     if (a->dtype == VX_FLOAT && bb == 0) {
         /* B is one matrix: all of A's batches are one tall GEMM. */
-        kern->sgemm(0, 0, nbatch * m, n, k, 1.0f, a->data, k, b->data, n, 0.0f, out[0].data, n);
+        matmul_f32(kern, nbatch * m, n, k, a->data, b->data, out[0].data);
         return 0;
     }
     int64_t idx[VX_MAX_DIMS] = {0};
@@ -624,9 +691,8 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
             ob += idx[i] * sb[i];
         }
         if (a->dtype == VX_FLOAT)
-            kern->sgemm(0, 0, m, n, k, 1.0f, (const float *)a->data + oa * m * k, k,
-                        (const float *)b->data + ob * k * n, n, 0.0f,
-                        (float *)out[0].data + t * m * n, n);
+            matmul_f32(kern, m, n, k, (const float *)a->data + oa * m * k,
+                       (const float *)b->data + ob * k * n, (float *)out[0].data + t * m * n);
         else
             matmul_i64(m, n, k, (const int64_t *)a->data + oa * m * k,
                        (const int64_t *)b->data + ob * k * n, (int64_t *)out[0].data + t * m * n);

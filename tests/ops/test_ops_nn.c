@@ -2,6 +2,7 @@
  * attribute, ONNX backend-test values, N-D comparisons with naive loops written here, and
  * error cases that must fail with a clear message instead of crashing. */
 #include "test.h"
+#include "ops/nn_internal.h"
 #include "ops/op.h"
 #include "vox.h"
 #include <stdint.h>
@@ -766,6 +767,71 @@ static void test_convtr_errors(void) {
 
 /* ------------------------------------------------------------- MatMul, Gemm */
 
+/* The exact sum a GEMM makes of one output: +0, then every product in order. */
+static float sum_f32(const float *a, const float *b, int64_t k, int64_t n, int64_t i, int64_t j) {
+    float s = 0.0f;
+    for (int64_t p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+    return s;
+}
+
+/* A selection matrix (0/1, at most one 1 per row) times B runs as a row gather (ops_nn.c):
+ * bit for bit the GEMM's result, and not taken when A or B does not allow it. */
+static void test_matmul_gather(void) {
+    enum { M = 300, K = 40, N = 24 };
+    static float av[M * K], bv[K * N];
+    uint32_t r = 12345;
+    for (int i = 0; i < M; i++) /* every 7th row selects nothing (masked frames) */
+        if (i % 7) av[i * K + (i * 13 + 5) % K] = 1.0f;
+    for (int i = 0; i < K * N; i++) {
+        r = r * 1664525u + 1013904223u;
+        bv[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 8.0f;
+    }
+    bv[5 * N + 3] = -0.0f; /* selected by some rows: the gather must give +0 like a sum */
+    int64_t ad[3] = {1, M, K}, bd[3] = {1, K, N};
+    vx_tensor a = mkf(3, ad, av), bb = mkf(3, bd, bv);
+    vx_tensor *in[2] = {&a, &bb};
+    vx_tensor o[1];
+    nodebuf b;
+    nb_init(&b, "MatMul");
+    long g0 = vx_nn_matmul_gathers();
+    CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+    CHECK_EQ_INT((int)(vx_nn_matmul_gathers() - g0), 1);
+    int same = 1;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float want = sum_f32(av, bv, K, N, i, j), got = ((float *)o[0].data)[i * N + j];
+            if (memcmp(&want, &got, 4)) same = 0;
+        }
+    CHECK(same);
+    rel(o, 1);
+    float *A = a.data, *B = bb.data; /* mkf copied av, bv */
+    /* an entry other than 0 or 1: a GEMM, not a gather */
+    A[2 * K + 1] = 0.5f;
+    g0 = vx_nn_matmul_gathers();
+    CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+    CHECK_EQ_INT((int)(vx_nn_matmul_gathers() - g0), 0);
+    CHECK_NEAR(((float *)o[0].data)[2 * N], 0.5f * B[1 * N] + B[((2 * 13 + 5) % K) * N], 1e-5);
+    rel(o, 1);
+    A[2 * K + 1] = 0.0f;
+    /* two ones in a row: a GEMM (row 3 selects column (3 * 13 + 5) % 40 = 4) */
+    A[3 * K + 39] = 1.0f;
+    g0 = vx_nn_matmul_gathers();
+    CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+    CHECK_EQ_INT((int)(vx_nn_matmul_gathers() - g0), 0);
+    CHECK_NEAR(((float *)o[0].data)[3 * N + 2], B[4 * N + 2] + B[39 * N + 2], 1e-5);
+    rel(o, 1);
+    A[3 * K + 39] = 0.0f;
+    /* B with an infinity: 0 * inf = NaN in every row that does not select it, as a GEMM */
+    B[9 * N + 0] = INFINITY;
+    g0 = vx_nn_matmul_gathers();
+    CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+    CHECK_EQ_INT((int)(vx_nn_matmul_gathers() - g0), 0);
+    CHECK(isnan(((float *)o[0].data)[1 * N + 0]));
+    rel(o, 1);
+    vx_tensor_release(&a);
+    vx_tensor_release(&bb);
+}
+
 static void naive_mm(const float *a, const float *b, int64_t m, int64_t k, int64_t n, double *c) {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
@@ -1456,6 +1522,7 @@ int main(void) {
     test_convtr_random();
     test_convtr_errors();
     test_matmul();
+    test_matmul_gather();
     test_gemm();
     test_softmax();
     test_reduce();
