@@ -10,6 +10,7 @@ void vx_synth_params_init(vx_synth_params *p) {
     p->noise_scale = p->noise_w = p->length_scale = p->sentence_silence = -1.0f;
     p->text_norm = 1;
     p->loudness = -1;
+    p->chunk_frames = -1;
 }
 
 void vx_ctl_init(vx_ctl *c) {

@@ -65,6 +65,8 @@ typedef struct vx_synth_params {
     int loudness;         /* VOX_NORMALIZE_*, or -1: the server's (voxd --loudness, default STEADY,
                      which streams from inside a sentence; PEAK is Piper's per-sentence
                      level, so a sentence comes whole) */
+    int chunk_frames;     /* -1: libvox's default first window (streams inside a sentence);
+                         0: the sentence in one run (job_run.c decides per sentence) */
 } vx_synth_params;
 
 void vx_synth_params_init(vx_synth_params *p);

@@ -63,6 +63,7 @@ static int vox_synth_sentence(void *voice, const char *text, size_t len, const v
     o.input_format = p->input_format;
     o.lexicon = p->lexicon;
     if (p->loudness >= 0) o.normalize = p->loudness; /* STEADY: chunks within the sentence */
+    if (p->chunk_frames >= 0) o.chunk_frames = p->chunk_frames;
     vox_synth *s = NULL;
     int rc = vox_synth_start(voice, text, len, &o, &s);
     if (rc != VOX_OK) {

@@ -45,9 +45,16 @@ static void run_sentence(vx_server *s, vx_job *j, vx_sent *st, int threads) {
         if (!b)
             st->rc = VOX_ERR_NOMEM;
         else {
+            /* A sentence streams from inside (windows) only when a listener waits for it:
+             * streamed and due now (a job's first sentence; a later one only when
+             * synthesis has fallen behind playback). Windows recompute their halo, 1.3x
+             * the compute at 256-frame windows and more for short sentences, so the
+             * sentences made ahead of playback run whole; the audio is the same bits. */
+            vx_synth_params sp = j->synth;
+            if (!j->stream || st->task.deadline > t0) sp.chunk_frames = 0;
             vx_sink out = {sent_write, st};
-            st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &j->synth, threads,
-                                      &st->ctl, &out, st->err, sizeof(st->err));
+            st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &sp, threads, &st->ctl,
+                                      &out, st->err, sizeof(st->err));
         }
     }
     st->secs = vx_now() - t0;
