@@ -50,7 +50,9 @@ typedef struct vx_voice_meta {
     char name[VX_VOICE_NAME_MAX];
     char kind[16], language[32], quality[16];
     int sample_rate, num_speakers;
-    int threads; /* inference threads one synthesis can use when run alone; 1 = no gain */
+    int threads;       /* inference threads one synthesis can use when run alone; 1 = no gain */
+    int windows_exact; /* a sentence run in windows is the same bits as run whole (FP32,
+                          bf16; int8 quantizes activations per window, so not int8) */
 } vx_voice_meta;
 
 /* How to speak: what a request may set beyond voice and text. */

@@ -25,6 +25,7 @@ static int vox_load(vx_backend *e, const char *name, void **voice, vx_voice_meta
     vox_voice_get_info(v, &info);
     /* espeak voices synthesize on the calling thread whatever the option says */
     m->threads = info.kind && !strcmp(info.kind, "piper") ? o.threads : 1;
+    m->windows_exact = o.precision != VOX_PRECISION_INT8;
     snprintf(m->name, sizeof(m->name), "%s", info.name ? info.name : name);
     snprintf(m->kind, sizeof(m->kind), "%s", info.kind ? info.kind : "");
     snprintf(m->language, sizeof(m->language), "%s", info.language ? info.language : "");

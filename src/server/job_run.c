@@ -49,9 +49,12 @@ static void run_sentence(vx_server *s, vx_job *j, vx_sent *st, int threads) {
              * streamed and due now (a job's first sentence; a later one only when
              * synthesis has fallen behind playback). Windows recompute their halo, 1.3x
              * the compute at 256-frame windows and more for short sentences, so the
-             * sentences made ahead of playback run whole; the audio is the same bits. */
+             * sentences made ahead of playback run whole; the audio is the same bits.
+             * An int8 voice quantizes per window: it always runs in windows, so its
+             * audio does not depend on timing (and equals the CLI's). */
             vx_synth_params sp = j->synth;
-            if (!j->stream || st->task.deadline > t0) sp.chunk_frames = 0;
+            if (j->voice->meta.windows_exact && (!j->stream || st->task.deadline > t0))
+                sp.chunk_frames = 0;
             vx_sink out = {sent_write, st};
             st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &sp, threads, &st->ctl,
                                       &out, st->err, sizeof(st->err));
