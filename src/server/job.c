@@ -452,10 +452,6 @@ void vx_job_emit(vx_server *s, vx_job *j) {
             vx_job_fail_rc(j, st->rc, st->err);
             return;
         }
-        if (j->open && !j->started) { /* an open job: on_start comes with its first audio */
-            start(j, -1);
-            if (!j->user || out_flush_hold(j)) return;
-        }
         if (count_audio(s, j, st->audio->len)) return;
         j->next_emit++;
         if (j->stream) {
