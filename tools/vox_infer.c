@@ -548,7 +548,11 @@ int vox_infer_main(int argc, char **argv) {
         }
         printf("}\n");
         fflush(stdout);
-        if (prof) vx_profile_print(g, prof, stderr, 15);
+        if (prof) {
+            /* VOX_PROFILE_TOP=N lists N nodes (all: a large N) instead of the top 15. */
+            const char *top = getenv("VOX_PROFILE_TOP");
+            vx_profile_print(g, prof, stderr, top && atoi(top) > 0 ? atoi(top) : 15);
+        }
     }
     for (int i = 0; outs && i < n_out; i++) vx_tensor_release(&outs[i]);
     free(outs);

@@ -2,6 +2,8 @@
  * folding and before weights are packed (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
 #include "kernels/kernels.h"
+#include "vox.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +146,113 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
         n++;
     }
     return n;
+}
+
+/* ------------------------------------------------------------ data-movement chains */
+
+static int is_move(const vx_step *st) {
+    if (!st->node || st->n_out != 1 || st->out[0] < 0 || st->n_in < 1 || st->in[0] < 0 ||
+        st->has_prep)
+        return 0;
+    const char *op = st->node->op_type;
+    return !strcmp(op, "Pad") || !strcmp(op, "Reshape") || !strcmp(op, "Slice");
+}
+
+/* The step after k that reads k's output as its input 0, and nothing else does; -1 if
+ * none (the output is shared, a graph output, or read as a parameter). */
+static int sole_mover(const vx_graph *g, int k, const int *uses) {
+    int s = g->steps[k].out[0];
+    if (g->is_output[s] || uses[s] != 1) return -1;
+    for (int q = k + 1; q < g->n_steps; q++) {
+        const vx_step *c = &g->steps[q];
+        if (!c->node) continue;
+        for (int j = 0; j < c->n_in; j++)
+            if (c->in[j] == s) return j == 0 && is_move(c) ? q : -1;
+    }
+    return -1;
+}
+
+/* Chain starting at step k: its steps into ks (at most VX_CHAIN_MAX); returns how many. */
+static int chain_at(const vx_graph *g, int k, const int *uses, int *ks) {
+    int n = 0;
+    for (int q = k; q >= 0 && n < VX_CHAIN_MAX; q = sole_mover(g, q, uses)) ks[n++] = q;
+    return n;
+}
+
+/* Worth fusing: two or more nodes with a Pad among them (each node writes a full
+ * tensor, a Pad twice: its constant, then the copy; Pad-less chains are left alone). */
+static int chain_worth(const vx_graph *g, const int *ks, int n) {
+    int pads = 0;
+    for (int i = 0; i < n; i++) pads += !strcmp(g->steps[ks[i]].node->op_type, "Pad");
+    return n >= 2 && pads > 0;
+}
+
+int vx_graph_fuse_moves(vx_graph *g, int *uses) {
+    count_uses(g, uses);
+    int ks[VX_CHAIN_MAX], n_chains = 0, n_ints = 0;
+    unsigned char *taken = calloc((size_t)g->n_steps + 1, 1);
+    if (!taken) return VOX_ERR_NOMEM;
+    for (int pass = 0; pass < 2; pass++) {
+        int c = 0, ints = 0;
+        memset(taken, 0, (size_t)g->n_steps + 1);
+        for (int k = 0; k < g->n_steps; k++) {
+            if (taken[k] || !is_move(&g->steps[k])) continue;
+            int n = chain_at(g, k, uses, ks);
+            for (int i = 0; i < n; i++) taken[ks[i]] = 1;
+            if (!chain_worth(g, ks, n)) continue;
+            int nin = 1;
+            for (int i = 0; i < n; i++) nin += g->steps[ks[i]].n_in - 1;
+            if (pass == 1) {
+                vx_move_chain *ch = &g->chains[c];
+                int *in = g->chain_ints + ints;
+                vx_step *last = &g->steps[ks[n - 1]];
+                in[0] = g->steps[ks[0]].in[0];
+                int a = 1;
+                ch->n = n;
+                ch->label[0] = 0;
+                for (int i = 0; i < n; i++) {
+                    vx_step *st = &g->steps[ks[i]];
+                    ch->node[i] = st->node;
+                    ch->def[i] = st->def;
+                    ch->arg[i] = a;
+                    ch->n_args[i] = st->n_in - 1;
+                    for (int j = 1; j < st->n_in; j++) in[a++] = st->in[j];
+                    size_t used = strlen(ch->label);
+                    snprintf(ch->label + used, sizeof ch->label - used, "%s%s", i ? "+" : "",
+                             st->node->op_type);
+                    if (i < n - 1) {
+                        g->elided[st->out[0]] = 1;
+                        st->node = NULL;
+                    }
+                }
+                last->def = &vx_move_chain_def;
+                last->in = in;
+                last->n_in = nin;
+                last->has_prep = 1;
+                last->prep.chain = ch;
+            }
+            c++;
+            ints += nin;
+        }
+        if (pass == 0) {
+            if (!c) break;
+            n_chains = c;
+            n_ints = ints;
+            g->chains = calloc((size_t)c, sizeof *g->chains);
+            g->chain_ints = malloc((size_t)ints * sizeof(int));
+            if (!g->chains || !g->chain_ints) {
+                free(g->chains);
+                free(g->chain_ints);
+                g->chains = NULL;
+                g->chain_ints = NULL;
+                free(taken);
+                return VOX_ERR_NOMEM;
+            }
+        }
+    }
+    free(taken);
+    (void)n_ints;
+    int fused = 0;
+    for (int i = 0; i < n_chains; i++) fused += g->chains[i].n - 1;
+    return fused;
 }

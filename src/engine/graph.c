@@ -468,6 +468,14 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
+    if (!vx_env_off("VOX_FUSE") && !vx_env_off("VOX_FUSE_MOVES")) {
+        int nm = vx_graph_fuse_moves(g, uses);
+        if (nm < 0) {
+            free(uses);
+            return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        }
+        g->n_fused += nm;
+    }
     free(uses);
     int ns = 0;
     for (int k = 0; k < g->n_steps; k++)
@@ -476,7 +484,9 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     for (int k = 0; k < ns; k++) {
         vx_step *st = &g->steps[k];
         st->label = st->node->op_type;
-        if (st->prep.leaky_in && st->prep.res)
+        if (st->prep.chain)
+            st->label = st->prep.chain->label;
+        else if (st->prep.leaky_in && st->prep.res)
             st->label = "Conv+LeakyRelu+Add";
         else if (st->prep.leaky_in)
             st->label = "Conv+LeakyRelu";
@@ -659,6 +669,8 @@ void vx_graph_free(vx_graph *g) {
     if (g->pack_arena) munmap(g->pack_arena, g->pack_arena_bytes);
     free(g->steps);
     free(g->step_ints);
+    free(g->chains);
+    free(g->chain_ints);
     free(g->elided);
     if (g->model_free) g->model_free(g->model);
     free(g);

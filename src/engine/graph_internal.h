@@ -61,6 +61,9 @@ struct vx_graph {
     size_t pack_arena_bytes;
 
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
+
+    vx_move_chain *chains; /* fused data-movement chains (fuse.c), read by their steps */
+    int *chain_ints;       /* the chain steps' input slots */
 };
 
 /* Per-run state (exec.c): one value table and kernel scratch, in one allocation. The
@@ -109,6 +112,9 @@ int vx_env_off(const char *name);
 /* LeakyRelu -> Conv -> Add fusion (fuse.c); uses has n_values + 1 ints of scratch.
  * Returns the number of nodes fused away; their steps get node = NULL. */
 int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses);
+/* Pad / Reshape / Slice chains fused into one step each (fuse.c; ops/shape_chain.c).
+ * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
+int vx_graph_fuse_moves(vx_graph *g, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of

@@ -20,6 +20,19 @@ void vx_rng_normal2(vx_rng *r, double *a, double *b); /* two independent N(0, 1)
 /* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
  * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
  * same result when it is absent. */
+/* A fused chain of data-movement nodes (engine/fuse.c finds it, ops/shape_chain.c runs
+ * it): Pad (constant) / Reshape / Slice applied in turn to the step's input 0, without
+ * materializing the intermediates. node[i]'s inputs after its first are the step's
+ * inputs arg[i] .. arg[i] + n_args[i] - 1. */
+#define VX_CHAIN_MAX 8
+typedef struct vx_move_chain {
+    int n;
+    const struct vx_node *node[VX_CHAIN_MAX];
+    const struct vx_op_def *def[VX_CHAIN_MAX];
+    int arg[VX_CHAIN_MAX], n_args[VX_CHAIN_MAX];
+    char label[64]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
+} vx_move_chain;
+
 typedef struct vx_op_prep {
     const vx_kernels *kernels; /* table the packing was made for */
     const void *wpacked;       /* constant weights pre-packed for that table, or NULL */
@@ -34,6 +47,7 @@ typedef struct vx_op_prep {
     int res;                        /* index of the Add's other input (added to the output), or 0 */
     int res_first;                  /* the residual was the Add's first input */
     const struct vx_node *add_node; /* the fused Add (for an unfused fallback) */
+    const vx_move_chain *chain;     /* the step is this chain (vx_move_chain_def) */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
@@ -66,6 +80,8 @@ typedef struct vx_op_def {
 } vx_op_def;
 
 const vx_op_def *vx_op_find(const char *op_type);
+/* The fused data-movement chain (ctx->prep->chain says which nodes). */
+extern const vx_op_def vx_move_chain_def;
 
 /* Output storage, zeroed. */
 int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);

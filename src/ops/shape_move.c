@@ -194,6 +194,7 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
             if (st < -d) st = d > 0 ? -d : -1;
             cnt = s > e ? (s - e - 1) / -st + 1 : 0;
         }
+        if (d == 0) cnt = 0; /* a negative step clamps start to d - 1 = -1 and end to -1: nothing to read */
         first[a] = s;
         step[a] = st;
         dims[a] = cnt;

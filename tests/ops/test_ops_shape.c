@@ -289,6 +289,14 @@ static void test_slice(void) {
     CHECK_F(run1("Slice", NULL, 0, in3, 3), 2, D(1, 2), F(5, 6));
     vx_tensor *in4[4] = {m, vi(2, I(0, 0)), vi(2, I(1, 1)), vi(2, I(1, -1))};
     expect_fail("Slice", NULL, 0, in4, 4, VOX_ERR_MODEL); /* repeated axis */
+    /* a negative step over an empty axis reads nothing (it once made one element out of
+     * bounds: start clamped to 0, end to -1) */
+    vx_tensor *e = tf(2, D(3, 0), X24);
+    vx_tensor *in5[5] = {e, vi(1, I(-2)), vi(1, I(-1)), vi(1, I(-1)), vi(1, I(-1))};
+    CHECK_F(run1("Slice", NULL, 0, in5, 5), 2, D(3, 0), NULL);
+    in5[1] = vi(1, I(0));
+    in5[2] = vi(1, I(INT64_MIN));
+    CHECK_F(run1("Slice", NULL, 0, in5, 5), 2, D(3, 0), NULL);
     ctx.opset = 9;                                        /* attribute form */
     vx_attr at[] = {a_ints("starts", I(1), 1), a_ints("ends", I(3), 1), a_ints("axes", I(0), 1)};
     CHECK_F(run1("Slice", at, 3, &m, 1), 2, D(2, 4), X24 + 4);
