@@ -22,6 +22,8 @@ int vx_nn_axis(int64_t axis, int rank);
 
 /* MatMuls run as row gathers since the process started (ops_nn.c; for tests). */
 long vx_nn_matmul_gathers(void);
+/* MatMuls run on the nonzero band of B since the process started (ops_nn.c; tests). */
+long vx_nn_matmul_bands(void);
 
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

@@ -579,12 +579,15 @@ static void matmul_i64(int64_t m, int64_t n, int64_t k, const int64_t *a, const 
  * MatMul's A: at once). VOX_MATMUL_GATHER=0 turns it off (for comparisons).
  */
 static int matmul_gather_on = 1;
+static int matmul_band_on = 1; /* see matmul_band */
 static atomic_long matmul_gathers;
 long vx_nn_matmul_gathers(void) { return atomic_load(&matmul_gathers); }
 static pthread_once_t matmul_gather_once = PTHREAD_ONCE_INIT;
 static void matmul_gather_read_env(void) {
     const char *v = getenv("VOX_MATMUL_GATHER");
     matmul_gather_on = !(v && (!strcmp(v, "0") || !strcmp(v, "off")));
+    v = getenv("VOX_MATMUL_BAND");
+    matmul_band_on = !(v && (!strcmp(v, "0") || !strcmp(v, "off")));
 }
 
 /* A [m x k] is a selection matrix. */
@@ -620,15 +623,64 @@ static void gather_rows(const float *a, const float *b, float *c, int64_t m, int
     }
 }
 
-/* C = A x B on float matrices: the gather when A selects rows, else GEMM. */
+/*
+ * A B that is zero outside a band of rows [r0, r1) and columns [c0, c1) (VITS's
+ * relative-position attention pads its 2w+1 = 9 relative embeddings with zeros to
+ * 2n-1 rows, then multiplies the n x (2n-1) attention weights with them, and the
+ * queries with their transpose): only the band is multiplied, C is +0 outside the
+ * columns. Exact for finite A (0 * inf = NaN keeps the full GEMM): the skipped products
+ * are +-0, and adding +-0 to a running sum changes nothing; the GEMM over the band sums
+ * the same products in the same order, so the result is the full GEMM's unless the
+ * kernel would have split the band's products across two of its K blocks (then the
+ * grouping, not the terms, differs). VOX_MATMUL_BAND=0 turns it off.
+ */
+static atomic_long matmul_bands;
+long vx_nn_matmul_bands(void) { return atomic_load(&matmul_bands); }
+
+/* The rows and columns of B [k x n] holding its nonzero entries (empty: r0 = r1 = 0). */
+static void nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
+                         int64_t *c0, int64_t *c1) {
+    *r0 = k, *r1 = 0, *c0 = n, *c1 = 0;
+    for (int64_t p = 0; p < k; p++) {
+        const float *row = b + p * n;
+        int64_t lo = 0, hi = n;
+        while (lo < n && row[lo] == 0.0f) lo++;
+        if (lo == n) continue;
+        while (row[hi - 1] == 0.0f) hi--;
+        if (p < *r0) *r0 = p;
+        *r1 = p + 1;
+        if (lo < *c0) *c0 = lo;
+        if (hi > *c1) *c1 = hi;
+    }
+    if (*r1 == 0) *r0 = *c0 = *c1 = 0;
+}
+
+/* C = A x B on B's nonzero band, if that saves at least half the work; 1 if done. */
+static int matmul_band(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, const float *a,
+                       const float *b, float *c) {
+    if (!matmul_band_on || m * n * k < ((int64_t)1 << 18)) return 0;
+    int64_t r0, r1, c0, c1;
+    nonzero_band(b, k, n, &r0, &r1, &c0, &c1);
+    if ((r1 - r0) * (c1 - c0) * 2 > k * n || !all_finite(a, m * k)) return 0;
+    memset(c, 0, (size_t)(m * n) * sizeof(float));
+    if (r1 > r0 && c1 > c0)
+        kern->sgemm(0, 0, m, c1 - c0, r1 - r0, 1.0f, a + r0, k, b + r0 * n + c0, n, 0.0f, c + c0,
+                    n);
+    atomic_fetch_add(&matmul_bands, 1);
+    return 1;
+}
+
+/* C = A x B on float matrices: the gather when A selects rows, the band of a B that is
+ * mostly zeros, else GEMM. */
 static void matmul_f32(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, const float *a,
                        const float *b, float *c) {
     pthread_once(&matmul_gather_once, matmul_gather_read_env);
     if (matmul_gather_on && m * k >= 4096 && is_selection(a, m, k) && all_finite(b, k * n)) {
         gather_rows(a, b, c, m, n, k);
         atomic_fetch_add(&matmul_gathers, 1);
-    } else
+    } else if (!matmul_band(kern, m, n, k, a, b, c)) {
         kern->sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+    }
 }
 
 static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,

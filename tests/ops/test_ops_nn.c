@@ -832,6 +832,54 @@ static void test_matmul_gather(void) {
     vx_tensor_release(&bb);
 }
 
+/* MatMul by a B that is zero outside a band of rows or columns (VITS's zero-padded
+ * relative embeddings) multiplies only the band: the same bits as the full GEMM here (the
+ * band's products fall in one K block), +0 outside the band's columns, and the full GEMM
+ * when A is not finite (0 * inf = NaN). */
+static void test_matmul_band(void) {
+    enum { BATCH = 2, M = 200, K = 127, N = 48 };
+    static float av[BATCH * M * K], bv[K * N], want[BATCH * M * N];
+    uint32_t r = 777;
+    for (int i = 0; i < BATCH * M * K; i++) {
+        r = r * 1664525u + 1013904223u;
+        av[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+    }
+    const vx_kernels *kern = vx_kernels_get();
+    for (int mode = 0; mode < 2; mode++) { /* 0: rows 60..68 nonzero; 1: columns 10..18 */
+        memset(bv, 0, sizeof bv);
+        for (int p = 0; p < K; p++)
+            for (int j = 0; j < N; j++) {
+                r = r * 1664525u + 1013904223u;
+                if (mode ? (j >= 10 && j < 19) : (p >= 60 && p < 69))
+                    bv[p * N + j] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+            }
+        kern->sgemm(0, 0, BATCH * M, N, K, 1.0f, av, K, bv, N, 0.0f, want, N);
+        int64_t ad[3] = {BATCH, M, K}, bd[2] = {K, N};
+        vx_tensor a = mkf(3, ad, av), bb = mkf(2, bd, bv);
+        vx_tensor *in[2] = {&a, &bb};
+        vx_tensor o[1];
+        nodebuf b;
+        nb_init(&b, "MatMul");
+        long b0 = vx_nn_matmul_bands();
+        CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+        CHECKF(vx_nn_matmul_bands() - b0 == 1, "mode %d: band used %ld times", mode,
+               vx_nn_matmul_bands() - b0);
+        CHECKF(!memcmp(o[0].data, want, sizeof want), "mode %d: band == full GEMM, bit for bit",
+               mode);
+        rel(o, 1);
+        /* an infinity in A: the full GEMM, NaN where it meets B's zeros */
+        float *A = a.data;
+        A[5 * K + (mode ? 3 : 100)] = INFINITY;
+        b0 = vx_nn_matmul_bands();
+        CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+        CHECK_EQ_INT((int)(vx_nn_matmul_bands() - b0), 0);
+        CHECK(isnan(((float *)o[0].data)[5 * N + (mode ? 0 : 20)]));
+        rel(o, 1);
+        vx_tensor_release(&a);
+        vx_tensor_release(&bb);
+    }
+}
+
 static void naive_mm(const float *a, const float *b, int64_t m, int64_t k, int64_t n, double *c) {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
@@ -1523,6 +1571,7 @@ int main(void) {
     test_convtr_errors();
     test_matmul();
     test_matmul_gather();
+    test_matmul_band();
     test_gemm();
     test_softmax();
     test_reduce();
