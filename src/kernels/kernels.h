@@ -88,6 +88,9 @@ typedef struct vx_kernels {
      * passes through. */
     void (*tanh_f32)(const float *x, float *y, int64_t n);
     void (*sigmoid_f32)(const float *x, float *y, int64_t n);
+    /* Softmax of each of rows contiguous rows of len floats: y = e^(x - max) / sum. A
+     * row with a NaN (or only infinities of one sign) gives NaN. y may equal x. */
+    void (*softmax_f32)(const float *x, float *y, int64_t rows, int64_t len);
     /* conv1d output time micro-tile width (samples): ranges split on multiples of it
      * waste no padding columns. */
     int conv_nr;

@@ -78,6 +78,23 @@ static void sigmoid_scalar(const float *x, float *y, int64_t n) {
     }
 }
 
+/* The Softmax operator's loop (ops/nn_reduce.c) with libm's expf. */
+static void softmax_scalar(const float *x, float *y, int64_t rows, int64_t len) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xs = x + r * len;
+        float *ys = y + r * len, mx = -INFINITY, sum = 0.0f;
+        for (int64_t l = 0; l < len; l++)
+            if (xs[l] > mx) mx = xs[l];
+        for (int64_t l = 0; l < len; l++) {
+            float e = expf(xs[l] - mx);
+            ys[l] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        for (int64_t l = 0; l < len; l++) ys[l] *= inv;
+    }
+}
+
 void vx_kernels_init_scalar(vx_kernels *k) {
     *k = (vx_kernels){
         .name = "scalar",
@@ -92,6 +109,7 @@ void vx_kernels_init_scalar(vx_kernels *k) {
         .convtr1d_range_f32 = convtr1d_range_scalar,
         .tanh_f32 = tanh_scalar,
         .sigmoid_f32 = sigmoid_scalar,
+        .softmax_f32 = softmax_scalar,
         .conv_nr = 64, /* split conv time ranges on 64-sample multiples */
     };
 }

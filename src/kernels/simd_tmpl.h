@@ -24,6 +24,7 @@
  */
 #include "kernels/kernels.h"
 #include "vox.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -686,6 +687,42 @@ static void SFX(sigmoid_block)(const float *restrict x, float *restrict y, int64
     }
 }
 
+/* softmax of rows: lane-wise max and sum (16 partial lanes the compiler keeps in
+ * vectors), e^(x - max) by ew_exp (1.5 ulp; x - max < -87.3 gives about 1e-38 instead
+ * of a smaller number, nothing next to the row's sum >= 1), one scale by 1 / sum. NaN
+ * inputs, and -inf - -inf, propagate as in the scalar loop. */
+#define SM_LANES 16
+static void SFX(softmax_f32)(const float *x, float *y, int64_t rows, int64_t len) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *restrict xs = x + r * len;
+        float *ys = y + r * len;
+        float m[SM_LANES], s[SM_LANES];
+        for (int j = 0; j < SM_LANES; j++) m[j] = -INFINITY, s[j] = 0.0f;
+        int64_t l = 0;
+        for (; l + SM_LANES <= len; l += SM_LANES)
+            for (int j = 0; j < SM_LANES; j++) m[j] = xs[l + j] > m[j] ? xs[l + j] : m[j];
+        for (; l < len; l++) m[0] = xs[l] > m[0] ? xs[l] : m[0];
+        float mx = m[0];
+        for (int j = 1; j < SM_LANES; j++) mx = m[j] > mx ? m[j] : mx;
+        float buf[512];
+        for (int64_t b = 0; b < len; b += 512) {
+            int64_t n = len - b < 512 ? len - b : 512, i = 0;
+            for (int64_t q = 0; q < n; q++) {
+                float v = xs[b + q] - mx, e = SFX(ew_exp)(v);
+                buf[q] = v == v ? e : v;
+            }
+            for (; i + SM_LANES <= n; i += SM_LANES)
+                for (int j = 0; j < SM_LANES; j++) s[j] += buf[i + j];
+            for (; i < n; i++) s[0] += buf[i];
+            memcpy(ys + b, buf, (size_t)n * sizeof *buf);
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < SM_LANES; j++) sum += s[j];
+        float inv = 1.0f / sum;
+        for (int64_t q = 0; q < len; q++) ys[q] *= inv;
+    }
+}
+
 /* Blocks through a local buffer, so that y == x (in place) keeps the vector loop. */
 #define EW_BLOCKED(NAME, BODY)                                                                     \
     static void SFX(NAME)(const float *x, float *y, int64_t n) {                                   \
@@ -714,5 +751,6 @@ EW_BLOCKED(sigmoid_f32, sigmoid_block)
         k->convtr1d_range_f32 = SFX(convtr1d_range);                                               \
         k->tanh_f32 = SFX(tanh_f32);                                                               \
         k->sigmoid_f32 = SFX(sigmoid_f32);                                                         \
+        k->softmax_f32 = SFX(softmax_f32);                                                         \
         k->conv_nr = NR;                                                                           \
     }

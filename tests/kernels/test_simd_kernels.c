@@ -323,6 +323,56 @@ static double test_tanh_sigmoid(const vx_kernels *f) {
     return worst;
 }
 
+/* softmax_f32 against a double-precision softmax: rows of several lengths (1, odd,
+ * longer than the kernel's 512-float block), wide ranges, in place; NaN propagates.
+ * Returns the max error relative to each row's largest value; fails above 4e-6. */
+static double test_softmax(const vx_kernels *f) {
+    CHECK(f->softmax_f32 != NULL);
+    if (!f->softmax_f32) return 0;
+    static const int64_t lens[] = {1, 7, 16, 33, 511, 513, 1601};
+    double worst = 0;
+    uint32_t r = 4242;
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        int64_t len = lens[li], rows = 5, n = rows * len;
+        float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+        for (int64_t i = 0; i < n; i++) {
+            r = r * 1664525u + 1013904223u;
+            double u = (double)(r >> 8) / 16777216.0 - 0.5;
+            int64_t row = i / len;
+            x[i] = (float)(u * (row == 0   ? 2.0
+                                : row == 1 ? 40.0
+                                : row == 2 ? 400.0
+                                           : 8.0)) +
+                   (row == 3 ? 1e4f : 0.0f) - (row == 4 && i % 3 ? 1e4f : 0.0f);
+        }
+        f->softmax_f32(x, y, rows, len);
+        for (int64_t q = 0; q < rows; q++) {
+            const float *xs = x + q * len, *ys = y + q * len;
+            double mx = -INFINITY, sum = 0, err = 0;
+            for (int64_t i = 0; i < len; i++) mx = xs[i] > mx ? xs[i] : mx;
+            for (int64_t i = 0; i < len; i++) sum += exp((double)xs[i] - mx);
+            for (int64_t i = 0; i < len; i++) {
+                double e = fabs(ys[i] - exp((double)xs[i] - mx) / sum) * sum; /* / row max */
+                if (e > err) err = e;
+            }
+            if (err > worst) worst = err;
+            CHECKF(err <= 4e-6, "softmax len %lld row %lld: error %.3g", (long long)len,
+                   (long long)q, err);
+        }
+        float *z = malloc((size_t)n * sizeof *z);
+        memcpy(z, x, (size_t)n * sizeof *z);
+        f->softmax_f32(z, z, rows, len); /* in place: the same bits */
+        CHECK(!memcmp(y, z, (size_t)n * sizeof *z));
+        x[len + len / 2] = NAN; /* row 1 */
+        f->softmax_f32(x, y, rows, len);
+        CHECK(y[len] != y[len] && y[0] == y[0]);
+        free(x);
+        free(y);
+        free(z);
+    }
+    return worst;
+}
+
 /* usage: test_simd_kernels PATH (scalar|avx2|avx512|neon): one ctest per path
  * (CMakeLists.txt), so a path this CPU or build lacks shows as skipped, not passed. */
 int main(int argc, char **argv) {
@@ -332,11 +382,13 @@ int main(int argc, char **argv) {
     /* every entry is filled: the scalar init runs first, overrides only replace */
     CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack && k->convtr1d_f32 &&
           k->conv1d_fused_f32 && k->convtr1d_pack_bytes && k->convtr1d_pack &&
-          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->conv_nr > 0);
+          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 &&
+          k->conv_nr > 0);
     CHECK_STR(k->name, name);
     double eg = test_sgemm(k), ec = test_conv(k, k), et = test_convtr(k, k);
-    double eu = test_tanh_sigmoid(k);
-    printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp\n", k->name,
-           eg, ec, et, eu);
+    double eu = test_tanh_sigmoid(k), es = test_softmax(k);
+    printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp; softmax "
+           "%.3g\n",
+           k->name, eg, ec, et, eu, es);
     TEST_SUMMARY();
 }
