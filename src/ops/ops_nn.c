@@ -683,6 +683,38 @@ static void matmul_f32(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, 
     }
 }
 
+/* A float MatMul over the voice's threads: blocks of rows of C, each its own
+ * matmul_f32. Every element is the same sum as in one call (GEMM blocks only K the same
+ * way for any M; the gather and the band are exact), so the bits do not depend on the
+ * thread count. */
+typedef struct mm_job {
+    const vx_kernels *kern;
+    int64_t m, n, k, rows; /* rows per chunk */
+    const float *a, *b;
+    float *c;
+} mm_job;
+
+static void mm_chunk(void *arg, int64_t b, int64_t e) {
+    const mm_job *j = arg;
+    int64_t r0 = b * j->rows, r1 = e * j->rows < j->m ? e * j->rows : j->m;
+    if (r1 > r0) matmul_f32(j->kern, r1 - r0, j->n, j->k, j->a + r0 * j->k, j->b, j->c + r0 * j->n);
+}
+
+static void matmul_f32_par(const vx_op_ctx *ctx, const vx_kernels *kern, int64_t m, int64_t n,
+                           int64_t k, const float *a, const float *b, float *c) {
+    int t = ctx->threads;
+    if (!ctx->pool || t < 2 || m < 128 || m * n * k < ((int64_t)1 << 21)) {
+        matmul_f32(kern, m, n, k, a, b, c);
+        return;
+    }
+    int64_t rows = (m + 4 * t - 1) / (4 * t); /* about 4 chunks per thread */
+    rows = (rows + 15) / 16 * 16;
+    if (rows < 32) rows = 32;
+    mm_job j = {.kern = kern, .m = m, .n = n, .k = k, .rows = rows, .a = a, .b = b, .c = c};
+    int64_t nch = (m + rows - 1) / rows;
+    vx_tpool_for_chunks(ctx->pool, nch, nch, mm_chunk, &j);
+}
+
 static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                      vx_tensor *out, int n_out) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
@@ -732,7 +764,7 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
     const vx_kernels *kern = vx_kernels_get();
     if (a->dtype == VX_FLOAT && bb == 0) {
         /* B is one matrix: all of A's batches are one tall GEMM. */
-        matmul_f32(kern, nbatch * m, n, k, a->data, b->data, out[0].data);
+        matmul_f32_par(ctx, kern, nbatch * m, n, k, a->data, b->data, out[0].data);
         return 0;
     }
     int64_t idx[VX_MAX_DIMS] = {0};
@@ -743,8 +775,8 @@ static int op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, 
             ob += idx[i] * sb[i];
         }
         if (a->dtype == VX_FLOAT)
-            matmul_f32(kern, m, n, k, (const float *)a->data + oa * m * k,
-                       (const float *)b->data + ob * k * n, (float *)out[0].data + t * m * n);
+            matmul_f32_par(ctx, kern, m, n, k, (const float *)a->data + oa * m * k,
+                           (const float *)b->data + ob * k * n, (float *)out[0].data + t * m * n);
         else
             matmul_i64(m, n, k, (const int64_t *)a->data + oa * m * k,
                        (const int64_t *)b->data + ob * k * n, (int64_t *)out[0].data + t * m * n);

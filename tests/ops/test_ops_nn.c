@@ -70,6 +70,10 @@ static vx_tensor mkf(int ndim, const int64_t *dims, const float *data) {
     return mk(VX_FLOAT, ndim, dims, data);
 }
 
+/* The thread pool and count run() hands the kernels (NULL / 1: single thread). */
+static vx_tpool *run_pool;
+static int run_threads = 1;
+
 /* Runs op with inputs (NULL entries = omitted); returns the code; outputs in out[]. */
 static int run(nodebuf *b, int64_t opset, vx_tensor **in, int n_in, vx_tensor *out, int n_out) {
     b->node.attrs = b->attrs;
@@ -80,7 +84,11 @@ static int run(nodebuf *b, int64_t opset, vx_tensor **in, int n_in, vx_tensor *o
         fprintf(stderr, "op %s not registered\n", b->node.op_type);
         return -999;
     }
-    vx_op_ctx ctx = {.opset = opset, .threads = 1, .err = errbuf, .errlen = sizeof errbuf};
+    vx_op_ctx ctx = {.opset = opset,
+                     .threads = run_threads,
+                     .pool = run_pool,
+                     .err = errbuf,
+                     .errlen = sizeof errbuf};
     errbuf[0] = 0;
     for (int i = 0; i < n_out; i++) memset(&out[i], 0, sizeof out[i]);
     int rc = d->fn(&ctx, &b->node, (vx_tensor *const *)in, n_in, out, n_out);
@@ -880,6 +888,55 @@ static void test_matmul_band(void) {
     }
 }
 
+/* MatMul over a thread pool (blocks of rows) gives the single-thread bits: plain GEMM,
+ * a batch of GEMMs against one B, the band path, and a selection matrix (gather). */
+static void test_matmul_threads(void) {
+    enum { BATCH = 3, M = 300, K = 96, N = 160 };
+    static float av[BATCH * M * K], bv[BATCH * K * N], sel[M * K];
+    uint32_t r = 99;
+    for (int i = 0; i < BATCH * M * K; i++) {
+        r = r * 1664525u + 1013904223u;
+        av[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+    }
+    for (int i = 0; i < BATCH * K * N; i++) {
+        r = r * 1664525u + 1013904223u;
+        bv[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+    }
+    for (int i = 0; i < M; i++) sel[i * K + (i * 7) % K] = 1.0f;
+    vx_tpool *pool = vx_tpool_create(3);
+    CHECK(pool != NULL);
+    for (int c = 0; c < 4 && pool; c++) {
+        /* 0: [B,M,K] x [B,K,N]; 1: [B,M,K] x [K,N]; 2: B zero outside rows 40..49;
+         * 3: selection A [M,K] x [K,N] */
+        float bz[K * N];
+        memcpy(bz, bv, sizeof bz);
+        if (c == 2)
+            for (int p = 0; p < K; p++)
+                if (p < 40 || p >= 50) memset(bz + p * N, 0, N * sizeof(float));
+        int64_t ad[3] = {c == 3 ? 1 : BATCH, M, K}, bd3[3] = {BATCH, K, N}, bd2[2] = {K, N};
+        vx_tensor a = mkf(3, ad, c == 3 ? sel : av);
+        vx_tensor bb = c == 0 ? mkf(3, bd3, bv) : mkf(2, bd2, c == 2 ? bz : bv);
+        vx_tensor *in[2] = {&a, &bb};
+        vx_tensor o1[1], o3[1];
+        nodebuf b;
+        nb_init(&b, "MatMul");
+        CHECK_EQ_INT(run(&b, 13, in, 2, o1, 1), 0);
+        run_pool = pool;
+        run_threads = 3;
+        CHECK_EQ_INT(run(&b, 13, in, 2, o3, 1), 0);
+        run_pool = NULL;
+        run_threads = 1;
+        CHECKF(o1[0].numel == o3[0].numel &&
+                   !memcmp(o1[0].data, o3[0].data, vx_tensor_bytes(&o1[0])),
+               "case %d: 3 threads == 1 thread, bit for bit", c);
+        rel(o1, 1);
+        rel(o3, 1);
+        vx_tensor_release(&a);
+        vx_tensor_release(&bb);
+    }
+    vx_tpool_free(pool);
+}
+
 static void naive_mm(const float *a, const float *b, int64_t m, int64_t k, int64_t n, double *c) {
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
@@ -1572,6 +1629,7 @@ int main(void) {
     test_matmul();
     test_matmul_gather();
     test_matmul_band();
+    test_matmul_threads();
     test_gemm();
     test_softmax();
     test_reduce();
