@@ -840,6 +840,20 @@ static void test_matmul_gather(void) {
     vx_tensor_release(&bb);
 }
 
+/* Uniform in [-scale/2, scale/2) from an LCG state. */
+static float lcg_f(uint32_t *r, float scale) {
+    *r = *r * 1664525u + 1013904223u;
+    return ((float)(*r >> 8) / 16777216.0f - 0.5f) * scale;
+}
+
+/* MatMul A x B into o[0]. */
+static int run_matmul(vx_tensor *a, vx_tensor *b, vx_tensor *o) {
+    nodebuf nb;
+    nb_init(&nb, "MatMul");
+    vx_tensor *in[2] = {a, b};
+    return run(&nb, 13, in, 2, o, 1);
+}
+
 /* MatMul by a B that is zero outside a band of rows or columns (VITS's zero-padded
  * relative embeddings) multiplies only the band: the same bits as the full GEMM here (the
  * band's products fall in one K block), +0 outside the band's columns, and the full GEMM
@@ -848,28 +862,21 @@ static void test_matmul_band(void) {
     enum { BATCH = 2, M = 200, K = 127, N = 48 };
     static float av[BATCH * M * K], bv[K * N], want[BATCH * M * N];
     uint32_t r = 777;
-    for (int i = 0; i < BATCH * M * K; i++) {
-        r = r * 1664525u + 1013904223u;
-        av[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
-    }
+    for (int i = 0; i < BATCH * M * K; i++) av[i] = lcg_f(&r, 4.0f);
     const vx_kernels *kern = vx_kernels_get();
     for (int mode = 0; mode < 2; mode++) { /* 0: rows 60..68 nonzero; 1: columns 10..18 */
         memset(bv, 0, sizeof bv);
         for (int p = 0; p < K; p++)
             for (int j = 0; j < N; j++) {
-                r = r * 1664525u + 1013904223u;
-                if (mode ? (j >= 10 && j < 19) : (p >= 60 && p < 69))
-                    bv[p * N + j] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+                float v = lcg_f(&r, 4.0f);
+                if (mode ? (j >= 10 && j < 19) : (p >= 60 && p < 69)) bv[p * N + j] = v;
             }
         kern->sgemm(0, 0, BATCH * M, N, K, 1.0f, av, K, bv, N, 0.0f, want, N);
         int64_t ad[3] = {BATCH, M, K}, bd[2] = {K, N};
         vx_tensor a = mkf(3, ad, av), bb = mkf(2, bd, bv);
-        vx_tensor *in[2] = {&a, &bb};
         vx_tensor o[1];
-        nodebuf b;
-        nb_init(&b, "MatMul");
         long b0 = vx_nn_matmul_bands();
-        CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+        CHECK_EQ_INT(run_matmul(&a, &bb, o), 0);
         CHECKF(vx_nn_matmul_bands() - b0 == 1, "mode %d: band used %ld times", mode,
                vx_nn_matmul_bands() - b0);
         CHECKF(!memcmp(o[0].data, want, sizeof want), "mode %d: band == full GEMM, bit for bit",
@@ -879,7 +886,7 @@ static void test_matmul_band(void) {
         float *A = a.data;
         A[5 * K + (mode ? 3 : 100)] = INFINITY;
         b0 = vx_nn_matmul_bands();
-        CHECK_EQ_INT(run(&b, 13, in, 2, o, 1), 0);
+        CHECK_EQ_INT(run_matmul(&a, &bb, o), 0);
         CHECK_EQ_INT((int)(vx_nn_matmul_bands() - b0), 0);
         CHECK(isnan(((float *)o[0].data)[5 * N + (mode ? 0 : 20)]));
         rel(o, 1);
@@ -894,14 +901,8 @@ static void test_matmul_threads(void) {
     enum { BATCH = 3, M = 300, K = 96, N = 160 };
     static float av[BATCH * M * K], bv[BATCH * K * N], sel[M * K];
     uint32_t r = 99;
-    for (int i = 0; i < BATCH * M * K; i++) {
-        r = r * 1664525u + 1013904223u;
-        av[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
-    }
-    for (int i = 0; i < BATCH * K * N; i++) {
-        r = r * 1664525u + 1013904223u;
-        bv[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
-    }
+    for (int i = 0; i < BATCH * M * K; i++) av[i] = lcg_f(&r, 4.0f);
+    for (int i = 0; i < BATCH * K * N; i++) bv[i] = lcg_f(&r, 4.0f);
     for (int i = 0; i < M; i++) sel[i * K + (i * 7) % K] = 1.0f;
     vx_tpool *pool = vx_tpool_create(3);
     CHECK(pool != NULL);
@@ -916,14 +917,11 @@ static void test_matmul_threads(void) {
         int64_t ad[3] = {c == 3 ? 1 : BATCH, M, K}, bd3[3] = {BATCH, K, N}, bd2[2] = {K, N};
         vx_tensor a = mkf(3, ad, c == 3 ? sel : av);
         vx_tensor bb = c == 0 ? mkf(3, bd3, bv) : mkf(2, bd2, c == 2 ? bz : bv);
-        vx_tensor *in[2] = {&a, &bb};
         vx_tensor o1[1], o3[1];
-        nodebuf b;
-        nb_init(&b, "MatMul");
-        CHECK_EQ_INT(run(&b, 13, in, 2, o1, 1), 0);
+        CHECK_EQ_INT(run_matmul(&a, &bb, o1), 0);
         run_pool = pool;
         run_threads = 3;
-        CHECK_EQ_INT(run(&b, 13, in, 2, o3, 1), 0);
+        CHECK_EQ_INT(run_matmul(&a, &bb, o3), 0);
         run_pool = NULL;
         run_threads = 1;
         CHECKF(o1[0].numel == o3[0].numel &&
