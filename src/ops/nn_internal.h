@@ -27,6 +27,10 @@ long vx_nn_matmul_bands(void);
 
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_matmul(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+int vx_op_gemm(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
+/* A float input t (named what in the message), or a failure. */
+int vx_nn_need_float(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what);
 int vx_op_logsoftmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_reduce(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_argmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

@@ -5,18 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int need_float(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what) {
-    if (!t) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "missing input %s", what);
-    if (t->dtype != VX_FLOAT)
-        return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "input %s has type %s (only float)", what,
-                          vx_dtype_name(t->dtype));
-    return 0;
-}
-
 /* A per-channel parameter: 1-D of length c (or a single value when allow1). */
 static int need_vec(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, const char *what,
                     int64_t c, int allow1) {
-    int rc = need_float(ctx, node, t, what);
+    int rc = vx_nn_need_float(ctx, node, t, what);
     if (rc) return rc;
     if (t->numel != c && !(allow1 && t->numel == 1))
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "%s has %lld elements, expected %lld", what,
@@ -30,7 +22,7 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
                     vx_tensor *out, int n_out) {
     if (n_in < 2 || n_out < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs X and Scale");
     const vx_tensor *x = in[0], *sc = in[1], *b = n_in > 2 ? in[2] : NULL;
-    int rc = need_float(ctx, node, x, "X");
+    int rc = vx_nn_need_float(ctx, node, x, "X");
     if (rc) return rc;
     int r = x->ndim;
     int64_t axis_attr = vx_attr_int(node, "axis", -1);
@@ -88,7 +80,7 @@ int vx_op_instancenorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
                        vx_tensor *out, int n_out) {
     if (n_in < 3 || n_out < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs X, scale and B");
     const vx_tensor *x = in[0];
-    int rc = need_float(ctx, node, x, "X");
+    int rc = vx_nn_need_float(ctx, node, x, "X");
     if (rc) return rc;
     if (x->ndim < 3) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 3");
     int64_t n = x->dims[0], c = x->dims[1], len = vx_nn_prod(x->dims + 2, x->ndim - 2);
@@ -125,7 +117,7 @@ int vx_op_batchnorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     if (vx_attr_int(node, "training_mode", 0))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "training_mode=1 is not supported");
     const vx_tensor *x = in[0];
-    int rc = need_float(ctx, node, x, "X");
+    int rc = vx_nn_need_float(ctx, node, x, "X");
     if (rc) return rc;
     if (x->ndim < 2) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 2");
     int64_t n = x->dims[0], c = x->dims[1], len = vx_nn_prod(x->dims + 2, x->ndim - 2);
@@ -153,7 +145,7 @@ static int pool_setup(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
                       vx_tensor *out, int n_out, vx_geom *g) {
     if (n_in < 1 || n_out < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs an input");
     const vx_tensor *x = in[0];
-    int rc = need_float(ctx, node, x, "X");
+    int rc = vx_nn_need_float(ctx, node, x, "X");
     if (rc) return rc;
     if (x->ndim < 3) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 3");
     int nsp = x->ndim - 2;
@@ -251,7 +243,7 @@ static int global_pool(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in
                        vx_tensor *out, int n_out, int is_max) {
     if (n_in < 1 || n_out < 1) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs an input");
     const vx_tensor *x = in[0];
-    int rc = need_float(ctx, node, x, "X");
+    int rc = vx_nn_need_float(ctx, node, x, "X");
     if (rc) return rc;
     if (x->ndim < 2) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "X must have rank >= 2");
     int64_t od[VX_MAX_DIMS];
