@@ -189,7 +189,7 @@ static int chain_worth(const vx_graph *g, const int *ks, int n) {
 
 int vx_graph_fuse_moves(vx_graph *g, int *uses) {
     count_uses(g, uses);
-    int ks[VX_CHAIN_MAX], n_chains = 0, n_ints = 0;
+    int ks[VX_CHAIN_MAX], n_chains = 0;
     unsigned char *taken = calloc((size_t)g->n_steps + 1, 1);
     if (!taken) return VOX_ERR_NOMEM;
     for (int pass = 0; pass < 2; pass++) {
@@ -237,7 +237,6 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
         if (pass == 0) {
             if (!c) break;
             n_chains = c;
-            n_ints = ints;
             g->chains = calloc((size_t)c, sizeof *g->chains);
             g->chain_ints = malloc((size_t)ints * sizeof(int));
             if (!g->chains || !g->chain_ints) {
@@ -251,7 +250,6 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
         }
     }
     free(taken);
-    (void)n_ints;
     int fused = 0;
     for (int i = 0; i < n_chains; i++) fused += g->chains[i].n - 1;
     return fused;

@@ -694,7 +694,7 @@ static void SFX(sigmoid_block)(const float *restrict x, float *restrict y, int64
 #define SM_LANES 16
 static void SFX(softmax_f32)(const float *x, float *y, int64_t rows, int64_t len) {
     for (int64_t r = 0; r < rows; r++) {
-        const float *restrict xs = x + r * len;
+        const float *xs = x + r * len; /* not restrict: y may be x */
         float *ys = y + r * len;
         float m[SM_LANES], s[SM_LANES];
         for (int j = 0; j < SM_LANES; j++) m[j] = -INFINITY, s[j] = 0.0f;

@@ -17,9 +17,6 @@ double vx_rng_uniform(vx_rng *r);                     /* [0, 1) */
 double vx_rng_normal(vx_rng *r);                      /* N(0, 1) */
 void vx_rng_normal2(vx_rng *r, double *a, double *b); /* two independent N(0, 1) */
 
-/* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
- * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
- * same result when it is absent. */
 /* A fused chain of data-movement nodes (engine/fuse.c finds it, ops/shape_chain.c runs
  * it): Pad (constant) / Reshape / Slice applied in turn to the step's input 0, without
  * materializing the intermediates. node[i]'s inputs after its first are the step's
@@ -33,6 +30,9 @@ typedef struct vx_move_chain {
     char label[64]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
 } vx_move_chain;
 
+/* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
+ * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
+ * same result when it is absent. */
 typedef struct vx_op_prep {
     const vx_kernels *kernels; /* table the packing was made for */
     const void *wpacked;       /* constant weights pre-packed for that table, or NULL */

@@ -238,8 +238,10 @@ static int run_nodes(vx_op_ctx *ctx, const vx_move_chain *c, vx_tensor *const *i
     for (int i = 0; i < c->n && !rc; i++) {
         vx_tensor *args[1 + 2 * VX_MAX_DIMS];
         int na = 1 + c->n_args[i];
-        if (na > (int)(sizeof args / sizeof *args))
-            return vx_op_fail(ctx, c->node[i], VOX_ERR_MODEL, "too many inputs");
+        if (na > (int)(sizeof args / sizeof *args)) { /* the temporaries are released below */
+            rc = vx_op_fail(ctx, c->node[i], VOX_ERR_MODEL, "too many inputs");
+            break;
+        }
         args[0] = (vx_tensor *)cur;
         for (int j = 1; j < na; j++) args[j] = (vx_tensor *)arg_of(in, n_in, c, i, j - 1);
         vx_tensor *dst = i == c->n - 1 ? out : &tmp[i & 1];

@@ -194,7 +194,9 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
             if (st < -d) st = d > 0 ? -d : -1;
             cnt = s > e ? (s - e - 1) / -st + 1 : 0;
         }
-        if (d == 0) cnt = 0; /* a negative step clamps start to d - 1 = -1 and end to -1: nothing to read */
+        /* an empty axis: a negative step clamps start to 0 and end to -1, which would
+         * count one element; there is nothing to read */
+        if (d == 0) cnt = 0;
         first[a] = s;
         step[a] = st;
         dims[a] = cnt;
