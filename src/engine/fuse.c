@@ -13,7 +13,7 @@ int vx_env_off(const char *name) {
 }
 
 /* Number of steps reading slot s (+1 if it is a graph output). */
-static void count_uses(const vx_graph *g, int *uses) {
+void vx_graph_count_uses(const vx_graph *g, int *uses) {
     memset(uses, 0, (size_t)g->n_values * sizeof(int));
     for (int k = 0; k < g->n_steps; k++) {
         const vx_step *st = &g->steps[k];
@@ -24,7 +24,7 @@ static void count_uses(const vx_graph *g, int *uses) {
     for (int i = 0; i < g->model->n_outputs; i++) uses[g->out_slots[i]]++;
 }
 
-static int producer_of(const vx_graph *g, int s, int before) {
+int vx_graph_producer_before(const vx_graph *g, int s, int before) {
     for (int k = before - 1; k >= 0; k--) {
         const vx_step *st = &g->steps[k];
         if (!st->node) continue;
@@ -86,7 +86,7 @@ static int fuse_shared_leaky(vx_graph *g, int lk, const int *uses) {
  * allow it). Removed steps get node = NULL. */
 int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
     int n = 0;
-    count_uses(g, uses);
+    vx_graph_count_uses(g, uses);
     for (int k = 0; k < g->n_steps; k++)
         if (g->steps[k].node && fuse_shared_leaky(g, k, uses)) n++;
     for (int k = 0; k < g->n_steps; k++) {
@@ -95,7 +95,7 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
         /* LeakyRelu feeding only this conv */
         int xs = c->in[0];
         int lk =
-            !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1 ? producer_of(g, xs, k) : -1;
+            !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1 ? vx_graph_producer_before(g, xs, k) : -1;
         if (lk >= 0) {
             vx_step *l = &g->steps[lk];
             if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 ||
@@ -188,7 +188,7 @@ static int chain_worth(const vx_graph *g, const int *ks, int n) {
 }
 
 int vx_graph_fuse_moves(vx_graph *g, int *uses) {
-    count_uses(g, uses);
+    vx_graph_count_uses(g, uses);
     int ks[VX_CHAIN_MAX], n_chains = 0;
     unsigned char *taken = calloc((size_t)g->n_steps + 1, 1);
     if (!taken) return VOX_ERR_NOMEM;

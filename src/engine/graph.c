@@ -468,6 +468,14 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
+    if (!vx_env_off("VOX_FUSE") && !vx_env_off("VOX_FUSE_PATH")) {
+        int np = vx_graph_fuse_path(g, uses);
+        if (np < 0) {
+            free(uses);
+            return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+        }
+        g->n_fused += np;
+    }
     if (!vx_env_off("VOX_FUSE") && !vx_env_off("VOX_FUSE_MOVES")) {
         int nm = vx_graph_fuse_moves(g, uses);
         if (nm < 0) {
@@ -486,6 +494,10 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         st->label = st->node->op_type;
         if (st->prep.chain)
             st->label = st->prep.chain->label;
+        else if (st->prep.group)
+            st->label = st->prep.group->label;
+        else if (st->def == &vx_shape_bcast_def)
+            st->label = "ShapeOfBroadcast";
         else if (st->prep.leaky_in && st->prep.res)
             st->label = "Conv+LeakyRelu+Add";
         else if (st->prep.leaky_in)
@@ -669,6 +681,12 @@ void vx_graph_free(vx_graph *g) {
     if (g->pack_arena) munmap(g->pack_arena, g->pack_arena_bytes);
     free(g->steps);
     free(g->step_ints);
+    for (vx_group_list *l = g->groups, *nx; l; l = nx) {
+        nx = l->next;
+        free(l->group);
+        free(l->ints);
+        free(l);
+    }
     free(g->chains);
     free(g->chain_ints);
     free(g->elided);

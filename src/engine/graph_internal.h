@@ -62,6 +62,7 @@ struct vx_graph {
 
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 
+    struct vx_group_list *groups; /* fused node groups (fuse_path.c), read by their steps */
     vx_move_chain *chains; /* fused data-movement chains (fuse.c), read by their steps */
     int *chain_ints;       /* the chain steps' input slots */
 };
@@ -112,6 +113,19 @@ int vx_env_off(const char *name);
 /* LeakyRelu -> Conv -> Add fusion (fuse.c); uses has n_values + 1 ints of scratch.
  * Returns the number of nodes fused away; their steps get node = NULL. */
 int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses);
+/* A fused node group and its step's input slots (owned by the graph). */
+typedef struct vx_group_list {
+    vx_node_group *group;
+    int *ints;
+    struct vx_group_list *next;
+} vx_group_list;
+/* Number of steps reading each slot (+1 if it is a graph output) into uses. */
+void vx_graph_count_uses(const vx_graph *g, int *uses);
+/* The step before `before` that makes slot s, or -1. */
+int vx_graph_producer_before(const vx_graph *g, int s, int before);
+/* VITS's length-regulator path fused into one step (fuse_path.c; ops/length_path.c).
+ * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
+int vx_graph_fuse_path(vx_graph *g, int *uses);
 /* Pad / Reshape / Slice chains fused into one step each (fuse.c; ops/shape_chain.c).
  * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
 int vx_graph_fuse_moves(vx_graph *g, int *uses);

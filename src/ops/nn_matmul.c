@@ -170,10 +170,62 @@ static void matmul_f32_par(const vx_op_ctx *ctx, const vx_kernels *kern, int64_t
     vx_tpool_for_chunks(ctx->pool, nch, nch, mm_chunk, &j);
 }
 
+/* A given as a compact selection (ops/length_path.c; op.h): int32 [B, T + 1] standing for
+ * the float [B, T, X] matrix of +0s with 1.0 at (t, sel[t]). With a finite float B of X
+ * rows the product is the gather above (the same bits as the GEMM on the dense matrix);
+ * otherwise the dense matrix is made and multiplied as usual. */
+static int matmul_sel(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                      vx_tensor *out, int n_out) {
+    const vx_tensor *a = in[0], *b = in[1];
+    if (a->ndim != 2 || a->dims[1] < 1 || !a->data)
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "malformed selection matrix");
+    const int32_t *sel = a->data;
+    int64_t nb = a->dims[0], t = a->dims[1] - 1, x = sel[t];
+    for (int64_t i = 0; i < a->numel; i++) {
+        int last = i % (t + 1) == t;
+        if (x < 1 || (last ? sel[i] != x : sel[i] < -1 || sel[i] >= x))
+            return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "malformed selection matrix");
+    }
+    int gather = b->dtype == VX_FLOAT && b->data &&
+                 ((b->ndim == 2 && b->dims[0] == x) ||
+                  (b->ndim == 3 && b->dims[1] == x && (b->dims[0] == nb || b->dims[0] == 1))) &&
+                 all_finite(b->data, b->numel);
+    if (gather) {
+        int64_t n = b->dims[b->ndim - 1], od[3] = {nb, t, n};
+        int rc = vx_op_alloc_raw(ctx, out, VX_FLOAT, 3, od);
+        if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
+        for (int64_t i = 0; i < nb; i++) {
+            const float *bi = (const float *)b->data + (b->ndim == 3 && b->dims[0] > 1 ? i * x * n : 0);
+            for (int64_t r = 0; r < t; r++) {
+                int32_t j = sel[i * (t + 1) + r];
+                float *ci = (float *)out->data + (i * t + r) * n;
+                for (int64_t q = 0; q < n; q++) ci[q] = j >= 0 ? 0.0f + bi[j * n + q] : 0.0f;
+            }
+        }
+        atomic_fetch_add(&matmul_gathers, 1);
+        return 0;
+    }
+    vx_tensor dense, *args[2] = {&dense, in[1]};
+    memset(&dense, 0, sizeof dense);
+    int64_t dd[3] = {nb, t, x};
+    if (vx_tensor_alloc(&dense, VX_FLOAT, 3, dd))
+        return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "cannot allocate the dense path matrix");
+    for (int64_t i = 0; i < nb; i++)
+        for (int64_t r = 0; r < t; r++) {
+            int32_t j = sel[i * (t + 1) + r];
+            if (j >= 0) ((float *)dense.data)[(i * t + r) * x + j] = 1.0f;
+        }
+    int rc = vx_op_matmul(ctx, node, args, 2, out, n_out);
+    vx_tensor_release(&dense);
+    return rc;
+}
+
 int vx_op_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                  vx_tensor *out, int n_out) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
         return vx_op_fail(ctx, node, VOX_ERR_MODEL, "needs inputs A and B");
+    if (ctx->prep && ctx->prep->sel_a && in[0]->dtype == VX_INT32)
+        return matmul_sel(ctx, node, in, n_in, out, n_out);
     const vx_tensor *a = in[0], *b = in[1];
     if (a->dtype != b->dtype || (a->dtype != VX_FLOAT && a->dtype != VX_INT64))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "types %s x %s not supported",

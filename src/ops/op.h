@@ -30,6 +30,33 @@ typedef struct vx_move_chain {
     char label[64]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
 } vx_move_chain;
 
+/* A fused group of nodes with several inputs (engine/fuse_path.c finds it,
+ * ops/length_path.c runs it): node[i]'s input j is src[arg[i] + j]: >= 0 the step's
+ * input of that index, VX_GROUP_OMITTED an omitted input, else the output of node
+ * -(src + 1) of the group. The step's output is the last node's. role[] names the nodes
+ * the fast path reads (LP_* in length_path.c); -1 = absent. */
+#define VX_GROUP_MAX 12
+/* The length-regulator path's nodes (roles), in their run order. LP_MASK is the Mul
+ * making the mask from its two factors, when the group could take it in. */
+enum { LP_MASK, LP_LESS, LP_CAST, LP_RESHAPE, LP_PAD, LP_SLICE, LP_SUB, LP_UNSQ, LP_TRANSP,
+       LP_MUL, LP_SQUEEZE, LP_N };
+#define VX_GROUP_OMITTED (-1000)
+typedef struct vx_node_group {
+    int n;
+    const struct vx_node *node[VX_GROUP_MAX];
+    const struct vx_op_def *def[VX_GROUP_MAX];
+    int arg[VX_GROUP_MAX], n_args[VX_GROUP_MAX];
+    int last[VX_GROUP_MAX]; /* the last group node reading node i's output */
+    int role[VX_GROUP_MAX];
+    int src[VX_GROUP_MAX * 6];
+    char label[96];
+} vx_node_group;
+
+/* The length regulator's path matrix in compact form (ops/length_path.c makes it, a
+ * MatMul with vx_op_prep.sel_a reads it): an int32 tensor [B, T + 1] standing for the
+ * float [B, T, X] matrix that is +0 except A[b][t][sel[b][t]] = 1 where sel >= 0;
+ * sel[b][T] = X. */
+
 /* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
  * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
  * same result when it is absent. */
@@ -48,6 +75,8 @@ typedef struct vx_op_prep {
     int res_first;                  /* the residual was the Add's first input */
     const struct vx_node *add_node; /* the fused Add (for an unfused fallback) */
     const vx_move_chain *chain;     /* the step is this chain (vx_move_chain_def) */
+    const vx_node_group *group;     /* the step is this group (vx_length_path_def) */
+    int sel_a; /* MatMul: input A may come as a compact selection (see vx_node_group) */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
@@ -82,6 +111,11 @@ typedef struct vx_op_def {
 const vx_op_def *vx_op_find(const char *op_type);
 /* The fused data-movement chain (ctx->prep->chain says which nodes). */
 extern const vx_op_def vx_move_chain_def;
+/* Shape of a broadcasting binary op's output from the op's inputs (ops_shape.c). */
+extern const vx_op_def vx_shape_bcast_def;
+/* The fused length-regulator path (ctx->prep->group says which nodes). */
+extern const vx_op_def vx_length_path_def;
+long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */
 
 /* Output storage, zeroed. */
 int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims);

@@ -76,23 +76,55 @@ int vx_op_constant(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, in
 
 /* ------------------------------------------------------------------ Shape, Size */
 
-static int op_shape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                    vx_tensor *out, int n_out) {
-    const vx_tensor *x;
-    int rc = vx_sh_req(ctx, node, in, n_in, 0, &x);
-    if (rc) return rc;
+/* Writes dims[start:end] (Shape's attributes) as an int64 list. */
+static int shape_out(vx_op_ctx *ctx, const vx_node *node, int rank, const int64_t *dims,
+                     vx_tensor *out) {
     /* start/end (opset 15): negative counts from the back; both clamp to [0, rank]. */
-    int64_t r = x->ndim;
+    int64_t r = rank;
     int64_t s = vx_attr_int(node, "start", 0), e = vx_attr_int(node, "end", r);
     if (s < 0) s += r;
     if (e < 0) e += r;
     s = s < 0 ? 0 : s > r ? r : s;
     e = e < 0 ? 0 : e > r ? r : e;
     int64_t n = e > s ? e - s : 0;
-    if ((rc = vx_sh_alloc(ctx, node, out, VX_INT64, 1, &n))) return rc;
-    for (int64_t i = 0; i < n; i++) ((int64_t *)out->data)[i] = x->dims[s + i];
+    int rc = vx_sh_alloc(ctx, node, out, VX_INT64, 1, &n);
+    if (rc) return rc;
+    for (int64_t i = 0; i < n; i++) ((int64_t *)out->data)[i] = dims[s + i];
     return 0;
 }
+
+static int op_shape(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                    vx_tensor *out, int n_out) {
+    const vx_tensor *x;
+    int rc = vx_sh_req(ctx, node, in, n_in, 0, &x);
+    if (rc) return rc;
+    return shape_out(ctx, node, x->ndim, x->dims, out);
+}
+
+/* Shape of an elementwise binary op's output, from the op's two inputs (engine/fuse_path.c
+ * rewrites Shape(Mul(a, b)) into this when the Mul's output is otherwise fused away):
+ * the numpy broadcast of their shapes, which is what the op would have produced. */
+static int op_shape_bcast(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                          vx_tensor *out, int n_out) {
+    const vx_tensor *a, *b;
+    int rc;
+    if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &a)) || (rc = vx_sh_req(ctx, node, in, n_in, 1, &b)))
+        return rc;
+    int r = a->ndim > b->ndim ? a->ndim : b->ndim;
+    int64_t d[VX_MAX_DIMS];
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->ndim), ib = i - (r - b->ndim);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                              "the shaped op's inputs do not broadcast (%lld vs %lld)",
+                              (long long)da, (long long)db);
+        d[i] = da == 1 ? db : da;
+    }
+    return shape_out(ctx, node, r, d, out);
+}
+
+const vx_op_def vx_shape_bcast_def = {"ShapeOfBroadcast", op_shape_bcast, 1};
 
 static int op_size(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                    vx_tensor *out, int n_out) {
