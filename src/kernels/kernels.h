@@ -91,6 +91,9 @@ typedef struct vx_kernels {
     /* Softmax of each of rows contiguous rows of len floats: y = e^(x - max) / sum. A
      * row with a NaN (or only infinities of one sign) gives NaN. y may equal x. */
     void (*softmax_f32)(const float *x, float *y, int64_t rows, int64_t len);
+    /* y[i] = erf(x[i]) in float (the duration predictor's GELU); scalar: libm's erff,
+     * SIMD: a few ulp from the correctly rounded result. y may equal x; NaN passes. */
+    void (*erf_f32)(const float *x, float *y, int64_t n);
     /* conv1d output time micro-tile width (samples): ranges split on multiples of it
      * waste no padding columns. */
     int conv_nr;

@@ -78,6 +78,11 @@ static void sigmoid_scalar(const float *x, float *y, int64_t n) {
     }
 }
 
+/* The Erf operator's generic loop (ops/ew_unary.c). */
+static void erf_scalar(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = erff(x[i]);
+}
+
 /* The Softmax operator's loop (ops/nn_reduce.c) with libm's expf. */
 static void softmax_scalar(const float *x, float *y, int64_t rows, int64_t len) {
     for (int64_t r = 0; r < rows; r++) {
@@ -110,6 +115,7 @@ void vx_kernels_init_scalar(vx_kernels *k) {
         .tanh_f32 = tanh_scalar,
         .sigmoid_f32 = sigmoid_scalar,
         .softmax_f32 = softmax_scalar,
+        .erf_f32 = erf_scalar,
         .conv_nr = 64, /* split conv time ranges on 64-sample multiples */
     };
 }

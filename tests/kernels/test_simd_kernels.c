@@ -323,6 +323,46 @@ static double test_tanh_sigmoid(const vx_kernels *f) {
     return worst;
 }
 
+/* erf_f32 against libm's double erf: a sweep of [-6, 6] dense near 0 (and both sides of
+ * the kernel's switches at 1 and 3.92), tiny and huge values, infinities, in place and
+ * odd lengths, NaN. Returns the max ulp error; fails above 4 ulp. */
+static double test_erf(const vx_kernels *f) {
+    CHECK(f->erf_f32 != NULL);
+    if (!f->erf_f32) return 0;
+    const int64_t n = 300007;
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+    for (int64_t i = 0; i < n; i++) {
+        double u = (double)i / (double)(n - 1) * 2.0 - 1.0;
+        x[i] = (float)(u * u * u * 6.0);
+    }
+    float sp[] = {0.0f, -0.0f, 1e-38f, -1e-30f, 1e-8f, 0.99999994f, 1.0f, -1.0000001f,
+                  3.9199998f, 3.92f, -3.9200001f, 10.0f, -1e30f, INFINITY, -INFINITY};
+    memcpy(x, sp, sizeof sp);
+    f->erf_f32(x, y, n);
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double want = erf((double)x[i]), e = ulp_err(y[i], want);
+        if (e > worst) worst = e;
+        if (e > 4) {
+            printf("  erf(%.9g) = %.9g, want %.9g\n", x[i], y[i], want);
+            CHECK(e <= 4);
+            break;
+        }
+    }
+    float *z = malloc((size_t)n * sizeof *z);
+    memcpy(z, x, (size_t)n * sizeof *z);
+    f->erf_f32(z, z, 999);
+    f->erf_f32(z + 999, z + 999, n - 999);
+    CHECK(!memcmp(y, z, (size_t)n * sizeof *z));
+    float nan = NAN, r;
+    f->erf_f32(&nan, &r, 1);
+    CHECK(r != r);
+    free(x);
+    free(y);
+    free(z);
+    return worst;
+}
+
 /* softmax_f32 against a double-precision softmax: rows of several lengths (1, odd,
  * longer than the kernel's 512-float block), wide ranges, in place; NaN propagates.
  * Returns the max error relative to each row's largest value; fails above 4e-6. */
@@ -382,13 +422,13 @@ int main(int argc, char **argv) {
     /* every entry is filled: the scalar init runs first, overrides only replace */
     CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack && k->convtr1d_f32 &&
           k->conv1d_fused_f32 && k->convtr1d_pack_bytes && k->convtr1d_pack &&
-          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 &&
+          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 && k->erf_f32 &&
           k->conv_nr > 0);
     CHECK_STR(k->name, name);
     double eg = test_sgemm(k), ec = test_conv(k, k), et = test_convtr(k, k);
-    double eu = test_tanh_sigmoid(k), es = test_softmax(k);
+    double eu = test_tanh_sigmoid(k), es = test_softmax(k), ee = test_erf(k);
     printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp; softmax "
-           "%.3g\n",
-           k->name, eg, ec, et, eu, es);
+           "%.3g; erf %.2f ulp\n",
+           k->name, eg, ec, et, eu, es, ee);
     TEST_SUMMARY();
 }
