@@ -1225,6 +1225,53 @@ static double naive_reduce(const char *op, const float *x, int mask, int i0, int
     return acc;
 }
 
+/* ReduceSum / ReduceMean whose reduced axes end innermost (LayerNorm's ReduceMean over
+ * channels) sum rows in double lanes (nn_reduce.c: sum_row): for values of a modest
+ * range the double sums are exact in any order, so the result must be bit for bit the
+ * sequential double sum rounded to float; rows shorter and longer than the lanes, and
+ * reduced axes in front of the row as well. */
+static void test_reduce_rows(void) {
+    int64_t xd[3] = {3, 5, 37};
+    vx_tensor x = mkf(3, xd, NULL);
+    fill(&x);
+    const float *xv = x.data;
+    static const int masks[] = {4, 6, 5, 7};
+    int bad = 0;
+    for (int op = 0; op < 2; op++)
+        for (size_t mi = 0; mi < sizeof masks / sizeof *masks; mi++) {
+            int mask = masks[mi];
+            int64_t axes[3];
+            int na = 0;
+            for (int a = 0; a < 3; a++)
+                if (mask & (1 << a)) axes[na++] = a;
+            nodebuf b;
+            vx_tensor o[1], *in1[1] = {&x};
+            nb_init(&b, op ? "ReduceMean" : "ReduceSum");
+            a_int(&b, "keepdims", 0);
+            a_ints(&b, "axes", axes, na);
+            int rc = run(&b, 11, in1, 1, o, 1);
+            CHECKF(rc == 0, "reduce rows: %s", errbuf);
+            if (rc) continue;
+            int64_t k = 0, cnt = 1;
+            for (int a = 0; a < 3; a++) cnt *= mask & (1 << a) ? xd[a] : 1;
+            for (int64_t i0 = 0; i0 < ((mask & 1) ? 1 : 3); i0++)
+                for (int64_t i1 = 0; i1 < ((mask & 2) ? 1 : 5); i1++) {
+                    double acc = 0;
+                    for (int64_t a0 = 0; a0 < 3; a0++)
+                        for (int64_t a1 = 0; a1 < 5; a1++)
+                            for (int64_t a2 = 0; a2 < 37; a2++)
+                                if (((mask & 1) || a0 == i0) && ((mask & 2) || a1 == i1))
+                                    acc += xv[(a0 * 5 + a1) * 37 + a2];
+                    float want = (float)(op ? acc / (double)cnt : acc);
+                    bad += memcmp(&want, &((float *)o[0].data)[k++], sizeof want) != 0;
+                }
+            CHECK_EQ_INT(k, o[0].numel);
+            rel(o, 1);
+        }
+    CHECKF(bad == 0, "%d reduced rows differ from the sequential double sum", bad);
+    vx_tensor_release(&x);
+}
+
 static void test_reduce(void) {
     static const char *ops[] = {"ReduceSum", "ReduceMean",      "ReduceMax",
                                 "ReduceMin", "ReduceProd",      "ReduceL1",
@@ -1631,6 +1678,7 @@ int main(void) {
     test_gemm();
     test_softmax();
     test_reduce();
+    test_reduce_rows();
     test_argmax();
     test_norms();
     test_pools();
