@@ -468,21 +468,20 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
     }
     if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
-    if (!vx_env_off("VOX_FUSE") && !vx_env_off("VOX_FUSE_PATH")) {
-        int np = vx_graph_fuse_path(g, uses);
-        if (np < 0) {
+    /* then the length-regulator path (before the move chains: its Pad and Slice are its
+     * own), then Pad/Reshape/Slice chains; each returns nodes fused or VOX_ERR_NOMEM */
+    static const struct {
+        const char *env;
+        int (*fn)(vx_graph *, int *);
+    } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path}, {"VOX_FUSE_MOVES", vx_graph_fuse_moves}};
+    for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
+        if (vx_env_off("VOX_FUSE") || vx_env_off(passes[i].env)) continue;
+        int nf = passes[i].fn(g, uses);
+        if (nf < 0) {
             free(uses);
             return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
         }
-        g->n_fused += np;
-    }
-    if (!vx_env_off("VOX_FUSE") && !vx_env_off("VOX_FUSE_MOVES")) {
-        int nm = vx_graph_fuse_moves(g, uses);
-        if (nm < 0) {
-            free(uses);
-            return vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
-        }
-        g->n_fused += nm;
+        g->n_fused += nf;
     }
     free(uses);
     int ns = 0;

@@ -94,6 +94,10 @@ typedef struct vx_kernels {
     /* y[i] = erf(x[i]) in float (the duration predictor's GELU); scalar: libm's erff,
      * SIMD: a few ulp from the correctly rounded result. y may equal x; NaN passes. */
     void (*erf_f32)(const float *x, float *y, int64_t n);
+    /* 2 * pairs normal deviates from pairs random words (Box-Muller: the word's high 32
+     * bits make u1 in (0, 1], the low ones u2 in [0, 1)): y = mean + scale * N. Scalar:
+     * libm's logf/sqrtf/cosf/sinf; SIMD: polynomials within a few ulp of those. */
+    void (*normal_f32)(const uint64_t *w, float *y, int64_t pairs, float mean, float scale);
     /* conv1d output time micro-tile width (samples): ranges split on multiples of it
      * waste no padding columns. */
     int conv_nr;

@@ -83,6 +83,17 @@ static void erf_scalar(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = erff(x[i]);
 }
 
+/* Box-Muller from random words, the formula of kernels.h's normal_f32 with libm. */
+static void normal_scalar(const uint64_t *w, float *y, int64_t pairs, float mean, float scale) {
+    for (int64_t i = 0; i < pairs; i++) {
+        float u1 = (float)((uint32_t)(w[i] >> 40) + 1) * 0x1.0p-24f;
+        float u2 = (float)((uint32_t)w[i] >> 8) * 0x1.0p-24f;
+        float m = sqrtf(-2.0f * logf(u1)), a = 6.28318531f * u2;
+        y[2 * i] = mean + scale * (m * cosf(a));
+        y[2 * i + 1] = mean + scale * (m * sinf(a));
+    }
+}
+
 /* The Softmax operator's loop (ops/nn_reduce.c) with libm's expf. */
 static void softmax_scalar(const float *x, float *y, int64_t rows, int64_t len) {
     for (int64_t r = 0; r < rows; r++) {
@@ -116,6 +127,7 @@ void vx_kernels_init_scalar(vx_kernels *k) {
         .sigmoid_f32 = sigmoid_scalar,
         .softmax_f32 = softmax_scalar,
         .erf_f32 = erf_scalar,
+        .normal_f32 = normal_scalar,
         .conv_nr = 64, /* split conv time ranges on 64-sample multiples */
     };
 }

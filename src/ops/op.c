@@ -81,7 +81,7 @@ void vx_rng_seed(vx_rng *r, uint64_t seed) {
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-static uint64_t rng_next(vx_rng *r) {
+uint64_t vx_rng_next(vx_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
     s[2] ^= s[0];
@@ -93,7 +93,7 @@ static uint64_t rng_next(vx_rng *r) {
     return result;
 }
 
-double vx_rng_uniform(vx_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+double vx_rng_uniform(vx_rng *r) { return (double)(vx_rng_next(r) >> 11) * 0x1.0p-53; }
 
 double vx_rng_normal(vx_rng *r) {
     /* Box-Muller; one draw per call keeps the stream position simple. */

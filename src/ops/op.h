@@ -13,6 +13,7 @@ typedef struct vx_rng {
     uint64_t s[4];
 } vx_rng; /* xoshiro256**, owned by the run */
 void vx_rng_seed(vx_rng *r, uint64_t seed);
+uint64_t vx_rng_next(vx_rng *r);                      /* 64 random bits */
 double vx_rng_uniform(vx_rng *r);                     /* [0, 1) */
 double vx_rng_normal(vx_rng *r);                      /* N(0, 1) */
 void vx_rng_normal2(vx_rng *r, double *a, double *b); /* two independent N(0, 1) */

@@ -8,6 +8,7 @@
  * infinity, shapes that do not fit. */
 #include "engine/graph_internal.h"
 #include "test.h"
+#include "tgraph.h"
 #include "vox.h"
 #include <math.h>
 #include <stdint.h>
@@ -29,16 +30,7 @@ typedef struct tgraph {
 
 static void node(tgraph *t, int k, const char *op, int n_in, const char *const *ins,
                  const char *out) {
-    vx_node *n = &t->nodes[k];
-    n->name = out;
-    n->op_type = op;
-    n->domain = "";
-    n->n_inputs = n_in;
-    n->n_outputs = 1;
-    for (int i = 0; i < n_in; i++) t->io[k][i] = ins[i];
-    t->io[k][5] = out;
-    n->inputs = &t->io[k][0];
-    n->outputs = &t->io[k][5];
+    tg_node(&t->nodes[k], t->io[k], op, n_in, ins, out);
 }
 
 static void build(tgraph *t) {

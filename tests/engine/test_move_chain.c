@@ -6,6 +6,7 @@
  * plan leaves to the nodes (other Pad modes, negative pads, Slice steps). */
 #include "engine/graph_internal.h"
 #include "test.h"
+#include "tgraph.h"
 #include "vox.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,16 +25,7 @@ typedef struct tgraph {
 
 static void node(tgraph *t, int k, const char *op, int n_in, const char *const *ins,
                  const char *out) {
-    vx_node *n = &t->nodes[k];
-    n->name = out;
-    n->op_type = op;
-    n->domain = "";
-    n->n_inputs = n_in;
-    n->n_outputs = 1;
-    for (int i = 0; i < n_in; i++) t->io[k][i] = ins[i];
-    t->io[k][5] = out;
-    n->inputs = &t->io[k][0];
-    n->outputs = &t->io[k][5];
+    tg_node(&t->nodes[k], t->io[k], op, n_in, ins, out);
 }
 
 /* mode: the first Pad's mode attribute (NULL: constant). */

@@ -363,6 +363,48 @@ static double test_erf(const vx_kernels *f) {
     return worst;
 }
 
+/* normal_f32 against Box-Muller in double on the same random words (u1, u2 as kernels.h
+ * says), plus moments of 2M deviates and the mean/scale. Returns the max error relative
+ * to max(1, |y|); fails above 2e-6. */
+static double test_normal(const vx_kernels *f) {
+    CHECK(f->normal_f32 != NULL);
+    if (!f->normal_f32) return 0;
+    const int64_t pairs = 1000003;
+    uint64_t *w = malloc((size_t)pairs * sizeof *w), s = 0x9e3779b97f4a7c15ull;
+    float *y = malloc((size_t)pairs * 2 * sizeof *y);
+    for (int64_t i = 0; i < pairs; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17; /* xorshift64 */
+        w[i] = s;
+    }
+    w[0] = 0;                     /* u1 = 2^-24 (the largest deviate), u2 = 0 */
+    w[1] = ~0ull;                 /* u1 = 1, u2 just below 1 */
+    w[2] = 0x00000000c0000000ull; /* u2 = 3/4 exactly */
+    f->normal_f32(w, y, pairs, 0.0f, 1.0f);
+    double worst = 0, sum = 0, sq = 0;
+    for (int64_t i = 0; i < pairs; i++) {
+        double u1 = ((double)(uint32_t)(w[i] >> 40) + 1) * 0x1.0p-24;
+        double u2 = (double)((uint32_t)w[i] >> 8) * 0x1.0p-24;
+        double m = sqrt(-2.0 * log(u1)), a = 2 * M_PI * u2;
+        double r[2] = {m * cos(a), m * sin(a)};
+        for (int j = 0; j < 2; j++) {
+            double e = fabs(y[2 * i + j] - r[j]) / fmax(1.0, fabs(r[j]));
+            if (e > worst) worst = e;
+            sum += y[2 * i + j];
+            sq += (double)y[2 * i + j] * y[2 * i + j];
+        }
+    }
+    CHECKF(worst <= 2e-6, "normal: max error %g", worst);
+    double n = 2.0 * pairs, mean = sum / n, var = sq / n - mean * mean;
+    CHECKF(fabs(mean) < 0.005 && fabs(var - 1.0) < 0.01, "normal: mean %g var %g", mean, var);
+    float z[4];
+    f->normal_f32(w + 5, z, 2, 0.0f, 1.0f);
+    f->normal_f32(w + 5, z + 2, 1, 3.0f, 0.5f); /* y = 3 + 0.5 N */
+    CHECK(fabsf(z[2] - (3.0f + 0.5f * z[0])) <= 1e-6f && fabsf(z[3] - (3.0f + 0.5f * z[1])) <= 1e-6f);
+    free(w);
+    free(y);
+    return worst;
+}
+
 /* softmax_f32 against a double-precision softmax: rows of several lengths (1, odd,
  * longer than the kernel's 512-float block), wide ranges, in place; NaN propagates.
  * Returns the max error relative to each row's largest value; fails above 4e-6. */
@@ -422,13 +464,13 @@ int main(int argc, char **argv) {
     /* every entry is filled: the scalar init runs first, overrides only replace */
     CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack && k->convtr1d_f32 &&
           k->conv1d_fused_f32 && k->convtr1d_pack_bytes && k->convtr1d_pack &&
-          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 && k->erf_f32 &&
+          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 && k->erf_f32 && k->normal_f32 &&
           k->conv_nr > 0);
     CHECK_STR(k->name, name);
     double eg = test_sgemm(k), ec = test_conv(k, k), et = test_convtr(k, k);
-    double eu = test_tanh_sigmoid(k), es = test_softmax(k), ee = test_erf(k);
+    double eu = test_tanh_sigmoid(k), es = test_softmax(k), ee = test_erf(k), en = test_normal(k);
     printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp; softmax "
-           "%.3g; erf %.2f ulp\n",
-           k->name, eg, ec, et, eu, es, ee);
+           "%.3g; erf %.2f ulp; normal %.3g\n",
+           k->name, eg, ec, et, eu, es, ee, en);
     TEST_SUMMARY();
 }
