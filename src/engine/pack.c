@@ -40,7 +40,21 @@ typedef struct pack_ctx {
     int n_scratch;
     float *scratch[PACK_MAX_THREADS];
     int busy[PACK_MAX_THREADS];
+    const char *map; /* the model file's read-only mapping (or NULL) */
+    size_t map_size, page;
 } pack_ctx;
+
+/* Once a weight is packed, the file pages it was read from leave RSS (clean pages of the
+ * read-only private mapping: a later raw read faults them back in from the file). Done
+ * per weight, the load peak is the packed copy plus one weight instead of both copies
+ * of every weight (vx_graph_drop_consts used to do it only after all packing). */
+static void drop_file_pages(const pack_ctx *c, const void *p, size_t bytes) {
+    const char *a = p;
+    if (!c->map || !bytes || a < c->map || a + bytes > c->map + c->map_size) return;
+    uintptr_t b = ((uintptr_t)a + c->page - 1) & ~(uintptr_t)(c->page - 1);
+    uintptr_t e = ((uintptr_t)a + bytes) & ~(uintptr_t)(c->page - 1);
+    if (e > b) madvise((void *)b, e - b, MADV_DONTNEED);
+}
 
 /* Each job writes only its own dst and reads only its weight (and a staging buffer it
  * claimed): jobs run on any thread. */
@@ -65,6 +79,7 @@ static void pack_range(void *arg, int64_t b, int64_t e) {
         else
             c->kern->conv1d_pack(&j->cp, w, j->dst);
         if (slot >= 0) __atomic_store_n(&c->busy[slot], 0, __ATOMIC_RELEASE);
+        drop_file_pages(c, j->src ? j->src : j->w->data, vx_tensor_bytes(j->w));
     }
 }
 
@@ -208,7 +223,11 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
             jobs[i].own = 1;
         }
     }
-    pack_ctx c = {.jobs = jobs, .kern = kern};
+    pack_ctx c = {.jobs = jobs, .kern = kern, .page = (size_t)sysconf(_SC_PAGESIZE)};
+    if (g->model && g->model->map_base && !vx_env_off("VOX_DROP_CONSTS")) {
+        c.map = g->model->map_base;
+        c.map_size = g->model->map_size;
+    }
     vx_tpool *pool = NULL;
     if (nj) {
         qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);
