@@ -187,6 +187,55 @@ static int chain_worth(const vx_graph *g, const int *ks, int n) {
     return n >= 2 && pads > 0;
 }
 
+/* A chain step k whose input is a MatMul's output that nothing else reads but Shape
+ * nodes takes the MatMul in (VITS's relative logits: queries x the zero-padded relative
+ * embeddings, [h, n, 2n-1] with 9 nonzero columns, go straight into the relative-to-
+ * absolute conversion; shape_chain.c then reads only the nonzero band). The Shapes
+ * become ShapeOfMatMul over the MatMul's inputs. Returns 1 if fused. */
+static int fuse_chain_matmul(vx_graph *g, int k, const int *uses) {
+    vx_step *st = &g->steps[k];
+    if (!st->node || !st->has_prep || !st->prep.chain || st->prep.chain->mm) return 0;
+    int s = st->in[0];
+    if (s < 0 || g->is_const[s] || g->is_output[s]) return 0;
+    int mk = vx_graph_producer_before(g, s, k);
+    if (mk < 0) return 0;
+    vx_step *mm = &g->steps[mk];
+    if (strcmp(mm->node->op_type, "MatMul") || mm->has_prep || mm->n_in != 2 || mm->n_out != 1 ||
+        mm->in[0] < 0 || mm->in[1] < 0)
+        return 0;
+    int shapes = 0;
+    for (int q = mk + 1; q < g->n_steps; q++) {
+        const vx_step *r = &g->steps[q];
+        if (!r->node || q == k) continue;
+        for (int j = 0; j < r->n_in; j++)
+            if (r->in[j] == s) {
+                if (strcmp(r->node->op_type, "Shape") || r->n_in != 1 || r->has_prep) return 0;
+                shapes++;
+            }
+    }
+    if (shapes + 1 != uses[s]) return 0;
+    for (int q = mk + 1; q < g->n_steps; q++) {
+        vx_step *r = &g->steps[q];
+        if (!r->node || q == k || r->in[0] != s) continue;
+        r->def = &vx_shape_matmul_def; /* in[] has 2 spare slots (plan_steps) */
+        r->in[0] = mm->in[0];
+        r->in[1] = mm->in[1];
+        r->n_in = 2;
+    }
+    vx_move_chain *ch = (vx_move_chain *)st->prep.chain;
+    ch->mm = mm->node;
+    ch->mm_def = mm->def;
+    ch->mm_b = st->n_in;
+    st->in[st->n_in++] = mm->in[1]; /* the spare slot */
+    st->in[0] = mm->in[0];
+    char label[sizeof ch->label];
+    snprintf(label, sizeof label, "MatMul+%.64s", ch->label);
+    memcpy(ch->label, label, sizeof label);
+    g->elided[s] = 1;
+    mm->node = NULL;
+    return 1;
+}
+
 int vx_graph_fuse_moves(vx_graph *g, int *uses) {
     vx_graph_count_uses(g, uses);
     int ks[VX_CHAIN_MAX], n_chains = 0;
@@ -232,7 +281,7 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
                 last->prep.chain = ch;
             }
             c++;
-            ints += nin;
+            ints += nin + 1; /* + a spare slot for a fused MatMul's B (fuse_chain_matmul) */
         }
         if (pass == 0) {
             if (!c) break;
@@ -252,5 +301,7 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
     free(taken);
     int fused = 0;
     for (int i = 0; i < n_chains; i++) fused += g->chains[i].n - 1;
+    if (!vx_env_off("VOX_FUSE_CHAIN_MATMUL"))
+        for (int k = 0; k < g->n_steps; k++) fused += fuse_chain_matmul(g, k, uses);
     return fused;
 }

@@ -497,6 +497,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = st->prep.group->label;
         else if (st->def == &vx_shape_bcast_def)
             st->label = "ShapeOfBroadcast";
+        else if (st->def == &vx_shape_matmul_def)
+            st->label = "ShapeOfMatMul";
         else if (st->prep.leaky_in && st->prep.res)
             st->label = "Conv+LeakyRelu+Add";
         else if (st->prep.leaky_in)

@@ -24,6 +24,13 @@ int vx_nn_axis(int64_t axis, int rank);
 long vx_nn_matmul_gathers(void);
 /* MatMuls run on the nonzero band of B since the process started (ops_nn.c; tests). */
 long vx_nn_matmul_bands(void);
+/* ... and as a column band for a fused chain (vx_nn_matmul_colband; tests). */
+long vx_nn_matmul_colbands(void);
+
+/* C = A x B as its nonzero column band when the MatMul op would compute it that way
+ * (nn_matmul.c; for the fused chains of shape_chain.c). */
+int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
+                         vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od);
 
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

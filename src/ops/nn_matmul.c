@@ -91,6 +91,8 @@ static void gather_rows(const float *a, const float *b, float *c, int64_t m, int
  */
 static atomic_long matmul_bands;
 long vx_nn_matmul_bands(void) { return atomic_load(&matmul_bands); }
+static atomic_long matmul_colbands;
+long vx_nn_matmul_colbands(void) { return atomic_load(&matmul_colbands); }
 
 /* The rows and columns of B [k x n] holding its nonzero entries (empty: r0 = r1 = 0). */
 static void nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
@@ -168,6 +170,54 @@ static void matmul_f32_par(const vx_op_ctx *ctx, const vx_kernels *kern, int64_t
     mm_job j = {.kern = kern, .m = m, .n = n, .k = k, .rows = rows, .a = a, .b = b, .c = c};
     int64_t nch = (m + rows - 1) / rows;
     vx_tpool_for_chunks(ctx->pool, nch, nch, mm_chunk, &j);
+}
+
+/* The MatMul C = A x B as the nonzero column band of C, for a fused chain reading C
+ * (shape_chain.c): taken only when the op itself would compute C on B's nonzero band (or
+ * by the gather, which gives the same bits) for every block of rows it would use, so
+ * the values are the op's own: C is +0 outside columns [c0, c1), band holds the rest as
+ * [rows of C, c1 - c0] (owned: the caller releases it). B must be one matrix (rank 2,
+ * or batch dims all 1). Returns 1 with band/c0/c1/dims set, 0 when the op must run. */
+int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
+                         vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od) {
+    pthread_once(&matmul_gather_once, matmul_gather_read_env);
+    if (!matmul_band_on || a->dtype != VX_FLOAT || b->dtype != VX_FLOAT || a->ndim < 2 ||
+        b->ndim < 2 || !a->data || !b->data)
+        return 0;
+    int ba = a->ndim - 2, bb = b->ndim - 2, nb = ba > bb ? ba : bb;
+    for (int i = 0; i < bb; i++)
+        if (b->dims[i] != 1) return 0;
+    int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], n = b->dims[b->ndim - 1];
+    if (b->dims[b->ndim - 2] != k || !m || !n || !k) return 0;
+    int64_t nbatch = vx_nn_prod(a->dims, ba), call_m = bb == 0 ? nbatch * m : m;
+    /* the row blocks matmul_f32_par would make: each must pass matmul_band's size test */
+    int64_t rows = call_m, t = ctx->threads;
+    if (ctx->pool && t >= 2 && call_m >= 128 && call_m * n * k >= ((int64_t)1 << 21)) {
+        rows = (call_m + 4 * t - 1) / (4 * t);
+        rows = (rows + 15) / 16 * 16;
+        if (rows < 32) rows = 32;
+    }
+    int64_t last = call_m % rows ? call_m % rows : rows, smallest = last < rows ? last : rows;
+    if (smallest * n * k < ((int64_t)1 << 18)) return 0;
+    int64_t r0, r1;
+    nonzero_band(b->data, k, n, &r0, &r1, c0, c1);
+    if ((r1 - r0) * (*c1 - *c0) * 2 > k * n || !all_finite(a->data, a->numel)) return 0;
+    int on = 0;
+    for (int i = 0; i < nb; i++) od[on++] = i - (nb - ba) >= 0 ? a->dims[i - (nb - ba)] : 1;
+    od[on++] = m;
+    od[on++] = n;
+    *ond = on;
+    int64_t w = *c1 - *c0, bd[2] = {nbatch * m, w};
+    if (vx_tensor_alloc_raw(band, VX_FLOAT, 2, bd)) return 0;
+    if (w > 0) {
+        if (r1 > r0)
+            vx_kernels_get()->sgemm(0, 0, nbatch * m, w, r1 - r0, 1.0f, (const float *)a->data + r0,
+                                    k, (const float *)b->data + r0 * n + *c0, n, 0.0f, band->data, w);
+        else
+            memset(band->data, 0, (size_t)(nbatch * m * w) * sizeof(float));
+    }
+    atomic_fetch_add(&matmul_colbands, 1);
+    return 1;
 }
 
 /* A given as a compact selection (ops/length_path.c; op.h): int32 [B, T + 1] standing for

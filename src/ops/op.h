@@ -28,7 +28,12 @@ typedef struct vx_move_chain {
     const struct vx_node *node[VX_CHAIN_MAX];
     const struct vx_op_def *def[VX_CHAIN_MAX];
     int arg[VX_CHAIN_MAX], n_args[VX_CHAIN_MAX];
-    char label[64]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
+    /* The MatMul making the chain's input, when it was fused in too (fuse.c): the step's
+     * input 0 is then the MatMul's A and input mm_b its B (shape_chain.c). */
+    const struct vx_node *mm;
+    const struct vx_op_def *mm_def;
+    int mm_b;
+    char label[72]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
 } vx_move_chain;
 
 /* A fused group of nodes with several inputs (engine/fuse_path.c finds it,
@@ -114,6 +119,8 @@ const vx_op_def *vx_op_find(const char *op_type);
 extern const vx_op_def vx_move_chain_def;
 /* Shape of a broadcasting binary op's output from the op's inputs (ops_shape.c). */
 extern const vx_op_def vx_shape_bcast_def;
+/* Shape of a MatMul's output from its two inputs (ops_shape.c). */
+extern const vx_op_def vx_shape_matmul_def;
 /* The fused length-regulator path (ctx->prep->group says which nodes). */
 extern const vx_op_def vx_length_path_def;
 long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */

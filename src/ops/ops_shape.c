@@ -126,6 +126,37 @@ static int op_shape_bcast(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const 
 
 const vx_op_def vx_shape_bcast_def = {"ShapeOfBroadcast", op_shape_bcast, 1};
 
+/* Shape of a MatMul's output from its inputs A and B (engine/fuse.c rewrites Shape(MatMul)
+ * into this when the MatMul is fused into the chain reading it): numpy matmul rules. */
+static int op_shape_matmul(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                           vx_tensor *out, int n_out) {
+    const vx_tensor *a, *b;
+    int rc;
+    if ((rc = vx_sh_req(ctx, node, in, n_in, 0, &a)) || (rc = vx_sh_req(ctx, node, in, n_in, 1, &b)))
+        return rc;
+    if (a->ndim < 1 || b->ndim < 1)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "the MatMul's inputs must have rank >= 1");
+    int64_t k = a->dims[a->ndim - 1], kb = b->ndim == 1 ? b->dims[0] : b->dims[b->ndim - 2];
+    if (k != kb)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "the MatMul's inner dimensions differ");
+    int ba = a->ndim > 2 ? a->ndim - 2 : 0, bb = b->ndim > 2 ? b->ndim - 2 : 0;
+    int nb = ba > bb ? ba : bb, on = 0;
+    int64_t d[VX_MAX_DIMS + 2];
+    for (int i = 0; i < nb; i++) {
+        int ia = i - (nb - ba), ib = i - (nb - bb);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return vx_op_fail(ctx, node, VOX_ERR_MODEL, "the MatMul's batches do not broadcast");
+        d[on++] = da == 0 || db == 0 ? 0 : da > db ? da : db;
+    }
+    if (a->ndim > 1) d[on++] = a->dims[a->ndim - 2];
+    if (b->ndim > 1) d[on++] = b->dims[b->ndim - 1];
+    if (on > VX_MAX_DIMS) return vx_op_fail(ctx, node, VOX_ERR_MODEL, "rank too large");
+    return shape_out(ctx, node, on, d, out);
+}
+
+const vx_op_def vx_shape_matmul_def = {"ShapeOfMatMul", op_shape_matmul, 1};
+
 static int op_size(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                    vx_tensor *out, int n_out) {
     const vx_tensor *x;

@@ -11,6 +11,7 @@
  * each run once; nothing in between is allocated. The values are the ops' own, bit for
  * bit (nothing is computed), so it is exact for any graph; a chain it cannot plan
  * (another Pad mode, a Slice step other than 1, ...) runs its nodes one by one. */
+#include "ops/nn_internal.h"
 #include "ops/shape_internal.h"
 #include "tensor/tensor.h"
 #include "vox.h"
@@ -33,6 +34,10 @@ typedef struct chain_plan {
     int n;
     size_t es;
     const char *x;
+    /* the input as a MatMul's column band (float): rows of bn columns, +0 outside
+     * [b0, b1), x holds the band as [rows, b1 - b0] */
+    int banded;
+    int64_t bn, b0, b1;
     chain_level lv[VX_CHAIN_MAX];
 } chain_plan;
 
@@ -177,12 +182,37 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     return 0;
 }
 
+/* n consecutive elements of the chain's input from flat index f. */
+static void fill_input(const chain_plan *p, int64_t f, int64_t n, char *dst) {
+    if (!p->banded) {
+        memcpy(dst, p->x + f * (int64_t)p->es, (size_t)n * p->es);
+        return;
+    }
+    const float *band = (const float *)p->x;
+    float *d = (float *)dst;
+    int64_t w = p->b1 - p->b0;
+    while (n > 0) {
+        int64_t r = f / p->bn, c = f % p->bn, m = p->bn - c < n ? p->bn - c : n;
+        int64_t lo = c > p->b0 ? c : p->b0, hi = c + m < p->b1 ? c + m : p->b1;
+        if (hi <= lo) {
+            memset(d, 0, (size_t)m * sizeof *d);
+        } else {
+            memset(d, 0, (size_t)(lo - c) * sizeof *d);
+            memcpy(d + (lo - c), band + r * w + (lo - p->b0), (size_t)(hi - lo) * sizeof *d);
+            memset(d + (hi - c), 0, (size_t)(c + m - hi) * sizeof *d);
+        }
+        d += m;
+        f += m;
+        n -= m;
+    }
+}
+
 /* Writes n consecutive elements (row-major order) of level lv's output, starting at
  * flat index f, into dst. Level -1 is the chain's input. */
 static void fill_run(const chain_plan *p, int lv, int64_t f, int64_t n, char *dst) {
     size_t es = p->es;
     if (lv < 0) {
-        memcpy(dst, p->x + f * (int64_t)es, (size_t)n * es);
+        fill_input(p, f, n, dst);
         return;
     }
     const chain_level *l = &p->lv[lv];
@@ -269,19 +299,70 @@ static int run_nodes(vx_op_ctx *ctx, const vx_move_chain *c, vx_tensor *const *i
     return rc;
 }
 
-static int op_move_chain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
-                         vx_tensor *out, int n_out) {
-    const vx_move_chain *c = ctx->prep ? ctx->prep->chain : NULL;
-    if (!c || n_in < 1 || !in[0] || n_out < 1)
-        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused chain without its plan");
+/* The chain from its (materialized or banded) input. */
+static int run_chain(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain *c,
+                     vx_tensor *const *in, int n_in, vx_tensor *out, const int64_t *band_cols) {
     chain_plan p;
-    if (plan_chain(&p, ctx, c, in, n_in)) return run_nodes(ctx, c, in, n_in, out);
+    if (plan_chain(&p, ctx, c, in, n_in)) {
+        if (band_cols) return 1; /* the caller makes the input and comes back */
+        return run_nodes(ctx, c, in, n_in, out);
+    }
+    p.banded = band_cols != NULL;
+    if (band_cols) {
+        p.bn = in[0]->dims[in[0]->ndim - 1];
+        p.b0 = band_cols[0];
+        p.b1 = band_cols[1];
+    }
     const chain_level *top = &p.lv[p.n - 1];
     int rc = vx_sh_check_shape(ctx, node, top->nd, top->dims);
     if (!rc) rc = vx_op_alloc_raw(ctx, out, in[0]->dtype, top->nd, top->dims); /* all written */
     if (rc || !out->numel) return rc;
     fill_run(&p, p.n - 1, 0, out->numel, out->data);
     return 0;
+}
+
+/* A chain whose input is a MatMul (fuse.c): C's nonzero column band only, when the
+ * MatMul would compute C that way (its values, bit for bit), else C in full first. */
+static int matmul_chain(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain *c,
+                        vx_tensor *const *in, int n_in, vx_tensor *out) {
+    vx_tensor *args[1 + VX_CHAIN_MAX * 5];
+    if (c->mm_b >= n_in || n_in > (int)(sizeof args / sizeof *args) || !in[c->mm_b])
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused MatMul without its inputs");
+    memcpy(args, in, (size_t)n_in * sizeof *args);
+    vx_tensor band = {0}, cin = {0};
+    int64_t cols[2], od[VX_MAX_DIMS + 2];
+    int on, rc = 1;
+    if (vx_nn_matmul_colband(ctx, in[0], in[c->mm_b], &band, &cols[0], &cols[1], &on, od)) {
+        /* a header with C's shape over the band's data */
+        if (on <= VX_MAX_DIMS && !vx_tensor_set_shape(&cin, on, od)) {
+            cin.dtype = VX_FLOAT;
+            cin.data = band.data;
+            args[0] = &cin;
+            rc = run_chain(ctx, node, c, args, n_in, out, cols);
+        }
+        vx_tensor_release(&band);
+        if (rc <= 0) return rc;
+    }
+    /* the MatMul in full, then the chain over it */
+    vx_tensor *mm_in[2] = {in[0], in[c->mm_b]};
+    vx_op_ctx sub = *ctx;
+    sub.prep = NULL;
+    sub.inplace = sub.dying = 0;
+    memset(&cin, 0, sizeof cin);
+    if ((rc = c->mm_def->fn(&sub, c->mm, mm_in, 2, &cin, 1))) return rc;
+    args[0] = &cin;
+    rc = run_chain(ctx, node, c, args, n_in, out, NULL);
+    vx_tensor_release(&cin);
+    return rc;
+}
+
+static int op_move_chain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                         vx_tensor *out, int n_out) {
+    const vx_move_chain *c = ctx->prep ? ctx->prep->chain : NULL;
+    if (!c || n_in < 1 || !in[0] || n_out < 1)
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused chain without its plan");
+    if (c->mm) return matmul_chain(ctx, node, c, in, n_in, out);
+    return run_chain(ctx, node, c, in, n_in, out, NULL);
 }
 
 const vx_op_def vx_move_chain_def = {"MoveChain", op_move_chain, 1};

@@ -1,0 +1,182 @@
+/* A MatMul fused into the Pad/Reshape/Slice chain reading it (engine/fuse.c:
+ * fuse_chain_matmul, ops/shape_chain.c: matmul_chain): VITS's relative logits, queries
+ * [1, h, l, d] x zero-padded relative embeddings [1, d, 2l-1], into the relative-to-
+ * absolute conversion, with a Shape of the MatMul's output as a second graph output.
+ * Compiled with the MatMul fused and without it (VOX_FUSE_CHAIN_MATMUL=0), both graphs
+ * must give the same bits (or both fail), on 1 and on 3 threads: embeddings with the
+ * VITS band of 9 columns (the banded path, counted), dense ones, all-zero ones, queries
+ * with an infinity, lengths 1..40 and a mismatched inner dimension. */
+#include "engine/graph_internal.h"
+#include "ops/nn_internal.h"
+#include "test.h"
+#include "tgraph.h"
+#include "util/tpool.h"
+#include "vox.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+enum { I_Q, I_E, I_P1, I_S1, I_P2, I_S2, I_A0, I_A1, I_A2, I_B0, I_B1, I_B2, I_B3, N_IN };
+static const char *in_names[N_IN] = {"q",  "e",  "p1", "s1", "p2", "s2", "a0",
+                                     "a1", "a2", "b0", "b1", "b2", "b3"};
+
+typedef struct tgraph {
+    vx_model m;
+    vx_node nodes[8];
+    const char *io[8][6];
+    vx_value_info ins[N_IN], outs[2];
+} tgraph;
+
+static void build(tgraph *t) {
+    memset(t, 0, sizeof *t);
+    t->m.opset = 13;
+    t->m.nodes = t->nodes;
+    t->m.inputs = t->ins;
+    t->m.outputs = t->outs;
+    for (int i = 0; i < N_IN; i++) {
+        t->ins[i].name = in_names[i];
+        t->ins[i].dtype = i <= I_E ? VX_FLOAT : VX_INT64;
+        t->ins[i].ndim = -1;
+    }
+    t->m.n_inputs = N_IN;
+    int k = 0;
+    tg_node(&t->nodes[k], t->io[k], "MatMul", 2, (const char *[]){"q", "e"}, "x"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Shape", 1, (const char *[]){"x"}, "xs"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Pad", 2, (const char *[]){"x", "p1"}, "t0"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t0", "s1"}, "t1"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Pad", 2, (const char *[]){"t1", "p2"}, "t2"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t2", "s2"}, "t3"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Slice", 4, (const char *[]){"t3", "a0", "a1", "a2"}, "t4"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Slice", 5, (const char *[]){"t4", "b0", "b1", "b2", "b3"}, "y"), k++;
+    t->m.n_nodes = k;
+    t->outs[0].name = "y";
+    t->outs[1].name = "xs";
+    t->outs[0].ndim = t->outs[1].ndim = -1;
+    t->m.n_outputs = 2;
+}
+
+static vx_graph *compile(tgraph *t, int fuse) {
+    char err[256] = "";
+    vx_graph *g = NULL;
+    if (!fuse) setenv("VOX_FUSE_CHAIN_MATMUL", "0", 1);
+    int rc = vx_graph_from_model(&t->m, NULL, &g, err, sizeof err);
+    unsetenv("VOX_FUSE_CHAIN_MATMUL");
+    CHECKF(rc == 0, "compile: %s", err);
+    return rc ? NULL : g;
+}
+
+static vx_tensor tens(int dtype, void *data, int nd, const int64_t *dims) {
+    vx_tensor t = {0};
+    vx_tensor_set_shape(&t, nd, dims);
+    t.dtype = dtype;
+    t.data = data;
+    return t;
+}
+
+static uint32_t rnd(uint32_t *s, uint32_t n) {
+    *s = *s * 1664525u + 1013904223u;
+    return (*s >> 8) % n;
+}
+
+enum { E_BAND, E_DENSE, E_ZERO, Q_INF, E_BADK };
+
+/* One case: h heads, length l, d channels, embeddings of the given kind. 1 if the two
+ * graphs agree; *ran counts the cases that ran. */
+static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base, int64_t h,
+                int64_t l, int64_t d, int kind, uint32_t *s, int *ran) {
+    int64_t w = 2 * l - 1, ed = kind == E_BADK ? d + 1 : d;
+    float *q = malloc((size_t)(h * l * d) * sizeof *q), *e = calloc((size_t)(ed * w), sizeof *e);
+    for (int64_t i = 0; i < h * l * d; i++) q[i] = (float)((int)rnd(s, 2001) - 1000) / 300.0f;
+    if (kind == Q_INF) q[rnd(s, (uint32_t)(h * l * d))] = INFINITY;
+    /* VITS: 9 embeddings (relative -4..4) at columns l-5 .. l+3, cut at the edges */
+    for (int64_t c = 0; c < ed; c++)
+        for (int64_t j = 0; j < w; j++)
+            if (kind == E_DENSE || (kind != E_ZERO && j >= l - 5 && j <= l + 3))
+                e[c * w + j] = (float)((int)rnd(s, 2001) - 1000) / 500.0f;
+    int64_t p1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, s1[3] = {1, h, l * 2 * l};
+    int64_t p2[6] = {0, 0, 0, 0, 0, l - 1}, s2[4] = {1, h, l + 1, 2 * l - 1};
+    int64_t a0 = 0, a1 = l, a2 = 2, b0 = l - 1, b1 = INT64_MAX, b2 = 3, b3 = 1, one = 1;
+    vx_tensor in[N_IN];
+    in[I_Q] = tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, d});
+    in[I_E] = tens(VX_FLOAT, e, 3, (int64_t[]){1, ed, w});
+    in[I_P1] = tens(VX_INT64, p1, 1, (int64_t[]){8});
+    in[I_S1] = tens(VX_INT64, s1, 1, (int64_t[]){3});
+    in[I_P2] = tens(VX_INT64, p2, 1, (int64_t[]){6});
+    in[I_S2] = tens(VX_INT64, s2, 1, (int64_t[]){4});
+    in[I_A0] = tens(VX_INT64, &a0, 1, &one);
+    in[I_A1] = tens(VX_INT64, &a1, 1, &one);
+    in[I_A2] = tens(VX_INT64, &a2, 1, &one);
+    in[I_B0] = tens(VX_INT64, &b0, 1, &one);
+    in[I_B1] = tens(VX_INT64, &b1, 1, &one);
+    in[I_B2] = tens(VX_INT64, &b2, 1, &one);
+    in[I_B3] = tens(VX_INT64, &b3, 1, &one);
+    vx_run_opts o = *base;
+    char e1[256] = "", e2[256] = "";
+    vx_tensor y1[2], y2[2];
+    memset(y1, 0, sizeof y1);
+    memset(y2, 0, sizeof y2);
+    o.err = e1;
+    o.errlen = sizeof e1;
+    int r1 = vx_graph_run(gf, &o, in, N_IN, y1);
+    o.err = e2;
+    int r2 = vx_graph_run(gu, &o, in, N_IN, y2);
+    int eq = (r1 != 0) == (r2 != 0);
+    for (int i = 0; i < 2 && eq && !r1; i++)
+        eq = y1[i].dtype == y2[i].dtype && y1[i].numel == y2[i].numel &&
+             y1[i].ndim == y2[i].ndim &&
+             !memcmp(y1[i].dims, y2[i].dims, sizeof(int64_t) * (size_t)y1[i].ndim) &&
+             (!y1[i].numel || !memcmp(y1[i].data, y2[i].data, vx_tensor_bytes(&y1[i])));
+    if (!r1 && !r2) (*ran)++;
+    if (!eq)
+        fprintf(stderr, "h %lld l %lld d %lld kind %d: fused rc %d (%s), unfused rc %d (%s)\n",
+                (long long)h, (long long)l, (long long)d, kind, r1, e1, r2, e2);
+    for (int i = 0; i < 2; i++) {
+        vx_tensor_release(&y1[i]);
+        vx_tensor_release(&y2[i]);
+    }
+    free(q);
+    free(e);
+    return eq;
+}
+
+int main(void) {
+    tgraph t;
+    build(&t);
+    vx_graph *gf = compile(&t, 1), *gu = compile(&t, 0);
+    if (!gf || !gu) {
+        vx_graph_free(gf);
+        vx_graph_free(gu);
+        TEST_SUMMARY();
+    }
+    /* fused: ShapeOfMatMul and one MatMul+chain step; unfused: MatMul, Shape, chain */
+    CHECK_EQ_INT(gf->n_steps, 2);
+    CHECK_EQ_INT(gu->n_steps, 3);
+    int labelled = 0;
+    for (int k = 0; k < gf->n_steps; k++)
+        labelled += !strcmp(gf->steps[k].label, "MatMul+Pad+Reshape+Pad+Reshape+Slice+Slice");
+    CHECK_EQ_INT(labelled, 1);
+    vx_tpool *pool = vx_tpool_create(3);
+    uint32_t seed = 99;
+    int agree = 0, n = 0, ran = 0;
+    for (int threads = 1; threads <= 3; threads += 2) {
+        vx_run_opts o;
+        vx_run_opts_init(&o);
+        o.threads = threads;
+        o.pool = threads > 1 ? pool : NULL;
+        for (int64_t l = 1; l <= 40; l += l < 12 ? 1 : 7)
+            for (int kind = E_BAND; kind <= E_BADK; kind++, n++)
+                agree += same(gf, gu, &o, 2, l, kind == E_DENSE ? 8 : 96, kind, &seed, &ran);
+        /* long enough for several row blocks over the threads */
+        long b0 = vx_nn_matmul_colbands();
+        agree += same(gf, gu, &o, 2, 300, 96, E_BAND, &seed, &ran), n++;
+        CHECKF(vx_nn_matmul_colbands() > b0, "l = 300 on %d thread(s): no band", threads);
+    }
+    CHECKF(agree == n, "%d of %d cases agree", agree, n);
+    CHECKF(ran >= n * 3 / 5, "%d of %d cases ran", ran, n);
+    printf("# %d cases (1 and 3 threads): %d ran, all agreed: %s\n", n, ran,
+           agree == n ? "yes" : "no");
+    vx_tpool_free(pool);
+    vx_graph_free(gf);
+    vx_graph_free(gu);
+    TEST_SUMMARY();
+}
