@@ -236,6 +236,41 @@ static int fuse_chain_matmul(vx_graph *g, int k, const int *uses) {
     return 1;
 }
 
+/* A chain step k whose output only a MatMul reads, as its A, moves into that MatMul
+ * (VITS's absolute-to-relative attention weights, [h, n, 2n-1], times the zero-padded
+ * relative value embeddings with 9 nonzero rows: shape_chain.c makes only those 9
+ * columns of the weights). The fused step takes the MatMul's place. Returns 1 if fused. */
+static int fuse_chain_into_matmul(vx_graph *g, int k, const int *uses) {
+    vx_step *st = &g->steps[k];
+    if (!st->node || !st->has_prep || !st->prep.chain || st->prep.chain->mm) return 0;
+    int s = st->out[0];
+    if (s < 0 || g->is_output[s] || uses[s] != 1) return 0;
+    for (int q = k + 1; q < g->n_steps; q++) {
+        vx_step *mm = &g->steps[q];
+        if (!mm->node) continue;
+        int reads = 0;
+        for (int j = 0; j < mm->n_in; j++) reads += mm->in[j] == s;
+        if (!reads) continue;
+        if (strcmp(mm->node->op_type, "MatMul") || mm->has_prep || mm->n_in != 2 ||
+            mm->n_out != 1 || mm->in[0] != s || mm->in[1] == s || mm->in[1] < 0)
+            return 0;
+        vx_move_chain *ch = (vx_move_chain *)st->prep.chain;
+        ch->mmc = mm->node;
+        ch->mmc_def = mm->def;
+        ch->mmc_b = st->n_in;
+        int b = mm->in[1], *out = mm->out;
+        *mm = *st; /* the chain step, moved to the MatMul's place, with its output */
+        mm->in[mm->n_in++] = b; /* the spare slot */
+        mm->out = out;
+        st->node = NULL;
+        g->elided[s] = 1;
+        size_t used = strlen(ch->label);
+        snprintf(ch->label + used, sizeof ch->label - used, "+MatMul");
+        return 1;
+    }
+    return 0;
+}
+
 int vx_graph_fuse_moves(vx_graph *g, int *uses) {
     vx_graph_count_uses(g, uses);
     int ks[VX_CHAIN_MAX], n_chains = 0;
@@ -302,6 +337,7 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
     int fused = 0;
     for (int i = 0; i < n_chains; i++) fused += g->chains[i].n - 1;
     if (!vx_env_off("VOX_FUSE_CHAIN_MATMUL"))
-        for (int k = 0; k < g->n_steps; k++) fused += fuse_chain_matmul(g, k, uses);
+        for (int k = 0; k < g->n_steps; k++)
+            fused += fuse_chain_matmul(g, k, uses) + fuse_chain_into_matmul(g, k, uses);
     return fused;
 }

@@ -32,6 +32,13 @@ long vx_nn_matmul_colbands(void);
 int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
                          vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od);
 
+/* Whether a MatMul of A (rank nda, dims ad; finite: the caller checks) by B would run on
+ * B's nonzero band [r0, r1) x [c0, c1) in every row block (nn_matmul.c), and its output
+ * dims; for a fused chain making A (shape_chain.c). */
+int vx_nn_matmul_rowband(const vx_op_ctx *ctx, int nda, const int64_t *ad, const vx_tensor *b,
+                         int64_t *r0, int64_t *r1, int64_t *c0, int64_t *c1, int *ond,
+                         int64_t *od);
+
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);
 int vx_op_matmul(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

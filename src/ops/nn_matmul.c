@@ -178,35 +178,58 @@ static void matmul_f32_par(const vx_op_ctx *ctx, const vx_kernels *kern, int64_t
  * the values are the op's own: C is +0 outside columns [c0, c1), band holds the rest as
  * [rows of C, c1 - c0] (owned: the caller releases it). B must be one matrix (rank 2,
  * or batch dims all 1). Returns 1 with band/c0/c1/dims set, 0 when the op must run. */
-int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
-                         vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od) {
-    pthread_once(&matmul_gather_once, matmul_gather_read_env);
-    if (!matmul_band_on || a->dtype != VX_FLOAT || b->dtype != VX_FLOAT || a->ndim < 2 ||
-        b->ndim < 2 || !a->data || !b->data)
-        return 0;
-    int ba = a->ndim - 2, bb = b->ndim - 2, nb = ba > bb ? ba : bb;
+/* B is one matrix for a MatMul with A of rank nda: (rank 2, or batch dims all 1), and
+ * every row block matmul_f32_par would give matmul_f32 passes matmul_band's size test. */
+static int band_blocks_ok(const vx_op_ctx *ctx, int nda, const int64_t *ad, const vx_tensor *b) {
+    if (!matmul_band_on || nda < 2 || b->dtype != VX_FLOAT || b->ndim < 2 || !b->data) return 0;
+    int ba = nda - 2, bb = b->ndim - 2;
     for (int i = 0; i < bb; i++)
         if (b->dims[i] != 1) return 0;
-    int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], n = b->dims[b->ndim - 1];
+    int64_t m = ad[nda - 2], k = ad[nda - 1], n = b->dims[b->ndim - 1];
     if (b->dims[b->ndim - 2] != k || !m || !n || !k) return 0;
-    int64_t nbatch = vx_nn_prod(a->dims, ba), call_m = bb == 0 ? nbatch * m : m;
-    /* the row blocks matmul_f32_par would make: each must pass matmul_band's size test */
-    int64_t rows = call_m, t = ctx->threads;
+    int64_t call_m = bb == 0 ? vx_nn_prod(ad, ba) * m : m, rows = call_m, t = ctx->threads;
     if (ctx->pool && t >= 2 && call_m >= 128 && call_m * n * k >= ((int64_t)1 << 21)) {
         rows = (call_m + 4 * t - 1) / (4 * t);
         rows = (rows + 15) / 16 * 16;
         if (rows < 32) rows = 32;
     }
-    int64_t last = call_m % rows ? call_m % rows : rows, smallest = last < rows ? last : rows;
-    if (smallest * n * k < ((int64_t)1 << 18)) return 0;
+    int64_t last = call_m % rows ? call_m % rows : rows;
+    return (last < rows ? last : rows) * n * k >= ((int64_t)1 << 18);
+}
+
+/* The MatMul's output dims for A of rank nda and a one-matrix B. */
+static int mm_out_dims(int nda, const int64_t *ad, const vx_tensor *b, int64_t *od) {
+    int ba = nda - 2, bb = b->ndim - 2, nb = ba > bb ? ba : bb, on = 0;
+    for (int i = 0; i < nb; i++) od[on++] = i - (nb - ba) >= 0 ? ad[i - (nb - ba)] : 1;
+    od[on++] = ad[nda - 2];
+    od[on++] = b->dims[b->ndim - 1];
+    return on;
+}
+
+int vx_nn_matmul_rowband(const vx_op_ctx *ctx, int nda, const int64_t *ad, const vx_tensor *b,
+                         int64_t *r0, int64_t *r1, int64_t *c0, int64_t *c1, int *ond,
+                         int64_t *od) {
+    pthread_once(&matmul_gather_once, matmul_gather_read_env);
+    if (!band_blocks_ok(ctx, nda, ad, b)) return 0;
+    int64_t k = ad[nda - 1], n = b->dims[b->ndim - 1];
+    nonzero_band(b->data, k, n, r0, r1, c0, c1);
+    if ((*r1 - *r0) * (*c1 - *c0) * 2 > k * n) return 0;
+    *ond = mm_out_dims(nda, ad, b, od);
+    atomic_fetch_add(&matmul_colbands, 1);
+    return 1;
+}
+
+int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
+                         vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od) {
+    pthread_once(&matmul_gather_once, matmul_gather_read_env);
+    if (a->dtype != VX_FLOAT || !a->data || !band_blocks_ok(ctx, a->ndim, a->dims, b)) return 0;
+    int ba = a->ndim - 2;
+    int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], n = b->dims[b->ndim - 1];
+    int64_t nbatch = vx_nn_prod(a->dims, ba);
     int64_t r0, r1;
     nonzero_band(b->data, k, n, &r0, &r1, c0, c1);
     if ((r1 - r0) * (*c1 - *c0) * 2 > k * n || !all_finite(a->data, a->numel)) return 0;
-    int on = 0;
-    for (int i = 0; i < nb; i++) od[on++] = i - (nb - ba) >= 0 ? a->dims[i - (nb - ba)] : 1;
-    od[on++] = m;
-    od[on++] = n;
-    *ond = on;
+    *ond = mm_out_dims(a->ndim, a->dims, b, od);
     int64_t w = *c1 - *c0, bd[2] = {nbatch * m, w};
     if (vx_tensor_alloc_raw(band, VX_FLOAT, 2, bd)) return 0;
     if (w > 0) {

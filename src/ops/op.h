@@ -33,6 +33,11 @@ typedef struct vx_move_chain {
     const struct vx_node *mm;
     const struct vx_op_def *mm_def;
     int mm_b;
+    /* The MatMul reading the chain's output as its A, when fused in (the step is then that
+     * MatMul's, its output the MatMul's; input mmc_b is the MatMul's B). */
+    const struct vx_node *mmc;
+    const struct vx_op_def *mmc_def;
+    int mmc_b;
     char label[72]; /* "Pad+Reshape+Pad+Reshape+Slice" (profiles) */
 } vx_move_chain;
 

@@ -160,6 +160,7 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     p->n = c->n;
     p->es = es;
     p->x = x->data;
+    p->banded = 0;
     int nd = x->ndim;
     const int64_t *din = x->dims;
     for (int i = 0; i < c->n; i++) {
@@ -356,12 +357,73 @@ static int matmul_chain(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain
     return rc;
 }
 
+/* Every element the planned chain can produce is finite: its input's and its Pads'
+ * constants (a float chain). */
+static int chain_finite(const chain_plan *p, const vx_tensor *x) {
+    const float *v = x->data;
+    for (int64_t i = 0; i < x->numel; i++)
+        if (!(v[i] - v[i] == 0.0f)) return 0;
+    for (int i = 0; i < p->n; i++) {
+        float cv;
+        memcpy(&cv, p->lv[i].cval, sizeof cv);
+        if (p->lv[i].kind == LV_PAD && !(cv - cv == 0.0f)) return 0;
+    }
+    return 1;
+}
+
+/* A chain whose output is a MatMul's A (fuse.c): when the MatMul would multiply only
+ * B's nonzero band of rows [r0, r1) (nn_matmul.c), only those columns of the chain's
+ * output are made, [rows, r1 - r0], and multiplied the way the MatMul would (same bits);
+ * else the chain's output is made in full and the MatMul runs on it. */
+static int chain_matmul(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain *c,
+                        vx_tensor *const *in, int n_in, vx_tensor *out) {
+    if (c->mmc_b >= n_in || !in[c->mmc_b])
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused MatMul without its inputs");
+    const vx_tensor *b = in[c->mmc_b];
+    chain_plan p;
+    int64_t r0, r1, c0, c1, od[VX_MAX_DIMS + 2];
+    int on;
+    if (!plan_chain(&p, ctx, c, in, n_in) && in[0]->dtype == VX_FLOAT) {
+        const chain_level *top = &p.lv[p.n - 1];
+        if (vx_nn_matmul_rowband(ctx, top->nd, top->dims, b, &r0, &r1, &c0, &c1, &on, od) &&
+            on <= VX_MAX_DIMS && chain_finite(&p, in[0])) {
+            int64_t k = top->dims[top->nd - 1], n = b->dims[b->ndim - 1], w = r1 - r0;
+            int64_t rows = vx_sh_numel(top->nd, top->dims) / k, ad[2] = {rows, w};
+            vx_tensor a = {0};
+            int rc = vx_sh_check_shape(ctx, node, on, od);
+            if (!rc) rc = vx_op_alloc(ctx, out, VX_FLOAT, on, od); /* zeroed */
+            if (!rc && w > 0 && c1 > c0) {
+                if (vx_tensor_alloc_raw(&a, VX_FLOAT, 2, ad))
+                    return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
+                for (int64_t r = 0; r < rows; r++)
+                    fill_run(&p, p.n - 1, r * k + r0, w, (char *)a.data + r * w * 4);
+                vx_kernels_get()->sgemm(0, 0, rows, c1 - c0, w, 1.0f, a.data, w,
+                                        (const float *)b->data + r0 * n + c0, n, 0.0f,
+                                        (float *)out->data + c0, n);
+                vx_tensor_release(&a);
+            }
+            return rc;
+        }
+    }
+    vx_tensor av = {0};
+    int rc = run_chain(ctx, node, c, in, n_in, &av, NULL);
+    if (rc) return rc;
+    vx_tensor *mm_in[2] = {&av, (vx_tensor *)b};
+    vx_op_ctx sub = *ctx;
+    sub.prep = NULL;
+    sub.inplace = sub.dying = 0;
+    rc = c->mmc_def->fn(&sub, c->mmc, mm_in, 2, out, 1);
+    vx_tensor_release(&av);
+    return rc;
+}
+
 static int op_move_chain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                          vx_tensor *out, int n_out) {
     const vx_move_chain *c = ctx->prep ? ctx->prep->chain : NULL;
     if (!c || n_in < 1 || !in[0] || n_out < 1)
         return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused chain without its plan");
     if (c->mm) return matmul_chain(ctx, node, c, in, n_in, out);
+    if (c->mmc) return chain_matmul(ctx, node, c, in, n_in, out);
     return run_chain(ctx, node, c, in, n_in, out, NULL);
 }
 

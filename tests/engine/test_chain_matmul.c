@@ -55,6 +55,22 @@ static void build(tgraph *t) {
     t->m.n_outputs = 2;
 }
 
+/* The way back: attention weights [1, h, l, l] -> [1, h, l, 2l-1] (abs -> rel chain),
+ * then x the relative value embeddings [1, 2l-1, d] (9 nonzero rows). Inputs as above
+ * with q the weights and e the embeddings. */
+static void build_back(tgraph *t) {
+    build(t);
+    int k = 0;
+    tg_node(&t->nodes[k], t->io[k], "Pad", 2, (const char *[]){"q", "p1"}, "t0"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t0", "s1"}, "t1"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Pad", 2, (const char *[]){"t1", "p2"}, "t2"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t2", "s2"}, "t3"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Slice", 4, (const char *[]){"t3", "a0", "a1", "a2"}, "x"), k++;
+    tg_node(&t->nodes[k], t->io[k], "MatMul", 2, (const char *[]){"x", "e"}, "y"), k++;
+    t->m.n_nodes = k;
+    t->m.n_outputs = 1;
+}
+
 static vx_graph *compile(tgraph *t, int fuse) {
     char err[256] = "";
     vx_graph *g = NULL;
@@ -82,23 +98,35 @@ enum { E_BAND, E_DENSE, E_ZERO, Q_INF, E_BADK };
 
 /* One case: h heads, length l, d channels, embeddings of the given kind. 1 if the two
  * graphs agree; *ran counts the cases that ran. */
-static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base, int64_t h,
-                int64_t l, int64_t d, int kind, uint32_t *s, int *ran) {
-    int64_t w = 2 * l - 1, ed = kind == E_BADK ? d + 1 : d;
-    float *q = malloc((size_t)(h * l * d) * sizeof *q), *e = calloc((size_t)(ed * w), sizeof *e);
-    for (int64_t i = 0; i < h * l * d; i++) q[i] = (float)((int)rnd(s, 2001) - 1000) / 300.0f;
-    if (kind == Q_INF) q[rnd(s, (uint32_t)(h * l * d))] = INFINITY;
-    /* VITS: 9 embeddings (relative -4..4) at columns l-5 .. l+3, cut at the edges */
-    for (int64_t c = 0; c < ed; c++)
-        for (int64_t j = 0; j < w; j++)
+static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base, int back,
+                int64_t h, int64_t l, int64_t d, int kind, uint32_t *s, int *ran) {
+    /* forward: q [1, h, l, d] x e [1, d, 2l-1], band of columns; back: q [1, h, l, l]
+     * (weights) through the chain, x e [1, 2l-1, d], band of rows */
+    int64_t w = 2 * l - 1, ed = kind == E_BADK ? d + 1 : d, qc = back ? l : d;
+    int64_t er = back ? (kind == E_BADK ? w + 1 : w) : ed, ec = back ? d : w;
+    float *q = malloc((size_t)(h * l * qc) * sizeof *q), *e = calloc((size_t)(er * ec), sizeof *e);
+    for (int64_t i = 0; i < h * l * qc; i++) q[i] = (float)((int)rnd(s, 2001) - 1000) / 300.0f;
+    if (kind == Q_INF) q[rnd(s, (uint32_t)(h * l * qc))] = INFINITY;
+    /* VITS: 9 embeddings (relative -4..4) at positions l-5 .. l+3, cut at the edges */
+    for (int64_t r = 0; r < er; r++)
+        for (int64_t c = 0; c < ec; c++) {
+            int64_t j = back ? r : c;
             if (kind == E_DENSE || (kind != E_ZERO && j >= l - 5 && j <= l + 3))
-                e[c * w + j] = (float)((int)rnd(s, 2001) - 1000) / 500.0f;
+                e[r * ec + c] = (float)((int)rnd(s, 2001) - 1000) / 500.0f;
+        }
     int64_t p1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, s1[3] = {1, h, l * 2 * l};
     int64_t p2[6] = {0, 0, 0, 0, 0, l - 1}, s2[4] = {1, h, l + 1, 2 * l - 1};
     int64_t a0 = 0, a1 = l, a2 = 2, b0 = l - 1, b1 = INT64_MAX, b2 = 3, b3 = 1, one = 1;
+    if (back) { /* VITS _absolute_position_to_relative_position */
+        p1[7] = l - 1;
+        s1[2] = l * l + l * (l - 1);
+        p2[2] = l, p2[5] = 0;
+        s2[2] = l, s2[3] = 2 * l;
+        a0 = 1, a1 = INT64_MAX, a2 = 3;
+    }
     vx_tensor in[N_IN];
-    in[I_Q] = tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, d});
-    in[I_E] = tens(VX_FLOAT, e, 3, (int64_t[]){1, ed, w});
+    in[I_Q] = tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, qc});
+    in[I_E] = tens(VX_FLOAT, e, 3, (int64_t[]){1, er, ec});
     in[I_P1] = tens(VX_INT64, p1, 1, (int64_t[]){8});
     in[I_S1] = tens(VX_INT64, s1, 1, (int64_t[]){3});
     in[I_P2] = tens(VX_INT64, p2, 1, (int64_t[]){6});
@@ -121,15 +149,24 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
     o.err = e2;
     int r2 = vx_graph_run(gu, &o, in, N_IN, y2);
     int eq = (r1 != 0) == (r2 != 0);
-    for (int i = 0; i < 2 && eq && !r1; i++)
+    for (int i = 0; i < (back ? 1 : 2) && eq && !r1; i++)
         eq = y1[i].dtype == y2[i].dtype && y1[i].numel == y2[i].numel &&
              y1[i].ndim == y2[i].ndim &&
              !memcmp(y1[i].dims, y2[i].dims, sizeof(int64_t) * (size_t)y1[i].ndim) &&
              (!y1[i].numel || !memcmp(y1[i].data, y2[i].data, vx_tensor_bytes(&y1[i])));
     if (!r1 && !r2) (*ran)++;
+    if (!eq && !r1 && !r2 && getenv("VOX_TEST_VERBOSE") && y1[0].numel == y2[0].numel) {
+        const float *a = y1[0].data, *b2 = y2[0].data;
+        for (int64_t i = 0, shown = 0; i < y1[0].numel && shown < 4; i++)
+            if (memcmp(&a[i], &b2[i], 4)) {
+                fprintf(stderr, "  [%lld] %.9g vs %.9g\n", (long long)i, a[i], b2[i]);
+                shown++;
+            }
+    }
     if (!eq)
-        fprintf(stderr, "h %lld l %lld d %lld kind %d: fused rc %d (%s), unfused rc %d (%s)\n",
-                (long long)h, (long long)l, (long long)d, kind, r1, e1, r2, e2);
+        fprintf(stderr, "%s h %lld l %lld d %lld kind %d: fused rc %d (%s), unfused rc %d (%s)\n",
+                back ? "back" : "forward", (long long)h, (long long)l, (long long)d, kind, r1, e1,
+                r2, e2);
     for (int i = 0; i < 2; i++) {
         vx_tensor_release(&y1[i]);
         vx_tensor_release(&y2[i]);
@@ -139,44 +176,61 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
     return eq;
 }
 
-int main(void) {
-    tgraph t;
-    build(&t);
-    vx_graph *gf = compile(&t, 1), *gu = compile(&t, 0);
-    if (!gf || !gu) {
-        vx_graph_free(gf);
-        vx_graph_free(gu);
-        TEST_SUMMARY();
-    }
-    /* fused: ShapeOfMatMul and one MatMul+chain step; unfused: MatMul, Shape, chain */
-    CHECK_EQ_INT(gf->n_steps, 2);
-    CHECK_EQ_INT(gu->n_steps, 3);
-    int labelled = 0;
-    for (int k = 0; k < gf->n_steps; k++)
-        labelled += !strcmp(gf->steps[k].label, "MatMul+Pad+Reshape+Pad+Reshape+Slice+Slice");
-    CHECK_EQ_INT(labelled, 1);
-    vx_tpool *pool = vx_tpool_create(3);
-    uint32_t seed = 99;
-    int agree = 0, n = 0, ran = 0;
+/* All cases on one pair of graphs; returns the number that disagree. */
+static int run_cases(const vx_graph *gf, const vx_graph *gu, int back, vx_tpool *pool,
+                     uint32_t *seed, int *n, int *ran) {
+    int bad = 0;
     for (int threads = 1; threads <= 3; threads += 2) {
         vx_run_opts o;
         vx_run_opts_init(&o);
         o.threads = threads;
         o.pool = threads > 1 ? pool : NULL;
         for (int64_t l = 1; l <= 40; l += l < 12 ? 1 : 7)
-            for (int kind = E_BAND; kind <= E_BADK; kind++, n++)
-                agree += same(gf, gu, &o, 2, l, kind == E_DENSE ? 8 : 96, kind, &seed, &ran);
+            for (int kind = E_BAND; kind <= E_BADK; kind++, (*n)++)
+                bad += !same(gf, gu, &o, back, 2, l, kind == E_DENSE ? 8 : 96, kind, seed, ran);
         /* long enough for several row blocks over the threads */
         long b0 = vx_nn_matmul_colbands();
-        agree += same(gf, gu, &o, 2, 300, 96, E_BAND, &seed, &ran), n++;
-        CHECKF(vx_nn_matmul_colbands() > b0, "l = 300 on %d thread(s): no band", threads);
+        bad += !same(gf, gu, &o, back, 2, 300, 96, E_BAND, seed, ran), (*n)++;
+        CHECKF(vx_nn_matmul_colbands() > b0, "%s, l = 300 on %d thread(s): no band",
+               back ? "back" : "forward", threads);
     }
-    CHECKF(agree == n, "%d of %d cases agree", agree, n);
+    return bad;
+}
+
+static int has_label(const vx_graph *g, const char *label) {
+    int n = 0;
+    for (int k = 0; k < g->n_steps; k++) n += !strcmp(g->steps[k].label, label);
+    return n;
+}
+
+int main(void) {
+    vx_tpool *pool = vx_tpool_create(3);
+    uint32_t seed = 99;
+    int bad = 0, n = 0, ran = 0;
+    for (int back = 0; back < 2; back++) {
+        tgraph t;
+        if (back)
+            build_back(&t);
+        else
+            build(&t);
+        vx_graph *gf = compile(&t, 1), *gu = compile(&t, 0);
+        if (gf && gu) {
+            /* forward: ShapeOfMatMul + MatMul+chain, unfused MatMul, Shape, chain; back:
+             * chain+MatMul as one step, unfused two */
+            CHECK_EQ_INT(gf->n_steps, back ? 1 : 2);
+            CHECK_EQ_INT(gu->n_steps, back ? 2 : 3);
+            CHECK_EQ_INT(has_label(gf, back ? "Pad+Reshape+Pad+Reshape+Slice+MatMul"
+                                            : "MatMul+Pad+Reshape+Pad+Reshape+Slice+Slice"),
+                         1);
+            bad += run_cases(gf, gu, back, pool, &seed, &n, &ran);
+        }
+        vx_graph_free(gf);
+        vx_graph_free(gu);
+    }
+    CHECKF(bad == 0, "%d of %d cases disagree", bad, n);
     CHECKF(ran >= n * 3 / 5, "%d of %d cases ran", ran, n);
-    printf("# %d cases (1 and 3 threads): %d ran, all agreed: %s\n", n, ran,
-           agree == n ? "yes" : "no");
+    printf("# %d cases (both directions, 1 and 3 threads): %d ran, all agreed: %s\n", n, ran,
+           bad ? "no" : "yes");
     vx_tpool_free(pool);
-    vx_graph_free(gf);
-    vx_graph_free(gu);
     TEST_SUMMARY();
 }
