@@ -156,10 +156,10 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
              (!y1[i].numel || !memcmp(y1[i].data, y2[i].data, vx_tensor_bytes(&y1[i])));
     if (!r1 && !r2) (*ran)++;
     if (!eq && !r1 && !r2 && getenv("VOX_TEST_VERBOSE") && y1[0].numel == y2[0].numel) {
-        const float *a = y1[0].data, *b2 = y2[0].data;
+        const float *a = y1[0].data, *yb = y2[0].data;
         for (int64_t i = 0, shown = 0; i < y1[0].numel && shown < 4; i++)
-            if (memcmp(&a[i], &b2[i], 4)) {
-                fprintf(stderr, "  [%lld] %.9g vs %.9g\n", (long long)i, a[i], b2[i]);
+            if (memcmp(&a[i], &yb[i], 4)) {
+                fprintf(stderr, "  [%lld] %.9g vs %.9g\n", (long long)i, a[i], yb[i]);
                 shown++;
             }
     }
