@@ -45,12 +45,6 @@ static int present(const vx_node_group *g, int r, int j) {
     return i >= 0 && j < g->n_args[i] && g->src[g->arg[i] + j] != VX_GROUP_OMITTED;
 }
 
-static int read_ints(const vx_tensor *t, int64_t *buf, int max, int *n) {
-    if (!t || !vx_sh_is_index(t->dtype) || t->ndim > 1 || t->numel > max) return -1;
-    for (int64_t i = 0; i < t->numel; i++) buf[i] = vx_sh_idx(t, i);
-    *n = (int)t->numel;
-    return 0;
-}
 
 /* A one-element axes list (input from opset 13, attribute before) equal to want. */
 static int one_axis(const vx_op_ctx *ctx, const vx_node *node, const vx_tensor *t, int rank,
@@ -58,7 +52,7 @@ static int one_axis(const vx_op_ctx *ctx, const vx_node *node, const vx_tensor *
     int64_t v[VX_MAX_DIMS];
     int n = 0;
     if (ctx->opset >= 13) {
-        if (read_ints(t, v, VX_MAX_DIMS, &n)) return 0;
+        if (vx_sh_try_ints(t, v, VX_MAX_DIMS, &n)) return 0;
     } else {
         const int64_t *a;
         int64_t na = vx_attr_ints(node, "axes", &a);
@@ -95,7 +89,7 @@ static int params_ok(const vx_op_ctx *ctx, const vx_node_group *g, vx_tensor *co
     int64_t v[8];
     int n;
     if (vx_attr_int(g->node[g->role[LP_CAST]], "to", 0) != VX_FLOAT) return 0;
-    if (read_ints(ext(g, in, n_in, LP_RESHAPE, 1), v, 8, &n) || n != 3 || v[0] < 1 || v[1] < 1 ||
+    if (vx_sh_try_ints(ext(g, in, n_in, LP_RESHAPE, 1), v, 8, &n) || n != 3 || v[0] < 1 || v[1] < 1 ||
         v[2] != T || v[1] > INT32_MAX || v[0] > N / v[1] || v[0] * v[1] != N)
         return 0;
     *B = v[0];
@@ -103,7 +97,7 @@ static int params_ok(const vx_op_ctx *ctx, const vx_node_group *g, vx_tensor *co
     /* Pad: constant 0, one phoneme in front on axis 1 */
     const vx_node *pad = g->node[g->role[LP_PAD]];
     if (ctx->opset < 11 || strcmp(vx_attr_str(pad, "mode", "constant"), "constant")) return 0;
-    if (read_ints(ext(g, in, n_in, LP_PAD, 1), v, 8, &n) || n != 6) return 0;
+    if (vx_sh_try_ints(ext(g, in, n_in, LP_PAD, 1), v, 8, &n) || n != 6) return 0;
     for (int i = 0; i < 6; i++)
         if (v[i] != (i == 1)) return 0;
     const vx_tensor *cv = ext(g, in, n_in, LP_PAD, 2);
@@ -115,10 +109,10 @@ static int params_ok(const vx_op_ctx *ctx, const vx_node_group *g, vx_tensor *co
     int64_t st[2], en[2], ax[2], sp[2];
     int ns, ne, na, nsp = 1;
     sp[0] = 1;
-    if (ctx->opset < 10 || read_ints(ext(g, in, n_in, LP_SLICE, 1), st, 2, &ns) ||
-        read_ints(ext(g, in, n_in, LP_SLICE, 2), en, 2, &ne) ||
-        read_ints(ext(g, in, n_in, LP_SLICE, 3), ax, 2, &na) ||
-        (present(g, LP_SLICE, 4) && read_ints(ext(g, in, n_in, LP_SLICE, 4), sp, 2, &nsp)))
+    if (ctx->opset < 10 || vx_sh_try_ints(ext(g, in, n_in, LP_SLICE, 1), st, 2, &ns) ||
+        vx_sh_try_ints(ext(g, in, n_in, LP_SLICE, 2), en, 2, &ne) ||
+        vx_sh_try_ints(ext(g, in, n_in, LP_SLICE, 3), ax, 2, &na) ||
+        (present(g, LP_SLICE, 4) && vx_sh_try_ints(ext(g, in, n_in, LP_SLICE, 4), sp, 2, &nsp)))
         return 0;
     if (ns != 1 || ne != 1 || na != 1 || nsp != 1 || sp[0] != 1) return 0;
     if ((ax[0] < 0 ? ax[0] + 3 : ax[0]) != 1) return 0;

@@ -41,13 +41,6 @@ typedef struct chain_plan {
     chain_level lv[VX_CHAIN_MAX];
 } chain_plan;
 
-/* Integers of a 1-D index tensor (the ops report malformed ones in the fallback). */
-static int read_ints(const vx_tensor *t, int64_t *buf, int max, int *n) {
-    if (!t || !vx_sh_is_index(t->dtype) || t->ndim > 1 || t->numel > max) return -1;
-    for (int64_t i = 0; i < t->numel; i++) buf[i] = vx_sh_idx(t, i);
-    *n = (int)t->numel;
-    return 0;
-}
 
 static const vx_tensor *arg_of(vx_tensor *const *in, int n_in, const vx_move_chain *c, int i,
                                int j) {
@@ -60,7 +53,7 @@ static int plan_reshape(chain_level *l, const vx_node *node, const vx_tensor *sh
                         const int64_t *din) {
     int64_t d[VX_MAX_DIMS];
     int nd;
-    if (read_ints(shape, d, VX_MAX_DIMS, &nd)) return -1;
+    if (vx_sh_try_ints(shape, d, VX_MAX_DIMS, &nd)) return -1;
     int allowzero = (int)vx_attr_int(node, "allowzero", 0), infer = -1;
     int64_t total = vx_sh_numel(nd_in, din), known = 1;
     for (int i = 0; i < nd; i++) {
@@ -94,14 +87,14 @@ static int plan_pad(chain_level *l, int64_t opset, const vx_node *node, vx_tenso
     if (opset < 11 || strcmp(vx_attr_str(node, "mode", "constant"), "constant")) return -1;
     int64_t pads[2 * VX_MAX_DIMS], axv[VX_MAX_DIMS];
     int np, nax = -1, r = l->nd;
-    if (read_ints(arg_of(in, n_in, c, i, 0), pads, 2 * VX_MAX_DIMS, &np)) return -1;
+    if (vx_sh_try_ints(arg_of(in, n_in, c, i, 0), pads, 2 * VX_MAX_DIMS, &np)) return -1;
     const vx_tensor *cv = arg_of(in, n_in, c, i, 1), *ax = arg_of(in, n_in, c, i, 2);
     memset(l->cval, 0, sizeof l->cval);
     if (cv && cv->numel) {
         if (cv->dtype != dtype || cv->numel != 1 || es > sizeof l->cval) return -1;
         memcpy(l->cval, cv->data, es);
     }
-    if (ax && read_ints(ax, axv, VX_MAX_DIMS, &nax)) return -1;
+    if (ax && vx_sh_try_ints(ax, axv, VX_MAX_DIMS, &nax)) return -1;
     int n = nax >= 0 ? nax : r, seen[VX_MAX_DIMS] = {0};
     if (np != 2 * n) return -1;
     int64_t pe[VX_MAX_DIMS] = {0};
@@ -125,11 +118,11 @@ static int plan_slice(chain_level *l, int64_t opset, vx_tensor *const *in, int n
                       const vx_move_chain *c, int i) {
     int64_t st[VX_MAX_DIMS], en[VX_MAX_DIMS], ax[VX_MAX_DIMS], sp[VX_MAX_DIMS];
     int ns, ne, na = -1, nsp = -1, r = l->nd, seen[VX_MAX_DIMS] = {0};
-    if (opset < 10 || read_ints(arg_of(in, n_in, c, i, 0), st, VX_MAX_DIMS, &ns) ||
-        read_ints(arg_of(in, n_in, c, i, 1), en, VX_MAX_DIMS, &ne))
+    if (opset < 10 || vx_sh_try_ints(arg_of(in, n_in, c, i, 0), st, VX_MAX_DIMS, &ns) ||
+        vx_sh_try_ints(arg_of(in, n_in, c, i, 1), en, VX_MAX_DIMS, &ne))
         return -1;
     const vx_tensor *ta = arg_of(in, n_in, c, i, 2), *ts = arg_of(in, n_in, c, i, 3);
-    if ((ta && read_ints(ta, ax, VX_MAX_DIMS, &na)) || (ts && read_ints(ts, sp, VX_MAX_DIMS, &nsp)))
+    if ((ta && vx_sh_try_ints(ta, ax, VX_MAX_DIMS, &na)) || (ts && vx_sh_try_ints(ts, sp, VX_MAX_DIMS, &nsp)))
         return -1;
     if (ns != ne || (na >= 0 && na != ns) || (nsp >= 0 && nsp != ns)) return -1;
     memset(l->off, 0, sizeof l->off);

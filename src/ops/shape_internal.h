@@ -50,6 +50,16 @@ int vx_sh_is_index(int dtype);
 static inline int64_t vx_sh_idx(const vx_tensor *t, int64_t i) {
     return t->dtype == VX_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
 }
+
+/* vx_sh_ints quietly, for fused kernels that run the nodes when a parameter does not fit
+ * their plan: the integers of a 1-D (or scalar) index tensor t of at most max elements
+ * into buf, their count into *n; -1 (nothing reported) for anything else. */
+static inline int vx_sh_try_ints(const vx_tensor *t, int64_t *buf, int max, int *n) {
+    if (!t || !vx_sh_is_index(t->dtype) || t->ndim > 1 || t->numel > max) return -1;
+    for (int64_t i = 0; i < t->numel; i++) buf[i] = vx_sh_idx(t, i);
+    *n = (int)t->numel;
+    return 0;
+}
 /* Normalise a possibly negative index against dim; -1 if out of range. */
 static inline int64_t vx_sh_norm_index(int64_t v, int64_t dim) {
     if (v < 0) v += dim;
