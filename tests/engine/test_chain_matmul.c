@@ -72,21 +72,7 @@ static void build_back(tgraph *t) {
 }
 
 static vx_graph *compile(tgraph *t, int fuse) {
-    char err[256] = "";
-    vx_graph *g = NULL;
-    if (!fuse) setenv("VOX_FUSE_CHAIN_MATMUL", "0", 1);
-    int rc = vx_graph_from_model(&t->m, NULL, &g, err, sizeof err);
-    unsetenv("VOX_FUSE_CHAIN_MATMUL");
-    CHECKF(rc == 0, "compile: %s", err);
-    return rc ? NULL : g;
-}
-
-static vx_tensor tens(int dtype, void *data, int nd, const int64_t *dims) {
-    vx_tensor t = {0};
-    vx_tensor_set_shape(&t, nd, dims);
-    t.dtype = dtype;
-    t.data = data;
-    return t;
+    return tg_compile(&t->m, "VOX_FUSE_CHAIN_MATMUL", fuse);
 }
 
 static uint32_t rnd(uint32_t *s, uint32_t n) {
@@ -125,19 +111,19 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
         a0 = 1, a1 = INT64_MAX, a2 = 3;
     }
     vx_tensor in[N_IN];
-    in[I_Q] = tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, qc});
-    in[I_E] = tens(VX_FLOAT, e, 3, (int64_t[]){1, er, ec});
-    in[I_P1] = tens(VX_INT64, p1, 1, (int64_t[]){8});
-    in[I_S1] = tens(VX_INT64, s1, 1, (int64_t[]){3});
-    in[I_P2] = tens(VX_INT64, p2, 1, (int64_t[]){6});
-    in[I_S2] = tens(VX_INT64, s2, 1, (int64_t[]){4});
-    in[I_A0] = tens(VX_INT64, &a0, 1, &one);
-    in[I_A1] = tens(VX_INT64, &a1, 1, &one);
-    in[I_A2] = tens(VX_INT64, &a2, 1, &one);
-    in[I_B0] = tens(VX_INT64, &b0, 1, &one);
-    in[I_B1] = tens(VX_INT64, &b1, 1, &one);
-    in[I_B2] = tens(VX_INT64, &b2, 1, &one);
-    in[I_B3] = tens(VX_INT64, &b3, 1, &one);
+    in[I_Q] = tg_tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, qc});
+    in[I_E] = tg_tens(VX_FLOAT, e, 3, (int64_t[]){1, er, ec});
+    in[I_P1] = tg_tens(VX_INT64, p1, 1, (int64_t[]){8});
+    in[I_S1] = tg_tens(VX_INT64, s1, 1, (int64_t[]){3});
+    in[I_P2] = tg_tens(VX_INT64, p2, 1, (int64_t[]){6});
+    in[I_S2] = tg_tens(VX_INT64, s2, 1, (int64_t[]){4});
+    in[I_A0] = tg_tens(VX_INT64, &a0, 1, &one);
+    in[I_A1] = tg_tens(VX_INT64, &a1, 1, &one);
+    in[I_A2] = tg_tens(VX_INT64, &a2, 1, &one);
+    in[I_B0] = tg_tens(VX_INT64, &b0, 1, &one);
+    in[I_B1] = tg_tens(VX_INT64, &b1, 1, &one);
+    in[I_B2] = tg_tens(VX_INT64, &b2, 1, &one);
+    in[I_B3] = tg_tens(VX_INT64, &b3, 1, &one);
     vx_run_opts o = *base;
     char e1[256] = "", e2[256] = "";
     vx_tensor y1[2], y2[2];

@@ -78,13 +78,7 @@ static void build(tgraph *t) {
 }
 
 static vx_graph *compile(tgraph *t, int fuse) {
-    char err[256] = "";
-    vx_graph *g = NULL;
-    if (!fuse) setenv("VOX_FUSE_PATH", "0", 1);
-    int rc = vx_graph_from_model(&t->m, NULL, &g, err, sizeof err);
-    unsetenv("VOX_FUSE_PATH");
-    CHECKF(rc == 0, "compile: %s", err);
-    return rc ? NULL : g;
+    return tg_compile(&t->m, "VOX_FUSE_PATH", fuse);
 }
 
 /* One case: sizes, data and parameters (the graph inputs). */
@@ -132,31 +126,23 @@ static void vits_case(tcase *c, uint32_t *s) {
     c->s0 = 0, c->s1 = -1, c->sa = 1, c->ua = 1, c->qa = 1;
 }
 
-static vx_tensor tens(int dtype, void *data, int nd, const int64_t *dims) {
-    vx_tensor t = {0};
-    vx_tensor_set_shape(&t, nd, dims);
-    t.dtype = dtype;
-    t.data = data;
-    return t;
-}
-
 /* Runs both graphs; 1 if both failed or every output is identical. */
 static int same(const vx_graph *gf, const vx_graph *gu, tcase *c, int *ran, const char *what) {
     vx_tensor in[N_IN];
     int64_t one = 1, six = 6;
-    in[I_XM] = tens(VX_FLOAT, c->xm, 4, (int64_t[]){c->B, 1, 1, c->X});
-    in[I_YM] = tens(VX_FLOAT, c->ym, 4, (int64_t[]){c->B, 1, c->T, 1});
-    in[I_RNG] = tens(VX_FLOAT, c->rng, 2, (int64_t[]){1, c->T});
-    in[I_CUM] = tens(VX_FLOAT, c->cum, 2, (int64_t[]){c->B * c->X, 1});
-    in[I_SHP] = tens(VX_INT64, c->shp, 1, (int64_t[]){c->nshp});
-    in[I_PADS] = tens(VX_INT64, c->pads, 1, &six);
-    in[I_S0] = tens(VX_INT64, &c->s0, 1, &one);
-    in[I_S1] = tens(VX_INT64, &c->s1, 1, &one);
-    in[I_SA] = tens(VX_INT64, &c->sa, 1, &one);
-    in[I_UA] = tens(VX_INT64, &c->ua, 1, &one);
-    in[I_QA] = tens(VX_INT64, &c->qa, 1, &one);
-    in[I_B3] = tens(VX_FLOAT, c->b3, 3, (int64_t[]){c->B, c->X, c->C});
-    in[I_B2] = tens(VX_FLOAT, c->b2, 2, (int64_t[]){c->X, 3});
+    in[I_XM] = tg_tens(VX_FLOAT, c->xm, 4, (int64_t[]){c->B, 1, 1, c->X});
+    in[I_YM] = tg_tens(VX_FLOAT, c->ym, 4, (int64_t[]){c->B, 1, c->T, 1});
+    in[I_RNG] = tg_tens(VX_FLOAT, c->rng, 2, (int64_t[]){1, c->T});
+    in[I_CUM] = tg_tens(VX_FLOAT, c->cum, 2, (int64_t[]){c->B * c->X, 1});
+    in[I_SHP] = tg_tens(VX_INT64, c->shp, 1, (int64_t[]){c->nshp});
+    in[I_PADS] = tg_tens(VX_INT64, c->pads, 1, &six);
+    in[I_S0] = tg_tens(VX_INT64, &c->s0, 1, &one);
+    in[I_S1] = tg_tens(VX_INT64, &c->s1, 1, &one);
+    in[I_SA] = tg_tens(VX_INT64, &c->sa, 1, &one);
+    in[I_UA] = tg_tens(VX_INT64, &c->ua, 1, &one);
+    in[I_QA] = tg_tens(VX_INT64, &c->qa, 1, &one);
+    in[I_B3] = tg_tens(VX_FLOAT, c->b3, 3, (int64_t[]){c->B, c->X, c->C});
+    in[I_B2] = tg_tens(VX_FLOAT, c->b2, 2, (int64_t[]){c->X, 3});
     vx_run_opts o;
     char e1[256] = "", e2[256] = "";
     vx_tensor y1[3], y2[3];

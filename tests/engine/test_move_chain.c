@@ -63,13 +63,7 @@ static void build(tgraph *t, const char *mode) {
 }
 
 static vx_graph *compile(tgraph *t, int moves) {
-    char err[256] = "";
-    vx_graph *g = NULL;
-    if (!moves) setenv("VOX_FUSE_MOVES", "0", 1);
-    int rc = vx_graph_from_model(&t->m, NULL, &g, err, sizeof err);
-    unsetenv("VOX_FUSE_MOVES");
-    CHECKF(rc == 0, "compile: %s", err);
-    return rc ? NULL : g;
+    return tg_compile(&t->m, "VOX_FUSE_MOVES", moves);
 }
 
 static int n_chain_steps(const vx_graph *g) {
@@ -84,11 +78,7 @@ typedef struct params {
 } params;
 
 static vx_tensor ints(int64_t *v, int64_t n) {
-    vx_tensor t = {0};
-    vx_tensor_set_shape(&t, 1, &n);
-    t.dtype = VX_INT64;
-    t.data = v;
-    return t;
+    return tg_tens(VX_INT64, v, 1, &n);
 }
 
 /* Runs both graphs on p; returns 1 if both failed or gave identical tensors. */
