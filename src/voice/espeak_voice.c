@@ -155,6 +155,23 @@ static int ev_plan(vox_voice *v, const char *text, size_t len, vx_plan *out, cha
     return VOX_OK;
 }
 
+/* libespeak-ng ends a synthesis with a run of exact zeros whose length depends on what the
+ * process synthesized before, not on this text: Debian's 1.51, en-us+Denis, "Yes!" is the
+ * same 8,396 samples and then 154 zeros at process start, 352 after "Hello world.", 1,234
+ * after "Does it work?". A server interleaves requests, so the same sentence would end
+ * 50 ms earlier or later depending on another client. The run is replaced by a fixed
+ * 10 ms (the end-of-text pause espeak's TranslateClause asks for), so a sentence's audio
+ * depends only on its own text and options. */
+#define EV_END_PAUSE_MS 10
+static int fix_end_pause(synth_sink *k, int sample_rate) {
+    while (k->n && k->samples[k->n - 1] == 0.0f) k->n--;
+    size_t pad = (size_t)sample_rate * EV_END_PAUSE_MS / 1000;
+    if (vx_grow((void **)&k->samples, &k->cap, k->n + pad, sizeof *k->samples, 16384)) return -1;
+    memset(k->samples + k->n, 0, pad * sizeof *k->samples);
+    k->n += pad;
+    return 0;
+}
+
 /* Everything vox sets per request (voice, rate, pitch, volume) is set on every call, so no
  * request inherits another's settings. What remains is libespeak-ng's own: two counters of
  * its wave generator (Flutter_ix in AdvanceParameters, cycle_count in Wavegen, 1.51 and
@@ -194,6 +211,7 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
         }
     }
     vx_espeak_unlock();
+    if (!rc && !k.oom && fix_end_pause(&k, v->info.sample_rate)) k.oom = 1;
     if (!rc && k.oom) {
         snprintf(err, errlen, "out of memory during synthesis");
         rc = VOX_ERR_NOMEM;
