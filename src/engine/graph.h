@@ -153,6 +153,8 @@ typedef struct vx_split_info {
     int n_boundary;            /* values sliced per window */
     int out_rate;              /* output samples per frame */
     int halo_left, halo_right; /* frames of context each window needs */
+    int n_cuts;                /* crops inside the part (split_cuts.c) */
+    int cut_left, cut_right;   /* the context left after the last cut */
     char note[256];
 } vx_split_info;
 int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe_b, int n_inputs,

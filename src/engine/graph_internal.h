@@ -98,8 +98,19 @@ struct vx_split {
     int *bnd_rate; /* their samples per frame */
     int out_slot, out_rate;
     vx_split_info info;
+    /* Cuts (split_cuts.c): after step cut_step[i], the values cut_vals[2j] (rate
+     * cut_vals[2j+1]) for j in [cut_off[i], cut_off[i+1]) are cropped to frames
+     * [a - cut_ctx[2i], b + cut_ctx[2i+1]] of a window [a, b). */
+    int n_cuts;
+    int *cut_step, *cut_ctx, *cut_off, *cut_vals;
 };
 void vx_split_free(struct vx_split *s);
+/* Edge contamination of a proven-local step's outputs from its inputs' (split.c). */
+void vx_split_step_contam(const vx_graph *g, const vx_step *st, const unsigned char *fv,
+                          const int64_t *el, const int64_t *er, int64_t *l, int64_t *r);
+/* Fills sp's cuts from the forward pass's frame kinds, rates and contamination. */
+int vx_split_find_cuts(const vx_graph *g, struct vx_split *sp, const unsigned char *fv,
+                       const int *rate, const int64_t *el, const int64_t *er);
 
 /* Writes a message into err (if any) and returns code: the engine's error idiom. */
 int vx_graph_fail(char *err, size_t errlen, int code, const char *fmt, ...)

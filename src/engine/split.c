@@ -46,6 +46,10 @@ void vx_split_free(struct vx_split *s) {
     free(s->in_r);
     free(s->bnd);
     free(s->bnd_rate);
+    free(s->cut_step);
+    free(s->cut_ctx);
+    free(s->cut_off);
+    free(s->cut_vals);
     free(s);
 }
 
@@ -315,6 +319,37 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
     return "op not known to be local along time";
 }
 
+/* Edge contamination of step st's outputs (samples at their rate, left and right) from
+ * its inputs' el/er; steps already proven local (local_why) with valid rates. */
+void vx_split_step_contam(const vx_graph *g, const vx_step *st, const unsigned char *fv,
+                          const int64_t *el, const int64_t *er, int64_t *l, int64_t *r) {
+    const char *op = st->node->op_type;
+    *l = *r = 0;
+    if (!strcmp(op, "Shape") || !strcmp(op, "ConstantOfShape")) return; /* a window's shape */
+    for (int j = 0; j < st->n_in; j++) {
+        int s = st->in[j];
+        if (s < 0 || fv[s] != 1) continue;
+        if (el[s] > *l) *l = el[s];
+        if (er[s] > *r) *r = er[s];
+    }
+    int convt = !strcmp(op, "ConvTranspose");
+    if (!convt && strcmp(op, "Conv")) return;
+    conv_geom c;
+    conv_geom_of(g, st, convt, &c);
+    int x = st->in[0];
+    int64_t cl = convt ? c.s * el[x] + c.k - c.s - c.pl : el[x] + c.pl;
+    int64_t cr = convt ? c.s * er[x] + c.k - c.s - c.pr + c.op : er[x] + c.pr;
+    if (cl < 0) cl = 0;
+    if (cr < 0) cr = 0;
+    int res = st->has_prep && st->prep.res ? st->in[st->prep.res] : -1;
+    if (res >= 0 && fv[res] == 1) {
+        if (el[res] > cl) cl = el[res];
+        if (er[res] > cr) cr = er[res];
+    }
+    *l = cl;
+    *r = cr;
+}
+
 static void set_note(vx_split_info *in, const vx_node *n, const char *why) {
     snprintf(in->note, sizeof in->note, "runs whole: node '%s' (%s): %s",
              n && n->name ? n->name : "?", n ? n->op_type : "?", why);
@@ -454,32 +489,20 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
                 goto done;
             }
             if (!r || j == 0) r = rate[s];
-            if (el[s] > l) l = el[s];
-            if (er[s] > rr) rr = er[s];
         }
         int conv = !strcmp(op, "Conv"), convt = !strcmp(op, "ConvTranspose");
         if (conv || convt) {
             conv_geom c;
             conv_geom_of(g, st, convt, &c);
-            int x = st->in[0];
-            r = rate[x];
-            int64_t cl = convt ? c.s * el[x] + c.k - c.s - c.pl : el[x] + c.pl;
-            int64_t cr = convt ? c.s * er[x] + c.k - c.s - c.pr + c.op : er[x] + c.pr;
-            if (cl < 0) cl = 0;
-            if (cr < 0) cr = 0;
+            r = rate[st->in[0]];
             if (convt) r *= (int)c.s;
             int res = st->has_prep && st->prep.res ? st->in[st->prep.res] : -1;
-            if (res >= 0 && fv[res] == 1) {
-                if (rate[res] != r) {
-                    set_note(info, st->node, "residual at another rate");
-                    goto done;
-                }
-                if (el[res] > cl) cl = el[res];
-                if (er[res] > cr) cr = er[res];
+            if (res >= 0 && fv[res] == 1 && rate[res] != r) {
+                set_note(info, st->node, "residual at another rate");
+                goto done;
             }
-            l = cl;
-            rr = cr;
         }
+        vx_split_step_contam(g, st, fv, el, er, &l, &rr);
         for (int j = 0; j < st->n_out; j++) {
             int s = st->out[j];
             if (s < 0) continue;
@@ -497,6 +520,11 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     info->out_rate = sp->out_rate;
     info->halo_left = (int)cdiv(el[sp->out_slot], sp->out_rate);
     info->halo_right = (int)cdiv(er[sp->out_slot], sp->out_rate);
+    rc = vx_split_find_cuts(g, sp, fv, rate, el, er);
+    if (rc) goto done;
+    info->n_cuts = sp->n_cuts;
+    info->cut_left = sp->n_cuts ? sp->cut_ctx[2 * sp->n_cuts - 2] : info->halo_left;
+    info->cut_right = sp->n_cuts ? sp->cut_ctx[2 * sp->n_cuts - 1] : info->halo_right;
     for (int k = 0; k < ns; k++) {
         if (sp->in_r[k])
             info->n_frame++;
@@ -506,6 +534,10 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     info->n_boundary = sp->n_bnd;
     info->ok = 1;
     /* VOX_SPLIT_TRACE=1: where the cut lies and why (the producers of the boundary). */
+    for (int i = 0; i < sp->n_cuts && getenv("VOX_SPLIT_TRACE"); i++)
+        fprintf(stderr, "split: cut after '%s': %d value(s), context %d/%d frames\n",
+                g->steps[sp->cut_step[i]].node->name, sp->cut_off[i + 1] - sp->cut_off[i],
+                sp->cut_ctx[2 * i], sp->cut_ctx[2 * i + 1]);
     if (getenv("VOX_SPLIT_TRACE"))
         for (int q = 0; q < sp->n_bnd; q++)
             for (int k = 0; k < ns; k++)
@@ -519,9 +551,9 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
                                     : "a reader is outside");
     snprintf(info->note, sizeof info->note,
              "frame-level part: %d of %d steps from %d boundary value(s) (first '%s'), %d samples "
-             "per frame, halo %d/%d frames",
+             "per frame, halo %d/%d frames, %d cuts (last: context %d/%d)",
              info->n_frame, ns, sp->n_bnd, g->names[sp->bnd[0]], sp->out_rate, info->halo_left,
-             info->halo_right);
+             info->halo_right, info->n_cuts, info->cut_left, info->cut_right);
 done:
     free(fv);
     free(bad_reader);

@@ -170,7 +170,37 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
     return 0;
 }
 
-/* One window: frames [a, b) of the output, computed from [a - halo_l, b + halo_r). */
+/* Cut i (split_cuts.c): every value crossing it, computed on frames [*c0, *c1), is
+ * cropped to [a - context_l, b + context_r] within the sentence. */
+static int crop_at_cut(vx_stream *s, vx_run *w, int i, int64_t a, int64_t b, int64_t *c0,
+                       int64_t *c1) {
+    const struct vx_split *sp = s->sp;
+    int64_t n0 = a - sp->cut_ctx[2 * i], n1 = b + sp->cut_ctx[2 * i + 1];
+    if (n0 < *c0) n0 = *c0;
+    if (n1 > *c1) n1 = *c1;
+    if (n0 == *c0 && n1 == *c1) return 0;
+    for (int j = sp->cut_off[i]; j < sp->cut_off[i + 1]; j++) {
+        int v = sp->cut_vals[2 * j], rate = sp->cut_vals[2 * j + 1];
+        vx_tensor *t = &w->vals[v], nt = {0};
+        if (!t->data) continue;
+        int64_t len = t->ndim ? t->dims[t->ndim - 1] : -1;
+        if (len != (*c1 - *c0) * rate)
+            return vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL,
+                                 "cut: '%s' has %lld samples, expected %lld", s->g->names[v],
+                                 (long long)len, (long long)((*c1 - *c0) * rate));
+        int rc = slice_last(t, (n0 - *c0) * rate, (n1 - *c0) * rate, &nt);
+        if (rc) return rc;
+        w->bytes += vx_tensor_bytes(&nt) - vx_tensor_bytes(t);
+        vx_tensor_release(t);
+        *t = nt;
+    }
+    *c0 = n0;
+    *c1 = n1;
+    return 0;
+}
+
+/* One window: frames [a, b) of the output, computed from [a - halo_l, b + halo_r)
+ * and cropped at the split's cuts to what the steps after each still need. */
 static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
     const vx_graph *g = s->g;
     const struct vx_split *sp = s->sp;
@@ -201,24 +231,27 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
         }
     }
     w.keep[sp->out_slot] = 1;
-    for (int k = 0; k < g->n_steps && !rc; k++) {
+    int64_t c0 = w0, c1 = w1; /* frames the live values hold */
+    for (int k = 0, cut = 0; k < g->n_steps && !rc; k++) {
         if (!sp->in_r[k]) continue;
         if (s->o.cancel && *s->o.cancel)
             rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_CANCELLED, "cancelled");
         else
             rc = vx_run_step(&w, &s->o, &s->rng, k);
+        if (!rc && cut < sp->n_cuts && sp->cut_step[cut] == k)
+            rc = crop_at_cut(s, &w, cut++, a, b, &c0, &c1);
     }
     vx_tensor full = {0};
     if (!rc) rc = vx_run_take(&w, sp->out_slot, &full);
     if (!rc) {
         int64_t len = full.ndim ? full.dims[full.ndim - 1] : 0;
         int64_t r = sp->out_rate;
-        if (len != (w1 - w0) * r)
+        if (len != (c1 - c0) * r)
             rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL,
                                "window output has %lld samples, expected %lld", (long long)len,
-                               (long long)((w1 - w0) * r));
+                               (long long)((c1 - c0) * r));
         else
-            rc = slice_last(&full, (a - w0) * r, (b - w0) * r, out);
+            rc = slice_last(&full, (a - c0) * r, (b - c0) * r, out);
     }
     vx_tensor_release(&full);
     vx_run_end(&w);

@@ -228,6 +228,10 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     CHECK(si.halo_left > 0 && si.halo_left <= halo_max && si.halo_right > 0 &&
           si.halo_right <= halo_max);
     CHECK(si.out_rate == 256);
+    /* Cuts: the decoder's last stages need far less context than the whole part. */
+    CHECKF(si.n_cuts > 0 && si.cut_left < si.halo_left && si.cut_right < si.halo_right,
+           "%s: %d cuts, context %d/%d after the last", name, si.n_cuts, si.cut_left,
+           si.cut_right);
     CHECK(si.n_frame > 100 && si.n_front > si.n_frame);
     /* Random ids (valid: below the id map's size, 0..99 for both configs), with and
      * without noise, one seed. */
