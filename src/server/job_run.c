@@ -45,16 +45,19 @@ static void run_sentence(vx_server *s, vx_job *j, vx_sent *st, int threads) {
         if (!b)
             st->rc = VOX_ERR_NOMEM;
         else {
-            /* A sentence streams from inside (windows) only when a listener waits for it:
-             * streamed and due now (a job's first sentence; a later one only when
-             * synthesis has fallen behind playback). Windows recompute their halo, 1.3x
-             * the compute at 256-frame windows and more for short sentences, so the
-             * sentences made ahead of playback run whole; the audio is the same bits.
-             * An int8 voice quantizes per window: it always runs in windows, so its
-             * audio does not depend on timing (and equals the CLI's). */
+            /* A sentence streams from a small first window only when a listener waits
+             * for it: streamed and due now (a job's first sentence; a later one only when
+             * synthesis has fallen behind playback). The sentences made ahead of playback
+             * run in the largest windows (VOX_CHUNK_FRAMES_MAX frames): with the split's
+             * cuts these cost no more than a one-shot run (bench/stream.sh: 0.93-1.07x at
+             * 200-2,000 ids) and keep a worker's frame-level tensors to one window's
+             * whatever the sentence's length (medium, 800 ids: 159 MB peak instead of
+             * 574); the audio is the same bits. An int8 voice quantizes per window: it
+             * keeps the request's schedule, so its audio does not depend on timing (and
+             * equals the CLI's). */
             vx_synth_params sp = j->synth;
             if (j->voice->meta.windows_exact && (!j->stream || st->task.deadline > t0))
-                sp.chunk_frames = 0;
+                sp.chunk_frames = VOX_CHUNK_FRAMES_MAX;
             vx_sink out = {sent_write, st};
             st->rc = s->backend.synth(j->voice->voice, st->txt, st->len, &sp, threads, &st->ctl,
                                       &out, st->err, sizeof(st->err));
