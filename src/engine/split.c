@@ -32,8 +32,9 @@
  *
  * Run (vx_stream_*): the front runs once (all steps not in R, in the original order, so
  * the random draws are those of the whole run); then each window slices the boundary
- * values [a - halo_l, b + halo_r) (clamped to the sentence), runs R's steps, and keeps
- * the output samples of [a, b). */
+ * values [a - halo_l, b + halo_r) (clamped to the sentence), runs R's steps, crops the
+ * values crossing each cut to the context the steps after it need (split_cuts.c), and
+ * keeps the output samples of [a, b). */
 #include "engine/graph_internal.h"
 #include "util/log.h"
 #include "vox.h"
