@@ -63,8 +63,8 @@ struct vx_graph {
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 
     struct vx_group_list *groups; /* fused node groups (fuse_path.c), read by their steps */
-    vx_move_chain *chains; /* fused data-movement chains (fuse.c), read by their steps */
-    int *chain_ints;       /* the chain steps' input slots */
+    vx_move_chain *chains;        /* fused data-movement chains (fuse.c), read by their steps */
+    int *chain_ints;              /* the chain steps' input slots */
 };
 
 /* Per-run state (exec.c): one value table and kernel scratch, in one allocation. The
@@ -105,6 +105,10 @@ struct vx_split {
     int *cut_step, *cut_ctx, *cut_off, *cut_vals;
 };
 void vx_split_free(struct vx_split *s);
+/* Frames covering n samples at rate samples per frame (rounded up; none for n <= 0). */
+static inline int64_t vx_split_frames(int64_t n, int64_t rate) {
+    return n <= 0 ? 0 : (n + rate - 1) / rate;
+}
 /* Edge contamination of a proven-local step's outputs from its inputs' (split.c). */
 void vx_split_step_contam(const vx_graph *g, const vx_step *st, const unsigned char *fv,
                           const int64_t *el, const int64_t *er, int64_t *l, int64_t *r);

@@ -356,8 +356,6 @@ static void set_note(vx_split_info *in, const vx_node *n, const char *why) {
              n && n->name ? n->name : "?", n ? n->op_type : "?", why);
 }
 
-static int64_t cdiv(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
-
 /* Steps 2 and 3 of the analysis over the probes' shapes; fills sp or its note. */
 static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_split *sp) {
     int ns = g->n_steps, nv = g->n_values;
@@ -519,8 +517,8 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     }
     sp->out_rate = rate[sp->out_slot];
     info->out_rate = sp->out_rate;
-    info->halo_left = (int)cdiv(el[sp->out_slot], sp->out_rate);
-    info->halo_right = (int)cdiv(er[sp->out_slot], sp->out_rate);
+    info->halo_left = (int)vx_split_frames(el[sp->out_slot], sp->out_rate);
+    info->halo_right = (int)vx_split_frames(er[sp->out_slot], sp->out_rate);
     rc = vx_split_find_cuts(g, sp, fv, rate, el, er);
     if (rc) goto done;
     info->n_cuts = sp->n_cuts;
@@ -534,12 +532,13 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
     }
     info->n_boundary = sp->n_bnd;
     info->ok = 1;
-    /* VOX_SPLIT_TRACE=1: where the cut lies and why (the producers of the boundary). */
-    for (int i = 0; i < sp->n_cuts && getenv("VOX_SPLIT_TRACE"); i++)
-        fprintf(stderr, "split: cut after '%s': %d value(s), context %d/%d frames\n",
-                g->steps[sp->cut_step[i]].node->name, sp->cut_off[i + 1] - sp->cut_off[i],
-                sp->cut_ctx[2 * i], sp->cut_ctx[2 * i + 1]);
-    if (getenv("VOX_SPLIT_TRACE"))
+    /* VOX_SPLIT_TRACE=1: where the split lies and why (the producers of the boundary),
+     * and the cuts inside it. */
+    if (getenv("VOX_SPLIT_TRACE")) {
+        for (int i = 0; i < sp->n_cuts; i++)
+            fprintf(stderr, "split: cut after '%s': %d value(s), context %d/%d frames\n",
+                    g->steps[sp->cut_step[i]].node->name, sp->cut_off[i + 1] - sp->cut_off[i],
+                    sp->cut_ctx[2 * i], sp->cut_ctx[2 * i + 1]);
         for (int q = 0; q < sp->n_bnd; q++)
             for (int k = 0; k < ns; k++)
                 for (int j = 0; j < g->steps[k].n_out; j++)
@@ -550,6 +549,7 @@ static int analyze(const vx_graph *g, const probe *a, const probe *b, struct vx_
                                 local_why(g, &g->steps[k], fv, a, b)
                                     ? local_why(g, &g->steps[k], fv, a, b)
                                     : "a reader is outside");
+    }
     snprintf(info->note, sizeof info->note,
              "frame-level part: %d of %d steps from %d boundary value(s) (first '%s'), %d samples "
              "per frame, halo %d/%d frames, %d cuts (last: context %d/%d)",

@@ -31,15 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t cdiv(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
-
 typedef struct cut_scan {
     const vx_graph *g;
     const struct vx_split *sp;
     const unsigned char *fv;
     const int *rate;
-    int *last_r;    /* value -> last R step reading it (n_steps for the stream output) */
-    int *made_at;   /* value -> R step making it, -1: boundary or not made in R */
+    int *last_r;      /* value -> last R step reading it (n_steps for the stream output) */
+    int *made_at;     /* value -> R step making it, -1: boundary or not made in R */
     int64_t *el, *er; /* contamination since the candidate cut */
 } cut_scan;
 
@@ -60,8 +58,8 @@ static void context_after(cut_scan *c, int k, const int *live, int n_live, int64
             }
     }
     int o = c->sp->out_slot;
-    *hl = cdiv(c->el[o], c->sp->out_rate);
-    *hr = cdiv(c->er[o], c->sp->out_rate);
+    *hl = vx_split_frames(c->el[o], c->sp->out_rate);
+    *hr = vx_split_frames(c->er[o], c->sp->out_rate);
 }
 
 /* Whether every live value may cross a cut (frame-level, a rate, not a window's shape). */
@@ -74,8 +72,8 @@ static int crossable(const cut_scan *c, const int *live, int n_live) {
     return 1;
 }
 
-static int add_cut(struct vx_split *sp, int k, int64_t hl, int64_t hr, const int *live,
-                   int n_live, const int *rate) {
+static int add_cut(struct vx_split *sp, int k, int64_t hl, int64_t hr, const int *live, int n_live,
+                   const int *rate) {
     int n = sp->n_cuts;
     int *cs = realloc(sp->cut_step, (size_t)(n + 1) * sizeof *cs);
     if (cs) sp->cut_step = cs;
@@ -150,7 +148,8 @@ int vx_split_find_cuts(const vx_graph *g, struct vx_split *sp, const unsigned ch
         int exact = 1;
         for (int i = 0; i < n_live && exact; i++) {
             int v = live[i];
-            exact = hl + cdiv(pl[v], rate[v]) <= hlp && hr + cdiv(pr[v], rate[v]) <= hrp;
+            exact = hl + vx_split_frames(pl[v], rate[v]) <= hlp &&
+                    hr + vx_split_frames(pr[v], rate[v]) <= hrp;
         }
         if (!exact) continue;
         rc = add_cut(sp, k, hl, hr, live, n_live, rate);
