@@ -36,6 +36,7 @@
  * values crossing each cut to the context the steps after it need (split_cuts.c), and
  * keeps the output samples of [a, b). */
 #include "engine/graph_internal.h"
+#include "tensor/tensor.h"
 #include "util/log.h"
 #include "vox.h"
 #include <stdio.h>
@@ -645,5 +646,9 @@ int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen) {
     int rc = vx_graph_split(g, in[0], in[1], n, err, errlen);
     /* Durations that round to the same frame count at both scales: try a longer one. */
     if (!rc && !g->split->info.ok) rc = vx_graph_split(g, in[0], in[2], n, err, errlen);
+    /* The probe runs' big blocks sit in the process cache sized for the probe, not for
+     * any real sentence: give them back (~22 MB on the medium voice), so a loaded voice
+     * costs only its weights until it speaks. */
+    vx_block_cache_trim();
     return rc;
 }
