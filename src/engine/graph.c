@@ -469,11 +469,14 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     }
     if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
     /* then the length-regulator path (before the move chains: its Pad and Slice are its
-     * own), then Pad/Reshape/Slice chains; each returns nodes fused or VOX_ERR_NOMEM */
+     * own), then Pad/Reshape/Slice chains, then the attentions (which take two chains
+     * in); each returns nodes fused or VOX_ERR_NOMEM */
     static const struct {
         const char *env;
         int (*fn)(vx_graph *, int *);
-    } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path}, {"VOX_FUSE_MOVES", vx_graph_fuse_moves}};
+    } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path},
+                  {"VOX_FUSE_MOVES", vx_graph_fuse_moves},
+                  {"VOX_FUSE_ATTN", vx_graph_fuse_attn}};
     for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
         if (vx_env_off("VOX_FUSE") || vx_env_off(passes[i].env)) continue;
         int nf = passes[i].fn(g, uses);
@@ -491,7 +494,9 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     for (int k = 0; k < ns; k++) {
         vx_step *st = &g->steps[k];
         st->label = st->node->op_type;
-        if (st->prep.chain)
+        if (st->prep.attn)
+            st->label = "RelAttention";
+        else if (st->prep.chain)
             st->label = st->prep.chain->label;
         else if (st->prep.group)
             st->label = st->prep.group->label;
@@ -686,6 +691,11 @@ void vx_graph_free(vx_graph *g) {
         nx = l->next;
         free(l->group);
         free(l->ints);
+        free(l);
+    }
+    for (vx_attn_list *l = g->attns, *nx; l; l = nx) {
+        nx = l->next;
+        free(l->plan.slots);
         free(l);
     }
     free(g->chains);

@@ -64,6 +64,7 @@ struct vx_graph {
 
     struct vx_group_list *groups; /* fused node groups (fuse_path.c), read by their steps */
     vx_move_chain *chains;        /* fused data-movement chains (fuse.c), read by their steps */
+    struct vx_attn_list *attns;   /* fused attentions (fuse_attn.c), read by their steps */
     int *chain_ints;              /* the chain steps' input slots */
 };
 
@@ -144,6 +145,13 @@ int vx_graph_fuse_path(vx_graph *g, int *uses);
 /* Pad / Reshape / Slice chains fused into one step each (fuse.c; ops/shape_chain.c).
  * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
 int vx_graph_fuse_moves(vx_graph *g, int *uses);
+/* Relative-position attentions fused into one step each (fuse_attn.c; ops/nn_attn.c).
+ * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
+typedef struct vx_attn_list {
+    vx_attn_plan plan;
+    struct vx_attn_list *next;
+} vx_attn_list;
+int vx_graph_fuse_attn(vx_graph *g, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of

@@ -217,6 +217,7 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
     const char *op = n->op_type;
     if (!st->def->deterministic) return "random op (its draws stay with the sentence)";
     if (st->has_prep && st->prep.chain) return "fused Pad/Reshape/Slice chain";
+    if (st->has_prep && st->prep.attn) return "fused attention (whole-sequence softmax)";
     int out = st->out[0];
     if (st->n_out < 1 || out < 0) return "no output";
     /* Shape of a frame-level value -> ConstantOfShape (zeros_like): a window's shape makes

@@ -29,6 +29,28 @@ long vx_nn_matmul_colbands(void);
 
 /* C = A x B as its nonzero column band when the MatMul op would compute it that way
  * (nn_matmul.c; for the fused chains of shape_chain.c). */
+/* Rows [r0, r1) and columns [c0, c1) of a k x n matrix holding every nonzero element
+ * (empty ranges when b is all zeros). */
+void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
+                        int64_t *c0, int64_t *c1);
+/* Every element is finite. */
+int vx_nn_all_finite(const float *b, int64_t n);
+/* A fused chain's index map (shape_chain.c, for nn_attn.c): which output elements copy
+ * which input elements, for a chain planned over an input of the given dims whose Pads
+ * all fill +0 (NULL otherwise, or when the chain has no plan). A run says output
+ * elements [out, out + n) (offsets from the range asked for) are input elements
+ * [in, in + n); every other output element is +0. */
+typedef struct vx_chain_run {
+    int64_t out, in, n;
+} vx_chain_run;
+typedef struct vx_chain_map vx_chain_map;
+vx_chain_map *vx_chain_map_new(const vx_op_ctx *ctx, const vx_move_chain *c, vx_tensor *const *in,
+                               int n_in, int nd, const int64_t *dims, int64_t *out_dims,
+                               int *out_nd);
+void vx_chain_map_free(vx_chain_map *m);
+/* The runs of output elements [f, f + n): how many (at most cap written), -1 if more. */
+int64_t vx_chain_map_runs(const vx_chain_map *m, int64_t f, int64_t n, vx_chain_run *runs,
+                          int64_t cap);
 int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
                          vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od);
 

@@ -61,7 +61,7 @@ static int is_selection(const float *a, int64_t m, int64_t k) {
     return 1;
 }
 
-static int all_finite(const float *b, int64_t n) {
+int vx_nn_all_finite(const float *b, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         if (!(b[i] - b[i] == 0.0f)) return 0; /* inf - inf and NaN - NaN are NaN */
     return 1;
@@ -95,7 +95,7 @@ static atomic_long matmul_colbands;
 long vx_nn_matmul_colbands(void) { return atomic_load(&matmul_colbands); }
 
 /* The rows and columns of B [k x n] holding its nonzero entries (empty: r0 = r1 = 0). */
-static void nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
+void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
                          int64_t *c0, int64_t *c1) {
     *r0 = k, *r1 = 0, *c0 = n, *c1 = 0;
     for (int64_t p = 0; p < k; p++) {
@@ -117,8 +117,8 @@ static int matmul_band(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, 
                        const float *b, float *c) {
     if (!matmul_band_on || m * n * k < ((int64_t)1 << 18)) return 0;
     int64_t r0, r1, c0, c1;
-    nonzero_band(b, k, n, &r0, &r1, &c0, &c1);
-    if ((r1 - r0) * (c1 - c0) * 2 > k * n || !all_finite(a, m * k)) return 0;
+    vx_nn_nonzero_band(b, k, n, &r0, &r1, &c0, &c1);
+    if ((r1 - r0) * (c1 - c0) * 2 > k * n || !vx_nn_all_finite(a, m * k)) return 0;
     memset(c, 0, (size_t)(m * n) * sizeof(float));
     if (r1 > r0 && c1 > c0)
         kern->sgemm(0, 0, m, c1 - c0, r1 - r0, 1.0f, a + r0, k, b + r0 * n + c0, n, 0.0f, c + c0,
@@ -132,7 +132,7 @@ static int matmul_band(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, 
 static void matmul_f32(const vx_kernels *kern, int64_t m, int64_t n, int64_t k, const float *a,
                        const float *b, float *c) {
     pthread_once(&matmul_gather_once, matmul_gather_read_env);
-    if (matmul_gather_on && m * k >= 4096 && is_selection(a, m, k) && all_finite(b, k * n)) {
+    if (matmul_gather_on && m * k >= 4096 && is_selection(a, m, k) && vx_nn_all_finite(b, k * n)) {
         gather_rows(a, b, c, m, n, k);
         atomic_fetch_add(&matmul_gathers, 1);
     } else if (!matmul_band(kern, m, n, k, a, b, c)) {
@@ -212,7 +212,7 @@ int vx_nn_matmul_rowband(const vx_op_ctx *ctx, int nda, const int64_t *ad, const
     pthread_once(&matmul_gather_once, matmul_gather_read_env);
     if (!band_blocks_ok(ctx, nda, ad, b)) return 0;
     int64_t k = ad[nda - 1], n = b->dims[b->ndim - 1];
-    nonzero_band(b->data, k, n, r0, r1, c0, c1);
+    vx_nn_nonzero_band(b->data, k, n, r0, r1, c0, c1);
     if ((*r1 - *r0) * (*c1 - *c0) * 2 > k * n) return 0;
     *ond = mm_out_dims(nda, ad, b, od);
     atomic_fetch_add(&matmul_colbands, 1);
@@ -227,8 +227,8 @@ int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tens
     int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], n = b->dims[b->ndim - 1];
     int64_t nbatch = vx_nn_prod(a->dims, ba);
     int64_t r0, r1;
-    nonzero_band(b->data, k, n, &r0, &r1, c0, c1);
-    if ((r1 - r0) * (*c1 - *c0) * 2 > k * n || !all_finite(a->data, a->numel)) return 0;
+    vx_nn_nonzero_band(b->data, k, n, &r0, &r1, c0, c1);
+    if ((r1 - r0) * (*c1 - *c0) * 2 > k * n || !vx_nn_all_finite(a->data, a->numel)) return 0;
     *ond = mm_out_dims(a->ndim, a->dims, b, od);
     int64_t w = *c1 - *c0, bd[2] = {nbatch * m, w};
     if (vx_tensor_alloc_raw(band, VX_FLOAT, 2, bd)) return 0;
@@ -262,7 +262,7 @@ static int matmul_sel(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
     int gather = b->dtype == VX_FLOAT && b->data &&
                  ((b->ndim == 2 && b->dims[0] == x) ||
                   (b->ndim == 3 && b->dims[1] == x && (b->dims[0] == nb || b->dims[0] == 1))) &&
-                 all_finite(b->data, b->numel);
+                 vx_nn_all_finite(b->data, b->numel);
     if (gather) {
         int64_t n = b->dims[b->ndim - 1], od[3] = {nb, t, n};
         int rc = vx_op_alloc_raw(ctx, out, VX_FLOAT, 3, od);

@@ -87,6 +87,7 @@ typedef struct vx_op_prep {
     const struct vx_node *add_node; /* the fused Add (for an unfused fallback) */
     const vx_move_chain *chain;     /* the step is this chain (vx_move_chain_def) */
     const vx_node_group *group;     /* the step is this group (vx_length_path_def) */
+    const struct vx_attn_plan *attn; /* the step is this attention (vx_attn_def) */
     int sel_a; /* MatMul: input A may come as a compact selection (see vx_node_group) */
 } vx_op_prep;
 
@@ -126,6 +127,24 @@ extern const vx_op_def vx_move_chain_def;
 extern const vx_op_def vx_shape_bcast_def;
 /* Shape of a MatMul's output from its two inputs (ops_shape.c). */
 extern const vx_op_def vx_shape_matmul_def;
+/* VITS's relative-position attention, from the scores' MatMul to the output's Add, as
+ * one step (engine/fuse_attn.c finds it, ops/nn_attn.c runs it): sub-step i is node[i]
+ * (def[i], with chain[i] as its prep when it is a fused chain), reading src[arg[i] + j]
+ * for j < n_args[i]: >= 0 the step's input of that index, < 0 the output of sub-step
+ * -(src + 1). The step's output is the last sub-step's. */
+enum { AT_SCORES, AT_REL, AT_ADD, AT_WHERE, AT_SOFTMAX, AT_MMV, AT_RELV, AT_OUT, AT_N };
+#define VX_ATTN_SRC_MAX 160
+typedef struct vx_attn_plan {
+    const struct vx_node *node[AT_N];
+    const struct vx_op_def *def[AT_N];
+    const struct vx_move_chain *chain[AT_N];
+    int arg[AT_N], n_args[AT_N];
+    int src[VX_ATTN_SRC_MAX];
+    int *slots; /* the step's input slots (its in[]) */
+    int n_slots;
+} vx_attn_plan;
+extern const vx_op_def vx_attn_def;
+long vx_attn_fast_runs(void); /* runs that took the row-block path (tests) */
 /* The fused length-regulator path (ctx->prep->group says which nodes). */
 extern const vx_op_def vx_length_path_def;
 long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */

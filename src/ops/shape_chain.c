@@ -34,13 +34,17 @@ typedef struct chain_plan {
     int n;
     size_t es;
     const char *x;
+    char *dst; /* the output: element o of a fill is written at dst + o * es */
+    /* map mode (vx_chain_map_runs): nothing is written; each copy from the input is
+     * recorded as a run instead, and the Pads' constants (all +0) are skipped */
+    vx_chain_run *runs;
+    int64_t n_runs, cap;
     /* the input as a MatMul's column band (float): rows of bn columns, +0 outside
      * [b0, b1), x holds the band as [rows, b1 - b0] */
     int banded;
     int64_t bn, b0, b1;
     chain_level lv[VX_CHAIN_MAX];
 } chain_plan;
-
 
 static const vx_tensor *arg_of(vx_tensor *const *in, int n_in, const vx_move_chain *c, int i,
                                int j) {
@@ -122,7 +126,8 @@ static int plan_slice(chain_level *l, int64_t opset, vx_tensor *const *in, int n
         vx_sh_try_ints(arg_of(in, n_in, c, i, 1), en, VX_MAX_DIMS, &ne))
         return -1;
     const vx_tensor *ta = arg_of(in, n_in, c, i, 2), *ts = arg_of(in, n_in, c, i, 3);
-    if ((ta && vx_sh_try_ints(ta, ax, VX_MAX_DIMS, &na)) || (ts && vx_sh_try_ints(ts, sp, VX_MAX_DIMS, &nsp)))
+    if ((ta && vx_sh_try_ints(ta, ax, VX_MAX_DIMS, &na)) ||
+        (ts && vx_sh_try_ints(ts, sp, VX_MAX_DIMS, &nsp)))
         return -1;
     if (ns != ne || (na >= 0 && na != ns) || (nsp >= 0 && nsp != ns)) return -1;
     memset(l->off, 0, sizeof l->off);
@@ -153,6 +158,9 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     p->n = c->n;
     p->es = es;
     p->x = x->data;
+    p->dst = NULL;
+    p->runs = NULL;
+    p->n_runs = p->cap = 0;
     p->banded = 0;
     int nd = x->ndim;
     const int64_t *din = x->dims;
@@ -176,8 +184,14 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     return 0;
 }
 
-/* n consecutive elements of the chain's input from flat index f. */
-static void fill_input(const chain_plan *p, int64_t f, int64_t n, char *dst) {
+/* n consecutive elements of the chain's input from flat index f, to output offset o. */
+static void fill_input(chain_plan *p, int64_t f, int64_t n, int64_t o) {
+    if (p->runs) {
+        if (p->n_runs < p->cap) p->runs[p->n_runs] = (vx_chain_run){o, f, n};
+        p->n_runs++;
+        return;
+    }
+    char *dst = p->dst + o * (int64_t)p->es;
     if (!p->banded) {
         memcpy(dst, p->x + f * (int64_t)p->es, (size_t)n * p->es);
         return;
@@ -201,17 +215,21 @@ static void fill_input(const chain_plan *p, int64_t f, int64_t n, char *dst) {
     }
 }
 
+/* A Pad's constant over output elements [o, o + n) (nothing in map mode: it is +0). */
+static void fill_const(const chain_plan *p, const chain_level *l, int64_t o, int64_t n) {
+    if (!p->runs) vx_sh_fill(p->dst + o * (int64_t)p->es, l->cval, p->es, n);
+}
+
 /* Writes n consecutive elements (row-major order) of level lv's output, starting at
- * flat index f, into dst. Level -1 is the chain's input. */
-static void fill_run(const chain_plan *p, int lv, int64_t f, int64_t n, char *dst) {
-    size_t es = p->es;
+ * flat index f, to output offset o. Level -1 is the chain's input. */
+static void fill_run(chain_plan *p, int lv, int64_t f, int64_t n, int64_t o) {
     if (lv < 0) {
-        fill_input(p, f, n, dst);
+        fill_input(p, f, n, o);
         return;
     }
     const chain_level *l = &p->lv[lv];
     if (l->kind == LV_RESHAPE) { /* the same elements in the same order */
-        fill_run(p, lv - 1, f, n, dst);
+        fill_run(p, lv - 1, f, n, o);
         return;
     }
     int r = l->nd;
@@ -230,22 +248,21 @@ static void fill_run(const chain_plan *p, int lv, int64_t f, int64_t n, char *ds
             if (s < 0 || s >= l->idims[a]) inside = 0;
             g += s * l->istr[a];
         }
-        char *d = dst;
         if (l->kind == LV_SLICE) {
-            fill_run(p, lv - 1, g + idx[r - 1] + l->off[r - 1], m, d);
+            fill_run(p, lv - 1, g + idx[r - 1] + l->off[r - 1], m, o);
         } else if (!inside) {
-            vx_sh_fill(d, l->cval, es, m);
+            fill_const(p, l, o, m);
         } else {
             /* [idx, idx + m) on the padded axis: front constant, copy, end constant */
             int64_t D = l->idims[r - 1], lo = idx[r - 1] - l->off[r - 1], hi = lo + m;
             int64_t c0 = lo < 0 ? 0 : lo, c1 = hi > D ? D : hi;
             if (c0 > hi) c0 = hi;
             if (c1 < c0) c1 = c0;
-            if (c0 > lo) vx_sh_fill(d, l->cval, es, c0 - lo);
-            if (c1 > c0) fill_run(p, lv - 1, g + c0, c1 - c0, d + (c0 - lo) * (int64_t)es);
-            if (hi > c1) vx_sh_fill(d + (c1 - lo) * (int64_t)es, l->cval, es, hi - c1);
+            if (c0 > lo) fill_const(p, l, o, c0 - lo);
+            if (c1 > c0) fill_run(p, lv - 1, g + c0, c1 - c0, o + (c0 - lo));
+            if (hi > c1) fill_const(p, l, o + (c1 - lo), hi - c1);
         }
-        dst += m * (int64_t)es;
+        o += m;
         f += m;
         n -= m;
     }
@@ -311,7 +328,8 @@ static int run_chain(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain *c
     int rc = vx_sh_check_shape(ctx, node, top->nd, top->dims);
     if (!rc) rc = vx_op_alloc_raw(ctx, out, in[0]->dtype, top->nd, top->dims); /* all written */
     if (rc || !out->numel) return rc;
-    fill_run(&p, p.n - 1, 0, out->numel, out->data);
+    p.dst = out->data;
+    fill_run(&p, p.n - 1, 0, out->numel, 0);
     return 0;
 }
 
@@ -388,8 +406,8 @@ static int chain_matmul(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain
             if (!rc && w > 0 && c1 > c0) {
                 if (vx_tensor_alloc_raw(&a, VX_FLOAT, 2, ad))
                     return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
-                for (int64_t r = 0; r < rows; r++)
-                    fill_run(&p, p.n - 1, r * k + r0, w, (char *)a.data + r * w * 4);
+                p.dst = a.data;
+                for (int64_t r = 0; r < rows; r++) fill_run(&p, p.n - 1, r * k + r0, w, r * w);
                 vx_kernels_get()->sgemm(0, 0, rows, c1 - c0, w, 1.0f, a.data, w,
                                         (const float *)b->data + r0 * n + c0, n, 0.0f,
                                         (float *)out->data + c0, n);
@@ -421,3 +439,51 @@ static int op_move_chain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
 }
 
 const vx_op_def vx_move_chain_def = {"MoveChain", op_move_chain, 1};
+
+/* ------------------------------------------------------------ index maps (nn_attn.c) */
+
+struct vx_chain_map {
+    chain_plan p;
+};
+
+vx_chain_map *vx_chain_map_new(const vx_op_ctx *ctx, const vx_move_chain *c, vx_tensor *const *in,
+                               int n_in, int nd, const int64_t *dims, int64_t *out_dims,
+                               int *out_nd) {
+    static const float dummy; /* the plan's input: only its shape is read in map mode */
+    vx_tensor x = {0};
+    if (nd < 1 || nd > VX_MAX_DIMS || vx_tensor_set_shape(&x, nd, dims) || n_in < 1) return NULL;
+    x.dtype = VX_FLOAT;
+    x.data = (void *)&dummy;
+    vx_tensor *args[1 + VX_CHAIN_MAX * 5];
+    if (n_in > (int)(sizeof args / sizeof *args)) return NULL;
+    memcpy(args, in, (size_t)n_in * sizeof *args);
+    args[0] = &x;
+    vx_chain_map *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    int ok = !plan_chain(&m->p, ctx, c, args, n_in);
+    for (int i = 0; ok && i < m->p.n; i++) {
+        static const unsigned char zero[sizeof m->p.lv[i].cval];
+        if (m->p.lv[i].kind == LV_PAD && memcmp(m->p.lv[i].cval, zero, sizeof zero)) ok = 0;
+    }
+    if (!ok) {
+        free(m);
+        return NULL;
+    }
+    const chain_level *top = &m->p.lv[m->p.n - 1];
+    *out_nd = top->nd;
+    memcpy(out_dims, top->dims, sizeof(int64_t) * (size_t)top->nd);
+    m->p.x = NULL;
+    return m;
+}
+
+void vx_chain_map_free(vx_chain_map *m) { free(m); }
+
+int64_t vx_chain_map_runs(const vx_chain_map *m, int64_t f, int64_t n, vx_chain_run *runs,
+                          int64_t cap) {
+    chain_plan p = m->p; /* a copy: maps are shared by threads */
+    p.runs = runs;
+    p.cap = cap;
+    p.n_runs = 0;
+    fill_run(&p, p.n - 1, f, n, 0);
+    return p.n_runs > cap ? -1 : p.n_runs;
+}
