@@ -140,14 +140,19 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
     for (int i = 0; i < n_inputs; i++) vx_tensor_view(&r->vals[g->in_slots[i]], &s->inputs[i]);
     for (int i = 0; i < o->n_extra_outputs; i++) r->keep[extra_slots[i]] = 1;
     vx_rng_seed(&s->rng, o->seed);
-    /* The front: every step outside R, in order (so random draws match the whole run). */
+    /* The front: every step outside R, in order (so random draws match the whole run).
+     * A profile sees the front only (windows may run on several threads; a profile is
+     * one thread's): `vox infer --window ... --profile` times the phoneme-level part. */
+    vx_run_opts fo = s->o;
+    fo.profile = o->profile;
     for (int k = 0; k < g->n_steps && !rc; k++) {
         if (s->sp->in_r[k]) continue;
         if (o->cancel && *o->cancel)
             rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_CANCELLED, "cancelled");
         else
-            rc = vx_run_step(r, &s->o, &s->rng, k);
+            rc = vx_run_step(r, &fo, &s->rng, k);
     }
+    if (!rc && fo.profile && fo.profile->n_steps == g->n_steps) fo.profile->runs++;
     for (int i = 0; i < o->n_extra_outputs && !rc; i++)
         rc = vx_run_take(r, extra_slots[i], &extra[i]);
     /* Every boundary value must be a whole number of frames, the same number. */
