@@ -99,7 +99,11 @@ typedef struct attn_job {
     const float *ev;
     int64_t n2, q0, q1, e0, e1;
     float *out; /* [nb, t, dv] */
-    atomic_int bad;
+    /* scratch: one slot of slot_floats per chunk of blocks (claimed with next_slot),
+     * made by the calling thread so that the run's buffer cache recycles it */
+    float *scratch;
+    int64_t slot_floats;
+    atomic_int next_slot, bad;
 } attn_job;
 
 /* Adds the relative logits of query row `row` (over all batches) into s[t2]. */
@@ -137,14 +141,8 @@ static int gather_relw(const attn_job *j, int64_t row, const float *p, float *a,
 static void attn_block(void *arg, int64_t b, int64_t e) {
     attn_job *j = arg;
     int64_t nblk = (j->t + RB - 1) / RB, w2 = j->q1 - j->q0;
-    float *s = malloc((size_t)(RB * j->t2 + RB * (w2 + j->dv)) * sizeof(float));
-    vx_chain_run *runs = malloc(RUNS_CAP * sizeof *runs);
-    if (!s || !runs) {
-        atomic_store(&j->bad, 1);
-        free(s);
-        free(runs);
-        return;
-    }
+    float *s = j->scratch + atomic_fetch_add(&j->next_slot, 1) * j->slot_floats;
+    vx_chain_run runs[RUNS_CAP];
     float *p = s, *a = s + RB * j->t2, *o2 = a + RB * w2; /* softmax in place: p = s */
     for (int64_t blk = b; blk < e && !atomic_load(&j->bad); blk++) {
         int64_t h = blk / nblk, r0 = blk % nblk * RB, r1 = r0 + RB < j->t ? r0 + RB : j->t;
@@ -175,13 +173,9 @@ static void attn_block(void *arg, int64_t b, int64_t e) {
                            j->dv, 0.0f, o2 + j->e0, j->dv);
         for (int64_t i = 0; i < m * j->dv; i++) out[i] = out[i] + o2[i]; /* Add(P V, relative) */
     }
-    free(s);
-    free(runs);
     return;
 bad:
     atomic_store(&j->bad, 1);
-    free(s);
-    free(runs);
 }
 
 /* Strides of cond (bool) broadcast over the scores' [batch..., t, t2] = sd, with the
@@ -301,11 +295,22 @@ static int attn_fast(vx_op_ctx *ctx, const vx_attn_plan *p, vx_tensor *const *in
     if ((rc = vx_op_alloc_raw(ctx, out, VX_FLOAT, nd, odims))) goto done;
     j.out = out->data;
     atomic_init(&j.bad, 0);
-    int64_t nblk = nb * ((t + RB - 1) / RB);
+    atomic_init(&j.next_slot, 0);
+    int64_t nblk = nb * ((t + RB - 1) / RB), chunks = 1;
     if (ctx->pool && ctx->threads > 1 && nblk > 1)
-        vx_tpool_for_chunks(ctx->pool, nblk, nblk, attn_block, &j);
+        chunks = ctx->threads < nblk ? ctx->threads : nblk;
+    j.slot_floats = RB * t2 + RB * (j.q1 - j.q0 + dv);
+    j.scratch = vx_aligned_alloc_raw((size_t)(chunks * j.slot_floats) * sizeof(float));
+    if (!j.scratch) {
+        vx_tensor_release(out);
+        rc = vx_op_fail(ctx, p->node[AT_OUT], VOX_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (chunks > 1)
+        vx_tpool_for_chunks(ctx->pool, nblk, chunks, attn_block, &j);
     else
         attn_block(&j, 0, nblk);
+    vx_aligned_free(j.scratch);
     if (atomic_load(&j.bad)) {
         vx_tensor_release(out);
         rc = 1;

@@ -61,9 +61,19 @@ static int is_selection(const float *a, int64_t m, int64_t k) {
     return 1;
 }
 
+/* By the exponent bits (all ones: inf or NaN), OR-ed over blocks so that the loop
+ * vectorizes; a non-finite value stops the scan at the end of its block. */
 int vx_nn_all_finite(const float *b, int64_t n) {
-    for (int64_t i = 0; i < n; i++)
-        if (!(b[i] - b[i] == 0.0f)) return 0; /* inf - inf and NaN - NaN are NaN */
+    for (int64_t i = 0; i < n; i += 1024) {
+        int64_t e = n - i < 1024 ? n - i : 1024;
+        uint32_t bad = 0;
+        for (int64_t q = 0; q < e; q++) {
+            uint32_t u;
+            memcpy(&u, &b[i + q], sizeof u);
+            bad |= (u & 0x7f800000u) == 0x7f800000u;
+        }
+        if (bad) return 0;
+    }
     return 1;
 }
 
@@ -95,8 +105,8 @@ static atomic_long matmul_colbands;
 long vx_nn_matmul_colbands(void) { return atomic_load(&matmul_colbands); }
 
 /* The rows and columns of B [k x n] holding its nonzero entries (empty: r0 = r1 = 0). */
-void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
-                         int64_t *c0, int64_t *c1) {
+void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1, int64_t *c0,
+                        int64_t *c1) {
     *r0 = k, *r1 = 0, *c0 = n, *c1 = 0;
     for (int64_t p = 0; p < k; p++) {
         const float *row = b + p * n;
@@ -235,7 +245,8 @@ int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tens
     if (w > 0) {
         if (r1 > r0)
             vx_kernels_get()->sgemm(0, 0, nbatch * m, w, r1 - r0, 1.0f, (const float *)a->data + r0,
-                                    k, (const float *)b->data + r0 * n + *c0, n, 0.0f, band->data, w);
+                                    k, (const float *)b->data + r0 * n + *c0, n, 0.0f, band->data,
+                                    w);
         else
             memset(band->data, 0, (size_t)(nbatch * m * w) * sizeof(float));
     }
@@ -268,7 +279,8 @@ static int matmul_sel(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
         int rc = vx_op_alloc_raw(ctx, out, VX_FLOAT, 3, od);
         if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
         for (int64_t i = 0; i < nb; i++) {
-            const float *bi = (const float *)b->data + (b->ndim == 3 && b->dims[0] > 1 ? i * x * n : 0);
+            const float *bi =
+                (const float *)b->data + (b->ndim == 3 && b->dims[0] > 1 ? i * x * n : 0);
             for (int64_t r = 0; r < t; r++) {
                 int32_t j = sel[i * (t + 1) + r];
                 float *ci = (float *)out->data + (i * t + r) * n;
