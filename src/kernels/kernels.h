@@ -98,6 +98,10 @@ typedef struct vx_kernels {
      * bits make u1 in (0, 1], the low ones u2 in [0, 1)): y = mean + scale * N. Scalar:
      * libm's logf/sqrtf/cosf/sinf; SIMD: polynomials within a few ulp of those. */
     void (*normal_f32)(const uint64_t *w, float *y, int64_t pairs, float mean, float scale);
+    /* dst[a * dst_a + b] = src[a + b * src_b] for a < A, b < B: a plane of 4-byte elements
+     * transposed (bits moved, never computed on). Transpose's inner loop (ops). */
+    void (*transpose_u32)(uint32_t *dst, const uint32_t *src, int64_t A, int64_t B,
+                          int64_t dst_a, int64_t src_b);
     /* conv1d output time micro-tile width (samples): ranges split on multiples of it
      * waste no padding columns. */
     int conv_nr;
@@ -128,6 +132,9 @@ const vx_kernels *vx_kernels_by_name(const char *name);
 /* Scalar references and the portable paths (kernels/gemm.c, conv1d.c, scalar.c). The
  * portable conv paths run their GEMMs through vx_kernels_get()->sgemm, so they also
  * speed up when a SIMD table is chosen; with VOX_CPU=scalar everything is portable C. */
+/* The scalar transpose (x86 uses it for the edges of its 8 x 8 blocks). */
+void vx_transpose_u32_scalar(uint32_t *dst, const uint32_t *src, int64_t A, int64_t B,
+                             int64_t dst_a, int64_t src_b);
 void vx_sgemm_ref(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                   int64_t ldc);

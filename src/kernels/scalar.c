@@ -111,6 +111,17 @@ static void softmax_scalar(const float *x, float *y, int64_t rows, int64_t len) 
     }
 }
 
+/* In 32 x 32 tiles, so that the strided reads and the contiguous writes stay in cache. */
+void vx_transpose_u32_scalar(uint32_t *dst, const uint32_t *src, int64_t A, int64_t B,
+                             int64_t dst_a, int64_t src_b) {
+    for (int64_t a0 = 0; a0 < A; a0 += 32)
+        for (int64_t b0 = 0; b0 < B; b0 += 32) {
+            int64_t a1 = a0 + 32 < A ? a0 + 32 : A, b1 = b0 + 32 < B ? b0 + 32 : B;
+            for (int64_t a = a0; a < a1; a++)
+                for (int64_t b = b0; b < b1; b++) dst[a * dst_a + b] = src[a + b * src_b];
+        }
+}
+
 void vx_kernels_init_scalar(vx_kernels *k) {
     *k = (vx_kernels){
         .name = "scalar",
@@ -128,6 +139,7 @@ void vx_kernels_init_scalar(vx_kernels *k) {
         .softmax_f32 = softmax_scalar,
         .erf_f32 = erf_scalar,
         .normal_f32 = normal_scalar,
+        .transpose_u32 = vx_transpose_u32_scalar,
         .conv_nr = 64, /* split conv time ranges on 64-sample multiples */
     };
 }

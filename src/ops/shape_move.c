@@ -2,6 +2,8 @@
  * All are dtype-agnostic (bytes by element size) and copy the innermost contiguous run
  * with memcpy; Transpose uses cache-blocked 2-D tiles when the innermost axis moves. */
 #include "ops/shape_internal.h"
+#include "kernels/kernels.h"
+#include "util/tpool.h"
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------ Concat */
@@ -230,7 +232,6 @@ int vx_op_slice(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n
     }
 DEF_T2D(t2d_1, uint8_t)
 DEF_T2D(t2d_2, uint16_t)
-DEF_T2D(t2d_4, uint32_t)
 DEF_T2D(t2d_8, uint64_t)
 
 static void t2d_any(char *dst, const char *src, size_t es, int64_t A, int64_t B, int64_t dst_a,
@@ -240,12 +241,35 @@ static void t2d_any(char *dst, const char *src, size_t es, int64_t A, int64_t B,
             memcpy(dst + (a * dst_a + b) * (int64_t)es, src + (a + b * src_b) * (int64_t)es, es);
 }
 
-static void transpose2d(char *dst, const char *src, size_t es, int64_t A, int64_t B, int64_t dst_a,
-                        int64_t src_b) {
+typedef struct t2d_job {
+    char *dst;
+    const char *src;
+    int64_t A, B, dst_a, src_b;
+} t2d_job;
+
+/* Rows [8 u0, 8 u1) of dst: the kernel table's 4-byte transpose (SIMD on x86). */
+static void t2d_rows(void *arg, int64_t u0, int64_t u1) {
+    const t2d_job *j = arg;
+    int64_t a0 = u0 * 8, a1 = u1 * 8 < j->A ? u1 * 8 : j->A;
+    vx_kernels_get()->transpose_u32((uint32_t *)j->dst + a0 * j->dst_a,
+                                    (const uint32_t *)j->src + a0, a1 - a0, j->B, j->dst_a,
+                                    j->src_b);
+}
+
+static void transpose2d(const vx_op_ctx *ctx, char *dst, const char *src, size_t es, int64_t A,
+                        int64_t B, int64_t dst_a, int64_t src_b) {
     switch (es) {
     case 1: t2d_1((uint8_t *)dst, (const uint8_t *)src, A, B, dst_a, src_b); break;
     case 2: t2d_2((uint16_t *)dst, (const uint16_t *)src, A, B, dst_a, src_b); break;
-    case 4: t2d_4((uint32_t *)dst, (const uint32_t *)src, A, B, dst_a, src_b); break;
+    case 4: {
+        t2d_job j = {dst, src, A, B, dst_a, src_b};
+        /* over the threads when there is enough to move (rows of dst in 8-row chunks) */
+        if (ctx->pool && ctx->threads > 1 && A >= 16 && A * B >= ((int64_t)1 << 16))
+            vx_tpool_for_chunks(ctx->pool, (A + 7) / 8, ctx->threads, t2d_rows, &j);
+        else
+            t2d_rows(&j, 0, (A + 7) / 8);
+        break;
+    }
     case 8: t2d_8((uint64_t *)dst, (const uint64_t *)src, A, B, dst_a, src_b); break;
     default: t2d_any(dst, src, es, A, B, dst_a, src_b);
     }
@@ -295,7 +319,7 @@ int vx_op_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     int64_t planes = 1, soff = 0, doff = 0;
     for (int k = 0; k < no; k++) planes *= d[oax[k]];
     for (int64_t p = 0; p < planes; p++) {
-        transpose2d((char *)out->data + doff * (int64_t)es,
+        transpose2d(ctx, (char *)out->data + doff * (int64_t)es,
                     (const char *)x->data + soff * (int64_t)es, es, d[j], d[m - 1], dstr[j],
                     s[m - 1]);
         for (int k = no - 1; k >= 0; k--) {

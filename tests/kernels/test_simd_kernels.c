@@ -457,6 +457,31 @@ static double test_softmax(const vx_kernels *f) {
 
 /* usage: test_simd_kernels PATH (scalar|avx2|avx512|neon): one ctest per path
  * (CMakeLists.txt), so a path this CPU or build lacks shows as skipped, not passed. */
+/* The transpose moves bits: equal to the scalar one exactly, on planes with edges
+ * (sizes not multiples of 8), strides wider than the plane, NaN payloads. */
+static int test_transpose(const vx_kernels *k) {
+    const vx_kernels *ref = vx_kernels_by_name("scalar");
+    int bad = 0;
+    for (int it = 0; it < 200 / iter_div(); it++) {
+        int64_t A = 1 + rnd() % 150, B = 1 + rnd() % 150;
+        int64_t sb = A + rnd() % 9, da = B + rnd() % 9; /* src row stride, dst row stride */
+        int64_t ns = sb * B, nd = da * A;
+        uint32_t *src = malloc((size_t)ns * 4), *d1 = malloc((size_t)nd * 4), *d2 = malloc((size_t)nd * 4);
+        for (int64_t i = 0; i < ns; i++) src[i] = (uint32_t)rnd() * 2654435761u ^ (uint32_t)i;
+        memset(d1, 0xA5, (size_t)nd * 4);
+        memset(d2, 0xA5, (size_t)nd * 4);
+        k->transpose_u32(d1, src, A, B, da, sb);
+        ref->transpose_u32(d2, src, A, B, da, sb);
+        if (memcmp(d1, d2, (size_t)nd * 4)) {
+            fprintf(stderr, "%s transpose A %lld B %lld: differs from scalar\n", k->name,
+                    (long long)A, (long long)B);
+            bad++;
+        }
+        free(src), free(d1), free(d2);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv) {
     const char *name = argc > 1 ? argv[1] : "scalar";
     const vx_kernels *k = vx_kernels_by_name(name);
@@ -464,11 +489,12 @@ int main(int argc, char **argv) {
     /* every entry is filled: the scalar init runs first, overrides only replace */
     CHECK(k->sgemm && k->conv1d_f32 && k->conv1d_pack_bytes && k->conv1d_pack && k->convtr1d_f32 &&
           k->conv1d_fused_f32 && k->convtr1d_pack_bytes && k->convtr1d_pack &&
-          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 && k->erf_f32 && k->normal_f32 &&
+          k->convtr1d_range_f32 && k->tanh_f32 && k->sigmoid_f32 && k->softmax_f32 && k->erf_f32 && k->normal_f32 && k->transpose_u32 &&
           k->conv_nr > 0);
     CHECK_STR(k->name, name);
     double eg = test_sgemm(k), ec = test_conv(k, k), et = test_convtr(k, k);
     double eu = test_tanh_sigmoid(k), es = test_softmax(k), ee = test_erf(k), en = test_normal(k);
+    CHECK_EQ_INT(test_transpose(k), 0);
     printf("%s: max rel err sgemm %.3g conv1d %.3g convtr1d %.3g; tanh/sigmoid %.2f ulp; softmax "
            "%.3g; erf %.2f ulp; normal %.3g\n",
            k->name, eg, ec, et, eu, es, ee, en);

@@ -16,6 +16,7 @@ unsigned vx_cpu_flags_x86(void) {
 void vx_kernels_init_x86(vx_kernels *k, unsigned flags) {
     if (!(flags & VX_CPU_AVX2)) return;
     vx_kernels_set_avx2(k);
+    k->transpose_u32 = vx_transpose_u32_avx2;
     if (!(flags & VX_CPU_AVX512)) return;
     vx_kernels_set_avx512(k);
 }
