@@ -60,16 +60,8 @@ typedef struct tgraph {
 
 static void build(tgraph *t) {
     memset(t, 0, sizeof *t);
-    t->m.opset = 13;
-    t->m.nodes = t->nodes;
-    t->m.inputs = t->ins;
-    t->m.outputs = t->outs;
-    for (int i = 0; i < N_IN; i++) {
-        t->ins[i].name = in_names[i];
-        t->ins[i].dtype = i <= I_EV || i == I_X ? VX_FLOAT : i == I_COND ? VX_BOOL : VX_INT64;
-        t->ins[i].ndim = -1;
-    }
-    t->m.n_inputs = N_IN;
+    tg_model(&t->m, t->nodes, t->ins, in_names, N_IN, t->outs);
+    for (int i = 0; i <= I_X; i++) t->ins[i].dtype = i == I_COND ? VX_BOOL : VX_FLOAT;
     int k = 0;
 #define N(op, n, out, ...)                                                                         \
     tg_node(&t->nodes[k], t->io[k], op, n, (const char *[]){__VA_ARGS__}, out), k++
@@ -137,13 +129,9 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
         cond[i] = kind == C_RANDOM ? rnd(s, 4) == 0 : !(r < valid && c < valid);
     }
     float xv = -1e4f;
-    int64_t p1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, s1[3] = {1, h, l * 2 * l};
-    int64_t p2[6] = {0, 0, 0, 0, 0, l - 1}, s2[4] = {1, h, l + 1, 2 * l - 1};
-    int64_t a0 = 0, a1 = l, a2 = 2, b0 = l - 1, b1 = INT64_MAX, b2 = 3, b3 = 1, one = 1;
-    /* _absolute_position_to_relative_position */
-    int64_t q1[8] = {0, 0, 0, 0, 0, 0, 0, l - 1}, t1[3] = {1, h, l * l + l * (l - 1)};
-    int64_t q2[6] = {0, 0, l, 0, 0, 0}, t2[4] = {1, h, l, 2 * l};
-    int64_t c0 = 1, c1 = INT64_MAX, c2 = 3;
+    tg_relpos fw, bk;
+    tg_relpos_init(&fw, h, l, 0);
+    tg_relpos_init(&bk, h, l, 1);
     vx_tensor in[N_IN];
     in[I_Q] = tg_tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, d});
     in[I_K] = tg_tens(VX_FLOAT, k, 4, (int64_t[]){1, h, d, l});
@@ -154,24 +142,8 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
                  : kind == C_RANK2 ? tg_tens(VX_BOOL, cond, 2, (int64_t[]){l, l})
                                    : tg_tens(VX_BOOL, cond, 4, (int64_t[]){1, 1, l, l});
     in[I_X] = tg_tens(VX_FLOAT, &xv, 0, NULL);
-    in[I_P1] = tg_tens(VX_INT64, p1, 1, (int64_t[]){8});
-    in[I_S1] = tg_tens(VX_INT64, s1, 1, (int64_t[]){3});
-    in[I_P2] = tg_tens(VX_INT64, p2, 1, (int64_t[]){6});
-    in[I_S2] = tg_tens(VX_INT64, s2, 1, (int64_t[]){4});
-    in[I_A0] = tg_tens(VX_INT64, &a0, 1, &one);
-    in[I_A1] = tg_tens(VX_INT64, &a1, 1, &one);
-    in[I_A2] = tg_tens(VX_INT64, &a2, 1, &one);
-    in[I_B0] = tg_tens(VX_INT64, &b0, 1, &one);
-    in[I_B1] = tg_tens(VX_INT64, &b1, 1, &one);
-    in[I_B2] = tg_tens(VX_INT64, &b2, 1, &one);
-    in[I_B3] = tg_tens(VX_INT64, &b3, 1, &one);
-    in[I_Q1] = tg_tens(VX_INT64, q1, 1, (int64_t[]){8});
-    in[I_T1] = tg_tens(VX_INT64, t1, 1, (int64_t[]){3});
-    in[I_Q2] = tg_tens(VX_INT64, q2, 1, (int64_t[]){6});
-    in[I_T2] = tg_tens(VX_INT64, t2, 1, (int64_t[]){4});
-    in[I_C0] = tg_tens(VX_INT64, &c0, 1, &one);
-    in[I_C1] = tg_tens(VX_INT64, &c1, 1, &one);
-    in[I_C2] = tg_tens(VX_INT64, &c2, 1, &one);
+    tg_relpos_tensors(&fw, 0, &in[I_P1]);
+    tg_relpos_tensors(&bk, 1, &in[I_Q1]);
     vx_run_opts o = *base;
     char e1[256] = "", e2[256] = "";
     vx_tensor y1[2], y2[2];

@@ -29,16 +29,8 @@ typedef struct tgraph {
 
 static void build(tgraph *t) {
     memset(t, 0, sizeof *t);
-    t->m.opset = 13;
-    t->m.nodes = t->nodes;
-    t->m.inputs = t->ins;
-    t->m.outputs = t->outs;
-    for (int i = 0; i < N_IN; i++) {
-        t->ins[i].name = in_names[i];
-        t->ins[i].dtype = i <= I_E ? VX_FLOAT : VX_INT64;
-        t->ins[i].ndim = -1;
-    }
-    t->m.n_inputs = N_IN;
+    tg_model(&t->m, t->nodes, t->ins, in_names, N_IN, t->outs);
+    for (int i = 0; i <= I_E; i++) t->ins[i].dtype = VX_FLOAT;
     int k = 0;
     tg_node(&t->nodes[k], t->io[k], "MatMul", 2, (const char *[]){"q", "e"}, "x"), k++;
     tg_node(&t->nodes[k], t->io[k], "Shape", 1, (const char *[]){"x"}, "xs"), k++;
@@ -46,8 +38,11 @@ static void build(tgraph *t) {
     tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t0", "s1"}, "t1"), k++;
     tg_node(&t->nodes[k], t->io[k], "Pad", 2, (const char *[]){"t1", "p2"}, "t2"), k++;
     tg_node(&t->nodes[k], t->io[k], "Reshape", 2, (const char *[]){"t2", "s2"}, "t3"), k++;
-    tg_node(&t->nodes[k], t->io[k], "Slice", 4, (const char *[]){"t3", "a0", "a1", "a2"}, "t4"), k++;
-    tg_node(&t->nodes[k], t->io[k], "Slice", 5, (const char *[]){"t4", "b0", "b1", "b2", "b3"}, "y"), k++;
+    tg_node(&t->nodes[k], t->io[k], "Slice", 4, (const char *[]){"t3", "a0", "a1", "a2"}, "t4"),
+        k++;
+    tg_node(&t->nodes[k], t->io[k], "Slice", 5, (const char *[]){"t4", "b0", "b1", "b2", "b3"},
+            "y"),
+        k++;
     t->m.n_nodes = k;
     t->outs[0].name = "y";
     t->outs[1].name = "xs";
@@ -100,30 +95,12 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
             if (kind == E_DENSE || (kind != E_ZERO && j >= l - 5 && j <= l + 3))
                 e[r * ec + c] = (float)((int)rnd(s, 2001) - 1000) / 500.0f;
         }
-    int64_t p1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, s1[3] = {1, h, l * 2 * l};
-    int64_t p2[6] = {0, 0, 0, 0, 0, l - 1}, s2[4] = {1, h, l + 1, 2 * l - 1};
-    int64_t a0 = 0, a1 = l, a2 = 2, b0 = l - 1, b1 = INT64_MAX, b2 = 3, b3 = 1, one = 1;
-    if (back) { /* VITS _absolute_position_to_relative_position */
-        p1[7] = l - 1;
-        s1[2] = l * l + l * (l - 1);
-        p2[2] = l, p2[5] = 0;
-        s2[2] = l, s2[3] = 2 * l;
-        a0 = 1, a1 = INT64_MAX, a2 = 3;
-    }
+    tg_relpos rp;
+    tg_relpos_init(&rp, h, l, back);
     vx_tensor in[N_IN];
     in[I_Q] = tg_tens(VX_FLOAT, q, 4, (int64_t[]){1, h, l, qc});
     in[I_E] = tg_tens(VX_FLOAT, e, 3, (int64_t[]){1, er, ec});
-    in[I_P1] = tg_tens(VX_INT64, p1, 1, (int64_t[]){8});
-    in[I_S1] = tg_tens(VX_INT64, s1, 1, (int64_t[]){3});
-    in[I_P2] = tg_tens(VX_INT64, p2, 1, (int64_t[]){6});
-    in[I_S2] = tg_tens(VX_INT64, s2, 1, (int64_t[]){4});
-    in[I_A0] = tg_tens(VX_INT64, &a0, 1, &one);
-    in[I_A1] = tg_tens(VX_INT64, &a1, 1, &one);
-    in[I_A2] = tg_tens(VX_INT64, &a2, 1, &one);
-    in[I_B0] = tg_tens(VX_INT64, &b0, 1, &one);
-    in[I_B1] = tg_tens(VX_INT64, &b1, 1, &one);
-    in[I_B2] = tg_tens(VX_INT64, &b2, 1, &one);
-    in[I_B3] = tg_tens(VX_INT64, &b3, 1, &one);
+    tg_relpos_tensors(&rp, 0, &in[I_P1]); /* the back graph does not read the last 4 */
     vx_run_opts o = *base;
     char e1[256] = "", e2[256] = "";
     vx_tensor y1[2], y2[2];
@@ -136,8 +113,7 @@ static int same(const vx_graph *gf, const vx_graph *gu, const vx_run_opts *base,
     int r2 = vx_graph_run(gu, &o, in, N_IN, y2);
     int eq = (r1 != 0) == (r2 != 0);
     for (int i = 0; i < (back ? 1 : 2) && eq && !r1; i++)
-        eq = y1[i].dtype == y2[i].dtype && y1[i].numel == y2[i].numel &&
-             y1[i].ndim == y2[i].ndim &&
+        eq = y1[i].dtype == y2[i].dtype && y1[i].numel == y2[i].numel && y1[i].ndim == y2[i].ndim &&
              !memcmp(y1[i].dims, y2[i].dims, sizeof(int64_t) * (size_t)y1[i].ndim) &&
              (!y1[i].numel || !memcmp(y1[i].data, y2[i].data, vx_tensor_bytes(&y1[i])));
     if (!r1 && !r2) (*ran)++;

@@ -16,7 +16,7 @@
 
 enum { I_XM, I_YM, I_RNG, I_CUM, I_SHP, I_PADS, I_S0, I_S1, I_SA, I_UA, I_QA, I_B3, I_B2, N_IN };
 static const char *in_names[N_IN] = {"xm", "ym", "rng", "cum", "shp", "pads", "s0",
-                                     "s1", "sa", "ua", "qa", "b3", "b2"};
+                                     "s1", "sa", "ua",  "qa",  "b3",  "b2"};
 enum { N_NODES = 14 };
 
 typedef struct tgraph {
@@ -35,17 +35,9 @@ static void node(tgraph *t, int k, const char *op, int n_in, const char *const *
 
 static void build(tgraph *t) {
     memset(t, 0, sizeof *t);
-    t->m.opset = 13;
-    t->m.nodes = t->nodes;
-    t->m.inputs = t->ins;
-    t->m.outputs = t->outs;
-    for (int i = 0; i < N_IN; i++) {
-        int f = i <= I_CUM || i >= I_B3;
-        t->ins[i].name = in_names[i];
-        t->ins[i].dtype = f ? VX_FLOAT : VX_INT64;
-        t->ins[i].ndim = -1;
-    }
-    t->m.n_inputs = N_IN;
+    tg_model(&t->m, t->nodes, t->ins, in_names, N_IN, t->outs);
+    for (int i = 0; i < N_IN; i++)
+        if (i <= I_CUM || i >= I_B3) t->ins[i].dtype = VX_FLOAT;
     int k = 0;
     node(t, k++, "Mul", 2, (const char *[]){"xm", "ym"}, "mask");
     node(t, k++, "Shape", 1, (const char *[]){"mask"}, "mshape");
@@ -77,9 +69,7 @@ static void build(tgraph *t) {
     t->m.n_outputs = 3;
 }
 
-static vx_graph *compile(tgraph *t, int fuse) {
-    return tg_compile(&t->m, "VOX_FUSE_PATH", fuse);
-}
+static vx_graph *compile(tgraph *t, int fuse) { return tg_compile(&t->m, "VOX_FUSE_PATH", fuse); }
 
 /* One case: sizes, data and parameters (the graph inputs). */
 typedef struct tcase {
@@ -116,7 +106,8 @@ static void vits_case(tcase *c, uint32_t *s) {
     for (int64_t t = 0; t < c->T; t++) c->rng[t] = (float)t;
     for (int64_t b = 0; b < c->B; b++)
         for (int64_t t = 0; t < c->T; t++) c->ym[b * c->T + t] = t < c->T - (int64_t)rnd(s, 3);
-    for (int64_t i = 0; i < c->B * c->X * c->C; i++) c->b3[i] = (float)((int)rnd(s, 2001) - 1000) / 7.0f;
+    for (int64_t i = 0; i < c->B * c->X * c->C; i++)
+        c->b3[i] = (float)((int)rnd(s, 2001) - 1000) / 7.0f;
     for (int64_t i = 0; i < c->X * 3; i++) c->b2[i] = (float)((int)rnd(s, 2001) - 1000) / 3.0f;
     if (rnd(s, 4) == 0) c->b3[0] = -0.0f;
     c->shp[0] = c->B, c->shp[1] = c->X, c->shp[2] = c->T;
@@ -156,8 +147,7 @@ static int same(const vx_graph *gf, const vx_graph *gu, tcase *c, int *ran, cons
     int r2 = vx_graph_run(gu, &o, in, N_IN, y2);
     int eq = (r1 != 0) == (r2 != 0);
     for (int i = 0; i < 3 && eq && !r1; i++)
-        eq = y1[i].dtype == y2[i].dtype && y1[i].ndim == y2[i].ndim &&
-             y1[i].numel == y2[i].numel &&
+        eq = y1[i].dtype == y2[i].dtype && y1[i].ndim == y2[i].ndim && y1[i].numel == y2[i].numel &&
              !memcmp(y1[i].dims, y2[i].dims, sizeof(int64_t) * (size_t)y1[i].ndim) &&
              (!y1[i].numel || !memcmp(y1[i].data, y2[i].data, vx_tensor_bytes(&y1[i])));
     if (!r1 && !r2) (*ran)++;
