@@ -1,7 +1,7 @@
 #!/bin/bash
 # Streaming inside a sentence: bench/stream.sh BUILD_DIR  (run by `make bench` after the engine table)
 #
-# For each model (medium, x_low) and sentence size (30/200/800/2,000 random valid ids, fixed
+# For each model (medium, x_low) and sentence size (30/200/800/2,000/3,000 random valid ids, fixed
 # seed), 1 thread, noise off: `vox infer` one-shot and windowed (--window 8,256: a first
 # window of 8 frames, later 256), side by side: time to the first window's audio, whole-
 # sentence time of both and their ratio, RTF, peak RSS of each process (/usr/bin/time), and
@@ -45,7 +45,7 @@ printf "%-7s %5s %8s | %9s %9s %6s | %8s %8s | %7s %7s | %9s %8s\n" model ids au
 for m in ${BENCH_STREAM_MODELS:-medium x_low}; do
   case $m in medium) M="$SHARED/models/en_US-rand-medium.onnx"; SID="" ;;
              x_low) M="$SHARED/models/en_US-rand3spk-x_low.onnx"; SID="--sid 1" ;; esac
-  for n in ${BENCH_STREAM_SIZES:-30 200 800 2000}; do
+  for n in ${BENCH_STREAM_SIZES:-30 200 800 2000 3000}; do
     mkids "$n" "$TMP/ids"
     # shellcheck disable=SC2086
     /usr/bin/time -v "$VOX" infer -m "$M" --ids @"$TMP/ids" $SID --reps "$REPS" >"$TMP/one" 2>"$TMP/one.t"
