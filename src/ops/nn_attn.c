@@ -246,7 +246,7 @@ static int attn_fast(vx_op_ctx *ctx, const vx_attn_plan *p, vx_tensor *const *in
     if (!vx_nn_all_finite(j.q, q->numel)) return 1;
     /* relative logits: C = Q x Emb_k on Emb_k's nonzero rows only */
     int64_t n1 = ek->dims[ek->ndim - 1];
-    if (!one_matrix(ek, dk, n1)) return 1;
+    if (!one_matrix(ek, dk, n1) || ek->ndim > nd) return 1; /* (a higher rank adds dims) */
     int64_t kr0, kr1, kc0, kc1;
     vx_nn_nonzero_band(ek->data, dk, n1, &kr0, &kr1, &kc0, &kc1);
     if (kc1 <= kc0) kc0 = kc1 = 0;
@@ -269,7 +269,8 @@ static int attn_fast(vx_op_ctx *ctx, const vx_attn_plan *p, vx_tensor *const *in
     for (int i = 0; i < nd - 1; i++)
         if (od[i] != sd[i]) goto done;
     int64_t n2 = od[nd - 1];
-    if (!one_matrix(ev, n2, dv) || !vx_nn_all_finite(ev->data, ev->numel)) goto done;
+    if (!one_matrix(ev, n2, dv) || ev->ndim > nd || !vx_nn_all_finite(ev->data, ev->numel))
+        goto done;
     j.m1 = m1;
     j.m2 = m2;
     j.n1 = n1;

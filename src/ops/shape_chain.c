@@ -35,10 +35,6 @@ typedef struct chain_plan {
     size_t es;
     const char *x;
     char *dst; /* the output: element o of a fill is written at dst + o * es */
-    /* map mode (vx_chain_map_runs): nothing is written; each copy from the input is
-     * recorded as a run instead, and the Pads' constants (all +0) are skipped */
-    vx_chain_run *runs;
-    int64_t n_runs, cap;
     /* the input as a MatMul's column band (float): rows of bn columns, +0 outside
      * [b0, b1), x holds the band as [rows, b1 - b0] */
     int banded;
@@ -159,8 +155,6 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     p->es = es;
     p->x = x->data;
     p->dst = NULL;
-    p->runs = NULL;
-    p->n_runs = p->cap = 0;
     p->banded = 0;
     int nd = x->ndim;
     const int64_t *din = x->dims;
@@ -184,11 +178,19 @@ static int plan_chain(chain_plan *p, const vx_op_ctx *ctx, const vx_move_chain *
     return 0;
 }
 
+/* Map mode (vx_chain_map_runs): nothing is written; each copy from the input is
+ * recorded as a run, and the Pads' constants (all +0) are skipped. The plan stays
+ * read-only, so threads share it. */
+typedef struct chain_runs {
+    vx_chain_run *run;
+    int64_t n, cap;
+} chain_runs;
+
 /* n consecutive elements of the chain's input from flat index f, to output offset o. */
-static void fill_input(chain_plan *p, int64_t f, int64_t n, int64_t o) {
-    if (p->runs) {
-        if (p->n_runs < p->cap) p->runs[p->n_runs] = (vx_chain_run){o, f, n};
-        p->n_runs++;
+static void fill_input(const chain_plan *p, chain_runs *rs, int64_t f, int64_t n, int64_t o) {
+    if (rs) {
+        if (rs->n < rs->cap) rs->run[rs->n] = (vx_chain_run){o, f, n};
+        rs->n++;
         return;
     }
     char *dst = p->dst + o * (int64_t)p->es;
@@ -216,20 +218,21 @@ static void fill_input(chain_plan *p, int64_t f, int64_t n, int64_t o) {
 }
 
 /* A Pad's constant over output elements [o, o + n) (nothing in map mode: it is +0). */
-static void fill_const(const chain_plan *p, const chain_level *l, int64_t o, int64_t n) {
-    if (!p->runs) vx_sh_fill(p->dst + o * (int64_t)p->es, l->cval, p->es, n);
+static void fill_const(const chain_plan *p, const chain_runs *rs, const chain_level *l, int64_t o,
+                       int64_t n) {
+    if (!rs) vx_sh_fill(p->dst + o * (int64_t)p->es, l->cval, p->es, n);
 }
 
 /* Writes n consecutive elements (row-major order) of level lv's output, starting at
  * flat index f, to output offset o. Level -1 is the chain's input. */
-static void fill_run(chain_plan *p, int lv, int64_t f, int64_t n, int64_t o) {
+static void fill_run(const chain_plan *p, chain_runs *rs, int lv, int64_t f, int64_t n, int64_t o) {
     if (lv < 0) {
-        fill_input(p, f, n, o);
+        fill_input(p, rs, f, n, o);
         return;
     }
     const chain_level *l = &p->lv[lv];
     if (l->kind == LV_RESHAPE) { /* the same elements in the same order */
-        fill_run(p, lv - 1, f, n, o);
+        fill_run(p, rs, lv - 1, f, n, o);
         return;
     }
     int r = l->nd;
@@ -249,18 +252,18 @@ static void fill_run(chain_plan *p, int lv, int64_t f, int64_t n, int64_t o) {
             g += s * l->istr[a];
         }
         if (l->kind == LV_SLICE) {
-            fill_run(p, lv - 1, g + idx[r - 1] + l->off[r - 1], m, o);
+            fill_run(p, rs, lv - 1, g + idx[r - 1] + l->off[r - 1], m, o);
         } else if (!inside) {
-            fill_const(p, l, o, m);
+            fill_const(p, rs, l, o, m);
         } else {
             /* [idx, idx + m) on the padded axis: front constant, copy, end constant */
             int64_t D = l->idims[r - 1], lo = idx[r - 1] - l->off[r - 1], hi = lo + m;
             int64_t c0 = lo < 0 ? 0 : lo, c1 = hi > D ? D : hi;
             if (c0 > hi) c0 = hi;
             if (c1 < c0) c1 = c0;
-            if (c0 > lo) fill_const(p, l, o, c0 - lo);
-            if (c1 > c0) fill_run(p, lv - 1, g + c0, c1 - c0, o + (c0 - lo));
-            if (hi > c1) fill_const(p, l, o + (c1 - lo), hi - c1);
+            if (c0 > lo) fill_const(p, rs, l, o, c0 - lo);
+            if (c1 > c0) fill_run(p, rs, lv - 1, g + c0, c1 - c0, o + (c0 - lo));
+            if (hi > c1) fill_const(p, rs, l, o + (c1 - lo), hi - c1);
         }
         o += m;
         f += m;
@@ -329,7 +332,7 @@ static int run_chain(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain *c
     if (!rc) rc = vx_op_alloc_raw(ctx, out, in[0]->dtype, top->nd, top->dims); /* all written */
     if (rc || !out->numel) return rc;
     p.dst = out->data;
-    fill_run(&p, p.n - 1, 0, out->numel, 0);
+    fill_run(&p, NULL, p.n - 1, 0, out->numel, 0);
     return 0;
 }
 
@@ -407,7 +410,8 @@ static int chain_matmul(vx_op_ctx *ctx, const vx_node *node, const vx_move_chain
                 if (vx_tensor_alloc_raw(&a, VX_FLOAT, 2, ad))
                     return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
                 p.dst = a.data;
-                for (int64_t r = 0; r < rows; r++) fill_run(&p, p.n - 1, r * k + r0, w, r * w);
+                for (int64_t r = 0; r < rows; r++)
+                    fill_run(&p, NULL, p.n - 1, r * k + r0, w, r * w);
                 vx_kernels_get()->sgemm(0, 0, rows, c1 - c0, w, 1.0f, a.data, w,
                                         (const float *)b->data + r0 * n + c0, n, 0.0f,
                                         (float *)out->data + c0, n);
@@ -480,10 +484,7 @@ void vx_chain_map_free(vx_chain_map *m) { free(m); }
 
 int64_t vx_chain_map_runs(const vx_chain_map *m, int64_t f, int64_t n, vx_chain_run *runs,
                           int64_t cap) {
-    chain_plan p = m->p; /* a copy: maps are shared by threads */
-    p.runs = runs;
-    p.cap = cap;
-    p.n_runs = 0;
-    fill_run(&p, p.n - 1, f, n, 0);
-    return p.n_runs > cap ? -1 : p.n_runs;
+    chain_runs rs = {runs, 0, cap};
+    fill_run(&m->p, &rs, m->p.n - 1, f, n, 0);
+    return rs.n > cap ? -1 : rs.n;
 }
