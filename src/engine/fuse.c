@@ -94,8 +94,9 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
         if (!c->node || !is_conv1d(g, c) || c->in[0] < 0 || c->prep.res) continue;
         /* LeakyRelu feeding only this conv */
         int xs = c->in[0];
-        int lk =
-            !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1 ? vx_graph_producer_before(g, xs, k) : -1;
+        int lk = !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1
+                     ? vx_graph_producer_before(g, xs, k)
+                     : -1;
         if (lk >= 0) {
             vx_step *l = &g->steps[lk];
             if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 ||
@@ -187,6 +188,13 @@ static int chain_worth(const vx_graph *g, const int *ks, int n) {
     return n >= 2 && pads > 0;
 }
 
+void vx_graph_shape_of_matmul(vx_step *sh, const vx_step *mm) {
+    sh->def = &vx_shape_matmul_def; /* in[] has 2 spare slots (plan_steps) */
+    sh->in[0] = mm->in[0];
+    sh->in[1] = mm->in[1];
+    sh->n_in = 2;
+}
+
 /* A chain step k whose input is a MatMul's output that nothing else reads but Shape
  * nodes takes the MatMul in (VITS's relative logits: queries x the zero-padded relative
  * embeddings, [h, n, 2n-1] with 9 nonzero columns, go straight into the relative-to-
@@ -216,11 +224,7 @@ static int fuse_chain_matmul(vx_graph *g, int k, const int *uses) {
     if (shapes + 1 != uses[s]) return 0;
     for (int q = mk + 1; q < g->n_steps; q++) {
         vx_step *r = &g->steps[q];
-        if (!r->node || q == k || r->in[0] != s) continue;
-        r->def = &vx_shape_matmul_def; /* in[] has 2 spare slots (plan_steps) */
-        r->in[0] = mm->in[0];
-        r->in[1] = mm->in[1];
-        r->n_in = 2;
+        if (r->node && q != k && r->in[0] == s) vx_graph_shape_of_matmul(r, mm);
     }
     vx_move_chain *ch = (vx_move_chain *)st->prep.chain;
     ch->mm = mm->node;
@@ -259,7 +263,7 @@ static int fuse_chain_into_matmul(vx_graph *g, int k, const int *uses) {
         ch->mmc_def = mm->def;
         ch->mmc_b = st->n_in;
         int b = mm->in[1], *out = mm->out;
-        *mm = *st; /* the chain step, moved to the MatMul's place, with its output */
+        *mm = *st;              /* the chain step, moved to the MatMul's place, with its output */
         mm->in[mm->n_in++] = b; /* the spare slot */
         mm->out = out;
         st->node = NULL;

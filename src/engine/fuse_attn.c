@@ -156,13 +156,7 @@ int vx_graph_fuse_attn(vx_graph *g, int *uses) {
         g->attns = l;
         /* Shapes of P: the scores' shape, from Q and K */
         const vx_step *mm = &g->steps[m.ks[AT_SCORES]];
-        for (int i = 0; i < m.n_shapes; i++) {
-            vx_step *sh = &g->steps[m.shapes[i]];
-            sh->def = &vx_shape_matmul_def; /* in[] has 2 spare slots (plan_steps) */
-            sh->in[0] = mm->in[0];
-            sh->in[1] = mm->in[1];
-            sh->n_in = 2;
-        }
+        for (int i = 0; i < m.n_shapes; i++) vx_graph_shape_of_matmul(&g->steps[m.shapes[i]], mm);
         vx_step *o = &g->steps[m.ks[AT_OUT]];
         for (int i = 0; i < AT_OUT; i++) {
             vx_step *st = &g->steps[m.ks[i]];

@@ -142,6 +142,9 @@ int vx_graph_producer_before(const vx_graph *g, int s, int before);
 /* VITS's length-regulator path fused into one step (fuse_path.c; ops/length_path.c).
  * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
 int vx_graph_fuse_path(vx_graph *g, int *uses);
+/* Shape step sh, reading MatMul step mm's output, made ShapeOfMatMul over mm's inputs
+ * (so that output need not exist; fuse.c). */
+void vx_graph_shape_of_matmul(vx_step *sh, const vx_step *mm);
 /* Pad / Reshape / Slice chains fused into one step each (fuse.c; ops/shape_chain.c).
  * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
 int vx_graph_fuse_moves(vx_graph *g, int *uses);

@@ -282,13 +282,7 @@ static int attn_fast(vx_op_ctx *ctx, const vx_attn_plan *p, vx_tensor *const *in
     if (j.q1 <= j.q0) j.q0 = j.q1 = 0;
     band = malloc((size_t)(nb * t * (kc1 - kc0) + 1) * sizeof(float));
     if (!band) goto done;
-    if (kc1 > kc0) {
-        if (kr1 > kr0)
-            j.kern->sgemm(0, 0, nb * t, kc1 - kc0, kr1 - kr0, 1.0f, j.q + kr0, dk,
-                          (const float *)ek->data + kr0 * n1 + kc0, n1, 0.0f, band, kc1 - kc0);
-        else
-            memset(band, 0, (size_t)(nb * t * (kc1 - kc0)) * sizeof(float));
-    }
+    vx_nn_band_product(j.q, nb * t, dk, ek->data, n1, kr0, kr1, kc0, kc1, band);
     j.band = band;
     int64_t odims[VX_MAX_DIMS];
     memcpy(odims, q->dims, sizeof(int64_t) * (size_t)nd);

@@ -27,12 +27,15 @@ long vx_nn_matmul_bands(void);
 /* ... and as a column band for a fused chain (vx_nn_matmul_colband; tests). */
 long vx_nn_matmul_colbands(void);
 
-/* C = A x B as its nonzero column band when the MatMul op would compute it that way
- * (nn_matmul.c; for the fused chains of shape_chain.c). */
 /* Rows [r0, r1) and columns [c0, c1) of a k x n matrix holding every nonzero element
  * (empty ranges when b is all zeros). */
-void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1,
-                        int64_t *c0, int64_t *c1);
+void vx_nn_nonzero_band(const float *b, int64_t k, int64_t n, int64_t *r0, int64_t *r1, int64_t *c0,
+                        int64_t *c1);
+/* C = A [m x k] x B [k x n] where B is +0 outside rows [r0, r1) and columns [c0, c1)
+ * (vx_nn_nonzero_band): columns [c0, c1) of C into band [m, c1 - c0]; the rest of C is +0
+ * (A finite). */
+void vx_nn_band_product(const float *a, int64_t m, int64_t k, const float *b, int64_t n, int64_t r0,
+                        int64_t r1, int64_t c0, int64_t c1, float *band);
 /* Every element is finite. */
 int vx_nn_all_finite(const float *b, int64_t n);
 /* A fused chain's index map (shape_chain.c, for nn_attn.c): which output elements copy
@@ -51,6 +54,9 @@ void vx_chain_map_free(vx_chain_map *m);
 /* The runs of output elements [f, f + n): how many (at most cap written), -1 if more. */
 int64_t vx_chain_map_runs(const vx_chain_map *m, int64_t f, int64_t n, vx_chain_run *runs,
                           int64_t cap);
+
+/* C = A x B as its nonzero column band when the MatMul op would compute it that way
+ * (nn_matmul.c; for the fused chains of shape_chain.c). */
 int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tensor *b,
                          vx_tensor *band, int64_t *c0, int64_t *c1, int *ond, int64_t *od);
 
@@ -58,8 +64,7 @@ int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tens
  * B's nonzero band [r0, r1) x [c0, c1) in every row block (nn_matmul.c), and its output
  * dims; for a fused chain making A (shape_chain.c). */
 int vx_nn_matmul_rowband(const vx_op_ctx *ctx, int nda, const int64_t *ad, const vx_tensor *b,
-                         int64_t *r0, int64_t *r1, int64_t *c0, int64_t *c1, int *ond,
-                         int64_t *od);
+                         int64_t *r0, int64_t *r1, int64_t *c0, int64_t *c1, int *ond, int64_t *od);
 
 /* Ops implemented outside ops_nn.c. */
 int vx_op_softmax(vx_op_ctx *, const vx_node *, vx_tensor *const *, int, vx_tensor *, int);

@@ -216,6 +216,17 @@ static int mm_out_dims(int nda, const int64_t *ad, const vx_tensor *b, int64_t *
     return on;
 }
 
+void vx_nn_band_product(const float *a, int64_t m, int64_t k, const float *b, int64_t n, int64_t r0,
+                        int64_t r1, int64_t c0, int64_t c1, float *band) {
+    int64_t w = c1 - c0;
+    if (w <= 0) return;
+    if (r1 > r0)
+        vx_kernels_get()->sgemm(0, 0, m, w, r1 - r0, 1.0f, a + r0, k, b + r0 * n + c0, n, 0.0f,
+                                band, w);
+    else
+        memset(band, 0, (size_t)(m * w) * sizeof(float));
+}
+
 int vx_nn_matmul_rowband(const vx_op_ctx *ctx, int nda, const int64_t *ad, const vx_tensor *b,
                          int64_t *r0, int64_t *r1, int64_t *c0, int64_t *c1, int *ond,
                          int64_t *od) {
@@ -242,14 +253,7 @@ int vx_nn_matmul_colband(const vx_op_ctx *ctx, const vx_tensor *a, const vx_tens
     *ond = mm_out_dims(a->ndim, a->dims, b, od);
     int64_t w = *c1 - *c0, bd[2] = {nbatch * m, w};
     if (vx_tensor_alloc_raw(band, VX_FLOAT, 2, bd)) return 0;
-    if (w > 0) {
-        if (r1 > r0)
-            vx_kernels_get()->sgemm(0, 0, nbatch * m, w, r1 - r0, 1.0f, (const float *)a->data + r0,
-                                    k, (const float *)b->data + r0 * n + *c0, n, 0.0f, band->data,
-                                    w);
-        else
-            memset(band->data, 0, (size_t)(nbatch * m * w) * sizeof(float));
-    }
+    vx_nn_band_product(a->data, nbatch * m, k, b->data, n, r0, r1, *c0, *c1, band->data);
     atomic_fetch_add(&matmul_colbands, 1);
     return 1;
 }
