@@ -73,6 +73,15 @@ typedef struct vx_lowp_job {
     int64_t ostride;
 } vx_lowp_job;
 
+/* Every phase of one ConvTranspose at once (vx_lowp_convtr1d_range, when all phases have
+ * the same tap count kr > 0): w[r] = phase r's packed weights (a stride-1 conv of kr
+ * taps, vx_lowp_convtr_pack), output times [t_begin, t_end). */
+typedef struct vx_lowp_tr {
+    const vx_convtr1d_params *p;
+    const void *w[64];
+    int64_t kr, t_begin, t_end;
+} vx_lowp_tr;
+
 typedef struct vx_lowp_kernels {
     const char *name; /* "bf16-emul", "bf16-avx512", "int8-emul", "int8-vnni",
                               "int8-avxvnni" */
@@ -82,6 +91,10 @@ typedef struct vx_lowp_kernels {
      * Returns 0 or VOX_ERR_NOMEM. */
     int (*core)(const vx_conv1d_params *p, const float *x, const void *wpacked, const float *bias,
                 const vx_lowp_job *job, float *y);
+    /* Optional (NULL: phase by phase through core): a ConvTranspose's phases over one
+     * converted input window per tile, with results identical to the phase-by-phase
+     * path. Returns 0 or VOX_ERR_NOMEM. */
+    int (*core_tr)(const vx_lowp_tr *t, const float *x, const float *bias, float *y);
 } vx_lowp_kernels;
 
 /* Conv1d over one batch item (kernels.h semantics; t_begin..t_end written) with the

@@ -288,8 +288,8 @@ static int core_int8_emul(const vx_conv1d_params *p, const float *x, const void 
     return 0;
 }
 
-const vx_lowp_kernels vx_lowp_bf16_emul = {"bf16-emul", VX_LOWP_BF16, core_bf16_emul};
-const vx_lowp_kernels vx_lowp_int8_emul = {"int8-emul", VX_LOWP_INT8, core_int8_emul};
+const vx_lowp_kernels vx_lowp_bf16_emul = {"bf16-emul", VX_LOWP_BF16, core_bf16_emul, NULL};
+const vx_lowp_kernels vx_lowp_int8_emul = {"int8-emul", VX_LOWP_INT8, core_int8_emul, NULL};
 
 /* ------------------------------------------------------------------ entry points */
 
@@ -324,6 +324,20 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
     if (t_end <= t_begin) return 0;
     const char *wp = wpacked;
     int64_t s = p->stride;
+    if (k->core_tr) {
+        vx_lowp_tr tr = {.p = p, .t_begin = t_begin, .t_end = t_end};
+        int uniform = 1;
+        for (int64_t r = 0; r < s && uniform; r++) {
+            int64_t k_r, kr, c_r;
+            tr_phase(p, r, &k_r, &kr, &c_r);
+            uniform = kr > 0 && (r == 0 || kr == tr.kr);
+            tr.kr = kr;
+            tr.w[r] = wp;
+            wp += al64(pack_bytes_shape(k->fmt, p->c_out, p->c_in, kr));
+        }
+        if (uniform) return k->core_tr(&tr, x, bias, y);
+        wp = wpacked;
+    }
     for (int64_t r = 0; r < s; r++) {
         int64_t k_r, kr, c_r;
         tr_phase(p, r, &k_r, &kr, &c_r);

@@ -23,6 +23,7 @@
  *     writes every stride-th output sample.
  */
 #include "kernels/kernels.h"
+#include "kernels/tr_out.h"
 #include "vox.h"
 #include <math.h>
 #include <stdlib.h>
@@ -555,6 +556,73 @@ static void SFX(convtr1d_pack)(const vx_convtr1d_params *p, const float *w, void
     }
 }
 
+/* Every phase at once (all phases with the same tap count kr > 0, as in every HiFi-GAN
+ * upsampler, K = 2 * stride): per tile of q the input window is copied once and each
+ * phase's micro-kernels read it at their own offset into their own accumulators, which
+ * are interleaved on the way out. Before, each phase was a separate pass over the whole
+ * range: the window copied s times and y written with stride s, s passes over every cache
+ * line of the output. Same micro-kernel calls and channel chunks as conv_core on one
+ * phase, so the results are bit-identical to the phase-by-phase path. */
+static int convtr_core(const vx_convtr1d_params *p, const float *x, const float *wp,
+                       const float *bias, int64_t t_begin, int64_t t_end, float *y) {
+    int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = 0, padr[64], maxpad = 0, hi = 0;
+    for (int64_t r = 0; r < s; r++) {
+        int64_t k_r, kr, c_r;
+        tr_phase(p, r, &k_r, &kr, &c_r);
+        K = kr;
+        padr[r] = kr - 1 - c_r; /* phase r: stride-1 conv, pad padr[r] */
+        maxpad = max64(maxpad, padr[r]);
+        hi = max64(hi, c_r);
+    }
+    int64_t span = maxpad + hi, kd = cin * K;
+    int64_t qb = t_begin / s, qe = (t_end - 1) / s + 1, total = qe - qb;
+    int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
+    if (nt < NR) nt = NR;
+    if (nt > round_up(total, NR)) nt = round_up(total, NR);
+    int64_t cic = CONV_KSTEPS / K;
+    if (cic < 1) cic = 1;
+    if (cic > cin) cic = cin;
+    int64_t xw = nt + span;
+    float *xs = malloc((size_t)(cic * xw + s * cout * nt) * sizeof(float));
+    if (!xs) return VOX_ERR_NOMEM;
+    float *yb = xs + cic * xw;
+    for (int64_t q0 = qb; q0 < qe; q0 += nt) {
+        int64_t n = min64(nt, qe - q0), nr = round_up(n, NR);
+        for (int64_t ci0 = 0; ci0 < cin; ci0 += cic) {
+            int64_t nc = min64(cic, cin - ci0);
+            for (int64_t c = 0; c < nc; c++)
+                copy_window(x + (ci0 + c) * p->t_in, p->t_in, q0 - maxpad, nr + span,
+                            xs + c * xw, 0, 0.0f);
+            for (int64_t r = 0; r < s; r++) {
+                const float *wr = wp + r * cout * kd;
+                const float *xr = xs + (maxpad - padr[r]);
+                for (int64_t co0 = 0; co0 < cout; co0 += MRMAX) {
+                    int64_t mr = min64(MRMAX, cout - co0);
+                    const float *a = wr + co0 * kd + ci0 * K * mr;
+                    float *yt = yb + (r * cout + co0) * nt;
+                    for (int64_t j = 0; j < nr; j += NR)
+                        micro_conv[mr](nc, K, 1, a, xr + j, xw, yt + j, nt, ci0 > 0);
+                }
+            }
+        }
+        tr_write_out(p, yb, nt, bias, q0, n, t_begin, t_end, y);
+    }
+    free(xs);
+    return 0;
+}
+
+/* All phases use the same number of taps (and at least one): convtr_core applies. */
+static int tr_uniform(const vx_convtr1d_params *p) {
+    int64_t k0 = -1;
+    for (int64_t r = 0; r < p->stride; r++) {
+        int64_t k_r, kr, c_r;
+        tr_phase(p, r, &k_r, &kr, &c_r);
+        if (kr == 0 || (k0 >= 0 && kr != k0)) return 0;
+        k0 = kr;
+    }
+    return 1;
+}
+
 static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, const float *w,
                                const void *wpacked, const float *bias, int64_t t_begin,
                                int64_t t_end, float *y) {
@@ -584,6 +652,11 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
     }
     int64_t s = p->stride;
     int rc = 0;
+    if (tr_uniform(p)) {
+        rc = convtr_core(p, x, wp, bias, t_begin, t_end, y);
+        free(own);
+        return rc;
+    }
     for (int64_t r = 0; r < s && !rc; r++) {
         int64_t k_r, kr, c_r;
         tr_phase(p, r, &k_r, &kr, &c_r);

@@ -541,3 +541,59 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
     free(xs);
     return 0;
 }
+
+#if !LOWP_I8
+#include "kernels/tr_out.h"
+/* Every phase of a ConvTranspose at once (lowp.h, vx_lowp_tr): per tile of q and chunk of
+ * units the input window is converted once, and each phase's micro-kernels read it at
+ * their own offset into their own accumulators, interleaved on the way out (tr_out.h).
+ * The phase-by-phase path converted the window once per phase and wrote y with stride s.
+ * Each phase sees the same words, chunks and micro-kernel calls as in core, so the results
+ * are identical. bf16 only: int8's activation scales are per phase (lowp.h). */
+static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float *y) {
+    const vx_convtr1d_params *p = t->p;
+    int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = t->kr;
+    int64_t nu = vx_lowp_units(VX_LOWP_BF16, cin), cu = vx_lowp_chunk(K);
+    int64_t nch = vx_lowp_nchunk(nu, K), padr[64], maxpad = 0, hi = 0;
+    for (int64_t r = 0; r < s; r++) {
+        int64_t k_r = (r + p->pad) % s, c_r = (r + p->pad - k_r) / s;
+        padr[r] = K - 1 - c_r; /* phase r: a stride-1 conv with this left pad */
+        maxpad = max64(maxpad, padr[r]);
+        hi = max64(hi, c_r);
+    }
+    int64_t span = maxpad + hi;
+    int64_t qb = t->t_begin / s, qe = (t->t_end - 1) / s + 1, total = qe - qb;
+    int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
+    if (nt < NR) nt = NR;
+    if (nt > round_up(total, NR)) nt = round_up(total, NR);
+    int64_t xw = nt + span;
+    uint32_t *xs = malloc((size_t)(min64(cu, nu) * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + 64);
+    if (!xs) return VOX_ERR_NOMEM;
+    float *yb = (float *)(xs + min64(cu, nu) * xw);
+    chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
+    for (int64_t q0 = qb; q0 < qe; q0 += nt) {
+        int64_t n = min64(nt, qe - q0), nr = round_up(n, NR);
+        for (int64_t ch = 0; ch < nch; ch++) {
+            int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
+            for (int64_t u = 0; u < nc; u++) {
+                const float *rows[NROWS];
+                unit_rows(x, p->t_in, cin, u0 + u, rows);
+                fill_row(rows, p->t_in, q0 - maxpad, nr + span, xs + u * xw, 0, 0.0f, 0.0f);
+            }
+            for (int64_t r = 0; r < s; r++) {
+                const uint32_t *W = t->w[r];
+                const uint32_t *xr = xs + (maxpad - padr[r]);
+                for (int64_t jj = 0; jj < nr; jj += NR)
+                    for (int64_t co0 = 0; co0 < cout; co0 += MRX) {
+                        int64_t mr = min64(MRX, cout - co0);
+                        micro[mr](nc, K, xw, 1, W + co0 * nu * K + u0 * K * mr, xr + jj,
+                                  yb + (r * cout + co0) * nt + jj, nt, ch == 0, &ck);
+                    }
+            }
+        }
+        tr_write_out(p, yb, nt, bias, q0, n, t->t_begin, t->t_end, y);
+    }
+    free(xs);
+    return 0;
+}
+#endif
