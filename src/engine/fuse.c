@@ -34,15 +34,36 @@ int vx_graph_producer_before(const vx_graph *g, int s, int before) {
     return -1;
 }
 
-/* A Conv over 1-D signals with constant rank-3 float weights. */
-static int is_conv1d(const vx_graph *g, const vx_step *st) {
-    if (strcmp(st->node->op_type, "Conv") || st->n_in < 2 || st->n_out != 1 || st->in[1] < 0)
+/* A Conv (or ConvTranspose) over 1-D signals with constant rank-3 float weights. */
+static int is_conv1d_op(const vx_graph *g, const vx_step *st, const char *op) {
+    if (strcmp(st->node->op_type, op) || st->n_in < 2 || st->n_out != 1 || st->in[1] < 0)
         return 0;
     int ws = st->in[1];
     if (!g->is_const[ws]) return 0;
     const vx_tensor *w = &g->consts[ws];
     if (w->dtype != VX_FLOAT || w->ndim != 3) return 0;
     if (st->n_in > 2 && st->in[2] >= 0 && !g->is_const[st->in[2]]) return 0;
+    return 1;
+}
+static int is_conv1d(const vx_graph *g, const vx_step *st) { return is_conv1d_op(g, st, "Conv"); }
+
+/* The LeakyRelu producing conv step k's input 0 for it alone is applied by the conv on its
+ * input reads (prep.leaky_in): the LeakyRelu step and its output tensor go away. 1 if done. */
+static int take_leaky(vx_graph *g, int k, const int *uses) {
+    vx_step *c = &g->steps[k];
+    int xs = c->in[0];
+    if (c->prep.leaky_in || g->is_output[xs] || uses[xs] != 1) return 0;
+    int lk = vx_graph_producer_before(g, xs, k);
+    if (lk < 0) return 0;
+    vx_step *l = &g->steps[lk];
+    if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 || l->n_out != 1)
+        return 0;
+    c->has_prep = 1;
+    c->prep.leaky_in = 1;
+    c->prep.alpha = vx_attr_float(l->node, "alpha", 0.01f);
+    c->in[0] = l->in[0];
+    g->elided[xs] = 1;
+    l->node = NULL;
     return 1;
 }
 
@@ -83,36 +104,22 @@ static int fuse_shared_leaky(vx_graph *g, int lk, const int *uses) {
 
 /* LeakyRelu -> Conv -> Add fused into one Conv step (kernels with conv1d_fused_f32 only;
  * the fused op falls back to the plain computation whenever the run-time shapes do not
- * allow it). Removed steps get node = NULL. */
+ * allow it), LeakyRelu -> ConvTranspose into one ConvTranspose step (every kernel table
+ * reads its input through the LeakyReLU: vx_convtr1d_params.leaky_in). Removed steps get
+ * node = NULL. */
 int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
     int n = 0;
     vx_graph_count_uses(g, uses);
     for (int k = 0; k < g->n_steps; k++)
         if (g->steps[k].node && fuse_shared_leaky(g, k, uses)) n++;
+    for (int k = 0; k < g->n_steps; k++)
+        if (g->steps[k].node && g->steps[k].in[0] >= 0 &&
+            is_conv1d_op(g, &g->steps[k], "ConvTranspose"))
+            n += take_leaky(g, k, uses);
     for (int k = 0; k < g->n_steps; k++) {
         vx_step *c = &g->steps[k];
         if (!c->node || !is_conv1d(g, c) || c->in[0] < 0 || c->prep.res) continue;
-        /* LeakyRelu feeding only this conv */
-        int xs = c->in[0];
-        int lk = !c->prep.leaky_in && !g->is_output[xs] && uses[xs] == 1
-                     ? vx_graph_producer_before(g, xs, k)
-                     : -1;
-        if (lk >= 0) {
-            vx_step *l = &g->steps[lk];
-            if (strcmp(l->node->op_type, "LeakyRelu") || l->n_in < 1 || l->in[0] < 0 ||
-                l->n_out != 1)
-                lk = -1;
-        }
-        if (lk >= 0) {
-            vx_step *l = &g->steps[lk];
-            c->has_prep = 1;
-            c->prep.leaky_in = 1;
-            c->prep.alpha = vx_attr_float(l->node, "alpha", 0.01f);
-            c->in[0] = l->in[0];
-            g->elided[xs] = 1;
-            l->node = NULL;
-            n++;
-        }
+        n += take_leaky(g, k, uses); /* LeakyRelu feeding only this conv */
         /* Add consuming only this conv's output; the fused step takes the Add's place so
          * the residual is available. */
         int ys = c->out[0];

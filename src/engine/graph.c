@@ -504,6 +504,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = "ShapeOfBroadcast";
         else if (st->def == &vx_shape_matmul_def)
             st->label = "ShapeOfMatMul";
+        else if (st->prep.leaky_in && !strcmp(st->node->op_type, "ConvTranspose"))
+            st->label = "LeakyRelu+ConvTranspose";
         else if (st->prep.leaky_in && st->prep.res)
             st->label = "Conv+LeakyRelu+Add";
         else if (st->prep.leaky_in)

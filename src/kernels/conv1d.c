@@ -163,8 +163,9 @@ void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w
             for (int64_t t = 0; t < p->t_in; t++)
                 for (int64_t kk = 0; kk < p->k; kk++) {
                     int64_t o = t * p->stride + kk * p->dilation - p->pad;
-                    if (o >= 0 && o < p->t_out)
-                        y[co * p->t_out + o] += x[ci * p->t_in + t] * w[(ci * cog + c) * p->k + kk];
+                    float v = x[ci * p->t_in + t];
+                    if (p->leaky_in && v < 0.0f) v *= p->alpha;
+                    if (o >= 0 && o < p->t_out) y[co * p->t_out + o] += v * w[(ci * cog + c) * p->k + kk];
                 }
         }
     }
@@ -191,15 +192,28 @@ int vx_convtr1d_generic_range(const vx_convtr1d_params *p, const float *x, const
     int64_t tile = SCRATCH_FLOATS / rows;
     if (tile < MIN_TILE) tile = MIN_TILE;
     if (tile > ti1 - ti0) tile = ti1 - ti0;
-    float *col = malloc((size_t)(rows * tile) * sizeof *col);
+    /* leaky_in: the tile's input frames through the LeakyReLU first (xl) */
+    float *col = malloc((size_t)(rows * tile + (p->leaky_in ? cig * tile : 0)) * sizeof *col);
     if (!col) return VOX_ERR_NOMEM;
+    float *xl = col + rows * tile;
     for (int64_t g = 0; g < p->group; g++) {
         const float *xg = x + g * cig * p->t_in, *wg = w + g * cig * rows;
         float *yg = y + g * cog * p->t_out;
         for (int64_t t0 = ti0; t0 < ti1; t0 += tile) {
             int64_t n = ti1 - t0 < tile ? ti1 - t0 : tile;
-            /* col[(c*k + kk)][j] = sum_ci w[ci][c][kk] * x[ci][t0 + j] */
-            kern->sgemm(1, 0, rows, n, cig, 1.0f, wg, rows, xg + t0, p->t_in, 0.0f, col, n);
+            const float *b = xg + t0;
+            int64_t ldb = p->t_in;
+            if (p->leaky_in) {
+                for (int64_t ci = 0; ci < cig; ci++)
+                    for (int64_t j = 0; j < n; j++) {
+                        float v = xg[ci * p->t_in + t0 + j];
+                        xl[ci * n + j] = v < 0.0f ? v * p->alpha : v;
+                    }
+                b = xl;
+                ldb = n;
+            }
+            /* col[(c*k + kk)][j] = sum_ci w[ci][c][kk] * f(x[ci][t0 + j]) */
+            kern->sgemm(1, 0, rows, n, cig, 1.0f, wg, rows, b, ldb, 0.0f, col, n);
             for (int64_t c = 0; c < cog; c++) {
                 float *yr = yg + c * p->t_out;
                 for (int64_t kk = 0; kk < p->k; kk++) {

@@ -24,13 +24,16 @@ typedef struct vx_conv1d_params {
 } vx_conv1d_params;
 
 /* One 1-D transposed convolution over a single batch item:
- *   y[co][t*stride + k*dilation - pad] += x[ci][t] * w[ci][co'][k]   (co in group(ci))
- * then + bias. x is [c_in][t_in], y is [c_out][t_out] (fully written), w is
- * [c_in][c_out/group][k] (the ONNX layout). Positions outside [0, t_out) are dropped. */
+ *   y[co][t*stride + k*dilation - pad] += f(x[ci][t]) * w[ci][co'][k]   (co in group(ci))
+ * then + bias, f = LeakyReLU_alpha if leaky_in, else identity. x is [c_in][t_in], y is
+ * [c_out][t_out] (fully written), w is [c_in][c_out/group][k] (the ONNX layout).
+ * Positions outside [0, t_out) are dropped. */
 typedef struct vx_convtr1d_params {
     int64_t c_in, c_out, group;
     int64_t t_in, t_out;
     int64_t k, stride, dilation, pad;
+    int leaky_in; /* HiFi-GAN's LeakyReLU before each upsampler, read on the fly */
+    float alpha;
 } vx_convtr1d_params;
 
 /* Extra work folded into a conv1d:

@@ -365,7 +365,7 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
                 .t_begin = qb,
                 .t_end = qe,
             };
-            vx_lowp_job j = {0, 0.0f, NULL, 0, s};
+            vx_lowp_job j = {p->leaky_in, p->alpha, NULL, 0, s};
             int rc = k->core(&cp, x, wp, bias, &j, y + r);
             if (rc) return rc;
         }

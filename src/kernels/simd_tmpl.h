@@ -592,7 +592,7 @@ static int convtr_core(const vx_convtr1d_params *p, const float *x, const float 
             int64_t nc = min64(cic, cin - ci0);
             for (int64_t c = 0; c < nc; c++)
                 copy_window(x + (ci0 + c) * p->t_in, p->t_in, q0 - maxpad, nr + span,
-                            xs + c * xw, 0, 0.0f);
+                            xs + c * xw, p->leaky_in, p->alpha);
             for (int64_t r = 0; r < s; r++) {
                 const float *wr = wp + r * cout * kd;
                 const float *xr = xs + (maxpad - padr[r]);
@@ -689,7 +689,7 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
             .t_begin = qb,
             .t_end = qe,
         };
-        conv_job job = {0, 0.0f, NULL, 0, s};
+        conv_job job = {p->leaky_in, p->alpha, NULL, 0, s};
         rc = conv_core(&cp, x, wp, bias, &job, y + r);
         wp += p->c_out * p->c_in * kr;
     }

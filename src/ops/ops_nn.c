@@ -519,6 +519,10 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
     }
     int64_t od[VX_MAX_DIMS] = {n, m};
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
+    /* a LeakyRelu folded in at load (fuse.c) is applied by the 1-D kernels only */
+    int leaky = ctx->prep && ctx->prep->leaky_in;
+    if (leaky && nsp != 1)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "fused LeakyRelu needs a 1-D ConvTranspose");
     if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, x->ndim, od))) /* fully written */
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     const vx_kernels *kern = vx_kernels_get();
@@ -537,6 +541,8 @@ static int op_conv_transpose(vx_op_ctx *ctx, const vx_node *node, vx_tensor *con
                 .stride = g.s[0],
                 .dilation = g.d[0],
                 .pad = g.pb[0],
+                .leaky_in = leaky,
+                .alpha = leaky ? ctx->prep->alpha : 0.0f,
             };
             const vx_op_prep *pr = ctx->prep;
             const vx_kernels *fk = kern;

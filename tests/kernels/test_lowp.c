@@ -246,7 +246,7 @@ static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st)
     const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
     static const int64_t piper[][3] = {{8, 16, 4}, {2, 4, 1}, {4, 8, 2}};
     for (int it = 0; it < 60 / iter_div(); it++) {
-        vx_convtr1d_params p = {.group = 1, .dilation = 1};
+        vx_convtr1d_params p = {.group = 1, .dilation = 1, .leaky_in = it % 2, .alpha = 0.1f};
         int big = it % 10 == 0;
         p.c_in = big ? rint_in(16, 96) : rint_in(1, 20);
         p.c_out = big ? rint_in(16, 96) : rint_in(1, 20);

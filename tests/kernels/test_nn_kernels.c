@@ -268,9 +268,10 @@ static void naive_convtr1d(const vx_convtr1d_params *p, const float *x, const fl
                 for (int64_t kk = 0; kk < p->k; kk++) {
                     int64_t o = t * p->stride + kk * p->dilation - p->pad,
                             co = (ci / cig) * cog + c;
+                    double v = x[ci * p->t_in + t];
+                    if (p->leaky_in && v < 0) v *= p->alpha;
                     if (o >= 0 && o < p->t_out)
-                        y[co * p->t_out + o] +=
-                            (double)x[ci * p->t_in + t] * w[(ci * cog + c) * p->k + kk];
+                        y[co * p->t_out + o] += v * w[(ci * cog + c) * p->k + kk];
                 }
 }
 
@@ -303,7 +304,9 @@ static int ref_convtr_adapter(const vx_convtr1d_params *p, const float *x, const
 }
 
 static vx_convtr1d_params rand_convtr(int big) {
-    vx_convtr1d_params p;
+    vx_convtr1d_params p = {0};
+    p.leaky_in = rint_(0, 1);
+    p.alpha = 0.3f;
     p.group = rint_(0, 3) == 0 ? rint_(1, 3) : 1;
     p.c_in = rint_(1, big ? 256 : 17) * p.group;
     p.c_out = rint_(1, big ? 130 : 19) * p.group;
@@ -322,9 +325,9 @@ static vx_convtr1d_params rand_convtr(int big) {
 static void test_convtr1d(void) {
     for (int t = 0; t < n_impls; t++) {
         vx_convtr1d_params fixed[] = {
-            {1, 1, 1, 1, 1, 1, 1, 1, 0},
-            {512, 256, 1, 37, 37 * 8, 16, 8, 1, 4},
-            {4, 6, 2, 9, 19, 3, 2, 1, 0},
+            {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0.0f},
+            {512, 256, 1, 37, 37 * 8, 16, 8, 1, 4, 1, 0.1f},
+            {4, 6, 2, 9, 19, 3, 2, 1, 0, 0, 0.0f},
         };
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             test_convtr_one(impls[t]->convtr1d_f32, impls[t]->name, fixed[i], (int)i & 1);

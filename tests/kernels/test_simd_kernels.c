@@ -177,8 +177,10 @@ static double test_convtr(const vx_kernels *k, const vx_kernels *f) {
     double worst = 0;
     static const int64_t piper[][4] = {{8, 16, 4, 0}, {8, 16, 4, 0}, {2, 4, 1, 0}, {2, 4, 1, 0}};
     for (int it = 0; it < 200 / iter_div(); it++) {
-        vx_convtr1d_params p;
+        vx_convtr1d_params p = {0};
         int big = it % 25 == 0;
+        p.leaky_in = (int)(rnd() % 2); /* LeakyReLU on the input, read on the fly */
+        p.alpha = 0.1f;
         p.group = (rnd() % 5 == 0) ? rint_in(2, 3) : 1;
         int64_t cig = big ? rint_in(16, 128) : rint_in(1, 20),
                 cog = big ? rint_in(16, 128) : rint_in(1, 20);

@@ -578,7 +578,8 @@ static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float
             for (int64_t u = 0; u < nc; u++) {
                 const float *rows[NROWS];
                 unit_rows(x, p->t_in, cin, u0 + u, rows);
-                fill_row(rows, p->t_in, q0 - maxpad, nr + span, xs + u * xw, 0, 0.0f, 0.0f);
+                fill_row(rows, p->t_in, q0 - maxpad, nr + span, xs + u * xw, p->leaky_in,
+                         p->alpha, 0.0f);
             }
             for (int64_t r = 0; r < s; r++) {
                 const uint32_t *W = t->w[r];
