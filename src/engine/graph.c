@@ -476,7 +476,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
         int (*fn)(vx_graph *, int *);
     } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path},
                   {"VOX_FUSE_MOVES", vx_graph_fuse_moves},
-                  {"VOX_FUSE_ATTN", vx_graph_fuse_attn}};
+                  {"VOX_FUSE_ATTN", vx_graph_fuse_attn},
+                  {"VOX_FUSE_NORM", vx_graph_fuse_norm}};
     for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
         if (vx_env_off("VOX_FUSE") || vx_env_off(passes[i].env)) continue;
         int nf = passes[i].fn(g, uses);
@@ -502,6 +503,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = st->prep.group->label;
         else if (st->def == &vx_shape_bcast_def)
             st->label = "ShapeOfBroadcast";
+        else if (st->def == &vx_chan_norm_def)
+            st->label = "ChannelLayerNorm";
         else if (st->def == &vx_shape_matmul_def)
             st->label = "ShapeOfMatMul";
         else if (st->prep.leaky_in && !strcmp(st->node->op_type, "ConvTranspose"))

@@ -155,6 +155,9 @@ typedef struct vx_attn_list {
     struct vx_attn_list *next;
 } vx_attn_list;
 int vx_graph_fuse_attn(vx_graph *g, int *uses);
+/* VITS's channel LayerNorms (Transpose ... Transpose) fused into one step each
+ * (fuse_norm.c; ops/nn_norm.c). Returns the number of nodes fused away. */
+int vx_graph_fuse_norm(vx_graph *g, int *uses);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of

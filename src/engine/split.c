@@ -218,6 +218,10 @@ static const char *local_why(const vx_graph *g, const vx_step *st, const unsigne
     if (!st->def->deterministic) return "random op (its draws stay with the sentence)";
     if (st->has_prep && st->prep.chain) return "fused Pad/Reshape/Slice chain";
     if (st->has_prep && st->prep.attn) return "fused attention (whole-sequence softmax)";
+    if (st->def == &vx_chan_norm_def) /* each time step normalized over its channels */
+        return st->n_in >= 1 && st->in[0] >= 0 && fv[st->in[0]] == 1 && fv[st->out[0]] == 1
+                   ? NULL
+                   : "channel LayerNorm of a time-free value";
     int out = st->out[0];
     if (st->n_out < 1 || out < 0) return "no output";
     /* Shape of a frame-level value -> ConstantOfShape (zeros_like): a window's shape makes

@@ -165,7 +165,8 @@ void vx_convtr1d_ref(const vx_convtr1d_params *p, const float *x, const float *w
                     int64_t o = t * p->stride + kk * p->dilation - p->pad;
                     float v = x[ci * p->t_in + t];
                     if (p->leaky_in && v < 0.0f) v *= p->alpha;
-                    if (o >= 0 && o < p->t_out) y[co * p->t_out + o] += v * w[(ci * cog + c) * p->k + kk];
+                    if (o >= 0 && o < p->t_out)
+                        y[co * p->t_out + o] += v * w[(ci * cog + c) * p->k + kk];
                 }
         }
     }

@@ -13,14 +13,13 @@ static inline int64_t tr_min(int64_t a, int64_t b) { return a < b ? a : b; }
 /* out[j*S + r] = src[r*rs + j] + b0 for j in [0, n), r in [0, S): the phases of one output
  * row interleaved back into time order. S is a constant at each call site (2, 4, 8), so
  * the compiler turns the inner loop into shuffles; other strides take the generic loop. */
-static inline __attribute__((always_inline)) void tr_interleave_s(const int S, const float *src,
-                                                                  int64_t rs, int64_t n, float b0,
-                                                                  float *out) {
+static inline __attribute__((always_inline)) void
+tr_interleave_s(const int S, const float *src, int64_t rs, int64_t n, float b0, float *out) {
     for (int64_t j = 0; j < n; j++)
         for (int r = 0; r < S; r++) out[j * S + r] = src[r * rs + j] + b0;
 }
 static inline void tr_interleave(int64_t s, const float *src, int64_t rs, int64_t n, float b0,
-                          float *out) {
+                                 float *out) {
     switch (s) {
     case 2: tr_interleave_s(2, src, rs, n, b0, out); break;
     case 4: tr_interleave_s(4, src, rs, n, b0, out); break;
@@ -35,8 +34,8 @@ static inline void tr_interleave(int64_t s, const float *src, int64_t rs, int64_
  * accumulators yb[(r * c_out + co) * ldb + (q - q0)], bias added: whole groups of s
  * outputs through tr_interleave, the partial groups at the range's ends one by one. */
 static inline void tr_write_out(const vx_convtr1d_params *p, const float *yb, int64_t ldb,
-                         const float *bias, int64_t q0, int64_t n, int64_t t_begin,
-                         int64_t t_end, float *y) {
+                                const float *bias, int64_t q0, int64_t n, int64_t t_begin,
+                                int64_t t_end, float *y) {
     int64_t s = p->stride, rs = p->c_out * ldb;
     int64_t o0 = tr_max(q0 * s, t_begin), o1 = tr_min((q0 + n) * s, t_end);
     if (o1 <= o0) return;

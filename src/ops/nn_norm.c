@@ -74,6 +74,65 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
     return 0;
 }
 
+/* --------------------------------------------------- channel LayerNorm (fused) */
+
+/* y[n][c][t] = (x - mean_t) / sqrt(var_t + eps) * gamma[c] + beta[c], mean and variance
+ * over the channels of each time step: the graph's Transpose -> ReduceMean -> Sub -> Pow
+ * -> ReduceMean -> Add -> Sqrt -> Div -> Mul -> Add -> Transpose in one pass structure
+ * (engine/fuse_norm.c), in the same operation order per element. The sums run down the
+ * channel rows with one accumulator per time step, so the inner loops stream along time
+ * (contiguous) instead of transposing twice. */
+static int op_chan_norm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                        vx_tensor *out, int n_out) {
+    if (n_in < 3 || n_out < 1 || !ctx->prep)
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "bad fused norm");
+    const vx_tensor *x = in[0], *gm = in[1], *bt = in[2];
+    int rc = vx_nn_need_float(ctx, node, x, "X");
+    if (rc) return rc;
+    if (x->ndim != 3)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "channel LayerNorm expects [N, C, T], got rank %d", x->ndim);
+    int64_t nb = x->dims[0], c = x->dims[1], t = x->dims[2];
+    if ((rc = need_vec(ctx, node, gm, "gamma", c, 1)) ||
+        (rc = need_vec(ctx, node, bt, "beta", c, 1)))
+        return rc;
+    if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, 3, x->dims)))
+        return vx_op_fail(ctx, node, rc, "cannot allocate output");
+    if (!x->numel) return 0;
+    float *acc = malloc((size_t)t * 2 * sizeof *acc);
+    if (!acc) return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
+    float *mean = acc, *den = acc + t;
+    const float *g = gm->data, *b = bt->data, inv_c = 1.0f / (float)c;
+    float eps = ctx->prep->eps;
+    int g1 = gm->numel == 1, b1 = bt->numel == 1;
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xi = (const float *)x->data + i * c * t;
+        float *yi = (float *)out[0].data + i * c * t;
+        for (int64_t j = 0; j < t; j++) mean[j] = 0.0f;
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t j = 0; j < t; j++) mean[j] += xi[ch * t + j];
+        for (int64_t j = 0; j < t; j++) {
+            mean[j] *= inv_c;
+            den[j] = 0.0f;
+        }
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t j = 0; j < t; j++) {
+                float d = xi[ch * t + j] - mean[j];
+                den[j] += d * d;
+            }
+        for (int64_t j = 0; j < t; j++) den[j] = sqrtf(den[j] * inv_c + eps);
+        for (int64_t ch = 0; ch < c; ch++) {
+            float gc = g[g1 ? 0 : ch], bc = b[b1 ? 0 : ch];
+            for (int64_t j = 0; j < t; j++)
+                yi[ch * t + j] = (xi[ch * t + j] - mean[j]) / den[j] * gc + bc;
+        }
+    }
+    free(acc);
+    return 0;
+}
+
+const vx_op_def vx_chan_norm_def = {"ChannelLayerNorm", op_chan_norm, 1};
+
 /* -------------------------------------------------------- InstanceNormalization */
 
 int vx_op_instancenorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,

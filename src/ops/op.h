@@ -89,6 +89,7 @@ typedef struct vx_op_prep {
     const vx_node_group *group;     /* the step is this group (vx_length_path_def) */
     const struct vx_attn_plan *attn; /* the step is this attention (vx_attn_def) */
     int sel_a; /* MatMul: input A may come as a compact selection (see vx_node_group) */
+    float eps; /* vx_chan_norm_def: the LayerNorm's epsilon */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
@@ -145,6 +146,9 @@ typedef struct vx_attn_plan {
 } vx_attn_plan;
 extern const vx_op_def vx_attn_def;
 long vx_attn_fast_runs(void); /* runs that took the row-block path (tests) */
+/* LayerNorm over the channel axis of x [N, C, T] (VITS's transpose / layer_norm /
+ * transpose, engine/fuse_norm.c): inputs x, gamma [C], beta [C]; epsilon in prep.eps. */
+extern const vx_op_def vx_chan_norm_def;
 /* The fused length-regulator path (ctx->prep->group says which nodes). */
 extern const vx_op_def vx_length_path_def;
 long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */

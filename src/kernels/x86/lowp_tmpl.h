@@ -566,10 +566,10 @@ static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float
     int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
     if (nt < NR) nt = NR;
     if (nt > round_up(total, NR)) nt = round_up(total, NR);
-    int64_t xw = nt + span;
-    uint32_t *xs = malloc((size_t)(min64(cu, nu) * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + 64);
+    int64_t xw = nt + span, xrows = min64(cu, nu);
+    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + 64);
     if (!xs) return VOX_ERR_NOMEM;
-    float *yb = (float *)(xs + min64(cu, nu) * xw);
+    float *yb = (float *)(xs + xrows * xw);
     chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
     for (int64_t q0 = qb; q0 < qe; q0 += nt) {
         int64_t n = min64(nt, qe - q0), nr = round_up(n, NR);
