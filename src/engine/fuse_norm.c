@@ -35,6 +35,20 @@ static int sole_reader(const vx_graph *g, int s, const int *uses, int after) {
     return -1;
 }
 
+/* The first two steps after `after` that read slot s (-1 where there are fewer). */
+static void two_readers(const vx_graph *g, int s, int after, int *r) {
+    r[0] = r[1] = -1;
+    for (int q = after + 1, n = 0; q < g->n_steps && n < 2; q++) {
+        const vx_step *st = &g->steps[q];
+        if (!st->node) continue;
+        for (int j = 0; j < st->n_in; j++)
+            if (st->in[j] == s) {
+                r[n++] = q;
+                break;
+            }
+    }
+}
+
 /* A float constant with one element; its value in *v. */
 static int const_scalar(const vx_graph *g, int s, float *v) {
     if (s < 0 || !g->is_const[s]) return 0;
@@ -90,16 +104,12 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
     ks[N_T0] = k;
     int t = g->steps[k].out[0];
     if (t < 0 || g->is_output[t] || uses[t] != 2) return 0;
-    int mean = -1, sub = -1;
-    for (int q = k + 1; q < g->n_steps && (mean < 0 || sub < 0); q++) {
-        const vx_step *st = &g->steps[q];
-        if (!st->node) continue;
-        if (st->in[0] == t && is_mean_last(g, q))
-            mean = q;
-        else if (st->n_in >= 2 && st->in[0] == t && is_op(g, q, "Sub", 2))
-            sub = q;
-        else if (st->n_in >= 1 && (st->in[0] == t || (st->n_in > 1 && st->in[1] == t)))
-            return 0;
+    int r[2], mean = -1, sub = -1;
+    two_readers(g, t, k, r);
+    for (int i = 0; i < 2 && r[i] >= 0; i++) {
+        if (g->steps[r[i]].in[0] != t) return 0;
+        if (is_mean_last(g, r[i])) mean = r[i];
+        if (is_op(g, r[i], "Sub", 2)) sub = r[i];
     }
     if (mean < 0 || sub < 0 || sub < mean) return 0;
     int m = g->steps[mean].out[0];
@@ -109,13 +119,11 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
     int d = g->steps[sub].out[0];
     if (d < 0 || g->is_output[d] || uses[d] != 2) return 0;
     int pw = -1, dv = -1;
-    for (int q = sub + 1; q < g->n_steps && (pw < 0 || dv < 0); q++) {
-        const vx_step *st = &g->steps[q];
-        if (!st->node || st->n_in < 2) continue;
-        if (st->in[0] == d && is_op(g, q, "Pow", 2))
-            pw = q;
-        else if (st->in[0] == d && is_op(g, q, "Div", 2))
-            dv = q;
+    two_readers(g, d, sub, r);
+    for (int i = 0; i < 2 && r[i] >= 0; i++) {
+        if (g->steps[r[i]].in[0] != d) return 0;
+        if (is_op(g, r[i], "Pow", 2)) pw = r[i];
+        if (is_op(g, r[i], "Div", 2)) dv = r[i];
     }
     float two;
     if (pw < 0 || dv < 0 || !const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f) return 0;
