@@ -3,6 +3,7 @@
  * logic with the SIMD drivers it checks), the Conv / ConvTranspose / GEMM entry points and
  * the run-time choice of implementation. */
 #include "kernels/lowp.h"
+#include "kernels/convtr_phases.h"
 #include "vox.h"
 #include <math.h>
 #include <stdlib.h>
@@ -121,16 +122,6 @@ void vx_lowp_gemm_pack(vx_lowp_fmt fmt, int64_t m, int64_t k, const float *a, in
                        void *dst) {
     wview v = {a, lda, 1, 0};
     pack_impl(fmt, 1, m, k, 1, &v, dst);
-}
-
-/* ConvTranspose phase r (outputs o = q*stride + r) is a stride-1 conv over x with the taps
- * k = k_r + j*stride, j in [0, kr), reversed (see x86/simd_tmpl.h). */
-static void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64_t *kr,
-                     int64_t *c_r) {
-    int64_t s = p->stride;
-    *k_r = (r + p->pad) % s;
-    *kr = *k_r < p->k ? (p->k - *k_r + s - 1) / s : 0;
-    *c_r = (r + p->pad - *k_r) / s;
 }
 
 int vx_lowp_convtr_ok(const vx_convtr1d_params *p) {
@@ -324,19 +315,11 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
     if (t_end <= t_begin) return 0;
     const char *wp = wpacked;
     int64_t s = p->stride;
-    if (k->core_tr) {
-        vx_lowp_tr tr = {.p = p, .t_begin = t_begin, .t_end = t_end};
-        int uniform = 1;
-        for (int64_t r = 0; r < s && uniform; r++) {
-            int64_t k_r, kr, c_r;
-            tr_phase(p, r, &k_r, &kr, &c_r);
-            uniform = kr > 0 && (r == 0 || kr == tr.kr);
-            tr.kr = kr;
-            tr.w[r] = wp;
-            wp += al64(pack_bytes_shape(k->fmt, p->c_out, p->c_in, kr));
-        }
-        if (uniform) return k->core_tr(&tr, x, bias, y);
-        wp = wpacked;
+    vx_lowp_tr tr = {.p = p, .t_begin = t_begin, .t_end = t_end, .kr = tr_uniform_taps(p)};
+    if (k->core_tr && tr.kr) { /* every phase at once; packs are kr taps each */
+        size_t step = al64(pack_bytes_shape(k->fmt, p->c_out, p->c_in, tr.kr));
+        for (int64_t r = 0; r < s; r++) tr.w[r] = wp + r * step;
+        return k->core_tr(&tr, x, bias, y);
     }
     for (int64_t r = 0; r < s; r++) {
         int64_t k_r, kr, c_r;

@@ -23,7 +23,7 @@
  *     writes every stride-th output sample.
  */
 #include "kernels/kernels.h"
-#include "kernels/tr_out.h"
+#include "kernels/convtr_phases.h"
 #include "vox.h"
 #include <math.h>
 #include <stdlib.h>
@@ -515,15 +515,6 @@ static int SFX(conv1d_fused)(const vx_conv1d_params *p, const float *x, const fl
 
 /* ------------------------------------------------------------------ convtr1d */
 
-/* Phase r (output o = q*stride + r) uses taps kk = k_r + j*stride, j in [0, kr). */
-static void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64_t *kr,
-                     int64_t *c_r) {
-    int64_t s = p->stride;
-    *k_r = (r + p->pad) % s;
-    *kr = *k_r < p->k ? (p->k - *k_r + s - 1) / s : 0;
-    *c_r = (r + p->pad - *k_r) / s;
-}
-
 static int tr_fast(const vx_convtr1d_params *p) {
     return p->group == 1 && p->dilation == 1 && p->stride >= 1 && p->pad >= 0 && p->stride <= 64;
 }
@@ -565,16 +556,9 @@ static void SFX(convtr1d_pack)(const vx_convtr1d_params *p, const float *w, void
  * phase, so the results are bit-identical to the phase-by-phase path. */
 static int convtr_core(const vx_convtr1d_params *p, const float *x, const float *wp,
                        const float *bias, int64_t t_begin, int64_t t_end, float *y) {
-    int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = 0, padr[64], maxpad = 0, hi = 0;
-    for (int64_t r = 0; r < s; r++) {
-        int64_t k_r, kr, c_r;
-        tr_phase(p, r, &k_r, &kr, &c_r);
-        K = kr;
-        padr[r] = kr - 1 - c_r; /* phase r: stride-1 conv, pad padr[r] */
-        maxpad = max64(maxpad, padr[r]);
-        hi = max64(hi, c_r);
-    }
-    int64_t span = maxpad + hi, kd = cin * K;
+    int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = tr_uniform_taps(p);
+    int64_t padr[64], maxpad, span, kd = cin * K;
+    tr_pads(p, K, padr, &maxpad, &span);
     int64_t qb = t_begin / s, qe = (t_end - 1) / s + 1, total = qe - qb;
     int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
     if (nt < NR) nt = NR;
@@ -611,18 +595,6 @@ static int convtr_core(const vx_convtr1d_params *p, const float *x, const float 
     return 0;
 }
 
-/* All phases use the same number of taps (and at least one): convtr_core applies. */
-static int tr_uniform(const vx_convtr1d_params *p) {
-    int64_t k0 = -1;
-    for (int64_t r = 0; r < p->stride; r++) {
-        int64_t k_r, kr, c_r;
-        tr_phase(p, r, &k_r, &kr, &c_r);
-        if (kr == 0 || (k0 >= 0 && kr != k0)) return 0;
-        k0 = kr;
-    }
-    return 1;
-}
-
 static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, const float *w,
                                const void *wpacked, const float *bias, int64_t t_begin,
                                int64_t t_end, float *y) {
@@ -652,7 +624,7 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
     }
     int64_t s = p->stride;
     int rc = 0;
-    if (tr_uniform(p)) {
+    if (tr_uniform_taps(p)) {
         rc = convtr_core(p, x, wp, bias, t_begin, t_end, y);
         free(own);
         return rc;

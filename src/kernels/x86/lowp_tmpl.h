@@ -543,10 +543,10 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
 }
 
 #if !LOWP_I8
-#include "kernels/tr_out.h"
+#include "kernels/convtr_phases.h"
 /* Every phase of a ConvTranspose at once (lowp.h, vx_lowp_tr): per tile of q and chunk of
  * units the input window is converted once, and each phase's micro-kernels read it at
- * their own offset into their own accumulators, interleaved on the way out (tr_out.h).
+ * their own offset into their own accumulators, interleaved on the way out (convtr_phases.h).
  * The phase-by-phase path converted the window once per phase and wrote y with stride s.
  * Each phase sees the same words, chunks and micro-kernel calls as in core, so the results
  * are identical. bf16 only: int8's activation scales are per phase (lowp.h). */
@@ -554,14 +554,8 @@ static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float
     const vx_convtr1d_params *p = t->p;
     int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = t->kr;
     int64_t nu = vx_lowp_units(VX_LOWP_BF16, cin), cu = vx_lowp_chunk(K);
-    int64_t nch = vx_lowp_nchunk(nu, K), padr[64], maxpad = 0, hi = 0;
-    for (int64_t r = 0; r < s; r++) {
-        int64_t k_r = (r + p->pad) % s, c_r = (r + p->pad - k_r) / s;
-        padr[r] = K - 1 - c_r; /* phase r: a stride-1 conv with this left pad */
-        maxpad = max64(maxpad, padr[r]);
-        hi = max64(hi, c_r);
-    }
-    int64_t span = maxpad + hi;
+    int64_t nch = vx_lowp_nchunk(nu, K), padr[64], maxpad, span;
+    tr_pads(p, K, padr, &maxpad, &span);
     int64_t qb = t->t_begin / s, qe = (t->t_end - 1) / s + 1, total = qe - qb;
     int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
     if (nt < NR) nt = NR;

@@ -1,14 +1,55 @@
-/* The write-out shared by the ConvTranspose cores that compute every phase of a tile at
- * once (simd_tmpl.h for FP32, x86/lowp_tmpl.h for bf16): the phases' accumulators
- * interleaved back into time order, bias added, written once and in order. Included by
- * the kernel templates only (each compiles it with its own target flags). */
-#ifndef VX_TR_OUT_H
-#define VX_TR_OUT_H
+/* ConvTranspose as phases, shared by the FP32 template (simd_tmpl.h), the reduced-precision
+ * entry points (lowp_ref.c) and the bf16 core (x86/lowp_tmpl.h): the phase geometry, and
+ * the write-out of the cores that compute every phase of a tile at once (the phases'
+ * accumulators interleaved back into time order, bias added, written once and in order).
+ * Static inline: each includer compiles it with its own target flags. */
+#ifndef VX_CONVTR_PHASES_H
+#define VX_CONVTR_PHASES_H
 #include "kernels/kernels.h"
 #include <stdint.h>
 
 static inline int64_t tr_max(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t tr_min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Phase r (outputs o = q*stride + r) is a stride-1 conv over x with the taps
+ * k = k_r + j*stride, j in [0, kr), reversed; c_r: its output q reads x up to q + c_r. */
+static inline void tr_phase(const vx_convtr1d_params *p, int64_t r, int64_t *k_r, int64_t *kr,
+                            int64_t *c_r) {
+    int64_t s = p->stride;
+    *k_r = (r + p->pad) % s;
+    *kr = *k_r < p->k ? (p->k - *k_r + s - 1) / s : 0;
+    *c_r = (r + p->pad - *k_r) / s;
+}
+
+/* The tap count every phase has, or 0 if they differ or one has none (then the
+ * all-phase cores do not apply). */
+static inline int64_t tr_uniform_taps(const vx_convtr1d_params *p) {
+    int64_t k0 = 0;
+    for (int64_t r = 0; r < p->stride; r++) {
+        int64_t k_r, kr, c_r;
+        tr_phase(p, r, &k_r, &kr, &c_r);
+        if (kr == 0 || (r > 0 && kr != k0)) return 0;
+        k0 = kr;
+    }
+    return k0;
+}
+
+/* For the all-phase cores (kr taps in every phase): phase r's left pad padr[r] as a
+ * stride-1 conv; every phase of a tile of q in [q0, q0 + n) reads x within
+ * [q0 - *maxpad, q0 + n + *span - *maxpad), phase r from offset *maxpad - padr[r]. */
+static inline void tr_pads(const vx_convtr1d_params *p, int64_t kr, int64_t *padr,
+                           int64_t *maxpad, int64_t *span) {
+    int64_t hi = 0;
+    *maxpad = 0;
+    for (int64_t r = 0; r < p->stride; r++) {
+        int64_t k_r, kr_r, c_r;
+        tr_phase(p, r, &k_r, &kr_r, &c_r);
+        padr[r] = kr - 1 - c_r;
+        *maxpad = tr_max(*maxpad, padr[r]);
+        hi = tr_max(hi, c_r);
+    }
+    *span = *maxpad + hi;
+}
 
 /* out[j*S + r] = src[r*rs + j] + b0 for j in [0, n), r in [0, S): the phases of one output
  * row interleaved back into time order. S is a constant at each call site (2, 4, 8), so
