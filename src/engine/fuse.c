@@ -24,6 +24,13 @@ void vx_graph_count_uses(const vx_graph *g, int *uses) {
     for (int i = 0; i < g->model->n_outputs; i++) uses[g->out_slots[i]]++;
 }
 
+int vx_graph_step_is(const vx_graph *g, int k, const char *op, int n_in) {
+    if (k < 0) return 0;
+    const vx_step *st = &g->steps[k];
+    return st->node && !st->has_prep && st->n_out == 1 && st->n_in == n_in &&
+           !strcmp(st->node->op_type, op);
+}
+
 int vx_graph_producer_before(const vx_graph *g, int s, int before) {
     for (int k = before - 1; k >= 0; k--) {
         const vx_step *st = &g->steps[k];

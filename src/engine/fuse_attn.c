@@ -15,13 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_op(const vx_graph *g, int k, const char *op, int n_in) {
-    if (k < 0) return 0;
-    const vx_step *st = &g->steps[k];
-    return st->node && !st->has_prep && st->n_out == 1 && st->n_in == n_in &&
-           !strcmp(st->node->op_type, op);
-}
-
 static int is_chain(const vx_graph *g, int k, int mm, int mmc) {
     if (k < 0) return 0;
     const vx_step *st = &g->steps[k];
@@ -57,11 +50,12 @@ static int p_readers(const vx_graph *g, int sm, const int *uses, attn_match *m) 
         for (int j = 0; j < st->n_in; j++) reads += st->in[j] == p;
         if (!reads) continue;
         n++;
-        if (reads == 1 && st->in[0] == p && is_op(g, q, "MatMul", 2) && m->ks[AT_MMV] < 0)
+        if (reads == 1 && st->in[0] == p && vx_graph_step_is(g, q, "MatMul", 2) &&
+            m->ks[AT_MMV] < 0)
             m->ks[AT_MMV] = q;
         else if (reads == 1 && st->in[0] == p && is_chain(g, q, 0, 1) && m->ks[AT_RELV] < 0)
             m->ks[AT_RELV] = q;
-        else if (is_op(g, q, "Shape", 1) && m->n_shapes < 16)
+        else if (vx_graph_step_is(g, q, "Shape", 1) && m->n_shapes < 16)
             m->shapes[m->n_shapes++] = q;
         else
             return 0;
@@ -70,15 +64,15 @@ static int p_readers(const vx_graph *g, int sm, const int *uses, attn_match *m) 
 }
 
 static int match(const vx_graph *g, int sm, const int *uses, attn_match *m) {
-    if (!is_op(g, sm, "Softmax", 1)) return 0;
+    if (!vx_graph_step_is(g, sm, "Softmax", 1)) return 0;
     m->ks[AT_SOFTMAX] = sm;
     int w = m->ks[AT_WHERE] = sole_producer(g, sm, 0, uses);
-    if (!is_op(g, w, "Where", 3)) return 0;
+    if (!vx_graph_step_is(g, w, "Where", 3)) return 0;
     int a = m->ks[AT_ADD] = sole_producer(g, w, 2, uses);
-    if (!is_op(g, a, "Add", 2)) return 0;
+    if (!vx_graph_step_is(g, a, "Add", 2)) return 0;
     int x0 = sole_producer(g, a, 0, uses), x1 = sole_producer(g, a, 1, uses);
-    int mm = is_op(g, x0, "MatMul", 2) ? x0 : x1, ch = mm == x0 ? x1 : x0;
-    if (!is_op(g, mm, "MatMul", 2) || !is_chain(g, ch, 1, 0) ||
+    int mm = vx_graph_step_is(g, x0, "MatMul", 2) ? x0 : x1, ch = mm == x0 ? x1 : x0;
+    if (!vx_graph_step_is(g, mm, "MatMul", 2) || !is_chain(g, ch, 1, 0) ||
         g->steps[mm].in[0] != g->steps[ch].in[0])
         return 0;
     m->ks[AT_SCORES] = mm;
@@ -91,7 +85,7 @@ static int match(const vx_graph *g, int sm, const int *uses, attn_match *m) {
     for (int q = sm + 1; q < g->n_steps; q++) {
         const vx_step *st = &g->steps[q];
         if (!st->node || (st->in[0] != o1 && (st->n_in < 2 || st->in[1] != o1))) continue;
-        if (!is_op(g, q, "Add", 2) || (st->in[0] != o2 && st->in[1] != o2)) return 0;
+        if (!vx_graph_step_is(g, q, "Add", 2) || (st->in[0] != o2 && st->in[1] != o2)) return 0;
         m->ks[AT_OUT] = q;
         for (int i = 0; i < AT_OUT; i++)
             if (m->ks[i] >= q) return 0;

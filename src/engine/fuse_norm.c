@@ -6,22 +6,14 @@
  *   v = ReduceMean(Pow(d, 2), last axis)   s = Sqrt(Add(v, eps))
  *   y = Transpose(Add(Mul(Div(d, s), gamma), beta), perm 0,2,1)
  *
- * eleven steps, each writing a full [n, t, c] tensor (twelve such norms per sentence
- * in the medium voice), become one step normalizing x over its channel axis in place of
- * the second Transpose (ops/nn_norm.c, vx_chan_norm_def). Found by that structure (each
+ * eleven steps, each writing a full [n, t, c] tensor (36 such norms per sentence in the
+ * medium voice: text encoder and duration predictor), become one step normalizing x over
+ * its channel axis in place of the second Transpose (ops/nn_norm.c, vx_chan_norm_def). Found by that structure (each
  * intermediate read only inside it, gamma and beta constant vectors, eps and the
  * exponent constant scalars), not by names. VOX_FUSE_NORM=0 turns it off. */
 #include "engine/graph_internal.h"
 #include "vox.h"
 #include <string.h>
-
-/* Step k is op with n_in inputs, one output, unfused. */
-static int is_op(const vx_graph *g, int k, const char *op, int n_in) {
-    if (k < 0) return 0;
-    const vx_step *st = &g->steps[k];
-    return st->node && !st->has_prep && st->n_out == 1 && st->n_in == n_in &&
-           !strcmp(st->node->op_type, op);
-}
 
 /* The only step reading slot s (which nothing else reads and is no graph output). */
 static int sole_reader(const vx_graph *g, int s, const int *uses, int after) {
@@ -66,7 +58,7 @@ static int const_vec(const vx_graph *g, int s) {
 }
 
 static int is_swap_last(const vx_graph *g, int k) {
-    if (!is_op(g, k, "Transpose", 1)) return 0;
+    if (!vx_graph_step_is(g, k, "Transpose", 1)) return 0;
     const int64_t *p;
     return vx_attr_ints(g->steps[k].node, "perm", &p) == 3 && p[0] == 0 && p[1] == 2 && p[2] == 1;
 }
@@ -74,7 +66,8 @@ static int is_swap_last(const vx_graph *g, int k) {
 /* ReduceMean over the last axis of a rank-3 value, keeping it (axes as attribute, or as a
  * constant input from opset 18). */
 static int is_mean_last(const vx_graph *g, int k) {
-    if (!is_op(g, k, "ReduceMean", 1) && !is_op(g, k, "ReduceMean", 2)) return 0;
+    if (!vx_graph_step_is(g, k, "ReduceMean", 1) && !vx_graph_step_is(g, k, "ReduceMean", 2))
+        return 0;
     const vx_node *n = g->steps[k].node;
     if (vx_attr_int(n, "keepdims", 1) != 1) return 0;
     const int64_t *ax;
@@ -109,7 +102,7 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
     for (int i = 0; i < 2 && r[i] >= 0; i++) {
         if (g->steps[r[i]].in[0] != t) return 0;
         if (is_mean_last(g, r[i])) mean = r[i];
-        if (is_op(g, r[i], "Sub", 2)) sub = r[i];
+        if (vx_graph_step_is(g, r[i], "Sub", 2)) sub = r[i];
     }
     if (mean < 0 || sub < 0 || sub < mean) return 0;
     int m = g->steps[mean].out[0];
@@ -122,8 +115,8 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
     two_readers(g, d, sub, r);
     for (int i = 0; i < 2 && r[i] >= 0; i++) {
         if (g->steps[r[i]].in[0] != d) return 0;
-        if (is_op(g, r[i], "Pow", 2)) pw = r[i];
-        if (is_op(g, r[i], "Div", 2)) dv = r[i];
+        if (vx_graph_step_is(g, r[i], "Pow", 2)) pw = r[i];
+        if (vx_graph_step_is(g, r[i], "Div", 2)) dv = r[i];
     }
     float two;
     if (pw < 0 || dv < 0 || !const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f) return 0;
@@ -132,21 +125,24 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
     if (!is_mean_last(g, ks[N_VAR]) || g->steps[ks[N_VAR]].in[0] != g->steps[pw].out[0]) return 0;
     int v = g->steps[ks[N_VAR]].out[0];
     ks[N_ADD] = sole_reader(g, v, uses, ks[N_VAR]);
-    if (!is_op(g, ks[N_ADD], "Add", 2) || !const_scalar(g, other_in(g, ks[N_ADD], v), eps))
+    if (!vx_graph_step_is(g, ks[N_ADD], "Add", 2) ||
+        !const_scalar(g, other_in(g, ks[N_ADD], v), eps))
         return 0;
     ks[N_SQRT] = sole_reader(g, g->steps[ks[N_ADD]].out[0], uses, ks[N_ADD]);
-    if (!is_op(g, ks[N_SQRT], "Sqrt", 1)) return 0;
+    if (!vx_graph_step_is(g, ks[N_SQRT], "Sqrt", 1)) return 0;
     ks[N_DIV] = dv;
     if (g->steps[dv].in[1] != g->steps[ks[N_SQRT]].out[0] || dv < ks[N_SQRT] ||
         uses[g->steps[ks[N_SQRT]].out[0]] != 1)
         return 0;
     int n = g->steps[dv].out[0];
     ks[N_MUL] = sole_reader(g, n, uses, dv);
-    if (!is_op(g, ks[N_MUL], "Mul", 2) || !const_vec(g, cs[0] = other_in(g, ks[N_MUL], n)))
+    if (!vx_graph_step_is(g, ks[N_MUL], "Mul", 2) ||
+        !const_vec(g, cs[0] = other_in(g, ks[N_MUL], n)))
         return 0;
     int gm = g->steps[ks[N_MUL]].out[0];
     ks[N_BIAS] = sole_reader(g, gm, uses, ks[N_MUL]);
-    if (!is_op(g, ks[N_BIAS], "Add", 2) || !const_vec(g, cs[1] = other_in(g, ks[N_BIAS], gm)))
+    if (!vx_graph_step_is(g, ks[N_BIAS], "Add", 2) ||
+        !const_vec(g, cs[1] = other_in(g, ks[N_BIAS], gm)))
         return 0;
     ks[N_T1] = sole_reader(g, g->steps[ks[N_BIAS]].out[0], uses, ks[N_BIAS]);
     return is_swap_last(g, ks[N_T1]) && g->consts[cs[0]].numel == g->consts[cs[1]].numel &&

@@ -139,6 +139,9 @@ typedef struct vx_group_list {
 void vx_graph_count_uses(const vx_graph *g, int *uses);
 /* The step before `before` that makes slot s, or -1. */
 int vx_graph_producer_before(const vx_graph *g, int s, int before);
+/* Step k (may be -1: no) is an unfused op with n_in inputs and one output (the pattern
+ * matchers of fuse_attn.c and fuse_norm.c). */
+int vx_graph_step_is(const vx_graph *g, int k, const char *op, int n_in);
 /* VITS's length-regulator path fused into one step (fuse_path.c; ops/length_path.c).
  * Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
 int vx_graph_fuse_path(vx_graph *g, int *uses);

@@ -78,10 +78,11 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
 
 /* y[n][c][t] = (x - mean_t) / sqrt(var_t + eps) * gamma[c] + beta[c], mean and variance
  * over the channels of each time step: the graph's Transpose -> ReduceMean -> Sub -> Pow
- * -> ReduceMean -> Add -> Sqrt -> Div -> Mul -> Add -> Transpose in one pass structure
- * (engine/fuse_norm.c), in the same operation order per element. The sums run down the
- * channel rows with one accumulator per time step, so the inner loops stream along time
- * (contiguous) instead of transposing twice. */
+ * -> ReduceMean -> Add -> Sqrt -> Div -> Mul -> Add -> Transpose as one step
+ * (engine/fuse_norm.c). The normalization keeps the graph's per-element order (Div, Mul,
+ * Add); the means do not: they are float sums down the channel rows, one accumulator per
+ * time step, times 1/C (ReduceMean sums in double and divides), so the inner loops stream
+ * along time (contiguous) instead of transposing twice. */
 static int op_chan_norm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                         vx_tensor *out, int n_out) {
     if (n_in < 3 || n_out < 1 || !ctx->prep)
