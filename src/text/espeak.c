@@ -2,6 +2,7 @@
 #include "vox.h"
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,5 +58,52 @@ int vx_espeak_set_voice_locked(const char *name, char *err, size_t errlen) {
         return VOX_ERR_NOT_FOUND;
     }
     memcpy(g_espeak_voice, name, strlen(name) + 1);
+    return 0;
+}
+
+static int ascii_space(char c) { return c == ' ' || (c >= 9 && c <= 13) || c == 0 || c == 1; }
+
+/* Inserted spaces: one before each character that would make a word longer than
+ * VX_ESPEAK_MAX_WORD bytes. UTF-8 continuation bytes never start a new piece. */
+static size_t break_at(const char *s, size_t i, size_t *run) {
+    int cont = ((unsigned char)s[i] & 0xC0) == 0x80;
+    if (ascii_space(s[i])) {
+        *run = 0;
+        return 0;
+    }
+    if (*run >= VX_ESPEAK_MAX_WORD - 3 && !cont) {
+        *run = 1;
+        return 1;
+    }
+    ++*run;
+    return 0;
+}
+
+int vx_espeak_text(const char *s, size_t len, char **out, size_t *len_out, size_t **at) {
+    size_t run = 0, extra = 0;
+    for (size_t i = 0; i < len; i++) extra += break_at(s, i, &run);
+    *out = malloc(len + extra + 1);
+    *at = malloc((len + extra + 2) * sizeof **at);
+    if (!*out || !*at) {
+        free(*out);
+        free(*at);
+        *out = NULL;
+        *at = NULL;
+        return -1;
+    }
+    size_t j = 0;
+    run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (break_at(s, i, &run)) {
+            (*at)[j] = i;
+            (*out)[j++] = ' ';
+        }
+        (*at)[j] = i;
+        (*out)[j++] = (s[i] == 0 || s[i] == 1) ? ' ' : s[i];
+    }
+    (*out)[j] = 0;
+    (*at)[j] = len;
+    (*at)[j + 1] = len + 1;
+    *len_out = j;
     return 0;
 }

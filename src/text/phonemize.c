@@ -229,23 +229,23 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
                                  const vx_clause_lang *lang, int text_mode, char *err,
                                  size_t errlen) {
     cpseq t = {0};
-    /* espeak reads a C string: give it a copy without NUL bytes (they would end the
-     * text early) or U+0001 (espeak's embedded-command marker), both as spaces. */
-    char *copy = malloc(hi - lo + 1);
-    if (!copy || decode(text, lo, hi, &t)) {
-        free(copy);
-        cpseq_free(&t);
-        snprintf(err, errlen, "out of memory");
-        return VOX_ERR_NOMEM;
-    }
-    for (size_t i = lo; i < hi; i++) copy[i - lo] = (text[i] == 0 || text[i] == 1) ? ' ' : text[i];
-    copy[hi - lo] = 0;
-    for (size_t i = 0; i < t.n; i++)
+    /* espeak reads a C string (vx_espeak_text: no NUL, no U+0001, no over-long words);
+     * the clause reader reads the same code points, at offsets in the original text. */
+    char *copy = NULL;
+    size_t *at = NULL, copy_len = 0;
+    uint32_t *stream = NULL;
+    int bad = text_mode ? decode(text, lo, hi, &t)
+                        : vx_espeak_text(text + lo, hi - lo, &copy, &copy_len, &at) ||
+                              decode(copy, 0, copy_len, &t);
+    if (!bad && !text_mode)
+        for (size_t i = 0; i <= t.n; i++) t.off[i] = lo + at[t.off[i]];
+    for (size_t i = 0; !bad && i < t.n; i++)
         if (t.cp[i] == 0 || t.cp[i] == 1) t.cp[i] = ' ';
     /* espeak decodes strlen+1 bytes: the terminating NUL is part of what it reads. */
-    uint32_t *stream = malloc((t.n + 1) * sizeof *stream);
+    if (!bad) stream = malloc((t.n + 1) * sizeof *stream);
     if (!stream) {
         free(copy);
+        free(at);
         cpseq_free(&t);
         snprintf(err, errlen, "out of memory");
         return VOX_ERR_NOMEM;
@@ -266,7 +266,8 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
                 p ? espeak_TextToPhonemes(&p, espeakCHARS_AUTO, espeakPHONEMES_IPA) : "";
             /* Both must have stopped at the same place; if not, trust espeak's position
              * (the terminator guess may then be off, never the phonemes). */
-            size_t esp_pos = p ? (size_t)((const char *)p - copy) : hi - lo + 1;
+            size_t esp_at = p ? (size_t)((const char *)p - copy) : copy_len + 1;
+            size_t esp_pos = at[esp_at < copy_len + 1 ? esp_at : copy_len + 1];
             size_t our_pos = rd.pos <= t.n ? t.off[rd.pos] - lo : hi - lo + 1;
             if (esp_pos != our_pos) {
                 VX_DEBUG("clause reader at byte %zu, espeak at %zu", our_pos, esp_pos);
@@ -307,6 +308,7 @@ static int phonemize_espeak_part(builder *b, const char *text, size_t lo, size_t
     }
     free(stream);
     free(copy);
+    free(at);
     cpseq_free(&t);
     if (rc) {
         snprintf(err, errlen, "phonemizer: out of memory or more than %u phonemes",

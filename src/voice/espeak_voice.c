@@ -100,12 +100,13 @@ static size_t char_to_byte(const char *s, size_t len, size_t chars) {
     return i;
 }
 
-static void finish_word_timings(synth_sink *k, const char *s, size_t len, size_t base,
-                                double total) {
+/* s is the text espeak read (vx_espeak_text), at maps its bytes back to the span's. */
+static void finish_word_timings(synth_sink *k, const char *s, size_t len, const size_t *at,
+                                size_t base, double total) {
     for (size_t i = 0; i < k->n_words; i++) {
         vox_timing *t = &k->words[i];
-        size_t b0 = char_to_byte(s, len, t->text_offset);
-        size_t b1 = char_to_byte(s, len, t->text_offset + t->text_length);
+        size_t b0 = at[char_to_byte(s, len, t->text_offset)];
+        size_t b1 = at[char_to_byte(s, len, t->text_offset + t->text_length)];
         t->text_offset = base + b0;
         t->text_length = b1 - b0;
         t->end = i + 1 < k->n_words ? k->words[i + 1].start : total;
@@ -184,10 +185,9 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
                     size_t errlen) {
     espeak_voice *ev = v->impl;
     const vox_span *sp = &p->spans[idx];
-    char *buf = malloc(sp->length + 1);
-    if (!buf) return VOX_ERR_NOMEM;
-    memcpy(buf, text + sp->offset, sp->length);
-    buf[sp->length] = 0;
+    char *buf;
+    size_t *at, blen;
+    if (vx_espeak_text(text + sp->offset, sp->length, &buf, &blen, &at)) return VOX_ERR_NOMEM;
     synth_sink k = {.cancel = cancel};
     int rc = 0;
     vx_espeak_lock();
@@ -204,7 +204,7 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
         espeak_SetParameter(espeakVOLUME, 100, 0); /* our own gain is applied later */
         espeak_SetSynthCallback(synth_callback);
         espeak_ERROR e =
-            espeak_Synth(buf, sp->length + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &k);
+            espeak_Synth(buf, blen + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, &k);
         if (e != EE_OK) {
             snprintf(err, errlen, "espeak_Synth failed (%d)", (int)e);
             rc = VOX_ERR_ESPEAK;
@@ -223,12 +223,14 @@ static int ev_synth(vox_voice *v, const vx_plan *p, size_t idx, const char *text
         free(k.phonemes);
         free(k.ph_text);
         free(buf);
+        free(at);
         return rc;
     }
     double total = k.n / (double)v->info.sample_rate;
-    finish_word_timings(&k, buf, sp->length, sp->offset, total);
+    finish_word_timings(&k, buf, blen, at, sp->offset, total);
     finish_phoneme_timings(&k, total);
     free(buf);
+    free(at);
     out->phonemes = k.phonemes;
     out->n_phonemes = k.n_phonemes;
     out->phoneme_text = k.ph_text;

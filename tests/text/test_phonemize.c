@@ -5,6 +5,7 @@
  * count) so that espeak's own pronunciations are not hard-coded here. */
 #include "test.h"
 #include "text/clause.h"
+#include "text/espeak.h"
 #include "text/phonemize.h"
 #include "text/unicode.h"
 #include "vox.h"
@@ -197,6 +198,58 @@ static void test_spans(void) {
     vx_sentences_free(s, n);
 }
 
+/* Over-long words: libespeak-ng 1.51 smashes its stack on a ~170-byte word after "x ."
+ * (found by fuzz_phonemize: "x ." and 200 digits aborted the process before the fix).
+ * vx_espeak_text breaks words every VX_ESPEAK_MAX_WORD bytes; spans stay on the original
+ * text: one sentence over the whole input, words in order inside it. */
+static void test_long_words(void) {
+    static char t[512];
+    int k = snprintf(t, sizeof t, "x .");
+    for (int i = 0; i < 200; i++) t[k++] = (char)('0' + (i * 7 + 3) % 10);
+    k += snprintf(t + k, sizeof t - (size_t)k, " x. ");
+    for (int i = 0; i < 200; i++) t[k++] = (char)('a' + (i * 5 + 1) % 26);
+    t[k++] = '.';
+    t[k] = 0;
+    vx_sentence *s = NULL;
+    size_t n = run("en-us", t, &s);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+        CHECK_EQ_INT(s[0].offset, 0);
+        CHECK_EQ_INT(s[0].length, strlen(t));
+        CHECK(s[0].n_phonemes > 200);
+        CHECK_EQ_INT(s[0].n_words, 8); /* x, 3 pieces of digits, x., 3 pieces of letters */
+        size_t end = 0;
+        for (size_t w = 0; w < s[0].n_words; w++) {
+            CHECK(s[0].words[w].offset >= end);
+            end = s[0].words[w].offset + s[0].words[w].length;
+        }
+        CHECK(end <= strlen(t));
+    }
+    vx_sentences_free(s, n);
+    /* A word of VX_ESPEAK_MAX_WORD - 3 bytes is left whole. */
+    memset(t, 'a', VX_ESPEAK_MAX_WORD - 3);
+    t[VX_ESPEAK_MAX_WORD - 3] = 0;
+    n = run("en-us", t, &s);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) CHECK_EQ_INT(s[0].n_words, 1);
+    vx_sentences_free(s, n);
+    /* The map back to the text: NUL becomes a space, inserted spaces point after them. */
+    char *o;
+    size_t *at, ol;
+    static const char in[] = "ab\0c";
+    CHECK(vx_espeak_text(in, 4, &o, &ol, &at) == 0);
+    CHECK(ol == 4 && !strcmp(o, "ab c") && at[3] == 3 && at[4] == 4 && at[5] == 5);
+    free(o);
+    free(at);
+    memset(t, 'z', 250);
+    CHECK(vx_espeak_text(t, 250, &o, &ol, &at) == 0);
+    CHECK_EQ_INT(ol, 252);
+    CHECK(o[VX_ESPEAK_MAX_WORD - 3] == ' ' && at[VX_ESPEAK_MAX_WORD - 3] == VX_ESPEAK_MAX_WORD - 3);
+    CHECK(at[VX_ESPEAK_MAX_WORD - 2] == VX_ESPEAK_MAX_WORD - 3 && at[ol] == 250);
+    free(o);
+    free(at);
+}
+
 static void test_text_type(void) {
     vx_phonemize_opts o = {"en-us", NULL, 1};
     vx_sentence *s;
@@ -279,6 +332,7 @@ int main(void) {
     test_lang_flags_nfd();
     test_raw_phonemes();
     test_spans();
+    test_long_words();
     test_text_type();
     test_nfd();
     test_errors();

@@ -166,6 +166,32 @@ int main(void) {
     CHECKF(total > 22050 / 2, "controls: %zu samples", total);
     vox_synth_free(s);
 
+    /* Over-long words (a ~170-byte word after "x. " smashed libespeak-ng 1.51's stack and
+     * aborted the process): spoken, with word timings inside the text, in order. */
+    {
+        char t[700];
+        int k = snprintf(t, sizeof t, "x. ");
+        for (int i = 0; i < 300; i++) t[k++] = (char)('a' + (i * 7 + 2) % 26);
+        k += snprintf(t + k, sizeof t - (size_t)k, " x .");
+        for (int i = 0; i < 300; i++) t[k++] = (char)('0' + i % 10);
+        vox_synth_options_init(&o);
+        o.timings = 1;
+        CHECK_EQ_INT(vox_synth_start(v, t, (size_t)k, &o, &s), VOX_OK);
+        size_t samples = 0, words = 0, end = 0;
+        while (!(rc = vox_synth_next(s, &c))) {
+            samples += c.n_samples;
+            for (size_t w = 0; w < c.n_words; w++, words++) {
+                CHECK(c.words[w].text_offset >= end);
+                end = c.words[w].text_offset + c.words[w].text_length;
+            }
+            if (c.last) break;
+        }
+        CHECK_EQ_INT(rc, 0);
+        CHECKF(samples > 22050 * 5 && words >= 6 && end <= (size_t)k, "%zu samples, %zu words",
+               samples, words);
+        vox_synth_free(s);
+    }
+
     /* Cancel before the second sentence. */
     CHECK_EQ_INT(vox_synth_start(v, text, strlen(text), NULL, &s), VOX_OK);
     CHECK_EQ_INT(vox_synth_next(s, &c), VOX_OK);
