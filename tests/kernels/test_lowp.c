@@ -260,6 +260,12 @@ static void test_convtr(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st)
             p.pad = rint_in(0, p.k - 1);
         }
         p.t_in = big ? rint_in(50, 300) : rint_in(1, 120);
+        if (it == 3 || it == 4) { /* phases longer than an int8 scale block (384 outputs) */
+            p.stride = it == 3 ? 2 : 8;
+            p.k = 2 * p.stride;
+            p.pad = p.stride / 2;
+            p.t_in = rint_in(400, 900);
+        }
         p.t_out = (p.t_in - 1) * p.stride + p.k - 2 * p.pad + rint_in(0, p.stride - 1);
         if (p.t_out < 1) {
             p.pad = 0;

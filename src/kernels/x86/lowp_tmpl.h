@@ -542,53 +542,121 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
     return 0;
 }
 
-#if !LOWP_I8
 #include "kernels/convtr_phases.h"
+#if LOWP_I8
+/* int8: phase r's activation scale for (scale block blk, chunk of units u0..u0+nc), over
+ * exactly the inputs core computes it from for that phase (a stride-1 conv of kr taps,
+ * left pad padr, t_out_r outputs): the window_max of core, so the words are the same. */
+static float tr_phase_max(const vx_convtr1d_params *p, const float *x, int64_t kr, int64_t r,
+                          int64_t padr, int64_t blk, int64_t u0, int64_t nc) {
+    int64_t t_out_r = (p->t_out - r + p->stride - 1) / p->stride;
+    int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, t_out_r);
+    int64_t s0 = max64(blk * VX_LOWP_I8_QB - padr, 0);
+    int64_t s1 = min64((q1 - 1) + (kr - 1) - padr + 1, p->t_in);
+    return window_max(x, p->t_in, u0 * 4, min64(p->c_in, (u0 + nc) * 4), s0, s1, p->leaky_in,
+                      p->alpha);
+}
+#endif
+
 /* Every phase of a ConvTranspose at once (lowp.h, vx_lowp_tr): per tile of q and chunk of
  * units the input window is converted once, and each phase's micro-kernels read it at
  * their own offset into their own accumulators, interleaved on the way out (convtr_phases.h).
  * The phase-by-phase path converted the window once per phase and wrote y with stride s.
  * Each phase sees the same words, chunks and micro-kernel calls as in core, so the results
- * are identical. bf16 only: int8's activation scales are per phase (lowp.h). */
+ * are identical. int8: a phase's scale is its own (lowp.h: over the inputs its scale block
+ * reads, which differ between phases at the block's edges), so the window is quantized once
+ * per distinct scale among the phases (usually one) and tiles never span a scale block. */
 static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float *y) {
     const vx_convtr1d_params *p = t->p;
+    const vx_lowp_fmt fmt = LOWP_I8 ? VX_LOWP_INT8 : VX_LOWP_BF16;
     int64_t s = p->stride, cin = p->c_in, cout = p->c_out, K = t->kr;
-    int64_t nu = vx_lowp_units(VX_LOWP_BF16, cin), cu = vx_lowp_chunk(K);
+    int64_t nu = vx_lowp_units(fmt, cin), cu = vx_lowp_chunk(K);
     int64_t nch = vx_lowp_nchunk(nu, K), padr[64], maxpad, span;
     tr_pads(p, K, padr, &maxpad, &span);
     int64_t qb = t->t_begin / s, qe = (t->t_end - 1) / s + 1, total = qe - qb;
     int64_t nt = min64(65536 / (s * cout), 1024) / NR * NR;
     if (nt < NR) nt = NR;
+#if LOWP_I8
+    if (nt > VX_LOWP_I8_QB) nt = VX_LOWP_I8_QB;
+#endif
     if (nt > round_up(total, NR)) nt = round_up(total, NR);
     int64_t xw = nt + span, xrows = min64(cu, nu);
-    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + 64);
+    /* int8 scratch after yb: per (chunk, phase) the block's arg and scale, and per phase
+     * the chunk's combined scales sx * sw[co] */
+    size_t extra = LOWP_I8 ? (size_t)(2 * nch * s + s * cout) * sizeof(float) : 0;
+    uint32_t *xs =
+        malloc((size_t)(xrows * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + extra + 64);
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = (float *)(xs + xrows * xw);
     chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
-    for (int64_t q0 = qb; q0 < qe; q0 += nt) {
-        int64_t n = min64(nt, qe - q0), nr = round_up(n, NR);
+#if LOWP_I8
+    float *barg = yb + s * cout * nt, *bsx = barg + nch * s;
+    float *cb = bsx + nch * s;
+    int64_t cur_blk = -1;
+#endif
+    for (int64_t q0 = qb; q0 < qe;) {
+        int64_t q1 = min64(q0 + nt, qe);
+#if LOWP_I8
+        int64_t blk = q0 / VX_LOWP_I8_QB;
+        q1 = min64(q1, (blk + 1) * VX_LOWP_I8_QB); /* a tile never spans two scale blocks */
+        if (blk != cur_blk) { /* each phase's scales for this block, every chunk */
+            cur_blk = blk;
+            for (int64_t ch = 0; ch < nch; ch++)
+                for (int64_t r = 0; r < s; r++) {
+                    float m =
+                        tr_phase_max(p, x, K, r, padr[r], blk, ch * cu, min64(cu, nu - ch * cu));
+                    int fin = m <= 3.4028235e38f;
+                    bsx[ch * s + r] = m == 0.0f ? 0.0f : fin ? m / 127.0f : __builtin_nanf("");
+                    barg[ch * s + r] = m == 0.0f || !fin ? 0.0f : 127.0f / m;
+                }
+        }
+#endif
+        int64_t n = q1 - q0, nr = round_up(n, NR);
         for (int64_t ch = 0; ch < nch; ch++) {
             int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
-            for (int64_t u = 0; u < nc; u++) {
-                const float *rows[NROWS];
-                unit_rows(x, p->t_in, cin, u0 + u, rows);
-                fill_row(rows, p->t_in, q0 - maxpad, nr + span, xs + u * xw, p->leaky_in,
-                         p->alpha, 0.0f);
-            }
-            for (int64_t r = 0; r < s; r++) {
-                const uint32_t *W = t->w[r];
-                const uint32_t *xr = xs + (maxpad - padr[r]);
-                for (int64_t jj = 0; jj < nr; jj += NR)
-                    for (int64_t co0 = 0; co0 < cout; co0 += MRX) {
-                        int64_t mr = min64(MRX, cout - co0);
-                        micro[mr](nc, K, xw, 1, W + co0 * nu * K + u0 * K * mr, xr + jj,
-                                  yb + (r * cout + co0) * nt + jj, nt, ch == 0, &ck);
-                    }
+            unsigned long long todo = s >= 64 ? ~0ull : (1ull << s) - 1; /* phases not yet run */
+            while (todo) {
+                int64_t r0 = __builtin_ctzll(todo);
+                float arg = 0.0f;
+#if LOWP_I8
+                arg = barg[ch * s + r0];
+#endif
+                for (int64_t u = 0; u < nc; u++) {
+                    const float *rows[NROWS];
+                    unit_rows(x, p->t_in, cin, u0 + u, rows);
+                    fill_row(rows, p->t_in, q0 - maxpad, nr + span, xs + u * xw, p->leaky_in,
+                             p->alpha, arg);
+                }
+                for (int64_t r = r0; r < s; r++) {
+                    if (!(todo >> r & 1)) continue;
+#if LOWP_I8
+                    float ar = barg[ch * s + r];
+                    if (memcmp(&ar, &arg, sizeof ar)) continue; /* another window */
+                    const uint32_t *Wr = t->w[r];
+                    const int32_t *corr = (const int32_t *)(Wr + cout * nu * K);
+                    const float *sw = (const float *)(corr + cout * nch);
+                    float *cbr = cb + r * cout;
+                    for (int64_t c = 0; c < cout; c++) cbr[c] = bsx[ch * s + r] * sw[c];
+#endif
+                    todo &= ~(1ull << r);
+                    const uint32_t *W = t->w[r];
+                    const uint32_t *xr = xs + (maxpad - padr[r]);
+                    for (int64_t jj = 0; jj < nr; jj += NR)
+                        for (int64_t co0 = 0; co0 < cout; co0 += MRX) {
+                            int64_t mr = min64(MRX, cout - co0);
+#if LOWP_I8
+                            ck.corr = corr + co0 * nch + ch;
+                            ck.comb = cbr + co0;
+#endif
+                            micro[mr](nc, K, xw, 1, W + co0 * nu * K + u0 * K * mr, xr + jj,
+                                      yb + (r * cout + co0) * nt + jj, nt, ch == 0, &ck);
+                        }
+                }
             }
         }
         tr_write_out(p, yb, nt, bias, q0, n, t->t_begin, t->t_end, y);
+        q0 = q1;
     }
     free(xs);
     return 0;
 }
-#endif
