@@ -1,5 +1,5 @@
 /* ConvTranspose as phases, shared by the FP32 template (simd_tmpl.h), the reduced-precision
- * entry points (lowp_ref.c) and the bf16 core (x86/lowp_tmpl.h): the phase geometry, and
+ * entry points (lowp_ref.c) and the bf16/int8 cores (x86/lowp_tmpl.h): the phase geometry, and
  * the write-out of the cores that compute every phase of a tile at once (the phases'
  * accumulators interleaved back into time order, bias added, written once and in order).
  * Static inline: each includer compiles it with its own target flags. */
