@@ -412,6 +412,23 @@ static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
 
 /* ---------------------------------------------------------------- conv core */
 
+#if LOWP_I8
+/* The int8 activation scale of (scale block blk, units [u0, u0 + nc)) of conv p: over every
+ * input the whole block reads (lowp.h). *sx = max / 127 (0 for an all-zero window, NaN for a
+ * non-finite one, which makes the block's outputs NaN), *arg = 127 / max, the quantizer's
+ * factor (0 in both special cases). */
+static void block_scale(const vx_conv1d_params *p, const float *xg, int64_t cig, int64_t blk,
+                        int64_t u0, int64_t nc, int leaky, float alpha, float *sx, float *arg) {
+    int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, p->t_out);
+    int64_t s0 = max64(blk * VX_LOWP_I8_QB * p->stride - p->pad, 0);
+    int64_t s1 = min64((q1 - 1) * p->stride + (p->k - 1) * p->dilation - p->pad + 1, p->t_in);
+    float m = window_max(xg, p->ldx, u0 * 4, min64(cig, (u0 + nc) * 4), s0, s1, leaky, alpha);
+    int fin = m <= 3.4028235e38f;
+    *sx = m == 0.0f ? 0.0f : fin ? m / 127.0f : __builtin_nanf("");
+    *arg = m == 0.0f || !fin ? 0.0f : 127.0f / m;
+}
+#endif
+
 static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, const float *bias,
                 const vx_lowp_job *job, float *y) {
     const vx_lowp_fmt fmt = LOWP_I8 ? VX_LOWP_INT8 : VX_LOWP_BF16;
@@ -455,15 +472,8 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                 conv_arg arg = 0.0f;
                 chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
 #if LOWP_I8
-                /* the scale of (block, chunk): over every input the whole block reads */
-                int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, p->t_out);
-                int64_t s0 = max64(blk * VX_LOWP_I8_QB * p->stride - p->pad, 0);
-                int64_t s1 = min64((q1 - 1) * p->stride + (K - 1) * dil - p->pad + 1, p->t_in);
-                float m = window_max(xg, p->ldx, u0 * 4, min64(cig, (u0 + nc) * 4), s0, s1,
-                                     job->leaky, job->alpha);
-                int fin = m <= 3.4028235e38f;
-                float sx = m == 0.0f ? 0.0f : fin ? m / 127.0f : __builtin_nanf("");
-                arg = m == 0.0f || !fin ? 0.0f : 127.0f / m;
+                float sx;
+                block_scale(p, xg, cig, blk, u0, nc, job->leaky, job->alpha, &sx, &arg);
 #endif
                 for (int64_t u = 0; u < nc; u++) {
                     const float *rows[NROWS];
@@ -544,17 +554,22 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
 
 #include "kernels/convtr_phases.h"
 #if LOWP_I8
-/* int8: phase r's activation scale for (scale block blk, chunk of units u0..u0+nc), over
- * exactly the inputs core computes it from for that phase (a stride-1 conv of kr taps,
- * left pad padr, t_out_r outputs): the window_max of core, so the words are the same. */
-static float tr_phase_max(const vx_convtr1d_params *p, const float *x, int64_t kr, int64_t r,
-                          int64_t padr, int64_t blk, int64_t u0, int64_t nc) {
-    int64_t t_out_r = (p->t_out - r + p->stride - 1) / p->stride;
-    int64_t q1 = min64((blk + 1) * VX_LOWP_I8_QB, t_out_r);
-    int64_t s0 = max64(blk * VX_LOWP_I8_QB - padr, 0);
-    int64_t s1 = min64((q1 - 1) + (kr - 1) - padr + 1, p->t_in);
-    return window_max(x, p->t_in, u0 * 4, min64(p->c_in, (u0 + nc) * 4), s0, s1, p->leaky_in,
-                      p->alpha);
+/* int8: phase r's scales for (scale block blk, units [u0, u0 + nc)), from the stride-1 conv
+ * that phase is (as vx_lowp_convtr1d_range gives it to core), so the words are core's. */
+static void tr_phase_scale(const vx_convtr1d_params *p, const float *x, int64_t kr, int64_t r,
+                           int64_t padr, int64_t blk, int64_t u0, int64_t nc, float *sx,
+                           float *arg) {
+    vx_conv1d_params cp = {.c_in = p->c_in,
+                           .c_out = p->c_out,
+                           .group = 1,
+                           .t_in = p->t_in,
+                           .t_out = (p->t_out - r + p->stride - 1) / p->stride,
+                           .k = kr,
+                           .stride = 1,
+                           .dilation = 1,
+                           .pad = padr,
+                           .ldx = p->t_in};
+    block_scale(&cp, x, p->c_in, blk, u0, nc, p->leaky_in, p->alpha, sx, arg);
 }
 #endif
 
@@ -602,13 +617,9 @@ static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float
         if (blk != cur_blk) { /* each phase's scales for this block, every chunk */
             cur_blk = blk;
             for (int64_t ch = 0; ch < nch; ch++)
-                for (int64_t r = 0; r < s; r++) {
-                    float m =
-                        tr_phase_max(p, x, K, r, padr[r], blk, ch * cu, min64(cu, nu - ch * cu));
-                    int fin = m <= 3.4028235e38f;
-                    bsx[ch * s + r] = m == 0.0f ? 0.0f : fin ? m / 127.0f : __builtin_nanf("");
-                    barg[ch * s + r] = m == 0.0f || !fin ? 0.0f : 127.0f / m;
-                }
+                for (int64_t r = 0; r < s; r++)
+                    tr_phase_scale(p, x, K, r, padr[r], blk, ch * cu, min64(cu, nu - ch * cu),
+                                   &bsx[ch * s + r], &barg[ch * s + r]);
         }
 #endif
         int64_t n = q1 - q0, nr = round_up(n, NR);
