@@ -19,8 +19,8 @@
  *     pcm/wav/flac: none (must be 0). Defaults are per channel (stereo doubles them); an
  *     explicit bitrate is the whole stream's.
  *   compression (-1 = default): flac 0–8 (default 5); mp3 quality 0 (best, slowest)–9,
- *     default 5 below 32 kHz, 7 from 32 kHz (twice the frames per second); opus
- *     complexity 0–10, default 5; others: none (must be -1).
+ *     default 7; opus complexity 0–10, default 4; others: none (must be -1). The defaults
+ *     are chosen for cost (see compression_bounds in encoder.c).
  *
  * Stream start and timing properties, so a client knows what it decodes:
  *   opus: Ogg pre-skip and the final granule position make decoders trim exactly; decoders
