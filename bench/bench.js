@@ -59,6 +59,11 @@ function modelInfo(file, rate) {
   return out;
 }
 
+// vox's runs use a packed-weight cache private to this run (removed first): the first
+// process of a model and precision packs and stores, the others map the file.
+env.VOX_PACK_CACHE = path.join(args.tmp, 'pack-cache');
+fs.rmSync(env.VOX_PACK_CACHE, { recursive: true, force: true });
+
 const rows = [];
 let kernels = '?';
 const est = {};
@@ -128,6 +133,36 @@ for (const name of MODELS) {
   }
 }
 
+// Load time, with and without the packed-weight cache (engine/pack_cache.h): the main
+// runs above use a cache private to this bench run (the first process of each model and
+// precision packs and stores, the rest map), so their "load" is mostly a cache hit. Here,
+// per model and precision, LOAD_RUNS processes each with the cache off (packing at every
+// load), then with a fresh cache (the first stores; the others hit).
+const LOAD_RUNS = Number(env.BENCH_LOAD_RUNS || 5);
+const loadRows = [];
+for (const name of MODELS) {
+  const cfg = JSON.parse(fs.readFileSync(files[name] + '.json', 'utf8'));
+  const sid = (cfg.num_speakers || 1) > 1 ? ['--sid', '0'] : [];
+  for (const p of ['fp32', ...LOWP]) {
+    const dir = path.join(args.tmp, `pack-cache-load-${name}-${p}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const one = cache => runJson(args.vox, ['infer', '-m', files[name], '--ids', '1,2,3', '--reps', '1',
+      '--precision', p, '--pack-cache', cache, ...sid], false);
+    const off = [], hit = [];
+    let stored = NaN;
+    for (let r = 0; r < LOAD_RUNS; r++) off.push(one('off').load_ms);
+    for (let r = 0; r <= LOAD_RUNS; r++) {
+      const j = one(dir);
+      if (j.pack_cache === 'stored') stored = j.load_ms;
+      else if (j.pack_cache === 'hit') hit.push(j.load_ms);
+      else console.error(`bench: ${name} ${p}: pack cache ${j.pack_cache} (expected stored, then hit)`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    loadRows.push([name, p, f(median(off)), f(Math.min(...off)), f(Math.max(...off)), f(stored),
+      f(median(hit)), f(Math.min(...hit)), f(Math.max(...hit))]);
+  }
+}
+
 const hdr = ['model', 'ids', 'thr', 'audio s', 'vox ms', 'ORT ms', 'vox/ORT', 'vox RTF', 'ORT RTF',
   'vox load', 'ORT load', 'vox RSS', 'ORT RSS', '%peak'];
 const table = rows.map(r => [r.model, String(r.ids), String(r.threads), f(r.samples / (r.model === 'medium' ? 22050 : 16000), 2),
@@ -138,6 +173,16 @@ console.log(line(hdr));
 for (const row of table) console.log(line(row));
 console.log('(ms: median over processes of best-of-reps synthesis time; load ms: model load; RSS MB: ' +
   'vox peak_rss_mb, ORT /usr/bin/time %M of the node process; %peak: vox GFLOP/s / (273 x threads))');
+
+{
+  const h3 = ['model', 'precision', 'packing ms', 'min', 'max', 'store ms', 'cache hit ms', 'min', 'max'];
+  const w3 = h3.map((h, i) => Math.max(h.length, ...loadRows.map(row => row[i].length)));
+  const line3 = row => row.map((c, i) => (i < 2 ? c.padEnd(w3[i]) : c.padStart(w3[i]))).join('  ');
+  console.log(`\nLoad time (vox infer load_ms, ${LOAD_RUNS} processes each; medians): packing at every load ` +
+    `(--pack-cache off), the first load into an empty cache (packs and writes the file), later loads (map the file):`);
+  console.log(line3(h3));
+  for (const row of loadRows) console.log(line3(row));
+}
 
 if (LOWP.length && rows.length) {
   const k0 = rows[0].lowp;

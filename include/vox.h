@@ -66,6 +66,11 @@ typedef struct vox_load_options {
     int n_data_dirs;
     int threads;   /* inference threads per synthesis; 0 = all cores */
     int precision; /* Piper: VOX_PRECISION_*; espeak voices ignore it */
+    /* Piper: directory of the packed-weight cache (a load maps the weights an earlier load
+     * of the same model file by the same build packed, instead of packing them again).
+     * NULL = $VOX_PACK_CACHE, else $XDG_CACHE_HOME/vox/pack, else ~/.cache/vox/pack;
+     * "off" = pack at every load. At most $VOX_PACK_CACHE_MAX_MB (default 1024) MiB. */
+    const char *pack_cache;
 } vox_load_options;
 
 /* Numerics of a Piper voice's frame-level half (flow + decoder convolutions): FP32 (the

@@ -106,6 +106,8 @@ static void usage(void) {
         "  --precision P            fp32 (default, onnxruntime's numerics), bf16 or int8 for the\n"
         "                           flow + decoder of Piper voices (faster; see vox infer "
         "--compare)\n"
+        "  --pack-cache DIR|off     packed-weight cache of Piper voices (default $VOX_PACK_CACHE,\n"
+        "                           else ~/.cache/vox/pack): later loads map, not pack\n"
         "  --timings FILE.json      write word and phoneme timings\n"
         "  --subtitles FILE.vtt|srt write subtitles\n"
         "  --phonemes               print phonemes and ids instead of audio (Piper voices)\n"
@@ -169,6 +171,7 @@ enum {
     O_LEXICON,
     O_INFMT,
     O_PRECISION,
+    O_PACK_CACHE,
     O_LOUD,
     O_CHUNKF,
     O_FORMAT,
@@ -215,6 +218,7 @@ static void parse_args(int argc, char **argv, cli *c) {
         {"chunk_frames", 1, 0, O_CHUNKF},
         {"input_format", 1, 0, O_INFMT},
         {"precision", 1, 0, O_PRECISION},
+        {"pack_cache", 1, 0, O_PACK_CACHE},
         {"format", 1, 0, O_FORMAT},
         {"sample_rate", 1, 0, O_SRATE},
         {"bitrate", 1, 0, O_BITRATE},
@@ -302,6 +306,9 @@ static void parse_args(int argc, char **argv, cli *c) {
             c->precision = vox_precision_parse(optarg);
             if (c->precision < 0)
                 die_usage("--precision must be fp32, bf16 or int8 (got '%s')", optarg);
+            break;
+        case O_PACK_CACHE: /* read by every voice load (vox_load_options.pack_cache NULL) */
+            setenv("VOX_PACK_CACHE", optarg, 1);
             break;
         case O_TIMINGS:
             c->timings_path = optarg;

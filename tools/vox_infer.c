@@ -17,6 +17,7 @@
  * model file that cannot be opened).
  */
 #include "engine/graph.h"
+#include "engine/pack_cache.h"
 #include "lowp_compare.h"
 #include "kernels/lowp.h"
 #include <math.h>
@@ -40,6 +41,7 @@ int vox_infer_main(int argc, char **argv);
 
 typedef struct infer_args {
     const char *model, *ids, *scales, *out;
+    const char *pack_cache; /* --pack-cache DIR|off; NULL = the library's default */
     long long sid; /* -1 = not given */
     int threads, reps, profile, compare;
     int precision; /* 0 fp32, 1 bf16, 2 int8 */
@@ -53,6 +55,7 @@ static void usage(FILE *f) {
                "                 [--threads T] [--reps R] [--seed S] [--rate HZ] [--out audio.f32] "
                "[--profile]\n"
                "                 [--precision fp32|bf16|int8] [--compare] [--window FIRST[,NEXT]]\n"
+               "                 [--pack-cache DIR|off]\n"
                "--window runs the frame-level part in windows of FIRST frames, then NEXT (default "
                "FIRST),\n"
                "and adds first_ms (time to the first window's audio) and the split's halo to the "
@@ -117,6 +120,8 @@ static int parse_args(int argc, char **argv, infer_args *a) {
             a->scales = v;
         else if (!strcmp(k, "--out"))
             a->out = v;
+        else if (!strcmp(k, "--pack-cache"))
+            a->pack_cache = v;
         else if (!strcmp(k, "--precision")) {
             a->precision = !strcmp(v, "fp32")   ? 0
                            : !strcmp(v, "bf16") ? 1
@@ -419,7 +424,9 @@ int vox_infer_main(int argc, char **argv) {
     char err[512] = "";
     vx_graph *g = NULL;
     double t0 = now_ms();
-    vx_graph_opts gopt = {.precision = a.precision};
+    char cache_dir[4096];
+    vx_graph_opts gopt = {.precision = a.precision,
+                          .pack_cache = vx_pack_cache_dir(a.pack_cache, cache_dir, sizeof cache_dir)};
     rc = vx_graph_load_opts(a.model, &gopt, &g, err, sizeof err);
     if (!rc && a.win_first) rc = vx_graph_split_piper(g, err, sizeof err);
     double load_ms = now_ms() - t0;
@@ -515,10 +522,11 @@ int vox_infer_main(int argc, char **argv) {
             printf("%s%lld", d ? "," : "", (long long)outs[0].dims[d]);
         printf("],\"load_ms\":%.1f,\"best_ms\":%.2f,\"median_ms\":%.2f,\"rtf\":%.5f,\"peak_rss_"
                "mb\":%.1f,"
-               "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f",
+               "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f,"
+               "\"pack_cache\":\"%s\"",
                load_ms, times[0], times[a.reps / 2], secs > 0 ? times[0] / 1000 / secs : 0,
                peak_rss_mb(), vx_kernels_get()->name, st.peak_bytes / 1048576.0,
-               st.buf_peak_cached / 1048576.0);
+               st.buf_peak_cached / 1048576.0, vx_graph_pack_cache(g));
         size_t lpb = 0;
         int nlp = vx_graph_lowp_steps(g, &lpb);
         static const char *const pn[] = {"fp32", "bf16", "int8"};

@@ -30,6 +30,8 @@ static void usage(FILE *f) {
         "                       default ~/.local/share/vox/voices, never the working dir)\n"
         "  --precision P        fp32 (default), bf16 or int8 for Piper voices' flow + decoder\n"
         "  --voice-precision NAME=P  that voice in precision P (repeatable, up to 8)\n"
+        "  --pack-cache DIR|off packed-weight cache of Piper voices (default $VOX_PACK_CACHE,\n"
+        "                       else ~/.cache/vox/pack): later loads map, not pack\n"
         "  --loudness L         Piper voices' level when a request does not ask: steady\n"
         "                       (default: one gain per voice and a soft limiter; audio streams\n"
         "                       from inside a sentence) or peak (Piper's: each sentence scaled\n"
@@ -139,6 +141,11 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "voxd: bad --precision '%s' (fp32, bf16 or int8)\n", v);
                 return 2;
             }
+        } else if (!strcmp(a, "--pack-cache")) {
+            NEED_ARG();
+            /* read by every voice load (vox_load_options.pack_cache NULL); set before any
+             * thread exists */
+            setenv("VOX_PACK_CACHE", v, 1);
         } else if (!strcmp(a, "--loudness")) {
             NEED_ARG();
             if (!strcmp(v, "steady"))

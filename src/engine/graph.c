@@ -642,9 +642,13 @@ int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const 
     g->model = m;
     g->model_free = model_free;
     g->precision = o ? o->precision : 0;
+    g->pack_hit = "off";
     __atomic_add_fetch(&n_live_graphs, 1, __ATOMIC_RELAXED);
     build b = {.ops = ops};
-    int rc = map_values(g, &b, err, errlen);
+    int rc = 0;
+    if (o && o->pack_cache && !(g->pack_cache_dir = strdup(o->pack_cache)))
+        rc = vx_graph_fail(err, errlen, VOX_ERR_NOMEM, "out of memory compiling the graph");
+    if (!rc) rc = map_values(g, &b, err, errlen);
     if (!rc) rc = topo_sort(g, &b, err, errlen);
     if (!rc) {
         g->is_const = calloc((size_t)g->n_values + 1, 1);
@@ -690,6 +694,7 @@ void vx_graph_free(vx_graph *g) {
     free(g->out_slots);
     for (int k = 0; g->steps && k < g->n_steps; k++) vx_aligned_free(g->steps[k].pack_owned);
     if (g->pack_arena) munmap(g->pack_arena, g->pack_arena_bytes);
+    free(g->pack_cache_dir);
     free(g->steps);
     free(g->step_ints);
     for (vx_group_list *l = g->groups, *nx; l; l = nx) {

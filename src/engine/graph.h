@@ -61,6 +61,9 @@ int vx_graph_from_model_ops(vx_model *m, void (*model_free)(vx_model *), const v
  * encoder and duration predictor stay FP32, so durations and sample counts never change. */
 typedef struct vx_graph_opts {
     int precision;
+    /* directory of the packed-weight cache (engine/pack_cache.h: vx_pack_cache_dir
+     * resolves the default); NULL = pack at every load */
+    const char *pack_cache;
 } vx_graph_opts;
 int vx_graph_from_model_opts(vx_model *m, void (*model_free)(vx_model *), const vx_op_def *ops,
                              const vx_graph_opts *o, vx_graph **out, char *err, size_t errlen);
@@ -71,6 +74,10 @@ int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes);
 /* Names of those steps' outputs in execution order (up to max into names, which may be
  * NULL); returns how many there are. */
 int vx_graph_lowp_outputs(const vx_graph *g, const char **names, int max);
+/* What the packed-weight cache did at load: "off" (no cache directory, no build-id,
+ * nothing to pack), "hit" (mapped from the cache), "stored" (packed, then written to the
+ * cache), "miss" (packed; the cache file could not be written). */
+const char *vx_graph_pack_cache(const vx_graph *g);
 void vx_graph_free(vx_graph *g);
 
 /* Query helpers. Declared dtype 0 / ndim -1 / dim -1 mean "unknown". */

@@ -57,8 +57,11 @@ struct vx_graph {
     int lazy_mu_init;
 
     int precision;    /* vx_graph_opts.precision (pack.c) */
-    void *pack_arena; /* mmap'ed block holding the steps' packed weights (pack.c) */
+    void *pack_arena; /* mmap'ed block holding the steps' packed weights (pack.c): anonymous,
+                       * or a read-only mapping of a packed-weight cache file */
     size_t pack_arena_bytes;
+    char *pack_cache_dir;  /* vx_graph_opts.pack_cache (owned), NULL = no cache */
+    const char *pack_hit;  /* vx_graph_pack_cache's answer */
 
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 

@@ -1,5 +1,6 @@
 /* Load-time weight pre-packing for the active kernel table (graph.c: optimize_steps). */
 #include "engine/graph_internal.h"
+#include "engine/pack_cache.h"
 #include "kernels/kernels.h"
 #include "kernels/lowp.h"
 #include "vox.h"
@@ -97,8 +98,36 @@ static int lowp_scope(const vx_node *n) {
     return !strncmp(s, "/dec/", 5) || !strncmp(s, "/flow/", 6);
 }
 
+/* The packed-weight cache key (pack_cache.h) for this graph's jobs: the model file's
+ * identity, the build, the kernel tables and every job's step, parameters and size (in
+ * step order: that is the arena's layout). 0, or -1: no cache for this graph. */
+static int cache_key(const vx_graph *g, const vx_kernels *kern, const pack_job *jobs, int nj,
+                     vx_pack_key *key) {
+    if (!g->pack_cache_dir || !nj || !g->model || !g->model->has_file_id || vx_pack_key_init(key))
+        return -1;
+    for (int i = 0; i < 5; i++) vx_pack_key_add(key, g->model->file_id[i]);
+    vx_pack_key_str(key, kern->name);
+    vx_pack_key_add(key, (uint64_t)g->precision);
+    vx_pack_key_add(key, (uint64_t)nj);
+    for (int i = 0; i < nj; i++) {
+        const pack_job *j = &jobs[i];
+        const vx_lowp_kernels *lk = j->lowp ? vx_lowp_get((vx_lowp_fmt)j->lowp) : NULL;
+        if (j->lowp && !lk) return -1;
+        vx_pack_key_str(key, lk ? lk->name : "");
+        uint64_t w[] = {(uint64_t)(j->st - g->steps), (uint64_t)j->tr, (uint64_t)j->lowp,
+                        (uint64_t)j->bytes};
+        for (size_t q = 0; q < sizeof w / sizeof w[0]; q++) vx_pack_key_add(key, w[q]);
+        int64_t p[] = {j->cp.c_in, j->cp.c_out, j->cp.group, j->cp.k, j->cp.stride,
+                       j->cp.dilation, j->tp.c_in, j->tp.c_out, j->tp.group, j->tp.k,
+                       j->tp.stride, j->tp.dilation, j->tp.pad};
+        for (size_t q = 0; q < sizeof p / sizeof p[0]; q++) vx_pack_key_add(key, (uint64_t)p[q]);
+    }
+    return 0;
+}
+
 /* Pre-packed constant conv weights for the active kernel table. The packs are
- * independent, so they run on a short-lived pool (all cores) during the load. */
+ * independent, so they run on a short-lived pool (all cores) during the load; or, with a
+ * packed-weight cache, they are mapped from the file an earlier load wrote. */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     pack_job *jobs = calloc((size_t)g->n_steps + 1, sizeof *jobs);
     if (!jobs) return;
@@ -201,7 +230,15 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     size_t arena = 0;
     for (int i = 0; i < nj; i++) arena += (jobs[i].bytes + 63) & ~(size_t)63;
     char *base = NULL;
-    if (nj && !vx_env_off("VOX_PACK_ARENA")) {
+    vx_pack_key key;
+    int cached = !vx_env_off("VOX_PACK_ARENA") && !cache_key(g, kern, jobs, nj, &key), hit = 0;
+    if (cached && (base = vx_pack_cache_get(g->pack_cache_dir, &key, arena))) {
+        hit = 1;
+        g->pack_arena = base;
+        g->pack_arena_bytes = arena;
+        g->pack_hit = "hit";
+    }
+    if (nj && !base && !vx_env_off("VOX_PACK_ARENA")) {
         void *p = mmap(NULL, arena, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
 #ifdef MADV_HUGEPAGE
@@ -229,7 +266,8 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
         c.map_size = g->model->map_size;
     }
     vx_tpool *pool = NULL;
-    if (nj) {
+    if (nj && !hit) {
+        int all = nj;
         qsort(jobs, (size_t)nj, sizeof *jobs, job_cmp);
         /* below ~1 MB of packing a thread costs more than it saves */
         if (nj > 1 && total >= ((size_t)1 << 20) && !vx_env_off("VOX_PACK_THREADS"))
@@ -251,6 +289,9 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
         if (nj) vx_tpool_for_chunks(pool, nj, nj, pack_range, &c);
         vx_tpool_free(pool);
         for (int q = 0; q < c.n_scratch; q++) vx_aligned_free(c.scratch[q]);
+        /* stored only when every job packed into the arena (the layout the key names) */
+        if (cached && base && nj == all)
+            g->pack_hit = vx_pack_cache_put(g->pack_cache_dir, &key, base, arena) ? "miss" : "stored";
     }
     for (int i = 0; i < nj; i++) {
         vx_step *st = jobs[i].st;
@@ -382,6 +423,8 @@ int vx_graph_const_restore(const vx_graph *cg, int s) {
     pthread_mutex_unlock(&g->lazy_mu);
     return rc;
 }
+
+const char *vx_graph_pack_cache(const vx_graph *g) { return g ? g->pack_hit : "off"; }
 
 int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes) {
     int n = 0;

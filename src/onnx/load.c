@@ -149,6 +149,12 @@ int vx_model_load_flags(const char *path, unsigned flags, vx_model **out, char *
     }
     md->map_base = map;
     md->map_size = size;
+    md->has_file_id = 1;
+    md->file_id[0] = (uint64_t)st.st_dev;
+    md->file_id[1] = (uint64_t)st.st_ino;
+    md->file_id[2] = (uint64_t)st.st_size;
+    md->file_id[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    md->file_id[4] = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
     *out = md;
     return 0;
 }

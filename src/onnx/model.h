@@ -75,6 +75,10 @@ typedef struct vx_model {
     void *arena;
     void *map_base;
     size_t map_size;
+    /* the file's identity when loaded from a file (device, inode, size, mtime and ctime
+     * in ns): what the packed-weight cache keys on (engine/pack_cache.h) */
+    int has_file_id;
+    uint64_t file_id[5];
 } vx_model;
 
 /* Explicit loader limits. */

@@ -4,6 +4,7 @@
  * duration predictor (the graph's Ceil output). */
 #include "voice/voice.h"
 #include "engine/graph.h"
+#include "engine/pack_cache.h"
 #include "util/tpool.h"
 #include "voice/ids.h"
 #include "text/phonemize.h"
@@ -606,7 +607,9 @@ int vx_piper_voice_load(const char *onnx_path, const vox_load_options *o, vox_vo
     v->impl = pv;
     v->ops = &piper_ops;
     int rc = vx_piper_config_load(cfg_path, &pv->cfg, err, errlen);
-    vx_graph_opts gopt = {.precision = o->precision};
+    char cache_dir[4096];
+    vx_graph_opts gopt = {.precision = o->precision,
+                          .pack_cache = vx_pack_cache_dir(o->pack_cache, cache_dir, sizeof cache_dir)};
     if (o->precision < VOX_PRECISION_FP32 || o->precision > VOX_PRECISION_INT8) {
         snprintf(err, errlen, "precision %d: expected VOX_PRECISION_FP32, _BF16 or _INT8",
                  o->precision);

@@ -22,6 +22,16 @@ check "16 kHz output" '[ "$(soxi -r "$T/s2.wav")" = 16000 ]'
 expect_error "unknown speaker" "valid speakers: 0 (speaker0), 1 (speaker1), 2 (speaker2)" \
   sh -c "echo hi | '$VOX' -m '$X3' --speaker nobody -f '$T/x.wav'"
 
+# --pack-cache: the first run stores the packed weights, the second maps them; the
+# audio is the same bytes as with the cache off.
+for i in 1 2; do
+  echo "Which speaker is this?" | "$VOX" -m "$X3" --pack-cache "$T/pc" --seed 3 -f "$T/pc$i.wav" -q
+done
+echo "Which speaker is this?" | "$VOX" -m "$X3" --pack-cache off --seed 3 -f "$T/pc0.wav" -q
+check "--pack-cache wrote one cache file" '[ "$(ls "$T/pc" | grep -c "\.vxpack$")" = 1 ]'
+check "--pack-cache: stored, mapped and off give the same audio" \
+  'cmp -s "$T/pc0.wav" "$T/pc1.wav" && cmp -s "$T/pc0.wav" "$T/pc2.wav"'
+
 # Voice by name in a data dir; --phonemes prints phonemes and Piper's ids.
 echo "Hello world." | "$VOX" --data-dir "$SH/models" -m en_US-rand-medium --phonemes >"$T/ph"
 check "phonemes line" 'grep -q "^həlˈoʊ wˈɜːld\." "$T/ph"'
