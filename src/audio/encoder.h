@@ -15,7 +15,7 @@
  *   (8000 11025 12000 16000 22050 24000 32000 44100 48000); channels 1–2.
  *   bitrate (bits/s, 0 = default):  mp3 8,000–160,000 below 32 kHz, 32,000–320,000 from
  *     32 kHz (MPEG-2/2.5 vs MPEG-1; the nearest bitrate of the table is used), default 64,000;
- *     opus 6,000–256,000, default 32,000; aac 16,000–256,000, default 64,000;
+ *     opus 6,000–256,000, default 32,000; aac 16,000–256,000, default 96,000;
  *     pcm/wav/flac: none (must be 0). Defaults are per channel (stereo doubles them); an
  *     explicit bitrate is the whole stream's.
  *   compression (-1 = default): flac 0–8 (default 5); mp3 quality 0 (best, slowest)–9,
