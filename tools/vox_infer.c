@@ -428,7 +428,7 @@ int vox_infer_main(int argc, char **argv) {
     vx_graph_opts gopt = {.precision = a.precision,
                           .pack_cache = vx_pack_cache_dir(a.pack_cache, cache_dir, sizeof cache_dir)};
     rc = vx_graph_load_opts(a.model, &gopt, &g, err, sizeof err);
-    if (!rc && a.win_first) rc = vx_graph_split_piper(g, err, sizeof err);
+    if (!rc && a.win_first) rc = vx_graph_split_piper(g, NULL, err, sizeof err);
     double load_ms = now_ms() - t0;
     if (rc) {
         fprintf(stderr, "vox infer: %s: %s\n", a.model, err);

@@ -78,6 +78,11 @@ int vx_graph_lowp_outputs(const vx_graph *g, const char **names, int max);
  * nothing to pack), "hit" (mapped from the cache), "stored" (packed, then written to the
  * cache), "miss" (packed; the cache file could not be written). */
 const char *vx_graph_pack_cache(const vx_graph *g);
+/* Small values computed from this graph alone (e.g. a voice's calibration gain), kept with
+ * its packed-weight cache file (engine/pack_cache.h: vx_pack_cache_aux_*), so a later load
+ * of the same model by the same build need not compute them. 0, or -1: absent / no cache. */
+int vx_graph_cache_aux_get(const vx_graph *g, const char *name, void *val, size_t n);
+int vx_graph_cache_aux_put(const vx_graph *g, const char *name, const void *val, size_t n);
 void vx_graph_free(vx_graph *g);
 
 /* Query helpers. Declared dtype 0 / ndim -1 / dim -1 mean "unknown". */
@@ -153,7 +158,8 @@ int vx_graph_run(const vx_graph *g, const vx_run_opts *o, const vx_tensor *input
  * the number of frames the model makes (a Piper voice: the same ids at length scales 1
  * and 2): it finds the steps that are local along time (the frame-level part) and the
  * halo an output window needs. Call it once at load, before the graph is shared; 0 even
- * when no split was proven (info.ok = 0, info.note says which node stopped it). */
+ * when no split was proven (info.ok = 0, info.note says which node stopped it). pool (or
+ * NULL: one thread) runs the probes' kernels. */
 typedef struct vx_split_info {
     int ok;                    /* 1: the frame-level part can run in windows */
     int n_front, n_frame;      /* steps run once per sentence / per window */
@@ -165,11 +171,11 @@ typedef struct vx_split_info {
     char note[256];
 } vx_split_info;
 int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe_b, int n_inputs,
-                   char *err, size_t errlen);
+                   vx_tpool *pool, char *err, size_t errlen);
 void vx_graph_split_get(const vx_graph *g, vx_split_info *info);
 /* The same with probes made for a Piper VITS export (inputs input, input_lengths, scales
  * and sid); 0 without a split for a model without those inputs. */
-int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen);
+int vx_graph_split_piper(vx_graph *g, vx_tpool *pool, char *err, size_t errlen);
 
 /* A windowed run: vx_stream_start runs the front (the extra outputs, o->extra_outputs,
  * come back in extra[] then: they must be front values, else the run is whole); each

@@ -62,6 +62,8 @@ struct vx_graph {
     size_t pack_arena_bytes;
     char *pack_cache_dir;  /* vx_graph_opts.pack_cache (owned), NULL = no cache */
     const char *pack_hit;  /* vx_graph_pack_cache's answer */
+    int pack_key_ok;       /* pack_key names this graph's cache file (vx_graph_cache_aux_*) */
+    uint64_t pack_key[2];
 
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 

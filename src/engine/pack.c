@@ -232,6 +232,11 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     char *base = NULL;
     vx_pack_key key;
     int cached = !vx_env_off("VOX_PACK_ARENA") && !cache_key(g, kern, jobs, nj, &key), hit = 0;
+    if (cached) {
+        g->pack_key_ok = 1;
+        g->pack_key[0] = key.h[0];
+        g->pack_key[1] = key.h[1];
+    }
     if (cached && (base = vx_pack_cache_get(g->pack_cache_dir, &key, arena))) {
         hit = 1;
         g->pack_arena = base;
@@ -425,6 +430,18 @@ int vx_graph_const_restore(const vx_graph *cg, int s) {
 }
 
 const char *vx_graph_pack_cache(const vx_graph *g) { return g ? g->pack_hit : "off"; }
+
+int vx_graph_cache_aux_get(const vx_graph *g, const char *name, void *val, size_t n) {
+    if (!g || !g->pack_key_ok) return -1;
+    vx_pack_key k = {{g->pack_key[0], g->pack_key[1]}};
+    return vx_pack_cache_aux_get(g->pack_cache_dir, &k, name, val, n);
+}
+
+int vx_graph_cache_aux_put(const vx_graph *g, const char *name, const void *val, size_t n) {
+    if (!g || !g->pack_key_ok) return -1;
+    vx_pack_key k = {{g->pack_key[0], g->pack_key[1]}};
+    return vx_pack_cache_aux_put(g->pack_cache_dir, &k, name, val, n);
+}
 
 int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes) {
     int n = 0;

@@ -1,6 +1,7 @@
 /* Packed-weight cache files (pack_cache.h has the why and the rules). */
 #include "engine/pack_cache.h"
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -171,6 +172,82 @@ void *vx_pack_cache_get(const char *dir, const vx_pack_key *key, size_t n) {
     futimens(fd, NULL); /* used now: the eviction keeps recently used files */
     close(fd);
     return m;
+}
+
+/* Aux records live at AUX_OFF in the header block. */
+_Static_assert(1024 + VX_PACK_AUX_SLOTS * (VX_PACK_AUX_NAME + 8 + VX_PACK_AUX_BYTES + 8) <=
+                   VX_PACK_CACHE_HDR,
+               "aux records fit the header block");
+#define AUX_OFF 1024
+typedef struct aux_rec {
+    char name[VX_PACK_AUX_NAME];
+    uint64_t n;
+    unsigned char val[VX_PACK_AUX_BYTES];
+    uint64_t check; /* over key, name, n and val: a torn write or another key fails it */
+} aux_rec;
+
+static uint64_t aux_check(const vx_pack_key *key, const aux_rec *r) {
+    vx_pack_key k = *key;
+    vx_pack_key_add(&k, vx_pack_checksum(r, offsetof(aux_rec, check)));
+    return k.h[0] ^ k.h[1];
+}
+
+/* The file for key, open (read-only or read-write), its header checked; -1 if none. */
+static int open_checked(const char *dir, const vx_pack_key *key, int flags) {
+    char path[4096];
+    if (!dir || path_for(path, sizeof path, dir, key)) return -1;
+    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+    cache_hdr h;
+    if (fd >= 0 && (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, MAGIC, 8) ||
+                    h.key[0] != key->h[0] || h.key[1] != key->h[1])) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+int vx_pack_cache_aux_get(const char *dir, const vx_pack_key *key, const char *name, void *val,
+                          size_t n) {
+    if (!name || strlen(name) >= VX_PACK_AUX_NAME || n > VX_PACK_AUX_BYTES) return -1;
+    int fd = open_checked(dir, key, O_RDONLY);
+    if (fd < 0) return -1;
+    aux_rec t[VX_PACK_AUX_SLOTS];
+    int rc = -1;
+    if (pread(fd, t, sizeof t, AUX_OFF) == (ssize_t)sizeof t)
+        for (int i = 0; i < VX_PACK_AUX_SLOTS && rc; i++)
+            if (!strncmp(t[i].name, name, VX_PACK_AUX_NAME) && t[i].n == n &&
+                t[i].check == aux_check(key, &t[i])) {
+                memcpy(val, t[i].val, n);
+                rc = 0;
+            }
+    close(fd);
+    return rc;
+}
+
+int vx_pack_cache_aux_put(const char *dir, const vx_pack_key *key, const char *name,
+                          const void *val, size_t n) {
+    if (!name || strlen(name) >= VX_PACK_AUX_NAME || n > VX_PACK_AUX_BYTES) return -1;
+    int fd = open_checked(dir, key, O_RDWR);
+    if (fd < 0) return -1;
+    aux_rec t[VX_PACK_AUX_SLOTS], r = {0};
+    int slot = -1;
+    if (pread(fd, t, sizeof t, AUX_OFF) == (ssize_t)sizeof t)
+        for (int i = 0; i < VX_PACK_AUX_SLOTS; i++) {
+            int same = !strncmp(t[i].name, name, VX_PACK_AUX_NAME);
+            if (same || (slot < 0 && (!t[i].name[0] || t[i].check != aux_check(key, &t[i]))))
+                slot = i;
+            if (same) break;
+        }
+    snprintf(r.name, sizeof r.name, "%s", name);
+    r.n = n;
+    memcpy(r.val, val, n);
+    r.check = aux_check(key, &r);
+    int rc = slot >= 0 && pwrite(fd, &r, sizeof r, AUX_OFF + (off_t)slot * (off_t)sizeof r) ==
+                              (ssize_t)sizeof r
+                 ? 0
+                 : -1;
+    close(fd);
+    return rc;
 }
 
 static int mkdirs(const char *dir) {

@@ -52,4 +52,17 @@ void *vx_pack_cache_get(const char *dir, const vx_pack_key *key, size_t n);
  * limit. 0 on success; failures (no space, read-only directory) only mean no cache. */
 int vx_pack_cache_put(const char *dir, const vx_pack_key *key, const void *data, size_t n);
 
+/* Small named values kept with a cache file, in its header block's spare room (the
+ * header is never mapped with the data): e.g. a voice's calibration gain, which depends
+ * on exactly what the key names. At most VX_PACK_AUX_SLOTS names of VX_PACK_AUX_NAME - 1
+ * characters, VX_PACK_AUX_BYTES each; every record has its own checksum (a torn or
+ * foreign record reads as absent). 0 on success, -1: absent / not stored. */
+#define VX_PACK_AUX_SLOTS 16
+#define VX_PACK_AUX_NAME  32
+#define VX_PACK_AUX_BYTES 16
+int vx_pack_cache_aux_get(const char *dir, const vx_pack_key *key, const char *name, void *val,
+                          size_t n);
+int vx_pack_cache_aux_put(const char *dir, const vx_pack_key *key, const char *name,
+                          const void *val, size_t n);
+
 #endif

@@ -38,6 +38,7 @@
 #include "engine/graph_internal.h"
 #include "tensor/tensor.h"
 #include "util/log.h"
+#include "util/tpool.h"
 #include "vox.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,8 +72,8 @@ typedef struct probe {
 
 static const int64_t *pdims(const probe *p, int s) { return &p->dims[(size_t)s * VX_MAX_DIMS]; }
 
-static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, probe *p, char *err,
-                     size_t errlen) {
+static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, vx_tpool *pool, probe *p,
+                     char *err, size_t errlen) {
     size_t nv = (size_t)g->n_values;
     p->nd = malloc(nv);
     p->dims = calloc(nv * VX_MAX_DIMS, sizeof(int64_t));
@@ -91,6 +92,8 @@ static int run_probe(const vx_graph *g, const vx_tensor *in, int n_in, probe *p,
     for (int i = 0; i < g->model->n_outputs; i++) r.keep[g->out_slots[i]] = 1;
     vx_run_opts o;
     vx_run_opts_init(&o);
+    o.pool = pool;
+    o.threads = pool ? vx_tpool_threads(pool) : 1;
     o.err = err;
     o.errlen = errlen;
     vx_rng rng;
@@ -571,7 +574,7 @@ done:
 }
 
 int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe_b, int n_inputs,
-                   char *err, size_t errlen) {
+                   vx_tpool *pool, char *err, size_t errlen) {
     if (!g || n_inputs != g->model->n_inputs || (n_inputs && (!probe_a || !probe_b)))
         return vx_graph_fail(err, errlen, VOX_ERR_ARG, "vx_graph_split: bad arguments");
     for (int i = 0; i < n_inputs; i++) {
@@ -584,8 +587,8 @@ int vx_graph_split(vx_graph *g, const vx_tensor *probe_a, const vx_tensor *probe
     struct vx_split *sp = calloc(1, sizeof *sp);
     probe pa = {0}, pb = {0};
     if (!sp) return VOX_ERR_NOMEM;
-    int rc = run_probe(g, probe_a, n_inputs, &pa, err, errlen);
-    if (!rc) rc = run_probe(g, probe_b, n_inputs, &pb, err, errlen);
+    int rc = run_probe(g, probe_a, n_inputs, pool, &pa, err, errlen);
+    if (!rc) rc = run_probe(g, probe_b, n_inputs, pool, &pb, err, errlen);
     if (!rc) rc = analyze(g, &pa, &pb, sp);
     free(pa.nd);
     free(pa.dims);
@@ -611,7 +614,7 @@ void vx_graph_split_get(const vx_graph *g, vx_split_info *info) {
 /* Probes for a Piper VITS export (inputs `input`, `input_lengths`, `scales`, optional
  * `sid`): the ids 1,0,20,0,2 with noise off at two length scales, so only the number of
  * frames differs between the two runs. A model without those inputs is left unsplit. */
-int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen) {
+int vx_graph_split_piper(vx_graph *g, vx_tpool *pool, char *err, size_t errlen) {
     int n = vx_graph_n_inputs(g);
     if (n < 3 || n > 4) return 0;
     int i_ids = vx_graph_find_input(g, "input"), i_len = vx_graph_find_input(g, "input_lengths");
@@ -619,7 +622,7 @@ int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen) {
     if (i_ids < 0 || i_len < 0 || i_sc < 0 || (n == 4 && i_sid < 0)) return 0;
     static const int64_t ids[5] = {1, 0, 20, 0, 2};
     int64_t len = 5, sid = 0, d_ids[2] = {1, 5}, d_one[1] = {1}, d_sc[1] = {3};
-    static const float ls[3] = {1.0f, 4.0f, 16.0f};
+    static const float ls[3] = {1.0f, 2.0f, 16.0f};
     float sc[3][3];
     vx_tensor in[3][4];
     memset(in, 0, sizeof in);
@@ -648,9 +651,9 @@ int vx_graph_split_piper(vx_graph *g, char *err, size_t errlen) {
             }
         }
     }
-    int rc = vx_graph_split(g, in[0], in[1], n, err, errlen);
+    int rc = vx_graph_split(g, in[0], in[1], n, pool, err, errlen);
     /* Durations that round to the same frame count at both scales: try a longer one. */
-    if (!rc && !g->split->info.ok) rc = vx_graph_split(g, in[0], in[2], n, err, errlen);
+    if (!rc && !g->split->info.ok) rc = vx_graph_split(g, in[0], in[2], n, pool, err, errlen);
     /* The probe runs' big blocks sit in the process cache sized for the probe, not for
      * any real sentence: give them back (~22 MB on the medium voice), so a loaded voice
      * costs only its weights until it speaks. */

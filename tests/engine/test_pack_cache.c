@@ -58,6 +58,17 @@ static const char *load_state(int precision) {
     return st;
 }
 
+/* A value stored with the cache file of model at precision p (vx_graph_cache_aux_get). */
+static int aux(int precision, const char *name, float *v) {
+    vx_graph *g = NULL;
+    char err[512];
+    vx_graph_opts o = {.precision = precision, .pack_cache = dir};
+    if (vx_graph_load_opts(model, &o, &g, err, sizeof err)) return -2;
+    int rc = vx_graph_cache_aux_get(g, name, v, sizeof *v);
+    vx_graph_free(g);
+    return rc;
+}
+
 /* Noise on with a fixed seed: the weights of every stage show in the samples. */
 static float *speak(int precision, const char *cache, size_t *n) {
     vox_load_options lo;
@@ -165,14 +176,44 @@ int main(void) {
     CHECK_STR(load_state(1), "hit");
     CHECK_EQ_INT(n_files(NULL, 0), 2);
 
-    /* audio: off / hit (option), per precision */
+    /* audio: off / hit with the gain computed and stored / hit with the stored gain */
     for (int p = 0; p <= 1; p++) {
-        size_t n0, n1;
+        size_t n0, n1, n2;
+        float gain = 0;
+        CHECK(aux(p, "piper/steady_gain", &gain) == -1); /* graph loads store no gain */
         float *a = speak(p, "off", &n0), *b = speak(p, dir, &n1);
+        CHECK(aux(p, "piper/steady_gain", &gain) == 0 && gain > 0);
+        float *c = speak(p, dir, &n2);
         CHECKF(same_audio(a, n0, b, n1), "precision %d: %zu / %zu samples, cached differ", p, n0,
                n1);
+        CHECKF(same_audio(a, n0, c, n2), "precision %d: stored gain: audio differs", p);
         free(a);
         free(b);
+        free(c);
+    }
+    /* aux records: round trip, size must match, at most
+     * VX_PACK_AUX_SLOTS names */
+    {
+        vx_graph *g = NULL;
+        char err[512];
+        vx_graph_opts o = {.precision = 0, .pack_cache = dir};
+        CHECK_EQ_INT(vx_graph_load_opts(model, &o, &g, err, sizeof err), 0);
+        double d = 2.5, e = 0;
+        float f = 0;
+        CHECK_EQ_INT(vx_graph_cache_aux_put(g, "t/x", &d, sizeof d), 0);
+        CHECK(vx_graph_cache_aux_get(g, "t/x", &e, sizeof e) == 0 && e == 2.5);
+        CHECK_EQ_INT(vx_graph_cache_aux_get(g, "t/x", &f, sizeof f), -1);
+        CHECK_EQ_INT(vx_graph_cache_aux_get(g, "t/y", &e, sizeof e), -1);
+        char big[VX_PACK_AUX_BYTES + 1] = {0}, name[40];
+        CHECK_EQ_INT(vx_graph_cache_aux_put(g, "t/big", big, sizeof big), -1);
+        int stored = 0;
+        for (int i = 0; i < VX_PACK_AUX_SLOTS + 2; i++) {
+            snprintf(name, sizeof name, "t/%d", i);
+            stored += !vx_graph_cache_aux_put(g, name, &d, sizeof d);
+        }
+        CHECK_EQ_INT(stored, VX_PACK_AUX_SLOTS - 2); /* the gain and t/x hold two */
+        CHECK(vx_graph_cache_aux_get(g, "t/x", &e, sizeof e) == 0 && e == 2.5);
+        vx_graph_free(g);
     }
 
     /* damage: a flipped byte in the data, then a cut file: repacked, rewritten, same audio */

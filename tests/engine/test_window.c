@@ -173,7 +173,7 @@ static void reference_cases(void) {
         char err[512] = "";
         vx_graph *g = NULL;
         int rc = vx_graph_load(path, &g, err, sizeof err);
-        if (!rc) rc = vx_graph_split_piper(g, err, sizeof err);
+        if (!rc) rc = vx_graph_split_piper(g, NULL, err, sizeof err);
         CHECKF(rc == 0, "%s: %s", path, err);
         if (rc) {
             vx_graph_free(g);
@@ -215,7 +215,7 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     snprintf(path, sizeof path, "%s/models/%s", test_shared_dir(), name);
     vx_graph *g = NULL;
     int rc = vx_graph_load(path, &g, err, sizeof err);
-    if (!rc) rc = vx_graph_split_piper(g, err, sizeof err);
+    if (!rc) rc = vx_graph_split_piper(g, NULL, err, sizeof err);
     CHECKF(rc == 0, "%s: %s", path, err);
     if (rc) {
         vx_graph_free(g);
