@@ -1,6 +1,7 @@
 /* The compiled graph's layout, shared by graph.c (compile) and exec.c (run). */
 #ifndef VX_GRAPH_INTERNAL_H
 #define VX_GRAPH_INTERNAL_H
+#include "engine/pack_cache.h"
 #include "engine/graph.h"
 #include "kernels/kernels.h"
 #include <pthread.h>
@@ -63,7 +64,7 @@ struct vx_graph {
     char *pack_cache_dir;  /* vx_graph_opts.pack_cache (owned), NULL = no cache */
     const char *pack_hit;  /* vx_graph_pack_cache's answer */
     int pack_key_ok;       /* pack_key names this graph's cache file (vx_graph_cache_aux_*) */
-    uint64_t pack_key[2];
+    vx_pack_key pack_key;
 
     struct vx_split *split; /* vx_graph_split (split.c): set once at load, then read-only */
 

@@ -231,11 +231,11 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
     for (int i = 0; i < nj; i++) arena += (jobs[i].bytes + 63) & ~(size_t)63;
     char *base = NULL;
     vx_pack_key key;
-    int cached = !vx_env_off("VOX_PACK_ARENA") && !cache_key(g, kern, jobs, nj, &key), hit = 0;
+    int use_arena = !vx_env_off("VOX_PACK_ARENA");
+    int cached = use_arena && !cache_key(g, kern, jobs, nj, &key), hit = 0;
     if (cached) {
         g->pack_key_ok = 1;
-        g->pack_key[0] = key.h[0];
-        g->pack_key[1] = key.h[1];
+        g->pack_key = key;
     }
     if (cached && (base = vx_pack_cache_get(g->pack_cache_dir, &key, arena))) {
         hit = 1;
@@ -243,7 +243,7 @@ void vx_graph_pack(vx_graph *g, const vx_kernels *kern) {
         g->pack_arena_bytes = arena;
         g->pack_hit = "hit";
     }
-    if (nj && !base && !vx_env_off("VOX_PACK_ARENA")) {
+    if (nj && !base && use_arena) {
         void *p = mmap(NULL, arena, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
 #ifdef MADV_HUGEPAGE
@@ -432,15 +432,13 @@ int vx_graph_const_restore(const vx_graph *cg, int s) {
 const char *vx_graph_pack_cache(const vx_graph *g) { return g ? g->pack_hit : "off"; }
 
 int vx_graph_cache_aux_get(const vx_graph *g, const char *name, void *val, size_t n) {
-    if (!g || !g->pack_key_ok) return -1;
-    vx_pack_key k = {{g->pack_key[0], g->pack_key[1]}};
-    return vx_pack_cache_aux_get(g->pack_cache_dir, &k, name, val, n);
+    return g && g->pack_key_ok ? vx_pack_cache_aux_get(g->pack_cache_dir, &g->pack_key, name, val, n)
+                               : -1;
 }
 
 int vx_graph_cache_aux_put(const vx_graph *g, const char *name, const void *val, size_t n) {
-    if (!g || !g->pack_key_ok) return -1;
-    vx_pack_key k = {{g->pack_key[0], g->pack_key[1]}};
-    return vx_pack_cache_aux_put(g->pack_cache_dir, &k, name, val, n);
+    return g && g->pack_key_ok ? vx_pack_cache_aux_put(g->pack_cache_dir, &g->pack_key, name, val, n)
+                               : -1;
 }
 
 int vx_graph_lowp_steps(const vx_graph *g, size_t *packed_bytes) {

@@ -145,18 +145,31 @@ static int path_for(char *buf, size_t n, const char *dir, const vx_pack_key *key
     return w > 0 && (size_t)w < n ? 0 : -1;
 }
 
+/* The file for key (path into path[4096]), open with flags, its header read into h and
+ * checked (magic, key): the fd, -1 when there is no such file, -2 when the header is not
+ * ours (closed). */
+static int open_checked(const char *dir, const vx_pack_key *key, int flags, char *path,
+                        cache_hdr *h) {
+    if (!dir || path_for(path, 4096, dir, key)) return -1;
+    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && (pread(fd, h, sizeof *h, 0) != (ssize_t)sizeof *h ||
+                    memcmp(h->magic, MAGIC, 8) || h->key[0] != key->h[0] || h->key[1] != key->h[1])) {
+        close(fd);
+        fd = -2;
+    }
+    return fd;
+}
+
 void *vx_pack_cache_get(const char *dir, const vx_pack_key *key, size_t n) {
     char path[4096];
-    if (!dir || !n || path_for(path, sizeof path, dir, key)) return NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return NULL;
-    struct stat st;
     cache_hdr h;
+    if (!n) return NULL;
+    int fd = open_checked(dir, key, O_RDONLY, path, &h);
+    if (fd == -1) return NULL;
+    struct stat st;
     void *m = MAP_FAILED;
-    if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size == VX_PACK_CACHE_HDR + (uint64_t)n &&
-        pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h.magic, MAGIC, 8) &&
-        h.key[0] == key->h[0] && h.key[1] == key->h[1] && h.bytes == n)
+    if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == VX_PACK_CACHE_HDR + (uint64_t)n && h.bytes == n)
         /* MAP_POPULATE: one call maps every page (they are in the page cache after the
          * first load) instead of a fault per 64 KiB while the checksum reads them */
         m = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, VX_PACK_CACHE_HDR);
@@ -165,7 +178,7 @@ void *vx_pack_cache_get(const char *dir, const vx_pack_key *key, size_t n) {
         m = MAP_FAILED;
     }
     if (m == MAP_FAILED) {
-        close(fd);
+        if (fd >= 0) close(fd);
         unlink(path); /* not whole or not intact: the caller packs and stores it again */
         return NULL;
     }
@@ -192,24 +205,12 @@ static uint64_t aux_check(const vx_pack_key *key, const aux_rec *r) {
     return k.h[0] ^ k.h[1];
 }
 
-/* The file for key, open (read-only or read-write), its header checked; -1 if none. */
-static int open_checked(const char *dir, const vx_pack_key *key, int flags) {
-    char path[4096];
-    if (!dir || path_for(path, sizeof path, dir, key)) return -1;
-    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-    cache_hdr h;
-    if (fd >= 0 && (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, MAGIC, 8) ||
-                    h.key[0] != key->h[0] || h.key[1] != key->h[1])) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 int vx_pack_cache_aux_get(const char *dir, const vx_pack_key *key, const char *name, void *val,
                           size_t n) {
     if (!name || strlen(name) >= VX_PACK_AUX_NAME || n > VX_PACK_AUX_BYTES) return -1;
-    int fd = open_checked(dir, key, O_RDONLY);
+    char path[4096];
+    cache_hdr h;
+    int fd = open_checked(dir, key, O_RDONLY, path, &h);
     if (fd < 0) return -1;
     aux_rec t[VX_PACK_AUX_SLOTS];
     int rc = -1;
@@ -227,7 +228,9 @@ int vx_pack_cache_aux_get(const char *dir, const vx_pack_key *key, const char *n
 int vx_pack_cache_aux_put(const char *dir, const vx_pack_key *key, const char *name,
                           const void *val, size_t n) {
     if (!name || strlen(name) >= VX_PACK_AUX_NAME || n > VX_PACK_AUX_BYTES) return -1;
-    int fd = open_checked(dir, key, O_RDWR);
+    char path[4096];
+    cache_hdr h;
+    int fd = open_checked(dir, key, O_RDWR, path, &h);
     if (fd < 0) return -1;
     aux_rec t[VX_PACK_AUX_SLOTS], r = {0};
     int slot = -1;
