@@ -15,7 +15,16 @@ const THREADS = (env.BENCH_THREADS || '1 2').trim().split(/\s+/).map(Number);
 const MODELS = (env.BENCH_MODELS || 'medium x_low').trim().split(/\s+/);
 // Reduced precisions timed beside FP32 in the same alternation (vox infer --precision).
 const LOWP = (env.BENCH_PRECISIONS === undefined ? 'bf16 int8' : env.BENCH_PRECISIONS).trim().split(/\s+/).filter(Boolean);
-const PEAK_PER_CORE = 273;      // GFLOP/s, FP32 AVX-512 FMA, one Zen 5 core
+// GFLOP/s of one core, FP32 FMA and bf16 dot: measured by bench/peak.c in this run (the
+// machines of one kind differ: 210-219 FP32 on the Zen 5 VMs here, where 273 was assumed);
+// 273 (one Zen 5 core's AVX-512 FMA at its nominal clock) only if the tool is missing.
+const PEAK = (() => {
+  const r = args.peak ? spawnSync(args.peak, [], { encoding: 'utf8' }) : { stdout: '' };
+  const m = /fp32=([\d.]+) bf16=([\d.]+)/.exec(r.stdout || '');
+  return m && Number(m[1]) > 0 ? { fp32: Number(m[1]), bf16: Number(m[2]), measured: true }
+    : { fp32: 273, bf16: 0, measured: false };
+})();
+const PEAK_PER_CORE = PEAK.fp32;
 const MEDIUM_GFLOP = 5.2;       // GFLOP per second of audio (medium model, given)
 
 const files = {
@@ -88,7 +97,8 @@ if (!est.medium) {
 console.log(`vox kernels: ${env.VOX_CPU ? `VOX_CPU=${env.VOX_CPU} -> ` : ''}${kernels}; ` +
   `${RUNS} processes x ${REPS} reps each, alternating; medians of per-process best times`);
 console.log(`model cost (Conv/ConvTranspose): ${MODELS.map(n => `${n} ${f(gflop[n], 2)} GFLOP/audio-s` +
-  (est[n] ? ` (own count ${f(est[n], 2)})` : '')).join(', ')}; FP32 peak ${PEAK_PER_CORE} GFLOP/s per core`);
+  (est[n] ? ` (own count ${f(est[n], 2)})` : '')).join(', ')}; FP32 peak ${f(PEAK_PER_CORE)} GFLOP/s per core ` +
+  (PEAK.measured ? `(measured, bench/peak.c; bf16 dot ${PEAK.bf16 > 0 ? f(PEAK.bf16) : 'absent'})` : '(assumed: bench/peak.c gave nothing)'));
 
 for (const name of MODELS) {
   const cfg = JSON.parse(fs.readFileSync(files[name] + '.json', 'utf8'));
@@ -172,7 +182,8 @@ const line = row => row.map((c, i) => (i < 1 ? c.padEnd(w[i]) : c.padStart(w[i])
 console.log(line(hdr));
 for (const row of table) console.log(line(row));
 console.log('(ms: median over processes of best-of-reps synthesis time; load ms: model load; RSS MB: ' +
-  'vox peak_rss_mb, ORT /usr/bin/time %M of the node process; %peak: vox GFLOP/s / (273 x threads))');
+  'vox peak_rss_mb, ORT /usr/bin/time %M of the node process; %peak: vox GFLOP/s / (' +
+  `${f(PEAK_PER_CORE)} x threads))`);
 
 {
   const h3 = ['model', 'precision', 'packing ms', 'min', 'max', 'store ms', 'cache hit ms', 'min', 'max'];

@@ -44,8 +44,11 @@ for t in modelinfo kbench lowpbench; do
      -o "$TOOLS/$t" || fail "cannot build bench/$t.c"
 done
 
+# the measured arithmetic peak of one core (%peak's divisor); needs no library
+cc -O2 "$ROOT/bench/peak.c" -o "$TOOLS/peak" || fail "cannot build bench/peak.c"
+
 node "$ROOT/bench/bench.js" --vox "$VOX" --ortref "$ORTREF/ortref.js" --shared "$SHARED" \
-     --modelinfo "$TOOLS/modelinfo" --tmp "$TOOLS"
+     --modelinfo "$TOOLS/modelinfo" --peak "$TOOLS/peak" --tmp "$TOOLS"
 
 if [ "${BENCH_KERNELS:-1}" != 0 ]; then
   echo
