@@ -138,6 +138,13 @@ static int gather_relw(const attn_job *j, int64_t row, const float *p, float *a,
     return 0;
 }
 
+/* Whether any of n bools is set (OR of the bytes: vectorizes, a byte per element). */
+static int any_set(const unsigned char *c, int64_t n) {
+    unsigned char o = 0;
+    for (int64_t i = 0; i < n; i++) o |= c[i];
+    return o != 0;
+}
+
 static void attn_block(void *arg, int64_t b, int64_t e) {
     attn_job *j = arg;
     int64_t nblk = (j->t + RB - 1) / RB, w2 = j->q1 - j->q0;
@@ -154,7 +161,8 @@ static void attn_block(void *arg, int64_t b, int64_t e) {
             if (add_rel(j, row0 + r, sr, runs)) goto bad;
             const unsigned char *c = j->cond + h * j->cs[0] + (r0 + r) * j->cs[1];
             if (j->cs[2] == 1) {
-                for (int64_t col = 0; col < j->t2; col++) sr[col] = c[col] ? j->x : sr[col];
+                if (any_set(c, j->t2)) /* a row of zeros, as in every unpadded batch: no pass */
+                    for (int64_t col = 0; col < j->t2; col++) sr[col] = c[col] ? j->x : sr[col];
             } else if (c[0]) { /* one flag for the whole row */
                 for (int64_t col = 0; col < j->t2; col++) sr[col] = j->x;
             }
