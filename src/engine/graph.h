@@ -180,7 +180,10 @@ int vx_graph_split_piper(vx_graph *g, vx_tpool *pool, char *err, size_t errlen);
 /* A windowed run: vx_stream_start runs the front (the extra outputs, o->extra_outputs,
  * come back in extra[] then: they must be front values, else the run is whole); each
  * vx_stream_next then computes the next `frames` frames of the first graph output
- * (sliced along its last axis) into out: 1 = a chunk, 0 = done, < 0 = error. The chunks
+ * (sliced along its last axis) into out: 1 = a chunk, 0 = done, < 0 = error. With a pool
+ * of two or more threads (o->threads > 1), a call of at least 32 frames also makes the
+ * window after it, each on one thread, and the next call hands that one out if it asked
+ * for at least as many frames (stream.c says why; VOX_WINDOWS_AHEAD=0 turns it off). The chunks
  * concatenated equal the whole run's output (same sample count; the same bits with
  * kernels that do not depend on the window). Without a proven split (or VOX_WINDOWS=0)
  * the whole graph runs in vx_stream_start and the first chunk is all of it. The inputs
@@ -192,5 +195,6 @@ int64_t vx_stream_frames(const vx_stream *s); /* frames of the sentence (1 when 
 int vx_stream_windowed(const vx_stream *s);
 int vx_stream_done(const vx_stream *s); /* 1 once the last chunk was handed out */
 int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out);
+long vx_stream_pair_runs(void); /* window pairs made so far (process-wide; for tests) */
 void vx_stream_free(vx_stream *s);
 #endif

@@ -2,7 +2,10 @@
  * once per sentence, then the frame-level steps per window of frames with their halo.
  * Only the front's boundary values and one window's frame-level tensors are alive. */
 #include "engine/graph_internal.h"
+#include "util/tpool.h"
 #include "vox.h"
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +21,10 @@ struct vx_stream {
     int64_t frames, next; /* total frames, first frame not yet delivered */
     vx_tensor whole;      /* whole mode: the output, handed out once */
     int done;
+    /* the window after `next`, made beside the one asked for (vx_stream_next) */
+    vx_tensor ahead;
+    int64_t ahead_a, ahead_b; /* its frames; ahead_b == 0: none */
+    vx_bufpool *bp2;          /* the second window's buffers (pools are one thread's) */
 };
 
 int64_t vx_stream_frames(const vx_stream *s) { return s ? s->frames : 0; }
@@ -27,12 +34,14 @@ int vx_stream_done(const vx_stream *s) { return !s || s->done; }
 void vx_stream_free(vx_stream *s) {
     if (!s) return;
     vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
+    vx_tensor_release(&s->ahead);
     vx_run_end(&s->front);
     vx_tensor_release(&s->whole);
     if (s->bp) {
         vx_bufpool_set_current(prev);
         vx_bufpool_free(s->bp);
     }
+    if (s->bp2) vx_bufpool_free(s->bp2);
     for (int i = 0; i < s->n_inputs; i++) vx_tensor_release(&s->inputs[i]);
     free(s->inputs);
     free(s);
@@ -177,8 +186,8 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
 
 /* Cut i (split_cuts.c): every value crossing it, computed on frames [*c0, *c1), is
  * cropped to [a - context_l, b + context_r] within the sentence. */
-static int crop_at_cut(vx_stream *s, vx_run *w, int i, int64_t a, int64_t b, int64_t *c0,
-                       int64_t *c1) {
+static int crop_at_cut(const vx_stream *s, const vx_run_opts *o, vx_run *w, int i, int64_t a,
+                       int64_t b, int64_t *c0, int64_t *c1) {
     const struct vx_split *sp = s->sp;
     int64_t n0 = a - sp->cut_ctx[2 * i], n1 = b + sp->cut_ctx[2 * i + 1];
     if (n0 < *c0) n0 = *c0;
@@ -190,7 +199,7 @@ static int crop_at_cut(vx_stream *s, vx_run *w, int i, int64_t a, int64_t b, int
         if (!t->data) continue;
         int64_t len = t->ndim ? t->dims[t->ndim - 1] : -1;
         if (len != (*c1 - *c0) * rate)
-            return vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL,
+            return vx_graph_fail(o->err, o->errlen, VOX_ERR_INTERNAL,
                                  "cut: '%s' has %lld samples, expected %lld", s->g->names[v],
                                  (long long)len, (long long)((*c1 - *c0) * rate));
         int rc = slice_last(t, (n0 - *c0) * rate, (n1 - *c0) * rate, &nt);
@@ -205,8 +214,11 @@ static int crop_at_cut(vx_stream *s, vx_run *w, int i, int64_t a, int64_t b, int
 }
 
 /* One window: frames [a, b) of the output, computed from [a - halo_l, b + halo_r)
- * and cropped at the split's cuts to what the steps after each still need. */
-static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
+ * and cropped at the split's cuts to what the steps after each still need. Reads the
+ * stream's front and writes nothing of the stream, so two windows may run at once, each
+ * with its own options (threads, error buffer) and random state. */
+static int run_window(const vx_stream *s, const vx_run_opts *o, vx_rng *rng, int64_t a, int64_t b,
+                      vx_tensor *out) {
     const vx_graph *g = s->g;
     const struct vx_split *sp = s->sp;
     int64_t w0 = a - sp->info.halo_left, w1 = b + sp->info.halo_right;
@@ -239,12 +251,12 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
     int64_t c0 = w0, c1 = w1; /* frames the live values hold */
     for (int k = 0, cut = 0; k < g->n_steps && !rc; k++) {
         if (!sp->in_r[k]) continue;
-        if (s->o.cancel && *s->o.cancel)
-            rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_CANCELLED, "cancelled");
+        if (o->cancel && *o->cancel)
+            rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_CANCELLED, "cancelled");
         else
-            rc = vx_run_step(&w, &s->o, &s->rng, k);
+            rc = vx_run_step(&w, o, rng, k);
         if (!rc && cut < sp->n_cuts && sp->cut_step[cut] == k)
-            rc = crop_at_cut(s, &w, cut++, a, b, &c0, &c1);
+            rc = crop_at_cut(s, o, &w, cut++, a, b, &c0, &c1);
     }
     vx_tensor full = {0};
     if (!rc) rc = vx_run_take(&w, sp->out_slot, &full);
@@ -252,7 +264,7 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
         int64_t len = full.ndim ? full.dims[full.ndim - 1] : 0;
         int64_t r = sp->out_rate;
         if (len != (c1 - c0) * r)
-            rc = vx_graph_fail(s->o.err, s->o.errlen, VOX_ERR_INTERNAL,
+            rc = vx_graph_fail(o->err, o->errlen, VOX_ERR_INTERNAL,
                                "window output has %lld samples, expected %lld", (long long)len,
                                (long long)((c1 - c0) * r));
         else
@@ -261,6 +273,73 @@ static int run_window(vx_stream *s, int64_t a, int64_t b, vx_tensor *out) {
     vx_tensor_release(&full);
     vx_run_end(&w);
     return rc;
+}
+
+/* Two windows at once. A window's ops split over the voice's threads scale poorly
+ * (hundreds of ops per window, each a fork and a join; medium, 200 ids, 2 threads: whole
+ * run 318 ms, in 256-frame windows 386-389), while one window per thread runs each at
+ * one thread's speed. So with two or more threads, a window of at least AHEAD_MIN frames
+ * is made beside the next one of the same size, one per thread, and the second is kept
+ * for the next call. Small windows (a sentence's first chunks) still split their ops:
+ * they are the latency. The bytes are the same either way (a window's values do not
+ * depend on the threads or on which thread made it). */
+#define AHEAD_MIN 32
+
+static atomic_long pair_runs;
+long vx_stream_pair_runs(void) { return atomic_load(&pair_runs); }
+
+typedef struct win_job {
+    const vx_stream *s;
+    vx_run_opts o;
+    vx_rng rng;
+    vx_bufpool *bp;
+    int64_t a, b;
+    vx_tensor out;
+    int rc;
+    char err[256];
+} win_job;
+
+static void win_fn(void *arg, int64_t b, int64_t e) {
+    win_job *jobs = arg;
+    for (int64_t i = b; i < e; i++) {
+        win_job *j = &jobs[i];
+        vx_bufpool *prev = j->bp ? vx_bufpool_set_current(j->bp) : NULL;
+        j->rc = run_window(j->s, &j->o, &j->rng, j->a, j->b, &j->out);
+        if (j->bp) vx_bufpool_set_current(prev);
+    }
+}
+
+/* Windows [a, b) into out and [b, b2) into s->ahead, one per thread. */
+static int run_pair(vx_stream *s, int64_t a, int64_t b, int64_t b2, vx_tensor *out) {
+    win_job j[2];
+    memset(j, 0, sizeof j);
+    for (int i = 0; i < 2; i++) {
+        j[i].s = s;
+        j[i].o = s->o;
+        j[i].o.pool = NULL; /* each window on its own thread only */
+        j[i].o.threads = 1;
+        j[i].o.err = j[i].err;
+        j[i].o.errlen = sizeof j[i].err;
+        j[i].rng = s->rng; /* the frame-level part draws nothing; a copy keeps it so */
+        j[i].a = i ? b : a;
+        j[i].b = i ? b2 : b;
+        j[i].bp = i ? s->bp2 : s->bp;
+    }
+    vx_tpool_for_chunks(s->o.pool, 2, 2, win_fn, j);
+    int rc = j[0].rc ? j[0].rc : j[1].rc;
+    if (rc) {
+        if (s->o.err && s->o.errlen)
+            snprintf(s->o.err, s->o.errlen, "%s", j[0].rc ? j[0].err : j[1].err);
+        vx_tensor_release(&j[0].out);
+        vx_tensor_release(&j[1].out);
+        return rc;
+    }
+    atomic_fetch_add(&pair_runs, 1);
+    *out = j[0].out;
+    s->ahead = j[1].out;
+    s->ahead_a = b;
+    s->ahead_b = b2;
+    return 0;
 }
 
 int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
@@ -279,9 +358,28 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
     }
     if (frames < 1) frames = 1;
     int64_t a = s->next, b = a + frames > s->frames ? s->frames : a + frames;
-    vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
-    int rc = run_window(s, a, b, out);
-    if (s->bp) vx_bufpool_set_current(prev);
+    int rc = 0;
+    if (s->ahead_b > 0 && (s->ahead_a != a || s->ahead_b - a > frames)) {
+        vx_tensor_release(&s->ahead); /* not the chunk asked for (fewer frames): made again */
+        s->ahead_a = s->ahead_b = 0;
+    }
+    if (s->ahead_b > 0) { /* made by the last call */
+        *out = s->ahead;
+        memset(&s->ahead, 0, sizeof s->ahead);
+        b = s->ahead_b;
+        s->ahead_a = s->ahead_b = 0;
+    } else {
+        vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
+        int64_t b2 = b + frames > s->frames ? s->frames : b + frames;
+        int pair = frames >= AHEAD_MIN && b2 > b && s->o.threads > 1 &&
+                   vx_tpool_threads(s->o.pool) > 1 && !vx_env_off("VOX_WINDOWS_AHEAD");
+        if (pair && !s->bp2) s->bp2 = vx_bufpool_new();
+        if (pair && s->bp2)
+            rc = run_pair(s, a, b, b2, out);
+        else
+            rc = run_window(s, &s->o, &s->rng, a, b, out);
+        if (s->bp) vx_bufpool_set_current(prev);
+    }
     if (rc) return rc < 0 ? rc : VOX_ERR_INTERNAL;
     s->next = b;
     if (b >= s->frames) s->done = 1;

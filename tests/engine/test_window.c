@@ -8,6 +8,7 @@
  * be found on both models with a halo within reason. VOX_TEST_SLOW=0 (sanitizers) keeps
  * the short cases and shortens the schedules (1-frame windows for the first 24 frames). */
 #include "engine/graph.h"
+#include "util/tpool.h"
 #include "test.h"
 #include "vox.h"
 #include <cjson/cJSON.h>
@@ -52,10 +53,14 @@ static void make_inputs(const vx_graph *g, inputs *in, int n_ids) {
     }
 }
 
-/* A schedule: `ones` 1-frame windows, then windows of `first`, then `next` frames. */
+/* A schedule: `ones` 1-frame windows, then windows of `first`, then `next` frames;
+ * `threads` 2: on a 2-thread pool (windows of 32 frames or more are made two at a time,
+ * one per thread: stream.c), else on the calling thread. */
 typedef struct sched {
-    int ones, first, next;
+    int ones, first, next, threads;
 } sched;
+
+static vx_tpool *pool2; /* 2 threads */
 
 /* The windowed run concatenated into *out (malloc'd); sample count, or -1. */
 static int64_t run_windowed(const vx_graph *g, const inputs *in, uint64_t seed, sched s,
@@ -66,6 +71,10 @@ static int64_t run_windowed(const vx_graph *g, const inputs *in, uint64_t seed, 
     o.seed = seed;
     o.err = err;
     o.errlen = sizeof err;
+    if (s.threads == 2) {
+        o.pool = pool2;
+        o.threads = 2;
+    }
     vx_stream *st = NULL;
     int rc = vx_stream_start(g, &o, in->t, in->n, NULL, &st);
     CHECKF(rc == 0, "stream start: %s", err);
@@ -126,7 +135,12 @@ static void compare(const char *what, const vx_graph *g, const inputs *in, uint6
     for (int k = 0; k < n_s; k++) {
         float *w = NULL;
         int chunks = 0;
+        long pairs = vx_stream_pair_runs();
         int64_t n = run_windowed(g, in, seed, ss[k], &w, &chunks);
+        /* 2 threads and windows of >= 32 frames: some were made two at a time */
+        if (ss[k].threads == 2 && ss[k].next >= 32 &&
+            n > (int64_t)(ss[k].ones + ss[k].first + 2 * ss[k].next) * 256)
+            CHECKF(vx_stream_pair_runs() > pairs, "%s: no window pair on 2 threads", what);
         CHECKF(n == y.numel, "%s: windowed %lld samples, whole %lld", what, (long long)n,
                (long long)y.numel);
         if (ref)
@@ -136,10 +150,11 @@ static void compare(const char *what, const vx_graph *g, const inputs *in, uint6
             int same = !memcmp(w, y.data, (size_t)n * sizeof(float));
             double snr_w = test_snr_db(y.data, w, (size_t)n);
             double snr_r = ref && n == ref_n ? test_snr_db(ref, w, (size_t)n) : 0;
-            printf("%-44s schedule %2d x1,%4d,%4d: %3d chunks, %8lld samples, %s whole, SNR vs ort "
-                   "%s%.2f dB\n",
-                   what, ss[k].ones, ss[k].first, ss[k].next, chunks, (long long)n,
-                   same ? "bit-identical to" : "DIFFERS from", ref ? "" : "(n/a) ", snr_r);
+            printf("%-44s schedule %2d x1,%4d,%4d on %d thr: %3d chunks, %8lld samples, %s whole, "
+                   "SNR vs ort %s%.2f dB\n",
+                   what, ss[k].ones, ss[k].first, ss[k].next, ss[k].threads ? ss[k].threads : 1,
+                   chunks, (long long)n, same ? "bit-identical to" : "DIFFERS from",
+                   ref ? "" : "(n/a) ", snr_r);
             CHECKF(same, "%s: windowed differs from whole (SNR %.2f dB)", what, snr_w);
             CHECKF(snr_w >= 60, "%s: SNR vs whole %.2f dB", what, snr_w);
             if (ref) CHECKF(snr_r >= 60, "%s: SNR vs onnxruntime %.2f dB < 60", what, snr_r);
@@ -201,8 +216,8 @@ static void reference_cases(void) {
         float *ref = (float *)test_slurp(path, &rb);
         CHECKF(ref != NULL, "cannot read %s", path);
         /* 1-frame windows everywhere on short cases; on longer ones for the first frames. */
-        sched all[3] = {{mid || quick ? 24 : 100000, 97, 97}, {0, 3, 50}, {0, 13, 200}};
-        sched one[1] = {{0, 8, 160}};
+        sched all[3] = {{mid || quick ? 24 : 100000, 97, 97, 0}, {0, 3, 50, 2}, {0, 13, 200, 0}};
+        sched one[1] = {{0, 8, 160, 2}};
         compare(outf, g, &in, 0, ref, rb / 4, big ? one : all, big ? 1 : quick ? 1 : 3);
         free(ref);
         vx_graph_free(g);
@@ -230,8 +245,7 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     CHECK(si.out_rate == 256);
     /* Cuts: the decoder's last stages need far less context than the whole part. */
     CHECKF(si.n_cuts > 0 && si.cut_left < si.halo_left && si.cut_right < si.halo_right,
-           "%s: %d cuts, context %d/%d after the last", name, si.n_cuts, si.cut_left,
-           si.cut_right);
+           "%s: %d cuts, context %d/%d after the last", name, si.n_cuts, si.cut_left, si.cut_right);
     CHECK(si.n_frame > 100 && si.n_front > si.n_frame);
     /* Random ids (valid: below the id map's size, 0..99 for both configs), with and
      * without noise, one seed. */
@@ -246,26 +260,29 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     }
     in.sid = 1;
     make_inputs(g, &in, n_ids);
-    sched ss[3] = {{30, 5, 40}, {0, 1, 300}, {0, 8, 160}};
+    sched ss[4] = {{30, 5, 40, 2}, {0, 1, 300, 0}, {0, 8, 160, 0}, {0, 8, 160, 2}};
     in.scales[0] = 0;
     in.scales[1] = 1;
     in.scales[2] = 0;
     char what[160];
     snprintf(what, sizeof what, "%s random %d ids", name, n_ids);
-    compare(what, g, &in, 7, NULL, 0, ss, quick ? 1 : 3);
+    compare(what, g, &in, 7, NULL, 0, ss, quick ? 1 : 4);
     in.scales[0] = 0.667f;
     in.scales[1] = 1;
     in.scales[2] = 0.8f;
     snprintf(what, sizeof what, "%s random %d ids, noise on", name, n_ids);
-    compare(what, g, &in, 12345, NULL, 0, ss, quick ? 1 : 3);
+    compare(what, g, &in, 12345, NULL, 0, ss, quick ? 1 : 4);
     vx_graph_free(g);
 }
 
 int main(void) {
     const char *slow = getenv("VOX_TEST_SLOW");
     quick = slow && !strcmp(slow, "0");
+    pool2 = vx_tpool_create(2);
+    CHECK(pool2 != NULL);
     model_checks("en_US-rand-medium.onnx", quick ? 15 : 60, 64);
     model_checks("en_US-rand3spk-x_low.onnx", quick ? 15 : 60, 64);
     reference_cases();
+    vx_tpool_free(pool2);
     TEST_SUMMARY();
 }
