@@ -181,9 +181,10 @@ int vx_graph_split_piper(vx_graph *g, vx_tpool *pool, char *err, size_t errlen);
  * come back in extra[] then: they must be front values, else the run is whole); each
  * vx_stream_next then computes the next `frames` frames of the first graph output
  * (sliced along its last axis) into out: 1 = a chunk, 0 = done, < 0 = error. With a pool
- * of two or more threads (o->threads > 1), a call of at least 32 frames also makes the
- * window after it, each on one thread, and the next call hands that one out if it asked
- * for at least as many frames (stream.c says why; VOX_WINDOWS_AHEAD=0 turns it off). The chunks
+ * of two or more threads (o->threads > 1), a call asking for the same frames (>= 32) as
+ * the one before also makes the window after it, each on one thread, handed out by the
+ * next call if it asks for that window (stream.c says why; VOX_WINDOWS_AHEAD=0 turns it
+ * off; the windows, and so the bytes, are the same). The chunks
  * concatenated equal the whole run's output (same sample count; the same bits with
  * kernels that do not depend on the window). Without a proven split (or VOX_WINDOWS=0)
  * the whole graph runs in vx_stream_start and the first chunk is all of it. The inputs

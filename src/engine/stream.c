@@ -25,6 +25,7 @@ struct vx_stream {
     vx_tensor ahead;
     int64_t ahead_a, ahead_b; /* its frames; ahead_b == 0: none */
     vx_bufpool *bp2;          /* the second window's buffers (pools are one thread's) */
+    int64_t last_frames;      /* frames the last call asked for */
 };
 
 int64_t vx_stream_frames(const vx_stream *s) { return s ? s->frames : 0; }
@@ -278,11 +279,14 @@ static int run_window(const vx_stream *s, const vx_run_opts *o, vx_rng *rng, int
 /* Two windows at once. A window's ops split over the voice's threads scale poorly
  * (hundreds of ops per window, each a fork and a join; medium, 200 ids, 2 threads: whole
  * run 318 ms, in 256-frame windows 386-389), while one window per thread runs each at
- * one thread's speed. So with two or more threads, a window of at least AHEAD_MIN frames
- * is made beside the next one of the same size, one per thread, and the second is kept
- * for the next call. Small windows (a sentence's first chunks) still split their ops:
- * they are the latency. The bytes are the same either way (a window's values do not
- * depend on the threads or on which thread made it). */
+ * one thread's speed. So with two or more threads, once the caller asks for the same
+ * number of frames (at least AHEAD_MIN) twice in a row, the window asked for is made
+ * beside the next one of that size, one per thread, and the second is handed out if
+ * the next call asks for exactly that window (else it is dropped and made again). The
+ * windows are thus the ones the caller's schedule gives, whatever the threads: int8's
+ * activation scales, per block of a window's times, see the same windows, and every
+ * format gives the same bytes on any number of threads. Small windows (a sentence's
+ * first chunks, whose sizes grow) still split their ops: they are the latency. */
 #define AHEAD_MIN 32
 
 static atomic_long pair_runs;
@@ -359,8 +363,8 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
     if (frames < 1) frames = 1;
     int64_t a = s->next, b = a + frames > s->frames ? s->frames : a + frames;
     int rc = 0;
-    if (s->ahead_b > 0 && (s->ahead_a != a || s->ahead_b - a > frames)) {
-        vx_tensor_release(&s->ahead); /* not the chunk asked for (fewer frames): made again */
+    if (s->ahead_b > 0 && (s->ahead_a != a || s->ahead_b != b)) {
+        vx_tensor_release(&s->ahead); /* not the window asked for: made again */
         s->ahead_a = s->ahead_b = 0;
     }
     if (s->ahead_b > 0) { /* made by the last call */
@@ -371,7 +375,7 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
     } else {
         vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
         int64_t b2 = b + frames > s->frames ? s->frames : b + frames;
-        int pair = frames >= AHEAD_MIN && b2 > b && s->o.threads > 1 &&
+        int pair = frames >= AHEAD_MIN && frames == s->last_frames && b2 > b && s->o.threads > 1 &&
                    vx_tpool_threads(s->o.pool) > 1 && !vx_env_off("VOX_WINDOWS_AHEAD");
         if (pair && !s->bp2) s->bp2 = vx_bufpool_new();
         if (pair && s->bp2)
@@ -381,6 +385,7 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
         if (s->bp) vx_bufpool_set_current(prev);
     }
     if (rc) return rc < 0 ? rc : VOX_ERR_INTERNAL;
+    s->last_frames = frames;
     s->next = b;
     if (b >= s->frames) s->done = 1;
     return 1;
