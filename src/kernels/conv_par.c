@@ -9,6 +9,7 @@
 /* ---- parallel conv drivers ---- */
 
 #define PAR_ALIGN 64
+#define PIECE_MIN_UNITS 8 /* aligned units a piece needs before a thread gets two */
 
 typedef struct {
     const vx_kernels *k;
@@ -60,12 +61,17 @@ static void plan_pieces(vx_tpool *pool, par_job *j, int64_t flop_per_t, int64_t 
     int nt = vx_tpool_threads(pool);
     int64_t min_piece = flop_per_t > 0 ? (int64_t)2000000 / flop_per_t : total;
     if (min_piece < align) min_piece = align;
-    int64_t n_pieces = nt <= 1 ? 1 : (int64_t)nt * 2;
+    int64_t units = (total + align - 1) / align;
+    /* Two pieces per thread balance a noisy machine, but every piece reads the whole
+     * weight again and pays its own ragged tile edge: a short conv (the text encoder's,
+     * a few hundred phonemes) gets one piece per thread. Medium, 663 ids, 2 threads:
+     * first audio 68-69 -> 63-64 ms. */
+    int64_t per = units >= (int64_t)nt * 2 * PIECE_MIN_UNITS ? 2 : 1;
+    int64_t n_pieces = nt <= 1 ? 1 : (int64_t)nt * per;
     if (total / n_pieces < min_piece) {
         n_pieces = total / min_piece;
         if (n_pieces > nt) n_pieces -= n_pieces % nt;
     }
-    int64_t units = (total + align - 1) / align;
     if (n_pieces > units) n_pieces = units;
     if (n_pieces < 1) n_pieces = 1;
     j->align = align;
