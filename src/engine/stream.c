@@ -26,6 +26,7 @@ struct vx_stream {
     int64_t ahead_a, ahead_b; /* its frames; ahead_b == 0: none */
     vx_bufpool *bp2;          /* the second window's buffers (pools are one thread's) */
     int64_t last_frames;      /* frames the last call asked for */
+    int ahead_ok;             /* windows may be made two at a time (threads, VOX_WINDOWS_AHEAD) */
 };
 
 int64_t vx_stream_frames(const vx_stream *s) { return s ? s->frames : 0; }
@@ -144,6 +145,8 @@ int vx_stream_start(const vx_graph *g, const vx_run_opts *o, const vx_tensor *in
         return rc;
     }
     s->sp = g->split;
+    s->ahead_ok =
+        o->threads > 1 && vx_tpool_threads(o->pool) > 1 && !vx_env_off("VOX_WINDOWS_AHEAD");
     s->bp = vx_bufpool_new();
     vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
     vx_run *r = &s->front;
@@ -362,21 +365,19 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
     }
     if (frames < 1) frames = 1;
     int64_t a = s->next, b = a + frames > s->frames ? s->frames : a + frames;
+    /* the window the last call made beside its own, if it is the one asked for */
+    vx_tensor kept = s->ahead;
+    int is_kept = s->ahead_b > 0 && s->ahead_a == a && s->ahead_b == b;
+    memset(&s->ahead, 0, sizeof s->ahead);
+    s->ahead_a = s->ahead_b = 0;
     int rc = 0;
-    if (s->ahead_b > 0 && (s->ahead_a != a || s->ahead_b != b)) {
-        vx_tensor_release(&s->ahead); /* not the window asked for: made again */
-        s->ahead_a = s->ahead_b = 0;
-    }
-    if (s->ahead_b > 0) { /* made by the last call */
-        *out = s->ahead;
-        memset(&s->ahead, 0, sizeof s->ahead);
-        b = s->ahead_b;
-        s->ahead_a = s->ahead_b = 0;
+    if (is_kept) {
+        *out = kept;
     } else {
+        vx_tensor_release(&kept);
         vx_bufpool *prev = s->bp ? vx_bufpool_set_current(s->bp) : NULL;
         int64_t b2 = b + frames > s->frames ? s->frames : b + frames;
-        int pair = frames >= AHEAD_MIN && frames == s->last_frames && b2 > b && s->o.threads > 1 &&
-                   vx_tpool_threads(s->o.pool) > 1 && !vx_env_off("VOX_WINDOWS_AHEAD");
+        int pair = s->ahead_ok && frames >= AHEAD_MIN && frames == s->last_frames && b2 > b;
         if (pair && !s->bp2) s->bp2 = vx_bufpool_new();
         if (pair && s->bp2)
             rc = run_pair(s, a, b, b2, out);

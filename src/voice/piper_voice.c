@@ -509,8 +509,8 @@ static int pv_stream_next(void *h, int frames, vx_audio *out, int *last, char *e
 /* The steady gain: a fixed calibration sentence (ids of Piper's common map, noise off),
  * its peak brought to STEADY_TARGET. A function of the graph alone (fixed ids, no noise;
  * outputs do not depend on the thread count), so it is kept with the packed-weight cache
- * file: running the sentence was most
- * of a voice load (medium test voice: ~240 of ~280 ms), a cache hit reads 4 bytes. */
+ * file: running the sentence was most of a voice load (medium test voice: ~240 of
+ * ~280 ms), a cache hit reads 4 bytes. */
 #define GAIN_AUX "piper/steady_gain"
 static void calibrate(piper_voice *pv) {
     float cached;
