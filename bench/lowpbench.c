@@ -55,7 +55,7 @@ static void conv_case(const char *label, int64_t ci, int64_t co, int64_t kk, int
                           .t_end = T};
     float *x = rbuf((size_t)(ci * T)), *w = rbuf((size_t)(ci * co * kk)), *b = rbuf((size_t)co);
     float *y = malloc((size_t)(co * T) * sizeof *y);
-    vx_conv1d_fuse fu = {leaky, 0.1f, NULL, 0};
+    vx_conv1d_fuse fu = {leaky, 0.1f, NULL, 0, NULL, NULL};
     void *pk = NULL;
     if (k->conv1d_pack_bytes && k->conv1d_pack_bytes(&p)) {
         pk = malloc(k->conv1d_pack_bytes(&p));

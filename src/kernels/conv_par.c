@@ -194,6 +194,27 @@ static void copy_cols(const vx_conv1d_params *p, const float *x, int64_t t, int6
     }
 }
 
+/* A kernel that converts its input anyway (conv_inplace: bf16) reads each piece straight
+ * from x and the saved strips, sparing the window copy (7% of a bf16 run of the medium
+ * voice: the residual stacks' tensors do not fit in cache). */
+static void inplace_direct_fn(void *arg, int64_t b, int64_t e) {
+    par_job *j = arg;
+    const vx_conv1d_params *p = j->p;
+    int64_t C = p->c_in, pl = j->pad_l;
+    for (int64_t i = b; i < e; i++) {
+        vx_conv1d_params q = *p;
+        piece_range(j, i, &q.t_begin, &q.t_end);
+        if (q.t_end <= q.t_begin) continue;
+        vx_conv1d_fuse fu = *j->fuse;
+        fu.res = j->y;
+        fu.ldr = p->ldy;
+        fu.halo_l = j->strips + i * C * (pl + j->pad_r);
+        fu.halo_r = fu.halo_l + C * pl;
+        int rc = j->f->conv1d_fused_f32(&q, j->y, j->w, j->wpacked, j->bias, &fu, j->y);
+        if (rc) par_fail(j, rc);
+    }
+}
+
 static void inplace_fn(void *arg, int64_t b, int64_t e) {
     par_job *j = arg;
     const vx_conv1d_params *p = j->p;
@@ -276,7 +297,7 @@ int vx_par_conv1d_inplace(vx_tpool *pool, const vx_kernels *f, const vx_conv1d_p
         copy_cols(p, x, tb - j.pad_l, j.pad_l, ls, j.pad_l);
         copy_cols(p, x, te, j.pad_r, ls + p->c_in * j.pad_l, j.pad_r);
     }
-    par_go(pool, &j, inplace_fn);
+    par_go(pool, &j, f->conv_inplace && p->group == 1 ? inplace_direct_fn : inplace_fn);
     free(j.strips);
     return j.err;
 }

@@ -39,12 +39,19 @@ typedef struct vx_convtr1d_params {
 /* Extra work folded into a conv1d:
  *   y = conv(leaky_in ? LeakyReLU_alpha(x) : x) + bias + (res ? res : 0)
  * res is [c_out][ldr] (indexed at the same output times as y); it may alias y only if
- * ldr == ldy (each element is read before it is written). */
+ * ldr == ldy (each element is read before it is written).
+ * In place (halo_l non-NULL; only for a table with conv_inplace set): y == x == res,
+ * stride 1, one group, c_in == c_out, ldx == ldy == ldr, and x outside [t_begin, t_end)
+ * may already hold other pieces' outputs, so the input times the conv reads there come
+ * from halo_l [c_in][pad] (times t_begin - pad ...) and halo_r [c_in][span - pad] (times
+ * t_end ...), zero outside [0, t_in). The kernel reads its own piece's input before it
+ * overwrites it (conv_par.c, vx_par_conv1d_inplace). */
 typedef struct vx_conv1d_fuse {
     int leaky_in;
     float alpha;
     const float *res;
     int64_t ldr;
+    const float *halo_l, *halo_r;
 } vx_conv1d_fuse;
 
 typedef struct vx_kernels {
@@ -108,6 +115,9 @@ typedef struct vx_kernels {
     /* conv1d output time micro-tile width (samples): ranges split on multiples of it
      * waste no padding columns. */
     int conv_nr;
+    /* conv1d_fused_f32 runs a residual conv in place from halos (vx_conv1d_fuse), with
+     * no window copy: the reduced-precision cores, which convert their input anyway */
+    int conv_inplace;
 } vx_kernels;
 
 /* Registration, the dav1d way: vx_kernels_init_scalar fills every entry with portable

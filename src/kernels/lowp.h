@@ -71,6 +71,7 @@ typedef struct vx_lowp_job {
     const float *res;
     int64_t ldr;
     int64_t ostride;
+    const float *halo_l, *halo_r; /* in place (vx_conv1d_fuse); cores with `inplace` only */
 } vx_lowp_job;
 
 /* Every phase of one ConvTranspose at once (vx_lowp_convtr1d_range, when all phases have
@@ -95,6 +96,8 @@ typedef struct vx_lowp_kernels {
      * converted input window per tile, with results identical to the phase-by-phase
      * path. Returns 0 or VOX_ERR_NOMEM. */
     int (*core_tr)(const vx_lowp_tr *t, const float *x, const float *bias, float *y);
+    /* core runs in place from the job's halos (vx_conv1d_fuse: stride 1, one group) */
+    int inplace;
 } vx_lowp_kernels;
 
 /* Conv1d over one batch item (kernels.h semantics; t_begin..t_end written) with the

@@ -20,13 +20,21 @@
     static const vx_kernels ID##_fused = {.name = #ID,                                             \
                                           .conv1d_fused_f32 = ID##_conv,                           \
                                           .convtr1d_range_f32 = ID##_tr,                           \
-                                          .conv_nr = NR_ALIGN};
+                                          .conv_nr = NR_ALIGN};                                    \
+    static const vx_kernels ID##_fused_ip = {.name = #ID,                                          \
+                                             .conv1d_fused_f32 = ID##_conv,                        \
+                                             .convtr1d_range_f32 = ID##_tr,                        \
+                                             .conv_nr = NR_ALIGN,                                  \
+                                             .conv_inplace = 1};
 
 /* int8 pieces on its activation-scale blocks (lowp.h): no block is quantized twice */
 SHIM(bf16_0, 48)
 SHIM(bf16_1, 48)
 SHIM(int8_0, VX_LOWP_I8_QB)
 SHIM(int8_1, VX_LOWP_I8_QB)
+
+/* The table of slot ID for k: the in-place one when k's core runs in place. */
+#define TABLE(ID, k) ((k)->inplace ? &ID##_fused_ip : &ID##_fused)
 
 const vx_kernels *vx_lowp_fused(const vx_lowp_kernels *k) {
     if (!k) return NULL;
@@ -35,18 +43,18 @@ const vx_kernels *vx_lowp_fused(const vx_lowp_kernels *k) {
     if (k->fmt == VX_LOWP_BF16) {
         if (simd) {
             __atomic_store_n(&bf16_1_k, k, __ATOMIC_RELEASE);
-            return &bf16_1_fused;
+            return TABLE(bf16_1, k);
         }
         __atomic_store_n(&bf16_0_k, k, __ATOMIC_RELEASE);
-        return &bf16_0_fused;
+        return TABLE(bf16_0, k);
     }
     if (k->fmt == VX_LOWP_INT8) {
         if (simd) {
             __atomic_store_n(&int8_1_k, k, __ATOMIC_RELEASE);
-            return &int8_1_fused;
+            return TABLE(int8_1, k);
         }
         __atomic_store_n(&int8_0_k, k, __ATOMIC_RELEASE);
-        return &int8_0_fused;
+        return TABLE(int8_0, k);
     }
     return NULL;
 }

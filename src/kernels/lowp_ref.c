@@ -279,8 +279,8 @@ static int core_int8_emul(const vx_conv1d_params *p, const float *x, const void 
     return 0;
 }
 
-const vx_lowp_kernels vx_lowp_bf16_emul = {"bf16-emul", VX_LOWP_BF16, core_bf16_emul, NULL};
-const vx_lowp_kernels vx_lowp_int8_emul = {"int8-emul", VX_LOWP_INT8, core_int8_emul, NULL};
+const vx_lowp_kernels vx_lowp_bf16_emul = {"bf16-emul", VX_LOWP_BF16, core_bf16_emul, NULL, 0};
+const vx_lowp_kernels vx_lowp_int8_emul = {"int8-emul", VX_LOWP_INT8, core_int8_emul, NULL, 0};
 
 /* ------------------------------------------------------------------ entry points */
 
@@ -296,12 +296,19 @@ int vx_lowp_conv1d(const vx_lowp_kernels *k, const vx_conv1d_params *p, const fl
                    const void *wpacked, const float *bias, const vx_conv1d_fuse *f, float *y) {
     if (!k || !wpacked || !conv_shape_ok(p)) return VOX_ERR_ARG;
     if (p->t_end == p->t_begin) return 0;
-    vx_lowp_job j = {0, 0.0f, NULL, 0, 1};
+    vx_lowp_job j = {0, 0.0f, NULL, 0, 1, NULL, NULL};
     if (f) {
         j.leaky = f->leaky_in;
         j.alpha = f->alpha;
         j.res = f->res;
         j.ldr = f->ldr;
+        if (f->halo_l) {
+            if (!k->inplace || !f->halo_r || x != y || f->res != y || p->stride != 1 ||
+                p->group != 1 || p->c_in != p->c_out || p->ldx != p->ldy || f->ldr != p->ldy)
+                return VOX_ERR_ARG;
+            j.halo_l = f->halo_l;
+            j.halo_r = f->halo_r;
+        }
     }
     return k->core(p, x, wpacked, bias, &j, y);
 }
@@ -348,7 +355,7 @@ int vx_lowp_convtr1d_range(const vx_lowp_kernels *k, const vx_convtr1d_params *p
                 .t_begin = qb,
                 .t_end = qe,
             };
-            vx_lowp_job j = {p->leaky_in, p->alpha, NULL, 0, s};
+            vx_lowp_job j = {p->leaky_in, p->alpha, NULL, 0, s, NULL, NULL};
             int rc = k->core(&cp, x, wp, bias, &j, y + r);
             if (rc) return rc;
         }
@@ -374,7 +381,7 @@ int vx_lowp_gemm(const vx_lowp_kernels *k, int64_t m, int64_t n, int64_t kk, con
                           .ldy = ldc,
                           .t_begin = 0,
                           .t_end = n};
-    vx_conv1d_fuse f = {0, 0.0f, accumulate ? c : NULL, ldc};
+    vx_conv1d_fuse f = {0, 0.0f, accumulate ? c : NULL, ldc, NULL, NULL};
     return vx_lowp_conv1d(k, &p, b, apacked, bias, &f, c);
 }
 

@@ -159,7 +159,7 @@ int main(void) {
             y1[i] = y2[i] = 0;
         }
         for (int i = 0; i < 24 * 5000; i++) xl[i] = x[i] < 0 ? x[i] * 0.2f : x[i];
-        vx_conv1d_fuse fu = {1, 0.2f, res, 5003};
+        vx_conv1d_fuse fu = {1, 0.2f, res, 5003, NULL, NULL};
         CHECK_EQ_INT(vx_par_conv1d_fused(p0, f, &cp, x, w, pk, b, &fu, y1), 0);
         vx_conv1d_ref(&cp, xl, w, b, y2);
         e = 0;
@@ -209,7 +209,7 @@ int main(void) {
                 for (int64_t i = 0; i < C; i++) bi[i] = frand(&seed);
                 void *wq = malloc(k->conv1d_pack_bytes(&q) + 1);
                 k->conv1d_pack(&q, wi, wq);
-                vx_conv1d_fuse fo = {1, 0.1f, xi, T};
+                vx_conv1d_fuse fo = {1, 0.1f, xi, T, NULL, NULL};
                 CHECK_EQ_INT(vx_par_conv1d_fused(pp, f, &q, xi, wi, wq, bi, &fo, xo), 0);
                 CHECK_EQ_INT(vx_par_conv1d_inplace(pp, f, &q, wi, wq, bi, 1, 0.1f, xi), 0);
                 size_t bad = 0;

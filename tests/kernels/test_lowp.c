@@ -176,7 +176,7 @@ static void test_conv(vx_lowp_fmt fmt, const vx_lowp_kernels *simd, stats *st) {
         int fused = rnd() % 2;
         float alpha = 0.1f;
         float *res = fused ? rbuf(ny) : NULL;
-        vx_conv1d_fuse fu = {1, alpha, res, p.ldy};
+        vx_conv1d_fuse fu = {1, alpha, res, p.ldy, NULL, NULL};
         float *xa = malloc((size_t)(p.c_in * p.ldx) * sizeof *xa);
         for (int64_t i = 0; i < p.c_in * p.ldx; i++)
             xa[i] = fused && x[i] < 0 ? x[i] * alpha : x[i];
@@ -504,9 +504,13 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
     const vx_kernels *f = vx_lowp_fused(k);
     CHECK(f != NULL && f->conv1d_fused_f32 && f->convtr1d_range_f32);
     for (int it = 0; it < 12 / (iter_div() > 1 ? 3 : 1); it++) {
-        int64_t C = rint_in(8, 40), K = (int64_t[]){3, 7, 11}[it % 3],
+        /* every fourth: 96 channels, so K = 7 and 11 take more than one chunk of units
+         * (the in-place core fills each chunk's window before any output is written) */
+        int64_t C = it % 4 == 3 ? 96 : rint_in(8, 40), K = (int64_t[]){3, 7, 11}[it % 3],
                 d = (int64_t[]){1, 3, 5}[rnd() % 3];
-        int64_t T = rint_in(500, 5000), span = (K - 1) * d;
+        int64_t T = C > 40 ? rint_in(500, 800) : rint_in(500, 5000), span = (K - 1) * d;
+        /* "same" padding, or any split of the span (in place: other halo widths) */
+        int64_t pad = it % 2 ? span / 2 : rint_in(0, span);
         vx_conv1d_params p = {.c_in = C,
                               .c_out = C,
                               .group = 1,
@@ -515,7 +519,7 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
                               .k = K,
                               .stride = 1,
                               .dilation = d,
-                              .pad = span / 2,
+                              .pad = pad,
                               .ldx = T,
                               .ldy = T,
                               .t_begin = 0,
@@ -525,7 +529,7 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
         vx_lowp_pack(fmt, &p, w, pk);
         float *ye = fill(C * T, 0), *yp = fill(C * T, 0),
               *xi = malloc((size_t)(C * T) * sizeof *xi);
-        vx_conv1d_fuse fu = {1, 0.1f, x, T};
+        vx_conv1d_fuse fu = {1, 0.1f, x, T, NULL, NULL};
         CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
         CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
         CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye),
@@ -544,6 +548,27 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
         free(ye);
         free(yp);
         free(xi);
+    }
+    { /* an output of >= VX_LOWP_STREAM_MIN elements in 64-byte aligned rows: the SIMD
+       * cores write it with non-temporal stores */
+        int64_t C = 8, T = 262160;
+        vx_conv1d_params p = {.c_in = C, .c_out = C, .group = 1, .t_in = T, .t_out = T, .k = 3,
+                              .stride = 1, .dilation = 2, .pad = 2, .ldx = T, .ldy = T,
+                              .t_begin = 0, .t_end = T};
+        float *x = rbuf(C * T), *w = rbuf(C * C * 3), *bias = rbuf(C);
+        void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
+        vx_lowp_pack(fmt, &p, w, pk);
+        float *ye = fill(C * T, 0), *yp = aligned_alloc(64, (size_t)(C * T) * sizeof *yp);
+        vx_conv1d_fuse fu = {1, 0.1f, x, T, NULL, NULL};
+        CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
+        CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
+        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye), "%s large parallel conv", k->name);
+        free(x);
+        free(w);
+        free(bias);
+        free(pk);
+        free(ye);
+        free(yp);
     }
     vx_convtr1d_params tp = {.c_in = 64,
                              .c_out = 32,

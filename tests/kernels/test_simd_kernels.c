@@ -139,7 +139,7 @@ static double test_conv(const vx_kernels *k, const vx_kernels *f) {
         }
         float *xr = x;
         if (mode == 2 && f) {
-            vx_conv1d_fuse fu = {1, alpha, res, p.ldy};
+            vx_conv1d_fuse fu = {1, alpha, res, p.ldy, NULL, NULL};
             rc = f->conv1d_fused_f32(&p, x, w, pk, bias, &fu, y1);
             xr = malloc((size_t)(p.c_in * p.ldx) * sizeof *xr);
             for (int64_t i = 0; i < p.c_in * p.ldx; i++) xr[i] = x[i] < 0 ? x[i] * alpha : x[i];

@@ -7,4 +7,4 @@
 #define LOWP_W256 1
 #include "kernels/x86/lowp_tmpl.h"
 
-const vx_lowp_kernels vx_lowp_int8_avxvnni = {"int8-avxvnni", VX_LOWP_INT8, core, core_tr};
+const vx_lowp_kernels vx_lowp_int8_avxvnni = {"int8-avxvnni", VX_LOWP_INT8, core, core_tr, 0};

@@ -3,4 +3,4 @@
 #define LOWP_I8 0
 #include "kernels/x86/lowp_tmpl.h"
 
-const vx_lowp_kernels vx_lowp_bf16_avx512 = {"bf16-avx512", VX_LOWP_BF16, core, core_tr};
+const vx_lowp_kernels vx_lowp_bf16_avx512 = {"bf16-avx512", VX_LOWP_BF16, core, core_tr, 1};

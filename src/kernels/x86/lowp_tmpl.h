@@ -33,6 +33,7 @@
 #define MRH MRX
 #endif
 #define NR        (NV * VL)
+#define VX_LOWP_STREAM_MIN ((int64_t)2 << 20) /* output elements (8 MB) */
 #define VX_INLINE static inline __attribute__((always_inline))
 #if defined(__GNUC__) && !defined(__clang__)
 #define VX_UNROLL _Pragma("GCC unroll 16")
@@ -58,6 +59,7 @@ typedef struct chunk_k {
     const float *bias; /* per panel row; NULL = 0 */
     const float *res;
     int64_t ldr;
+    int stream; /* y rows 64-byte aligned, written with non-temporal stores */
 } chunk_k;
 
 #if LOWP_W256
@@ -125,7 +127,10 @@ VX_INLINE void store_out(const chunk_k *ck, int i, int v, __m512 r, float *cr) {
     }
     r = _mm512_add_ps(r, _mm512_set1_ps(ck->bias ? ck->bias[i] : 0.0f));
     if (ck->res) r = _mm512_add_ps(r, _mm512_loadu_ps(ck->res + i * ck->ldr + v * 16));
-    _mm512_storeu_ps(ck->y + i * ck->ldy + v * 16, r);
+    if (ck->stream)
+        _mm512_stream_ps(ck->y + i * ck->ldy + v * 16, r);
+    else
+        _mm512_storeu_ps(ck->y + i * ck->ldy + v * 16, r);
 }
 
 /* c[i][0..NR) = (first ? 0 : c) + chunk sum over nu units x K taps. */
@@ -412,6 +417,59 @@ static void unit_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u,
 
 /* ---------------------------------------------------------------- conv core */
 
+/* Hints the rows of units [u0, u0 + nu) at input times [s0, s0 + len) into L2: the
+ * decoder's tensors do not fit in cache, and a fill that waits for each row costs more
+ * than the micro-kernels it feeds (medium voice, bf16). */
+static void prefetch_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u0, int64_t nu,
+                          int64_t s0, int64_t len) {
+    if (len <= 0) return;
+    int64_t c1 = min64((u0 + nu) * NROWS, cig);
+    for (int64_t c = u0 * NROWS; c < c1; c++) {
+        const char *r = (const char *)(xg + c * ldx + s0);
+        for (int64_t b = 0; b < len * 4; b += 64) _mm_prefetch(r + b, _MM_HINT_T1);
+        _mm_prefetch(r + len * 4 - 1, _MM_HINT_T1);
+    }
+}
+
+#if !LOWP_I8
+/* In place (vx_conv1d_fuse): the window of the tile starting at t0, unit u, words for
+ * input times t0 - pad ... from three sources: `cur` (the original x at [t0 - pad, t0),
+ * [cig][pad]: halo_l or the carry of the previous tile, which has overwritten them), x
+ * itself at [t0, t_end) (not yet written: this piece writes from t0 on, others outside
+ * it) and halo_r ([cig][pr], times t_end ...); zero after. */
+static void fill_inplace(const vx_conv1d_params *p, const vx_lowp_job *job, const float *x,
+                         const float *cur, int64_t pr, int64_t t0, int64_t u, int64_t len,
+                         uint32_t *dst) {
+    int64_t pad = p->pad, cig = p->c_in;
+    const float *rows[NROWS];
+    int64_t a = min64(pad, len), nb = min64(len - a, p->t_end - t0);
+    if (a > 0) {
+        unit_rows(cur, pad, cig, u, rows);
+        fill_row(rows, pad, 0, a, dst, job->leaky, job->alpha, 0.0f);
+    }
+    if (nb > 0) {
+        unit_rows(x, p->ldx, cig, u, rows);
+        fill_row(rows, p->t_end, t0, nb, dst + a, job->leaky, job->alpha, 0.0f);
+    }
+    if (a + nb < len) {
+        unit_rows(job->halo_r, pr, cig, u, rows);
+        fill_row(rows, pr, 0, len - a - nb, dst + a + nb, job->leaky, job->alpha, 0.0f);
+    }
+}
+
+/* The next tile's `cur`: the original x at [t1 - pad, t1), saved before this tile (whose
+ * outputs are [t0, t1)) overwrites it; times before t0 come from this tile's `cur`. */
+static void save_carry(const vx_conv1d_params *p, const float *x, const float *cur, int64_t t0,
+                       int64_t t1, float *next) {
+    int64_t pad = p->pad;
+    for (int64_t c = 0; c < p->c_in; c++)
+        for (int64_t i = 0; i < pad; i++) {
+            int64_t t = t1 - pad + i;
+            next[c * pad + i] = t >= t0 ? x[c * p->ldx + t] : cur[c * pad + t - (t0 - pad)];
+        }
+}
+#endif
+
 #if LOWP_I8
 /* The int8 activation scale of (scale block blk, units [u0, u0 + nc)) of conv p: over every
  * input the whole block reads (lowp.h). *sx = max / 127 (0 for an all-zero window, NaN for a
@@ -452,12 +510,31 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
     int64_t xw = strided ? nt : nt + span;
     int64_t xrows = strided ? cuw * K : cuw;
     int64_t ldu = strided ? K * xw : xw, ldk = strided ? xw : dil;
-    uint32_t *xs =
-        malloc((size_t)(xrows * xw) * 4 + (size_t)(cog * nt + cog + MRX) * sizeof(float) + 64);
+#if LOWP_I8
+    const int inplace = 0;
+    int64_t carry_n = 0;
+#else
+    /* in place: two carries of the original input before a tile (fill_inplace) */
+    const int inplace = job->halo_l != NULL;
+    int64_t carry_n = inplace ? 2 * cig * p->pad : 0;
+#endif
+    uint32_t *xs = malloc((size_t)(xrows * xw) * 4 +
+                          (size_t)(cog * nt + cog + MRX + carry_n) * sizeof(float) + 64);
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = (float *)(xs + xrows * xw);
     float *cb = yb + cog * nt; /* int8: sx * sw[co] of the current chunk */
     (void)cb;
+    /* A large output written anew (not in place) bypasses the cache: a normal store
+     * first reads every line of y it writes (the medium voice's last residual stacks
+     * write 49 MB tensors, 10 ms per run of such reads). Rows start 64-byte aligned
+     * when ldy is a multiple of 16 (tiles start on multiples of NR). */
+    int stream = !LOWP_W256 && !inplace && job->res != y && p->ldy % 16 == 0 &&
+                 p->c_out * p->t_out >= VX_LOWP_STREAM_MIN;
+#if !LOWP_I8
+    const float *cur = job->halo_l;
+    float *carry = cb + cog + MRX;
+    int64_t pr = span - p->pad;
+#endif
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx;
         for (int64_t t0 = p->t_begin; t0 < p->t_end;) {
@@ -467,10 +544,14 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
             t1 = min64(t1, (blk + 1) * VX_LOWP_I8_QB);
 #endif
             int64_t n = t1 - t0, nr = round_up(n, NR);
+#if !LOWP_I8
+            float *next = carry + (cur == carry ? cig * p->pad : 0);
+            if (inplace && t1 < p->t_end) save_carry(p, x, cur, t0, t1, next);
+#endif
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
                 conv_arg arg = 0.0f;
-                chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
+                chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0, 0};
 #if LOWP_I8
                 float sx;
                 block_scale(p, xg, cig, blk, u0, nc, job->leaky, job->alpha, &sx, &arg);
@@ -478,7 +559,11 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                 for (int64_t u = 0; u < nc; u++) {
                     const float *rows[NROWS];
                     unit_rows(xg, p->ldx, cig, u0 + u, rows);
-                    if (!strided) {
+                    if (inplace) {
+#if !LOWP_I8
+                        fill_inplace(p, job, x, cur, pr, t0, u0 + u, nr + span, xs + u * xw);
+#endif
+                    } else if (!strided) {
                         fill_row(rows, p->t_in, t0 - p->pad, nr + span, xs + u * xw, job->leaky,
                                  job->alpha, arg);
                     } else {
@@ -500,8 +585,19 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                 /* column blocks outside, channel panels inside: the window columns one
                  * block reads stay in L1 for every panel (the weights are the smaller
                  * working set when channels are few, as in HiFi-GAN's last stages) */
+                /* the input rows the next fill converts: this tile's next chunk, or the
+                 * next tile's first; prefetched block by block while these compute */
+                int64_t pf_u = ch + 1 < nch ? u0 + nc : 0, pf_t = ch + 1 < nch ? t0 : t1;
+                int64_t pf_nu = ch + 1 < nch ? min64(cu, nu - pf_u) : min64(cu, nu);
+                int64_t pf_s0 = max64(pf_t - p->pad, 0);
+                int64_t pf_len = strided || pf_t >= p->t_end ? 0
+                                 : min64(min64(nt, p->t_end - pf_t) + span, p->t_in - pf_s0);
+                int64_t pf_step = (pf_len + nr / NR - 1) / (nr / NR);
                 for (int64_t jj = 0; jj < nr; jj += NR) {
                     int direct = nch == 1 && job->ostride == 1 && jj + NR <= n;
+                    if (pf_len > 0)
+                        prefetch_rows(xg, p->ldx, cig, pf_u, pf_nu, pf_s0 + jj / NR * pf_step,
+                                      min64(pf_step, pf_len - jj / NR * pf_step));
                     for (int64_t co0 = 0; co0 < cog; co0 += MRX) {
                         int64_t mr = min64(MRX, cog - co0);
                         int64_t co = g * cog + co0;
@@ -516,6 +612,7 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                             ck.bias = bias ? bias + co : NULL;
                             ck.res = job->res ? job->res + co * job->ldr + t0 + jj : NULL;
                             ck.ldr = job->ldr;
+                            ck.stream = stream && !((uintptr_t)ck.y & 63);
                         } else {
                             ck.y = NULL;
                         }
@@ -545,9 +642,13 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                         dst[jj * job->ostride] = r ? src[jj] + b0 + r[jj] : src[jj] + b0;
                 }
             }
+#if !LOWP_I8
+            cur = next;
+#endif
             t0 = t1;
         }
     }
+    if (stream) _mm_sfence(); /* the streamed rows are visible before the caller joins */
     free(xs);
     return 0;
 }
@@ -603,7 +704,7 @@ static int core_tr(const vx_lowp_tr *t, const float *x, const float *bias, float
         malloc((size_t)(xrows * xw) * 4 + (size_t)(s * cout * nt) * sizeof(float) + extra + 64);
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = (float *)(xs + xrows * xw);
-    chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0};
+    chunk_k ck = {NULL, nch, NULL, NULL, 0, NULL, NULL, 0, 0};
 #if LOWP_I8
     float *barg = yb + s * cout * nt, *bsx = barg + nch * s;
     float *cb = bsx + nch * s;

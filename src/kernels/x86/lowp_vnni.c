@@ -3,4 +3,4 @@
 #define LOWP_I8 1
 #include "kernels/x86/lowp_tmpl.h"
 
-const vx_lowp_kernels vx_lowp_int8_vnni = {"int8-vnni", VX_LOWP_INT8, core, core_tr};
+const vx_lowp_kernels vx_lowp_int8_vnni = {"int8-vnni", VX_LOWP_INT8, core, core_tr, 0};
