@@ -2,6 +2,7 @@
  * numerical definition in lowp.h, computed output by output so that it shares no tiling
  * logic with the SIMD drivers it checks), the Conv / ConvTranspose / GEMM entry points and
  * the run-time choice of implementation. */
+#include "kernels/conv_inplace.h"
 #include "kernels/lowp.h"
 #include "kernels/convtr_phases.h"
 #include "vox.h"
@@ -303,9 +304,7 @@ int vx_lowp_conv1d(const vx_lowp_kernels *k, const vx_conv1d_params *p, const fl
         j.res = f->res;
         j.ldr = f->ldr;
         if (f->halo_l) {
-            if (!k->inplace || !f->halo_r || x != y || f->res != y || p->stride != 1 ||
-                p->group != 1 || p->c_in != p->c_out || p->ldx != p->ldy || f->ldr != p->ldy)
-                return VOX_ERR_ARG;
+            if (!k->inplace || !vx_inplace_args_ok(p, x, f, y)) return VOX_ERR_ARG;
             j.halo_l = f->halo_l;
             j.halo_r = f->halo_r;
         }

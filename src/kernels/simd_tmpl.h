@@ -24,6 +24,7 @@
  */
 #include "kernels/kernels.h"
 #include "kernels/convtr_phases.h"
+#include "kernels/conv_inplace.h"
 #include "vox.h"
 #include <math.h>
 #include <stdlib.h>
@@ -373,6 +374,7 @@ typedef struct conv_job {
     const float *res; /* optional residual [c_out][ldr], added to the output */
     int64_t ldr;
     int64_t ostride; /* output time step (1; stride for polyphase convtr) */
+    const float *halo_l, *halo_r; /* in place (vx_conv1d_fuse, conv_inplace.h) */
 } conv_job;
 
 /* dst[j] = f(x[s0 + j]) for j in [0, len), zero outside [0, t_in). Row copy. */
@@ -391,6 +393,18 @@ static void copy_window(const float *xr, int64_t t_in, int64_t s0, int64_t len, 
         memcpy(dst + lo, xr + s0 + lo, (size_t)(hi - lo) * sizeof *dst);
     }
     if (hi < len) memset(dst + hi, 0, (size_t)(len - hi) * sizeof *dst);
+}
+
+/* In place (conv_inplace.h): channel c's window for the tile at t0, from the carry `cur`
+ * ([c_in][pad]), x, and halo_r ([c_in][pr]). */
+static void copy_window_inplace(const vx_conv1d_params *p, const conv_job *job, const float *x,
+                                const float *cur, int64_t pr, int64_t t0, int64_t c, int64_t len,
+                                float *dst) {
+    int64_t a, nb;
+    vx_inplace_parts(p, t0, len, &a, &nb);
+    copy_window(cur + c * p->pad, p->pad, 0, a, dst, job->leaky, job->alpha);
+    copy_window(x + c * p->ldx, p->t_end, t0, nb, dst + a, job->leaky, job->alpha);
+    copy_window(job->halo_r + c * pr, pr, 0, len - a - nb, dst + a + nb, job->leaky, job->alpha);
 }
 
 /* im2col rows for stride > 1: dst[(c*K + kk)*ld + j] = f(x[c][(t0+j)*stride + kk*dil - pad]). */
@@ -428,17 +442,27 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     if (cic > cig) cic = cig;
     int64_t xw = strided ? nt : nt + span; /* scratch row width */
     int64_t xrows = strided ? cic * K : cic;
-    float *xs = malloc((size_t)(xrows * xw + cog * nt) * sizeof(float));
+    /* in place: two carries of the original input before a tile (conv_inplace.h) */
+    const int inplace = job->halo_l != NULL;
+    int64_t carry_n = inplace ? 2 * cig * p->pad : 0;
+    float *xs = malloc((size_t)(xrows * xw + cog * nt + carry_n) * sizeof(float));
     if (!xs) return VOX_ERR_NOMEM;
-    float *yb = xs + xrows * xw;
+    float *yb = xs + xrows * xw, *carry = yb + cog * nt;
+    const float *cur = job->halo_l;
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx, *wg = wp + g * cog * kd;
         for (int64_t t0 = p->t_begin; t0 < p->t_end; t0 += nt) {
             int64_t n = min64(nt, p->t_end - t0), nr = round_up(n, NR);
+            float *next = carry + (cur == carry ? cig * p->pad : 0);
+            if (inplace && t0 + n < p->t_end) vx_inplace_save_carry(p, x, cur, t0, t0 + n, next);
             for (int64_t ci0 = 0; ci0 < cig; ci0 += cic) {
                 int64_t nc = min64(cic, cig - ci0);
                 if (strided) {
                     copy_im2col(p, xg, ci0, nc, t0, nr, xs, xw, job->leaky, job->alpha);
+                } else if (inplace) {
+                    for (int64_t c = 0; c < nc; c++)
+                        copy_window_inplace(p, job, x, cur, span - p->pad, t0, ci0 + c, nr + span,
+                                            xs + c * xw);
                 } else {
                     for (int64_t c = 0; c < nc; c++)
                         copy_window(xg + (ci0 + c) * p->ldx, p->t_in, t0 - p->pad, nr + span,
@@ -475,6 +499,7 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
                     for (int64_t j = 0; j < n; j++) dst[j * job->ostride] = src[j] + b0;
                 }
             }
+            cur = next;
         }
     }
     free(xs);
@@ -496,19 +521,24 @@ static int conv_entry(const vx_conv1d_params *p, const float *x, const float *w,
 
 static int SFX(conv1d)(const vx_conv1d_params *p, const float *x, const float *w,
                        const void *wpacked, const float *bias, float *y) {
-    conv_job job = {0, 0.0f, NULL, 0, 1};
+    conv_job job = {0, 0.0f, NULL, 0, 1, NULL, NULL};
     return conv_entry(p, x, w, wpacked, bias, &job, y);
 }
 
 static int SFX(conv1d_fused)(const vx_conv1d_params *p, const float *x, const float *w,
                              const void *wpacked, const float *bias, const vx_conv1d_fuse *f,
                              float *y) {
-    conv_job job = {0, 0.0f, NULL, 0, 1};
+    conv_job job = {0, 0.0f, NULL, 0, 1, NULL, NULL};
     if (f) {
         job.leaky = f->leaky_in;
         job.alpha = f->alpha;
         job.res = f->res;
         job.ldr = f->ldr;
+        if (f->halo_l) {
+            if (!vx_inplace_args_ok(p, x, f, y)) return VOX_ERR_ARG;
+            job.halo_l = f->halo_l;
+            job.halo_r = f->halo_r;
+        }
     }
     return conv_entry(p, x, w, wpacked, bias, &job, y);
 }
@@ -661,7 +691,7 @@ static int SFX(convtr1d_range)(const vx_convtr1d_params *p, const float *x, cons
             .t_begin = qb,
             .t_end = qe,
         };
-        conv_job job = {p->leaky_in, p->alpha, NULL, 0, s};
+        conv_job job = {p->leaky_in, p->alpha, NULL, 0, s, NULL, NULL};
         rc = conv_core(&cp, x, wp, bias, &job, y + r);
         wp += p->c_out * p->c_in * kr;
     }
@@ -695,4 +725,5 @@ static int SFX(convtr1d)(const vx_convtr1d_params *p, const float *x, const floa
         k->erf_f32 = SFX(erf_f32);                                                                 \
         k->normal_f32 = SFX(normal_block);                                                         \
         k->conv_nr = NR;                                                                           \
+        k->conv_inplace = 1;                                                                       \
     }

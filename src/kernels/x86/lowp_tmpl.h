@@ -10,6 +10,7 @@
  * at offset u*ldu + k*ldk (stride 1: the window row at k*dilation; stride > 1: an im2col
  * row). Chunks are summed from zero and added into an FP32 output tile (int8: rescaled
  * per chunk), then bias (+ residual) is added on the way out. Numerics: lowp.h. */
+#include "kernels/conv_inplace.h"
 #include "kernels/lowp.h"
 #include "kernels/x86/lowp_x86.h"
 #include "vox.h"
@@ -432,41 +433,20 @@ static void prefetch_rows(const float *xg, int64_t ldx, int64_t cig, int64_t u0,
 }
 
 #if !LOWP_I8
-/* In place (vx_conv1d_fuse): the window of the tile starting at t0, unit u, words for
- * input times t0 - pad ... from three sources: `cur` (the original x at [t0 - pad, t0),
- * [cig][pad]: halo_l or the carry of the previous tile, which has overwritten them), x
- * itself at [t0, t_end) (not yet written: this piece writes from t0 on, others outside
- * it) and halo_r ([cig][pr], times t_end ...); zero after. */
+/* In place (conv_inplace.h): the words of unit u's window for the tile at t0, from the
+ * carry `cur` ([cig][pad]), x, and halo_r ([cig][pr]). */
 static void fill_inplace(const vx_conv1d_params *p, const vx_lowp_job *job, const float *x,
                          const float *cur, int64_t pr, int64_t t0, int64_t u, int64_t len,
                          uint32_t *dst) {
-    int64_t pad = p->pad, cig = p->c_in;
     const float *rows[NROWS];
-    int64_t a = min64(pad, len), nb = min64(len - a, p->t_end - t0);
-    if (a > 0) {
-        unit_rows(cur, pad, cig, u, rows);
-        fill_row(rows, pad, 0, a, dst, job->leaky, job->alpha, 0.0f);
-    }
-    if (nb > 0) {
-        unit_rows(x, p->ldx, cig, u, rows);
-        fill_row(rows, p->t_end, t0, nb, dst + a, job->leaky, job->alpha, 0.0f);
-    }
-    if (a + nb < len) {
-        unit_rows(job->halo_r, pr, cig, u, rows);
-        fill_row(rows, pr, 0, len - a - nb, dst + a + nb, job->leaky, job->alpha, 0.0f);
-    }
-}
-
-/* The next tile's `cur`: the original x at [t1 - pad, t1), saved before this tile (whose
- * outputs are [t0, t1)) overwrites it; times before t0 come from this tile's `cur`. */
-static void save_carry(const vx_conv1d_params *p, const float *x, const float *cur, int64_t t0,
-                       int64_t t1, float *next) {
-    int64_t pad = p->pad;
-    for (int64_t c = 0; c < p->c_in; c++)
-        for (int64_t i = 0; i < pad; i++) {
-            int64_t t = t1 - pad + i;
-            next[c * pad + i] = t >= t0 ? x[c * p->ldx + t] : cur[c * pad + t - (t0 - pad)];
-        }
+    int64_t a, nb;
+    vx_inplace_parts(p, t0, len, &a, &nb);
+    unit_rows(cur, p->pad, p->c_in, u, rows);
+    fill_row(rows, p->pad, 0, a, dst, job->leaky, job->alpha, 0.0f);
+    unit_rows(x, p->ldx, p->c_in, u, rows);
+    fill_row(rows, p->t_end, t0, nb, dst + a, job->leaky, job->alpha, 0.0f);
+    unit_rows(job->halo_r, pr, p->c_in, u, rows);
+    fill_row(rows, pr, 0, len - a - nb, dst + a + nb, job->leaky, job->alpha, 0.0f);
 }
 #endif
 
@@ -546,7 +526,7 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
             int64_t n = t1 - t0, nr = round_up(n, NR);
 #if !LOWP_I8
             float *next = carry + (cur == carry ? cig * p->pad : 0);
-            if (inplace && t1 < p->t_end) save_carry(p, x, cur, t0, t1, next);
+            if (inplace && t1 < p->t_end) vx_inplace_save_carry(p, x, cur, t0, t1, next);
 #endif
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
