@@ -8,6 +8,8 @@
  *   MRMAX         output rows (channels) per micro-tile, 1..16
  *   NV            vectors per row in a micro-tile (NR = NV*VL time samples / columns)
  *   SFX(name)     name##_arch
+ * Optional: VSTREAM(p, v) (non-temporal store, p aligned to the vector) and VSFENCE(): a
+ * large conv output written anew goes around the cache.
  *
  * One register-blocked micro-kernel (MR x NR accumulators, fp32) serves everything:
  *   - sgemm: Goto-style packed A panels (MR rows, alpha applied) x packed B (KC x NCr);
@@ -27,6 +29,7 @@
 #include "kernels/conv_inplace.h"
 #include "vox.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,6 +427,22 @@ static void copy_im2col(const vx_conv1d_params *p, const float *xg, int64_t ci0,
     }
 }
 
+/* dst[j] = src[j] + b0 (+ r[j]) for j < n, whole vectors with non-temporal stores (dst
+ * aligned), the same sums in the same order as the plain write-out. */
+static void write_stream(float *dst, const float *src, float b0, const float *r, int64_t n) {
+#ifdef VSTREAM
+    VT vb = VSET1(b0);
+    int64_t j = 0;
+    for (; j + VL <= n; j += VL) {
+        VT v = VADD(VLOADU(src + j), vb);
+        VSTREAM(dst + j, r ? VADD(v, VLOADU(r + j)) : v);
+    }
+    for (; j < n; j++) dst[j] = r ? src[j] + b0 + r[j] : src[j] + b0;
+#else
+    for (int64_t j = 0; j < n; j++) dst[j] = r ? src[j] + b0 + r[j] : src[j] + b0;
+#endif
+}
+
 static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp, const float *bias,
                      const conv_job *job, float *y) {
     int64_t G = p->group, cig = p->c_in / G, cog = p->c_out / G, K = p->k, dil = p->dilation;
@@ -449,6 +468,16 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     if (!xs) return VOX_ERR_NOMEM;
     float *yb = xs + xrows * xw, *carry = yb + cog * nt;
     const float *cur = job->halo_l;
+    /* A large output written anew (not in place) bypasses the cache: a normal store first
+     * reads every line it writes (the decoder's 49 MB tensors of the medium voice). Rows
+     * start aligned when y is and ldy is a multiple of VL (tiles start on multiples of NR). */
+#ifdef VSTREAM
+    int stream = !inplace && job->res != y && job->ostride == 1 && p->ldy % VL == 0 &&
+                 !((uintptr_t)y % (VL * sizeof(float))) && !((p->t_begin) % VL) &&
+                 p->c_out * p->t_out >= ((int64_t)2 << 20);
+#else
+    const int stream = 0;
+#endif
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx, *wg = wp + g * cog * kd;
         for (int64_t t0 = p->t_begin; t0 < p->t_end; t0 += nt) {
@@ -486,7 +515,10 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
                 int64_t co = g * cog + c;
                 float b0 = bias ? bias[co] : 0.0f;
                 const float *src = yb + c * nt;
-                if (job->ostride == 1) {
+                if (stream) {
+                    write_stream(y + co * p->ldy + t0, src, b0,
+                                 job->res ? job->res + co * job->ldr + t0 : NULL, n);
+                } else if (job->ostride == 1) {
                     float *dst = y + co * p->ldy + t0;
                     if (job->res) {
                         const float *r = job->res + co * job->ldr + t0;
@@ -502,6 +534,9 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
             cur = next;
         }
     }
+#ifdef VSTREAM
+    if (stream) VSFENCE(); /* the streamed rows are visible before the caller joins */
+#endif
     free(xs);
     return 0;
 }

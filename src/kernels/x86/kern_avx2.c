@@ -8,6 +8,8 @@
 #define VZERO()       _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b)    _mm256_add_ps((a), (b))
+#define VSTREAM(p, v) _mm256_stream_ps((p), (v))
+#define VSFENCE()     _mm_sfence()
 #ifndef MRMAX
 #define MRMAX 6
 #endif

@@ -9,6 +9,8 @@
 #define VZERO()       _mm512_setzero_ps()
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b)    _mm512_add_ps((a), (b))
+#define VSTREAM(p, v) _mm512_stream_ps((p), (v))
+#define VSFENCE()     _mm_sfence()
 #ifndef MRMAX
 #define MRMAX 8
 #endif
