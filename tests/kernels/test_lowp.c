@@ -496,6 +496,41 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
     free(pk);
 }
 
+/* One conv p (residual = input, LeakyReLU 0.1) through the parallel driver, out of place
+ * into a 64-byte aligned buffer (a large one is streamed: VX_LOWP_STREAM_MIN) and, with
+ * `inplace`, in place: each bit-identical to one emulated call. */
+static void par_case(vx_lowp_fmt fmt, const vx_lowp_kernels *k, const vx_kernels *f,
+                     vx_tpool *pool, const vx_conv1d_params *p, int inplace) {
+    const vx_lowp_kernels *emul = fmt == VX_LOWP_BF16 ? &vx_lowp_bf16_emul : &vx_lowp_int8_emul;
+    int64_t C = p->c_in, T = p->t_in, K = p->k, d = p->dilation;
+    size_t bytes = (size_t)(C * T) * sizeof(float);
+    float *x = rbuf(C * T), *w = rbuf(C * C * K), *bias = rbuf(C);
+    void *pk = malloc(vx_lowp_pack_bytes(fmt, p));
+    vx_lowp_pack(fmt, p, w, pk);
+    float *ye = fill(C * T, 0), *yp = aligned_alloc(64, (bytes + 63) / 64 * 64),
+          *xi = malloc(bytes);
+    vx_conv1d_fuse fu = {1, 0.1f, x, T, NULL, NULL};
+    CHECK_EQ_INT(vx_lowp_conv1d(emul, p, x, pk, bias, &fu, ye), 0);
+    CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, p, x, NULL, pk, bias, &fu, yp), 0);
+    CHECKF(!memcmp(ye, yp, bytes), "%s parallel conv C=%lld K=%lld d=%lld T=%lld", k->name,
+           (long long)C, (long long)K, (long long)d, (long long)T);
+    if (inplace) {
+        memcpy(xi, x, bytes);
+        CHECK(vx_conv1d_inplace_ok(p));
+        CHECK_EQ_INT(vx_par_conv1d_inplace(pool, f, p, NULL, pk, bias, 1, 0.1f, xi), 0);
+        CHECKF(!memcmp(ye, xi, bytes), "%s in-place conv C=%lld K=%lld d=%lld T=%lld pad=%lld",
+               k->name, (long long)C, (long long)K, (long long)d, (long long)T,
+               (long long)p->pad);
+    }
+    free(x);
+    free(w);
+    free(bias);
+    free(pk);
+    free(ye);
+    free(yp);
+    free(xi);
+}
+
 /* Through the engine's parallel drivers (conv_par.h, via vx_lowp_fused): time-split,
  * in-place residual (x = conv(LeakyReLU(x)) + b + x) and ConvTranspose, each bit-identical
  * to one emulated call: results must not depend on threads, pieces or in-place tiles. */
@@ -511,65 +546,16 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
         int64_t T = C > 40 ? rint_in(500, 800) : rint_in(500, 5000), span = (K - 1) * d;
         /* "same" padding, or any split of the span (in place: other halo widths) */
         int64_t pad = it % 2 ? span / 2 : rint_in(0, span);
-        vx_conv1d_params p = {.c_in = C,
-                              .c_out = C,
-                              .group = 1,
-                              .t_in = T,
-                              .t_out = T,
-                              .k = K,
-                              .stride = 1,
-                              .dilation = d,
-                              .pad = pad,
-                              .ldx = T,
-                              .ldy = T,
-                              .t_begin = 0,
-                              .t_end = T};
-        float *x = rbuf(C * T), *w = rbuf(C * C * K), *bias = rbuf(C);
-        void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
-        vx_lowp_pack(fmt, &p, w, pk);
-        float *ye = fill(C * T, 0), *yp = fill(C * T, 0),
-              *xi = malloc((size_t)(C * T) * sizeof *xi);
-        vx_conv1d_fuse fu = {1, 0.1f, x, T, NULL, NULL};
-        CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
-        CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
-        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye),
-               "%s parallel conv C=%lld K=%lld d=%lld T=%lld", k->name, (long long)C, (long long)K,
-               (long long)d, (long long)T);
-        memcpy(xi, x, (size_t)(C * T) * sizeof *xi);
-        CHECK(vx_conv1d_inplace_ok(&p));
-        CHECK_EQ_INT(vx_par_conv1d_inplace(pool, f, &p, NULL, pk, bias, 1, 0.1f, xi), 0);
-        CHECKF(!memcmp(ye, xi, (size_t)(C * T) * sizeof *ye),
-               "%s in-place conv C=%lld K=%lld d=%lld T=%lld", k->name, (long long)C, (long long)K,
-               (long long)d, (long long)T);
-        free(x);
-        free(w);
-        free(bias);
-        free(pk);
-        free(ye);
-        free(yp);
-        free(xi);
-    }
-    { /* an output of >= VX_LOWP_STREAM_MIN elements in 64-byte aligned rows: the SIMD
-       * cores write it with non-temporal stores */
-        int64_t C = 8, T = 262160;
-        vx_conv1d_params p = {.c_in = C, .c_out = C, .group = 1, .t_in = T, .t_out = T, .k = 3,
-                              .stride = 1, .dilation = 2, .pad = 2, .ldx = T, .ldy = T,
+        vx_conv1d_params p = {.c_in = C, .c_out = C, .group = 1, .t_in = T, .t_out = T, .k = K,
+                              .stride = 1, .dilation = d, .pad = pad, .ldx = T, .ldy = T,
                               .t_begin = 0, .t_end = T};
-        float *x = rbuf(C * T), *w = rbuf(C * C * 3), *bias = rbuf(C);
-        void *pk = malloc(vx_lowp_pack_bytes(fmt, &p));
-        vx_lowp_pack(fmt, &p, w, pk);
-        float *ye = fill(C * T, 0), *yp = aligned_alloc(64, (size_t)(C * T) * sizeof *yp);
-        vx_conv1d_fuse fu = {1, 0.1f, x, T, NULL, NULL};
-        CHECK_EQ_INT(vx_lowp_conv1d(emul, &p, x, pk, bias, &fu, ye), 0);
-        CHECK_EQ_INT(vx_par_conv1d_fused(pool, f, &p, x, NULL, pk, bias, &fu, yp), 0);
-        CHECKF(!memcmp(ye, yp, (size_t)(C * T) * sizeof *ye), "%s large parallel conv", k->name);
-        free(x);
-        free(w);
-        free(bias);
-        free(pk);
-        free(ye);
-        free(yp);
+        par_case(fmt, k, f, pool, &p, 1);
     }
+    /* an output of >= VX_LOWP_STREAM_MIN elements: written with non-temporal stores */
+    vx_conv1d_params big = {.c_in = 8, .c_out = 8, .group = 1, .t_in = 262160, .t_out = 262160,
+                            .k = 3, .stride = 1, .dilation = 2, .pad = 2, .ldx = 262160,
+                            .ldy = 262160, .t_begin = 0, .t_end = 262160};
+    par_case(fmt, k, f, pool, &big, 0);
     vx_convtr1d_params tp = {.c_in = 64,
                              .c_out = 32,
                              .group = 1,
