@@ -116,9 +116,15 @@ typedef struct vx_kernels {
      * waste no padding columns. */
     int conv_nr;
     /* conv1d_fused_f32 runs a residual conv in place from halos (vx_conv1d_fuse), with
-     * no window copy: the reduced-precision cores, which convert their input anyway */
+     * no window copy: the cores that copy or convert their input window anyway (the SIMD
+     * FP32 tables, the reduced-precision ones) */
     int conv_inplace;
 } vx_kernels;
+
+/* Conv outputs of at least this many elements, written anew, go out with non-temporal
+ * stores where a core can (x86 FP32 and bf16/int8 AVX-512): they do not fit in cache,
+ * and a normal store first reads every line it writes. */
+#define VX_STREAM_MIN_ELEMS ((int64_t)2 << 20)
 
 /* Registration, the dav1d way: vx_kernels_init_scalar fills every entry with portable
  * C (so no entry is ever NULL), then each arch's init overrides the entries its CPU

@@ -474,7 +474,7 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
 #ifdef VSTREAM
     int stream = !inplace && job->res != y && job->ostride == 1 && p->ldy % VL == 0 &&
                  !((uintptr_t)y % (VL * sizeof(float))) && !((p->t_begin) % VL) &&
-                 p->c_out * p->t_out >= ((int64_t)2 << 20);
+                 p->c_out * p->t_out >= VX_STREAM_MIN_ELEMS;
 #else
     const int stream = 0;
 #endif

@@ -497,7 +497,7 @@ static void test_edges(vx_lowp_fmt fmt, const vx_lowp_kernels *k) {
 }
 
 /* One conv p (residual = input, LeakyReLU 0.1) through the parallel driver, out of place
- * into a 64-byte aligned buffer (a large one is streamed: VX_LOWP_STREAM_MIN) and, with
+ * into a 64-byte aligned buffer (a large one is streamed: VX_STREAM_MIN_ELEMS) and, with
  * `inplace`, in place: each bit-identical to one emulated call. */
 static void par_case(vx_lowp_fmt fmt, const vx_lowp_kernels *k, const vx_kernels *f,
                      vx_tpool *pool, const vx_conv1d_params *p, int inplace) {
@@ -551,7 +551,7 @@ static void test_par(vx_lowp_fmt fmt, const vx_lowp_kernels *k, vx_tpool *pool) 
                               .t_begin = 0, .t_end = T};
         par_case(fmt, k, f, pool, &p, 1);
     }
-    /* an output of >= VX_LOWP_STREAM_MIN elements: written with non-temporal stores */
+    /* an output of >= VX_STREAM_MIN_ELEMS elements: written with non-temporal stores */
     vx_conv1d_params big = {.c_in = 8, .c_out = 8, .group = 1, .t_in = 262160, .t_out = 262160,
                             .k = 3, .stride = 1, .dilation = 2, .pad = 2, .ldx = 262160,
                             .ldy = 262160, .t_begin = 0, .t_end = 262160};
