@@ -429,8 +429,14 @@ static void copy_im2col(const vx_conv1d_params *p, const float *xg, int64_t ci0,
 
 /* dst[j] = src[j] + b0 (+ r[j]) for j < n, whole vectors with non-temporal stores (dst
  * aligned), the same sums in the same order as the plain write-out. */
-static void write_stream(float *dst, const float *src, float b0, const float *r, int64_t n) {
 #ifdef VSTREAM
+#define TMPL_HAVE_STREAM 1
+#else /* never called: conv_core's stream is 0 */
+#define TMPL_HAVE_STREAM  0
+#define VSTREAM(p, v) VSTOREU((p), (v))
+#define VSFENCE()     ((void)0)
+#endif
+static void write_stream(float *dst, const float *src, float b0, const float *r, int64_t n) {
     VT vb = VSET1(b0);
     int64_t j = 0;
     for (; j + VL <= n; j += VL) {
@@ -438,9 +444,6 @@ static void write_stream(float *dst, const float *src, float b0, const float *r,
         VSTREAM(dst + j, r ? VADD(v, VLOADU(r + j)) : v);
     }
     for (; j < n; j++) dst[j] = r ? src[j] + b0 + r[j] : src[j] + b0;
-#else
-    for (int64_t j = 0; j < n; j++) dst[j] = r ? src[j] + b0 + r[j] : src[j] + b0;
-#endif
 }
 
 static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp, const float *bias,
@@ -471,13 +474,9 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
     /* A large output written anew (not in place) bypasses the cache: a normal store first
      * reads every line it writes (the decoder's 49 MB tensors of the medium voice). Rows
      * start aligned when y is and ldy is a multiple of VL (tiles start on multiples of NR). */
-#ifdef VSTREAM
-    int stream = !inplace && job->res != y && job->ostride == 1 && p->ldy % VL == 0 &&
-                 !((uintptr_t)y % (VL * sizeof(float))) && !((p->t_begin) % VL) &&
-                 p->c_out * p->t_out >= VX_STREAM_MIN_ELEMS;
-#else
-    const int stream = 0;
-#endif
+    int stream = TMPL_HAVE_STREAM && !inplace && job->res != y && job->ostride == 1 &&
+                 p->ldy % VL == 0 && !((uintptr_t)y % (VL * sizeof(float))) &&
+                 !(p->t_begin % VL) && p->c_out * p->t_out >= VX_STREAM_MIN_ELEMS;
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx, *wg = wp + g * cog * kd;
         for (int64_t t0 = p->t_begin; t0 < p->t_end; t0 += nt) {
@@ -534,9 +533,7 @@ static int conv_core(const vx_conv1d_params *p, const float *x, const float *wp,
             cur = next;
         }
     }
-#ifdef VSTREAM
     if (stream) VSFENCE(); /* the streamed rows are visible before the caller joins */
-#endif
     free(xs);
     return 0;
 }

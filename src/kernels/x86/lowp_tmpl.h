@@ -489,14 +489,10 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
     int64_t xw = strided ? nt : nt + span;
     int64_t xrows = strided ? cuw * K : cuw;
     int64_t ldu = strided ? K * xw : xw, ldk = strided ? xw : dil;
-#if LOWP_I8
-    const int inplace = 0;
-    int64_t carry_n = 0;
-#else
-    /* in place: two carries of the original input before a tile (fill_inplace) */
-    const int inplace = job->halo_l != NULL;
+    /* in place (bf16 only: int8's block scales read the inputs too): two carries of the
+     * original input before a tile (fill_inplace) */
+    const int inplace = !LOWP_I8 && job->halo_l != NULL;
     int64_t carry_n = inplace ? 2 * cig * p->pad : 0;
-#endif
     uint32_t *xs = malloc((size_t)(xrows * xw) * 4 +
                           (size_t)(cog * nt + cog + MRX + carry_n) * sizeof(float) + 64);
     if (!xs) return VOX_ERR_NOMEM;
@@ -510,11 +506,8 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
      * of NR). */
     int stream = !LOWP_W256 && !inplace && job->res != y && p->ldy % 16 == 0 &&
                  p->c_out * p->t_out >= VX_STREAM_MIN_ELEMS;
-#if !LOWP_I8
     const float *cur = job->halo_l;
     float *carry = cb + cog + MRX;
-    int64_t pr = span - p->pad;
-#endif
     for (int64_t g = 0; g < G; g++) {
         const float *xg = x + g * cig * p->ldx;
         for (int64_t t0 = p->t_begin; t0 < p->t_end;) {
@@ -524,10 +517,8 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
             t1 = min64(t1, (blk + 1) * VX_LOWP_I8_QB);
 #endif
             int64_t n = t1 - t0, nr = round_up(n, NR);
-#if !LOWP_I8
             float *next = carry + (cur == carry ? cig * p->pad : 0);
             if (inplace && t1 < p->t_end) vx_inplace_save_carry(p, x, cur, t0, t1, next);
-#endif
             for (int64_t ch = 0; ch < nch; ch++) {
                 int64_t u0 = ch * cu, nc = min64(cu, nu - u0);
                 conv_arg arg = 0.0f;
@@ -541,7 +532,8 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                     unit_rows(xg, p->ldx, cig, u0 + u, rows);
                     if (inplace) {
 #if !LOWP_I8
-                        fill_inplace(p, job, x, cur, pr, t0, u0 + u, nr + span, xs + u * xw);
+                        fill_inplace(p, job, x, cur, span - p->pad, t0, u0 + u, nr + span,
+                                     xs + u * xw);
 #endif
                     } else if (!strided) {
                         fill_row(rows, p->t_in, t0 - p->pad, nr + span, xs + u * xw, job->leaky,
@@ -622,9 +614,7 @@ static int core(const vx_conv1d_params *p, const float *x, const void *wpacked, 
                         dst[jj * job->ostride] = r ? src[jj] + b0 + r[jj] : src[jj] + b0;
                 }
             }
-#if !LOWP_I8
             cur = next;
-#endif
             t0 = t1;
         }
     }
