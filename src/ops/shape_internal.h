@@ -11,7 +11,7 @@
  * of their input (allowed by the executor's lifetime rule, see engine/graph.h). Off for
  * now: every output is an owned copy. */
 #ifndef VX_SHAPE_VIEWS
-#define VX_SHAPE_VIEWS 0
+#define VX_SHAPE_VIEWS 1
 #endif
 
 /* Strided copies work on up to twice the tensor rank (Tile splits every axis in two). */
