@@ -74,6 +74,46 @@ static int take_leaky(vx_graph *g, int k, const int *uses) {
     return 1;
 }
 
+/* A Pad of +0 along the time axis only, read by conv step k alone, becomes the conv's
+ * own zero padding (prep.xpad): the padded copy of the input (a tensor written and read
+ * again per conv; Piper's text-encoder FFNs pad before each of their 12 convs) goes away.
+ * A Conv pads with zeros, so every sum is the same. 1 if done. */
+static int take_pad(vx_graph *g, int k, const int *uses) {
+    vx_step *c = &g->steps[k];
+    int xs = c->in[0];
+    if (c->prep.xpad[0] || c->prep.xpad[1] || c->prep.leaky_in || g->is_output[xs] ||
+        uses[xs] != 1 || g->model->opset < 11 ||
+        strcmp(vx_attr_str(c->node, "auto_pad", "NOTSET"), "NOTSET"))
+        return 0;
+    int pk = vx_graph_producer_before(g, xs, k);
+    if (pk < 0) return 0;
+    vx_step *p = &g->steps[pk];
+    if (strcmp(p->node->op_type, "Pad") || p->has_prep || p->n_out != 1 || p->n_in < 2 ||
+        p->in[0] < 0 || p->in[1] < 0 || !g->is_const[p->in[1]] ||
+        strcmp(vx_attr_str(p->node, "mode", "constant"), "constant"))
+        return 0;
+    if (p->n_in > 3 && p->in[3] >= 0) return 0; /* axes: not worth the cases */
+    if (p->n_in > 2 && p->in[2] >= 0) {           /* the value must be +0 */
+        const vx_tensor *v = g->is_const[p->in[2]] ? &g->consts[p->in[2]] : NULL;
+        uint32_t bits = 1;
+        if (v && v->dtype == VX_FLOAT && v->numel == 1 && v->data) memcpy(&bits, v->data, 4);
+        if (bits) return 0;
+    }
+    const vx_tensor *pt = &g->consts[p->in[1]];
+    if (pt->dtype != VX_INT64 || pt->numel != 6 || !pt->data) return 0; /* rank 3 */
+    const int64_t *pd = pt->data;
+    if (pd[0] || pd[1] || pd[3] || pd[4] || pd[2] < 0 || pd[5] < 0 || pd[2] > VX_MAX_ELEMS ||
+        pd[5] > VX_MAX_ELEMS)
+        return 0;
+    c->has_prep = 1;
+    c->prep.xpad[0] = pd[2];
+    c->prep.xpad[1] = pd[5];
+    c->in[0] = p->in[0];
+    g->elided[xs] = 1;
+    p->node = NULL;
+    return 1;
+}
+
 /* A LeakyRelu whose output feeds several conv1d steps only through their input 0 (the
  * exporter merges the identical LeakyRelu(x) of parallel HiFi-GAN resblocks into one
  * node): each conv applies the LeakyReLU on its own input reads, and the LeakyRelu step
@@ -126,6 +166,7 @@ int vx_graph_fuse(vx_graph *g, const vx_kernels *f, int *uses) {
     for (int k = 0; k < g->n_steps; k++) {
         vx_step *c = &g->steps[k];
         if (!c->node || !is_conv1d(g, c) || c->in[0] < 0 || c->prep.res) continue;
+        if (!vx_env_off("VOX_FUSE_PAD")) n += take_pad(g, k, uses);
         n += take_leaky(g, k, uses); /* LeakyRelu feeding only this conv */
         /* Add consuming only this conv's output; the fused step takes the Add's place so
          * the residual is available. */

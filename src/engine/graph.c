@@ -515,6 +515,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = "Conv+LeakyRelu";
         else if (st->prep.res)
             st->label = "Conv+Add";
+        else if (st->prep.xpad[0] || st->prep.xpad[1])
+            st->label = "Pad+Conv";
     }
     if (!vx_env_off("VOX_PREPACK")) vx_graph_pack(g, kern);
     return 0;

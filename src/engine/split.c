@@ -196,6 +196,10 @@ static const char *conv_geom_of(const vx_graph *g, const vx_step *st, int transp
     c->pl = np == 2 ? v[0] : 0;
     c->pr = np == 2 ? v[1] : 0;
     c->op = vx_attr_ints(n, "output_padding", &v) == 1 ? v[0] : 0;
+    if (st->has_prep && !transposed) { /* a fused zero Pad (engine/fuse.c take_pad) */
+        c->pl += st->prep.xpad[0];
+        c->pr += st->prep.xpad[1];
+    }
     if (vx_node_attr(n, "output_shape")) return "output_shape attribute";
     if (c->s < 1 || c->d < 1 || c->k < 1 || c->pl < 0 || c->pr < 0 || c->op < 0)
         return "bad attributes";

@@ -80,6 +80,8 @@ typedef struct vx_op_prep {
     const struct vx_lowp_kernels *lowp;
     int64_t pk[4]; /* parameters the packing assumed (checked at run time) */
     /* Fusion (Conv only): the step runs LeakyRelu -> Conv -> Add as one node. */
+    int64_t xpad[2]; /* Conv: a fused zero Pad of input 0's time axis (left, right), added
+                        to the node's own pads (engine/fuse.c take_pad) */
     int leaky_in; /* input 0 is the LeakyRelu's input: apply it first */
     float alpha;
     int res;                        /* index of the Add's other input (added to the output), or 0 */

@@ -232,8 +232,12 @@ static int conv_unfused(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
     vx_op_prep p2 = *pr;
     p2.leaky_in = 0;
     p2.res = 0;
+    if (!keep_pack) { /* the raw weights (the fused Pad's padding still applies) */
+        p2.wpacked = NULL;
+        p2.lowp = NULL;
+    }
     vx_op_ctx c2 = *ctx;
-    c2.prep = keep_pack ? &p2 : NULL;
+    c2.prep = &p2;
     c2.inplace = 0;
     c2.dying = 0;
     rc = op_conv_plain(&c2, node, cin, n_in, res ? &y : out, n_out, NULL);
@@ -276,6 +280,20 @@ static int same_shape(const vx_tensor *a, int ndim, const int64_t *dims) {
     return 1;
 }
 
+/* A fused zero Pad of the last axis (prep.xpad, engine/fuse.c) widens the conv's own
+ * padding: the output grows by the same amount. */
+static int add_pads(vx_op_ctx *ctx, const vx_node *node, vx_geom *g, const int64_t *xpad) {
+    int a = g->nsp - 1;
+    g->pb[a] += xpad[0];
+    g->pe[a] += xpad[1];
+    int64_t dk = (g->k[a] - 1) * g->d[a] + 1, span = g->in[a] + g->pb[a] + g->pe[a] - dk;
+    if (span < 0)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel extent %lld exceeds padded input %lld",
+                          (long long)dk, (long long)(g->in[a] + g->pb[a] + g->pe[a]));
+    g->out[a] = span / g->s[a] + 1;
+    return 0;
+}
+
 /* res (fused Add) is only passed together with a fused kernel table. */
 static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                          vx_tensor *out, int n_out, const vx_tensor *res) {
@@ -297,9 +315,10 @@ static int op_conv_plain(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *
                           (long long)group);
     vx_geom g;
     if ((rc = vx_nn_geom(ctx, node, nsp, x->dims + 2, w->dims + 2, 1, 0, &g))) return rc;
+    const vx_op_prep *pr = ctx->prep;
+    if (pr && (pr->xpad[0] || pr->xpad[1]) && (rc = add_pads(ctx, node, &g, pr->xpad))) return rc;
     int64_t od[VX_MAX_DIMS] = {n, m};
     for (int i = 0; i < nsp; i++) od[2 + i] = g.out[i];
-    const vx_op_prep *pr = ctx->prep;
     if (res && !same_shape(res, x->ndim, od)) {
         /* the residual broadcasts: plain conv, then the Add */
         return conv_unfused(ctx, node, in, n_in, res, out, n_out, 1);
