@@ -201,6 +201,12 @@ static int cast_to(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, int 
     if (!vx_ew_convert_supported(to))
         return vx_op_fail(ctx, node, VOX_ERR_UNSUPPORTED, "target dtype %s (%d) not supported",
                           vx_dtype_name(to), to);
+    if (to == x->dtype) { /* the same values: a view (the executor copies it only if x
+                             * lives on; VITS casts its [n, n] attention mask, a bool, to
+                             * bool in every layer) */
+        vx_tensor_view(out, x);
+        return 0;
+    }
     int rc = vx_op_alloc(ctx, out, to, x->ndim, x->dims);
     if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
     if (x->numel) vx_ew_convert(x->data, x->dtype, out->data, to, x->numel);

@@ -1,7 +1,5 @@
 /* Normalizations (Layer, Instance, Batch-inference) and pooling (Max, Average, Global). */
 #include "ops/nn_internal.h"
-#include "ops/ew_ops.h"
-#include "util/tpool.h"
 #include "vox.h"
 #include <math.h>
 #include <stdlib.h>
@@ -85,48 +83,6 @@ int vx_op_layernorm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, i
  * Add); the means do not: they are float sums down the channel rows, one accumulator per
  * time step, times 1/C (ReduceMean sums in double and divides), so the inner loops stream
  * along time (contiguous) instead of transposing twice. */
-/* Columns per block: a block's [c, CN_BLOCK] slice (192 x 256 floats for Piper's text
- * encoder) stays in L2 through the three passes, and the blocks spread over the pool.
- * Each column's result depends on that column alone, so the split never changes it. */
-#define CN_BLOCK 256
-
-typedef struct cn_job {
-    const float *x, *g, *b;
-    float *y;
-    int64_t c, t, nblk; /* channels, columns, column blocks per batch item */
-    int g1, b1;
-    float eps;
-} cn_job;
-
-static void cn_blocks(void *arg, int64_t bb, int64_t be) {
-    cn_job *j = arg;
-    float mean[CN_BLOCK], den[CN_BLOCK];
-    const float inv_c = 1.0f / (float)j->c;
-    for (int64_t blk = bb; blk < be; blk++) {
-        int64_t i = blk / j->nblk, j0 = blk % j->nblk * CN_BLOCK;
-        int64_t n = j->t - j0 < CN_BLOCK ? j->t - j0 : CN_BLOCK, c = j->c, t = j->t;
-        const float *xi = j->x + i * c * t + j0;
-        float *yi = j->y + i * c * t + j0;
-        for (int64_t q = 0; q < n; q++) mean[q] = 0.0f;
-        for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t q = 0; q < n; q++) mean[q] += xi[ch * t + q];
-        for (int64_t q = 0; q < n; q++) {
-            mean[q] *= inv_c;
-            den[q] = 0.0f;
-        }
-        for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t q = 0; q < n; q++) {
-                float d = xi[ch * t + q] - mean[q];
-                den[q] += d * d;
-            }
-        for (int64_t q = 0; q < n; q++) den[q] = sqrtf(den[q] * inv_c + j->eps);
-        for (int64_t ch = 0; ch < c; ch++) {
-            float gc = j->g[j->g1 ? 0 : ch], bc = j->b[j->b1 ? 0 : ch];
-            for (int64_t q = 0; q < n; q++) yi[ch * t + q] = (xi[ch * t + q] - mean[q]) / den[q] * gc + bc;
-        }
-    }
-}
-
 static int op_chan_norm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
                         vx_tensor *out, int n_out) {
     if (n_in < 3 || n_out < 1 || !ctx->prep)
@@ -144,15 +100,35 @@ static int op_chan_norm(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *i
     if ((rc = vx_op_alloc_raw(ctx, &out[0], VX_FLOAT, 3, x->dims)))
         return vx_op_fail(ctx, node, rc, "cannot allocate output");
     if (!x->numel) return 0;
-    cn_job j = {.x = x->data, .g = gm->data, .b = bt->data, .y = out[0].data, .c = c, .t = t,
-                .nblk = (t + CN_BLOCK - 1) / CN_BLOCK, .g1 = gm->numel == 1, .b1 = bt->numel == 1,
-                .eps = ctx->prep->eps};
-    int64_t n = nb * j.nblk, chunks;
-    vx_ew_par_chunks(ctx->pool, x->numel, &chunks);
-    if (chunks > 1 && n > 1)
-        vx_tpool_for_chunks(ctx->pool, n, chunks < n ? chunks : n, cn_blocks, &j);
-    else
-        cn_blocks(&j, 0, n);
+    float *acc = malloc((size_t)t * 2 * sizeof *acc);
+    if (!acc) return vx_op_fail(ctx, node, VOX_ERR_NOMEM, "out of memory");
+    float *mean = acc, *den = acc + t;
+    const float *g = gm->data, *b = bt->data, inv_c = 1.0f / (float)c;
+    float eps = ctx->prep->eps;
+    int g1 = gm->numel == 1, b1 = bt->numel == 1;
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xi = (const float *)x->data + i * c * t;
+        float *yi = (float *)out[0].data + i * c * t;
+        for (int64_t j = 0; j < t; j++) mean[j] = 0.0f;
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t j = 0; j < t; j++) mean[j] += xi[ch * t + j];
+        for (int64_t j = 0; j < t; j++) {
+            mean[j] *= inv_c;
+            den[j] = 0.0f;
+        }
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t j = 0; j < t; j++) {
+                float d = xi[ch * t + j] - mean[j];
+                den[j] += d * d;
+            }
+        for (int64_t j = 0; j < t; j++) den[j] = sqrtf(den[j] * inv_c + eps);
+        for (int64_t ch = 0; ch < c; ch++) {
+            float gc = g[g1 ? 0 : ch], bc = b[b1 ? 0 : ch];
+            for (int64_t j = 0; j < t; j++)
+                yi[ch * t + j] = (xi[ch * t + j] - mean[j]) / den[j] * gc + bc;
+        }
+    }
+    free(acc);
     return 0;
 }
 
