@@ -3,20 +3,16 @@
  * in shape_move.c, the indexing ops in shape_index.c, generators in shape_gen.c. */
 #include "ops/shape_internal.h"
 
-/* Output with x's data under a new shape: owned copy (or a view, see VX_SHAPE_VIEWS). */
+/* Output with x's data under a new shape: a non-owned view of x (Reshape, Flatten,
+ * Squeeze, Unsqueeze). The executor's lifetime rule (engine/graph.h) keeps it safe: the
+ * view takes x's buffer over when x dies here, else it is copied. Measured: the copies
+ * were 2.7 + 2.7 ms per run of the medium voice's front at 2,157 ids on 2 threads. */
 static int relabel(vx_op_ctx *ctx, const vx_node *node, const vx_tensor *x, vx_tensor *out, int nd,
                    const int64_t *dims) {
-#if VX_SHAPE_VIEWS
     vx_tensor_view(out, x);
     if (vx_tensor_set_shape(out, nd, dims))
         return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "bad relabelled shape");
     return 0;
-#else
-    int rc = vx_sh_alloc(ctx, node, out, x->dtype, nd, dims);
-    if (rc) return rc;
-    vx_sh_copy(out->data, x->data, vx_tensor_bytes(x));
-    return 0;
-#endif
 }
 
 /* ------------------------------------------------------------------ Constant */

@@ -7,13 +7,6 @@
 #include "ops/op.h"
 #include "vox.h"
 
-/* Reshape-like ops (Reshape, Flatten, Squeeze, Unsqueeze) may return a non-owned view
- * of their input (allowed by the executor's lifetime rule, see engine/graph.h). Off for
- * now: every output is an owned copy. */
-#ifndef VX_SHAPE_VIEWS
-#define VX_SHAPE_VIEWS 1
-#endif
-
 /* Strided copies work on up to twice the tensor rank (Tile splits every axis in two). */
 #define VX_SH_MAX_ND (2 * VX_MAX_DIMS)
 

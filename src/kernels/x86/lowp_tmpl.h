@@ -356,8 +356,8 @@ static inline uint32_t cvt_word1(const float *const rows[2], int64_t s, int leak
 }
 /* Both rows in one VCVTNE2PS2BF16 (row 0's 16 values in the low half, row 1's in the
  * high half; the same rounding as VCVTNEPS2BF16), then one word permute puts each pair
- * side by side: two instructions where converting, widening and merging each row took
- * six (the fill is 16-19% of a 32-channel k=3 conv). */
+ * side by side, where each row took a conversion, a widening, a shift and an or
+ * (the fill is 16-19% of a 32-channel k=3 conv). */
 VX_INLINE __m512i cvt_word16(const float *const rows[2], int64_t s, __mmask16 m, int leaky,
                              __m512 alpha, __m512 unused) {
     (void)unused;
