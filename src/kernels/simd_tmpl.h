@@ -256,7 +256,9 @@ static void gemm_pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t
         } else if (mr == MRMAX) {
             /* the panel is written in order, MRMAX values (one per row) at a time: the
              * row-by-row order scattered single floats MRMAX apart (13% of the text
-             * encoder's attention, which packs its probabilities this way) */
+             * encoder's attention, which packs its probabilities this way). Only for a
+             * full panel: with a variable row count the same loop is not unrolled and
+             * measured slower than this (0.62 against 0.57 ms for the attention's P x V) */
             const float *src[MRMAX];
             for (int64_t i = 0; i < MRMAX; i++) src[i] = a + (i0 + ir + i) * lda + p0;
             for (int64_t p = 0; p < kc; p++)

@@ -16,6 +16,10 @@ typedef struct vx_geom {
 int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in, const int64_t *k,
                int use_dil, int ceil_mode, vx_geom *g);
 
+/* g->out[i] from g's in, k, d, s, pb and pe of axis i (the ONNX way); 0 or a failure when
+ * the kernel extent exceeds the padded input. */
+int vx_nn_axis_out(vx_op_ctx *ctx, const vx_node *node, vx_geom *g, int i, int ceil_mode);
+
 int64_t vx_nn_prod(const int64_t *d, int n);
 /* Normalizes a possibly negative axis against rank; -1 if out of range. */
 int vx_nn_axis(int64_t axis, int rank);

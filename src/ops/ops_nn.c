@@ -93,16 +93,22 @@ int vx_nn_geom(vx_op_ctx *ctx, const vx_node *node, int nsp, const int64_t *in, 
             g->pb[i] = pads[i];
             g->pe[i] = pads[nsp + i];
         }
-        int64_t span = in[i] + g->pb[i] + g->pe[i] - dk;
-        if (span < 0)
-            return vx_op_fail(ctx, node, VOX_ERR_MODEL,
-                              "kernel extent %lld exceeds padded input %lld on spatial axis %d",
-                              (long long)dk, (long long)(in[i] + g->pb[i] + g->pe[i]), i);
-        int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
-        /* ceil_mode: a last window that starts in the end padding is dropped */
-        if (ceil_mode && (out - 1) * s >= in[i] + g->pb[i]) out--;
-        g->out[i] = out;
+        if ((rc = vx_nn_axis_out(ctx, node, g, i, ceil_mode))) return rc;
     }
+    return 0;
+}
+
+int vx_nn_axis_out(vx_op_ctx *ctx, const vx_node *node, vx_geom *g, int i, int ceil_mode) {
+    int64_t dk = (g->k[i] - 1) * g->d[i] + 1, s = g->s[i];
+    int64_t span = g->in[i] + g->pb[i] + g->pe[i] - dk;
+    if (span < 0)
+        return vx_op_fail(ctx, node, VOX_ERR_MODEL,
+                          "kernel extent %lld exceeds padded input %lld on spatial axis %d",
+                          (long long)dk, (long long)(g->in[i] + g->pb[i] + g->pe[i]), i);
+    int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    /* ceil_mode: a last window that starts in the end padding is dropped */
+    if (ceil_mode && (out - 1) * s >= g->in[i] + g->pb[i]) out--;
+    g->out[i] = out;
     return 0;
 }
 
@@ -286,12 +292,7 @@ static int add_pads(vx_op_ctx *ctx, const vx_node *node, vx_geom *g, const int64
     int a = g->nsp - 1;
     g->pb[a] += xpad[0];
     g->pe[a] += xpad[1];
-    int64_t dk = (g->k[a] - 1) * g->d[a] + 1, span = g->in[a] + g->pb[a] + g->pe[a] - dk;
-    if (span < 0)
-        return vx_op_fail(ctx, node, VOX_ERR_MODEL, "kernel extent %lld exceeds padded input %lld",
-                          (long long)dk, (long long)(g->in[a] + g->pb[a] + g->pe[a]));
-    g->out[a] = span / g->s[a] + 1;
-    return 0;
+    return vx_nn_axis_out(ctx, node, g, a, 0);
 }
 
 /* res (fused Add) is only passed together with a fused kernel table. */
