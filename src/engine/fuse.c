@@ -400,3 +400,63 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
             fused += fuse_chain_matmul(g, k, uses) + fuse_chain_into_matmul(g, k, uses);
     return fused;
 }
+
+/* ------------------------------------------------------------ sum of residual blocks */
+
+/* A float constant with one element; its value in *v. */
+int vx_graph_const_scalar(const vx_graph *g, int s, float *v) {
+    if (s < 0 || !g->is_const[s]) return 0;
+    const vx_tensor *t = &g->consts[s];
+    if (t->dtype != VX_FLOAT || t->numel != 1 || !t->data) return 0;
+    *v = *(const float *)t->data;
+    return 1;
+}
+
+/* Step k's input slot s made by an unfused Add that k alone reads; its step or -1. */
+static int sole_add(const vx_graph *g, int k, int s, const int *uses) {
+    if (s < 0 || g->is_output[s] || uses[s] != 1) return -1;
+    int a = vx_graph_producer_before(g, s, k);
+    return vx_graph_step_is(g, a, "Add", 2) && g->steps[a].in[0] >= 0 && g->steps[a].in[1] >= 0
+               ? a
+               : -1;
+}
+
+/* Div(Add(Add(x, y), z), d) with d a float constant scalar and each Add's output read by
+ * the next node alone becomes one step (ops vx_sum_div_def) in the Div's place: HiFi-GAN's
+ * mean of its parallel residual blocks. Runs after vx_graph_fuse, so a conv's own
+ * residual Add is already inside the conv. VOX_FUSE_SUM=0 turns it off. Returns the
+ * number of nodes fused away. */
+int vx_graph_fuse_sum(vx_graph *g, int *uses) {
+    vx_graph_count_uses(g, uses);
+    int fused = 0;
+    for (int k = 0; k < g->n_steps; k++) {
+        vx_step *dv = &g->steps[k];
+        float d;
+        if (!vx_graph_step_is(g, k, "Div", 2) || !vx_graph_const_scalar(g, dv->in[1], &d))
+            continue;
+        int a2 = sole_add(g, k, dv->in[0], uses);
+        if (a2 < 0) continue;
+        /* which of the second Add's inputs is the first Add (the other is z) */
+        int a1 = -1, z = -1;
+        for (int j = 0; j < 2 && a1 < 0; j++) {
+            a1 = sole_add(g, a2, g->steps[a2].in[j], uses);
+            z = g->steps[a2].in[1 - j];
+        }
+        if (a1 < 0) continue;
+        int s1 = g->steps[a1].out[0], s2 = dv->in[0], c = dv->in[1];
+        dv->def = &vx_sum_div_def; /* a Div step has room for 4 inputs (plan_steps) */
+        dv->in[0] = g->steps[a1].in[0];
+        dv->in[1] = g->steps[a1].in[1];
+        dv->in[2] = z;
+        dv->in[3] = c;
+        dv->n_in = 4;
+        dv->has_prep = 1;
+        dv->prep.sum_nodes[0] = g->steps[a1].node;
+        dv->prep.sum_nodes[1] = g->steps[a2].node;
+        g->elided[s1] = g->elided[s2] = 1;
+        g->steps[a1].node = g->steps[a2].node = NULL;
+        fused += 2;
+        vx_graph_count_uses(g, uses);
+    }
+    return fused;
+}

@@ -41,15 +41,6 @@ static void two_readers(const vx_graph *g, int s, int after, int *r) {
     }
 }
 
-/* A float constant with one element; its value in *v. */
-static int const_scalar(const vx_graph *g, int s, float *v) {
-    if (s < 0 || !g->is_const[s]) return 0;
-    const vx_tensor *t = &g->consts[s];
-    if (t->dtype != VX_FLOAT || t->numel != 1 || !t->data) return 0;
-    *v = *(const float *)t->data;
-    return 1;
-}
-
 /* A constant 1-D float vector. */
 static int const_vec(const vx_graph *g, int s) {
     if (s < 0 || !g->is_const[s]) return 0;
@@ -119,14 +110,14 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
         if (vx_graph_step_is(g, r[i], "Div", 2)) dv = r[i];
     }
     float two;
-    if (pw < 0 || dv < 0 || !const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f) return 0;
+    if (pw < 0 || dv < 0 || !vx_graph_const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f) return 0;
     ks[N_POW] = pw;
     ks[N_VAR] = sole_reader(g, g->steps[pw].out[0], uses, pw);
     if (!is_mean_last(g, ks[N_VAR]) || g->steps[ks[N_VAR]].in[0] != g->steps[pw].out[0]) return 0;
     int v = g->steps[ks[N_VAR]].out[0];
     ks[N_ADD] = sole_reader(g, v, uses, ks[N_VAR]);
     if (!vx_graph_step_is(g, ks[N_ADD], "Add", 2) ||
-        !const_scalar(g, other_in(g, ks[N_ADD], v), eps))
+        !vx_graph_const_scalar(g, other_in(g, ks[N_ADD], v), eps))
         return 0;
     ks[N_SQRT] = sole_reader(g, g->steps[ks[N_ADD]].out[0], uses, ks[N_ADD]);
     if (!vx_graph_step_is(g, ks[N_SQRT], "Sqrt", 1)) return 0;

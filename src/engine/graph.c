@@ -477,7 +477,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path},
                   {"VOX_FUSE_MOVES", vx_graph_fuse_moves},
                   {"VOX_FUSE_ATTN", vx_graph_fuse_attn},
-                  {"VOX_FUSE_NORM", vx_graph_fuse_norm}};
+                  {"VOX_FUSE_NORM", vx_graph_fuse_norm},
+                  {"VOX_FUSE_SUM", vx_graph_fuse_sum}};
     for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
         if (vx_env_off("VOX_FUSE") || vx_env_off(passes[i].env)) continue;
         int nf = passes[i].fn(g, uses);
@@ -507,6 +508,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = "ChannelLayerNorm";
         else if (st->def == &vx_shape_matmul_def)
             st->label = "ShapeOfMatMul";
+        else if (st->def == &vx_sum_div_def)
+            st->label = "Add+Add+Div";
         else if (st->prep.leaky_in && !strcmp(st->node->op_type, "ConvTranspose"))
             st->label = "LeakyRelu+ConvTranspose";
         else if (st->prep.leaky_in && st->prep.res)

@@ -167,6 +167,11 @@ int vx_graph_fuse_attn(vx_graph *g, int *uses);
 /* VITS's channel LayerNorms (Transpose ... Transpose) fused into one step each
  * (fuse_norm.c; ops/nn_norm.c). Returns the number of nodes fused away. */
 int vx_graph_fuse_norm(vx_graph *g, int *uses);
+/* Div(Add(Add(x, y), z), constant) as one step (fuse.c; ops vx_sum_div_def). Returns the
+ * number of nodes fused away. */
+int vx_graph_fuse_sum(vx_graph *g, int *uses);
+/* Slot s is a float constant with one element; its value in *v. */
+int vx_graph_const_scalar(const vx_graph *g, int s, float *v);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of

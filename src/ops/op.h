@@ -92,6 +92,7 @@ typedef struct vx_op_prep {
     const struct vx_attn_plan *attn; /* the step is this attention (vx_attn_def) */
     int sel_a; /* MatMul: input A may come as a compact selection (see vx_node_group) */
     float eps; /* vx_chan_norm_def: the LayerNorm's epsilon */
+    const struct vx_node *sum_nodes[2]; /* vx_sum_div_def: the two fused Adds (fallback) */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
@@ -151,6 +152,9 @@ long vx_attn_fast_runs(void); /* runs that took the row-block path (tests) */
 /* LayerNorm over the channel axis of x [N, C, T] (VITS's transpose / layer_norm /
  * transpose, engine/fuse_norm.c): inputs x, gamma [C], beta [C]; epsilon in prep.eps. */
 extern const vx_op_def vx_chan_norm_def;
+/* Div(Add(Add(x, y), z), d) as one pass (engine/fuse.c fuse_sum_div): inputs x, y, z,
+ * d; out = ((x + y) + z) / d, the nodes' own operations in their order. */
+extern const vx_op_def vx_sum_div_def;
 /* The fused length-regulator path (ctx->prep->group says which nodes). */
 extern const vx_op_def vx_length_path_def;
 long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */

@@ -425,6 +425,83 @@ VARIADIC(Mean, mean_impl, 1)
 VARIADIC(Max, max_impl, 0)
 VARIADIC(Min, min_impl, 0)
 
+/* ---- Div(Add(Add(x, y), z), d), fused at load (engine/fuse.c fuse_sum_div).
+ * HiFi-GAN sums its parallel residual blocks and divides by their count: two Adds and a
+ * Div, each a pass over the decoder's largest tensors (medium, 200 ids: 32 x 380,416
+ * floats, 49 MB, far out of cache), become one pass reading three and writing one.
+ * out = ((x + y) + z) / d: the nodes' own float operations in their order (addition
+ * commutes exactly), so the same bits. Other dtypes or shapes run the three nodes. */
+typedef struct sum_job {
+    const float *x, *y, *z;
+    float *o; /* may be x, y or z (each element is read before it is written) */
+    float d;
+} sum_job;
+static void sum_task(void *arg, int64_t b, int64_t e) {
+    const sum_job *j = arg;
+    const float *x = j->x, *y = j->y, *z = j->z;
+    float *o = j->o, d = j->d;
+#if defined(__clang__)
+#pragma clang loop vectorize(assume_safety)
+#elif defined(__GNUC__)
+#pragma GCC ivdep
+#endif
+    for (int64_t i = b; i < e; i++) o[i] = ((x[i] + y[i]) + z[i]) / d;
+}
+
+static int sum_div_fast(const vx_tensor *const *in) {
+    const vx_tensor *x = in[0], *d = in[3];
+    if (!x || !d || x->dtype != VX_FLOAT || d->dtype != VX_FLOAT || d->numel != 1 ||
+        d->ndim > x->ndim || !d->data)
+        return 0;
+    for (int j = 1; j < 3; j++)
+        if (!in[j] || in[j]->dtype != VX_FLOAT || !same_dims(in[j], x->ndim, x->dims)) return 0;
+    return 1;
+}
+
+/* The three nodes one after the other (temporaries released). */
+static int sum_div_nodes(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in,
+                         vx_tensor *out) {
+    const vx_op_prep *pr = ctx->prep;
+    vx_op_ctx c2 = *ctx;
+    c2.prep = NULL;
+    c2.inplace = 0;
+    c2.dying = 0;
+    vx_tensor s1 = {0}, s2 = {0};
+    vx_tensor *a1[2] = {in[0], in[1]}, *a2[2] = {&s1, in[2]}, *a3[2] = {&s2, in[3]};
+    int rc = op_Add(&c2, pr->sum_nodes[0], a1, 2, &s1, 1);
+    if (!rc) rc = op_Add(&c2, pr->sum_nodes[1], a2, 2, &s2, 1);
+    if (!rc) rc = op_Div(&c2, node, a3, 2, out, 1);
+    vx_tensor_release(&s1);
+    vx_tensor_release(&s2);
+    return rc;
+}
+
+static int op_sum_div(vx_op_ctx *ctx, const vx_node *node, vx_tensor *const *in, int n_in,
+                      vx_tensor *out, int n_out) {
+    const vx_op_prep *pr = ctx->prep;
+    if (n_in != 4 || n_out != 1 || !pr || !pr->sum_nodes[0] || !pr->sum_nodes[1])
+        return vx_op_fail(ctx, node, VOX_ERR_INTERNAL, "fused sum without its nodes");
+    if (!sum_div_fast((const vx_tensor *const *)in)) return sum_div_nodes(ctx, node, in, out);
+    const vx_tensor *x = in[0], *reuse = NULL;
+    for (int j = 0; j < 3 && !reuse; j++)
+        if ((ctx->inplace >> j & 1) && in[j]->numel) reuse = in[j];
+    int rc = 0;
+    if (reuse)
+        vx_tensor_view(out, reuse);
+    else
+        rc = vx_op_alloc_raw(ctx, out, VX_FLOAT, x->ndim, x->dims); /* every element written */
+    if (rc) return vx_op_fail(ctx, node, rc, "cannot allocate output");
+    sum_job j = {x->data, in[1]->data, in[2]->data, out->data, *(const float *)in[3]->data};
+    int64_t chunks;
+    vx_ew_par_chunks(ctx->pool, x->numel, &chunks);
+    if (chunks > 1)
+        vx_tpool_for_chunks(ctx->pool, x->numel, chunks, sum_task, &j);
+    else
+        sum_task(&j, 0, x->numel);
+    return 0;
+}
+const vx_op_def vx_sum_div_def = {"SumDiv", op_sum_div, 1};
+
 /* Where(cond, X, Y): three-way broadcast; copies by element size. */
 #define DEFWHERE(NAME, T)                                                                          \
     static void NAME(const uint8_t *c, int64_t sc, const void *px, int64_t sx, const void *py,     \
