@@ -220,6 +220,17 @@ DEF_MICRO(8)
 static const micro_fn micro[MRX + 1] = {NULL,    micro_1, micro_2, micro_3, micro_4,
                                         micro_5, micro_6, micro_7, micro_8};
 
+/* Software prefetch PF_DIST floats ahead on every input row: a tile's window reads each of
+ * the unit's rows for ~4 KB and moves on to the next unit, 16-64 rows apart, more streams
+ * than the hardware prefetchers follow, so every tile waited for its rows from memory (the
+ * decoder's last stages do not fit in cache). 1,024 floats is about the next tile's window
+ * on the same row. Isolated 32-channel in-place conv, 380,416 samples, 1 thread: k=3
+ * 8.1-8.9 -> 6.8-7.0 ms, k=7 14.2 -> 12.9-13.5; medium bf16, 200 ids: the resblock convs
+ * 155-157 -> 142-144 ms per run (1 thread), the run 151-162 -> 145 ms (2 threads). */
+#ifndef PF_DIST
+#define PF_DIST 1024
+#endif
+
 /* ---------------------------------------------------------------- windows */
 
 static inline float act1(float v, int leaky, float alpha) {
@@ -271,8 +282,12 @@ static void fill_row(const float *const rows[NROWS], int64_t t_in, int64_t s0, i
     for (int64_t j = 0; j < lo; j++) dst[j] = ZERO_WORD;
     __m256 va = _mm256_set1_ps(alpha), vg = _mm256_set1_ps(arg);
     int64_t j = lo;
-    for (; j + 8 <= hi; j += 8)
+    for (; j + 8 <= hi; j += 8) {
+        if (!(j & 15)) /* one line per row and 16 words (PF_DIST above) */
+            for (int e = 0; e < NROWS; e++)
+                if (rows[e]) __builtin_prefetch(rows[e] + s0 + j + PF_DIST, 0, 3);
         _mm256_storeu_si256((__m256i *)(dst + j), cvt_word8(rows, s0 + j, leaky, va, vg));
+    }
     for (; j < hi; j++) dst[j] = cvt_word1(rows, s0 + j, leaky, alpha, arg);
     for (j = hi; j < len; j++) dst[j] = ZERO_WORD;
 }
@@ -374,16 +389,6 @@ VX_INLINE __m512i cvt_word16(const float *const rows[2], int64_t s, __mmask16 m,
 #define NROWS     2
 #endif
 
-/* Software prefetch PF_DIST floats ahead on every input row: a tile's window reads each of
- * the unit's rows for ~4 KB and moves on to the next unit, 16-64 rows apart, more streams
- * than the hardware prefetchers follow, so every tile waited for its rows from memory (the
- * decoder's last stages do not fit in cache). 1,024 floats is about the next tile's window
- * on the same row. Isolated 32-channel in-place conv, 380,416 samples, 1 thread: k=3
- * 8.1-8.9 -> 6.8-7.0 ms, k=7 14.2 -> 12.9-13.5; medium bf16, 200 ids: the resblock convs
- * 155-157 -> 142-144 ms per run (1 thread), the run 151-162 -> 145 ms (2 threads). */
-#ifndef PF_DIST
-#define PF_DIST 1024
-#endif
 /* dst[j] = word of the unit's rows at input time s0 + j, j in [0, len); zero words outside
  * [0, t_in). */
 static void fill_row(const float *const rows[NROWS], int64_t t_in, int64_t s0, int64_t len,
