@@ -85,12 +85,6 @@ static void build(pc_model *t, int variant, int64_t c, int64_t k, int64_t dil, i
     t->m.n_outputs = variant == V_OUTPUT ? 2 : 1;
 }
 
-static int count_op(const vx_graph *g, const char *op) {
-    int n = 0;
-    for (int k = 0; k < g->n_steps; k++) n += !strcmp(g->steps[k].node->op_type, op);
-    return n;
-}
-
 /* Runs both graphs on x [1, c, tl]; 1 if every output has the same bytes. */
 static int same(const vx_graph *gf, const vx_graph *gu, int64_t c, int64_t tl, int n_out,
                 vx_tpool *pool) {
@@ -131,10 +125,10 @@ int main(void) {
             vx_graph *gf = tg_compile(&t.m, "VOX_FUSE_PAD", 1),
                      *gu = tg_compile(&t.m, "VOX_FUSE_PAD", 0);
             if (!gf || !gu) return 1;
-            CHECKF(count_op(gf, "Pad") == 0 && count_op(gu, "Pad") == 1,
+            CHECKF(tg_count_op(gf, "Pad") == 0 && tg_count_op(gu, "Pad") == 1,
                    "case %zu variant %d: Pad steps fused %d, unfused %d", s, variant,
-                   count_op(gf, "Pad"), count_op(gu, "Pad"));
-            CHECKF(variant != V_LEAKY || count_op(gf, "LeakyRelu") == 0,
+                   tg_count_op(gf, "Pad"), tg_count_op(gu, "Pad"));
+            CHECKF(variant != V_LEAKY || tg_count_op(gf, "LeakyRelu") == 0,
                    "case %zu: the LeakyRelu before the Pad was not taken in", s);
             for (int th = 0; th < 2; th++)
                 CHECKF(same(gf, gu, q[0], q[7], 1, th ? pool : NULL),
@@ -149,7 +143,7 @@ int main(void) {
         vx_graph *gf = tg_compile(&t.m, "VOX_FUSE_PAD", 1),
                  *gu = tg_compile(&t.m, "VOX_FUSE_PAD", 0);
         if (!gf || !gu) return 1;
-        CHECKF(count_op(gf, "Pad") == 1, "variant %d: a Pad that must stay was fused", variant);
+        CHECKF(tg_count_op(gf, "Pad") == 1, "variant %d: a Pad that must stay was fused", variant);
         if (variant == V_CHANNEL) { /* the conv then sees 5 channels where W has 4 */
             vx_graph_free(gf);
             vx_graph_free(gu);

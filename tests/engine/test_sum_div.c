@@ -67,12 +67,6 @@ static void build(sd_model *t, int variant) {
     t->m.n_outputs = variant == V_OUTPUT ? 2 : 1;
 }
 
-static int count_op(const vx_graph *g, const char *op) {
-    int n = 0;
-    for (int k = 0; k < g->n_steps; k++) n += !strcmp(g->steps[k].node->op_type, op);
-    return n;
-}
-
 static float val(int64_t i, unsigned m) { return (float)((i * m) % 2003) / 250.0f - 4.0f; }
 
 /* Runs both graphs on [1, c, tl] inputs (z [1, 1, tl] when bcast); 1 if the outputs have
@@ -122,10 +116,10 @@ int main(void) {
                  *gu = tg_compile(&t.m, "VOX_FUSE_SUM", 0);
         if (!gf || !gu) return 1;
         int fuses = variant <= V_BCAST;
-        CHECKF(count_op(gu, "Add") == 2, "variant %d: unfused graph has %d Add steps", variant,
-               count_op(gu, "Add"));
-        CHECKF(count_op(gf, "Add") == (fuses ? 0 : 2), "variant %d: fused graph has %d Add steps",
-               variant, count_op(gf, "Add"));
+        CHECKF(tg_count_op(gu, "Add") == 2, "variant %d: unfused graph has %d Add steps", variant,
+               tg_count_op(gu, "Add"));
+        CHECKF(tg_count_op(gf, "Add") == (fuses ? 0 : 2), "variant %d: fused graph has %d Add steps",
+               variant, tg_count_op(gf, "Add"));
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
             for (int th = 0; th < 2; th++)
                 CHECKF(same(gf, gu, variant, sizes[s][0], sizes[s][1], th ? pool : NULL),

@@ -3,11 +3,13 @@
 #ifndef VOX_TESTS_TGRAPH_H
 #define VOX_TESTS_TGRAPH_H
 #include "engine/graph.h"
+#include "engine/graph_internal.h"
 #include "onnx/model.h"
 #include "tensor/tensor.h"
 #include "test.h"
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void tg_node(vx_node *n, const char **io, const char *op, int n_in, const char *const *ins,
                     const char *out) {
@@ -48,6 +50,14 @@ static vx_graph *tg_compile(const vx_model *m, const char *off_env, int fuse) {
     unsetenv(off_env);
     CHECKF(rc == 0, "compile: %s", err);
     return rc ? NULL : g;
+}
+
+/* How many steps of compiled graph g run op type `op` (a fused step counts as its node's
+ * type). */
+static inline int tg_count_op(const vx_graph *g, const char *op) {
+    int n = 0;
+    for (int k = 0; k < g->n_steps; k++) n += !strcmp(g->steps[k].node->op_type, op);
+    return n;
 }
 
 /* A tensor header over caller-owned data (not owned: nothing to release). */
