@@ -432,8 +432,7 @@ int vx_graph_fuse_sum(vx_graph *g, int *uses) {
     for (int k = 0; k < g->n_steps; k++) {
         vx_step *dv = &g->steps[k];
         float d;
-        if (!vx_graph_step_is(g, k, "Div", 2) || !vx_graph_const_scalar(g, dv->in[1], &d))
-            continue;
+        if (!vx_graph_step_is(g, k, "Div", 2) || !vx_graph_const_scalar(g, dv->in[1], &d)) continue;
         int a2 = sole_add(g, k, dv->in[0], uses);
         if (a2 < 0) continue;
         /* which of the second Add's inputs is the first Add (the other is z) */

@@ -110,7 +110,8 @@ static int match(const vx_graph *g, int k, const int *uses, int *ks, int *cs, fl
         if (vx_graph_step_is(g, r[i], "Div", 2)) dv = r[i];
     }
     float two;
-    if (pw < 0 || dv < 0 || !vx_graph_const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f) return 0;
+    if (pw < 0 || dv < 0 || !vx_graph_const_scalar(g, g->steps[pw].in[1], &two) || two != 2.0f)
+        return 0;
     ks[N_POW] = pw;
     ks[N_VAR] = sole_reader(g, g->steps[pw].out[0], uses, pw);
     if (!is_mean_last(g, ks[N_VAR]) || g->steps[ks[N_VAR]].in[0] != g->steps[pw].out[0]) return 0;

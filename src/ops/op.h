@@ -152,7 +152,7 @@ long vx_attn_fast_runs(void); /* runs that took the row-block path (tests) */
 /* LayerNorm over the channel axis of x [N, C, T] (VITS's transpose / layer_norm /
  * transpose, engine/fuse_norm.c): inputs x, gamma [C], beta [C]; epsilon in prep.eps. */
 extern const vx_op_def vx_chan_norm_def;
-/* Div(Add(Add(x, y), z), d) as one pass (engine/fuse.c fuse_sum_div): inputs x, y, z,
+/* Div(Add(Add(x, y), z), d) as one pass (engine/fuse.c vx_graph_fuse_sum): inputs x, y, z,
  * d; out = ((x + y) + z) / d, the nodes' own operations in their order. */
 extern const vx_op_def vx_sum_div_def;
 /* The fused length-regulator path (ctx->prep->group says which nodes). */

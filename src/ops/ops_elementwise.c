@@ -425,7 +425,7 @@ VARIADIC(Mean, mean_impl, 1)
 VARIADIC(Max, max_impl, 0)
 VARIADIC(Min, min_impl, 0)
 
-/* ---- Div(Add(Add(x, y), z), d), fused at load (engine/fuse.c fuse_sum_div).
+/* ---- Div(Add(Add(x, y), z), d), fused at load (engine/fuse.c vx_graph_fuse_sum).
  * HiFi-GAN sums its parallel residual blocks and divides by their count: two Adds and a
  * Div, each a pass over the decoder's largest tensors (medium, 200 ids: 32 x 380,416
  * floats, 49 MB, far out of cache), become one pass reading three and writing one.

@@ -118,8 +118,8 @@ int main(void) {
         int fuses = variant <= V_BCAST;
         CHECKF(tg_count_op(gu, "Add") == 2, "variant %d: unfused graph has %d Add steps", variant,
                tg_count_op(gu, "Add"));
-        CHECKF(tg_count_op(gf, "Add") == (fuses ? 0 : 2), "variant %d: fused graph has %d Add steps",
-               variant, tg_count_op(gf, "Add"));
+        CHECKF(tg_count_op(gf, "Add") == (fuses ? 0 : 2),
+               "variant %d: fused graph has %d Add steps", variant, tg_count_op(gf, "Add"));
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
             for (int th = 0; th < 2; th++)
                 CHECKF(same(gf, gu, variant, sizes[s][0], sizes[s][1], th ? pool : NULL),
