@@ -94,9 +94,9 @@ static int take_pad(vx_graph *g, int k, const int *uses) {
         return 0;
     if (p->n_in > 3 && p->in[3] >= 0) return 0; /* axes: not worth the cases */
     if (p->n_in > 2 && p->in[2] >= 0) {           /* the value must be +0 */
-        const vx_tensor *v = g->is_const[p->in[2]] ? &g->consts[p->in[2]] : NULL;
+        float v;
         uint32_t bits = 1;
-        if (v && v->dtype == VX_FLOAT && v->numel == 1 && v->data) memcpy(&bits, v->data, 4);
+        if (vx_graph_const_scalar(g, p->in[2], &v)) memcpy(&bits, &v, 4);
         if (bits) return 0;
     }
     const vx_tensor *pt = &g->consts[p->in[1]];
