@@ -470,15 +470,15 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
     if (!vx_env_off("VOX_FUSE")) g->n_fused = vx_graph_fuse(g, kern, uses);
     /* then the length-regulator path (before the move chains: its Pad and Slice are its
      * own), then Pad/Reshape/Slice chains, then the attentions (which take two chains
-     * in); each returns nodes fused or VOX_ERR_NOMEM */
+     * in), the norms, the sums and the WaveNet gates (after vx_graph_fuse: a gate takes
+     * back the Add a conv took as its residual); each returns nodes fused or
+     * VOX_ERR_NOMEM */
     static const struct {
         const char *env;
         int (*fn)(vx_graph *, int *);
-    } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path},
-                  {"VOX_FUSE_MOVES", vx_graph_fuse_moves},
-                  {"VOX_FUSE_ATTN", vx_graph_fuse_attn},
-                  {"VOX_FUSE_NORM", vx_graph_fuse_norm},
-                  {"VOX_FUSE_SUM", vx_graph_fuse_sum}};
+    } passes[] = {{"VOX_FUSE_PATH", vx_graph_fuse_path}, {"VOX_FUSE_MOVES", vx_graph_fuse_moves},
+                  {"VOX_FUSE_ATTN", vx_graph_fuse_attn}, {"VOX_FUSE_NORM", vx_graph_fuse_norm},
+                  {"VOX_FUSE_SUM", vx_graph_fuse_sum},   {"VOX_FUSE_GATE", vx_graph_fuse_gate}};
     for (size_t i = 0; i < sizeof passes / sizeof *passes; i++) {
         if (vx_env_off("VOX_FUSE") || vx_env_off(passes[i].env)) continue;
         int nf = passes[i].fn(g, uses);
@@ -502,6 +502,8 @@ static int optimize_steps(vx_graph *g, char *err, size_t errlen) {
             st->label = st->prep.chain->label;
         else if (st->prep.group)
             st->label = st->prep.group->label;
+        else if (st->prep.gate)
+            st->label = st->prep.gate->label;
         else if (st->def == &vx_shape_bcast_def)
             st->label = "ShapeOfBroadcast";
         else if (st->def == &vx_chan_norm_def)
@@ -706,6 +708,10 @@ void vx_graph_free(vx_graph *g) {
         nx = l->next;
         free(l->group);
         free(l->ints);
+        free(l);
+    }
+    for (vx_gate_list *l = g->gates, *nx; l; l = nx) {
+        nx = l->next;
         free(l);
     }
     for (vx_attn_list *l = g->attns, *nx; l; l = nx) {

@@ -71,6 +71,7 @@ struct vx_graph {
     struct vx_group_list *groups; /* fused node groups (fuse_path.c), read by their steps */
     vx_move_chain *chains;        /* fused data-movement chains (fuse.c), read by their steps */
     struct vx_attn_list *attns;   /* fused attentions (fuse_attn.c), read by their steps */
+    struct vx_gate_list *gates;   /* fused WaveNet gates (fuse_gate.c), read by their steps */
     int *chain_ints;              /* the chain steps' input slots */
 };
 
@@ -170,6 +171,13 @@ int vx_graph_fuse_norm(vx_graph *g, int *uses);
 /* Div(Add(Add(x, y), z), constant) as one step (fuse.c; ops vx_sum_div_def). Returns the
  * number of nodes fused away. */
 int vx_graph_fuse_sum(vx_graph *g, int *uses);
+/* WaveNet's gate (Add, Slice, Tanh, Slice, Sigmoid, Mul) as one step (fuse_gate.c; ops
+ * vx_gate_def). Returns the number of nodes fused away, or VOX_ERR_NOMEM. */
+typedef struct vx_gate_list {
+    vx_gate_plan plan;
+    struct vx_gate_list *next;
+} vx_gate_list;
+int vx_graph_fuse_gate(vx_graph *g, int *uses);
 /* Slot s is a float constant with one element; its value in *v. */
 int vx_graph_const_scalar(const vx_graph *g, int s, float *v);
 /* Pre-pack constant conv weights for kern (pack.c). */

@@ -68,6 +68,25 @@ typedef struct vx_node_group {
  * float [B, T, X] matrix that is +0 except A[b][t][sel[b][t]] = 1 where sel >= 0;
  * sel[b][T] = X. */
 
+/* WaveNet's gate, fused at load (engine/fuse_gate.c finds it, ops/ew_gate.c runs it):
+ * out = Mul(Tanh(Slice(a, [0, c) on axis)), Sigmoid(Slice(a, [c, end) on axis))) where
+ * a = Add(in0, in1) when `add` is set (in1 absent: the Add's other operand was zeros made
+ * by ConstantOfShape(Shape(in0)) of value zval, and x_first says whether in0 was the Add's
+ * first operand), else a = in0. The nodes and their defs run the step as they were when
+ * the run-time shapes do not fit (each Slice rebuilt from its constant arguments). */
+typedef struct vx_gate_plan {
+    const struct vx_node *add, *slice[2], *tanh, *sigm; /* slice[0] feeds the Tanh */
+    const struct vx_op_def *add_def, *slice_def[2], *tanh_def, *sigm_def, *mul_def;
+    int64_t c;        /* channels per half */
+    int64_t sl[2][4]; /* each Slice's starts, ends, axes, steps (one element each) */
+    int sl_steps[2];  /* that Slice had a steps input */
+    int zero_add;     /* the Add's other operand was the zeros of zval (no step input) */
+    float zval;       /* +0 or -0 */
+    int x_first;      /* zero_add: the kept operand was the Add's first input */
+    int tanh_first;   /* the Mul's first operand is the Tanh */
+    char label[48];   /* "Add+Slice+Tanh+Sigmoid+Mul" (profiles) */
+} vx_gate_plan;
+
 /* Load-time preparation of one step, made by the graph compiler (graph.c) and read by
  * the kernel of that step (ops_nn.c). Everything here is optional: a kernel must give the
  * same result when it is absent. */
@@ -93,6 +112,7 @@ typedef struct vx_op_prep {
     int sel_a; /* MatMul: input A may come as a compact selection (see vx_node_group) */
     float eps; /* vx_chan_norm_def: the LayerNorm's epsilon */
     const struct vx_node *sum_nodes[2]; /* vx_sum_div_def: the two fused Adds (fallback) */
+    const vx_gate_plan *gate;           /* the step is this gate (vx_gate_def) */
 } vx_op_prep;
 
 typedef struct vx_op_ctx {
@@ -155,6 +175,10 @@ extern const vx_op_def vx_chan_norm_def;
 /* Div(Add(Add(x, y), z), d) as one pass (engine/fuse.c vx_graph_fuse_sum): inputs x, y, z,
  * d; out = ((x + y) + z) / d, the nodes' own operations in their order. */
 extern const vx_op_def vx_sum_div_def;
+/* WaveNet's gate (ctx->prep->gate says which nodes): inputs in0 [, in1]; see
+ * vx_gate_plan. */
+extern const vx_op_def vx_gate_def;
+long vx_gate_fast_runs(void); /* runs that computed the gate in one pass (tests) */
 /* The fused length-regulator path (ctx->prep->group says which nodes). */
 extern const vx_op_def vx_length_path_def;
 long vx_length_path_fast_runs(void); /* runs that took the compact path (tests) */
