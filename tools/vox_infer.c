@@ -529,9 +529,9 @@ int vox_infer_main(int argc, char **argv) {
                "\"rtf\":%.5f,\"peak_rss_mb\":%.1f,"
                "\"kernels\":\"%s\",\"peak_live_mb\":%.1f,\"peak_cached_mb\":%.1f,"
                "\"pack_cache\":\"%s\"",
-               load_ms, times[0], times[a.reps / 2], first_run, secs > 0 ? times[0] / 1000 / secs : 0,
-               peak_rss_mb(), vx_kernels_get()->name, st.peak_bytes / 1048576.0,
-               st.buf_peak_cached / 1048576.0, vx_graph_pack_cache(g));
+               load_ms, times[0], times[a.reps / 2], first_run,
+               secs > 0 ? times[0] / 1000 / secs : 0, peak_rss_mb(), vx_kernels_get()->name,
+               st.peak_bytes / 1048576.0, st.buf_peak_cached / 1048576.0, vx_graph_pack_cache(g));
         size_t lpb = 0;
         int nlp = vx_graph_lowp_steps(g, &lpb);
         static const char *const pn[] = {"fp32", "bf16", "int8"};
