@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int t_pass, t_fail;
 
@@ -102,6 +104,22 @@ static inline char *test_slurp(const char *path, long *len) {
     }
     fclose(f);
     return buf;
+}
+
+/* Re-runs this test binary (self = argv[0]) with the environment pairs env[0] = env[1],
+ * env[2] = env[3], ... (NULL-terminated) set; returns the child's exit status (-1 when it
+ * could not run, 128 when it did not exit normally). */
+static inline int test_run_child(const char *self, const char *const *env) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; env[i] && env[i + 1]; i += 2) setenv(env[i], env[i + 1], 1);
+        execl(self, self, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 static inline const char *test_shared_dir(void) {

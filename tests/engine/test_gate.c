@@ -25,8 +25,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 enum {
     V_ZERO,     /* ConstantOfShape(Shape(x)) of +0, Add(x, z), Mul(t, s) */
@@ -271,20 +269,6 @@ static void check_counts(const vx_graph *gf, const vx_graph *gu, int v) {
     }
 }
 
-/* Re-runs this test with VOX_CPU=path; returns its exit status. */
-static int run_child(const char *self, const char *path) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setenv("VOX_CPU", path, 1);
-        execl(self, self, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 int main(int argc, char **argv) {
     (void)argc;
     printf("kernel path %s\n", vx_kernels_get()->name);
@@ -348,7 +332,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
             if (!vx_kernels_by_name(paths[i]) || !strcmp(paths[i], vx_kernels_get()->name))
                 continue;
-            int st = run_child(argv[0], paths[i]);
+            int st = test_run_child(argv[0], (const char *const[]){"VOX_CPU", paths[i], NULL});
             CHECKF(st == 0, "kernel path %s: child exited with %d", paths[i], st);
         }
     }

@@ -13,7 +13,6 @@
 #include "vox.h"
 #include <cjson/cJSON.h>
 #include "kernels/kernels.h"
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,18 +168,8 @@ static void run_case(const char *dir, const cJSON *c, model_slot *ms, int *n_mod
 
 /* Re-runs this test with env name=value and a sample limit; returns its exit status. */
 static int run_child(const char *self, const char *name, const char *value, const char *limit) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setenv(name, value, 1);
-        setenv("VOX_TEST_REF_MAX_SAMPLES", limit, 1);
-        setenv("VOX_TEST_REF_CHILD", "1", 1);
-        execl(self, self, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return test_run_child(self, (const char *const[]){name, value, "VOX_TEST_REF_MAX_SAMPLES",
+                                                      limit, "VOX_TEST_REF_CHILD", "1", NULL});
 }
 
 int main(int argc, char **argv) {
