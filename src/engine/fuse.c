@@ -99,6 +99,7 @@ static int take_pad(vx_graph *g, int k, const int *uses) {
         if (vx_graph_const_scalar(g, p->in[2], &v)) memcpy(&bits, &v, 4);
         if (bits) return 0;
     }
+    if (vx_graph_const_restore(g, p->in[1])) return 0; /* a deferred initializer: its bytes */
     const vx_tensor *pt = &g->consts[p->in[1]];
     if (pt->dtype != VX_INT64 || pt->numel != 6 || !pt->data) return 0; /* rank 3 */
     const int64_t *pd = pt->data;
@@ -403,9 +404,11 @@ int vx_graph_fuse_moves(vx_graph *g, int *uses) {
 
 /* ------------------------------------------------------------ sum of residual blocks */
 
-/* A float constant with one element; its value in *v. */
+/* A float constant with one element; its value in *v. A deferred initializer (file bytes
+ * not copied at load, data NULL) is rebuilt first, so a scalar stored as a misaligned
+ * initializer is recognized like a folded one. */
 int vx_graph_const_scalar(const vx_graph *g, int s, float *v) {
-    if (s < 0 || !g->is_const[s]) return 0;
+    if (s < 0 || !g->is_const[s] || vx_graph_const_restore(g, s)) return 0;
     const vx_tensor *t = &g->consts[s];
     if (t->dtype != VX_FLOAT || t->numel != 1 || !t->data) return 0;
     *v = *(const float *)t->data;

@@ -26,7 +26,7 @@
 
 /* A constant integer scalar (one element, int32 or int64) at slot s. */
 static int const_int(const vx_graph *g, int s, int64_t *v) {
-    if (s < 0 || !g->is_const[s]) return 0;
+    if (s < 0 || !g->is_const[s] || vx_graph_const_restore(g, s)) return 0; /* deferred: rebuilt */
     const vx_tensor *t = &g->consts[s];
     if ((t->dtype != VX_INT64 && t->dtype != VX_INT32) || t->numel != 1 || !t->data) return 0;
     *v = vx_tensor_get_i64(t, 0);

@@ -65,7 +65,10 @@ static int is_mean_last(const vx_graph *g, int k) {
     int64_t na = vx_attr_ints(n, "axes", &ax);
     if (g->steps[k].n_in == 2) {
         int s = g->steps[k].in[1];
-        if (s < 0 || !g->is_const[s] || g->consts[s].dtype != VX_INT64 || g->consts[s].numel != 1)
+        /* a deferred initializer (data NULL until rebuilt from the file) is read after
+         * vx_graph_const_restore */
+        if (s < 0 || !g->is_const[s] || g->consts[s].dtype != VX_INT64 || g->consts[s].numel != 1 ||
+            vx_graph_const_restore(g, s) || !g->consts[s].data)
             return 0;
         ax = g->consts[s].data;
         na = 1;

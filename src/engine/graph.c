@@ -138,7 +138,16 @@ typedef struct build {
     const vx_op_def **defs;
     unsigned char *folded; /* per node */
     const vx_op_def *ops;  /* searched before the registry, or NULL */
+    size_t fold_bytes;     /* bytes of the outputs folded so far */
 } build;
+
+/* Constant folding's explicit limits: a folded output of more than VX_FOLD_MAX_BYTES, or
+ * one that would take the folded outputs past VX_FOLD_TOTAL_BYTES, is not folded (the
+ * node runs at run time like any other). Without them a model of a few hundred bytes
+ * (a ConstantOfShape of a large constant shape) made the load allocate gigabytes; Piper
+ * voices fold a few KB. */
+#define VX_FOLD_MAX_BYTES   ((size_t)64 << 20)
+#define VX_FOLD_TOTAL_BYTES ((size_t)256 << 20)
 
 static const vx_op_def *find_op(const build *b, const char *op_type) {
     for (const vx_op_def *d = b->ops; d && d->op_type; d++)
@@ -220,6 +229,11 @@ static int map_values(vx_graph *g, build *b, char *err, size_t errlen) {
         const vx_node *n = &m->nodes[i];
         if (!n->op_type)
             return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node %d has no op type", i);
+        /* every default-domain operator has an output; a kernel handed none would still
+         * make its first one, which nothing would release (fuzz_graph_compile) */
+        if (n->n_outputs < 1)
+            return vx_graph_fail(err, errlen, VOX_ERR_MODEL, "node '%s' (%s) has no outputs",
+                                 node_name(n), n->op_type);
         if (!is_default_domain(n->domain))
             return vx_graph_fail(err, errlen, VOX_ERR_UNSUPPORTED,
                                  "node '%s' (%s): domain '%s' is not supported", node_name(n),
@@ -343,7 +357,9 @@ static int topo_sort(vx_graph *g, build *b, char *err, size_t errlen) {
                          node_name(&m->nodes[u]), m->nodes[u].op_type);
 }
 
-/* Runs a constant node's kernel once and stores its outputs as owned constants. */
+/* Runs a constant node's kernel once and stores its outputs as owned constants. Returns
+ * 0, 1 when an output is over the folding limits (nothing stored: the node stays a run
+ * step), or a negative VOX_ERR_*. */
 static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     const vx_node *n = &g->model->nodes[ni];
     const int *ins = b->in_slots[ni], *outs = b->out_slots[ni];
@@ -382,13 +398,24 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     char kerr[512] = "";
     vx_rng rng;
     vx_rng_seed(&rng, 0);
+    size_t left = VX_FOLD_TOTAL_BYTES - b->fold_bytes;
     vx_op_ctx ctx = {.opset = g->model->opset,
                      .rng = &rng,
                      .threads = 1,
                      .pool = NULL,
                      .err = kerr,
-                     .errlen = sizeof kerr};
+                     .errlen = sizeof kerr,
+                     .max_bytes = left < VX_FOLD_MAX_BYTES ? left : VX_FOLD_MAX_BYTES};
     int rc = b->defs[ni]->fn(&ctx, n, in, n->n_inputs, out, n->n_outputs);
+    size_t made = 0;
+    for (int j = 0; j < n->n_outputs && !rc; j++) made += vx_tensor_bytes(&out[j]);
+    if (ctx.over_limit || made > ctx.max_bytes) {
+        for (int j = 0; j < n->n_outputs; j++) vx_tensor_release(&out[j]);
+        free(in);
+        free(out);
+        return 1;
+    }
+    b->fold_bytes += made;
     if (rc) {
         rc = vx_graph_fail(err, errlen, rc < 0 ? rc : VOX_ERR_INTERNAL,
                            "node '%s' (%s) while folding constants: %s", node_name(n), n->op_type,
@@ -450,6 +477,7 @@ static int fold_constants(vx_graph *g, build *b, char *err, size_t errlen) {
         }
         if (!c) continue;
         int rc = fold_node(g, b, ni, err, errlen);
+        if (rc == 1) continue; /* over the folding limits: a run step */
         if (rc) return rc;
         b->folded[ni] = 1;
         g->n_folded++;

@@ -39,7 +39,9 @@
 
 typedef struct vx_graph vx_graph;
 
-/* Explicit executor limits. */
+/* Explicit executor limits. Compiling also folds constants only up to 64 MB per output and
+ * 256 MB in all (graph.c VX_FOLD_MAX_BYTES / VX_FOLD_TOTAL_BYTES: a node over them runs
+ * at run time instead), and refuses a node without outputs. */
 #define VX_GRAPH_MAX_EXTRA_OUTPUTS 64
 #define VX_GRAPH_MAX_NODE_IO       4096 /* inputs or outputs of one node */
 

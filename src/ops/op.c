@@ -14,13 +14,29 @@ const vx_op_def *vx_op_find(const char *op_type) {
     return NULL;
 }
 
+/* Whether an output of this shape is over ctx->max_bytes (then over_limit is set). */
+static int over_limit(vx_op_ctx *ctx, int dtype, int ndim, const int64_t *dims) {
+    if (!ctx || !ctx->max_bytes) return 0;
+    size_t n = vx_dtype_size(dtype);
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0) return 0; /* the allocator refuses it */
+        if (dims[i] && n > ctx->max_bytes / (size_t)dims[i])
+            n = ctx->max_bytes + 1;
+        else
+            n *= (size_t)dims[i];
+    }
+    if (n <= ctx->max_bytes) return 0;
+    ctx->over_limit = 1;
+    return 1;
+}
+
 int vx_op_alloc(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims) {
-    (void)ctx;
+    if (over_limit(ctx, dtype, ndim, dims)) return VOX_ERR_NOMEM;
     return vx_tensor_alloc(t, dtype, ndim, dims) ? VOX_ERR_NOMEM : 0;
 }
 
 int vx_op_alloc_raw(vx_op_ctx *ctx, vx_tensor *t, int dtype, int ndim, const int64_t *dims) {
-    (void)ctx;
+    if (over_limit(ctx, dtype, ndim, dims)) return VOX_ERR_NOMEM;
     return vx_tensor_alloc_raw(t, dtype, ndim, dims) ? VOX_ERR_NOMEM : 0;
 }
 

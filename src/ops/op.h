@@ -131,6 +131,12 @@ typedef struct vx_op_ctx {
                               * residual, kernels/conv_par.h vx_par_conv1d_inplace) */
     char *err;              /* message buffer for failures */
     size_t errlen;
+    /* > 0: vx_op_alloc / vx_op_alloc_raw refuse an output of more bytes (VOX_ERR_NOMEM,
+     * and over_limit set). Constant folding at load sets it (engine/graph.c), so a tiny
+     * model cannot make the load materialize a huge constant: such a node runs at run
+     * time instead. */
+    size_t max_bytes;
+    int over_limit;
 } vx_op_ctx;
 
 /* in[i] is NULL for an omitted optional input. out[] tensors arrive empty. Returns 0 or

@@ -1,8 +1,12 @@
-/* Writes the seed corpus of tests/fuzz/fuzz_onnx_load (not built by CMake):
- *   cc -Iinclude -Isrc -Itests tests/onnx/gen_onnx_seeds.c src/onnx/load.c src/onnx/attr.c src/util/arena.c \
- *      src/tensor/tensor.c -lm -o /tmp/gen && /tmp/gen ../shared tests/fuzz/corpus/fuzz_onnx_load
- * Seeds: small hand-built models covering each encoding, and a slice of the shared
- * medium voice (its first nodes, re-encoded with pbw.h, small initializers only). */
+/* Writes the seed corpus of tests/fuzz/fuzz_onnx_load and fuzz_graph_compile (not built
+ * by CMake; the same seeds go to both):
+ *   cc -Iinclude -Isrc -Itests tests/onnx/gen_onnx_seeds.c build/libvoxcore.a -lm -o /tmp/gen
+ *   /tmp/gen ../shared tests/fuzz/corpus/fuzz_onnx_load
+ *   /tmp/gen ../shared tests/fuzz/corpus/fuzz_graph_compile
+ * Seeds: small hand-built models covering each encoding, a slice of the shared medium
+ * voice (its first nodes, re-encoded with pbw.h, small initializers only), and the graph
+ * patterns the compiler's fusion passes look for (the flows' WaveNet gate, the residual-
+ * block mean), so the compile fuzzer starts inside them. */
 #include "onnx/pbw.h"
 #include "onnx/model.h"
 #include <stdio.h>
@@ -90,6 +94,70 @@ static void slice_of_voice(const char *shared, const char *dir) {
     vx_model_free(m);
 }
 
+/* The flows' WaveNet gate as Piper exports it (engine/fuse_gate.c), and HiFi-GAN's mean of
+ * its residual blocks (vx_graph_fuse_sum): both fuse on compile. */
+static void fusion_patterns(const char *dir) {
+    pbw g = {0}, m = {0};
+    onnx_value_info(&g, 11, "x", 1, 3, (int64_t[]){1, 8, -1});
+    onnx_init_i64(&g, "s0", 1, (int64_t[]){1}, (int64_t[]){0});
+    onnx_init_i64(&g, "e0", 1, (int64_t[]){1}, (int64_t[]){4});
+    onnx_init_i64(&g, "e1", 1, (int64_t[]){1}, (int64_t[]){8});
+    onnx_init_i64(&g, "ax", 1, (int64_t[]){1}, (int64_t[]){1});
+    onnx_node(&g, "Shape", "shape", "x", "sh", NULL);
+    onnx_node(&g, "ConstantOfShape", "zeros", "sh", "z", NULL);
+    onnx_node(&g, "Add", "add", "x,z", "a", NULL);
+    onnx_node(&g, "Slice", "slice_t", "a,s0,e0,ax", "at", NULL);
+    onnx_node(&g, "Tanh", "tanh", "at", "t", NULL);
+    onnx_node(&g, "Slice", "slice_s", "a,e0,e1,ax", "as", NULL);
+    onnx_node(&g, "Sigmoid", "sigmoid", "as", "s", NULL);
+    onnx_node(&g, "Mul", "mul", "t,s", "y", NULL);
+    onnx_value_info(&g, 12, "y", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_model(&m, 13, &g);
+    save(dir, "gate.onnx", &m);
+    pbw_clear(&g);
+    pbw_clear(&m);
+    onnx_value_info(&g, 11, "x", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_value_info(&g, 11, "y", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_value_info(&g, 11, "z", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_init_f32(&g, "three", 0, NULL, (float[]){3.0f});
+    onnx_node(&g, "Add", "add1", "x,y", "p", NULL);
+    onnx_node(&g, "Add", "add2", "p,z", "q", NULL);
+    onnx_node(&g, "Div", "div", "q,three", "o", NULL);
+    onnx_value_info(&g, 12, "o", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_model(&m, 13, &g);
+    save(dir, "sum_div.onnx", &m);
+    /* VITS's channel LayerNorm (fuse_norm.c), opset 18: ReduceMean takes its axes as an
+     * input, here an int64 initializer at an odd file offset (deferred by the loader) */
+    pbw_clear(&g);
+    pbw_clear(&m);
+    onnx_value_info(&g, 11, "x", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_init_i64(&g, "axes", 1, (int64_t[]){1}, (int64_t[]){-1});
+    onnx_init_f32(&g, "two", 0, NULL, (float[]){2.0f});
+    onnx_init_f32(&g, "eps", 0, NULL, (float[]){1e-5f});
+    onnx_init_f32(&g, "gamma", 1, (int64_t[]){4}, (float[]){1.0f, 0.5f, 2.0f, 1.5f});
+    onnx_init_f32(&g, "beta", 1, (int64_t[]){4}, (float[]){0.0f, 0.1f, -0.1f, 0.2f});
+    pbw a = {0};
+    onnx_attr_ints(&a, "perm", (int64_t[]){0, 2, 1}, 3);
+    onnx_node(&g, "Transpose", "t0", "x", "xt", &a);
+    onnx_node(&g, "ReduceMean", "mean", "xt,axes", "mu", NULL);
+    onnx_node(&g, "Sub", "sub", "xt,mu", "d", NULL);
+    onnx_node(&g, "Pow", "pow", "d,two", "d2", NULL);
+    onnx_node(&g, "ReduceMean", "var", "d2,axes", "v", NULL);
+    onnx_node(&g, "Add", "addeps", "v,eps", "ve", NULL);
+    onnx_node(&g, "Sqrt", "sqrt", "ve", "sd", NULL);
+    onnx_node(&g, "Div", "div", "d,sd", "n", NULL);
+    onnx_node(&g, "Mul", "mul", "n,gamma", "ng", NULL);
+    onnx_node(&g, "Add", "add", "ng,beta", "nb", NULL);
+    onnx_attr_ints(&a, "perm", (int64_t[]){0, 2, 1}, 3);
+    onnx_node(&g, "Transpose", "t1", "nb", "y", &a);
+    onnx_value_info(&g, 12, "y", 1, 3, (int64_t[]){1, 4, -1});
+    onnx_model(&m, 18, &g);
+    save(dir, "norm.onnx", &m);
+    pbw_free(&a);
+    pbw_free(&g);
+    pbw_free(&m);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: gen SHARED_DIR OUT_DIR\n");
@@ -164,6 +232,7 @@ int main(int argc, char **argv) {
     onnx_model(&m, 15, &g);
     save(argv[2], "typed.onnx", &m);
     slice_of_voice(argv[1], argv[2]);
+    fusion_patterns(argv[2]);
     pbw_free(&g);
     pbw_free(&a);
     pbw_free(&t);
