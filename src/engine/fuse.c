@@ -415,6 +415,16 @@ int vx_graph_const_scalar(const vx_graph *g, int s, float *v) {
     return 1;
 }
 
+/* An integer constant (int32 or int64) with one element; its value in *v. Deferred
+ * initializers are rebuilt first, as in vx_graph_const_scalar. */
+int vx_graph_const_int(const vx_graph *g, int s, int64_t *v) {
+    if (s < 0 || !g->is_const[s] || vx_graph_const_restore(g, s)) return 0;
+    const vx_tensor *t = &g->consts[s];
+    if ((t->dtype != VX_INT64 && t->dtype != VX_INT32) || t->numel != 1 || !t->data) return 0;
+    *v = vx_tensor_get_i64(t, 0);
+    return 1;
+}
+
 /* Step k's input slot s made by an unfused Add that k alone reads; its step or -1. */
 static int sole_add(const vx_graph *g, int k, int s, const int *uses) {
     if (s < 0 || g->is_output[s] || uses[s] != 1) return -1;

@@ -24,15 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A constant integer scalar (one element, int32 or int64) at slot s. */
-static int const_int(const vx_graph *g, int s, int64_t *v) {
-    if (s < 0 || !g->is_const[s] || vx_graph_const_restore(g, s)) return 0; /* deferred: rebuilt */
-    const vx_tensor *t = &g->consts[s];
-    if ((t->dtype != VX_INT64 && t->dtype != VX_INT32) || t->numel != 1 || !t->data) return 0;
-    *v = vx_tensor_get_i64(t, 0);
-    return 1;
-}
-
 /* Step k is an unfused Slice of one axis with constant starts, ends, axes (and steps 1
  * if given), none of them negative but the axis: its arguments in v, 1 for steps. */
 static int const_slice(const vx_graph *g, int k, int64_t v[4], int *has_steps) {
@@ -42,10 +33,10 @@ static int const_slice(const vx_graph *g, int k, int64_t v[4], int *has_steps) {
         st->n_in < 4 || st->n_in > 5 || st->in[0] < 0)
         return 0;
     for (int q = 0; q < 3; q++)
-        if (!const_int(g, st->in[1 + q], &v[q])) return 0;
+        if (!vx_graph_const_int(g, st->in[1 + q], &v[q])) return 0;
     v[3] = 1;
     *has_steps = st->n_in == 5 && st->in[4] >= 0;
-    if (*has_steps && (!const_int(g, st->in[4], &v[3]) || v[3] != 1)) return 0;
+    if (*has_steps && (!vx_graph_const_int(g, st->in[4], &v[3]) || v[3] != 1)) return 0;
     return v[0] >= 0 && v[1] >= 0;
 }
 

@@ -62,18 +62,17 @@ static int is_mean_last(const vx_graph *g, int k) {
     const vx_node *n = g->steps[k].node;
     if (vx_attr_int(n, "keepdims", 1) != 1) return 0;
     const int64_t *ax;
-    int64_t na = vx_attr_ints(n, "axes", &ax);
-    if (g->steps[k].n_in == 2) {
+    int64_t na = vx_attr_ints(n, "axes", &ax), a0;
+    if (g->steps[k].n_in == 2) { /* an int64 constant (ONNX's axes type) */
         int s = g->steps[k].in[1];
-        /* a deferred initializer (data NULL until rebuilt from the file) is read after
-         * vx_graph_const_restore */
-        if (s < 0 || !g->is_const[s] || g->consts[s].dtype != VX_INT64 || g->consts[s].numel != 1 ||
-            vx_graph_const_restore(g, s) || !g->consts[s].data)
+        if (s < 0 || !g->is_const[s] || g->consts[s].dtype != VX_INT64 ||
+            !vx_graph_const_int(g, s, &a0))
             return 0;
-        ax = g->consts[s].data;
         na = 1;
+    } else if (na == 1) {
+        a0 = ax[0];
     }
-    return na == 1 && (ax[0] == -1 || ax[0] == 2);
+    return na == 1 && (a0 == -1 || a0 == 2);
 }
 
 /* The other input of binary step k besides slot s (s must be one of them), or -1. */

@@ -398,7 +398,7 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
     char kerr[512] = "";
     vx_rng rng;
     vx_rng_seed(&rng, 0);
-    size_t left = VX_FOLD_TOTAL_BYTES - b->fold_bytes;
+    size_t left = VX_FOLD_TOTAL_BYTES - b->fold_bytes; /* 0: spent (max_bytes 0 = no limit) */
     vx_op_ctx ctx = {.opset = g->model->opset,
                      .rng = &rng,
                      .threads = 1,
@@ -406,10 +406,10 @@ static int fold_node(vx_graph *g, build *b, int ni, char *err, size_t errlen) {
                      .err = kerr,
                      .errlen = sizeof kerr,
                      .max_bytes = left < VX_FOLD_MAX_BYTES ? left : VX_FOLD_MAX_BYTES};
-    int rc = b->defs[ni]->fn(&ctx, n, in, n->n_inputs, out, n->n_outputs);
+    int rc = left ? b->defs[ni]->fn(&ctx, n, in, n->n_inputs, out, n->n_outputs) : 0;
     size_t made = 0;
     for (int j = 0; j < n->n_outputs && !rc; j++) made += vx_tensor_bytes(&out[j]);
-    if (ctx.over_limit || made > ctx.max_bytes) {
+    if (!left || ctx.over_limit || made > ctx.max_bytes) {
         for (int j = 0; j < n->n_outputs; j++) vx_tensor_release(&out[j]);
         free(in);
         free(out);

@@ -180,6 +180,8 @@ typedef struct vx_gate_list {
 int vx_graph_fuse_gate(vx_graph *g, int *uses);
 /* Slot s is a float constant with one element; its value in *v. */
 int vx_graph_const_scalar(const vx_graph *g, int s, float *v);
+/* Slot s is an int32 or int64 constant with one element; its value in *v. */
+int vx_graph_const_int(const vx_graph *g, int s, int64_t *v);
 /* Pre-pack constant conv weights for kern (pack.c). */
 void vx_graph_pack(vx_graph *g, const vx_kernels *kern);
 /* After packing (returns 0 or VOX_ERR_NOMEM): drop the raw data of constants that only packed steps read (and of
