@@ -186,9 +186,13 @@ int vx_graph_split_piper(vx_graph *g, vx_tpool *pool, char *err, size_t errlen);
  * of two or more threads (o->threads > 1), a call asking for the same frames (>= 32) as
  * the one before also makes the window after it, each on one thread, handed out by the
  * next call if it asks for that window (stream.c says why; VOX_WINDOWS_AHEAD=0 turns it
- * off; the windows, and so the bytes, are the same). The chunks
- * concatenated equal the whole run's output (same sample count; the same bits with
- * kernels that do not depend on the window). Without a proven split (or VOX_WINDOWS=0)
+ * off; the windows, and so the bytes, are the same). A window made after the one before
+ * it reuses the context that one left at each cut (the carry), and the stages up to the
+ * last frame-rate cut run ahead in larger spans (stream.c says why; VOX_WINDOW_CARRY=0,
+ * VOX_WINDOW_SPAN=0). The chunks concatenated equal the whole run's output (same sample
+ * count; the same bits with kernels that do not depend on the window: all but int8,
+ * whose activation scales are per block of the times a step runs on, which the schedule
+ * of frames asked for decides). Without a proven split (or VOX_WINDOWS=0)
  * the whole graph runs in vx_stream_start and the first chunk is all of it. The inputs
  * are copied; o's pool and cancel flag must outlive the stream. One thread at a time. */
 typedef struct vx_stream vx_stream;
@@ -198,6 +202,8 @@ int64_t vx_stream_frames(const vx_stream *s); /* frames of the sentence (1 when 
 int vx_stream_windowed(const vx_stream *s);
 int vx_stream_done(const vx_stream *s); /* 1 once the last chunk was handed out */
 int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out);
-long vx_stream_pair_runs(void); /* window pairs made so far (process-wide; for tests) */
+long vx_stream_pair_runs(void);     /* window pairs made so far (process-wide; for tests) */
+long vx_stream_carried_parts(void); /* windows or spans that used a carry (the same) */
+long vx_stream_span_parts(void);    /* spans run (the same) */
 void vx_stream_free(vx_stream *s);
 #endif

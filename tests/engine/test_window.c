@@ -16,6 +16,12 @@
 #include <time.h>
 
 static int quick;
+static int carry_on, span_on; /* VOX_WINDOW_CARRY, VOX_WINDOW_SPAN (children turn them off) */
+
+static int env_on(const char *name) {
+    const char *v = getenv(name);
+    return !v || strcmp(v, "0");
+}
 
 typedef struct inputs {
     int64_t ids[4096], len, sid;
@@ -135,8 +141,16 @@ static void compare(const char *what, const vx_graph *g, const inputs *in, uint6
     for (int k = 0; k < n_s; k++) {
         float *w = NULL;
         int chunks = 0;
-        long pairs = vx_stream_pair_runs();
+        long pairs = vx_stream_pair_runs(), carried = vx_stream_carried_parts(),
+             spans = vx_stream_span_parts();
         int64_t n = run_windowed(g, in, seed, ss[k], &w, &chunks);
+        /* the carry and the spans ran (or, turned off, did not) */
+        if (chunks >= 4 && n > 0)
+            CHECKF((vx_stream_carried_parts() > carried) == carry_on, "%s: carry %s but %s used",
+                   what, carry_on ? "on" : "off", carry_on ? "never" : "still");
+        if (n > 0)
+            CHECKF((vx_stream_span_parts() > spans) == span_on, "%s: spans %s but %s run", what,
+                   span_on ? "on" : "off", span_on ? "none" : "some");
         /* 2 threads and windows of >= 32 frames: some were made two at a time */
         if (ss[k].threads == 2 && ss[k].next >= 32 &&
             n > (int64_t)(ss[k].ones + ss[k].first + 2 * ss[k].next) * 256)
@@ -275,14 +289,33 @@ static void model_checks(const char *name, int n_ids, int halo_max) {
     vx_graph_free(g);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
     const char *slow = getenv("VOX_TEST_SLOW");
     quick = slow && !strcmp(slow, "0");
+    carry_on = env_on("VOX_WINDOW_CARRY");
+    span_on = env_on("VOX_WINDOW_SPAN");
+    printf("carry %s, spans %s\n", carry_on ? "on" : "off", span_on ? "on" : "off");
     pool2 = vx_tpool_create(2);
     CHECK(pool2 != NULL);
     model_checks("en_US-rand-medium.onnx", quick ? 15 : 60, 64);
     model_checks("en_US-rand3spk-x_low.onnx", quick ? 15 : 60, 64);
     reference_cases();
     vx_tpool_free(pool2);
+    /* The same, quick, without the carry, without the spans, without both (the windows
+     * then recompute their whole context, as they did before either existed). */
+    if (!getenv("VOX_TEST_WINDOW_CHILD")) {
+        const char *modes[3][8] = {
+            {"VOX_WINDOW_CARRY", "0", "VOX_TEST_SLOW", "0", "VOX_TEST_WINDOW_CHILD", "1", NULL},
+            {"VOX_WINDOW_SPAN", "0", "VOX_TEST_SLOW", "0", "VOX_TEST_WINDOW_CHILD", "1", NULL},
+            {"VOX_WINDOW_CARRY", "0", "VOX_WINDOW_SPAN", "0", "VOX_TEST_SLOW", "0",
+             "VOX_TEST_WINDOW_CHILD", "1"}};
+        for (int m = 0; m < 3; m++) {
+            const char *env[10] = {0};
+            for (int i = 0; i < 8 && modes[m][i]; i++) env[i] = modes[m][i];
+            CHECKF(test_run_child(argv[0], env) == 0, "child run %d (%s=0 ...) failed", m,
+                   modes[m][0]);
+        }
+    }
     TEST_SUMMARY();
 }
