@@ -432,6 +432,7 @@ static int part_inputs(const vx_stream *s, const part *p, vx_run *w, int64_t w0,
         const vx_tensor *t = &s->span[j - sp->cut_off[p->lo - 1]];
         if (!t->data) continue;
         rc = gather(NULL, 0, 0, t, s->span0, w0, w1, sp->cut_vals[2 * j + 1], &w->vals[v]);
+        if (rc) break;
         w->live++;
         w->bytes += vx_tensor_bytes(&w->vals[v]);
     }
