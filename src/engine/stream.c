@@ -617,9 +617,9 @@ static part window_part(const vx_stream *s, int64_t a, int64_t b, const carry_se
  * joins the span before it), and their values at that cut wait in s->span for the
  * windows, which run the rest. The first window's span is the window itself, so the first
  * chunk is not delayed; a later span costs ~60 us per frame (medium), far less than the
- * audio already made lasts (11.6 ms per frame). Memory: medium, 1,024 frames, ~10 MB (800 ids, 1
- * thread: peak RSS 141 MB without spans, 146 with). VOX_WINDOW_SPAN=0 turns it off
- * (every window then runs every stage). */
+ * audio already made lasts (11.6 ms per frame). Memory: medium, 1,024 frames, ~10 MB
+ * (800 ids, 1 thread: peak RSS 141 MB without spans, 146-147 with). VOX_WINDOW_SPAN=0
+ * turns it off (every window then runs every stage). */
 #define SPAN_MAX 1024
 
 /* Runs spans until the span buffer holds frames [.., need). */
