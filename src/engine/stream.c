@@ -126,26 +126,12 @@ void vx_stream_free(vx_stream *s) {
     free(s);
 }
 
-/* The last axis of t, samples [a, b), into dst (owned). */
-static int slice_last(const vx_tensor *t, int64_t a, int64_t b, vx_tensor *dst) {
-    int64_t dims[VX_MAX_DIMS];
-    memcpy(dims, t->dims, sizeof dims);
-    int64_t len = t->ndim ? t->dims[t->ndim - 1] : 1;
-    if (a < 0 || b > len || a > b) return VOX_ERR_INTERNAL;
-    dims[t->ndim - 1] = b - a;
-    if (vx_tensor_alloc_raw(dst, t->dtype, t->ndim, dims)) return VOX_ERR_NOMEM;
-    size_t es = vx_dtype_size(t->dtype), rows = len ? (size_t)(t->numel / len) : 0;
-    for (size_t i = 0; i < rows; i++)
-        memcpy((char *)dst->data + i * (size_t)(b - a) * es,
-               (const char *)t->data + (i * (size_t)len + (size_t)a) * es, (size_t)(b - a) * es);
-    return 0;
-}
-
 /* Frames [u0, u1) of a value at rate samples per frame into dst (owned): those below p1
  * from p (frames [p0, p1); p may be NULL when u0 >= p1), the rest from t (frames from t0). */
 static int gather(const vx_tensor *p, int64_t p0, int64_t p1, const vx_tensor *t, int64_t t0,
                   int64_t u0, int64_t u1, int64_t rate, vx_tensor *dst) {
-    int64_t tlen = t->ndim ? t->dims[t->ndim - 1] : 0, plen = (p1 - p0) * rate;
+    if (!t->ndim) return VOX_ERR_INTERNAL; /* values with a time axis only */
+    int64_t tlen = t->dims[t->ndim - 1], plen = (p1 - p0) * rate;
     int64_t rows = tlen ? t->numel / tlen : 0, split = u0 < p1 ? (p1 < u1 ? p1 : u1) : u0;
     if (u0 > u1 || (split > u0 && u0 < p0) ||
         (u1 > split && (split < t0 || (u1 - t0) * rate > tlen)))
@@ -168,6 +154,11 @@ static int gather(const vx_tensor *p, int64_t p0, int64_t p1, const vx_tensor *t
                    n_t);
     }
     return 0;
+}
+
+/* The last axis of t, samples [a, b), into dst (owned). */
+static int slice_last(const vx_tensor *t, int64_t a, int64_t b, vx_tensor *dst) {
+    return gather(NULL, 0, 0, t, 0, a, b, 1, dst);
 }
 
 static int find_extra(const vx_graph *g, const vx_run_opts *o, int *slots) {
@@ -349,12 +340,10 @@ static int carry_at_cut(const vx_stream *s, const vx_run_opts *o, vx_run *w, int
                         int64_t b, const carry_set *cin, carry_set *cout, int64_t *c0,
                         int64_t *c1) {
     const struct vx_split *sp = s->sp;
-    int64_t F = s->frames, p0 = a - ctx_l(sp, i), p1 = a + ctx_r(sp, i), y0, y1;
-    int64_t k0 = b - ctx_l(sp, i), k1 = b + ctx_r(sp, i);
+    int64_t p0, p1, k0, k1, y0, y1;
+    stage_range(s, i, 0, a, a, &p0, &p1); /* what cin holds */
+    stage_range(s, i, 0, b, b, &k0, &k1); /* what cout gets */
     stage_range(s, i, 1, a, b, &y0, &y1);
-    p0 = p0 < 0 ? 0 : p0;
-    k0 = k0 < 0 ? 0 : k0;
-    k1 = k1 > F ? F : k1;
     for (int j = sp->cut_off[i]; j < sp->cut_off[i + 1]; j++) {
         int v = sp->cut_vals[2 * j], rate = sp->cut_vals[2 * j + 1];
         vx_tensor *t = &w->vals[v], nt = {0};
@@ -378,12 +367,11 @@ static int carry_at_cut(const vx_stream *s, const vx_run_opts *o, vx_run *w, int
 }
 
 /* What cut i's values, cropped to [c0, c1] (crop_at_cut), leave the next window. */
-static int carry_save(const vx_stream *s, const vx_run *w, int i, int64_t b, int64_t c0, int64_t c1,
+static int carry_save(const vx_stream *s, const vx_run *w, int i, int64_t b, int64_t c0,
                       carry_set *cout) {
     const struct vx_split *sp = s->sp;
-    int64_t k0 = b - ctx_l(sp, i), k1 = b + ctx_r(sp, i);
-    k0 = k0 < c0 ? c0 : k0;
-    k1 = k1 > c1 ? c1 : k1;
+    int64_t k0, k1;
+    stage_range(s, i, 0, b, b, &k0, &k1);
     for (int j = sp->cut_off[i]; j < sp->cut_off[i + 1]; j++) {
         const vx_tensor *t = &w->vals[sp->cut_vals[2 * j]];
         if (!t->data) continue;
@@ -461,18 +449,17 @@ static int part_inputs(const vx_stream *s, const part *p, vx_run *w, int64_t w0,
     return rc;
 }
 
-/* Cut hi's values out of the run (a part ending before the output). */
-static int part_hand_out(const vx_stream *s, const part *p, vx_run *w, int64_t c0, int64_t c1,
-                         part *res) {
+/* Cut hi's values out of the run into p->vals (a part ending before the output). */
+static int part_hand_out(const vx_stream *s, part *p, vx_run *w, int64_t c0, int64_t c1) {
     const struct vx_split *sp = s->sp;
     for (int j = sp->cut_off[p->hi]; j < sp->cut_off[p->hi + 1]; j++) {
         int v = sp->cut_vals[2 * j];
         if (!w->vals[v].data) continue;
-        int rc = vx_run_take(w, v, &res->vals[j - sp->cut_off[p->hi]]);
+        int rc = vx_run_take(w, v, &p->vals[j - sp->cut_off[p->hi]]);
         if (rc) return rc;
     }
-    res->v0 = c0;
-    res->v1 = c1;
+    p->v0 = c0;
+    p->v1 = c1;
     return 0;
 }
 
@@ -507,7 +494,7 @@ static int run_part(const vx_stream *s, const vx_run_opts *o, vx_rng *rng, part 
         }
         if (rc || !at_cut) continue;
         if (cut == p->hi) {
-            rc = part_hand_out(s, p, &w, c0, c1, p);
+            rc = part_hand_out(s, p, &w, c0, c1);
             break;
         }
         if (cut >= p->lo) {
@@ -516,7 +503,7 @@ static int run_part(const vx_stream *s, const vx_run_opts *o, vx_rng *rng, part 
                 rc = carry_at_cut(s, o, &w, cut, a, b, p->cin, cout, &c0, &c1);
             } else {
                 rc = crop_at_cut(s, o, &w, cut, a, b, &c0, &c1);
-                if (!rc && cout) rc = carry_save(s, &w, cut, b, c0, c1, cout);
+                if (!rc && cout) rc = carry_save(s, &w, cut, b, c0, cout);
             }
         }
         cut++;
@@ -643,9 +630,8 @@ static int fill_span(vx_stream *s, int64_t a, int64_t frames, int64_t need) {
                   .vals = vals};
         rc = run_part(s, &s->o, &s->rng, &p);
         /* the buffer keeps what window a still needs, and gains [span1, b0 + R) */
-        int64_t k0 = a - ctx_l(sp, c), k1 = b0 + ctx_r(sp, c);
-        k0 = k0 < 0 ? 0 : k0;
-        k1 = k1 > s->frames ? s->frames : k1;
+        int64_t k0, k1;
+        stage_range(s, c, 0, a, b0, &k0, &k1);
         /* Outside the pool: a block the run cache lends a tensor that outlives the run
          * may be far larger than it (the cache lends what it has before it maps more),
          * and stays counted against the cache's budget until freed, so the next
@@ -748,10 +734,9 @@ int vx_stream_next(vx_stream *s, int64_t frames, vx_tensor *out) {
             int64_t need = (pair ? b2 : b) + ctx_r(s->sp, s->span_cut);
             rc = fill_span(s, a, frames, need > s->frames ? s->frames : need);
         }
-        if (rc) {
-        } else if (pair) {
+        if (!rc && pair) {
             rc = run_pair(s, a, b, b2, out);
-        } else {
+        } else if (!rc) {
             carry_set c = {.end = -1};
             part p = window_part(s, a, b, carry_for(s, a), s->carry_ok ? &c : NULL, out);
             rc = run_part(s, &s->o, &s->rng, &p);

@@ -8,6 +8,7 @@
  * be found on both models with a halo within reason. VOX_TEST_SLOW=0 (sanitizers) keeps
  * the short cases and shortens the schedules (1-frame windows for the first 24 frames). */
 #include "engine/graph.h"
+#include "engine/graph_internal.h"
 #include "util/tpool.h"
 #include "test.h"
 #include "vox.h"
@@ -17,11 +18,6 @@
 
 static int quick;
 static int carry_on, span_on; /* VOX_WINDOW_CARRY, VOX_WINDOW_SPAN (children turn them off) */
-
-static int env_on(const char *name) {
-    const char *v = getenv(name);
-    return !v || strcmp(v, "0");
-}
 
 typedef struct inputs {
     int64_t ids[4096], len, sid;
@@ -306,8 +302,8 @@ int main(int argc, char **argv) {
     (void)argc;
     const char *slow = getenv("VOX_TEST_SLOW");
     quick = slow && !strcmp(slow, "0");
-    carry_on = env_on("VOX_WINDOW_CARRY");
-    span_on = env_on("VOX_WINDOW_SPAN");
+    carry_on = !vx_env_off("VOX_WINDOW_CARRY"); /* as stream.c reads them */
+    span_on = !vx_env_off("VOX_WINDOW_SPAN");
     printf("carry %s, spans %s\n", carry_on ? "on" : "off", span_on ? "on" : "off");
     pool2 = vx_tpool_create(2);
     CHECK(pool2 != NULL);
